@@ -1,0 +1,23 @@
+//! The image augmentation pipeline: everything but the transport.
+//!
+//! - [`imaging`]: validate, decode, fit onto the white 256×256 canvas, rotate, encode.
+//! - [`contract`]: the bucket layout, the rotation task and the failed record.
+//! - [`steps`]: *process an upload* and *make a rotation*, generic over the
+//!   [`ports`] (an object store and a task queue).
+//! - [`local`]: a folder and a channel implementing the ports: local mode.
+//!
+//! Limits are in [`limits`]; every rejection carries a [`RejectCode`].
+
+pub mod contract;
+pub mod imaging;
+pub mod limits;
+pub mod local;
+pub mod ports;
+pub mod reject;
+pub mod sniff;
+pub mod steps;
+
+pub use contract::{Angle, FailedRecord, RotationTask, UploadKey};
+pub use ports::{ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
+pub use reject::{RejectCode, Rejection};
+pub use steps::{StepError, UploadOutcome, make_rotation, process_upload};

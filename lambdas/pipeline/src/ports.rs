@@ -1,0 +1,104 @@
+//! The two narrow ports the steps run over. AWS adapters (S3, SQS) and local
+//! adapters (a folder, a channel: [`crate::local`]) implement them.
+
+use std::error::Error as StdError;
+use std::future::Future;
+
+use crate::contract::RotationTask;
+
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What `head` and `list` know of an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size_bytes: u64,
+}
+
+/// An object to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutObject {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    /// User metadata (`x-amz-meta-*` on S3), e.g. the source key of an output.
+    pub metadata: Vec<(&'static str, String)>,
+}
+
+/// Get, head, put, list, delete: all the pipeline needs of a bucket.
+pub trait ObjectStore: Send + Sync {
+    /// `Ok(None)` when there is no object at `key`.
+    fn head(&self, key: &str) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
+
+    /// The whole object, refusing ([`StoreError::TooLarge`]) to read more than
+    /// `max_bytes` whatever the object's stated size.
+    fn get(&self, key: &str, max_bytes: u64) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+
+    /// Writes the object whole or not at all: readers never see a partial object.
+    fn put(&self, object: PutObject) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every object whose key starts with `prefix`, sorted by key.
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<ObjectInfo>, StoreError>> + Send;
+
+    /// Deleting a missing object succeeds, as on S3.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Sends rotation tasks to the workers.
+pub trait TaskQueue: Send + Sync {
+    /// Sends all `tasks` (at most 10, SQS's batch limit) or fails.
+    fn send_batch(&self, tasks: &[RotationTask]) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("there is no object at this key: {key}")]
+    NotFound { key: String },
+    #[error("the object is larger than the {limit_bytes}-byte limit: {key}")]
+    TooLarge { key: String, limit_bytes: u64 },
+    #[error("this key cannot be stored ({reason}): {key}")]
+    InvalidKey { key: String, reason: &'static str },
+    #[error("object store {op} failed: {key}")]
+    Backend {
+        op: &'static str,
+        key: String,
+        /// Worth retrying: throttling, 5xx, timeouts, connection resets.
+        transient: bool,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl StoreError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Backend { transient: true, .. })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the task queue is closed")]
+    Closed,
+    #[error("{failed} of {sent} tasks were not queued: {detail}")]
+    Partial {
+        sent: usize,
+        failed: usize,
+        detail: String,
+        transient: bool,
+    },
+    #[error("sending tasks to the queue failed")]
+    Backend {
+        transient: bool,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl QueueError {
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Partial { transient: true, .. } | Self::Backend { transient: true, .. }
+        )
+    }
+}
