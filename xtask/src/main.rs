@@ -1,5 +1,7 @@
 //! `cargo xtask <task>`: the project's tasks, in Rust so they run on every OS.
 
+mod bench;
+
 use anyhow::{Result, bail};
 
 const HELP: &str = "\
@@ -16,7 +18,7 @@ fn main() -> Result<()> {
     let rest: Vec<String> = args.collect();
     match task.as_deref() {
         Some("ci") => ci(&rest),
-        Some("bench") => bench(&rest),
+        Some("bench") => bench::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -29,6 +31,3 @@ fn ci(_args: &[String]) -> Result<()> {
     bail!("not yet")
 }
 
-fn bench(_args: &[String]) -> Result<()> {
-    bail!("not yet")
-}
