@@ -1,1 +1,6 @@
+//! The client side of the pipeline: what the `augment` command line (and the
+//! desktop app) share. Finding input files and naming their uploads is in
+//! [`inputs`]; running them through the local pipeline is in [`batch`].
 
+pub mod batch;
+pub mod inputs;
