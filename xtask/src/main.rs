@@ -2,7 +2,11 @@
 
 mod bench;
 
-use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use xshell::{Shell, cmd};
 
 const HELP: &str = "\
 cargo xtask <TASK>
@@ -27,7 +31,53 @@ fn main() -> Result<()> {
     }
 }
 
-fn ci(_args: &[String]) -> Result<()> {
-    bail!("not yet")
+/// Formatting, lints, then the whole test suite. Installs the rustup components it
+/// needs; uses cargo-nextest when present (faster, one process per test) and
+/// `cargo test` otherwise.
+fn ci(args: &[String]) -> Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("`cargo xtask ci` takes no arguments, got `{arg}`");
+    }
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    let started = Instant::now();
+
+    let components = cmd!(sh, "rustup component list --installed").read().unwrap_or_default();
+    for component in ["rustfmt", "clippy"] {
+        if !components.lines().any(|line| line.starts_with(component)) {
+            cmd!(sh, "rustup component add {component}").run()?;
+        }
+    }
+
+    step("fmt", || cmd!(sh, "cargo fmt --all --check").run())?;
+    step("clippy", || {
+        cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()
+    })?;
+    let nextest = cmd!(sh, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok();
+    if nextest {
+        step("tests (nextest)", || {
+            cmd!(sh, "cargo nextest run --workspace --locked --no-fail-fast").run()
+        })?;
+        step("doc tests", || cmd!(sh, "cargo test --workspace --locked --doc").run())?;
+    } else {
+        step("tests", || cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run())?;
+    }
+    println!("xtask ci: all checks passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn step(name: &str, run: impl FnOnce() -> xshell::Result<()>) -> Result<()> {
+    println!("==> {name}");
+    let started = Instant::now();
+    run().with_context(|| format!("xtask ci: {name} failed"))?;
+    println!("==> {name}: ok in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The workspace root, wherever `cargo xtask` is run from.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
