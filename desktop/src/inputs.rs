@@ -31,7 +31,11 @@ pub enum InputError {
 pub fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|ext| ext.to_str())
-        .is_some_and(|ext| UPLOAD_EXTENSIONS.iter().any(|ok| ext.eq_ignore_ascii_case(ok)))
+        .is_some_and(|ext| {
+            UPLOAD_EXTENSIONS
+                .iter()
+                .any(|ok| ext.eq_ignore_ascii_case(ok))
+        })
 }
 
 /// Files named directly are taken whatever their extension (the pipeline judges
@@ -54,10 +58,15 @@ pub fn collect(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<Input>, 
                 .sort_by_file_name()
                 .into_iter()
                 .filter_entry(|entry| {
-                    exclude.as_ref().is_none_or(|ex| entry.path().canonicalize().ok().as_ref() != Some(ex))
+                    exclude
+                        .as_ref()
+                        .is_none_or(|ex| entry.path().canonicalize().ok().as_ref() != Some(ex))
                 });
             for entry in walker {
-                let entry = entry.map_err(|source| InputError::Walk { path: path.clone(), source })?;
+                let entry = entry.map_err(|source| InputError::Walk {
+                    path: path.clone(),
+                    source,
+                })?;
                 if entry.file_type().is_file() && has_image_extension(entry.path()) {
                     let relative = entry.path().strip_prefix(path).unwrap_or(entry.path());
                     found.push(named(entry.path(), relative));
@@ -76,7 +85,13 @@ pub fn collect(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<Input>, 
         .into_iter()
         .filter_map(|(path, name, ext)| {
             let unique = (1..)
-                .map(|n| if n == 1 { name.clone() } else { format!("{name}-{n}") })
+                .map(|n| {
+                    if n == 1 {
+                        name.clone()
+                    } else {
+                        format!("{name}-{n}")
+                    }
+                })
                 .find(|candidate| taken.insert(candidate.to_lowercase()))?;
             let upload = UploadKey::from_name(&unique, &ext).ok()?;
             Some(Input { path, upload })
@@ -88,7 +103,10 @@ pub fn collect(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<Input>, 
 /// `(path, name, extension)` for a file, its name from `relative` with `/`
 /// separators on every OS.
 fn named(path: &Path, relative: &Path) -> (PathBuf, String, String) {
-    let ext = relative.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = relative
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = relative.with_extension("");
     let name = stem
         .components()
@@ -120,7 +138,11 @@ mod tests {
         let inputs = collect(&[dir.path().to_owned()], None).unwrap();
         assert_eq!(
             keys(&inputs),
-            ["original-uploads/a.png", "original-uploads/b.JPG", "original-uploads/sub/c d.jpeg"]
+            [
+                "original-uploads/a.png",
+                "original-uploads/b.JPG",
+                "original-uploads/sub/c d.jpeg"
+            ]
         );
     }
 
@@ -130,12 +152,18 @@ mod tests {
         for name in ["x/cat.jpg", "y/cat.png", "y/Cat.jpg"] {
             touch(&dir.path().join(name));
         }
-        let files: Vec<PathBuf> =
-            ["x/cat.jpg", "y/cat.png", "y/Cat.jpg"].iter().map(|n| dir.path().join(n)).collect();
+        let files: Vec<PathBuf> = ["x/cat.jpg", "y/cat.png", "y/Cat.jpg"]
+            .iter()
+            .map(|n| dir.path().join(n))
+            .collect();
         let inputs = collect(&files, None).unwrap();
         assert_eq!(
             keys(&inputs),
-            ["original-uploads/cat.jpg", "original-uploads/cat-2.png", "original-uploads/Cat-3.jpg"]
+            [
+                "original-uploads/cat.jpg",
+                "original-uploads/cat-2.png",
+                "original-uploads/Cat-3.jpg"
+            ]
         );
     }
 
@@ -159,7 +187,13 @@ mod tests {
     #[test]
     fn missing_and_empty_inputs_are_errors() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(collect(&[dir.path().join("nope")], None), Err(InputError::NotFound(_))));
-        assert!(matches!(collect(&[dir.path().to_owned()], None), Err(InputError::NoImages(_))));
+        assert!(matches!(
+            collect(&[dir.path().join("nope")], None),
+            Err(InputError::NotFound(_))
+        ));
+        assert!(matches!(
+            collect(&[dir.path().to_owned()], None),
+            Err(InputError::NoImages(_))
+        ));
     }
 }

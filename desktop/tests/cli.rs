@@ -1,6 +1,11 @@
 //! `augment process` as a person runs it: a folder of mixed files in, the bucket
 //! layout out, checked file by file.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on setup errors"
+)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -8,7 +13,10 @@ use std::process::{Command, Output};
 use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
 fn augment(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_augment")).args(args).output().expect("augment runs")
+    Command::new(env!("CARGO_BIN_EXE_augment"))
+        .args(args)
+        .output()
+        .expect("augment runs")
 }
 
 fn write(path: &Path, bytes: &[u8]) {
@@ -17,14 +25,18 @@ fn write(path: &Path, bytes: &[u8]) {
 }
 
 fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128]));
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, ImageFormat::Jpeg).unwrap();
     out.into_inner()
 }
 
 fn png_with_alpha(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbaImage::from_fn(width, height, |x, _| Rgba([200, 30, 30, if x < width / 2 { 0 } else { 255 }]));
+    let image = RgbaImage::from_fn(width, height, |x, _| {
+        Rgba([200, 30, 30, if x < width / 2 { 0 } else { 255 }])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, ImageFormat::Png).unwrap();
     out.into_inner()
@@ -40,7 +52,11 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 files.insert(relative, std::fs::read(&path).unwrap());
             }
         }
@@ -61,7 +77,10 @@ fn mixed_folder(dir: &Path) -> PathBuf {
     let mut huge = jpeg(16, 16);
     huge.resize(10 * 1024 * 1024 + 1, 0);
     write(&input.join("huge.jpg"), &huge);
-    write(&input.join("readme.txt"), b"ignored: not an image extension");
+    write(
+        &input.join("readme.txt"),
+        b"ignored: not an image extension",
+    );
     input
 }
 
@@ -71,13 +90,26 @@ fn a_mixed_folder_becomes_the_bucket_layout() {
     let input = mixed_folder(dir.path());
     let out = dir.path().join("out");
 
-    let run = augment(&["process", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let run = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert_eq!(run.status.code(), Some(1), "some files are rejected\n{stderr}");
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "some files are rejected\n{stderr}"
+    );
 
     // Each rejection on stderr with its code and file.
-    for (code, file) in [("unsupported_type", "notes.jpg"), ("corrupt", "cut.jpg"), ("too_large", "huge.jpg")] {
+    for (code, file) in [
+        ("unsupported_type", "notes.jpg"),
+        ("corrupt", "cut.jpg"),
+        ("too_large", "huge.jpg"),
+    ] {
         assert!(
             stderr.lines().any(|l| l.contains(code) && l.contains(file)),
             "{code} {file} in:\n{stderr}"
@@ -94,15 +126,29 @@ fn a_mixed_folder_becomes_the_bucket_layout() {
     for name in good {
         expected.push(format!("processed/{name}_256x256.jpg"));
         for angle in [90, 180, 270, 360] {
-            expected.push(format!("augmented-images/{angle}-degree/{name}_{angle}.jpg"));
+            expected.push(format!(
+                "augmented-images/{angle}-degree/{name}_{angle}.jpg"
+            ));
         }
     }
     for name in ["notes", "cut", "huge"] {
         expected.push(format!("failed/{name}.json"));
     }
-    for file in ["wide.jpg", "Tall Photo.JPEG", "tiny.png", "trip 2024/beach+sun ☀.JPG", "notes.jpg", "cut.jpg", "huge.jpg"] {
+    for file in [
+        "wide.jpg",
+        "Tall Photo.JPEG",
+        "tiny.png",
+        "trip 2024/beach+sun ☀.JPG",
+        "notes.jpg",
+        "cut.jpg",
+        "huge.jpg",
+    ] {
         expected.push(format!("original-uploads/{file}"));
-        assert_eq!(files[&format!("original-uploads/{file}")], std::fs::read(input.join(file)).unwrap(), "{file} copied as is");
+        assert_eq!(
+            files[&format!("original-uploads/{file}")],
+            std::fs::read(input.join(file)).unwrap(),
+            "{file} copied as is"
+        );
     }
     expected.sort();
     assert_eq!(files.keys().cloned().collect::<Vec<_>>(), expected);
@@ -119,16 +165,32 @@ fn a_mixed_folder_becomes_the_bucket_layout() {
     assert_eq!(record["source_key"], "original-uploads/huge.jpg");
 
     // The wide image sits centred between white bars.
-    let wide = image::load_from_memory(&files["processed/wide_256x256.jpg"]).unwrap().to_rgb8();
-    assert!(wide.get_pixel(128, 5).0.iter().all(|&c| c > 245), "white above");
-    assert!(wide.get_pixel(128, 250).0.iter().all(|&c| c > 245), "white below");
+    let wide = image::load_from_memory(&files["processed/wide_256x256.jpg"])
+        .unwrap()
+        .to_rgb8();
+    assert!(
+        wide.get_pixel(128, 5).0.iter().all(|&c| c > 245),
+        "white above"
+    );
+    assert!(
+        wide.get_pixel(128, 250).0.iter().all(|&c| c > 245),
+        "white below"
+    );
     assert!(wide.get_pixel(128, 128).0[2] < 200, "image in the middle");
     // The tiny PNG is not enlarged: 12x8 in the middle, transparent half on white.
-    let tiny = image::load_from_memory(&files["processed/tiny_256x256.jpg"]).unwrap().to_rgb8();
-    assert!(tiny.get_pixel(122, 128).0.iter().all(|&c| c > 230), "transparent half is white");
+    let tiny = image::load_from_memory(&files["processed/tiny_256x256.jpg"])
+        .unwrap()
+        .to_rgb8();
+    assert!(
+        tiny.get_pixel(122, 128).0.iter().all(|&c| c > 230),
+        "transparent half is white"
+    );
     let red = tiny.get_pixel(131, 128).0;
     assert!(red[0] > 150 && red[1] < 90, "opaque half is red: {red:?}");
-    assert!(tiny.get_pixel(100, 128).0.iter().all(|&c| c > 245), "no upscale");
+    assert!(
+        tiny.get_pixel(100, 128).0.iter().all(|&c| c > 245),
+        "no upscale"
+    );
 }
 
 #[test]
@@ -137,14 +199,34 @@ fn results_do_not_depend_on_the_number_of_jobs_and_reruns_overwrite() {
     let input = mixed_folder(dir.path());
     let one = dir.path().join("one");
     let many = dir.path().join("many");
-    let run_one = augment(&["process", input.to_str().unwrap(), "--out", one.to_str().unwrap(), "--jobs", "1"]);
-    let run_many = augment(&["process", input.to_str().unwrap(), "--out", many.to_str().unwrap(), "--jobs", "4"]);
+    let run_one = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        one.to_str().unwrap(),
+        "--jobs",
+        "1",
+    ]);
+    let run_many = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        many.to_str().unwrap(),
+        "--jobs",
+        "4",
+    ]);
     assert_eq!(run_one.status.code(), Some(1));
     assert_eq!(run_many.status.code(), Some(1));
     let first = tree(&one);
     assert_eq!(first, tree(&many));
 
-    let again = augment(&["process", input.to_str().unwrap(), "--out", one.to_str().unwrap(), "-q"]);
+    let again = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        one.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(again.status.code(), Some(1));
     assert!(again.stdout.is_empty(), "--quiet prints no summary");
     assert_eq!(tree(&one), first, "a re-run overwrites the same objects");
@@ -157,8 +239,18 @@ fn all_good_exits_zero_and_the_output_folder_may_sit_inside_the_input() {
     write(&dir.path().join("b.png"), &png_with_alpha(40, 40));
     let out = dir.path().join("out");
     for _ in 0..2 {
-        let run = augment(&["process", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
-        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+        let run = augment(&[
+            "process",
+            dir.path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         assert!(String::from_utf8_lossy(&run.stdout).starts_with("2 done, 0 rejected in "));
     }
     assert_eq!(tree(&out).len(), 2 * 6, "outputs are never taken as inputs");
@@ -175,11 +267,23 @@ fn usage_errors_exit_two() {
         vec!["process", "x.jpg"],
         vec!["process", missing.to_str().unwrap(), "--out", out],
         vec!["process", dir.path().to_str().unwrap(), "--out", out],
-        vec!["process", missing.to_str().unwrap(), "--out", out, "--jobs", "0"],
+        vec![
+            "process",
+            missing.to_str().unwrap(),
+            "--out",
+            out,
+            "--jobs",
+            "0",
+        ],
         vec!["frobnicate"],
     ] {
         let run = augment(&args);
-        assert_eq!(run.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&run.stderr));
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         assert!(!run.stderr.is_empty());
     }
     assert!(!Path::new(out).exists(), "nothing written on a usage error");
@@ -190,7 +294,14 @@ fn help_explains_layout_and_exit_status() {
     let run = augment(&["process", "--help"]);
     assert_eq!(run.status.code(), Some(0));
     let help = String::from_utf8_lossy(&run.stdout);
-    for needle in ["--out", "--jobs", "failed/", "augmented-images/", "Exit status", "10 MiB"] {
+    for needle in [
+        "--out",
+        "--jobs",
+        "failed/",
+        "augmented-images/",
+        "Exit status",
+        "10 MiB",
+    ] {
         assert!(help.contains(needle), "{needle} in:\n{help}");
     }
 }

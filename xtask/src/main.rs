@@ -42,7 +42,9 @@ fn ci(args: &[String]) -> Result<()> {
     sh.change_dir(project_root());
     let started = Instant::now();
 
-    let components = cmd!(sh, "rustup component list --installed").read().unwrap_or_default();
+    let components = cmd!(sh, "rustup component list --installed")
+        .read()
+        .unwrap_or_default();
     for component in ["rustfmt", "clippy"] {
         if !components.lines().any(|line| line.starts_with(component)) {
             cmd!(sh, "rustup component add {component}").run()?;
@@ -51,18 +53,34 @@ fn ci(args: &[String]) -> Result<()> {
 
     step("fmt", || cmd!(sh, "cargo fmt --all --check").run())?;
     step("clippy", || {
-        cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()
+        cmd!(
+            sh,
+            "cargo clippy --workspace --all-targets --locked -- -D warnings"
+        )
+        .run()
     })?;
-    let nextest = cmd!(sh, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok();
+    let nextest = cmd!(sh, "cargo nextest --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok();
     if nextest {
         step("tests (nextest)", || {
             cmd!(sh, "cargo nextest run --workspace --locked --no-fail-fast").run()
         })?;
-        step("doc tests", || cmd!(sh, "cargo test --workspace --locked --doc").run())?;
+        step("doc tests", || {
+            cmd!(sh, "cargo test --workspace --locked --doc").run()
+        })?;
     } else {
-        step("tests", || cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run())?;
+        step("tests", || {
+            cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()
+        })?;
     }
-    println!("xtask ci: all checks passed in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "xtask ci: all checks passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -80,4 +98,3 @@ pub fn project_root() -> PathBuf {
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
-

@@ -56,7 +56,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Process { paths, out, jobs, quiet } => process(&paths, &out, jobs, quiet),
+        Command::Process {
+            paths,
+            out,
+            jobs,
+            quiet,
+        } => process(&paths, &out, jobs, quiet),
     }
 }
 
@@ -77,9 +82,11 @@ fn process(paths: &[PathBuf], out: &std::path::Path, jobs: Option<u16>, quiet: b
         ProgressBar::hidden()
     } else {
         ProgressBar::new(inputs.len() as u64).with_style(
-            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} images  {elapsed}  {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} images  {elapsed}  {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         )
     };
     let started = Instant::now();
@@ -89,7 +96,12 @@ fn process(paths: &[PathBuf], out: &std::path::Path, jobs: Option<u16>, quiet: b
         let line = match result {
             FileResult::Done => return,
             FileResult::Rejected(rejection) => {
-                format!("rejected {}: {}: {}", rejection.code, input.path.display(), rejection.message)
+                format!(
+                    "rejected {}: {}: {}",
+                    rejection.code,
+                    input.path.display(),
+                    rejection.message
+                )
             }
             FileResult::Failed(message) => format!("failed: {}: {message}", input.path.display()),
         };
@@ -109,7 +121,11 @@ fn process(paths: &[PathBuf], out: &std::path::Path, jobs: Option<u16>, quiet: b
         if summary.failed > 0 {
             line.push_str(&format!(", {} failed", summary.failed));
         }
-        println!("{line} in {:.1} s → {}", started.elapsed().as_secs_f64(), out.display());
+        println!(
+            "{line} in {:.1} s → {}",
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
     }
     if summary.all_done() {
         ExitCode::SUCCESS

@@ -138,7 +138,13 @@ impl UploadKey {
     /// Only `.jpg`, `.jpeg` and `.png` (any case) start work.
     pub fn check_extension(&self) -> Result<(), Rejection> {
         match self.extension() {
-            Some(ext) if UPLOAD_EXTENSIONS.iter().any(|ok| ext.eq_ignore_ascii_case(ok)) => Ok(()),
+            Some(ext)
+                if UPLOAD_EXTENSIONS
+                    .iter()
+                    .any(|ok| ext.eq_ignore_ascii_case(ok)) =>
+            {
+                Ok(())
+            }
             _ => Err(Rejection::new(
                 RejectCode::UnsupportedType,
                 "The file name must end in .jpg, .jpeg or .png. Rename or convert it, then upload it again.",
@@ -151,7 +157,10 @@ impl UploadKey {
     }
 
     pub fn rotation_key(&self, angle: Angle) -> String {
-        format!("{AUGMENTED_PREFIX}{angle}-degree/{}_{angle}.jpg", self.name())
+        format!(
+            "{AUGMENTED_PREFIX}{angle}-degree/{}_{angle}.jpg",
+            self.name()
+        )
     }
 
     pub fn failed_key(&self) -> String {
@@ -226,9 +235,11 @@ impl RotationTask {
         if task.v != Self::VERSION {
             return Err(TaskError::Version(task.v));
         }
-        let upload =
-            UploadKey::parse(&task.source_key).map_err(|_| TaskError::Keys(task.source_key.clone()))?;
-        if task.processed_key != upload.processed_key() || task.output_key != upload.rotation_key(task.angle) {
+        let upload = UploadKey::parse(&task.source_key)
+            .map_err(|_| TaskError::Keys(task.source_key.clone()))?;
+        if task.processed_key != upload.processed_key()
+            || task.output_key != upload.rotation_key(task.angle)
+        {
             return Err(TaskError::Keys(task.source_key));
         }
         Ok(task)
@@ -297,7 +308,10 @@ mod tests {
     #[test]
     fn awkward_names_keep_every_character() {
         let cases = [
-            ("original-uploads/holiday/2024/beach day.JPG", "holiday/2024/beach day"),
+            (
+                "original-uploads/holiday/2024/beach day.JPG",
+                "holiday/2024/beach day",
+            ),
             ("original-uploads/a+b=c.jpeg", "a+b=c"),
             ("original-uploads/ÄÖÜ/café 日本.Png", "ÄÖÜ/café 日本"),
             ("original-uploads/v1.2/shot.final.png", "v1.2/shot.final"),
@@ -308,7 +322,10 @@ mod tests {
             assert_eq!(key.name(), name, "{upload}");
             assert!(key.check_extension().is_ok(), "{upload}");
             assert_eq!(key.processed_key(), format!("processed/{name}_256x256.jpg"));
-            assert_eq!(key.rotation_key(Angle::Deg270), format!("augmented-images/270-degree/{name}_270.jpg"));
+            assert_eq!(
+                key.rotation_key(Angle::Deg270),
+                format!("augmented-images/270-degree/{name}_270.jpg")
+            );
             assert_eq!(key.failed_key(), format!("failed/{name}.json"));
         }
     }
@@ -329,34 +346,67 @@ mod tests {
             "cat.jpg",
             "Original-Uploads/cat.jpg",
         ] {
-            assert_eq!(UploadKey::parse(key), Err(KeyError::NotAnUpload(key.to_owned())));
+            assert_eq!(
+                UploadKey::parse(key),
+                Err(KeyError::NotAnUpload(key.to_owned()))
+            );
         }
-        assert!(matches!(UploadKey::parse("original-uploads/"), Err(KeyError::Folder(_))));
-        assert!(matches!(UploadKey::parse("original-uploads/dir/"), Err(KeyError::Folder(_))));
+        assert!(matches!(
+            UploadKey::parse("original-uploads/"),
+            Err(KeyError::Folder(_))
+        ));
+        assert!(matches!(
+            UploadKey::parse("original-uploads/dir/"),
+            Err(KeyError::Folder(_))
+        ));
     }
 
     #[test]
     fn other_extensions_are_rejected_not_skipped() {
-        for key in ["original-uploads/cat.gif", "original-uploads/cat", "original-uploads/.jpg", "original-uploads/x.jpg.txt"] {
+        for key in [
+            "original-uploads/cat.gif",
+            "original-uploads/cat",
+            "original-uploads/.jpg",
+            "original-uploads/x.jpg.txt",
+        ] {
             let key = UploadKey::parse(key).unwrap();
-            assert_eq!(key.check_extension().unwrap_err().code, RejectCode::UnsupportedType, "{key}");
+            assert_eq!(
+                key.check_extension().unwrap_err().code,
+                RejectCode::UnsupportedType,
+                "{key}"
+            );
         }
-        assert_eq!(UploadKey::parse("original-uploads/.jpg").unwrap().name(), ".jpg");
+        assert_eq!(
+            UploadKey::parse("original-uploads/.jpg").unwrap().name(),
+            ".jpg"
+        );
     }
 
     #[test]
     fn event_keys_are_form_decoded() {
         let cases = [
-            ("original-uploads/beach+day.jpg", "original-uploads/beach day.jpg"),
+            (
+                "original-uploads/beach+day.jpg",
+                "original-uploads/beach day.jpg",
+            ),
             ("original-uploads/a%2Bb.jpg", "original-uploads/a+b.jpg"),
-            ("original-uploads/caf%C3%A9.jpg", "original-uploads/café.jpg"),
+            (
+                "original-uploads/caf%C3%A9.jpg",
+                "original-uploads/café.jpg",
+            ),
             ("original-uploads/100%25.jpg", "original-uploads/100%.jpg"),
-            ("original-uploads/dir%2Fsub/x.JPG", "original-uploads/dir/sub/x.JPG"),
+            (
+                "original-uploads/dir%2Fsub/x.JPG",
+                "original-uploads/dir/sub/x.JPG",
+            ),
         ];
         for (raw, decoded) in cases {
             assert_eq!(decode_event_key(raw).unwrap(), decoded);
         }
-        assert!(matches!(decode_event_key("original-uploads/%FF.jpg"), Err(KeyError::BadEncoding(_))));
+        assert!(matches!(
+            decode_event_key("original-uploads/%FF.jpg"),
+            Err(KeyError::BadEncoding(_))
+        ));
     }
 
     #[test]
@@ -387,9 +437,18 @@ mod tests {
             v[field] = value;
             v.to_string()
         };
-        assert!(matches!(RotationTask::from_json("not json"), Err(TaskError::Json(_))));
-        assert!(matches!(RotationTask::from_json(&with("angle", 45.into())), Err(TaskError::Json(_))));
-        assert!(matches!(RotationTask::from_json(&with("v", 2.into())), Err(TaskError::Version(2))));
+        assert!(matches!(
+            RotationTask::from_json("not json"),
+            Err(TaskError::Json(_))
+        ));
+        assert!(matches!(
+            RotationTask::from_json(&with("angle", 45.into())),
+            Err(TaskError::Json(_))
+        ));
+        assert!(matches!(
+            RotationTask::from_json(&with("v", 2.into())),
+            Err(TaskError::Version(2))
+        ));
         assert!(matches!(
             RotationTask::from_json(&with("output_key", "original-uploads/evil.jpg".into())),
             Err(TaskError::Keys(_))

@@ -38,7 +38,10 @@ impl FolderStore {
     /// The file that holds `key`. Keys that would escape the root or cannot be a
     /// path (`..`, empty segments, backslashes, NUL) are refused.
     pub fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        let invalid = |reason| StoreError::InvalidKey { key: key.to_owned(), reason };
+        let invalid = |reason| StoreError::InvalidKey {
+            key: key.to_owned(),
+            reason,
+        };
         if key.contains('\\') || key.contains('\0') {
             return Err(invalid("backslash or NUL"));
         }
@@ -51,7 +54,10 @@ impl FolderStore {
                 return Err(invalid("reserved name"));
             }
             let mut parts = Path::new(segment).components();
-            if !matches!((parts.next(), parts.next()), (Some(Component::Normal(_)), None)) {
+            if !matches!(
+                (parts.next(), parts.next()),
+                (Some(Component::Normal(_)), None)
+            ) {
                 return Err(invalid("not a plain file name on this system"));
             }
             path.push(segment);
@@ -79,7 +85,10 @@ impl ObjectStore for FolderStore {
         let path = self.path_of(key)?;
         let owned = key.to_owned();
         blocking("head", key, move || match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() => Ok(Some(ObjectInfo { key: owned, size_bytes: meta.len() })),
+            Ok(meta) if meta.is_file() => Ok(Some(ObjectInfo {
+                key: owned,
+                size_bytes: meta.len(),
+            })),
             Ok(_) => Ok(None),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(err),
@@ -97,12 +106,15 @@ impl ObjectStore for FolderStore {
             };
             // Read one byte past the limit to tell "exactly the limit" from "over".
             let mut bytes = Vec::new();
-            file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes)?;
+            file.take(max_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)?;
             Ok(Some(bytes))
         })
         .await?;
         match result {
-            None => Err(StoreError::NotFound { key: key.to_owned() }),
+            None => Err(StoreError::NotFound {
+                key: key.to_owned(),
+            }),
             Some(bytes) if bytes.len() as u64 > max_bytes => Err(StoreError::TooLarge {
                 key: key.to_owned(),
                 limit_bytes: max_bytes,
@@ -164,12 +176,20 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-fn write_atomically(path: &Path, write: impl FnOnce(&mut std::fs::File) -> io::Result<()>) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a key names a file below the root"))?;
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a key names a file below the root",
+        )
+    })?;
     std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)?;
     write(temp.as_file_mut())?;
     temp.persist(path).map_err(|err| err.error)?;
     Ok(())
@@ -188,7 +208,10 @@ fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result
         if file_type.is_dir() {
             walk(&entry.path(), &format!("{key}/"), found)?;
         } else if file_type.is_file() {
-            found.push(ObjectInfo { key, size_bytes: entry.metadata()?.len() });
+            found.push(ObjectInfo {
+                key,
+                size_bytes: entry.metadata()?.len(),
+            });
         }
     }
     Ok(())
@@ -211,7 +234,9 @@ impl ChannelQueue {
 impl TaskQueue for ChannelQueue {
     async fn send_batch(&self, tasks: &[RotationTask]) -> Result<(), QueueError> {
         for task in tasks {
-            self.sender.send(task.clone()).map_err(|_| QueueError::Closed)?;
+            self.sender
+                .send(task.clone())
+                .map_err(|_| QueueError::Closed)?;
         }
         Ok(())
     }
@@ -243,7 +268,10 @@ pub struct LocalPipeline {
 }
 
 impl LocalPipeline {
-    pub fn start(root: impl Into<PathBuf>, jobs: usize) -> (Self, mpsc::UnboundedReceiver<PipelineEvent>) {
+    pub fn start(
+        root: impl Into<PathBuf>,
+        jobs: usize,
+    ) -> (Self, mpsc::UnboundedReceiver<PipelineEvent>) {
         let store = Arc::new(FolderStore::new(root));
         let (queue, mut tasks) = ChannelQueue::new();
         let permits = Arc::new(Semaphore::new(jobs.max(1)));
@@ -253,7 +281,9 @@ impl LocalPipeline {
         tokio::spawn(async move {
             let (store, permits, events) = worker;
             while let Some(task) = tasks.recv().await {
-                let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
                 let (store, events) = (store.clone(), events.clone());
                 tokio::spawn(async move {
                     let result = steps::make_rotation(store.as_ref(), &task).await;
@@ -264,7 +294,15 @@ impl LocalPipeline {
             }
         });
 
-        (Self { store, queue, permits, events }, event_receiver)
+        (
+            Self {
+                store,
+                queue,
+                permits,
+                events,
+            },
+            event_receiver,
+        )
     }
 
     pub fn store(&self) -> &FolderStore {
@@ -274,10 +312,13 @@ impl LocalPipeline {
     /// Announces an object now in the store, as S3's event does. Waits for a free
     /// slot first, so rotations already queued go ahead of new uploads.
     pub async fn notify_upload(&self, key: String) {
-        let Ok(permit) = self.permits.clone().acquire_owned().await else { return };
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
         let this = self.clone();
         tokio::spawn(async move {
-            let result = steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key).await;
+            let result =
+                steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key).await;
             drop(permit);
             let _ = this.events.send(PipelineEvent::Upload { key, result });
         });

@@ -28,17 +28,27 @@ pub struct PutObject {
 /// Get, head, put, list, delete: all the pipeline needs of a bucket.
 pub trait ObjectStore: Send + Sync {
     /// `Ok(None)` when there is no object at `key`.
-    fn head(&self, key: &str) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
+    fn head(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
 
     /// The whole object, refusing ([`StoreError::TooLarge`]) to read more than
     /// `max_bytes` whatever the object's stated size.
-    fn get(&self, key: &str, max_bytes: u64) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
 
     /// Writes the object whole or not at all: readers never see a partial object.
     fn put(&self, object: PutObject) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Every object whose key starts with `prefix`, sorted by key.
-    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<ObjectInfo>, StoreError>> + Send;
+    fn list(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ObjectInfo>, StoreError>> + Send;
 
     /// Deleting a missing object succeeds, as on S3.
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -47,7 +57,10 @@ pub trait ObjectStore: Send + Sync {
 /// Sends rotation tasks to the workers.
 pub trait TaskQueue: Send + Sync {
     /// Sends all `tasks` (at most 10, SQS's batch limit) or fails.
-    fn send_batch(&self, tasks: &[RotationTask]) -> impl Future<Output = Result<(), QueueError>> + Send;
+    fn send_batch(
+        &self,
+        tasks: &[RotationTask],
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +84,13 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Backend { transient: true, .. })
+        matches!(
+            self,
+            Self::Backend {
+                transient: true,
+                ..
+            }
+        )
     }
 }
 
@@ -98,7 +117,13 @@ impl QueueError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Partial { transient: true, .. } | Self::Backend { transient: true, .. }
+            Self::Partial {
+                transient: true,
+                ..
+            } | Self::Backend {
+                transient: true,
+                ..
+            }
         )
     }
 }

@@ -87,7 +87,9 @@ impl Rejection {
     pub fn corrupt(detail: impl fmt::Display) -> Self {
         Self::new(
             RejectCode::Corrupt,
-            format!("The image data is broken or truncated ({detail}). Export or download the image again."),
+            format!(
+                "The image data is broken or truncated ({detail}). Export or download the image again."
+            ),
         )
     }
 }

@@ -58,7 +58,10 @@ fn describe(bytes: &[u8]) -> &'static str {
     if bytes.is_empty() {
         return "empty";
     }
-    if let Some((_, what)) = KNOWN_OTHERS.iter().find(|(magic, _)| bytes.starts_with(magic)) {
+    if let Some((_, what)) = KNOWN_OTHERS
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+    {
         return what;
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {

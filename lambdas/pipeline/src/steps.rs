@@ -21,9 +21,15 @@ const JSON: &str = "application/json";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadOutcome {
     /// `processed/…` written and four rotation tasks queued.
-    Processed { upload: UploadKey, processed_key: String },
+    Processed {
+        upload: UploadKey,
+        processed_key: String,
+    },
     /// Bad input, final: `failed/<name>.json` written.
-    Rejected { upload: UploadKey, rejection: Rejection },
+    Rejected {
+        upload: UploadKey,
+        rejection: Rejection,
+    },
     /// Not work for the pipeline.
     Skipped { key: String, reason: SkipReason },
 }
@@ -74,7 +80,12 @@ where
     S: ObjectStore,
     Q: TaskQueue,
 {
-    let skipped = |reason| Ok(UploadOutcome::Skipped { key: key.to_owned(), reason });
+    let skipped = |reason| {
+        Ok(UploadOutcome::Skipped {
+            key: key.to_owned(),
+            reason,
+        })
+    };
     let upload = match UploadKey::parse(key) {
         Ok(upload) => upload,
         Err(KeyError::Folder(_)) => return skipped(SkipReason::Folder),
@@ -114,7 +125,10 @@ where
         })
         .await?;
     queue.send_batch(&upload.tasks(bucket)).await?;
-    Ok(UploadOutcome::Processed { upload, processed_key })
+    Ok(UploadOutcome::Processed {
+        upload,
+        processed_key,
+    })
 }
 
 enum Read {
@@ -145,7 +159,10 @@ async fn read_upload<S: ObjectStore>(store: &S, upload: &UploadKey) -> Result<Re
 
 /// *Make a rotation*: get the processed image → rotate → put the output.
 /// Idempotent: the output key and bytes depend only on the task.
-pub async fn make_rotation<S: ObjectStore>(store: &S, task: &RotationTask) -> Result<(), StepError> {
+pub async fn make_rotation<S: ObjectStore>(
+    store: &S,
+    task: &RotationTask,
+) -> Result<(), StepError> {
     let bytes = store.get(&task.processed_key, MAX_PROCESSED_BYTES).await?;
     let rotated = imaging::rotate_jpeg_bytes(&bytes, task.angle).map_err(|rejection| {
         StepError::BadProcessedImage {

@@ -1,18 +1,29 @@
 //! The two steps over both kinds of port: an in-memory fake (to steer every
 //! branch, including faults) and the real folder store and channel of local mode.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on setup errors"
+)]
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use augment_pipeline::local::{ChannelQueue, FolderStore, LOCAL_BUCKET, LocalPipeline, PipelineEvent};
-use augment_pipeline::ports::{BoxError, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
+use augment_pipeline::local::{
+    ChannelQueue, FolderStore, LOCAL_BUCKET, LocalPipeline, PipelineEvent,
+};
+use augment_pipeline::ports::{
+    BoxError, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+};
 use augment_pipeline::steps::{SkipReason, UploadOutcome, make_rotation, process_upload};
 use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, StepError, imaging};
 use image::{Rgb, RgbImage};
 
 fn photo(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
     imaging::encode_jpeg(&image)
 }
 
@@ -40,7 +51,12 @@ impl FakeStore {
     }
 
     fn insert(&self, key: &str, body: Vec<u8>) {
-        let object = PutObject { key: key.into(), body, content_type: "application/octet-stream", metadata: vec![] };
+        let object = PutObject {
+            key: key.into(),
+            body,
+            content_type: "application/octet-stream",
+            metadata: vec![],
+        };
         self.objects.lock().unwrap().insert(key.into(), object);
     }
 
@@ -49,16 +65,26 @@ impl FakeStore {
     }
 
     fn object(&self, key: &str) -> PutObject {
-        self.objects.lock().unwrap().get(key).cloned().unwrap_or_else(|| panic!("no {key}"))
+        self.objects
+            .lock()
+            .unwrap()
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key}"))
     }
 
     fn fault(&self, key: &str) -> Option<StoreError> {
-        self.flaky.lock().unwrap().iter().any(|k| k == key).then(|| StoreError::Backend {
-            op: "get",
-            key: key.into(),
-            transient: true,
-            source: BoxError::from("503 Slow Down"),
-        })
+        self.flaky
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|k| k == key)
+            .then(|| StoreError::Backend {
+                op: "get",
+                key: key.into(),
+                transient: true,
+                source: BoxError::from("503 Slow Down"),
+            })
     }
 }
 
@@ -67,9 +93,17 @@ impl ObjectStore for FakeStore {
         if let Some(err) = self.fault(key) {
             return Err(err);
         }
-        let size = self.objects.lock().unwrap().get(key).map(|o| o.body.len() as u64);
+        let size = self
+            .objects
+            .lock()
+            .unwrap()
+            .get(key)
+            .map(|o| o.body.len() as u64);
         let size = size.map(|real| self.head_size_override.lock().unwrap().unwrap_or(real));
-        Ok(size.map(|size_bytes| ObjectInfo { key: key.into(), size_bytes }))
+        Ok(size.map(|size_bytes| ObjectInfo {
+            key: key.into(),
+            size_bytes,
+        }))
     }
 
     async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
@@ -77,18 +111,27 @@ impl ObjectStore for FakeStore {
         if let Some(err) = self.fault(key) {
             return Err(err);
         }
-        let body = self.objects.lock().unwrap().get(key).map(|o| o.body.clone());
+        let body = self
+            .objects
+            .lock()
+            .unwrap()
+            .get(key)
+            .map(|o| o.body.clone());
         match body {
             None => Err(StoreError::NotFound { key: key.into() }),
-            Some(body) if body.len() as u64 > max_bytes => {
-                Err(StoreError::TooLarge { key: key.into(), limit_bytes: max_bytes })
-            }
+            Some(body) if body.len() as u64 > max_bytes => Err(StoreError::TooLarge {
+                key: key.into(),
+                limit_bytes: max_bytes,
+            }),
             Some(body) => Ok(body),
         }
     }
 
     async fn put(&self, object: PutObject) -> Result<(), StoreError> {
-        self.objects.lock().unwrap().insert(object.key.clone(), object);
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(object.key.clone(), object);
         Ok(())
     }
 
@@ -97,7 +140,10 @@ impl ObjectStore for FakeStore {
         Ok(objects
             .values()
             .filter(|o| o.key.starts_with(prefix))
-            .map(|o| ObjectInfo { key: o.key.clone(), size_bytes: o.body.len() as u64 })
+            .map(|o| ObjectInfo {
+                key: o.key.clone(),
+                size_bytes: o.body.len() as u64,
+            })
             .collect())
     }
 
@@ -116,7 +162,12 @@ struct FakeQueue {
 impl TaskQueue for FakeQueue {
     async fn send_batch(&self, tasks: &[RotationTask]) -> Result<(), QueueError> {
         if self.fail {
-            return Err(QueueError::Partial { sent: tasks.len(), failed: 1, detail: "ThrottlingException".into(), transient: true });
+            return Err(QueueError::Partial {
+                sent: tasks.len(),
+                failed: 1,
+                detail: "ThrottlingException".into(),
+                transient: true,
+            });
         }
         self.batches.lock().unwrap().push(tasks.to_vec());
         Ok(())
@@ -132,7 +183,9 @@ async fn a_good_upload_is_processed_and_queues_four_tasks() {
 
     let outcome = process_upload(&store, &queue, "bucket", KEY).await.unwrap();
 
-    let UploadOutcome::Processed { processed_key, .. } = outcome else { panic!("{outcome:?}") };
+    let UploadOutcome::Processed { processed_key, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(processed_key, "processed/holiday/beach day_256x256.jpg");
     let processed = store.object(&processed_key);
     assert_eq!(processed.content_type, "image/jpeg");
@@ -175,9 +228,13 @@ async fn bad_input_writes_a_failed_record_and_nothing_else() {
     let store = FakeStore::with("original-uploads/notes.jpg", b"just some text".to_vec());
     let queue = FakeQueue::default();
 
-    let outcome = process_upload(&store, &queue, "b", "original-uploads/notes.jpg").await.unwrap();
+    let outcome = process_upload(&store, &queue, "b", "original-uploads/notes.jpg")
+        .await
+        .unwrap();
 
-    let UploadOutcome::Rejected { rejection, .. } = outcome else { panic!("{outcome:?}") };
+    let UploadOutcome::Rejected { rejection, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(rejection.code, RejectCode::UnsupportedType);
     let record = store.object("failed/notes.json");
     assert_eq!(record.content_type, "application/json");
@@ -185,7 +242,10 @@ async fn bad_input_writes_a_failed_record_and_nothing_else() {
     assert_eq!(record.code, RejectCode::UnsupportedType);
     assert_eq!(record.source_key, "original-uploads/notes.jpg");
     assert_eq!(record.message, rejection.message);
-    assert_eq!(store.keys(), ["failed/notes.json", "original-uploads/notes.jpg"]);
+    assert_eq!(
+        store.keys(),
+        ["failed/notes.json", "original-uploads/notes.jpg"]
+    );
     assert!(queue.batches.lock().unwrap().is_empty());
 }
 
@@ -193,19 +253,45 @@ async fn bad_input_writes_a_failed_record_and_nothing_else() {
 async fn oversized_uploads_are_rejected_before_download() {
     let big = vec![0_u8; 10 * 1024 * 1024 + 1];
     let store = FakeStore::with("original-uploads/big.png", big);
-    let outcome = process_upload(&store, &FakeQueue::default(), "b", "original-uploads/big.png").await.unwrap();
-    let UploadOutcome::Rejected { rejection, .. } = outcome else { panic!("{outcome:?}") };
+    let outcome = process_upload(
+        &store,
+        &FakeQueue::default(),
+        "b",
+        "original-uploads/big.png",
+    )
+    .await
+    .unwrap();
+    let UploadOutcome::Rejected { rejection, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(rejection.code, RejectCode::TooLarge);
-    assert!(rejection.message.contains("10 MiB"), "{}", rejection.message);
-    assert_eq!(store.gets.load(Ordering::SeqCst), 0, "the object is never downloaded");
+    assert!(
+        rejection.message.contains("10 MiB"),
+        "{}",
+        rejection.message
+    );
+    assert_eq!(
+        store.gets.load(Ordering::SeqCst),
+        0,
+        "the object is never downloaded"
+    );
 }
 
 #[tokio::test]
 async fn a_lying_size_is_caught_while_reading() {
     let store = FakeStore::with("original-uploads/big.png", vec![0_u8; 10 * 1024 * 1024 + 1]);
     *store.head_size_override.lock().unwrap() = Some(1000);
-    let outcome = process_upload(&store, &FakeQueue::default(), "b", "original-uploads/big.png").await.unwrap();
-    let UploadOutcome::Rejected { rejection, .. } = outcome else { panic!("{outcome:?}") };
+    let outcome = process_upload(
+        &store,
+        &FakeQueue::default(),
+        "b",
+        "original-uploads/big.png",
+    )
+    .await
+    .unwrap();
+    let UploadOutcome::Rejected { rejection, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(rejection.code, RejectCode::TooLarge);
 }
 
@@ -213,7 +299,10 @@ async fn a_lying_size_is_caught_while_reading() {
 async fn other_prefixes_and_folders_are_skipped_untouched() {
     for (key, reason) in [
         ("processed/cat_256x256.jpg", SkipReason::NotAnUpload),
-        ("augmented-images/90-degree/cat_90.jpg", SkipReason::NotAnUpload),
+        (
+            "augmented-images/90-degree/cat_90.jpg",
+            SkipReason::NotAnUpload,
+        ),
         ("original-uploads/holiday/", SkipReason::Folder),
         ("original-uploads/deleted.jpg", SkipReason::Gone),
     ] {
@@ -222,8 +311,16 @@ async fn other_prefixes_and_folders_are_skipped_untouched() {
             store.delete(key).await.unwrap();
         }
         let before = store.keys();
-        let outcome = process_upload(&store, &FakeQueue::default(), "b", key).await.unwrap();
-        assert_eq!(outcome, UploadOutcome::Skipped { key: key.into(), reason });
+        let outcome = process_upload(&store, &FakeQueue::default(), "b", key)
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            UploadOutcome::Skipped {
+                key: key.into(),
+                reason
+            }
+        );
         assert_eq!(store.keys(), before, "{key}: nothing written");
     }
 }
@@ -232,14 +329,26 @@ async fn other_prefixes_and_folders_are_skipped_untouched() {
 async fn transient_faults_are_errors_to_retry_not_rejections() {
     let store = FakeStore::with(KEY, photo(64, 64));
     store.flaky.lock().unwrap().push(KEY.into());
-    let err = process_upload(&store, &FakeQueue::default(), "b", KEY).await.unwrap_err();
+    let err = process_upload(&store, &FakeQueue::default(), "b", KEY)
+        .await
+        .unwrap_err();
     assert!(err.is_transient(), "{err}");
-    assert_eq!(store.keys(), [KEY], "no failed record for a fault that is not the input's");
+    assert_eq!(
+        store.keys(),
+        [KEY],
+        "no failed record for a fault that is not the input's"
+    );
 
     let store = FakeStore::with(KEY, photo(64, 64));
-    let queue = FakeQueue { fail: true, ..FakeQueue::default() };
+    let queue = FakeQueue {
+        fail: true,
+        ..FakeQueue::default()
+    };
     let err = process_upload(&store, &queue, "b", KEY).await.unwrap_err();
-    assert!(matches!(err, StepError::Queue(_)) && err.is_transient(), "{err}");
+    assert!(
+        matches!(err, StepError::Queue(_)) && err.is_transient(),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -249,9 +358,15 @@ async fn processing_twice_gives_the_same_objects() {
     process_upload(&store, &queue, "b", KEY).await.unwrap();
     let first = store.object("processed/holiday/beach day_256x256.jpg");
     process_upload(&store, &queue, "b", KEY).await.unwrap();
-    assert_eq!(store.object("processed/holiday/beach day_256x256.jpg"), first);
-    let batches = queue.batches.lock().unwrap();
-    assert_eq!(batches[0], batches[1], "a redelivered event queues the same tasks");
+    assert_eq!(
+        store.object("processed/holiday/beach day_256x256.jpg"),
+        first
+    );
+    let batches = queue.batches.lock().unwrap().clone();
+    assert_eq!(
+        batches[0], batches[1],
+        "a redelivered event queues the same tasks"
+    );
 
     let task = &batches[0][0];
     make_rotation(&store, task).await.unwrap();
@@ -265,19 +380,38 @@ async fn a_rotation_without_its_processed_image_fails_for_retry() {
     let store = FakeStore::default();
     let task = augment_pipeline::UploadKey::parse(KEY).unwrap().tasks("b")[1].clone();
     let err = make_rotation(&store, &task).await.unwrap_err();
-    assert!(matches!(err, StepError::Store(StoreError::NotFound { .. })), "{err}");
+    assert!(
+        matches!(err, StepError::Store(StoreError::NotFound { .. })),
+        "{err}"
+    );
 
     store.insert(&task.processed_key, b"garbage".to_vec());
     let err = make_rotation(&store, &task).await.unwrap_err();
-    assert!(matches!(err, StepError::BadProcessedImage { .. }) && !err.is_transient(), "{err}");
+    assert!(
+        matches!(err, StepError::BadProcessedImage { .. }) && !err.is_transient(),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn the_folder_store_refuses_keys_that_escape_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = FolderStore::new(dir.path().join("bucket"));
-    for key in ["../x.jpg", "a/../../x.jpg", "/etc/passwd", "a//b.jpg", "a\\b.jpg", "", "./a.jpg"] {
-        let put = PutObject { key: key.into(), body: vec![1], content_type: "x", metadata: vec![] };
+    for key in [
+        "../x.jpg",
+        "a/../../x.jpg",
+        "/etc/passwd",
+        "a//b.jpg",
+        "a\\b.jpg",
+        "",
+        "./a.jpg",
+    ] {
+        let put = PutObject {
+            key: key.into(),
+            body: vec![1],
+            content_type: "x",
+            metadata: vec![],
+        };
         let err = store.put(put).await.unwrap_err();
         assert!(matches!(err, StoreError::InvalidKey { .. }), "{key}: {err}");
     }
@@ -288,29 +422,67 @@ async fn the_folder_store_refuses_keys_that_escape_it() {
 async fn the_folder_store_behaves_like_a_bucket() {
     let dir = tempfile::tempdir().unwrap();
     let store = FolderStore::new(dir.path());
-    let put = |key: &str, body: &[u8]| PutObject { key: key.into(), body: body.to_vec(), content_type: "x", metadata: vec![] };
+    let put = |key: &str, body: &[u8]| PutObject {
+        key: key.into(),
+        body: body.to_vec(),
+        content_type: "x",
+        metadata: vec![],
+    };
     store.put(put("b/ünï côde+.jpg", b"12345")).await.unwrap();
     store.put(put("a.jpg", b"1")).await.unwrap();
     store.put(put("b/c/d.png", b"12")).await.unwrap();
 
-    assert_eq!(store.head("b/ünï côde+.jpg").await.unwrap().unwrap().size_bytes, 5);
+    assert_eq!(
+        store
+            .head("b/ünï côde+.jpg")
+            .await
+            .unwrap()
+            .unwrap()
+            .size_bytes,
+        5
+    );
     assert_eq!(store.head("missing").await.unwrap(), None);
-    assert_eq!(store.head("b").await.unwrap(), None, "a folder is not an object");
-    let keys: Vec<String> = store.list("").await.unwrap().into_iter().map(|o| o.key).collect();
+    assert_eq!(
+        store.head("b").await.unwrap(),
+        None,
+        "a folder is not an object"
+    );
+    let keys: Vec<String> = store
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     assert_eq!(keys, ["a.jpg", "b/c/d.png", "b/ünï côde+.jpg"]);
-    let keys: Vec<String> = store.list("b/").await.unwrap().into_iter().map(|o| o.key).collect();
+    let keys: Vec<String> = store
+        .list("b/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     assert_eq!(keys, ["b/c/d.png", "b/ünï côde+.jpg"]);
 
     assert_eq!(store.get("b/ünï côde+.jpg", 5).await.unwrap(), b"12345");
-    assert!(matches!(store.get("b/ünï côde+.jpg", 4).await, Err(StoreError::TooLarge { limit_bytes: 4, .. })));
-    assert!(matches!(store.get("nope", 4).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.get("b/ünï côde+.jpg", 4).await,
+        Err(StoreError::TooLarge { limit_bytes: 4, .. })
+    ));
+    assert!(matches!(
+        store.get("nope", 4).await,
+        Err(StoreError::NotFound { .. })
+    ));
 
     store.put(put("a.jpg", b"overwritten")).await.unwrap();
     assert_eq!(store.get("a.jpg", 100).await.unwrap(), b"overwritten");
     store.delete("a.jpg").await.unwrap();
     store.delete("a.jpg").await.unwrap();
     assert_eq!(store.head("a.jpg").await.unwrap(), None);
-    let leftovers: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.contains(".augment-tmp-")).collect();
+    let leftovers: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.contains(".augment-tmp-"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -330,24 +502,37 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 #[tokio::test]
 async fn the_channel_queue_delivers_in_order_and_reports_a_closed_queue() {
     let (queue, mut receiver) = ChannelQueue::new();
-    let tasks = augment_pipeline::UploadKey::parse(KEY).unwrap().tasks(LOCAL_BUCKET);
+    let tasks = augment_pipeline::UploadKey::parse(KEY)
+        .unwrap()
+        .tasks(LOCAL_BUCKET);
     queue.send_batch(&tasks).await.unwrap();
     for task in &tasks {
         assert_eq!(receiver.recv().await.as_ref(), Some(task));
     }
     drop(receiver);
-    assert!(matches!(queue.send_batch(&tasks).await, Err(QueueError::Closed)));
+    assert!(matches!(
+        queue.send_batch(&tasks).await,
+        Err(QueueError::Closed)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_mode_runs_both_steps_for_each_upload() {
     let dir = tempfile::tempdir().unwrap();
     let (pipeline, mut events) = LocalPipeline::start(dir.path(), 2);
-    let uploads = [("original-uploads/one.jpg", photo(500, 300)), ("original-uploads/two.jpg", b"nope".to_vec())];
+    let uploads = [
+        ("original-uploads/one.jpg", photo(500, 300)),
+        ("original-uploads/two.jpg", b"nope".to_vec()),
+    ];
     for (key, body) in &uploads {
         pipeline
             .store()
-            .put(PutObject { key: (*key).into(), body: body.clone(), content_type: "x", metadata: vec![] })
+            .put(PutObject {
+                key: (*key).into(),
+                body: body.clone(),
+                content_type: "x",
+                metadata: vec![],
+            })
             .await
             .unwrap();
         pipeline.notify_upload((*key).into()).await;
@@ -368,7 +553,14 @@ async fn local_mode_runs_both_steps_for_each_upload() {
         }
     }
     assert_eq!((processed, rejected, rotations), (1, 1, 4));
-    let keys: Vec<String> = pipeline.store().list("").await.unwrap().into_iter().map(|o| o.key).collect();
+    let keys: Vec<String> = pipeline
+        .store()
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
     assert_eq!(
         keys,
         [
