@@ -5,6 +5,7 @@
 //! - [`steps`]: *process an upload* and *make a rotation*, generic over the
 //!   [`ports`] (an object store and a task queue).
 //! - [`local`]: a folder and a channel implementing the ports: local mode.
+//! - [`memory`]: the ports in memory, with fault switches, for tests.
 //!
 //! Limits are in [`limits`]; every rejection carries a [`RejectCode`].
 
@@ -12,6 +13,7 @@ pub mod contract;
 pub mod imaging;
 pub mod limits;
 pub mod local;
+pub mod memory;
 pub mod ports;
 pub mod reject;
 pub mod sniff;

@@ -101,18 +101,7 @@ where
     };
     let jpeg = match processed {
         Ok(jpeg) => jpeg,
-        Err(rejection) => {
-            let record = FailedRecord::new(&upload, &rejection);
-            store
-                .put(PutObject {
-                    key: upload.failed_key(),
-                    body: record.to_json(),
-                    content_type: JSON,
-                    metadata: vec![(SOURCE_KEY_METADATA, upload.to_string())],
-                })
-                .await?;
-            return Ok(UploadOutcome::Rejected { upload, rejection });
-        }
+        Err(rejection) => return reject(store, upload, rejection).await,
     };
 
     let processed_key = upload.processed_key();
@@ -129,6 +118,26 @@ where
         upload,
         processed_key,
     })
+}
+
+/// Records a final verdict on an upload: writes `failed/<name>.json`. Used by
+/// [`process_upload`], and by callers that know the verdict before a download
+/// (the processor Lambda, from the size in the S3 event).
+pub async fn reject<S: ObjectStore>(
+    store: &S,
+    upload: UploadKey,
+    rejection: Rejection,
+) -> Result<UploadOutcome, StepError> {
+    let record = FailedRecord::new(&upload, &rejection);
+    store
+        .put(PutObject {
+            key: upload.failed_key(),
+            body: record.to_json(),
+            content_type: JSON,
+            metadata: vec![(SOURCE_KEY_METADATA, upload.to_string())],
+        })
+        .await?;
+    Ok(UploadOutcome::Rejected { upload, rejection })
 }
 
 enum Read {

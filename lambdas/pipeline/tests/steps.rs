@@ -6,16 +6,11 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use augment_pipeline::local::{
     ChannelQueue, FolderStore, LOCAL_BUCKET, LocalPipeline, PipelineEvent,
 };
-use augment_pipeline::ports::{
-    BoxError, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
-};
+use augment_pipeline::memory::{MemoryQueue, MemoryStore};
+use augment_pipeline::ports::{ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
 use augment_pipeline::steps::{SkipReason, UploadOutcome, make_rotation, process_upload};
 use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, StepError, imaging};
 use image::{Rgb, RgbImage};
@@ -32,154 +27,12 @@ fn decoded(bytes: &[u8]) -> RgbImage {
     imaging::decode(bytes, format, 256).expect("decodes")
 }
 
-/// A bucket in memory that can be told to fail.
-#[derive(Default)]
-struct FakeStore {
-    objects: Mutex<BTreeMap<String, PutObject>>,
-    gets: AtomicUsize,
-    /// Keys whose reads fail with a transient (5xx-like) error.
-    flaky: Mutex<Vec<String>>,
-    /// Size `head` reports instead of the real one (a lying Content-Length).
-    head_size_override: Mutex<Option<u64>>,
-}
-
-impl FakeStore {
-    fn with(key: &str, body: Vec<u8>) -> Self {
-        let store = Self::default();
-        store.insert(key, body);
-        store
-    }
-
-    fn insert(&self, key: &str, body: Vec<u8>) {
-        let object = PutObject {
-            key: key.into(),
-            body,
-            content_type: "application/octet-stream",
-            metadata: vec![],
-        };
-        self.objects.lock().unwrap().insert(key.into(), object);
-    }
-
-    fn keys(&self) -> Vec<String> {
-        self.objects.lock().unwrap().keys().cloned().collect()
-    }
-
-    fn object(&self, key: &str) -> PutObject {
-        self.objects
-            .lock()
-            .unwrap()
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {key}"))
-    }
-
-    fn fault(&self, key: &str) -> Option<StoreError> {
-        self.flaky
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|k| k == key)
-            .then(|| StoreError::Backend {
-                op: "get",
-                key: key.into(),
-                transient: true,
-                source: BoxError::from("503 Slow Down"),
-            })
-    }
-}
-
-impl ObjectStore for FakeStore {
-    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        if let Some(err) = self.fault(key) {
-            return Err(err);
-        }
-        let size = self
-            .objects
-            .lock()
-            .unwrap()
-            .get(key)
-            .map(|o| o.body.len() as u64);
-        let size = size.map(|real| self.head_size_override.lock().unwrap().unwrap_or(real));
-        Ok(size.map(|size_bytes| ObjectInfo {
-            key: key.into(),
-            size_bytes,
-        }))
-    }
-
-    async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        if let Some(err) = self.fault(key) {
-            return Err(err);
-        }
-        let body = self
-            .objects
-            .lock()
-            .unwrap()
-            .get(key)
-            .map(|o| o.body.clone());
-        match body {
-            None => Err(StoreError::NotFound { key: key.into() }),
-            Some(body) if body.len() as u64 > max_bytes => Err(StoreError::TooLarge {
-                key: key.into(),
-                limit_bytes: max_bytes,
-            }),
-            Some(body) => Ok(body),
-        }
-    }
-
-    async fn put(&self, object: PutObject) -> Result<(), StoreError> {
-        self.objects
-            .lock()
-            .unwrap()
-            .insert(object.key.clone(), object);
-        Ok(())
-    }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
-        let objects = self.objects.lock().unwrap();
-        Ok(objects
-            .values()
-            .filter(|o| o.key.starts_with(prefix))
-            .map(|o| ObjectInfo {
-                key: o.key.clone(),
-                size_bytes: o.body.len() as u64,
-            })
-            .collect())
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.objects.lock().unwrap().remove(key);
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-struct FakeQueue {
-    batches: Mutex<Vec<Vec<RotationTask>>>,
-    fail: bool,
-}
-
-impl TaskQueue for FakeQueue {
-    async fn send_batch(&self, tasks: &[RotationTask]) -> Result<(), QueueError> {
-        if self.fail {
-            return Err(QueueError::Partial {
-                sent: tasks.len(),
-                failed: 1,
-                detail: "ThrottlingException".into(),
-                transient: true,
-            });
-        }
-        self.batches.lock().unwrap().push(tasks.to_vec());
-        Ok(())
-    }
-}
-
 const KEY: &str = "original-uploads/holiday/beach day.JPG";
 
 #[tokio::test]
 async fn a_good_upload_is_processed_and_queues_four_tasks() {
-    let store = FakeStore::with(KEY, photo(800, 600));
-    let queue = FakeQueue::default();
+    let store = MemoryStore::with(KEY, photo(800, 600));
+    let queue = MemoryQueue::default();
 
     let outcome = process_upload(&store, &queue, "bucket", KEY).await.unwrap();
 
@@ -187,12 +40,12 @@ async fn a_good_upload_is_processed_and_queues_four_tasks() {
         panic!("{outcome:?}")
     };
     assert_eq!(processed_key, "processed/holiday/beach day_256x256.jpg");
-    let processed = store.object(&processed_key);
+    let processed = store.object(&processed_key).unwrap();
     assert_eq!(processed.content_type, "image/jpeg");
     assert_eq!(processed.metadata, vec![("source-key", KEY.to_owned())]);
     assert_eq!(decoded(&processed.body).dimensions(), (256, 256));
 
-    let batches = queue.batches.lock().unwrap();
+    let batches = queue.batches();
     assert_eq!(batches.len(), 1, "one SendMessageBatch per upload");
     let angles: Vec<u16> = batches[0].iter().map(|t| t.angle.degrees()).collect();
     assert_eq!(angles, [90, 180, 270, 360]);
@@ -206,10 +59,10 @@ async fn a_good_upload_is_processed_and_queues_four_tasks() {
 
 #[tokio::test]
 async fn rotations_write_the_contract_keys() {
-    let store = FakeStore::with(KEY, photo(640, 480));
-    let queue = FakeQueue::default();
+    let store = MemoryStore::with(KEY, photo(640, 480));
+    let queue = MemoryQueue::default();
     process_upload(&store, &queue, "bucket", KEY).await.unwrap();
-    let tasks = queue.batches.lock().unwrap()[0].clone();
+    let tasks = queue.batches()[0].clone();
     for task in &tasks {
         make_rotation(&store, task).await.unwrap();
     }
@@ -217,7 +70,7 @@ async fn rotations_write_the_contract_keys() {
     for angle in Angle::ALL {
         let key = format!("augmented-images/{angle}-degree/holiday/beach day_{angle}.jpg");
         assert!(keys.contains(&key), "{key} in {keys:?}");
-        let object = store.object(&key);
+        let object = store.object(&key).unwrap();
         assert_eq!(object.content_type, "image/jpeg");
         assert_eq!(decoded(&object.body).dimensions(), (256, 256));
     }
@@ -225,8 +78,8 @@ async fn rotations_write_the_contract_keys() {
 
 #[tokio::test]
 async fn bad_input_writes_a_failed_record_and_nothing_else() {
-    let store = FakeStore::with("original-uploads/notes.jpg", b"just some text".to_vec());
-    let queue = FakeQueue::default();
+    let store = MemoryStore::with("original-uploads/notes.jpg", b"just some text".to_vec());
+    let queue = MemoryQueue::default();
 
     let outcome = process_upload(&store, &queue, "b", "original-uploads/notes.jpg")
         .await
@@ -236,7 +89,7 @@ async fn bad_input_writes_a_failed_record_and_nothing_else() {
         panic!("{outcome:?}")
     };
     assert_eq!(rejection.code, RejectCode::UnsupportedType);
-    let record = store.object("failed/notes.json");
+    let record = store.object("failed/notes.json").unwrap();
     assert_eq!(record.content_type, "application/json");
     let record: FailedRecord = serde_json::from_slice(&record.body).unwrap();
     assert_eq!(record.code, RejectCode::UnsupportedType);
@@ -246,16 +99,16 @@ async fn bad_input_writes_a_failed_record_and_nothing_else() {
         store.keys(),
         ["failed/notes.json", "original-uploads/notes.jpg"]
     );
-    assert!(queue.batches.lock().unwrap().is_empty());
+    assert!(queue.batches().is_empty());
 }
 
 #[tokio::test]
 async fn oversized_uploads_are_rejected_before_download() {
     let big = vec![0_u8; 10 * 1024 * 1024 + 1];
-    let store = FakeStore::with("original-uploads/big.png", big);
+    let store = MemoryStore::with("original-uploads/big.png", big);
     let outcome = process_upload(
         &store,
-        &FakeQueue::default(),
+        &MemoryQueue::default(),
         "b",
         "original-uploads/big.png",
     )
@@ -270,20 +123,16 @@ async fn oversized_uploads_are_rejected_before_download() {
         "{}",
         rejection.message
     );
-    assert_eq!(
-        store.gets.load(Ordering::SeqCst),
-        0,
-        "the object is never downloaded"
-    );
+    assert_eq!(store.get_count(), 0, "the object is never downloaded");
 }
 
 #[tokio::test]
 async fn a_lying_size_is_caught_while_reading() {
-    let store = FakeStore::with("original-uploads/big.png", vec![0_u8; 10 * 1024 * 1024 + 1]);
+    let store = MemoryStore::with("original-uploads/big.png", vec![0_u8; 10 * 1024 * 1024 + 1]);
     *store.head_size_override.lock().unwrap() = Some(1000);
     let outcome = process_upload(
         &store,
-        &FakeQueue::default(),
+        &MemoryQueue::default(),
         "b",
         "original-uploads/big.png",
     )
@@ -306,12 +155,12 @@ async fn other_prefixes_and_folders_are_skipped_untouched() {
         ("original-uploads/holiday/", SkipReason::Folder),
         ("original-uploads/deleted.jpg", SkipReason::Gone),
     ] {
-        let store = FakeStore::with(key, photo(10, 10));
+        let store = MemoryStore::with(key, photo(10, 10));
         if reason == SkipReason::Gone {
             store.delete(key).await.unwrap();
         }
         let before = store.keys();
-        let outcome = process_upload(&store, &FakeQueue::default(), "b", key)
+        let outcome = process_upload(&store, &MemoryQueue::default(), "b", key)
             .await
             .unwrap();
         assert_eq!(
@@ -327,9 +176,9 @@ async fn other_prefixes_and_folders_are_skipped_untouched() {
 
 #[tokio::test]
 async fn transient_faults_are_errors_to_retry_not_rejections() {
-    let store = FakeStore::with(KEY, photo(64, 64));
-    store.flaky.lock().unwrap().push(KEY.into());
-    let err = process_upload(&store, &FakeQueue::default(), "b", KEY)
+    let store = MemoryStore::with(KEY, photo(64, 64));
+    store.make_flaky(KEY);
+    let err = process_upload(&store, &MemoryQueue::default(), "b", KEY)
         .await
         .unwrap_err();
     assert!(err.is_transient(), "{err}");
@@ -339,11 +188,8 @@ async fn transient_faults_are_errors_to_retry_not_rejections() {
         "no failed record for a fault that is not the input's"
     );
 
-    let store = FakeStore::with(KEY, photo(64, 64));
-    let queue = FakeQueue {
-        fail: true,
-        ..FakeQueue::default()
-    };
+    let store = MemoryStore::with(KEY, photo(64, 64));
+    let queue = MemoryQueue::failing();
     let err = process_upload(&store, &queue, "b", KEY).await.unwrap_err();
     assert!(
         matches!(err, StepError::Queue(_)) && err.is_transient(),
@@ -353,16 +199,20 @@ async fn transient_faults_are_errors_to_retry_not_rejections() {
 
 #[tokio::test]
 async fn processing_twice_gives_the_same_objects() {
-    let store = FakeStore::with(KEY, photo(300, 200));
-    let queue = FakeQueue::default();
+    let store = MemoryStore::with(KEY, photo(300, 200));
+    let queue = MemoryQueue::default();
     process_upload(&store, &queue, "b", KEY).await.unwrap();
-    let first = store.object("processed/holiday/beach day_256x256.jpg");
+    let first = store
+        .object("processed/holiday/beach day_256x256.jpg")
+        .unwrap();
     process_upload(&store, &queue, "b", KEY).await.unwrap();
     assert_eq!(
-        store.object("processed/holiday/beach day_256x256.jpg"),
+        store
+            .object("processed/holiday/beach day_256x256.jpg")
+            .unwrap(),
         first
     );
-    let batches = queue.batches.lock().unwrap().clone();
+    let batches = queue.batches();
     assert_eq!(
         batches[0], batches[1],
         "a redelivered event queues the same tasks"
@@ -370,14 +220,14 @@ async fn processing_twice_gives_the_same_objects() {
 
     let task = &batches[0][0];
     make_rotation(&store, task).await.unwrap();
-    let rotated = store.object(&task.output_key);
+    let rotated = store.object(&task.output_key).unwrap();
     make_rotation(&store, task).await.unwrap();
-    assert_eq!(store.object(&task.output_key), rotated);
+    assert_eq!(store.object(&task.output_key).unwrap(), rotated);
 }
 
 #[tokio::test]
 async fn a_rotation_without_its_processed_image_fails_for_retry() {
-    let store = FakeStore::default();
+    let store = MemoryStore::default();
     let task = augment_pipeline::UploadKey::parse(KEY).unwrap().tasks("b")[1].clone();
     let err = make_rotation(&store, &task).await.unwrap_err();
     assert!(

@@ -1,0 +1,162 @@
+//! An object store and a task queue in memory, with switches to make them fail
+//! the way S3 and SQS do. For fast tests of anything generic over the ports.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::contract::RotationTask;
+use crate::ports::{
+    BoxError, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+};
+
+/// A bucket in a map.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    objects: Mutex<BTreeMap<String, PutObject>>,
+    gets: AtomicUsize,
+    /// Keys whose every request fails with a transient (503 Slow Down) error.
+    pub flaky_keys: Mutex<Vec<String>>,
+    /// Size `head` reports instead of the real one (a lying `Content-Length`).
+    pub head_size_override: Mutex<Option<u64>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind: still usable.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl MemoryStore {
+    pub fn with(key: &str, body: Vec<u8>) -> Self {
+        let store = Self::default();
+        store.insert(key, body);
+        store
+    }
+
+    pub fn insert(&self, key: &str, body: Vec<u8>) {
+        let object = PutObject {
+            key: key.into(),
+            body,
+            content_type: "application/octet-stream",
+            metadata: vec![],
+        };
+        locked(&self.objects).insert(key.into(), object);
+    }
+
+    /// Every key, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        locked(&self.objects).keys().cloned().collect()
+    }
+
+    pub fn object(&self, key: &str) -> Option<PutObject> {
+        locked(&self.objects).get(key).cloned()
+    }
+
+    /// How many `get`s were made (to prove a download did not happen).
+    pub fn get_count(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
+    }
+
+    pub fn make_flaky(&self, key: &str) {
+        locked(&self.flaky_keys).push(key.into());
+    }
+
+    fn fault(&self, op: &'static str, key: &str) -> Result<(), StoreError> {
+        if locked(&self.flaky_keys).iter().any(|k| k == key) {
+            return Err(StoreError::Backend {
+                op,
+                key: key.into(),
+                transient: true,
+                source: BoxError::from("503 Slow Down"),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl ObjectStore for MemoryStore {
+    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        self.fault("head", key)?;
+        let size = locked(&self.objects).get(key).map(|o| o.body.len() as u64);
+        let size = size.map(|real| locked(&self.head_size_override).unwrap_or(real));
+        Ok(size.map(|size_bytes| ObjectInfo {
+            key: key.into(),
+            size_bytes,
+        }))
+    }
+
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.fault("get", key)?;
+        let body = locked(&self.objects).get(key).map(|o| o.body.clone());
+        match body {
+            None => Err(StoreError::NotFound { key: key.into() }),
+            Some(body) if body.len() as u64 > max_bytes => Err(StoreError::TooLarge {
+                key: key.into(),
+                limit_bytes: max_bytes,
+            }),
+            Some(body) => Ok(body),
+        }
+    }
+
+    async fn put(&self, object: PutObject) -> Result<(), StoreError> {
+        self.fault("put", &object.key)?;
+        locked(&self.objects).insert(object.key.clone(), object);
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+        Ok(locked(&self.objects)
+            .values()
+            .filter(|o| o.key.starts_with(prefix))
+            .map(|o| ObjectInfo {
+                key: o.key.clone(),
+                size_bytes: o.body.len() as u64,
+            })
+            .collect())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.fault("delete", key)?;
+        locked(&self.objects).remove(key);
+        Ok(())
+    }
+}
+
+/// A queue that records every batch.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    batches: Mutex<Vec<Vec<RotationTask>>>,
+    /// Fail every send with a transient partial failure (SQS throttling).
+    pub fail: bool,
+}
+
+impl MemoryQueue {
+    pub fn failing() -> Self {
+        Self {
+            fail: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn batches(&self) -> Vec<Vec<RotationTask>> {
+        locked(&self.batches).clone()
+    }
+}
+
+impl TaskQueue for MemoryQueue {
+    async fn send_batch(&self, tasks: &[RotationTask]) -> Result<(), QueueError> {
+        if self.fail {
+            return Err(QueueError::Partial {
+                sent: tasks.len(),
+                failed: tasks.len(),
+                detail: "ThrottlingException".into(),
+                transient: true,
+            });
+        }
+        locked(&self.batches).push(tasks.to_vec());
+        Ok(())
+    }
+}
