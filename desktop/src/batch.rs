@@ -2,6 +2,7 @@
 //! "uploaded" into a folder laid out like the bucket, processed, and rotated by
 //! the same steps the Lambdas run.
 
+use augment_pipeline::error_chain;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -141,16 +142,4 @@ pub fn run(
         }
     });
     Ok(summary)
-}
-
-/// An error and its causes on one line: "a: b: c".
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

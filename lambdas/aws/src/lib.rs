@@ -3,8 +3,11 @@
 //! place clients are built ([`Clients`]). Any endpoint works: AWS, moto,
 //! LocalStack, MinIO (`AWS_ENDPOINT_URL`, read by the SDK).
 
+mod logging;
 mod s3;
 mod sqs;
+
+pub use logging::init_lambda_logging;
 
 pub use s3::S3Store;
 pub use sqs::SqsQueue;
@@ -112,11 +115,27 @@ mod tests {
     #[test]
     fn throttles_and_server_errors_are_transient_client_errors_are_not() {
         assert!(is_transient(ErrorKind::NoResponse, None, None));
-        assert!(is_transient(ErrorKind::Service, Some(503), Some("SlowDown")));
+        assert!(is_transient(
+            ErrorKind::Service,
+            Some(503),
+            Some("SlowDown")
+        ));
         assert!(is_transient(ErrorKind::Service, Some(500), None));
-        assert!(is_transient(ErrorKind::Service, Some(400), Some("ThrottlingException")));
-        assert!(!is_transient(ErrorKind::Service, Some(403), Some("AccessDenied")));
-        assert!(!is_transient(ErrorKind::Service, Some(404), Some("NoSuchBucket")));
+        assert!(is_transient(
+            ErrorKind::Service,
+            Some(400),
+            Some("ThrottlingException")
+        ));
+        assert!(!is_transient(
+            ErrorKind::Service,
+            Some(403),
+            Some("AccessDenied")
+        ));
+        assert!(!is_transient(
+            ErrorKind::Service,
+            Some(404),
+            Some("NoSuchBucket")
+        ));
         assert!(!is_transient(ErrorKind::Construction, None, None));
     }
 }

@@ -17,7 +17,10 @@ pub struct S3Store {
 
 impl S3Store {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
     }
 
     pub fn bucket(&self) -> &str {
@@ -25,7 +28,11 @@ impl S3Store {
     }
 }
 
-fn backend<E>(op: &'static str, key: &str, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> StoreError
+fn backend<E>(
+    op: &'static str,
+    key: &str,
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> StoreError
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -40,28 +47,61 @@ where
 
 impl ObjectStore for S3Store {
     async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        let result = self.client.head_object().bucket(&self.bucket).key(key).send().await;
+        let result = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
         match result {
             Ok(head) => Ok(Some(ObjectInfo {
                 key: key.to_owned(),
-                size_bytes: head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                size_bytes: head
+                    .content_length()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
             })),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
+                ) =>
+            {
+                Ok(None)
+            }
             Err(err) => Err(backend("HeadObject", key, err)),
         }
     }
 
     async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
-        let too_large = || StoreError::TooLarge { key: key.to_owned(), limit_bytes: max_bytes };
-        let result = self.client.get_object().bucket(&self.bucket).key(key).send().await;
+        let too_large = || StoreError::TooLarge {
+            key: key.to_owned(),
+            limit_bytes: max_bytes,
+        };
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
         let output = match result {
             Ok(output) => output,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Err(StoreError::NotFound { key: key.to_owned() });
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                return Err(StoreError::NotFound {
+                    key: key.to_owned(),
+                });
             }
             Err(err) => return Err(backend("GetObject", key, err)),
         };
-        let stated = output.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+        let stated = output
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
         if stated > max_bytes {
             return Err(too_large());
         }
@@ -86,8 +126,11 @@ impl ObjectStore for S3Store {
     }
 
     async fn put(&self, object: PutObject) -> Result<(), StoreError> {
-        let metadata: HashMap<String, String> =
-            object.metadata.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let metadata: HashMap<String, String> = object
+            .metadata
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -114,8 +157,14 @@ impl ObjectStore for S3Store {
             let page = page.map_err(|err| backend("ListObjectsV2", prefix, err))?;
             for object in page.contents() {
                 let Some(key) = object.key() else { continue };
-                let size_bytes = object.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
-                found.push(ObjectInfo { key: key.to_owned(), size_bytes });
+                let size_bytes = object
+                    .size()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0);
+                found.push(ObjectInfo {
+                    key: key.to_owned(),
+                    size_bytes,
+                });
             }
         }
         found.sort_by(|a, b| a.key.cmp(&b.key));

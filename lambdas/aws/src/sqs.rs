@@ -22,7 +22,10 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
-        Self { client, queue_url: queue_url.into() }
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
     }
 }
 
@@ -30,18 +33,27 @@ impl TaskQueue for SqsQueue {
     /// One `SendMessageBatch`; entries that fail on SQS's side are sent again,
     /// entries refused as the sender's fault are reported at once.
     async fn send_batch(&self, tasks: &[RotationTask]) -> Result<(), QueueError> {
-        let mut pending: Vec<(String, &RotationTask)> =
-            tasks.iter().enumerate().map(|(i, task)| (format!("t{i}-{}", task.angle), task)).collect();
+        let mut pending: Vec<(String, &RotationTask)> = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, task)| (format!("t{i}-{}", task.angle), task))
+            .collect();
         let mut attempt = 0;
         loop {
             attempt += 1;
             let entries = pending
                 .iter()
                 .map(|(id, task)| {
-                    SendMessageBatchRequestEntry::builder().id(id).message_body(task.to_json()).build()
+                    SendMessageBatchRequestEntry::builder()
+                        .id(id)
+                        .message_body(task.to_json())
+                        .build()
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|err| QueueError::Backend { transient: false, source: err.into() })?;
+                .map_err(|err| QueueError::Backend {
+                    transient: false,
+                    source: err.into(),
+                })?;
             let output = self
                 .client
                 .send_message_batch()
@@ -57,7 +69,9 @@ impl TaskQueue for SqsQueue {
             if failed.is_empty() {
                 return Ok(());
             }
-            let sender_fault = failed.iter().any(|f| f.sender_fault());
+            let sender_fault = failed
+                .iter()
+                .any(aws_sdk_sqs::types::BatchResultErrorEntry::sender_fault);
             if sender_fault || attempt >= ENTRY_ATTEMPTS {
                 let detail = failed
                     .iter()

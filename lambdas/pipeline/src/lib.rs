@@ -23,3 +23,15 @@ pub use contract::{Angle, FailedRecord, RotationTask, UploadKey};
 pub use ports::{ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
 pub use reject::{RejectCode, Rejection};
 pub use steps::{StepError, UploadOutcome, make_rotation, process_upload};
+
+/// An error and its causes on one line: "a: b: c".
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -127,3 +127,46 @@ impl QueueError {
         )
     }
 }
+
+/// A shared reference to a store is a store (handlers take a store per bucket;
+/// tests hand out one in-memory store by reference).
+impl<T: ObjectStore> ObjectStore for &T {
+    fn head(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send {
+        (**self).head(key)
+    }
+
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send {
+        (**self).get(key, max_bytes)
+    }
+
+    fn put(&self, object: PutObject) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).put(object)
+    }
+
+    fn list(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ObjectInfo>, StoreError>> + Send {
+        (**self).list(prefix)
+    }
+
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).delete(key)
+    }
+}
+
+impl<T: TaskQueue> TaskQueue for &T {
+    fn send_batch(
+        &self,
+        tasks: &[RotationTask],
+    ) -> impl Future<Output = Result<(), QueueError>> + Send {
+        (**self).send_batch(tasks)
+    }
+}
