@@ -6,6 +6,8 @@
 mod logging;
 mod s3;
 mod sqs;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use logging::init_lambda_logging;
 

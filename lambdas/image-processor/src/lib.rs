@@ -68,7 +68,7 @@ where
         let raw_key = record.s3.object.key.as_deref().unwrap_or_default();
         let bytes = record.s3.object.size.unwrap_or_default();
         let result = handle_record(record, &store_for, queue).await;
-        let ms = started.elapsed().as_millis();
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(Record::Done(UploadOutcome::Processed {
                 upload,

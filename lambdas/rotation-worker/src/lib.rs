@@ -23,7 +23,7 @@ pub async fn handle<S: ObjectStore>(
         let started = Instant::now();
         let message_id = message.message_id.as_deref().unwrap_or_default();
         let result = handle_message(message, &store_for, allowed_bucket).await;
-        let ms = started.elapsed().as_millis();
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(task) => tracing::info!(
                 request_id,

@@ -1,0 +1,101 @@
+//! A moto server (the S3/SQS emulator from `PyPI` package `moto[server]`) for tests: started
+//! on a free loopback port, stopped on drop. `cargo xtask ci` installs moto into a
+//! venv and puts it on `PATH`; `MOTO_SERVER` may name the executable instead.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
+
+use crate::Clients;
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+// moto accepts any credentials; these only have to look like keys.
+const ACCESS_KEY_ID: &str = "ANOTREAL";
+const SECRET_ACCESS_KEY: &str = "notreal";
+
+/// A running moto server.
+#[derive(Debug)]
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+/// Why moto could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum MotoError {
+    #[error(
+        "cannot run `{0}`: install moto (`pip install 'moto[server]'`) or run the tests with `cargo xtask ci`, which sets it up"
+    )]
+    NotInstalled(String, #[source] std::io::Error),
+    #[error("moto did not answer on {0} within {START_TIMEOUT:?}")]
+    NoAnswer(String),
+    #[error("no free loopback port")]
+    NoPort(#[source] std::io::Error),
+}
+
+impl Moto {
+    pub fn start() -> Result<Self, MotoError> {
+        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(MotoError::NoPort)?
+            .port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|err| MotoError::NotInstalled(program, err))?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let moto = Self { child, endpoint };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if started.elapsed() > START_TIMEOUT {
+                return Err(MotoError::NoAnswer(moto.endpoint.clone()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(moto)
+    }
+
+    /// Region `us-east-1`, fixed test credentials, this server as the endpoint.
+    pub fn sdk_config(&self) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "moto",
+            )))
+            .endpoint_url(&self.endpoint)
+            .build()
+    }
+
+    pub fn clients(&self) -> Clients {
+        Clients::new(&self.sdk_config())
+    }
+
+    /// Environment for a process (a Lambda binary) to reach this server.
+    pub fn env(&self) -> [(&'static str, String); 4] {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,282 @@
+//! The adapters and both steps against a real S3/SQS API (moto): S3's and SQS's
+//! actual semantics, not our fakes' idea of them.
+
+#![expect(clippy::unwrap_used, reason = "test setup fails the test")]
+
+use augment_aws::testing::Moto;
+use augment_aws::{Clients, S3Store, SqsQueue};
+use augment_pipeline::ports::{ObjectStore, PutObject, StoreError, TaskQueue};
+use augment_pipeline::steps::{UploadOutcome, make_rotation, process_upload};
+use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, UploadKey, imaging};
+use aws_sdk_s3::primitives::ByteStream;
+use image::{Rgb, RgbImage};
+
+const BUCKET: &str = "augment-test";
+
+struct Stack {
+    _moto: Moto,
+    clients: Clients,
+    store: S3Store,
+    queue: SqsQueue,
+    queue_url: String,
+}
+
+async fn stack() -> Stack {
+    let moto = Moto::start().unwrap();
+    let clients = moto.clients();
+    clients
+        .s3
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let queue_url = clients
+        .sqs
+        .create_queue()
+        .queue_name("rotations")
+        .send()
+        .await
+        .unwrap();
+    let queue_url = queue_url.queue_url().unwrap().to_owned();
+    Stack {
+        store: S3Store::new(clients.s3.clone(), BUCKET),
+        queue: SqsQueue::new(clients.sqs.clone(), &queue_url),
+        clients,
+        queue_url,
+        _moto: moto,
+    }
+}
+
+fn photo() -> Vec<u8> {
+    // A red top-left quarter: where it lands shows the rotation direction.
+    let image = RgbImage::from_fn(400, 400, |x, y| {
+        if x < 200 && y < 200 {
+            Rgb([230, 20, 20])
+        } else {
+            Rgb([250, 250, 250])
+        }
+    });
+    imaging::encode_jpeg(&image)
+}
+
+async fn upload(stack: &Stack, key: &str, body: Vec<u8>) {
+    stack
+        .clients
+        .s3
+        .put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn receive_all(stack: &Stack) -> Vec<(String, String)> {
+    let mut messages = Vec::new();
+    loop {
+        let out = stack
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&stack.queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            return messages;
+        }
+        for m in out.messages() {
+            messages.push((
+                m.message_id().unwrap().to_owned(),
+                m.body().unwrap().to_owned(),
+            ));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
+    let stack = stack().await;
+    let key = "dir/sub folder/ünï côde+100%.jpg";
+    stack
+        .store
+        .put(PutObject {
+            key: key.into(),
+            body: b"12345".to_vec(),
+            content_type: "image/jpeg",
+            metadata: vec![("source-key", "original-uploads/x y.jpg".into())],
+        })
+        .await
+        .unwrap();
+
+    let head = stack
+        .clients
+        .s3
+        .head_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("image/jpeg"));
+    assert_eq!(
+        head.metadata().unwrap()["source-key"],
+        "original-uploads/x y.jpg"
+    );
+    assert_eq!(stack.store.head(key).await.unwrap().unwrap().size_bytes, 5);
+    assert_eq!(stack.store.head("nope").await.unwrap(), None);
+    assert_eq!(stack.store.get(key, 5).await.unwrap(), b"12345");
+    assert!(matches!(
+        stack.store.get(key, 4).await,
+        Err(StoreError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        stack.store.get("nope", 4).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let listed: Vec<String> = stack
+        .store
+        .list("dir/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(listed, [key]);
+    stack.store.delete(key).await.unwrap();
+    stack.store.delete(key).await.unwrap();
+    assert_eq!(stack.store.head(key).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_a_fault_not_a_missing_object() {
+    let stack = stack().await;
+    let store = S3Store::new(stack.clients.s3.clone(), "no-such-bucket");
+    let err = store.get("a.jpg", 10).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Backend {
+                transient: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_sqs_queue_sends_one_batch_of_four() {
+    let stack = stack().await;
+    let tasks = UploadKey::parse("original-uploads/a b+c.jpg")
+        .unwrap()
+        .tasks(BUCKET);
+    stack.queue.send_batch(&tasks).await.unwrap();
+    let mut received: Vec<RotationTask> = receive_all(&stack)
+        .await
+        .iter()
+        .map(|(_, body)| RotationTask::from_json(body).unwrap())
+        .collect();
+    received.sort_by_key(|t| t.angle);
+    assert_eq!(received, tasks);
+}
+
+#[tokio::test]
+async fn a_queue_that_does_not_exist_fails_without_retry() {
+    let stack = stack().await;
+    let queue = SqsQueue::new(
+        stack.clients.sqs.clone(),
+        format!("{}-missing", stack.queue_url),
+    );
+    let tasks = UploadKey::parse("original-uploads/a.jpg")
+        .unwrap()
+        .tasks(BUCKET);
+    let err = queue.send_batch(&tasks).await.unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+}
+
+#[tokio::test]
+async fn both_steps_run_end_to_end_on_s3_and_sqs() {
+    let stack = stack().await;
+    let key = "original-uploads/trip 2024/beach+sun ☀.JPG";
+    upload(&stack, key, photo()).await;
+
+    let outcome = process_upload(&stack.store, &stack.queue, BUCKET, key)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+    let messages = receive_all(&stack).await;
+    assert_eq!(messages.len(), 4);
+    for (_, body) in &messages {
+        make_rotation(&stack.store, &RotationTask::from_json(body).unwrap())
+            .await
+            .unwrap();
+    }
+
+    for angle in Angle::ALL {
+        let key = format!("augmented-images/{angle}-degree/trip 2024/beach+sun ☀_{angle}.jpg");
+        let bytes = stack.store.get(&key, 1 << 20).await.unwrap();
+        let image =
+            imaging::decode(&bytes, augment_pipeline::sniff::ImageFormat::Jpeg, 256).unwrap();
+        assert_eq!(image.dimensions(), (256, 256));
+        let (x, y) = match angle {
+            Angle::Deg90 => (30, 226),
+            Angle::Deg180 => (226, 226),
+            Angle::Deg270 => (226, 30),
+            Angle::Deg360 => (30, 30),
+        };
+        let px = image.get_pixel(x, y).0;
+        assert!(
+            px[0] > 180 && px[1] < 80,
+            "{angle}° red corner at ({x},{y}): {px:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_uploads_leave_failed_records_in_the_bucket() {
+    let stack = stack().await;
+    upload(
+        &stack,
+        "original-uploads/notes.jpg",
+        b"not an image at all".to_vec(),
+    )
+    .await;
+    let mut huge = photo();
+    huge.resize(10 * 1024 * 1024 + 1, 0);
+    upload(&stack, "original-uploads/huge.png", huge).await;
+
+    for (key, name, code) in [
+        (
+            "original-uploads/notes.jpg",
+            "notes",
+            RejectCode::UnsupportedType,
+        ),
+        ("original-uploads/huge.png", "huge", RejectCode::TooLarge),
+    ] {
+        let outcome = process_upload(&stack.store, &stack.queue, BUCKET, key)
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, UploadOutcome::Rejected { .. }),
+            "{outcome:?}"
+        );
+        let record = stack
+            .store
+            .get(&format!("failed/{name}.json"), 1 << 16)
+            .await
+            .unwrap();
+        let record: FailedRecord = serde_json::from_slice(&record).unwrap();
+        assert_eq!(record.code, code);
+    }
+    assert!(
+        receive_all(&stack).await.is_empty(),
+        "no tasks for rejected uploads"
+    );
+}
