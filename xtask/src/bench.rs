@@ -193,10 +193,10 @@ pub fn run(args: &[String]) -> Result<()> {
         print!("{USAGE}");
         return Ok(());
     };
-    let root = project_root()?;
+    let root = crate::project_root();
     let sh = Shell::new()?;
     sh.change_dir(&root);
-    let target_dir = target_dir(&root);
+    let target_dir = crate::target_dir();
     let bench_dir = target_dir.join("bench");
     let corpus_dir = bench_dir.join("corpus");
     // Keep Python's bytecode caches out of the source tree.
@@ -271,48 +271,22 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn project_root() -> Result<PathBuf> {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest_dir
-        .parent()
-        .context("xtask has no parent directory")?;
-    Ok(root.to_path_buf())
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR` if set (CI shares one), else
-/// `target/` in the workspace.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
-}
-
 /// Makes (or reuses) the venv with the pinned peers; returns its Python.
 fn ensure_venv(sh: &Shell, venv: &Path) -> Result<PathBuf> {
-    let python = if cfg!(windows) {
-        venv.join("Scripts/python.exe")
+    let pins_file = venv.join("bench-checked.txt");
+    let bin = crate::venv::ensure(sh, venv, PYTHON_PINS)?;
+    let python = bin.join(if cfg!(windows) {
+        "python.exe"
     } else {
-        venv.join("bin/python")
-    };
-    let pins_file = venv.join("bench-pins.txt");
+        "python"
+    });
     let pins = PYTHON_PINS.join("\n");
     if sh
         .read_file(&pins_file)
-        .is_ok_and(|installed| installed == pins)
-        && python.exists()
+        .is_ok_and(|checked| checked == pins)
     {
         return Ok(python);
     }
-    if !python.exists() {
-        let system_python = if cfg!(windows) { "python" } else { "python3" };
-        cmd!(sh, "{system_python} -m venv {venv}")
-            .run()
-            .context("making the benchmark venv failed; is python3 (with venv) installed?")?;
-    }
-    cmd!(
-        sh,
-        "{python} -m pip install --quiet --disable-pip-version-check {PYTHON_PINS...}"
-    )
-    .run()
-    .context("installing the Python peers failed")?;
     // pyvips-binary ships libvips as a wheel; fail here, not mid-benchmark, if it
     // has no build for this platform.
     cmd!(

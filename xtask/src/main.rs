@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's tasks, in Rust so they run on every OS.
 
 mod bench;
+mod venv;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -51,6 +52,12 @@ fn ci(args: &[String]) -> Result<()> {
         }
     }
 
+    // The real parts the tests run against: moto (S3/SQS API server) and
+    // cargo-lambda (the Lambda Runtime API emulator), from PyPI.
+    let venv_bin = venv::ensure(&sh, &target_dir().join("ci-venv"), CI_PYTHON_PINS)?;
+    sh.set_var("PATH", venv::path_with(&venv_bin)?);
+    sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
+
     step("fmt", || cmd!(sh, "cargo fmt --all --check").run())?;
     step("clippy", || {
         cmd!(
@@ -82,6 +89,15 @@ fn ci(args: &[String]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// PyPI tools the tests use, pinned.
+const CI_PYTHON_PINS: &[&str] = &["moto[server]==5.2.5", "cargo-lambda==1.9.2"];
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` (CI shares one) or `target/`.
+pub fn target_dir() -> PathBuf {
+    let root = project_root();
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
 }
 
 fn step(name: &str, run: impl FnOnce() -> xshell::Result<()>) -> Result<()> {
