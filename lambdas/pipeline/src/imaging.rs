@@ -35,10 +35,40 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 /// A processed image's bytes → its rotation by `angle`, counter-clockwise, as JPEG.
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
     guard(|| {
-        let format = check_upload(bytes)?;
-        let image = decode(bytes, format, CANVAS_SIDE_PX)?;
+        if check_upload(bytes)? != ImageFormat::Jpeg {
+            return Err(Rejection::new(
+                RejectCode::UnsupportedType,
+                "A processed image must be a JPEG.",
+            ));
+        }
+        // A processed image is small and carries no EXIF: zune-jpeg (inside
+        // `image`) decodes it on this thread in a fraction of the time
+        // jpeg-decoder takes to start its worker threads.
+        let decoder = image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes))
+            .map_err(|err| image_rejection(err, "JPEG"))?;
+        let image = decode_with_limits(decoder, "JPEG")?.into_rgb8();
         Ok(encode_jpeg(&rotate(&image, angle)))
     })
+}
+
+/// Runs an `image` decoder under the pipeline's limits.
+fn decode_with_limits(
+    mut decoder: impl image::ImageDecoder,
+    format: &str,
+) -> Result<DynamicImage, Rejection> {
+    let (width, height) = decoder.dimensions();
+    check_dimensions(width, height)?;
+    if decoder.total_bytes() > MAX_DECODE_ALLOC_BYTES {
+        return Err(too_many_bytes(width, height));
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE_PX);
+    limits.max_image_height = Some(MAX_SIDE_PX);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC_BYTES);
+    decoder
+        .set_limits(limits)
+        .map_err(|err| image_rejection(err, format))?;
+    DynamicImage::from_decoder(decoder).map_err(|err| image_rejection(err, format))
 }
 
 /// Decoders are fuzzed upstream, but a panic on hostile input must still end as a
@@ -439,39 +469,30 @@ fn jpeg_rejection(err: jpeg_decoder::Error) -> Rejection {
 }
 
 fn decode_png(bytes: &[u8]) -> Result<(RgbImage, Orientation), Rejection> {
-    let mut decoder = PngDecoder::new(Cursor::new(bytes)).map_err(png_rejection)?;
-    let (width, height) = decoder.dimensions();
-    check_dimensions(width, height)?;
-    if decoder.total_bytes() > MAX_DECODE_ALLOC_BYTES {
-        return Err(too_many_bytes(width, height));
-    }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE_PX);
-    limits.max_image_height = Some(MAX_SIDE_PX);
-    limits.max_alloc = Some(MAX_DECODE_ALLOC_BYTES);
-    decoder.set_limits(limits).map_err(png_rejection)?;
+    let mut decoder =
+        PngDecoder::new(Cursor::new(bytes)).map_err(|err| image_rejection(err, "PNG"))?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let image = DynamicImage::from_decoder(decoder).map_err(png_rejection)?;
+    let image = decode_with_limits(decoder, "PNG")?;
     Ok((flatten_onto_white(image), orientation))
 }
 
-fn png_rejection(err: ImageError) -> Rejection {
+fn image_rejection(err: ImageError, format: &str) -> Rejection {
     match err {
         ImageError::Limits(_) => Rejection::new(
             RejectCode::TooManyPixels,
             format!(
-                "The PNG needs more than {} MiB to decode. Scale it down, then upload it again.",
+                "The {format} needs more than {} MiB to decode. Scale it down, then upload it again.",
                 MAX_DECODE_ALLOC_BYTES / (1024 * 1024)
             ),
         ),
         ImageError::Unsupported(err) => Rejection::new(
             RejectCode::UnsupportedType,
             format!(
-                "The PNG uses a feature this tool cannot read ({err}). Re-save it as a standard PNG or JPEG, then upload it again."
+                "The {format} uses a feature this tool cannot read ({err}). Re-save it as a standard PNG or JPEG, then upload it again."
             ),
         ),
         ImageError::IoError(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Rejection::corrupt("the PNG data ends early")
+            Rejection::corrupt(format!("the {format} data ends early"))
         }
         other => Rejection::corrupt(other),
     }
