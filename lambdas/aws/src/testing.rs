@@ -99,3 +99,41 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// Test setup failures, with the SDK's context.
+pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A bucket and a queue on an emulator; returns the queue URL.
+pub async fn create_bucket_and_queue(
+    clients: &Clients,
+    bucket: &str,
+    queue: &str,
+) -> Result<String, SetupError> {
+    clients.s3.create_bucket().bucket(bucket).send().await?;
+    let created = clients.sqs.create_queue().queue_name(queue).send().await?;
+    Ok(created
+        .queue_url()
+        .ok_or("CreateQueue returned no URL")?
+        .to_owned())
+}
+
+/// Every message now on the queue (received, not deleted).
+pub async fn receive_all(
+    clients: &Clients,
+    queue_url: &str,
+) -> Result<Vec<aws_sdk_sqs::types::Message>, SetupError> {
+    let mut messages = Vec::new();
+    loop {
+        let out = clients
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await?;
+        if out.messages().is_empty() {
+            return Ok(messages);
+        }
+        messages.extend_from_slice(out.messages());
+    }
+}

@@ -3,7 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "test setup fails the test")]
 
-use augment_aws::testing::Moto;
+use augment_aws::testing::{self, Moto};
 use augment_aws::{Clients, S3Store, SqsQueue};
 use augment_pipeline::ports::{ObjectStore, PutObject, StoreError, TaskQueue};
 use augment_pipeline::steps::{UploadOutcome, make_rotation, process_upload};
@@ -24,21 +24,9 @@ struct Stack {
 async fn stack() -> Stack {
     let moto = Moto::start().unwrap();
     let clients = moto.clients();
-    clients
-        .s3
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
+    let queue_url = testing::create_bucket_and_queue(&clients, BUCKET, "rotations")
         .await
         .unwrap();
-    let queue_url = clients
-        .sqs
-        .create_queue()
-        .queue_name("rotations")
-        .send()
-        .await
-        .unwrap();
-    let queue_url = queue_url.queue_url().unwrap().to_owned();
     Stack {
         store: S3Store::new(clients.s3.clone(), BUCKET),
         queue: SqsQueue::new(clients.sqs.clone(), &queue_url),
@@ -74,27 +62,18 @@ async fn upload(stack: &Stack, key: &str, body: Vec<u8>) {
 }
 
 async fn receive_all(stack: &Stack) -> Vec<(String, String)> {
-    let mut messages = Vec::new();
-    loop {
-        let out = stack
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(&stack.queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        if out.messages().is_empty() {
-            return messages;
-        }
-        for m in out.messages() {
-            messages.push((
+    let messages = testing::receive_all(&stack.clients, &stack.queue_url)
+        .await
+        .unwrap();
+    messages
+        .iter()
+        .map(|m| {
+            (
                 m.message_id().unwrap().to_owned(),
                 m.body().unwrap().to_owned(),
-            ));
-        }
-    }
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]

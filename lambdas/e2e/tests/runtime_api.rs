@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use augment_aws::testing::Moto;
+use augment_aws::testing::{self, Moto};
 use augment_pipeline::{Angle, FailedRecord, RejectCode, imaging};
 use aws_sdk_s3::primitives::ByteStream;
 use image::{Rgb, RgbImage};
@@ -257,21 +257,9 @@ async fn upload_to_rotations_through_both_real_lambdas() {
     let (processor_exe, worker_exe) = build_lambdas();
     let moto = Moto::start().unwrap();
     let clients = moto.clients();
-    clients
-        .s3
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
+    let queue_url = testing::create_bucket_and_queue(&clients, BUCKET, "rotations")
         .await
         .unwrap();
-    let queue = clients
-        .sqs
-        .create_queue()
-        .queue_name("rotations")
-        .send()
-        .await
-        .unwrap();
-    let queue_url = queue.queue_url().unwrap().to_owned();
 
     let good = [
         "original-uploads/holiday 2024/beach day.JPG",
@@ -347,27 +335,18 @@ async fn upload_to_rotations_through_both_real_lambdas() {
     }
 
     // SQS: one batch of four per good upload.
-    let mut messages = Vec::new();
-    loop {
-        let out = clients
-            .sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        if out.messages().is_empty() {
-            break;
-        }
-        messages.extend(out.messages().iter().map(|m| {
+    let messages: Vec<Value> = testing::receive_all(&clients, &queue_url)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| {
             sqs_record(
                 m.message_id().unwrap(),
                 m.receipt_handle().unwrap(),
                 m.body().unwrap(),
             )
-        }));
-    }
+        })
+        .collect();
     assert_eq!(messages.len(), 4 * good.len());
 
     // SQS → worker, in batches of five (the event source mapping's size), one

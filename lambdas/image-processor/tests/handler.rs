@@ -144,8 +144,8 @@ async fn bad_input_is_final_and_the_invocation_succeeds() {
     assert_eq!(record.code, RejectCode::UnsupportedType);
 }
 
-#[tokio::test]
-async fn a_fault_fails_the_invocation_after_the_other_records_are_done() {
+/// The objects named by `s3-put-awkward-keys.json`, decoded.
+fn awkward_uploads() -> MemoryStore {
     let store = MemoryStore::default();
     for key in [
         "original-uploads/holiday 2024/beach day.JPG",
@@ -155,6 +155,12 @@ async fn a_fault_fails_the_invocation_after_the_other_records_are_done() {
     ] {
         store.insert(key, photo());
     }
+    store
+}
+
+#[tokio::test]
+async fn a_fault_fails_the_invocation_after_the_other_records_are_done() {
+    let store = awkward_uploads();
     store.make_flaky("original-uploads/a+b=c.jpeg");
     let err = handle(
         fixture("s3-put-awkward-keys.json"),
@@ -180,15 +186,7 @@ async fn a_fault_fails_the_invocation_after_the_other_records_are_done() {
 
 #[tokio::test]
 async fn a_queue_failure_fails_the_invocation() {
-    let store = MemoryStore::default();
-    for key in [
-        "original-uploads/holiday 2024/beach day.JPG",
-        "original-uploads/a+b=c.jpeg",
-        "original-uploads/100% café ☀.png",
-        "original-uploads/deep/sub/folder/x.jpg",
-    ] {
-        store.insert(key, photo());
-    }
+    let store = awkward_uploads();
     let err = handle(
         fixture("s3-put-awkward-keys.json"),
         "req",
