@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's tasks, in Rust so they run on every OS.
 
 mod bench;
+mod images;
 mod venv;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ cargo xtask <TASK>
 Tasks:
   ci      everything CI checks: fmt, clippy -D warnings, the test suite
   bench   time the pipeline against Pillow and libvips; writes docs/BENCHMARKS.md
+  build-images  the Lambda container images (docker, else buildah); --local: offline, pushed and run
 ";
 
 fn main() -> Result<()> {
@@ -24,6 +26,7 @@ fn main() -> Result<()> {
     match task.as_deref() {
         Some("ci") => ci(&rest),
         Some("bench") => bench::run(&rest),
+        Some("build-images") => images::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())

