@@ -35,7 +35,7 @@ fn main() -> Result<()> {
     }
 }
 
-/// Formatting, lints, then the whole test suite. Installs the rustup components it
+/// Formatting, lints, the whole test suite, then the Lambda container images. Installs the rustup components it
 /// needs; uses cargo-nextest when present (faster, one process per test) and
 /// `cargo test` otherwise.
 fn ci(args: &[String]) -> Result<()> {
@@ -87,6 +87,15 @@ fn ci(args: &[String]) -> Result<()> {
             cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()
         })?;
     }
+    // Last, as it is the slowest when cold (a fat-LTO release build of both
+    // Lambdas): hadolint, the offline image build, push to a local registry, run.
+    println!("==> images");
+    let images_started = Instant::now();
+    images::ci_check(&sh).context("xtask ci: images failed")?;
+    println!(
+        "==> images: ok in {:.0} s",
+        images_started.elapsed().as_secs_f64()
+    );
     println!(
         "xtask ci: all checks passed in {:.0} s",
         started.elapsed().as_secs_f64()
