@@ -1,7 +1,10 @@
 //! `cargo xtask <task>`: the project's tasks, in Rust so they run on every OS.
 
 mod bench;
+mod deploy;
 mod images;
+mod screenshot;
+mod terraform;
 mod venv;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +20,10 @@ Tasks:
   ci      everything CI checks: fmt, clippy -D warnings, the test suite
   bench   time the pipeline against Pillow and libvips; writes docs/BENCHMARKS.md
   build-images  the Lambda container images (docker, else buildah); --local: offline, pushed and run
+  terraform     the Terraform checks CI runs: fmt, validate, checkov
+  deploy        build and push the Lambda images, apply terraform/ to your AWS account
+  destroy       remove everything `deploy` made (empties the bucket first, after asking)
+  screenshot    the desktop app under Xvfb in local mode, saved as a PNG
 ";
 
 fn main() -> Result<()> {
@@ -27,6 +34,10 @@ fn main() -> Result<()> {
         Some("ci") => ci(&rest),
         Some("bench") => bench::run(&rest),
         Some("build-images") => images::run(&rest),
+        Some("terraform") => terraform::run(&rest),
+        Some("deploy") => deploy::deploy(&rest),
+        Some("destroy") => deploy::destroy(&rest),
+        Some("screenshot") => screenshot::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -87,6 +98,8 @@ fn ci(args: &[String]) -> Result<()> {
             cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()
         })?;
     }
+    step_with("terraform", || terraform::ci_check(&sh))?;
+    step_with("screenshot", || screenshot::ci_check(&sh))?;
     // Last, as it is the slowest when cold (a fat-LTO release build of both
     // Lambdas): hadolint, the offline image build, push to a local registry, run.
     println!("==> images");
@@ -110,6 +123,15 @@ const CI_PYTHON_PINS: &[&str] = &["moto[server]==5.2.5", "cargo-lambda==1.9.2"];
 pub fn target_dir() -> PathBuf {
     let root = project_root();
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
+}
+
+/// A CI step whose errors are already `anyhow` (the task modules' checks).
+fn step_with(name: &str, run: impl FnOnce() -> Result<()>) -> Result<()> {
+    println!("==> {name}");
+    let started = Instant::now();
+    run().with_context(|| format!("xtask ci: {name} failed"))?;
+    println!("==> {name}: ok in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 fn step(name: &str, run: impl FnOnce() -> xshell::Result<()>) -> Result<()> {
