@@ -100,7 +100,7 @@ fn ci(args: &[String]) -> Result<()> {
     }
     step_with("terraform", || terraform::ci_check(&sh))?;
     step_with("screenshot", || screenshot::ci_check(&sh))?;
-    // Last, as it is the slowest when cold (a fat-LTO release build of both
+    // Last, as it is the slowest when cold (an optimised static build of both
     // Lambdas): hadolint, the offline image build, push to a local registry, run.
     println!("==> images");
     let images_started = Instant::now();
