@@ -134,16 +134,16 @@ fn resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {
         fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
     let resized = src.is_ok_and(|src| fr::Resizer::new().resize(&src, &mut dst, &options).is_ok());
     if !resized {
-        return unreachable_resize(image, width, height);
+        return fallback_resize(image, width, height);
     }
     RgbImage::from_raw(width, height, dst.into_vec())
-        .unwrap_or_else(|| unreachable_resize(image, width, height))
+        .unwrap_or_else(|| fallback_resize(image, width, height))
 }
 
 /// The resize above only fails on mismatched buffer sizes, which `RgbImage`
 /// rules out; should that ever change, fall back to the `image` crate's resize
 /// rather than fail the upload.
-fn unreachable_resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {
+fn fallback_resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {
     image::imageops::resize(image, width, height, image::imageops::FilterType::Lanczos3)
 }
 
