@@ -84,8 +84,9 @@ enum ErrorKind {
     Construction,
 }
 
-/// [`is_transient`] for any SDK error (S3 and SQS share the error types).
-pub(crate) fn sdk_error_is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
+/// [`is_transient`] for any SDK error (S3 and SQS share the error types); the
+/// desktop client classifies its own calls with it too.
+pub fn sdk_error_is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata,
 {

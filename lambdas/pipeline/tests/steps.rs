@@ -313,6 +313,25 @@ async fn the_folder_store_behaves_like_a_bucket() {
         .map(|o| o.key)
         .collect();
     assert_eq!(keys, ["b/c/d.png", "b/ünï côde+.jpg"]);
+    // A prefix ending inside a name, a folder that is not there, an escape.
+    for (prefix, expected) in [
+        ("b/ü", &["b/ünï côde+.jpg"][..]),
+        ("b/c", &["b/c/d.png"]),
+        ("b/c/", &["b/c/d.png"]),
+        ("a", &["a.jpg"]),
+        ("zz/", &[]),
+        ("../", &[]),
+        ("b/../", &[]),
+    ] {
+        let keys: Vec<String> = store
+            .list(prefix)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        assert_eq!(keys, expected, "{prefix}");
+    }
 
     assert_eq!(store.get("b/ünï côde+.jpg", 5).await.unwrap(), b"12345");
     assert!(matches!(
@@ -329,6 +348,50 @@ async fn the_folder_store_behaves_like_a_bucket() {
     store.delete("a.jpg").await.unwrap();
     store.delete("a.jpg").await.unwrap();
     assert_eq!(store.head("a.jpg").await.unwrap(), None);
+    let leftovers: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.contains(".augment-tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test]
+async fn an_import_reports_progress_and_a_refused_chunk_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.bin");
+    let size = 200 * 1024 + 17;
+    std::fs::write(&source, vec![7_u8; size]).unwrap();
+    let store = FolderStore::new(dir.path().join("bucket"));
+
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    store
+        .import_file_with_progress("in/a.jpg", &source, move |copied| {
+            record.lock().unwrap().push(copied);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert_eq!(seen.last().copied(), Some(size as u64));
+    assert_eq!(store.get("in/a.jpg", 1 << 20).await.unwrap().len(), size);
+
+    let err = store
+        .import_file_with_progress("in/b.jpg", &source, |copied| {
+            if copied > 64 * 1024 {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "cancelled",
+                ))
+            } else {
+                Ok(())
+            }
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err}");
+    assert_eq!(store.head("in/b.jpg").await.unwrap(), None);
     let leftovers: Vec<_> = walk(dir.path())
         .into_iter()
         .filter(|p| p.contains(".augment-tmp-"))

@@ -1,0 +1,317 @@
+//! One error type for everything the client does, classified so the app and the
+//! command line can say what to do: no credentials, access denied, no such bucket,
+//! offline, bad settings, a rejected file.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
+use augment_pipeline::{Rejection, StoreError};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// What went wrong, as far as the person can act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The credential chain (env, profile, SSO) found nothing usable.
+    NoCredentials,
+    /// Credentials were sent but refused (unknown key, bad signature, expired).
+    BadCredentials,
+    /// The credentials work but may not do this (403).
+    AccessDenied,
+    /// The bucket does not exist (or not at this endpoint).
+    NoSuchBucket,
+    /// No answer: no network, DNS, the endpoint is down, a timeout.
+    Offline,
+    /// The settings cannot work (empty bucket, no region, bad endpoint URL, the
+    /// bucket is in another region).
+    InvalidSettings,
+    /// The file is not an upload the pipeline would take (type, size, name).
+    Rejected(Rejection),
+    /// There is no object at the key asked for.
+    NotFound,
+    /// A file on this machine could not be read or written.
+    Io,
+    /// Anything else (a server error the SDK's retries did not get past…).
+    Other,
+}
+
+/// An error with a plain message that says what to do. `Clone` and `Send` so the
+/// app can keep it in its state and pass it between threads.
+#[derive(Debug, Clone)]
+pub struct ClientError {
+    pub kind: ErrorKind,
+    /// A sentence or two for a person: what failed, what to do, the sensitive
+    /// part (path, key, URL) last.
+    pub message: String,
+    /// Worth trying again later: a timeout, a throttle, a server error.
+    pub transient: bool,
+    source: Option<Arc<dyn StdError + Send + Sync>>,
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for ClientError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_ref()
+            .map(|source| source.as_ref() as &(dyn StdError + 'static))
+    }
+}
+
+impl ClientError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let transient = matches!(kind, ErrorKind::Offline);
+        Self {
+            kind,
+            message: message.into(),
+            transient,
+            source: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Whether trying again later can help. Bad input and bad settings never.
+    pub fn is_transient(&self) -> bool {
+        self.transient
+    }
+
+    /// The message followed by the technical causes, for logs and `--verbose`.
+    pub fn detail(&self) -> String {
+        match &self.source {
+            Some(source) => format!(
+                "{} ({})",
+                self.message,
+                augment_pipeline::error_chain(source.as_ref())
+            ),
+            None => self.message.clone(),
+        }
+    }
+
+    pub(crate) fn rejected(rejection: Rejection) -> Self {
+        Self::new(ErrorKind::Rejected(rejection.clone()), rejection.message)
+    }
+
+    pub(crate) fn io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+        Self::new(ErrorKind::Io, format!("{what}: {err}: {}", path.display())).with_source(err)
+    }
+
+    pub(crate) fn invalid_settings(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidSettings, message)
+    }
+
+    pub(crate) fn no_credentials() -> Self {
+        Self::new(
+            ErrorKind::NoCredentials,
+            "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings.",
+        )
+    }
+
+    pub(crate) fn no_such_bucket(bucket: &str) -> Self {
+        Self::new(
+            ErrorKind::NoSuchBucket,
+            format!(
+                "The bucket does not exist. Check the bucket name and region in Settings (or import the Terraform outputs): {bucket}"
+            ),
+        )
+    }
+
+    /// From a store port error (local mode, and the S3 adapter's calls).
+    pub(crate) fn from_store(err: StoreError) -> Self {
+        match &err {
+            StoreError::NotFound { key } => Self::new(
+                ErrorKind::NotFound,
+                format!("There is no such object (it may have been deleted): {key}"),
+            ),
+            StoreError::TooLarge { key, limit_bytes } => Self::new(
+                ErrorKind::Other,
+                format!("The object is larger than the {limit_bytes}-byte limit: {key}"),
+            ),
+            StoreError::InvalidKey { key, reason } => Self::new(
+                ErrorKind::InvalidSettings,
+                format!("This name cannot be stored ({reason}). Rename the file: {key}"),
+            ),
+            StoreError::Backend {
+                op, key, transient, ..
+            } => {
+                let mut this = Self::new(
+                    ErrorKind::Other,
+                    format!(
+                        "{op} failed{}: {key}",
+                        if *transient {
+                            "; try again in a moment"
+                        } else {
+                            ""
+                        }
+                    ),
+                );
+                this.transient = *transient;
+                this
+            }
+        }
+        .with_source(err)
+    }
+
+    /// Classifies an S3 SDK error: credentials, permissions, the bucket, the
+    /// network, the region; `target` names the bucket or key (said last).
+    pub(crate) fn from_sdk<E>(
+        op: &str,
+        bucket: &str,
+        target: &str,
+        err: &SdkError<E, HttpResponse>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let code = err.code().map(str::to_owned);
+        let transient = augment_aws::sdk_error_is_transient(err);
+        let source = SdkSource(DisplayErrorContext(err).to_string());
+        let mut this = match classify(err, status, code.as_deref()) {
+            Class::NoCredentials => Self::no_credentials(),
+            Class::BadCredentials => Self::new(
+                ErrorKind::BadCredentials,
+                format!(
+                    "AWS refused the credentials ({}). Run `aws configure` or `aws sso login` again, or pick another profile in Settings.",
+                    code.as_deref().unwrap_or("403")
+                ),
+            ),
+            Class::AccessDenied => Self::new(
+                ErrorKind::AccessDenied,
+                format!(
+                    "Access denied: these credentials may not {op} in this bucket. Pick a profile with access in Settings, or ask for the bucket's policy to allow it: {bucket}"
+                ),
+            ),
+            Class::NoSuchBucket => Self::no_such_bucket(bucket),
+            Class::WrongRegion => Self::invalid_settings(format!(
+                "The bucket is in another region. Set its region in Settings: {bucket}"
+            )),
+            Class::Offline => Self::new(
+                ErrorKind::Offline,
+                format!(
+                    "No answer from the storage service. Check the network connection (and the endpoint URL in Settings), then try again: {target}"
+                ),
+            ),
+            Class::BadEndpoint => Self::invalid_settings(format!(
+                "The request could not be made. Check the region and endpoint URL in Settings: {target}"
+            )),
+            Class::Other => Self::new(
+                ErrorKind::Other,
+                format!(
+                    "{op} failed ({}){}: {target}",
+                    code.as_deref().map_or_else(
+                        || status.map_or_else(|| "no status".to_owned(), |s| format!("HTTP {s}")),
+                        str::to_owned
+                    ),
+                    if transient {
+                        "; try again in a moment"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        };
+        this.transient = transient || this.kind == ErrorKind::Offline;
+        this.source = Some(Arc::new(source));
+        this
+    }
+}
+
+/// The SDK error as text: the SDK's error borrows its response, so it is
+/// rendered once (code, message, request id) rather than kept.
+#[derive(Debug)]
+struct SdkSource(String);
+
+impl fmt::Display for SdkSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for SdkSource {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    NoCredentials,
+    BadCredentials,
+    AccessDenied,
+    NoSuchBucket,
+    WrongRegion,
+    Offline,
+    BadEndpoint,
+    Other,
+}
+
+/// S3 error codes for credentials that were sent but refused.
+const BAD_CREDENTIAL_CODES: &[&str] = &[
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+];
+
+fn classify<E>(err: &SdkError<E, HttpResponse>, status: Option<u16>, code: Option<&str>) -> Class
+where
+    E: StdError + 'static,
+{
+    match err {
+        SdkError::ServiceError(_) => match (code, status) {
+            (Some(code), _) if BAD_CREDENTIAL_CODES.contains(&code) => Class::BadCredentials,
+            // HEAD responses have no body, so no code: the status alone.
+            (Some("NoSuchBucket"), _) | (None, Some(404)) => Class::NoSuchBucket,
+            (
+                Some(
+                    "PermanentRedirect"
+                    | "AuthorizationHeaderMalformed"
+                    | "IllegalLocationConstraintException",
+                ),
+                _,
+            )
+            | (None, Some(301)) => Class::WrongRegion,
+            (Some("AccessDenied" | "AllAccessDisabled" | "AccountProblem"), _) => {
+                Class::AccessDenied
+            }
+            (None, Some(403)) => Class::AccessDenied,
+            _ => Class::Other,
+        },
+        _ if mentions_credentials(err) => Class::NoCredentials,
+        SdkError::TimeoutError(_) => Class::Offline,
+        SdkError::DispatchFailure(failure) => {
+            if failure.is_io() || failure.is_timeout() {
+                Class::Offline
+            } else if failure.is_user() {
+                Class::BadEndpoint
+            } else {
+                Class::Other
+            }
+        }
+        SdkError::ConstructionFailure(_) => Class::BadEndpoint,
+        _ => Class::Other,
+    }
+}
+
+/// Whether the cause is the credential chain: identity resolution fails before
+/// the request is sent, and the SDK reports a `CredentialsError` among the causes.
+fn mentions_credentials(err: &(dyn StdError + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        if cause
+            .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return true;
+        }
+        next = cause.source();
+    }
+    false
+}
