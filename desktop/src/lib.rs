@@ -4,6 +4,7 @@
 //! backends (local folder or S3), settings, uploads and the gallery's listing are
 //! in [`client`].
 
+pub mod app;
 pub mod batch;
 pub mod client;
 pub mod inputs;

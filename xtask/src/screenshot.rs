@@ -1,12 +1,238 @@
-//! `cargo xtask screenshot` (issue 5 is building it).
+//! `cargo xtask screenshot`: the real desktop app (glow renderer, Mesa) under
+//! Xvfb, in local mode in a throwaway data folder, with a sample image given on
+//! the command line. The app saves a PNG of its window once the image's four
+//! rotations show (`--screenshot PATH`), and the PNG is checked not to be blank.
+//! `--measure` also reports time to first frame, peak memory and frame times
+//! with 1,000 images in the gallery.
 
-use anyhow::{Result, bail};
-use xshell::Shell;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-pub fn run(_args: &[String]) -> Result<()> {
-    bail!("`cargo xtask screenshot` is not built yet")
+use anyhow::{Context as _, Result, bail, ensure};
+use xshell::{Shell, cmd};
+
+use crate::{project_root, target_dir};
+
+const HELP: &str = "\
+cargo xtask screenshot [--out PATH] [--measure] [--release]
+
+  --out PATH   where to save the PNG (default: docs/screenshot.png)
+  --measure    also print time to first frame, peak RSS and the frame time
+               with 1,000 images in the gallery
+  --release    use the release build (default: the debug build the tests use)
+";
+
+/// The image the screenshot shows being processed.
+const SAMPLE: &str = "assets/samples/landscape.jpg";
+/// The virtual screen; the window opens at 1180×760 inside it.
+const SCREEN: &str = "-screen 0 1280x800x24";
+/// The app must have its picture within this many seconds (it takes a few).
+const APP_TIMEOUT_SECS: &str = "90";
+/// Gallery entries for the frame-time measurement.
+const MEASURE_ITEMS: usize = 1000;
+/// A screenshot with fewer distinct colours than this is blank or broken (the
+/// real one has thousands: photos, anti-aliased text).
+const MIN_DISTINCT_COLOURS: usize = 500;
+/// Debian packages: Xvfb (and xauth, which xvfb-run needs), Mesa's software
+/// OpenGL, and the X keyboard library winit loads at run time.
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("xvfb", "/usr/bin/xvfb-run"),
+    ("xauth", "/usr/bin/xauth"),
+    (
+        "libgl1-mesa-dri",
+        "/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so",
+    ),
+    ("libegl1", "/usr/lib/x86_64-linux-gnu/libEGL.so.1"),
+    (
+        "libxkbcommon-x11-0",
+        "/usr/lib/x86_64-linux-gnu/libxkbcommon-x11.so.0",
+    ),
+];
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut out = project_root().join("docs/screenshot.png");
+    let mut measure = false;
+    let mut release = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--out" => {
+                let Some(path) = args.next() else {
+                    bail!("--out needs a path\n\n{HELP}");
+                };
+                out = PathBuf::from(path);
+            }
+            "--measure" => measure = true,
+            "--release" => release = true,
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            other => bail!("unknown argument `{other}`\n\n{HELP}"),
+        }
+    }
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    install_tools(&sh)?;
+    let binary = build(&sh, release)?;
+    let work = scratch_dir("screenshot")?;
+    let started = Instant::now();
+    shoot(&sh, &binary, &work, &out)?;
+    let colours = check_not_blank(&out)?;
+    println!(
+        "screenshot: {} ({colours} distinct colours) in {:.1} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    if measure {
+        measure_gallery(&sh, &binary, &work)?;
+    }
+    Ok(())
 }
 
-pub fn ci_check(_sh: &Shell) -> Result<()> {
+/// The CI step: after the tests, with the debug binary they built.
+pub fn ci_check(sh: &Shell) -> Result<()> {
+    if !cfg!(target_os = "linux") {
+        println!("screenshot: skipped (Xvfb runs on Linux only)");
+        return Ok(());
+    }
+    install_tools(sh)?;
+    let binary = build(sh, false)?;
+    let work = scratch_dir("ci")?;
+    let out = work.join("screenshot.png");
+    shoot(sh, &binary, &work, &out)?;
+    let colours = check_not_blank(&out)?;
+    println!("screenshot: {colours} distinct colours, {}", out.display());
+    Ok(())
+}
+
+/// `cargo build --bin augment-desktop`: a no-op when the tests built it.
+fn build(sh: &Shell, release: bool) -> Result<PathBuf> {
+    let profile: &[&str] = if release { &["--release"] } else { &[] };
+    cmd!(
+        sh,
+        "cargo build --locked --bin augment-desktop {profile...}"
+    )
+    .run()?;
+    let dir = if release { "release" } else { "debug" };
+    Ok(target_dir().join(dir).join("augment-desktop"))
+}
+
+/// A fresh folder under the build output for one run's data and settings.
+fn scratch_dir(name: &str) -> Result<PathBuf> {
+    let dir = target_dir().join("screenshot").join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Runs the app under Xvfb with `args`, local mode in `work/data`, settings in
+/// `work/config` (never the person's own), and returns what it printed.
+fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<String> {
+    let _config = sh.push_env("AUGMENT_CONFIG_DIR", work.join("config"));
+    let _data = sh.push_env("AUGMENT_DATA_DIR", work.join("data"));
+    // Mesa's software renderer: the same pixels on every machine, no GPU needed.
+    let _gl = sh.push_env("LIBGL_ALWAYS_SOFTWARE", "1");
+    // No desktop session: no portal, no accessibility bus to wait for.
+    let _a11y = sh.push_env("NO_AT_BRIDGE", "1");
+    let output = cmd!(
+        sh,
+        "timeout {APP_TIMEOUT_SECS} xvfb-run --auto-servernum --server-args={SCREEN} {binary} {args...}"
+    )
+    .read()
+    .with_context(|| {
+        format!(
+            "the app did not finish its run under Xvfb within {APP_TIMEOUT_SECS} s: {}",
+            binary.display()
+        )
+    })?;
+    Ok(output)
+}
+
+fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path) -> Result<()> {
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let args = [
+        "--screenshot".to_owned(),
+        out.display().to_string(),
+        project_root().join(SAMPLE).display().to_string(),
+    ];
+    run_app(sh, binary, work, &args)?;
+    ensure!(
+        out.exists(),
+        "the app exited without saving {}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Fills the gallery with [`MEASURE_ITEMS`] copies of the processed sample
+/// (`shoot` made it) and lets the app report its figures.
+fn measure_gallery(sh: &Shell, binary: &Path, work: &Path) -> Result<()> {
+    let processed = work.join("data/processed");
+    let source = processed.join("landscape_256x256.jpg");
+    let bytes = std::fs::read(&source)
+        .with_context(|| format!("no processed sample to copy: {}", source.display()))?;
+    for i in 0..MEASURE_ITEMS {
+        std::fs::write(processed.join(format!("bench-{i:04}_256x256.jpg")), &bytes)?;
+    }
+    let output = run_app(sh, binary, work, &["--measure".to_owned()])?;
+    for line in output.lines().filter(|line| line.starts_with("measure:")) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Decodes the PNG and counts its distinct colours: a black or single-colour
+/// window (no GL, nothing drawn) has a handful.
+fn check_not_blank(path: &Path) -> Result<usize> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info()?;
+    let mut pixels = vec![0; reader.output_buffer_size().context("PNG too large")?];
+    let info = reader.next_frame(&mut pixels)?;
+    let channels = info.color_type.samples();
+    let mut colours = std::collections::HashSet::new();
+    for pixel in pixels[..info.buffer_size()].chunks_exact(channels) {
+        colours.insert(pixel.iter().take(3).copied().collect::<Vec<u8>>());
+    }
+    ensure!(
+        colours.len() >= MIN_DISTINCT_COLOURS,
+        "the screenshot looks blank: {} distinct colours (want at least {MIN_DISTINCT_COLOURS}): {}",
+        colours.len(),
+        path.display()
+    );
+    Ok(colours.len())
+}
+
+/// The Debian packages of [`APT_PACKAGES`] that are missing, installed with apt.
+fn install_tools(sh: &Shell) -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .filter(|(_, probe)| !Path::new(probe).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let root = cmd!(sh, "id -u").read().is_ok_and(|uid| uid == "0");
+    ensure!(
+        root,
+        "the screenshot needs Debian packages {missing:?}; install them with \
+         `sudo apt-get install {}`",
+        missing.join(" ")
+    );
+    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    cmd!(sh, "apt-get update -qq").run()?;
+    cmd!(
+        sh,
+        "apt-get install -y -qq --no-install-recommends {missing...}"
+    )
+    .run()?;
     Ok(())
 }
