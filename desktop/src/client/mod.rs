@@ -147,12 +147,28 @@ impl Remote {
                 Backend::S3(s3::S3Backend::connect(&settings.aws, Some(endpoint)).await?)
             }
         };
-        Ok(Self {
+        Ok(Self::from_backend(backend))
+    }
+
+    /// An S3 backend on an SDK config built by the caller (an emulator's
+    /// endpoint and test credentials, or an embedder's own credential provider);
+    /// [`Remote::connect`] is the usual way.
+    pub fn with_sdk_config(
+        config: &aws_config::SdkConfig,
+        bucket: &str,
+    ) -> Result<Self, ClientError> {
+        Ok(Self::from_backend(Backend::S3(s3::S3Backend::from_config(
+            config, bucket,
+        )?)))
+    }
+
+    fn from_backend(backend: Backend) -> Self {
+        Self {
             inner: Arc::new(Inner {
                 backend,
                 reserved: Mutex::new(HashSet::new()),
             }),
-        })
+        }
     }
 
     /// Where uploads go, for a title bar or a log line: a folder or `s3://bucket`.

@@ -11,7 +11,7 @@ use augment_pipeline::contract::PROCESSED_PREFIX;
 use augment_pipeline::sniff::ImageFormat;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::primitives::{ByteStream, SdkBody};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
@@ -86,10 +86,22 @@ impl S3Backend {
                 .region(Region::new(CUSTOM_DEFAULT_REGION))
                 .build();
         }
+        Self::from_config(&config, bucket)
+    }
+
+    /// From an SDK config the caller built (tests against an emulator, embedders
+    /// with their own credential provider).
+    pub(super) fn from_config(config: &SdkConfig, bucket: &str) -> Result<Self, ClientError> {
+        let bucket = bucket.trim();
+        if bucket.is_empty() {
+            return Err(ClientError::invalid_settings(
+                "No bucket is set. Enter the bucket name in Settings, or import the Terraform outputs.",
+            ));
+        }
         let endpoint = config.endpoint_url().map(str::to_owned);
         // Path-style with an endpoint (`http://host/bucket/key`): emulators and
         // most S3-compatible services have no wildcard DNS.
-        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(endpoint.is_some())
             .build();
         Ok(Self {

@@ -38,6 +38,12 @@ pub enum MotoError {
 
 impl Moto {
     pub fn start() -> Result<Self, MotoError> {
+        Self::start_with_env(&[])
+    }
+
+    /// With extra environment for the server, e.g. `INITIAL_NO_AUTH_ACTION_COUNT`
+    /// to make moto check credentials (it accepts any by default).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Result<Self, MotoError> {
         let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -45,6 +51,7 @@ impl Moto {
             .port();
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
