@@ -51,7 +51,68 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Upload images to the configured bucket (or the local data folder).
+    ///
+    /// Uses the desktop app's settings (Local, AWS or a custom S3-compatible
+    /// endpoint); the flags override them for this run. Every file is checked
+    /// first (a JPEG or PNG by content, at most 10 MiB) and a bad one is reported
+    /// without stopping the others. Names already in the bucket are never
+    /// overwritten: the upload gets `-2`, `-3`…
+    ///
+    /// In local mode the pipeline runs in this process, so `upload` always waits
+    /// for the rotations.
+    ///
+    /// Exit status: 0 if every file was uploaded (and, with --wait, processed), 1 if
+    /// any was rejected or failed or the bucket cannot be reached, 2 for a usage or
+    /// settings error.
+    #[command(
+        after_help = "Examples:\n  augment upload photo.jpg ~/Pictures/cats --wait\n  augment upload cats --bucket my-bucket --region eu-west-1 --out augmented\n  augment upload cat.png --endpoint-url http://localhost:9000 --bucket test"
+    )]
+    Upload {
+        /// Image files, or folders searched recursively for .jpg/.jpeg/.png
+        /// (any case). Sub-folders are kept in the upload names.
+        #[arg(required = true, value_name = "FILES|DIRS")]
+        paths: Vec<PathBuf>,
+        /// Wait until the pipeline has made the four rotations (or rejected the file).
+        #[arg(long, short)]
+        wait: bool,
+        /// Download each image's processed file and rotations into DIR, laid out
+        /// like the bucket (implies --wait).
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Uploads at once.
+        #[arg(long, short, value_name = "N", default_value_t = DEFAULT_UPLOAD_JOBS, value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
+        /// Seconds to wait for each file's rotations with --wait.
+        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WAIT_SECS)]
+        timeout_secs: u64,
+        /// Local mode: the data folder on this machine, whatever the settings say.
+        #[arg(long, conflicts_with_all = ["bucket", "profile", "region", "endpoint_url"])]
+        local: bool,
+        /// The bucket (AWS mode, unless --endpoint-url is given).
+        #[arg(long, value_name = "NAME")]
+        bucket: Option<String>,
+        /// A profile from the AWS config files.
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        /// The bucket's region.
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// An S3-compatible endpoint (MinIO, LocalStack, moto): custom mode.
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+        /// No progress bars and no summary line; rejections are still reported.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
+
+/// Uploads at once by default: enough to fill a home uplink with ≤ 10 MiB files
+/// without opening a connection per file.
+const DEFAULT_UPLOAD_JOBS: u16 = 4;
+/// Seconds `--wait` waits per file by default (a cold Lambda start plus four
+/// rotations takes a few seconds).
+const DEFAULT_WAIT_SECS: u64 = 60;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -62,6 +123,35 @@ fn main() -> ExitCode {
             jobs,
             quiet,
         } => process(&paths, &out, jobs, quiet),
+        Command::Upload {
+            paths,
+            wait,
+            out,
+            jobs,
+            timeout_secs,
+            local,
+            bucket,
+            profile,
+            region,
+            endpoint_url,
+            quiet,
+        } => {
+            let overrides = upload::Overrides {
+                local,
+                bucket,
+                profile,
+                region,
+                endpoint_url,
+            };
+            let options = upload::Options {
+                wait: wait || out.is_some(),
+                out,
+                jobs: usize::from(jobs),
+                timeout: std::time::Duration::from_secs(timeout_secs),
+                quiet,
+            };
+            upload::run(&paths, &overrides, &options)
+        }
     }
 }
 
@@ -133,3 +223,6 @@ fn process(paths: &[PathBuf], out: &std::path::Path, jobs: Option<u16>, quiet: b
         ExitCode::from(EXIT_SOME_FAILED)
     }
 }
+
+#[path = "augment/upload.rs"]
+mod upload;
