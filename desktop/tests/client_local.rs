@@ -217,3 +217,37 @@ async fn the_gallery_is_paginated() {
     assert_eq!(second.next, None);
     assert_eq!(second.items[4].name, format!("img{:04}", count - 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_local_upload_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let remote = local(&data).await;
+    let mut bytes = jpeg(64, 64);
+    bytes.resize(10 * 1024 * 1024, 1);
+    let path = write(dir.path(), "big.jpg", &bytes);
+    let key = remote.choose_upload_key("big.jpg").await.unwrap();
+
+    let started = Arc::new(tokio::sync::Notify::new());
+    let notify = started.clone();
+    let upload = remote.upload(&path, &key, move |progress: Progress| {
+        if progress.sent_bytes > 0 {
+            notify.notify_one();
+        }
+        // A slow disk: the whole copy would take over a second.
+        std::thread::sleep(Duration::from_millis(10));
+    });
+    tokio::select! {
+        result = upload => panic!("the upload finished first: {result:?}"),
+        () = started.notified() => {}
+    }
+    // The copy stops at its next chunk, on its own thread.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let left: Vec<_> = walkdir::WalkDir::new(&data)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().display().to_string())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

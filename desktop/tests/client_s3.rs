@@ -440,3 +440,122 @@ async fn settings_that_cannot_work_are_refused_before_any_request() {
         assert!(err.message.contains(says), "{}", err.message);
     }
 }
+
+/// A one-connection-at-a-time HTTP server that answers the first `PutObject`
+/// with a 500 (the SDK retries it) and the next with 200: what a flaky S3 does.
+fn flaky_s3() -> (String, std::thread::JoinHandle<Vec<usize>>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let mut body_sizes = Vec::new();
+        while body_sizes.len() < 2 {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            // Requests on this connection until it closes.
+            loop {
+                let mut content_length = 0;
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                loop {
+                    line.clear();
+                    reader.read_line(&mut line).unwrap();
+                    if line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(value) = lower.strip_prefix("content-length:") {
+                        content_length = value.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; content_length];
+                reader.read_exact(&mut body).unwrap();
+                body_sizes.push(content_length);
+                let response = if body_sizes.len() == 1 {
+                    let xml =
+                        "<Error><Code>InternalError</Code><Message>try again</Message></Error>";
+                    format!(
+                        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{xml}",
+                        xml.len()
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\nETag: \"1\"\r\nContent-Length: 0\r\n\r\n".to_owned()
+                };
+                writer.write_all(response.as_bytes()).unwrap();
+                if body_sizes.len() == 2 {
+                    break;
+                }
+            }
+        }
+        body_sizes
+    });
+    (endpoint, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sdk_retry_restarts_the_progress_from_zero() {
+    let (endpoint, server) = flaky_s3();
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(
+            aws_sdk_s3::config::Credentials::new("A", "B", None, None, "test"),
+        ))
+        .build();
+    let remote = Remote::with_sdk_config(&config, BUCKET).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = jpeg(64, 64);
+    bytes.resize(300 * 1024, 0);
+    let path = dir.path().join("a.jpg");
+    std::fs::write(&path, &bytes).unwrap();
+    let key = augment_pipeline::UploadKey::parse("original-uploads/a.jpg").unwrap();
+
+    let (seen, on_progress) = recorder::<Progress>();
+    remote.upload(&path, &key, on_progress).await.unwrap();
+    let sizes = server.join().unwrap();
+    assert_eq!(sizes.len(), 2, "one retry: {sizes:?}");
+
+    let sent: Vec<u64> = seen.lock().unwrap().iter().map(|p| p.sent_bytes).collect();
+    let size = bytes.len() as u64;
+    // Two attempts, each from 0 up to the whole file.
+    let restarts: Vec<usize> = (0..sent.len()).filter(|&i| sent[i] == 0).collect();
+    assert_eq!(restarts.len(), 2, "{sent:?}");
+    let (first, second) = sent.split_at(restarts[1]);
+    for attempt in [first, second] {
+        assert!(attempt.windows(2).all(|w| w[0] <= w[1]), "{sent:?}");
+        assert_eq!(attempt.last(), Some(&size), "{sent:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_upload_leaves_nothing_in_the_bucket() {
+    let stack = stack().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = jpeg(64, 64);
+    bytes.resize(usize::try_from(MAX_UPLOAD_BYTES).unwrap(), 1);
+    let path = dir.path().join("big.jpg");
+    std::fs::write(&path, &bytes).unwrap();
+    let key = stack.remote.choose_upload_key("big.jpg").await.unwrap();
+
+    let started = Arc::new(tokio::sync::Notify::new());
+    let notify = started.clone();
+    let upload = stack.remote.upload(&path, &key, move |progress: Progress| {
+        if progress.sent_bytes > 0 {
+            notify.notify_one();
+        }
+        // A slow line: the whole file would take over a second.
+        std::thread::sleep(Duration::from_millis(10));
+    });
+    tokio::select! {
+        result = upload => panic!("the upload finished first: {result:?}"),
+        () = started.notified() => {}
+    }
+    // The upload future is dropped: give the connection time to finish, were
+    // it still sending.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(all_keys(&stack).await.is_empty());
+}
