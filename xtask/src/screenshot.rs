@@ -22,8 +22,10 @@ cargo xtask screenshot [--out PATH] [--measure] [--release]
   --release    use the release build (default: the debug build the tests use)
 ";
 
-/// The image the screenshot shows being processed.
+/// The image CI's screenshot shows being processed (one: the check is quick).
 const SAMPLE: &str = "assets/samples/landscape.jpg";
+/// What the README's screenshot shows: every sample (a folder, added recursively).
+const SAMPLES: &str = "assets/samples";
 /// The virtual screen; the window opens at 1180×760 inside it.
 const SCREEN: &str = "-screen 0 1280x800x24";
 /// The app must have its picture within this many seconds (it takes a few).
@@ -75,9 +77,9 @@ pub fn run(args: &[String]) -> Result<()> {
     sh.change_dir(project_root());
     install_tools(&sh)?;
     let binary = build(&sh, release)?;
-    let work = scratch_dir("screenshot")?;
+    let work = scratch_dir("docs")?;
     let started = Instant::now();
-    shoot(&sh, &binary, &work, &out)?;
+    shoot(&sh, &binary, &work, &out, SAMPLES)?;
     let colours = check_not_blank(&out)?;
     println!(
         "screenshot: {} ({colours} distinct colours) in {:.1} s",
@@ -100,7 +102,7 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     let binary = build(sh, false)?;
     let work = scratch_dir("ci")?;
     let out = work.join("screenshot.png");
-    shoot(sh, &binary, &work, &out)?;
+    shoot(sh, &binary, &work, &out, SAMPLE)?;
     let colours = check_not_blank(&out)?;
     println!("screenshot: {colours} distinct colours, {}", out.display());
     Ok(())
@@ -151,14 +153,16 @@ fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<St
     Ok(output)
 }
 
-fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path) -> Result<()> {
+/// Runs the app on `input` (relative to the project root) until its rotations
+/// show, saving the window to `out`.
+fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path, input: &str) -> Result<()> {
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let args = [
         "--screenshot".to_owned(),
         out.display().to_string(),
-        project_root().join(SAMPLE).display().to_string(),
+        project_root().join(input).display().to_string(),
     ];
     run_app(sh, binary, work, &args)?;
     ensure!(

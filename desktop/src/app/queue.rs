@@ -232,6 +232,11 @@ fn rotations_ui(ui: &mut Ui, transfer: &Transfer, palette: &Palette) {
         for (angle, texture) in Angle::ALL.iter().zip(&transfer.rotations) {
             let alt = format!("{} rotated {}°", transfer.name, angle.degrees());
             thumb_ui(ui, texture.as_ref(), ROTATION_THUMB_PT, &alt, palette);
+            ui.label(
+                RichText::new(format!("{}°", angle.degrees()))
+                    .small()
+                    .color(palette.muted),
+            );
         }
     });
 }
@@ -247,7 +252,10 @@ pub fn thumb_ui(
     let size = Vec2::splat(side_pt);
     match texture {
         Some(texture) => {
-            ui.add(
+            // Centred in a fixed square, so tall and wide images keep the
+            // columns beside them aligned.
+            ui.add_sized(
+                size,
                 egui::Image::new(texture)
                     .fit_to_exact_size(size)
                     .maintain_aspect_ratio(true)
