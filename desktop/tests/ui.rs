@@ -98,6 +98,27 @@ fn the_empty_window_invites_a_drop() {
 }
 
 #[test]
+fn hovering_files_show_a_drop_target() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
+    for _ in 0..2 {
+        harness.input_mut().hovered_files.push(egui::HoveredFile {
+            path: Some(PathBuf::from(SAMPLE)),
+            mime: String::new(),
+        });
+    }
+    wait_until(&mut harness, "the drop target", |h| {
+        shows(h, "Drop to upload 2 items")
+    });
+    // The files leave without being dropped: nothing is queued.
+    harness.input_mut().hovered_files.clear();
+    wait_until(&mut harness, "the drop target to go", |h| {
+        !shows(h, "Drop to upload")
+    });
+    harness.get_by_label("Drop images here");
+}
+
+#[test]
 fn each_file_is_checked_before_upload_and_a_bad_one_says_why() {
     let data = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();

@@ -698,39 +698,41 @@ pub fn empty_state_ui(ui: &mut Ui, title: &str, hint: &str) {
     });
 }
 
-/// While files hover over the window: a drop target over everything.
+/// While files hover over the window: a drop target over everything, with a
+/// label (so it is also there for screen readers and tests).
 fn drop_overlay_ui(ctx: &egui::Context, palette: &Palette) {
     let hovering = ctx.input(|i| i.raw.hovered_files.len());
     if hovering == 0 {
         return;
     }
     let rect = ctx.content_rect();
-    let painter = ctx.layer_painter(egui::LayerId::new(
-        egui::Order::Foreground,
-        egui::Id::unique("drop-target"),
-    ));
-    let fill = if ctx.global_style().visuals.dark_mode {
-        Color32::from_black_alpha(200)
-    } else {
-        Color32::from_white_alpha(220)
-    };
-    painter.rect_filled(rect, 0.0, fill);
-    painter.rect_stroke(
-        rect.shrink(16.0),
-        12.0,
-        egui::Stroke::new(3.0, palette.accent),
-        egui::StrokeKind::Inside,
-    );
-    let text = if hovering == 1 {
-        "Drop to upload 1 item".to_owned()
-    } else {
-        format!("Drop to upload {hovering} items")
-    };
-    painter.text(
-        rect.center(),
-        egui::Align2::CENTER_CENTER,
-        text,
-        egui::FontId::proportional(26.0),
-        ctx.global_style().visuals.strong_text_color(),
-    );
+    let dark = ctx.global_style().visuals.dark_mode;
+    egui::Area::new(egui::Id::unique("drop-target"))
+        .order(egui::Order::Foreground)
+        .fixed_pos(rect.min)
+        .interactable(false)
+        .show(ctx, |ui| {
+            let fill = if dark {
+                Color32::from_black_alpha(200)
+            } else {
+                Color32::from_white_alpha(220)
+            };
+            ui.painter().rect_filled(rect, 0.0, fill);
+            ui.painter().rect_stroke(
+                rect.shrink(16.0),
+                12.0,
+                egui::Stroke::new(3.0, palette.accent),
+                egui::StrokeKind::Inside,
+            );
+            let text = if hovering == 1 {
+                "Drop to upload 1 item".to_owned()
+            } else {
+                format!("Drop to upload {hovering} items")
+            };
+            let band = egui::Rect::from_center_size(rect.center(), egui::vec2(rect.width(), 40.0));
+            ui.put(
+                band,
+                egui::Label::new(RichText::new(text).size(26.0).strong()),
+            );
+        });
 }
