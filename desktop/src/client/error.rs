@@ -176,7 +176,8 @@ impl ClientError {
         let code = err.code().map(str::to_owned);
         let transient = augment_aws::sdk_error_is_transient(err);
         let source = SdkSource(DisplayErrorContext(err).to_string());
-        let mut this = match classify(err, status, code.as_deref()) {
+        let class = classify(err, status, code.as_deref());
+        let mut this = match class {
             Class::NoCredentials => Self::no_credentials(),
             Class::BadCredentials => Self::new(
                 ErrorKind::BadCredentials,
@@ -220,7 +221,13 @@ impl ClientError {
                 ),
             ),
         };
-        this.transient = transient || this.kind == ErrorKind::Offline;
+        // The SDK's judgement for what is left over; a missing credential is "no
+        // response" to it, but waiting will not fix it.
+        this.transient = match class {
+            Class::Offline => true,
+            Class::Other => transient,
+            _ => false,
+        };
         this.source = Some(Arc::new(source));
         this
     }
@@ -314,4 +321,117 @@ fn mentions_credentials(err: &(dyn StdError + 'static)) -> bool {
         next = cause.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    use super::*;
+
+    fn service(status: u16, code: Option<&str>) -> ClientError {
+        let mut meta = ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        let err = SdkError::service_error(ListObjectsV2Error::generic(meta.build()), response);
+        ClientError::from_sdk("list objects", "my-bucket", "my-bucket", &err)
+    }
+
+    #[test]
+    fn service_errors_become_what_a_person_can_act_on() {
+        let cases = [
+            (
+                403,
+                Some("AccessDenied"),
+                ErrorKind::AccessDenied,
+                "may not list objects",
+            ),
+            (403, None, ErrorKind::AccessDenied, "Access denied"),
+            (
+                403,
+                Some("InvalidAccessKeyId"),
+                ErrorKind::BadCredentials,
+                "aws configure",
+            ),
+            (
+                403,
+                Some("SignatureDoesNotMatch"),
+                ErrorKind::BadCredentials,
+                "aws sso login",
+            ),
+            (
+                400,
+                Some("ExpiredToken"),
+                ErrorKind::BadCredentials,
+                "refused",
+            ),
+            (
+                404,
+                Some("NoSuchBucket"),
+                ErrorKind::NoSuchBucket,
+                "does not exist",
+            ),
+            (404, None, ErrorKind::NoSuchBucket, "does not exist"),
+            (
+                301,
+                Some("PermanentRedirect"),
+                ErrorKind::InvalidSettings,
+                "another region",
+            ),
+            (301, None, ErrorKind::InvalidSettings, "another region"),
+            (
+                400,
+                Some("AuthorizationHeaderMalformed"),
+                ErrorKind::InvalidSettings,
+                "region",
+            ),
+            (503, Some("SlowDown"), ErrorKind::Other, "try again"),
+        ];
+        for (status, code, kind, says) in cases {
+            let err = service(status, code);
+            assert_eq!(err.kind, kind, "{status} {code:?}");
+            assert!(
+                err.message.contains(says),
+                "{status} {code:?}: {}",
+                err.message
+            );
+            if kind != ErrorKind::BadCredentials {
+                assert!(err.message.ends_with("my-bucket"), "{}", err.message);
+            }
+            assert_eq!(err.is_transient(), status == 503, "{status} {code:?}");
+        }
+    }
+
+    #[test]
+    fn no_answer_is_offline_and_transient() {
+        let err: SdkError<ListObjectsV2Error, HttpResponse> =
+            SdkError::timeout_error("attempt timed out");
+        let err = ClientError::from_sdk("list objects", "b", "b", &err);
+        assert_eq!(err.kind, ErrorKind::Offline);
+        assert!(err.is_transient());
+    }
+
+    #[test]
+    fn a_missing_credential_is_found_among_the_causes() {
+        let inner = aws_credential_types::provider::error::CredentialsError::not_loaded("none");
+        let err: SdkError<ListObjectsV2Error, HttpResponse> = SdkError::dispatch_failure(
+            aws_sdk_s3::error::ConnectorError::other(Box::new(inner), None),
+        );
+        let err = ClientError::from_sdk("list objects", "b", "b", &err);
+        assert_eq!(err.kind, ErrorKind::NoCredentials, "{}", err.detail());
+        assert!(!err.is_transient());
+    }
+
+    #[test]
+    fn errors_are_cloneable_and_sendable_for_the_ui() {
+        fn handle<T: Clone + Send + Sync + 'static>() {}
+        handle::<ClientError>();
+        handle::<super::super::Remote>();
+        handle::<super::super::WatchEvent>();
+        handle::<super::super::Page>();
+    }
 }
