@@ -24,8 +24,10 @@ pub(super) struct LocalBackend {
 }
 
 impl LocalBackend {
-    /// Starts the pipeline on the current Tokio runtime, with one step at a time
-    /// per core.
+    /// Starts the pipeline on the current Tokio runtime. The steps do their image
+    /// work on the runtime's worker threads, so they get all but one of them: the
+    /// last keeps uploads, polls and thumbnails moving. A bigger runtime makes a
+    /// faster local pipeline.
     pub(super) fn start(root: &Path) -> Result<Self, ClientError> {
         std::fs::create_dir_all(root).map_err(|err| {
             ClientError::io(
@@ -34,7 +36,8 @@ impl LocalBackend {
                 err,
             )
         })?;
-        let jobs = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let workers = tokio::runtime::Handle::current().metrics().num_workers();
+        let jobs = workers.saturating_sub(1).max(1);
         let (pipeline, mut events) = LocalPipeline::start(root, jobs);
         let faults = Faults::default();
         let recorded = faults.clone();

@@ -126,7 +126,8 @@ enum Backend {
 
 impl Remote {
     /// Builds the backend the settings name. Local: starts the pipeline in the data
-    /// folder (uploads are processed in this process, on the calling runtime).
+    /// folder (uploads are processed in this process, on the calling runtime, one
+    /// image per worker thread but one).
     /// S3: loads the AWS config (profile, region, endpoint) and builds the client
     /// once; nothing is sent until the first call ([`Remote::check`] tests it).
     pub async fn connect(settings: &Settings) -> Result<Self, ClientError> {
