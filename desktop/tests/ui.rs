@@ -263,7 +263,12 @@ fn a_queued_upload_can_be_cancelled_and_retried() {
         .get_by_role_and_label(Role::Button, "Cancel")
         .click();
     wait_until(&mut harness, "the cancelled row", |h| shows(h, "Cancelled"));
-    harness.get_by_role_and_label(Role::Button, "Retry");
+    harness.get_by_role_and_label(Role::Button, "Retry").click();
+    wait_until(&mut harness, "the retried row", |h| shows(h, "Queued"));
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    wait_until(&mut harness, "the cancelled row", |h| shows(h, "Cancelled"));
     harness
         .get_by_role_and_label(Role::Button, "Clear finished")
         .click();

@@ -206,7 +206,10 @@ fn row_ui(ui: &mut Ui, transfer: &Transfer, palette: &Palette, actions: &mut Vec
             }
             ui.horizontal(|ui| {
                 if transfer.state.is_active() {
-                    if ui.small_button("Cancel").clicked() {
+                    // Once uploaded, the file is the pipeline's: there is nothing
+                    // left to stop.
+                    let cancellable = !matches!(transfer.state, State::Processing { .. });
+                    if cancellable && ui.small_button("Cancel").clicked() {
                         actions.push(RowAction::Send(Command::Cancel(transfer.id)));
                     }
                 } else {
@@ -267,5 +270,35 @@ pub fn thumb_ui(
             let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
             ui.painter().rect_filled(rect, 4.0, palette.placeholder);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_reads_percent_rate_and_time_left() {
+        let state = State::Uploading {
+            sent_bytes: 2 * 1024 * 1024,
+            total_bytes: 8 * 1024 * 1024,
+            started: Instant::now() - Duration::from_secs(2),
+        };
+        // About 1 MiB/s: the clock moved on a little since `started`.
+        let text = state.describe();
+        assert!(text.starts_with("Uploading 25 % · "), "{text}");
+        assert!(text.contains("/s · ") && text.ends_with("s left"), "{text}");
+        let early = State::Uploading {
+            sent_bytes: 10,
+            total_bytes: 100,
+            started: Instant::now(),
+        };
+        assert_eq!(early.describe(), "Uploading 10 %");
+    }
+
+    #[test]
+    fn the_timeout_message_says_what_to_check() {
+        assert!(timeout_message(false).contains("Lambdas"));
+        assert!(timeout_message(true).contains("restart the app"));
     }
 }
