@@ -257,7 +257,9 @@ fn a_queued_upload_can_be_cancelled_and_retried() {
     std::fs::write(&blocker, "not a folder").unwrap();
     let mut harness = app(local_settings(&blocker.join("data")));
     drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
-    wait_until(&mut harness, "the queued row", |h| shows(h, "Queued"));
+    wait_until(&mut harness, "the queued row", |h| {
+        shows(h, "Queued: not connected")
+    });
 
     harness
         .get_by_role_and_label(Role::Button, "Cancel")

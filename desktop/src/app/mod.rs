@@ -231,7 +231,8 @@ impl DesktopApp {
             .resizable(true)
             .show(ui, |ui| {
                 ui.add_space(6.0);
-                let actions = queue::queue_ui(ui, &self.transfers, &palette);
+                let offline = matches!(self.connection, Some(Err(_)));
+                let actions = queue::queue_ui(ui, &self.transfers, offline, &palette);
                 for action in actions {
                     match action {
                         RowAction::Send(command) => commands.push(command),

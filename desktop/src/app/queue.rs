@@ -119,7 +119,13 @@ pub fn timeout_message(local: bool) -> String {
 }
 
 /// The queue: a header with counts and "Clear finished", then the rows.
-pub fn queue_ui(ui: &mut Ui, transfers: &[Transfer], palette: &Palette) -> Vec<RowAction> {
+/// `offline`: the connection failed, so queued files say what they wait for.
+pub fn queue_ui(
+    ui: &mut Ui,
+    transfers: &[Transfer],
+    offline: bool,
+    palette: &Palette,
+) -> Vec<RowAction> {
     let mut actions = Vec::new();
     if transfers.is_empty() {
         empty_state_ui(
@@ -157,14 +163,20 @@ pub fn queue_ui(ui: &mut Ui, transfers: &[Transfer], palette: &Palette) -> Vec<R
         .auto_shrink([false, false])
         .show(ui, |ui| {
             for transfer in transfers {
-                row_ui(ui, transfer, palette, &mut actions);
+                row_ui(ui, transfer, offline, palette, &mut actions);
                 ui.separator();
             }
         });
     actions
 }
 
-fn row_ui(ui: &mut Ui, transfer: &Transfer, palette: &Palette, actions: &mut Vec<RowAction>) {
+fn row_ui(
+    ui: &mut Ui,
+    transfer: &Transfer,
+    offline: bool,
+    palette: &Palette,
+    actions: &mut Vec<RowAction>,
+) {
     ui.horizontal(|ui| {
         thumb_ui(
             ui,
@@ -185,7 +197,11 @@ fn row_ui(ui: &mut Ui, transfer: &Transfer, palette: &Palette, actions: &mut Vec
                 State::Done => palette.success,
                 _ => palette.muted,
             };
-            ui.add(egui::Label::new(RichText::new(transfer.state.describe()).color(color)).wrap());
+            let mut status = transfer.state.describe();
+            if offline && transfer.state == State::Queued {
+                status.push_str(": not connected, see the message at the top or Settings");
+            }
+            ui.add(egui::Label::new(RichText::new(status).color(color)).wrap());
             match &transfer.state {
                 State::Uploading {
                     sent_bytes,

@@ -633,7 +633,16 @@ fn describe(mode: Mode, remote: &Remote) -> String {
         Mode::Aws => "AWS",
         Mode::Custom => "S3",
     };
-    format!("{what} · {}", remote.describe())
+    let mut place = remote.describe();
+    // `~/…` reads shorter in the title bar than the full home path.
+    if let Some(home) =
+        directories::BaseDirs::new().map(|dirs| dirs.home_dir().display().to_string())
+        && let Some(rest) = place.strip_prefix(&home)
+        && rest.starts_with(std::path::MAIN_SEPARATOR)
+    {
+        place = format!("~{rest}");
+    }
+    format!("{what} · {place}")
 }
 
 async fn fetch_thumbnail(remote: &Remote, key: &str, side: u32) -> Option<ColorImage> {
