@@ -144,16 +144,16 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
         let out = options.out.clone();
         let timeout = options.timeout;
         running.spawn(async move {
-            let ended = match permits.acquire_owned().await {
-                Ok(_permit) => {
-                    let uploaded = upload_one(&remote, &input, &bars).await;
-                    match uploaded {
-                        Ok(key) if wait => finish_one(&remote, &key, timeout, out.as_deref()).await,
-                        Ok(_) => Ended::Done,
-                        Err(ended) => ended,
-                    }
-                }
-                Err(_) => Ended::Failed("stopped".into()),
+            // `--jobs` bounds the uploads only: waiting for the pipeline holds no
+            // slot, so later files upload while earlier ones are processed.
+            let uploaded = match permits.acquire_owned().await {
+                Ok(_permit) => upload_one(&remote, &input, &bars).await,
+                Err(_) => Err(Ended::Failed("stopped".into())),
+            };
+            let ended = match uploaded {
+                Ok(key) if wait => finish_one(&remote, &key, timeout, out.as_deref()).await,
+                Ok(_) => Ended::Done,
+                Err(ended) => ended,
             };
             (index, ended)
         });
