@@ -111,6 +111,95 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
+/// What builds and pushes images on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Buildah,
+}
+
+/// Docker when an engine answers, else buildah when installed, else an error that
+/// says what to install.
+pub fn engine(sh: &Shell) -> Result<Engine> {
+    let answers = |command: xshell::Cmd<'_>| {
+        command
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()
+            .is_ok()
+    };
+    if answers(cmd!(sh, "docker info")) {
+        return Ok(Engine::Docker);
+    }
+    ensure!(
+        answers(cmd!(sh, "buildah --version")),
+        "no container engine: start Docker (Docker Desktop on macOS and Windows) or \
+         install buildah (Linux)"
+    );
+    Ok(Engine::Buildah)
+}
+
+/// Logs `engine` in to a registry (e.g. ECR's `<account>.dkr.ecr.<region>.amazonaws.com`),
+/// the password on stdin so it is never on a command line.
+pub fn login(sh: &Shell, engine: Engine, registry: &str, user: &str, password: &str) -> Result<()> {
+    let storage = Storage::new(&target_dir().join("lambda-images"));
+    let storage_args = &storage.args;
+    match engine {
+        Engine::Docker => cmd!(
+            sh,
+            "docker login --username {user} --password-stdin {registry}"
+        ),
+        Engine::Buildah => cmd!(
+            sh,
+            "buildah {storage_args...} login --username {user} --password-stdin {registry}"
+        ),
+    }
+    .stdin(password)
+    .quiet()
+    .run()
+    .with_context(|| format!("logging in to {registry} failed"))?;
+    Ok(())
+}
+
+/// Builds `function`'s image from lambdas/Dockerfile and pushes it as `reference`
+/// (`<repository url>:<tag>`), as a single-platform image manifest: Lambda refuses
+/// image indexes (which buildx makes when it adds provenance attestations).
+pub fn build_and_push(sh: &Shell, engine: Engine, function: &str, reference: &str) -> Result<()> {
+    let _root = sh.push_dir(project_root());
+    check_dockerfile()?;
+    ensure!(
+        FUNCTIONS.contains(&function),
+        "no Lambda function named {function}: expected one of {FUNCTIONS:?}"
+    );
+    match engine {
+        Engine::Docker => {
+            cmd!(
+                sh,
+                "docker build --platform {PLATFORM} --provenance=false --sbom=false -f {DOCKERFILE} --build-arg FUNCTION={function} -t {reference} ."
+            )
+            .env("DOCKER_BUILDKIT", "1")
+            .run()?;
+            cmd!(sh, "docker push {reference}").run()?;
+        }
+        Engine::Buildah => {
+            let storage = Storage::new(&target_dir().join("lambda-images"));
+            let storage_args = &storage.args;
+            cmd!(
+                sh,
+                "buildah {storage_args...} build --isolation chroot --format docker --platform {PLATFORM} -f {DOCKERFILE} --build-arg FUNCTION={function} -t {reference} ."
+            )
+            .run()?;
+            cmd!(
+                sh,
+                "buildah {storage_args...} push --format v2s2 {reference} docker://{reference}"
+            )
+            .run()?;
+        }
+    }
+    Ok(())
+}
+
 /// `docker build` per function when a Docker engine answers, else `buildah build`;
 /// then each image runs once to show its entrypoint starts.
 fn build_from_dockerfile(sh: &Shell) -> Result<()> {

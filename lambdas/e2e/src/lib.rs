@@ -1,1 +1,273 @@
-//! Tests only: see `tests/runtime_api.rs`.
+//! Tests only: shared by `tests/runtime_api.rs` (both bootstraps against a moto
+//! server) and `tests/terraform_stack.rs` (the same, on the stack Terraform applied
+//! to moto). Starts processes, serves the Lambda Runtime API, makes events the way
+//! S3 and the SQS event source mapping make them.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed setup step fails the test that called it"
+)]
+
+use std::io::{BufRead as _, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use augment_aws::testing::Moto;
+use augment_pipeline::imaging;
+use image::{Rgb, RgbImage};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
+
+/// How long a started server may take to open its port.
+const PORT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What S3 leaves unencoded in event keys; a space becomes `+`.
+const S3_EVENT_KEY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Kills the process when the test ends, however it ends.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn wait_for_port(port: u16, process: &mut Running, what: &str) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            panic!("{what} exited ({status}) before opening port {port}");
+        }
+        assert!(
+            started.elapsed() < PORT_TIMEOUT,
+            "{what} did not open port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `cargo` (the one running the tests), in the workspace root.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
+/// The two bootstraps, `(image-processor, rotation-worker)`. `cargo test
+/// --workspace` (and nextest) builds them next to the test's own directory, with
+/// the same features; otherwise they are built.
+pub fn build_lambdas() -> (PathBuf, PathBuf) {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let built = |name: &str| profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let (processor, worker) = (built("image-processor"), built("rotation-worker"));
+    if processor.exists() && worker.exists() {
+        return (processor, worker);
+    }
+    let output = cargo()
+        .args([
+            "build",
+            "--bins",
+            "-p",
+            "image-processor",
+            "-p",
+            "rotation-worker",
+            "--message-format=json",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "building the Lambdas failed");
+    let mut found = (None, None);
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(exe) = message["executable"].as_str() else {
+            continue;
+        };
+        match message["target"]["name"].as_str() {
+            Some("image-processor") => found.0 = Some(PathBuf::from(exe)),
+            Some("rotation-worker") => found.1 = Some(PathBuf::from(exe)),
+            _ => {}
+        }
+    }
+    (found.0.unwrap(), found.1.unwrap())
+}
+
+/// `cargo lambda watch --only-lambda-apis`: the Lambda Runtime API on a free port.
+pub struct RuntimeApi {
+    port: u16,
+    _server: Running,
+}
+
+impl RuntimeApi {
+    pub fn start() -> Self {
+        let port = free_port();
+        let server = cargo()
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut server = Running(server);
+        wait_for_port(
+            port,
+            &mut server,
+            "`cargo lambda watch` (install cargo-lambda from PyPI, or run `cargo xtask ci`)",
+        );
+        Self {
+            port,
+            _server: server,
+        }
+    }
+
+    /// Starts a bootstrap as Lambda does, its JSON log lines captured in `log`.
+    pub fn start_function(
+        &self,
+        exe: &Path,
+        name: &str,
+        moto: &Moto,
+        env: &[(&str, &str)],
+        log: &Path,
+    ) -> Running {
+        let mut command = Command::new(exe);
+        command
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{name}", self.port),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+            .env("RUST_LOG", "info")
+            .envs(moto.env())
+            .envs(env.iter().copied())
+            .stdout(std::fs::File::create(log).unwrap())
+            .stderr(Stdio::inherit());
+        Running(command.spawn().unwrap())
+    }
+
+    /// `cargo lambda invoke NAME --data-file`: the function's response as JSON.
+    pub fn invoke(&self, name: &str, event: &Value) -> Value {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), event.to_string()).unwrap();
+        let output = cargo()
+            .args([
+                "lambda",
+                "invoke",
+                name,
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &self.port.to_string(),
+                "--data-file",
+            ])
+            .arg(file.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "invoking {name} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+/// An `ObjectCreated:Put` notification record as S3 sends it (event version 2.1).
+pub fn s3_record(bucket: &str, region: &str, key: &str, size: usize) -> Value {
+    let encoded = utf8_percent_encode(key, S3_EVENT_KEY)
+        .to_string()
+        .replace("%20", "+");
+    json!({
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": region,
+        "eventTime": "2026-11-28T12:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "E2E", "x-amz-id-2": "E2E"},
+        "s3": {
+            "s3SchemaVersion": "1.0", "configurationId": "original-uploads",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "E2E"}, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": encoded, "size": size, "eTag": "0", "sequencer": "0"}
+        }
+    })
+}
+
+/// An SQS record as Lambda's event source mapping hands it over.
+pub fn sqs_record(queue_arn: &str, message_id: &str, receipt: &str, body: &str) -> Value {
+    let region = queue_arn.split(':').nth(3).unwrap_or("us-east-1");
+    json!({
+        "messageId": message_id, "receiptHandle": receipt, "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "E2E", "ApproximateFirstReceiveTimestamp": "0"},
+        "messageAttributes": {}, "md5OfBody": "0", "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": region
+    })
+}
+
+/// A 600×600 JPEG, red in its top-left quarter: where the red ends up shows the
+/// rotation direction.
+pub fn photo() -> Vec<u8> {
+    let image = RgbImage::from_fn(600, 600, |x, y| {
+        if x < 300 && y < 300 {
+            Rgb([230, 20, 20])
+        } else {
+            Rgb([245, 245, 245])
+        }
+    });
+    imaging::encode_jpeg(&image)
+}
+
+/// Where the red corner of [`photo`] lands in a 256×256 output at each angle
+/// (counter-clockwise): a pixel well inside it.
+pub fn red_corner(angle: augment_pipeline::Angle) -> (u32, u32) {
+    use augment_pipeline::Angle;
+    match angle {
+        Angle::Deg90 => (30, 226),
+        Angle::Deg180 => (226, 226),
+        Angle::Deg270 => (226, 30),
+        Angle::Deg360 => (30, 30),
+    }
+}
+
+/// A function's JSON log lines.
+pub fn log_lines(log: &Path) -> Vec<Value> {
+    let file = std::fs::File::open(log).unwrap();
+    BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect()
+}

@@ -1,0 +1,52 @@
+output "bucket_name" {
+  description = "The bucket: upload to original-uploads/, outputs appear under processed/ and augmented-images/, rejections under failed/."
+  value       = aws_s3_bucket.images.id
+}
+
+output "region" {
+  description = "The stack's AWS region."
+  value       = var.region
+}
+
+output "queue_url" {
+  description = "The rotation queue (four tasks per upload)."
+  value       = aws_sqs_queue.rotations.url
+}
+
+output "dlq_url" {
+  description = "The rotation queue's dead-letter queue: tasks that failed maxReceiveCount times."
+  value       = aws_sqs_queue.rotations_dlq.url
+}
+
+output "processor_failures_url" {
+  description = "The processor's on-failure destination: S3 events that failed after Lambda's retries."
+  value       = aws_sqs_queue.processor_failures.url
+}
+
+output "processor_function_name" {
+  description = "The image processor Lambda."
+  value       = aws_lambda_function.processor.function_name
+}
+
+output "worker_function_name" {
+  description = "The rotation worker Lambda."
+  value       = aws_lambda_function.worker.function_name
+}
+
+output "ecr_repository_urls" {
+  description = "Image repositories by function (image-processor, rotation-worker); push <url>:<tag>."
+  value       = { for key, function in local.functions : function => aws_ecr_repository.functions[key].repository_url }
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies; subscribe to it (or set alarm_email)."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "desktop_config" {
+  description = "What the desktop app's \"Import Terraform outputs\" reads (terraform output -json): the bucket and its region."
+  value = {
+    bucket = aws_s3_bucket.images.id
+    region = var.region
+  }
+}

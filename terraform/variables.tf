@@ -1,0 +1,238 @@
+# Naming and placement
+
+variable "project" {
+  description = "Project name: the first part of every resource name."
+  type        = string
+  default     = "image-augmentation"
+
+  validation {
+    # The bucket name is project-environment-<26 generated characters>, and S3
+    # allows 63; lower case because bucket names must be.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,23}$", var.project))
+    error_message = "project: 2-24 characters, lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (dev, prod, ...): the second part of every resource name, so several stacks fit in one account."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{0,9}$", var.environment))
+    error_message = "environment: 1-10 lower-case letters and digits, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the whole stack."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "tags" {
+  description = "Tags added to every resource (on top of Project, Environment and ManagedBy)."
+  type        = map(string)
+  default     = {}
+}
+
+# Container images
+
+variable "image_tag" {
+  description = "Tag of both Lambda images in their ECR repositories. `cargo xtask deploy` pushes and passes the git commit; the repositories' tags are immutable, so a tag always means one build."
+  type        = string
+  default     = "latest"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "image_tag: a valid OCI tag (letters, digits, _ . -; at most 128 characters)."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "Images kept per ECR repository; older ones are expired (rollback needs only the last few)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.ecr_keep_images >= 1
+    error_message = "ecr_keep_images: at least 1 (the deployed image)."
+  }
+}
+
+# Encryption
+
+variable "kms_key_arn" {
+  description = "A customer-managed KMS key for the bucket, the queues and the alarm topic. Null (the default): SSE-S3 (AES256) for the bucket, SSE-SQS for the queues, no cost per request."
+  type        = string
+  default     = null
+}
+
+# Bucket lifecycle
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days a replaced or deleted object's old version is kept (versioning protects against overwrites and deletes; this bounds what it costs)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1
+    error_message = "noncurrent_version_expiration_days: at least 1."
+  }
+}
+
+variable "output_expiration_days" {
+  description = "Days after which processed/ and augmented-images/ objects expire; 0 keeps them forever. Outputs can always be remade from original-uploads/."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.output_expiration_days >= 0
+    error_message = "output_expiration_days: 0 (never) or more."
+  }
+}
+
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Days after which an unfinished multipart upload (an app closed mid-upload) is aborted and its parts deleted."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.abort_incomplete_multipart_upload_days >= 1
+    error_message = "abort_incomplete_multipart_upload_days: at least 1."
+  }
+}
+
+# Lambdas. Measured (release build under the Runtime API emulator): the processor
+# peaks at 14 MiB RSS for a 1 MB JPEG (70 ms) and 26.5 MiB for a 6.4 MB JPEG
+# (455 ms, one core); the worker at 11 MiB, about 104 ms for 4 messages.
+
+variable "processor_memory_mb" {
+  description = "Memory of the image processor, MB. 512: the decoder may allocate up to 256 MiB (MAX_DECODE_ALLOC_BYTES, a large 16-bit PNG) on top of the 10 MiB upload, so memory is sized to the pipeline's limit, not to the 26.5 MiB a big JPEG measured. Lambda's CPU share grows with memory (one vCPU at 1769 MB): at 512 MB the measured 455 ms becomes about 1.6 s, for the same GB-seconds as a larger setting."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.processor_memory_mb >= 384 && var.processor_memory_mb <= 10240
+    error_message = "processor_memory_mb: 384-10240; below 384 MB the 256 MiB decode limit plus the upload no longer fit."
+  }
+}
+
+variable "processor_timeout_secs" {
+  description = "Timeout of the image processor, seconds. The slowest measured upload takes about 1.6 s at 512 MB; 30 s leaves room for the SDK's retries with backoff on a slow S3 or SQS."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.processor_timeout_secs >= 5 && var.processor_timeout_secs <= 900
+    error_message = "processor_timeout_secs: 5-900."
+  }
+}
+
+variable "worker_memory_mb" {
+  description = "Memory of the rotation worker, MB. It peaked at 11 MiB; 256 rather than the 128 minimum because its work (decode, rotate and encode a 256x256 JPEG per message) is CPU time, and 256 MB doubles the CPU share for the same GB-seconds per message."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.worker_memory_mb >= 128 && var.worker_memory_mb <= 10240
+    error_message = "worker_memory_mb: 128-10240."
+  }
+}
+
+variable "worker_timeout_secs" {
+  description = "Timeout of the rotation worker, seconds; the queue's visibility timeout is six times this (AWS's rule for SQS event sources). A batch of 5 took about 130 ms measured; 30 s covers S3 retries."
+  type        = number
+  default     = 30
+
+  validation {
+    # 6 x 30 s = 180 s; SQS allows up to 12 hours of visibility.
+    condition     = var.worker_timeout_secs >= 5 && var.worker_timeout_secs <= 900
+    error_message = "worker_timeout_secs: 5-900."
+  }
+}
+
+variable "worker_batch_size" {
+  description = "SQS messages per worker invocation."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.worker_batch_size >= 1 && var.worker_batch_size <= 10
+    error_message = "worker_batch_size: 1-10 (an SQS event source without a batching window takes at most 10)."
+  }
+}
+
+variable "worker_max_concurrency" {
+  description = "Most concurrent worker invocations the SQS event source starts (2-1000); bounds S3 request rates and the share of the account's concurrency."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.worker_max_concurrency >= 2 && var.worker_max_concurrency <= 1000
+    error_message = "worker_max_concurrency: 2-1000 (the limits of SQS event sources)."
+  }
+}
+
+variable "processor_retry_attempts" {
+  description = "Retries of a failed asynchronous processor invocation (an S3 event) before it goes to the on-failure queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.processor_retry_attempts >= 0 && var.processor_retry_attempts <= 2
+    error_message = "processor_retry_attempts: 0-2 (Lambda's limit)."
+  }
+}
+
+variable "log_level" {
+  description = "RUST_LOG of both functions (error, warn, info, debug, or a tracing filter)."
+  type        = string
+  default     = "info"
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the functions' logs."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days: one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+# Queues
+
+variable "max_receive_count" {
+  description = "Deliveries of a rotation task before it moves to the dead-letter queue."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000
+    error_message = "max_receive_count: 1-1000."
+  }
+}
+
+# Alarms
+
+variable "alarm_email" {
+  description = "Email address subscribed to the alarm topic (AWS sends a confirmation mail first). Empty: the topic exists without subscribers; subscribe later."
+  type        = string
+  default     = ""
+}
+
+variable "oldest_message_alarm_secs" {
+  description = "Alarm when the oldest rotation task has waited this long, seconds (the worker is stuck or throttled)."
+  type        = number
+  default     = 900
+}
+
+# Teardown
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the bucket's objects (every version and delete marker) and the ECR images with them. False keeps a stack with data from being destroyed by accident; `cargo xtask destroy` sets it after you confirm."
+  type        = bool
+  default     = false
+}
