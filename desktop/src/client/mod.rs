@@ -311,8 +311,7 @@ impl Remote {
     ) -> Result<(), ClientError> {
         let started = Instant::now();
         let mut delay = WATCH_FIRST_DELAY;
-        let mut processed_seen = false;
-        let mut landed = [false; 4];
+        let mut seen = Seen::default();
         loop {
             if let Backend::Local(local) = &self.inner.backend
                 && let Some(message) = local.fault(upload_key)
@@ -320,29 +319,24 @@ impl Remote {
                 on_event(WatchEvent::Failed(message));
                 return Ok(());
             }
-            match self.outputs(upload_key).await {
-                Ok(state) => {
-                    if let Some(record) = state.failed {
-                        on_event(WatchEvent::Rejected(record));
-                        return Ok(());
+            let polled = match &self.inner.backend {
+                Backend::Local(local) => poll_outputs(local, upload_key, &mut seen).await,
+                Backend::S3(s3) => poll_outputs(s3, upload_key, &mut seen).await,
+            };
+            match polled {
+                Ok(events) => {
+                    // Rotations land moments apart: look again soon after news.
+                    if !events.is_empty() {
+                        delay = WATCH_FIRST_DELAY;
                     }
-                    if state.processed && !processed_seen {
-                        processed_seen = true;
-                        on_event(WatchEvent::Processed {
-                            key: upload_key.processed_key(),
-                        });
-                    }
-                    for ((angle, key), seen) in
-                        Angle::ALL.into_iter().zip(state.rotations).zip(&mut landed)
-                    {
-                        if let Some(key) = key
-                            && !*seen
-                        {
-                            *seen = true;
-                            on_event(WatchEvent::RotationLanded { angle, key });
+                    for event in events {
+                        let last = matches!(event, WatchEvent::Rejected(_));
+                        on_event(event);
+                        if last {
+                            return Ok(());
                         }
                     }
-                    if landed.iter().all(|seen| *seen) {
+                    if seen.rotations.iter().all(|landed| *landed) {
                         return Ok(());
                     }
                 }
@@ -542,6 +536,54 @@ async fn delete_in(store: &impl Store, name: &str) -> Result<(), ClientError> {
         store.delete(&key).await?;
     }
     Ok(())
+}
+
+/// What a watch has reported so far.
+#[derive(Debug, Default)]
+struct Seen {
+    processed: bool,
+    rotations: [bool; 4],
+}
+
+/// One round of a watch, asking only what can have changed: before the
+/// processed image exists, whether it does or a failed record does (2 requests;
+/// rotations cannot exist yet); after, only the rotations still missing.
+async fn poll_outputs(
+    store: &impl Store,
+    upload_key: &UploadKey,
+    seen: &mut Seen,
+) -> Result<Vec<WatchEvent>, ClientError> {
+    let mut events = Vec::new();
+    if !seen.processed {
+        match store
+            .get(&upload_key.failed_key(), MAX_FAILED_RECORD_BYTES)
+            .await
+        {
+            Ok(bytes) => {
+                events.push(WatchEvent::Rejected(parse_failed_record(
+                    upload_key, &bytes,
+                )));
+                return Ok(events);
+            }
+            Err(err) if err.kind == ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        if !store.exists(&upload_key.processed_key()).await? {
+            return Ok(events);
+        }
+        seen.processed = true;
+        events.push(WatchEvent::Processed {
+            key: upload_key.processed_key(),
+        });
+    }
+    for (angle, landed) in Angle::ALL.into_iter().zip(&mut seen.rotations) {
+        let key = upload_key.rotation_key(angle);
+        if !*landed && store.exists(&key).await? {
+            *landed = true;
+            events.push(WatchEvent::RotationLanded { angle, key });
+        }
+    }
+    Ok(events)
 }
 
 /// `<name>` of a processed key, or `None` for anything else in `processed/`.

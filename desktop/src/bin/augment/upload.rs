@@ -242,7 +242,9 @@ async fn upload_one(
         .choose_upload_key(&file_name)
         .await
         .map_err(ended_by)?;
-    let bar = bars.add(ProgressBar::new(0).with_style(style(
+    // The file's size until the first report says what is being sent.
+    let size_bytes = std::fs::metadata(&input.path).map_or(0, |meta| meta.len());
+    let bar = bars.add(ProgressBar::new(size_bytes).with_style(style(
         "  [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12}  {wide_msg}",
     )));
     bar.set_message(key.name().to_owned());
