@@ -102,7 +102,7 @@ struct Stack {
 impl Stack {
     fn open(sh: &Shell, options: &Options) -> Result<Self> {
         let version = terraform::require_terraform(sh)?;
-        println!("deploy: {version}");
+        println!("{version}");
         let (dir, emulator) = match &options.endpoint_url {
             Some(url) => {
                 let work = WorkDir::kept(
@@ -292,11 +292,16 @@ pub fn deploy(args: &[String]) -> Result<()> {
         .join("terraform-outputs.json");
     std::fs::create_dir_all(file.parent().unwrap_or(&file))?;
     std::fs::write(&file, serde_json::to_string_pretty(&outputs)?)?;
+    let endpoint = options
+        .endpoint_url
+        .as_ref()
+        .map(|url| format!(" --endpoint-url {url}"))
+        .unwrap_or_default();
     println!(
         "\ndeployed: bucket {bucket} in {region} (images :{tag})\n\
          outputs saved to {}\n\n\
-         Point the desktop app at it: Settings → AWS → Import Terraform outputs → choose\n  {}\n\
-         or from the command line:\n  augment upload photo.jpg --bucket {bucket} --region {region} --wait\n",
+         Point the desktop app at it: Settings → Import Terraform outputs… → choose\n  {}\n\
+         or from the command line:\n  augment upload photo.jpg --bucket {bucket} --region {region}{endpoint} --wait\n",
         file.display(),
         file.display(),
     );
