@@ -172,6 +172,22 @@ fn settings_and_usage_errors_exit_2() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("endpoint needs its URL"), "{stderr}");
 
+    // A profile that is in neither AWS file (the saved custom mode is gone).
+    std::fs::remove_file(home.path().join("config/settings.json")).unwrap();
+    write(
+        &home.path().join("aws-config"),
+        b"[default]\nregion = eu-west-1\n[profile work]\nregion = eu-west-2\n",
+    );
+    let (code, _, stderr) = run(augment(home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
+        .args(["upload", "--bucket", "b", "--profile", "nope"])
+        .arg(&photo));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no such profile") && stderr.trim_end().ends_with("nope"),
+        "{stderr}"
+    );
+
     let (code, _, stderr) = run(augment(home.path())
         .args(["upload", "--local", "--bucket", "x"])
         .arg(&photo));
