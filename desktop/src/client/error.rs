@@ -38,7 +38,8 @@ pub enum ErrorKind {
 
 /// An error with a plain message that says what to do. `Clone` and `Send` so the
 /// app can keep it in its state and pass it between threads.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
 pub struct ClientError {
     pub kind: ErrorKind,
     /// A sentence or two for a person: what failed, what to do, the sensitive
@@ -46,21 +47,9 @@ pub struct ClientError {
     pub message: String,
     /// Worth trying again later: a timeout, a throttle, a server error.
     pub transient: bool,
+    /// Shared, so the error stays cheap to clone.
+    #[source]
     source: Option<Arc<dyn StdError + Send + Sync>>,
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl StdError for ClientError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_ref()
-            .map(|source| source.as_ref() as &(dyn StdError + 'static))
-    }
 }
 
 impl ClientError {
