@@ -181,20 +181,30 @@ impl LocalBackend {
             });
         let page: Vec<_> = entries.by_ref().take(PAGE_SIZE).collect();
         let more = entries.next().is_some();
-        let items = page
-            .into_iter()
-            .map(|(name, info)| ImageEntry {
-                last_modified: self
-                    .store()
-                    .path_of(&info.key)
-                    .ok()
-                    .and_then(|path| std::fs::metadata(path).ok())
-                    .and_then(|meta| meta.modified().ok()),
-                name,
-                processed_key: info.key,
-                size_bytes: info.size_bytes,
-            })
-            .collect::<Vec<_>>();
+        // A page of file times is a page of `stat`s: off the async threads.
+        let store = self.store().clone();
+        let items = tokio::task::spawn_blocking(move || {
+            page.into_iter()
+                .map(|(name, info)| ImageEntry {
+                    last_modified: store
+                        .path_of(&info.key)
+                        .ok()
+                        .and_then(|path| std::fs::metadata(path).ok())
+                        .and_then(|meta| meta.modified().ok()),
+                    name,
+                    processed_key: info.key,
+                    size_bytes: info.size_bytes,
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|err| {
+            ClientError::new(
+                super::ErrorKind::Other,
+                "Listing the data folder stopped unexpectedly. Try again.",
+            )
+            .with_source(err)
+        })?;
         let next = more
             .then(|| items.last().map(|item| item.processed_key.clone()))
             .flatten();
