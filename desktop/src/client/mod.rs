@@ -230,6 +230,10 @@ impl Remote {
     /// `<name>-2`, `<name>-3`… until no original (any extension, any case), no
     /// processed image and no failed record has that name, and this process has
     /// not handed it out already.
+    ///
+    /// Async and fallible because it asks the store (a few `HEAD`s and a list per
+    /// candidate). A name handed out stays reserved in this process until
+    /// [`Remote::upload`] of that key ends.
     pub async fn choose_upload_key(&self, file_name: &str) -> Result<UploadKey, ClientError> {
         let (stem, ext) = split_file_name(file_name)?;
         for n in 1..=MAX_NAME_SUFFIX {
@@ -300,9 +304,10 @@ impl Remote {
 
     /// Watches for the upload's outputs until all four rotations exist, the
     /// pipeline rejects it, or `timeout` passes; `on_event` hears each as it
-    /// happens. Polls with backoff (250 ms doubling to 2 s) in both modes, so the
-    /// events are the same; a transient error while polling is retried, others are
-    /// returned.
+    /// happens. Polls with backoff (250 ms doubling to 2 s, back to 250 ms after
+    /// news) in both modes, so the events are the same; local mode also reports the
+    /// pipeline's own failures ([`WatchEvent::Failed`]). A transient error while
+    /// polling is retried, others are returned.
     pub async fn watch(
         &self,
         upload_key: &UploadKey,
