@@ -79,7 +79,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let binary = build(&sh, release)?;
     let work = scratch_dir("docs")?;
     let started = Instant::now();
-    shoot(&sh, &binary, &work, &out, SAMPLES)?;
+    let report = shoot(&sh, &binary, &work, &out, SAMPLES)?;
     let colours = check_not_blank(&out)?;
     println!(
         "screenshot: {} ({colours} distinct colours) in {:.1} s",
@@ -87,6 +87,9 @@ pub fn run(args: &[String]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     if measure {
+        println!("with the samples uploaded:");
+        print_figures(&report);
+        println!("with {MEASURE_ITEMS} more images in the gallery:");
         measure_gallery(&sh, &binary, &work)?;
     }
     Ok(())
@@ -155,7 +158,7 @@ fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<St
 
 /// Runs the app on `input` (relative to the project root) until its rotations
 /// show, saving the window to `out`.
-fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path, input: &str) -> Result<()> {
+fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path, input: &str) -> Result<String> {
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -164,13 +167,13 @@ fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path, input: &str) -> Res
         out.display().to_string(),
         project_root().join(input).display().to_string(),
     ];
-    run_app(sh, binary, work, &args)?;
+    let report = run_app(sh, binary, work, &args)?;
     ensure!(
         out.exists(),
         "the app exited without saving {}",
         out.display()
     );
-    Ok(())
+    Ok(report)
 }
 
 /// Fills the gallery with [`MEASURE_ITEMS`] copies of the processed sample
@@ -184,10 +187,15 @@ fn measure_gallery(sh: &Shell, binary: &Path, work: &Path) -> Result<()> {
         std::fs::write(processed.join(format!("bench-{i:04}_256x256.jpg")), &bytes)?;
     }
     let output = run_app(sh, binary, work, &["--measure".to_owned()])?;
-    for line in output.lines().filter(|line| line.starts_with("measure:")) {
-        println!("{line}");
-    }
+    print_figures(&output);
     Ok(())
+}
+
+/// The `measure:` lines the app printed.
+fn print_figures(output: &str) {
+    for line in output.lines().filter(|line| line.starts_with("measure:")) {
+        println!("  {line}");
+    }
 }
 
 /// Decodes the PNG and counts its distinct colours: a black or single-colour
