@@ -176,8 +176,12 @@ impl WorkerHandle {
     /// Starts the runtime and the command loop. `ctx` is asked to repaint
     /// whenever an event is sent.
     pub fn spawn(ctx: egui::Context) -> std::io::Result<Self> {
+        // One thread per core, at least two: in local mode the pipeline processes
+        // images on all of the runtime's threads but one (the other keeps uploads,
+        // polls and thumbnails moving), so a fixed 2 would process one at a time.
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(threads)
             .thread_name("augment-worker")
             .enable_all()
             .build()?;
