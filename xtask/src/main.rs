@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: the project's tasks, in Rust so they run on every OS.
 
+mod apt;
 mod bench;
 mod deploy;
 mod images;

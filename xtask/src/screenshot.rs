@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{project_root, target_dir};
+use crate::{apt, project_root, target_dir};
 
 const HELP: &str = "\
 cargo xtask screenshot [--out PATH] [--measure] [--release]
@@ -75,7 +75,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let sh = Shell::new()?;
     sh.change_dir(project_root());
-    install_tools(&sh)?;
+    apt::ensure_installed(&sh, "the screenshot", APT_PACKAGES)?;
     let binary = build(&sh, release)?;
     let work = scratch_dir("docs")?;
     let started = Instant::now();
@@ -101,7 +101,7 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
         println!("screenshot: skipped (Xvfb runs on Linux only)");
         return Ok(());
     }
-    install_tools(sh)?;
+    apt::ensure_installed(sh, "the screenshot", APT_PACKAGES)?;
     // The binary the test step built: `cargo build --bin` alone would resolve
     // features without the dev-dependencies' and rebuild the SDK and GUI stack
     // (3+ minutes); the same `cargo test` invocation is a no-op.
@@ -224,31 +224,4 @@ fn check_not_blank(path: &Path) -> Result<usize> {
         path.display()
     );
     Ok(colours.len())
-}
-
-/// The Debian packages of [`APT_PACKAGES`] that are missing, installed with apt.
-fn install_tools(sh: &Shell) -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES
-        .iter()
-        .filter(|(_, probe)| !Path::new(probe).exists())
-        .map(|(package, _)| *package)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let root = cmd!(sh, "id -u").read().is_ok_and(|uid| uid == "0");
-    ensure!(
-        root,
-        "the screenshot needs Debian packages {missing:?}; install them with \
-         `sudo apt-get install {}`",
-        missing.join(" ")
-    );
-    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    cmd!(sh, "apt-get update -qq").run()?;
-    cmd!(
-        sh,
-        "apt-get install -y -qq --no-install-recommends {missing...}"
-    )
-    .run()?;
-    Ok(())
 }
