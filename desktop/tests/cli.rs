@@ -6,11 +6,15 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use image::{ImageFormat, Rgba, RgbaImage};
+
+use common::jpeg;
 
 fn augment(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_augment"))
@@ -22,15 +26,6 @@ fn augment(args: &[&str]) -> Output {
 fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| {
-        Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-    out.into_inner()
 }
 
 fn png_with_alpha(width: u32, height: u32) -> Vec<u8> {

@@ -6,6 +6,8 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,18 +16,10 @@ use augment_desktop::client::{
     ErrorKind, LocalSettings, Mode, Progress, Remote, Settings, WatchEvent,
 };
 use augment_pipeline::{Angle, RejectCode};
-use image::{ImageFormat, Rgb, RgbImage};
+
+use common::{jpeg, recorder};
 
 const WATCH_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| {
-        Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
@@ -42,12 +36,6 @@ async fn local(data: &Path) -> Remote {
         ..Settings::default()
     };
     Remote::connect(&settings).await.unwrap()
-}
-
-fn recorder<T: Send + 'static>() -> (Arc<Mutex<Vec<T>>>, impl Fn(T) + Send + Sync + 'static) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    (seen, move |item| record.lock().unwrap().push(item))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

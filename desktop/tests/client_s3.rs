@@ -8,7 +8,9 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use augment_aws::testing::{self, Moto};
@@ -23,7 +25,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_sdk_s3::primitives::ByteStream;
-use image::{ImageFormat, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
+
+use common::{jpeg, recorder};
 
 const BUCKET: &str = "augment-client-test";
 const WATCH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,21 +52,6 @@ async fn stack() -> Stack {
         queue_url,
         remote,
     }
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| {
-        Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
-
-fn recorder<T: Send + 'static>() -> (Arc<Mutex<Vec<T>>>, impl Fn(T) + Send + Sync + 'static) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    (seen, move |item| record.lock().unwrap().push(item))
 }
 
 async fn all_keys(stack: &Stack) -> Vec<String> {

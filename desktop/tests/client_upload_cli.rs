@@ -6,6 +6,8 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -16,6 +18,8 @@ use augment_aws::{S3Store, SqsQueue};
 use augment_pipeline::RotationTask;
 use augment_pipeline::steps::{make_rotation, process_upload};
 use image::{ImageFormat, Rgb, RgbImage};
+
+use common::jpeg;
 
 const BUCKET: &str = "augment-cli-test";
 
@@ -54,15 +58,6 @@ fn run(command: &mut Command) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&stdout).into_owned(),
         String::from_utf8_lossy(&stderr).into_owned(),
     )
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = RgbImage::from_fn(width, height, |x, y| {
-        Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-    out.into_inner()
 }
 
 fn write(path: &Path, bytes: &[u8]) -> PathBuf {
