@@ -121,7 +121,7 @@ fn ci(args: &[String]) -> Result<()> {
 /// Below this much free space where the target dir lives, `ci` starts from a clean
 /// target dir. A shared CI target dir only grows (every change of a workspace crate
 /// leaves new test binaries of 100-600 MB), and a build that fills the disk fails
-/// with linker bus errors; a cold build is slower (~45 min on 2 cores) but passes.
+/// with linker bus errors; a cold build is slower (19 min on 2 idle cores) but passes.
 const MIN_FREE_DISK_GIB: u64 = 25;
 
 fn clean_when_disk_is_low(sh: &Shell) -> Result<()> {
