@@ -137,11 +137,15 @@ fn scratch_dir(name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Runs the app under Xvfb with `args`, local mode in `work/data`, settings in
-/// `work/config` (never the person's own), and returns what it printed.
+/// Runs the app under Xvfb with `args` and a home folder of its own (`work/home`:
+/// never the person's settings or data, and the app shows the default local data
+/// folder, `~/.local/share/augment`, as a user sees it), returning what it printed.
 fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<String> {
-    let _config = sh.push_env("AUGMENT_CONFIG_DIR", work.join("config"));
-    let _data = sh.push_env("AUGMENT_DATA_DIR", work.join("data"));
+    let home = work.join("home");
+    let _home = sh.push_env("HOME", &home);
+    let _config = sh.push_env("XDG_CONFIG_HOME", home.join(".config"));
+    let _data = sh.push_env("XDG_DATA_HOME", home.join(".local/share"));
+    let _cache = sh.push_env("XDG_CACHE_HOME", home.join(".cache"));
     // Mesa's software renderer: the same pixels on every machine, no GPU needed.
     let _gl = sh.push_env("LIBGL_ALWAYS_SOFTWARE", "1");
     // No desktop session: no portal, no accessibility bus to wait for.
@@ -150,6 +154,9 @@ fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<St
         sh,
         "timeout {APP_TIMEOUT_SECS} xvfb-run --auto-servernum --server-args={SCREEN} {binary} {args...}"
     )
+    // The app's own overrides would point it back outside `home`.
+    .env_remove("AUGMENT_CONFIG_DIR")
+    .env_remove("AUGMENT_DATA_DIR")
     .read()
     .with_context(|| {
         format!(
@@ -183,7 +190,8 @@ fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path, input: &str) -> Res
 /// Fills the gallery with [`MEASURE_ITEMS`] copies of the processed sample
 /// (`shoot` made it) and lets the app report its figures.
 fn measure_gallery(sh: &Shell, binary: &Path, work: &Path) -> Result<()> {
-    let processed = work.join("data/processed");
+    // The app's default local data folder on Linux (`directories`: $XDG_DATA_HOME/augment).
+    let processed = work.join("home/.local/share/augment/processed");
     let source = processed.join("landscape_256x256.jpg");
     let bytes = std::fs::read(&source)
         .with_context(|| format!("no processed sample to copy: {}", source.display()))?;
