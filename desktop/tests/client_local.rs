@@ -17,7 +17,7 @@ use augment_desktop::client::{
 };
 use augment_pipeline::{Angle, RejectCode};
 
-use common::{jpeg, recorder};
+use common::{cancel_after_first_bytes, jpeg, recorder};
 
 const WATCH_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -216,19 +216,7 @@ async fn a_cancelled_local_upload_leaves_nothing() {
     let path = write(dir.path(), "big.jpg", &bytes);
     let key = remote.choose_upload_key("big.jpg").await.unwrap();
 
-    let started = Arc::new(tokio::sync::Notify::new());
-    let notify = started.clone();
-    let upload = remote.upload(&path, &key, move |progress: Progress| {
-        if progress.sent_bytes > 0 {
-            notify.notify_one();
-        }
-        // A slow disk: the whole copy would take over a second.
-        std::thread::sleep(Duration::from_millis(10));
-    });
-    tokio::select! {
-        result = upload => panic!("the upload finished first: {result:?}"),
-        () = started.notified() => {}
-    }
+    cancel_after_first_bytes(&remote, &path, &key).await;
     // The copy stops at its next chunk, on its own thread.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let left: Vec<_> = walkdir::WalkDir::new(&data)

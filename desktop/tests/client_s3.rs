@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use augment_aws::testing::{self, Moto};
@@ -27,7 +26,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_s3::primitives::ByteStream;
 use image::{Rgb, RgbImage};
 
-use common::{jpeg, recorder};
+use common::{cancel_after_first_bytes, jpeg, recorder};
 
 const BUCKET: &str = "augment-client-test";
 const WATCH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -530,19 +529,7 @@ async fn a_cancelled_upload_leaves_nothing_in_the_bucket() {
     std::fs::write(&path, &bytes).unwrap();
     let key = stack.remote.choose_upload_key("big.jpg").await.unwrap();
 
-    let started = Arc::new(tokio::sync::Notify::new());
-    let notify = started.clone();
-    let upload = stack.remote.upload(&path, &key, move |progress: Progress| {
-        if progress.sent_bytes > 0 {
-            notify.notify_one();
-        }
-        // A slow line: the whole file would take over a second.
-        std::thread::sleep(Duration::from_millis(10));
-    });
-    tokio::select! {
-        result = upload => panic!("the upload finished first: {result:?}"),
-        () = started.notified() => {}
-    }
+    cancel_after_first_bytes(&stack.remote, &path, &key).await;
     // The upload future is dropped: give the connection time to finish, were
     // it still sending.
     tokio::time::sleep(Duration::from_secs(3)).await;
