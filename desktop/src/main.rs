@@ -2,6 +2,9 @@
 //! command line (as a file manager's "Open with" passes them) go straight into
 //! the upload queue. The app itself is in `augment_desktop::app`.
 
+// A release build on Windows is a GUI program: no console window opens with it.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -3,10 +3,13 @@
 mod apt;
 mod bench;
 mod deploy;
+mod dist;
+mod icons;
 mod images;
 mod screenshot;
 mod terraform;
 mod venv;
+mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,6 +28,8 @@ Tasks:
   deploy        build and push the Lambda images, apply terraform/ to your AWS account
   destroy       remove everything `deploy` made (empties the bucket first, after asking)
   screenshot    the desktop app under Xvfb in local mode, saved as a PNG
+  dist          the release app and its installers (.deb/AppImage, NSIS, .app/.dmg) in target/dist
+  icons         every icon size and format the installers need, from assets/icon.png
 ";
 
 fn main() -> Result<()> {
@@ -39,6 +44,8 @@ fn main() -> Result<()> {
         Some("deploy") => deploy::deploy(&rest),
         Some("destroy") => deploy::destroy(&rest),
         Some("screenshot") => screenshot::run(&rest),
+        Some("dist") => dist::run(&rest),
+        Some("icons") => icons::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -102,6 +109,8 @@ fn ci(args: &[String]) -> Result<()> {
     }
     step_with("terraform", || terraform::ci_check(&sh))?;
     step_with("screenshot", || screenshot::ci_check(&sh))?;
+    step_with("installer (.deb)", || dist::ci_check(&sh))?;
+    step_with("workflows", || workflows::ci_check(&sh))?;
     // Last, as it is the slowest when cold (an optimised static build of both
     // Lambdas): hadolint, the offline image build, push to a local registry, run.
     println!("==> images");

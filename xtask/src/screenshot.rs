@@ -23,7 +23,7 @@ cargo xtask screenshot [--out PATH] [--measure] [--release]
 ";
 
 /// The image CI's screenshot shows being processed (one: the check is quick).
-const SAMPLE: &str = "assets/samples/landscape.jpg";
+pub const SAMPLE: &str = "assets/samples/landscape.jpg";
 /// What the README's screenshot shows: every sample (a folder, added recursively).
 const SAMPLES: &str = "assets/samples";
 /// The virtual screen; the window opens at 1180×760 inside it.
@@ -37,7 +37,7 @@ const MEASURE_ITEMS: usize = 1000;
 const MIN_DISTINCT_COLOURS: usize = 500;
 /// Debian packages: Xvfb (and xauth, which xvfb-run needs), Mesa's software
 /// OpenGL, and the X keyboard library winit loads at run time.
-const APT_PACKAGES: &[(&str, &str)] = &[
+pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("xvfb", "/usr/bin/xvfb-run"),
     ("xauth", "/usr/bin/xauth"),
     (
@@ -102,17 +102,22 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
         return Ok(());
     }
     apt::ensure_installed(sh, "the screenshot", APT_PACKAGES)?;
-    // The binary the test step built: `cargo build --bin` alone would resolve
-    // features without the dev-dependencies' and rebuild the SDK and GUI stack
-    // (3+ minutes); the same `cargo test` invocation is a no-op.
-    cmd!(sh, "cargo test --workspace --locked --no-run").run()?;
-    let binary = target_dir().join("debug").join("augment-desktop");
+    let binary = test_build(sh)?.join("augment-desktop");
     let work = scratch_dir("ci")?;
     let out = work.join("screenshot.png");
     shoot(sh, &binary, &work, &out, SAMPLE)?;
     let colours = check_not_blank(&out)?;
     println!("screenshot: {colours} distinct colours, {}", out.display());
     Ok(())
+}
+
+/// The folder of the debug binaries the test step built. `cargo build --bin`
+/// alone would resolve features without the dev-dependencies' and rebuild the
+/// SDK and GUI stack (3+ minutes); the test step's own `cargo test` invocation
+/// is a no-op.
+pub fn test_build(sh: &Shell) -> Result<PathBuf> {
+    cmd!(sh, "cargo test --workspace --locked --no-run").run()?;
+    Ok(target_dir().join("debug"))
 }
 
 /// `cargo build --bin augment-desktop`, debug or release.
@@ -128,7 +133,7 @@ fn build(sh: &Shell, release: bool) -> Result<PathBuf> {
 }
 
 /// A fresh folder under the build output for one run's data and settings.
-fn scratch_dir(name: &str) -> Result<PathBuf> {
+pub fn scratch_dir(name: &str) -> Result<PathBuf> {
     let dir = target_dir().join("screenshot").join(name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
@@ -169,7 +174,7 @@ fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<St
 
 /// Runs the app on `input` (relative to the project root) until its rotations
 /// show, saving the window to `out`.
-fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path, input: &str) -> Result<String> {
+pub fn shoot(sh: &Shell, binary: &Path, work: &Path, out: &Path, input: &str) -> Result<String> {
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -212,7 +217,7 @@ fn print_figures(output: &str) {
 
 /// Decodes the PNG and counts its distinct colours: a black or single-colour
 /// window (no GL, nothing drawn) has a handful.
-fn check_not_blank(path: &Path) -> Result<usize> {
+pub fn check_not_blank(path: &Path) -> Result<usize> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut decoder = png::Decoder::new(std::io::BufReader::new(file));

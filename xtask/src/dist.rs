@@ -1,0 +1,315 @@
+//! `cargo xtask dist`: the release build of the desktop app (`augment-desktop`
+//! and the `augment` command line) and every installer the host OS can make,
+//! into `target/dist/`: .deb and AppImage on Linux, NSIS .exe on Windows, .app
+//! and .dmg on macOS. The installers are made by cargo-packager from
+//! `packaging/packager.toml`, completed here (see [`packager_config`]).
+//!
+//! CI ([`ci_check`]) builds the .deb from the test step's binaries and checks it
+//! the way a Debian user meets it: its metadata and files, then `dpkg -i`, the
+//! installed app run under Xvfb, and `dpkg -r`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail, ensure};
+use serde_json::{Value, json};
+use xshell::{Shell, cmd};
+
+use crate::{icons, project_root, target_dir};
+
+mod deb;
+
+/// The CI step (Linux): the .deb, checked, installed, run and removed.
+pub fn ci_check(sh: &Shell) -> Result<()> {
+    if !cfg!(target_os = "linux") {
+        println!("installer: skipped (the .deb check runs on Linux)");
+        return Ok(());
+    }
+    deb::ci_check(sh)
+}
+
+const HELP: &str = "\
+cargo xtask dist [--formats LIST]
+cargo xtask dist --check
+
+Builds the desktop app in release mode and its installers into target/dist/.
+  --formats LIST  comma-separated cargo-packager formats (default: all the host
+                  can build: deb,appimage on Linux; nsis on Windows; app,dmg on macOS)
+  --check         CI's installer step alone (Linux, as root): a .deb of the debug
+                  build, inspected, installed with dpkg, run under Xvfb, removed
+
+The AppImage needs network access (cargo-packager downloads linuxdeploy); so do
+the Windows installer tools. cargo-packager itself is installed into
+target/tools on first use.
+";
+
+/// cargo-packager, pinned: one tool and one config for every OS's installer
+/// (.deb, AppImage, NSIS, WiX, .app, .dmg), maintained by CrabNebula (the Tauri
+/// bundler's authors).
+pub const PACKAGER_VERSION: &str = "0.11.8";
+/// The installer configuration, relative to the project root.
+const CONFIG: &str = "packaging/packager.toml";
+/// The Cargo package whose binaries and metadata are packaged.
+const PACKAGE: &str = "augment-desktop";
+/// The Debian package's name (also the main binary's and the desktop entry's).
+pub const DEB_PACKAGE: &str = "augment-desktop";
+/// The binaries the installers carry; the first is the app.
+const BINARIES: &[&str] = &["augment-desktop", "augment"];
+
+/// What the host OS can build, in cargo-packager's format names.
+fn host_formats() -> &'static [&'static str] {
+    if cfg!(target_os = "linux") {
+        &["deb", "appimage"]
+    } else if cfg!(target_os = "windows") {
+        &["nsis"]
+    } else if cfg!(target_os = "macos") {
+        &["app", "dmg"]
+    } else {
+        &[]
+    }
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut formats: Vec<String> = host_formats().iter().map(|f| (*f).to_owned()).collect();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--formats" => {
+                let Some(list) = args.next() else {
+                    bail!("--formats needs a list\n\n{HELP}");
+                };
+                formats = list.split(',').map(str::to_owned).collect();
+            }
+            "--check" => {
+                let sh = Shell::new()?;
+                sh.change_dir(project_root());
+                return ci_check(&sh);
+            }
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            other => bail!("unknown argument `{other}`\n\n{HELP}"),
+        }
+    }
+    ensure!(!formats.is_empty(), "no installer formats for this OS");
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    let started = Instant::now();
+    cmd!(sh, "cargo build --release --locked -p {PACKAGE} --bins").run()?;
+    let outputs = package(
+        &sh,
+        &target_dir().join("release"),
+        &target_dir().join("dist"),
+        &formats,
+    )?;
+    println!(
+        "dist: {} installer(s) in {:.0} s:",
+        outputs.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for output in &outputs {
+        let size = std::fs::metadata(output).map_or(0, |meta| meta.len());
+        println!(
+            "  {} ({:.1} MiB)",
+            output.display(),
+            size as f64 / (1024.0 * 1024.0)
+        );
+    }
+    Ok(())
+}
+
+/// Makes the icons and the `formats` installers of the binaries in
+/// `binaries_dir`, in `out_dir`; returns the installers' paths.
+pub fn package(
+    sh: &Shell,
+    binaries_dir: &Path,
+    out_dir: &Path,
+    formats: &[String],
+) -> Result<Vec<PathBuf>> {
+    for binary in BINARIES {
+        let path = binaries_dir.join(format!("{binary}{}", std::env::consts::EXE_SUFFIX));
+        ensure!(path.exists(), "no binary to package: {}", path.display());
+    }
+    std::fs::create_dir_all(out_dir)?;
+    let out_dir = out_dir.canonicalize()?;
+    let icons = icons::generate(&project_root().join(icons::SOURCE), &out_dir.join("icons"))?;
+    let config = packager_config(sh, &binaries_dir.canonicalize()?, &out_dir, &icons)?;
+    let config_path = out_dir.join("packager.json");
+    std::fs::write(&config_path, serde_json::to_vec_pretty(&config)?)?;
+
+    let packager = ensure_packager(sh)?;
+    let formats = formats.join(",");
+    let before = installers_in(&out_dir)?;
+    cmd!(sh, "{packager} --config {config_path} --formats {formats}").run()?;
+    let made: Vec<PathBuf> = installers_in(&out_dir)?
+        .into_iter()
+        .filter(|(path, modified)| !before.contains(&(path.clone(), *modified)))
+        .map(|(path, _)| path)
+        .collect();
+    ensure!(
+        !made.is_empty(),
+        "cargo-packager made no installer in {}",
+        out_dir.display()
+    );
+    Ok(made)
+}
+
+/// The installers (files, and macOS's `.app` folders) in `dir`, with their
+/// modification times, to tell the new ones.
+fn installers_in(dir: &Path) -> Result<BTreeSet<(PathBuf, std::time::SystemTime)>> {
+    const EXTENSIONS: &[&str] = &["deb", "AppImage", "exe", "msi", "dmg", "app"];
+    let mut found = BTreeSet::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_installer = path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| EXTENSIONS.contains(&ext));
+        if is_installer {
+            found.insert((path.clone(), std::fs::metadata(&path)?.modified()?));
+        }
+    }
+    Ok(found)
+}
+
+/// `packaging/packager.toml`, completed: the version, description, homepage and
+/// authors from Cargo (so a release bump is one edit), the generated icons, the
+/// binaries' folder, absolute paths (cargo-packager reads paths relative to the
+/// config file, which is written to `out_dir`), and on Linux the `libc6`
+/// version the binary needs.
+fn packager_config(
+    sh: &Shell,
+    binaries_dir: &Path,
+    out_dir: &Path,
+    icons: &icons::Icons,
+) -> Result<Value> {
+    let root = project_root();
+    let text = std::fs::read_to_string(root.join(CONFIG))
+        .with_context(|| format!("cannot read {CONFIG}"))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{CONFIG} is not valid TOML"))?;
+    let mut config = serde_json::to_value(table)?;
+    let package = cargo_package(sh)?;
+
+    let icon_paths: Vec<String> = icons
+        .pngs
+        .iter()
+        .chain([&icons.ico, &icons.icns])
+        .map(|path| path.display().to_string())
+        .collect();
+    let object = config
+        .as_object_mut()
+        .with_context(|| format!("{CONFIG} is not a table"))?;
+    for field in ["version", "description", "homepage", "authors"] {
+        let value = package.get(field).cloned().unwrap_or(Value::Null);
+        ensure!(
+            !value.is_null(),
+            "desktop/Cargo.toml has no `{field}` (the installers show it)"
+        );
+        object.insert(field.to_owned(), value);
+    }
+    // Without a name, cargo-packager looks for a Cargo.toml next to the config.
+    object.insert("name".to_owned(), json!(PACKAGE));
+    object.insert("icons".to_owned(), json!(icon_paths));
+    object.insert("binariesDir".to_owned(), json!(binaries_dir));
+    object.insert("outDir".to_owned(), json!(out_dir));
+
+    let packaging = root.join("packaging");
+    if let Some(deb) = object.get_mut("deb").and_then(Value::as_object_mut) {
+        if let Some(template) = deb.get_mut("desktopTemplate") {
+            let path = packaging.join(template.as_str().context("deb.desktopTemplate")?);
+            *template = json!(path);
+        }
+        if let Some(files) = deb.get_mut("files").and_then(Value::as_object_mut) {
+            let absolute = files
+                .iter()
+                .map(|(source, target)| {
+                    (packaging.join(source).display().to_string(), target.clone())
+                })
+                .collect();
+            *files = absolute;
+        }
+        if cfg!(target_os = "linux") {
+            let libc = libc6_dependency(sh, &binaries_dir.join(BINARIES[0]))?;
+            let depends = deb
+                .entry("depends")
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+                .context("deb.depends must be a list")?;
+            depends.insert(0, json!(libc));
+        }
+    }
+    Ok(config)
+}
+
+/// The `augment-desktop` package as `cargo metadata` reports it (workspace
+/// inheritance resolved).
+fn cargo_package(sh: &Shell) -> Result<Value> {
+    let metadata = cmd!(sh, "cargo metadata --format-version 1 --no-deps --locked").read()?;
+    let metadata: Value = serde_json::from_str(&metadata)?;
+    metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == PACKAGE))
+        .cloned()
+        .with_context(|| format!("no `{PACKAGE}` package in cargo metadata"))
+}
+
+/// `libc6 (>= 2.N)`, N the newest `GLIBC_2.N` symbol version the binary
+/// imports: dpkg then refuses the package on a system whose glibc is too old,
+/// rather than the app failing to start.
+fn libc6_dependency(sh: &Shell, binary: &Path) -> Result<String> {
+    let symbols = cmd!(sh, "objdump -T {binary}")
+        .quiet()
+        .read()
+        .context("objdump (binutils) reads the glibc version the binary needs")?;
+    let newest = symbols
+        .split_whitespace()
+        .filter_map(|word| word.trim_matches(['(', ')']).strip_prefix("GLIBC_"))
+        .filter_map(|version| {
+            let mut parts = version.split('.').map(str::parse::<u32>);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(Ok(major)), Some(Ok(minor)), None) => Some((major, minor, 0)),
+                (Some(Ok(major)), Some(Ok(minor)), Some(Ok(patch))) => Some((major, minor, patch)),
+                _ => None,
+            }
+        })
+        .max()
+        .with_context(|| format!("no GLIBC_ symbol versions in {}", binary.display()))?;
+    let (major, minor, patch) = newest;
+    let version = if patch == 0 {
+        format!("{major}.{minor}")
+    } else {
+        format!("{major}.{minor}.{patch}")
+    };
+    Ok(format!("libc6 (>= {version})"))
+}
+
+/// cargo-packager [`PACKAGER_VERSION`] in `target/tools`, installed with
+/// `cargo install --locked` when missing (a few minutes, once).
+fn ensure_packager(sh: &Shell) -> Result<PathBuf> {
+    let root = target_dir().join("tools");
+    let binary = root
+        .join("bin")
+        .join(format!("cargo-packager{}", std::env::consts::EXE_SUFFIX));
+    let installed = cmd!(sh, "{binary} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .is_ok_and(|version| version.trim() == format!("cargo-packager {PACKAGER_VERSION}"));
+    if !installed {
+        println!(
+            "==> installing cargo-packager {PACKAGER_VERSION} into {}",
+            root.display()
+        );
+        cmd!(
+            sh,
+            "cargo install cargo-packager --version {PACKAGER_VERSION} --locked --root {root}"
+        )
+        // Its own throwaway target dir, not the workspace's.
+        .env_remove("CARGO_TARGET_DIR")
+        .run()?;
+    }
+    Ok(binary)
+}
