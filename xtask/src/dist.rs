@@ -264,26 +264,33 @@ fn libc6_dependency(sh: &Shell, binary: &Path) -> Result<String> {
         .quiet()
         .read()
         .context("objdump (binutils) reads the glibc version the binary needs")?;
-    let newest = symbols
+    let version = newest_glibc(&symbols)
+        .with_context(|| format!("no GLIBC_ symbol versions in {}", binary.display()))?;
+    Ok(format!("libc6 (>= {version})"))
+}
+
+/// The newest `GLIBC_x.y[.z]` version in `objdump -T` output (`(GLIBC_2.2.5)`
+/// or `GLIBC_2.34`), compared as numbers: 2.34 is newer than 2.4.
+fn newest_glibc(symbols: &str) -> Option<String> {
+    let (major, minor, patch) = symbols
         .split_whitespace()
         .filter_map(|word| word.trim_matches(['(', ')']).strip_prefix("GLIBC_"))
         .filter_map(|version| {
             let mut parts = version.split('.').map(str::parse::<u32>);
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(Ok(major)), Some(Ok(minor)), None) => Some((major, minor, 0)),
-                (Some(Ok(major)), Some(Ok(minor)), Some(Ok(patch))) => Some((major, minor, patch)),
+            match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(Ok(major)), Some(Ok(minor)), None, None) => Some((major, minor, 0)),
+                (Some(Ok(major)), Some(Ok(minor)), Some(Ok(patch)), None) => {
+                    Some((major, minor, patch))
+                }
                 _ => None,
             }
         })
-        .max()
-        .with_context(|| format!("no GLIBC_ symbol versions in {}", binary.display()))?;
-    let (major, minor, patch) = newest;
-    let version = if patch == 0 {
+        .max()?;
+    Some(if patch == 0 {
         format!("{major}.{minor}")
     } else {
         format!("{major}.{minor}.{patch}")
-    };
-    Ok(format!("libc6 (>= {version})"))
+    })
 }
 
 /// cargo-packager [`PACKAGER_VERSION`] in `target/tools`, installed with
@@ -312,4 +319,21 @@ fn ensure_packager(sh: &Shell) -> Result<PathBuf> {
         .run()?;
     }
     Ok(binary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_glibc;
+
+    #[test]
+    fn newest_glibc_compares_versions_as_numbers() {
+        let objdump = "\
+0000000000000000      DF *UND*  0000000000000000 (GLIBC_2.2.5) free
+0000000000000000      DF *UND*  0000000000000000 (GLIBC_2.34) __libc_start_main
+0000000000000000  w   DF *UND*  0000000000000000 (GLIBC_2.4) __stack_chk_fail
+0000000000000000      DO *UND*  0000000000000000  GLIBC_PRIVATE _rtld_global";
+        assert_eq!(newest_glibc(objdump).as_deref(), Some("2.34"));
+        assert_eq!(newest_glibc("(GLIBC_2.2.5) free").as_deref(), Some("2.2.5"));
+        assert_eq!(newest_glibc("a static binary: no versions"), None);
+    }
 }

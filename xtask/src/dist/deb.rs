@@ -7,7 +7,8 @@
 //! 2. `dpkg-deb -I`: name, version (Cargo's), architecture, `Depends`.
 //! 3. `dpkg-deb -c`: both binaries, the desktop entry, an icon per hicolor size,
 //!    the copyright file; their modes; owned by root.
-//! 4. The desktop entry passes `desktop-file-validate` and opens JPEG and PNG.
+//! 4. The desktop entry passes `desktop-file-validate` and opens JPEG and PNG;
+//!    the AppStream file passes `appstreamcli validate` and has this release.
 //! 5. `apt-get install ./….deb` (dpkg, plus the missing Depends); the installed
 //!    binaries print their version; the desktop database lists the app for
 //!    image/jpeg and image/png ("Open with").
@@ -26,6 +27,7 @@ use crate::{apt, icons, screenshot, target_dir};
 
 /// The tools the check runs, beyond the screenshot's Xvfb and Mesa.
 const APT_PACKAGES: &[(&str, &str)] = &[
+    ("appstream", "/usr/bin/appstreamcli"),
     ("binutils", "/usr/bin/objdump"),
     ("desktop-file-utils", "/usr/bin/desktop-file-validate"),
     ("icoutils", "/usr/bin/icotool"),
@@ -34,6 +36,9 @@ const APT_PACKAGES: &[(&str, &str)] = &[
 /// Where the desktop database (`update-desktop-database`, run by dpkg's
 /// trigger) records which apps open which MIME types.
 const MIME_CACHE: &str = "/usr/share/applications/mimeinfo.cache";
+/// The AppStream metadata software centres read.
+const METAINFO: &str =
+    "usr/share/metainfo/io.github.image_augmentation.augment_desktop.metainfo.xml";
 /// The MIME types the desktop entry must open.
 const MIME_TYPES: &[&str] = &["image/jpeg", "image/png"];
 
@@ -64,6 +69,7 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     let depends = check_control(sh, deb, &version)?;
     check_contents(sh, deb)?;
     check_desktop_entry(sh, deb, &work.join("extracted"))?;
+    check_metainfo(sh, &work.join("extracted").join(METAINFO), &version)?;
 
     // Installed for real, as the README tells users to (apt installs the
     // Depends that are missing, then dpkg the package), and removed with
@@ -254,6 +260,21 @@ fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<()> {
             key("MimeType")
         );
     }
+    Ok(())
+}
+
+/// The AppStream file is valid and lists this version as a release (so a
+/// version bump comes with its entry).
+fn check_metainfo(sh: &Shell, metainfo: &Path, version: &str) -> Result<()> {
+    cmd!(sh, "appstreamcli validate --no-net {metainfo}")
+        .quiet()
+        .run()?;
+    let text = std::fs::read_to_string(metainfo)?;
+    ensure!(
+        text.contains(&format!("<release version=\"{version}\"")),
+        "{} has no <release version=\"{version}\"> (Cargo's version)",
+        metainfo.display()
+    );
     Ok(())
 }
 
@@ -450,4 +471,24 @@ fn remove(sh: &Shell, root: apt::Root, installed_files: &str) -> Result<()> {
         "{MIME_CACHE} still lists {DEB_PACKAGE}.desktop after removal"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::opens;
+
+    #[test]
+    fn opens_reads_the_mime_cache() {
+        let cache = "[MIME Cache]\n\
+image/jpeg=org.gnome.eog.desktop;augment-desktop.desktop;\n\
+image/png=org.gnome.eog.desktop;\n";
+        assert!(opens(cache, "image/jpeg"));
+        assert!(!opens(cache, "image/png"));
+        assert!(!opens(cache, "image/gif"));
+        // Another app whose name merely contains ours does not count.
+        assert!(!opens(
+            "image/png=x-augment-desktop.desktop;\n",
+            "image/png"
+        ));
+    }
 }
