@@ -248,7 +248,8 @@ fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<()> {
         key("Exec")
     );
     ensure!(key("Icon") == DEB_PACKAGE, "Icon={}", key("Icon"));
-    ensure!(key("Name") == "Image Augmentation", "Name={}", key("Name"));
+    // The menu shows the window's title (`APP_NAME` in desktop/src/app/mod.rs).
+    ensure!(key("Name") == "Augment", "Name={}", key("Name"));
     let mime: BTreeSet<&str> = key("MimeType")
         .split(';')
         .filter(|m| !m.is_empty())
