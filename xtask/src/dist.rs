@@ -36,8 +36,9 @@ cargo xtask dist --check
 Builds the desktop app in release mode and its installers into target/dist/.
   --formats LIST  comma-separated cargo-packager formats (default: all the host
                   can build: deb,appimage on Linux; nsis on Windows; app,dmg on macOS)
-  --check         CI's installer step alone (Linux, as root): a .deb of the debug
-                  build, inspected, installed with dpkg, run under Xvfb, removed
+  --check         CI's installer step alone (Linux; root or passwordless sudo): a
+                  .deb of the debug build, inspected, installed with apt, run
+                  under Xvfb, removed with dpkg -r
 
 The AppImage needs network access (cargo-packager downloads linuxdeploy); so do
 the Windows installer tools. cargo-packager itself is installed into

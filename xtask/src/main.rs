@@ -30,6 +30,7 @@ Tasks:
   screenshot    the desktop app under Xvfb in local mode, saved as a PNG
   dist          the release app and its installers (.deb/AppImage, NSIS, .app/.dmg) in target/dist
   icons         every icon size and format the installers need, from assets/icon.png
+  workflows     validate .github/workflows/ against GitHub's schema (as CI does)
 ";
 
 fn main() -> Result<()> {
@@ -46,6 +47,11 @@ fn main() -> Result<()> {
         Some("screenshot") => screenshot::run(&rest),
         Some("dist") => dist::run(&rest),
         Some("icons") => icons::run(&rest),
+        Some("workflows") => {
+            let sh = Shell::new()?;
+            sh.change_dir(project_root());
+            workflows::ci_check(&sh)
+        }
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
