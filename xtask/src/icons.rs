@@ -104,8 +104,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The source as tightly packed 8-bit RGBA, checked square and [`SOURCE_SIZE`].
-fn read_rgba(path: &Path) -> Result<Vec<u8>> {
+/// A PNG file's pixels, 8 bits per sample, tightly packed, and its frame info.
+pub fn decode_png(path: &Path) -> Result<(png::OutputInfo, Vec<u8>)> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
@@ -113,6 +113,13 @@ fn read_rgba(path: &Path) -> Result<Vec<u8>> {
     let mut reader = decoder.read_info()?;
     let mut pixels = vec![0; reader.output_buffer_size().context("PNG too large")?];
     let info = reader.next_frame(&mut pixels)?;
+    pixels.truncate(info.buffer_size());
+    Ok((info, pixels))
+}
+
+/// The source as tightly packed 8-bit RGBA, checked square and [`SOURCE_SIZE`].
+fn read_rgba(path: &Path) -> Result<Vec<u8>> {
+    let (info, pixels) = decode_png(path)?;
     ensure!(
         info.width == SOURCE_SIZE && info.height == SOURCE_SIZE,
         "{} is {}×{}; the icon source must be {SOURCE_SIZE}×{SOURCE_SIZE}",
@@ -126,7 +133,6 @@ fn read_rgba(path: &Path) -> Result<Vec<u8>> {
         path.display(),
         info.color_type
     );
-    pixels.truncate(info.buffer_size());
     Ok(pixels)
 }
 

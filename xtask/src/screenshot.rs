@@ -218,16 +218,10 @@ fn print_figures(output: &str) {
 /// Decodes the PNG and counts its distinct colours: a black or single-colour
 /// window (no GL, nothing drawn) has a handful.
 pub fn check_not_blank(path: &Path) -> Result<usize> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info()?;
-    let mut pixels = vec![0; reader.output_buffer_size().context("PNG too large")?];
-    let info = reader.next_frame(&mut pixels)?;
+    let (info, pixels) = crate::icons::decode_png(path)?;
     let channels = info.color_type.samples();
     let mut colours = std::collections::HashSet::new();
-    for pixel in pixels[..info.buffer_size()].chunks_exact(channels) {
+    for pixel in pixels.chunks_exact(channels) {
         colours.insert(pixel.iter().take(3).copied().collect::<Vec<u8>>());
     }
     ensure!(
