@@ -1,5 +1,5 @@
 //! The CI check of the Linux installer: the .deb built from the test step's
-//! binaries (stripped; packaging, not code generation, is under test), checked
+//! binaries (packaging, not code generation, is under test), checked
 //! the way a Debian or Ubuntu user meets it (as root or with passwordless
 //! sudo: it installs the package on this machine and removes it again).
 //!
@@ -17,7 +17,7 @@
 //! 7. `dpkg -r` removes every file it installed and the "Open with" entries.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
@@ -49,7 +49,8 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     if work.exists() {
         std::fs::remove_dir_all(&work)?;
     }
-    let binaries = stage_test_binaries(sh, &work.join("bin"))?;
+    // The test step's debug build: packaging, not code generation, is under test.
+    let binaries = screenshot::test_build(sh)?;
     let made = package(sh, &binaries, &work.join("out"), &["deb".to_owned()])?;
     let [deb] = made.as_slice() else {
         bail!("expected one .deb, cargo-packager made {made:?}");
@@ -83,18 +84,6 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     removed?;
     println!("dist: the .deb installs, runs and uninstalls cleanly");
     Ok(())
-}
-
-/// The test step's debug binaries (`cargo test --no-run` is a no-op after it),
-/// copied and stripped of debug info into `dir`: 560 MiB with it.
-fn stage_test_binaries(sh: &Shell, dir: &Path) -> Result<PathBuf> {
-    let debug = screenshot::test_build(sh)?;
-    std::fs::create_dir_all(dir)?;
-    for binary in BINARIES {
-        let (from, to) = (debug.join(binary), dir.join(binary));
-        cmd!(sh, "strip --strip-debug -o {to} {from}").run()?;
-    }
-    Ok(dir.to_path_buf())
 }
 
 /// `icotool -l` and `icns2png -l` list every size the installers need.
@@ -146,11 +135,22 @@ fn check_control(sh: &Shell, deb: &Path, version: &str) -> Result<Vec<String>> {
         "Architecture: {}",
         field("Architecture")
     );
-    // Debian policy: the synopsis line is under 80 characters.
+    // Debian policy: the synopsis is under 80 characters; lintian warns about
+    // extended description lines over 80.
     let synopsis = field("Description");
     ensure!(
         !synopsis.is_empty() && synopsis.chars().count() < 80,
-        "Description's first line must be 1-79 characters: {synopsis:?}"
+        "the Description synopsis must be 1-79 characters: {synopsis:?}"
+    );
+    let too_long: Vec<&str> = control
+        .lines()
+        .skip_while(|line| !line.starts_with("Description:"))
+        .skip(1)
+        .filter(|line| line.chars().count() > 80)
+        .collect();
+    ensure!(
+        too_long.is_empty(),
+        "Description lines over 80 characters: {too_long:?}"
     );
     ensure!(
         field("Homepage").starts_with("https://"),
