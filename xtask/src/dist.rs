@@ -19,6 +19,7 @@ use xshell::{Shell, cmd};
 use crate::{icons, project_root, target_dir};
 
 mod deb;
+mod man;
 
 /// The CI step (Linux): the .deb, checked, installed, run and removed.
 pub fn ci_check(sh: &Shell) -> Result<()> {
@@ -198,8 +199,8 @@ fn installers_in(dir: &Path) -> Result<BTreeSet<(PathBuf, std::time::SystemTime)
 /// `packaging/packager.toml`, completed: the version, description, homepage and
 /// authors from Cargo (so a release bump is one edit), the generated icons, the
 /// binaries' folder, absolute paths (cargo-packager reads paths relative to the
-/// config file, which is written to `out_dir`), and on Linux the `libc6`
-/// version the binary needs.
+/// config file, which is written to `out_dir`), and on Linux the man pages and
+/// the `libc6` version the binary needs.
 fn packager_config(
     sh: &Shell,
     binaries_dir: &Path,
@@ -253,6 +254,24 @@ fn packager_config(
             *files = absolute;
         }
         if cfg!(target_os = "linux") {
+            let pages = man::write_pages(sh, binaries_dir, &out_dir.join("man"))?;
+            let files = deb
+                .entry("files")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .context("deb.files must be a table")?;
+            for (page, installed) in pages {
+                files.insert(page.display().to_string(), json!(installed));
+            }
+            let changelog = man::gzip_copy(
+                sh,
+                &root.join("CHANGELOG.md"),
+                &out_dir.join("changelog.gz"),
+            )?;
+            files.insert(
+                changelog.display().to_string(),
+                json!(format!("/usr/share/doc/{DEB_PACKAGE}/changelog.gz")),
+            );
             let libc = libc6_dependency(sh, &binaries_dir.join(BINARIES[0]))?;
             let depends = deb
                 .entry("depends")

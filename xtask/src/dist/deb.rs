@@ -6,12 +6,15 @@
 //! 1. The icons: icoutils and libicns list every size in the `.ico` and `.icns`.
 //! 2. `dpkg-deb -I`: name, version (Cargo's), architecture, `Depends`.
 //! 3. `dpkg-deb -c`: both binaries, the desktop entry, an icon per hicolor size,
-//!    the copyright file; their modes; owned by root.
+//!    the man pages, the AppStream and copyright files; their modes; owned by
+//!    root.
 //! 4. The desktop entry passes `desktop-file-validate` and opens JPEG and PNG;
-//!    the AppStream file passes `appstreamcli validate` and has this release.
+//!    the AppStream file passes `appstreamcli validate`; it and CHANGELOG.md
+//!    have this version's entry.
 //! 5. `apt-get install ./….deb` (dpkg, plus the missing Depends); the installed
-//!    binaries print their version; the desktop database lists the app for
-//!    image/jpeg and image/png ("Open with").
+//!    binaries print their version; their man pages render without warnings;
+//!    the desktop database lists the app for image/jpeg and image/png ("Open
+//!    with").
 //! 6. The installed app runs under Xvfb until a sample's rotations show, and
 //!    every shared library it loaded belongs to a package its `Depends` pull in.
 //! 7. `dpkg -r` removes every file it installed and the "Open with" entries.
@@ -191,23 +194,23 @@ fn check_contents(sh: &Shell, deb: &Path) -> Result<()> {
             entries.insert(path.to_owned(), (mode.to_string(), owner.to_string()));
         }
     }
-    let mut expected: Vec<(String, &str)> = BINARIES
-        .iter()
-        .map(|binary| (format!("usr/bin/{binary}"), "-rwxr-xr-x"))
-        .collect();
+    const EXECUTABLE: &str = "-rwxr-xr-x";
+    const DATA: &str = "-rw-r--r--";
+    let mut expected: Vec<(String, &str)> = Vec::new();
+    for binary in BINARIES {
+        expected.push((format!("usr/bin/{binary}"), EXECUTABLE));
+        expected.push((format!("usr/share/man/man1/{binary}.1.gz"), DATA));
+    }
     expected.push((
         format!("usr/share/applications/{DEB_PACKAGE}.desktop"),
-        "-rw-r--r--",
+        DATA,
     ));
-    expected.push((
-        format!("usr/share/doc/{DEB_PACKAGE}/copyright"),
-        "-rw-r--r--",
-    ));
+    expected.push((format!("usr/share/doc/{DEB_PACKAGE}/copyright"), DATA));
+    expected.push((format!("usr/share/doc/{DEB_PACKAGE}/changelog.gz"), DATA));
+    expected.push((METAINFO.to_owned(), DATA));
     for size in icons::PNG_SIZES {
-        expected.push((
-            format!("usr/share/icons/hicolor/{size}x{size}/apps/{DEB_PACKAGE}.png"),
-            "-rw-r--r--",
-        ));
+        let icon = format!("usr/share/icons/hicolor/{size}x{size}/apps/{DEB_PACKAGE}.png");
+        expected.push((icon, DATA));
     }
     for (path, mode) in expected {
         let Some((actual_mode, owner)) = entries.get(&path) else {
@@ -264,8 +267,8 @@ fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The AppStream file is valid and lists this version as a release (so a
-/// version bump comes with its entry).
+/// The AppStream file is valid, and it and the changelog have an entry for
+/// this version (so a version bump comes with its release notes).
 fn check_metainfo(sh: &Shell, metainfo: &Path, version: &str) -> Result<()> {
     cmd!(sh, "appstreamcli validate --no-net {metainfo}")
         .quiet()
@@ -275,6 +278,11 @@ fn check_metainfo(sh: &Shell, metainfo: &Path, version: &str) -> Result<()> {
         text.contains(&format!("<release version=\"{version}\"")),
         "{} has no <release version=\"{version}\"> (Cargo's version)",
         metainfo.display()
+    );
+    let changelog = std::fs::read_to_string(crate::project_root().join("CHANGELOG.md"))?;
+    ensure!(
+        changelog.contains(&format!("## [{version}]")),
+        "CHANGELOG.md has no `## [{version}]` entry (Cargo's version)"
     );
     Ok(())
 }
@@ -308,6 +316,19 @@ fn check_installed(sh: &Shell, version: &str, depends: &[String], work: &Path) -
             printed.trim() == format!("{binary} {version}"),
             "{} --version printed {printed:?}",
             path.display()
+        );
+    }
+    for binary in BINARIES {
+        // What `man augment` shows; groff's warnings go to stderr.
+        let page = Path::new("/usr/share/man/man1").join(format!("{binary}.1.gz"));
+        let warnings = cmd!(sh, "man --warnings -l {page}")
+            .env("MANPAGER", "cat")
+            .read_stderr()?;
+        ensure!(warnings.trim().is_empty(), "man {binary} warns: {warnings}");
+        let text = cmd!(sh, "man -l {page}").env("MANPAGER", "cat").read()?;
+        ensure!(
+            text.contains(&format!("{binary} {version}")),
+            "man {binary} does not show its version:\n{text}"
         );
     }
     let cache = std::fs::read_to_string(MIME_CACHE).unwrap_or_default();
