@@ -145,7 +145,7 @@ pub fn scratch_dir(name: &str) -> Result<PathBuf> {
 /// Runs the app under Xvfb with `args` and a home folder of its own (`work/home`:
 /// never the person's settings or data, and the app shows the default local data
 /// folder, `~/.local/share/augment`, as a user sees it), returning what it printed.
-fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<String> {
+pub fn run_app(sh: &Shell, binary: &Path, work: &Path, args: &[String]) -> Result<String> {
     let home = work.join("home");
     let _home = sh.push_env("HOME", &home);
     let _config = sh.push_env("XDG_CONFIG_HOME", home.join(".config"));

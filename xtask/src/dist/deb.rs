@@ -16,7 +16,9 @@
 //!    the desktop database lists the app for image/jpeg and image/png ("Open
 //!    with").
 //! 6. The installed app runs under Xvfb until a sample's rotations show, and
-//!    every shared library it loaded belongs to a package its `Depends` pull in.
+//!    every shared library it loaded belongs to a package its `Depends` pull in;
+//!    its window is titled with the entry's Name, has the entry's
+//!    `StartupWMClass` as `WM_CLASS` and carries an icon.
 //! 7. `dpkg -r` removes every file it installed and the "Open with" entries.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +37,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("desktop-file-utils", "/usr/bin/desktop-file-validate"),
     ("icoutils", "/usr/bin/icotool"),
     ("icnsutils", "/usr/bin/icns2png"),
+    ("x11-utils", "/usr/bin/xprop"),
 ];
 /// Where the desktop database (`update-desktop-database`, run by dpkg's
 /// trigger) records which apps open which MIME types.
@@ -72,7 +75,7 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
         .to_owned();
     let depends = check_control(sh, deb, &version)?;
     check_contents(sh, deb)?;
-    check_desktop_entry(sh, deb, &work.join("extracted"))?;
+    let entry = check_desktop_entry(sh, deb, &work.join("extracted"))?;
     check_metainfo(sh, &work.join("extracted").join(METAINFO), &version)?;
 
     // Installed for real, as the README tells users to (apt installs the
@@ -81,7 +84,7 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     let root = apt::as_root(sh).context("installing the .deb needs root or passwordless sudo")?;
     install(sh, root, deb)?;
     let installed_files = cmd!(sh, "dpkg -L {DEB_PACKAGE}").read()?;
-    let checked = check_installed(sh, &version, &depends, &work);
+    let checked = check_installed(sh, &version, &depends, &entry, &work);
     let removed = remove(sh, root, &installed_files);
     checked?;
     removed?;
@@ -231,7 +234,7 @@ fn check_contents(sh: &Shell, deb: &Path) -> Result<()> {
 
 /// The desktop entry is valid, starts the app with the files, shows its icon
 /// and offers to open JPEG and PNG.
-fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<()> {
+fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<DesktopEntry> {
     cmd!(sh, "dpkg-deb -x {deb} {dir}").run()?;
     let entry = dir.join(format!("usr/share/applications/{DEB_PACKAGE}.desktop"));
     let complaints = cmd!(sh, "desktop-file-validate {entry}").read()?;
@@ -251,8 +254,8 @@ fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<()> {
         key("Exec")
     );
     ensure!(key("Icon") == DEB_PACKAGE, "Icon={}", key("Icon"));
-    // The menu shows the window's title (`APP_NAME` in desktop/src/app/mod.rs).
-    ensure!(key("Name") == "Augment", "Name={}", key("Name"));
+    ensure!(!key("Name").is_empty(), "no Name");
+    ensure!(!key("StartupWMClass").is_empty(), "no StartupWMClass");
     let mime: BTreeSet<&str> = key("MimeType")
         .split(';')
         .filter(|m| !m.is_empty())
@@ -264,7 +267,18 @@ fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<()> {
             key("MimeType")
         );
     }
-    Ok(())
+    Ok(DesktopEntry {
+        name: key("Name").to_owned(),
+        wm_class: key("StartupWMClass").to_owned(),
+    })
+}
+
+/// What the running app's window must match in its desktop entry.
+struct DesktopEntry {
+    /// The menu's name for the app: the window's title too.
+    name: String,
+    /// How docks and task bars tie the window to the entry (and its icon).
+    wm_class: String,
 }
 
 /// The AppStream file is valid, and it and the changelog have an entry for
@@ -308,7 +322,13 @@ fn install(sh: &Shell, root: apt::Root, deb: &Path) -> Result<()> {
 }
 
 /// What a user checks after installing.
-fn check_installed(sh: &Shell, version: &str, depends: &[String], work: &Path) -> Result<()> {
+fn check_installed(
+    sh: &Shell,
+    version: &str,
+    depends: &[String],
+    entry: &DesktopEntry,
+    work: &Path,
+) -> Result<()> {
     for binary in BINARIES {
         let path = Path::new("/usr/bin").join(binary);
         let printed = cmd!(sh, "{path} --version").read()?;
@@ -352,7 +372,64 @@ fn check_installed(sh: &Shell, version: &str, depends: &[String], work: &Path) -
     }
     let colours = screenshot::check_not_blank(&out)?;
     println!("dist: the installed app drew its window ({colours} colours)");
-    check_libraries_declared(sh, &trace, &app, depends)
+    check_libraries_declared(sh, &trace, &app, depends)?;
+    check_window(sh, &app, entry)
+}
+
+/// Starts the installed app under Xvfb, waits for its window and prints its
+/// X11 properties: `$1` is the app, `$2` the window title to wait for.
+const WINDOW_PROBE: &str = r#"
+"$1" & app=$!
+for _ in $(seq 1 150); do
+    window=$(xwininfo -root -children | awk -v title="$2" 'index($0, "\"" title "\":") { print $1; exit }')
+    [ -n "$window" ] && break
+    sleep 0.2
+done
+if [ -n "$window" ]; then
+    xprop -id "$window" -notype WM_CLASS
+    # -len: the icon's size only, not its pixels.
+    xprop -id "$window" -notype -len 8 _NET_WM_ICON
+fi
+kill "$app"; wait "$app"
+exit 0
+"#;
+
+/// The app's window as a dock sees it: titled with the menu's name, its
+/// `WM_CLASS` is the entry's `StartupWMClass` (so the dock shows the entry's
+/// icon and groups the window under it), and it carries its own icon.
+fn check_window(sh: &Shell, app: &Path, entry: &DesktopEntry) -> Result<()> {
+    let run = screenshot::scratch_dir("window")?;
+    let args = [
+        "-c".to_owned(),
+        WINDOW_PROBE.to_owned(),
+        "sh".to_owned(),
+        app.display().to_string(),
+        entry.name.clone(),
+    ];
+    let properties = screenshot::run_app(sh, Path::new("sh"), &run, &args)?;
+    ensure!(
+        properties.contains("WM_CLASS"),
+        "no window titled {:?} (the desktop entry's Name) appeared",
+        entry.name
+    );
+    let class_line = properties
+        .lines()
+        .find(|line| line.starts_with("WM_CLASS"))
+        .unwrap_or_default();
+    ensure!(
+        class_line.contains(&format!("\"{}\"", entry.wm_class)),
+        "the window's {class_line} does not match StartupWMClass={}",
+        entry.wm_class
+    );
+    ensure!(
+        properties.contains("_NET_WM_ICON = \tIcon ("),
+        "the window has no icon (_NET_WM_ICON):\n{properties}"
+    );
+    println!(
+        "dist: the window is titled {:?}, {class_line}, with an icon",
+        entry.name
+    );
+    Ok(())
 }
 
 /// Whether the desktop database lists the app for `mime`.
