@@ -121,10 +121,7 @@ fn check_icons(sh: &Shell, dir: &Path) -> Result<()> {
 /// Checks the control fields; returns the `Depends` package names.
 fn check_control(sh: &Shell, deb: &Path, version: &str) -> Result<Vec<String>> {
     let control = cmd!(sh, "dpkg-deb -f {deb}").read()?;
-    let fields: BTreeMap<&str, &str> = control
-        .lines()
-        .filter_map(|line| line.split_once(": "))
-        .collect();
+    let fields = key_values(&control, ": ");
     let field = |name: &str| fields.get(name).copied().unwrap_or_default();
     ensure!(
         field("Package") == DEB_PACKAGE,
@@ -243,10 +240,7 @@ fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<DesktopEntr
         "desktop-file-validate: {complaints}"
     );
     let text = std::fs::read_to_string(&entry)?;
-    let keys: BTreeMap<&str, &str> = text
-        .lines()
-        .filter_map(|line| line.split_once('='))
-        .collect();
+    let keys = key_values(&text, "=");
     let key = |name: &str| keys.get(name).copied().unwrap_or_default();
     ensure!(
         key("Exec") == format!("{DEB_PACKAGE} %F"),
@@ -271,6 +265,13 @@ fn check_desktop_entry(sh: &Shell, deb: &Path, dir: &Path) -> Result<DesktopEntr
         name: key("Name").to_owned(),
         wm_class: key("StartupWMClass").to_owned(),
     })
+}
+
+/// `key<separator>value` lines (a control file, a desktop entry) as a map.
+fn key_values<'a>(text: &'a str, separator: &str) -> BTreeMap<&'a str, &'a str> {
+    text.lines()
+        .filter_map(|line| line.split_once(separator))
+        .collect()
 }
 
 /// What the running app's window must match in its desktop entry.
