@@ -5,8 +5,8 @@
 //! `packaging/packager.toml`, completed here (see [`packager_config`]).
 //!
 //! CI ([`ci_check`]) builds the .deb from the test step's binaries and checks it
-//! the way a Debian user meets it: its metadata and files, then `dpkg -i`, the
-//! installed app run under Xvfb, and `dpkg -r`.
+//! the way a Debian user meets it: its metadata and files, then `apt install`,
+//! the installed app run under Xvfb, and `dpkg -r`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -135,7 +135,9 @@ pub fn package(
         ensure!(path.exists(), "no binary to package: {}", path.display());
     }
     std::fs::create_dir_all(out_dir)?;
-    let out_dir = out_dir.canonicalize()?;
+    // Absolute, not canonical: Windows' canonical form (`\\?\C:\…`) is one
+    // the NSIS and WiX tools don't read.
+    let out_dir = std::path::absolute(out_dir)?;
     let binaries_dir = strip_binaries(sh, binaries_dir, &out_dir.join("bin"))?;
     let icons = icons::generate(&project_root().join(icons::SOURCE), &out_dir.join("icons"))?;
     let config = packager_config(sh, &binaries_dir, &out_dir, &icons)?;
@@ -166,7 +168,7 @@ pub fn package(
 /// Elsewhere the binaries as built.
 fn strip_binaries(sh: &Shell, from: &Path, to: &Path) -> Result<PathBuf> {
     if !cfg!(target_os = "linux") {
-        return Ok(from.canonicalize()?);
+        return Ok(std::path::absolute(from)?);
     }
     std::fs::create_dir_all(to)?;
     for binary in BINARIES {
@@ -175,7 +177,7 @@ fn strip_binaries(sh: &Shell, from: &Path, to: &Path) -> Result<PathBuf> {
             .run()
             .context("strip (binutils) removes the symbol tables")?;
     }
-    Ok(to.canonicalize()?)
+    Ok(to.to_path_buf())
 }
 
 /// The installers (files, and macOS's `.app` folders) in `dir`, with their
