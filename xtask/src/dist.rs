@@ -8,7 +8,6 @@
 //! the way a Debian user meets it: its metadata and files, then `apt install`,
 //! the installed app run under Xvfb, and `dpkg -r`.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -146,13 +145,17 @@ pub fn package(
 
     let packager = ensure_packager(sh)?;
     let formats = formats.join(",");
-    let before = installers_in(&out_dir)?;
+    // Earlier builds' installers go first: what is left after this run is what
+    // it made (and a release upload of `target/dist/*` can't pick up a stale one).
+    for stale in installers_in(&out_dir)? {
+        if stale.is_dir() {
+            std::fs::remove_dir_all(&stale)?;
+        } else {
+            std::fs::remove_file(&stale)?;
+        }
+    }
     cmd!(sh, "{packager} --config {config_path} --formats {formats}").run()?;
-    let made: Vec<PathBuf> = installers_in(&out_dir)?
-        .into_iter()
-        .filter(|(path, modified)| !before.contains(&(path.clone(), *modified)))
-        .map(|(path, _)| path)
-        .collect();
+    let made = installers_in(&out_dir)?;
     ensure!(
         !made.is_empty(),
         "cargo-packager made no installer in {}",
@@ -180,11 +183,10 @@ fn strip_binaries(sh: &Shell, from: &Path, to: &Path) -> Result<PathBuf> {
     Ok(to.to_path_buf())
 }
 
-/// The installers (files, and macOS's `.app` folders) in `dir`, with their
-/// modification times, to tell the new ones.
-fn installers_in(dir: &Path) -> Result<BTreeSet<(PathBuf, std::time::SystemTime)>> {
+/// The installers (files, and macOS's `.app` folders) in `dir`.
+fn installers_in(dir: &Path) -> Result<Vec<PathBuf>> {
     const EXTENSIONS: &[&str] = &["deb", "AppImage", "exe", "msi", "dmg", "app"];
-    let mut found = BTreeSet::new();
+    let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let is_installer = path
@@ -192,7 +194,7 @@ fn installers_in(dir: &Path) -> Result<BTreeSet<(PathBuf, std::time::SystemTime)
             .and_then(|ext| ext.to_str())
             .is_some_and(|ext| EXTENSIONS.contains(&ext));
         if is_installer {
-            found.insert((path.clone(), std::fs::metadata(&path)?.modified()?));
+            found.push(path);
         }
     }
     Ok(found)
