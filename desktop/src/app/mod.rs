@@ -672,18 +672,16 @@ fn apply_style(ctx: &egui::Context) {
     ctx.options_mut(|options| options.theme_preference = egui::ThemePreference::System);
     ctx.all_styles_mut(|style| {
         use egui::{FontId, TextStyle};
-        style
-            .text_styles
-            .insert(TextStyle::Body, FontId::proportional(14.0));
-        style
-            .text_styles
-            .insert(TextStyle::Button, FontId::proportional(14.0));
-        style
-            .text_styles
-            .insert(TextStyle::Small, FontId::proportional(11.5));
-        style
-            .text_styles
-            .insert(TextStyle::Heading, FontId::proportional(19.0));
+        for (text_style, size) in [
+            (TextStyle::Body, 14.0),
+            (TextStyle::Button, 14.0),
+            (TextStyle::Small, 11.5),
+            (TextStyle::Heading, 19.0),
+        ] {
+            style
+                .text_styles
+                .insert(text_style, FontId::proportional(size));
+        }
         style.spacing.button_padding = egui::vec2(8.0, 4.0);
         style.spacing.item_spacing = egui::vec2(8.0, 6.0);
     });
