@@ -5,11 +5,6 @@
 //! Inputs are made here in code with `jpeg-encoder`, `png` and `image`; the one
 //! real-world file (a Pillow CMYK JPEG) is in `tests/fixtures/` with its script.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test helpers fail the test on setup errors"
-)]
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Cursor;
@@ -1000,7 +995,7 @@ fn ycck_jpeg_from_jpeg_encoder() {
 fn cmyk_jpeg_from_pillow_reads_like_photoshop_cmyk() {
     // The real-world convention (inverted channels, Adobe APP14), made by
     // tests/fixtures/make_fixtures.py: 64x16, the same four stripes, 16 px each.
-    let input = include_bytes!("fixtures/cmyk_pillow.jpg");
+    let input = include_bytes!("../fixtures/cmyk_pillow.jpg");
     assert!(
         input.windows(5).any(|w| w == b"Adobe"),
         "the fixture has an Adobe segment"

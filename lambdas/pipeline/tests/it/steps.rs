@@ -1,11 +1,6 @@
 //! The two steps over both kinds of port: an in-memory fake (to steer every
 //! branch, including faults) and the real folder store and channel of local mode.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test helpers fail the test on setup errors"
-)]
-
 use augment_pipeline::local::{
     ChannelQueue, FolderStore, LOCAL_BUCKET, LocalPipeline, PipelineEvent,
 };

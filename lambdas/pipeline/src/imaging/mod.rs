@@ -1,0 +1,207 @@
+//! The image work: decode (with limits), orient, flatten, fit onto the canvas,
+//! rotate, encode. Pure functions from bytes to bytes; no I/O.
+//!
+//! Speed and memory come from decoding JPEGs at a DCT scale (1/8, 1/4, 1/2) close
+//! to the output size, so a 24-megapixel photo is never held at full size, and
+//! from SIMD resizing (`fast_image_resize`) and encoding (`jpeg-encoder`).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use fast_image_resize as fr;
+use image::{DynamicImage, Limits, RgbImage};
+
+use crate::contract::Angle;
+use crate::limits::{
+    CANVAS_SIDE_PX, JPEG_QUALITY, MAX_DECODE_ALLOC_BYTES, MAX_PIXELS, MAX_SIDE_PX,
+};
+use crate::reject::{RejectCode, Rejection};
+use crate::sniff::{ImageFormat, check_upload};
+
+mod jpeg;
+mod png;
+
+pub use png::flatten_onto_white;
+use png::image_rejection;
+
+const WHITE: [u8; 3] = [255, 255, 255];
+
+/// An upload's bytes → the processed image: fitted onto a white 256×256 canvas,
+/// encoded as JPEG (quality 90). Every input problem is a [`Rejection`].
+pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
+    guard(|| {
+        let format = check_upload(bytes)?;
+        let image = decode(bytes, format, CANVAS_SIDE_PX)?;
+        Ok(encode_jpeg(&fit_onto_canvas(&image)))
+    })
+}
+
+/// A processed image's bytes → its rotation by `angle`, counter-clockwise, as JPEG.
+pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
+    guard(|| {
+        if check_upload(bytes)? != ImageFormat::Jpeg {
+            return Err(Rejection::new(
+                RejectCode::UnsupportedType,
+                "A processed image must be a JPEG.",
+            ));
+        }
+        // A processed image is small and carries no EXIF: zune-jpeg (inside
+        // `image`) decodes it on this thread in a fraction of the time
+        // jpeg-decoder takes to start its worker threads.
+        let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes))
+            .map_err(|err| image_rejection(err, "JPEG"))?;
+        let image = decode_with_limits(decoder, "JPEG")?.into_rgb8();
+        Ok(encode_jpeg(&rotate(&image, angle)))
+    })
+}
+
+/// Runs an `image` decoder under the pipeline's limits.
+pub(super) fn decode_with_limits(
+    mut decoder: impl image::ImageDecoder,
+    format: &str,
+) -> Result<DynamicImage, Rejection> {
+    let (width, height) = decoder.dimensions();
+    check_dimensions(width, height)?;
+    if decoder.total_bytes() > MAX_DECODE_ALLOC_BYTES {
+        return Err(too_many_bytes(width, height));
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE_PX);
+    limits.max_image_height = Some(MAX_SIDE_PX);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC_BYTES);
+    decoder
+        .set_limits(limits)
+        .map_err(|err| image_rejection(err, format))?;
+    DynamicImage::from_decoder(decoder).map_err(|err| image_rejection(err, format))
+}
+
+/// Decoders are fuzzed upstream, but a panic on hostile input must still end as a
+/// rejection of that input, not as a crashed batch.
+fn guard(work: impl FnOnce() -> Result<Vec<u8>, Rejection>) -> Result<Vec<u8>, Rejection> {
+    catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(Rejection::corrupt("the decoder failed on this data")))
+}
+
+/// Decodes to RGB with EXIF orientation applied and transparency flattened onto
+/// white, no smaller than what fitting into `target_side`² needs (JPEGs may come
+/// back reduced by a DCT scale).
+pub fn decode(bytes: &[u8], format: ImageFormat, target_side: u32) -> Result<RgbImage, Rejection> {
+    let (image, orientation) = match format {
+        ImageFormat::Jpeg => jpeg::decode_jpeg(bytes, target_side)?,
+        ImageFormat::Png => png::decode_png(bytes)?,
+    };
+    let mut image = DynamicImage::ImageRgb8(image);
+    image.apply_orientation(orientation);
+    Ok(image.into_rgb8())
+}
+
+/// Size of `width`×`height` scaled to fit inside `side`² keeping the aspect ratio,
+/// never enlarged, each side at least one pixel.
+pub fn fit_size(width: u32, height: u32, side: u32) -> (u32, u32) {
+    if width <= side && height <= side {
+        return (width, height);
+    }
+    let (w, h, s) = (u64::from(width), u64::from(height), u64::from(side));
+    // Round to nearest; the long side is exactly `side`.
+    let short = |long: u64, short: u64| ((short * s + long / 2) / long).clamp(1, s) as u32;
+    if width >= height {
+        (side, short(w, h))
+    } else {
+        (short(h, w), side)
+    }
+}
+
+/// Scales `image` to fit inside the canvas (Lanczos3; never enlarges) and centres it
+/// on white.
+pub fn fit_onto_canvas(image: &RgbImage) -> RgbImage {
+    let (fit_w, fit_h) = fit_size(image.width(), image.height(), CANVAS_SIDE_PX);
+    let resized = resize(image, fit_w, fit_h);
+    let mut canvas = RgbImage::from_pixel(CANVAS_SIDE_PX, CANVAS_SIDE_PX, image::Rgb(WHITE));
+    let x = (CANVAS_SIDE_PX - fit_w) / 2;
+    let y = (CANVAS_SIDE_PX - fit_h) / 2;
+    image::imageops::replace(&mut canvas, &resized, i64::from(x), i64::from(y));
+    canvas
+}
+
+fn resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {
+    if image.dimensions() == (width, height) {
+        return image.clone();
+    }
+    let src = fr::images::ImageRef::new(
+        image.width(),
+        image.height(),
+        image.as_raw(),
+        fr::PixelType::U8x3,
+    );
+    let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x3);
+    let options =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
+    let resized = src.is_ok_and(|src| fr::Resizer::new().resize(&src, &mut dst, &options).is_ok());
+    if !resized {
+        return fallback_resize(image, width, height);
+    }
+    RgbImage::from_raw(width, height, dst.into_vec())
+        .unwrap_or_else(|| fallback_resize(image, width, height))
+}
+
+/// The resize above only fails on mismatched buffer sizes, which `RgbImage`
+/// rules out; should that ever change, fall back to the `image` crate's resize
+/// rather than fail the upload.
+fn fallback_resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {
+    image::imageops::resize(image, width, height, image::imageops::FilterType::Lanczos3)
+}
+
+/// Rotates counter-clockwise, as Pillow's `Image.rotate(angle)` does; 360 is a copy.
+pub fn rotate(image: &RgbImage, angle: Angle) -> RgbImage {
+    match angle {
+        // `image`'s rotate90 is clockwise: 90° counter-clockwise is 270° clockwise.
+        Angle::Deg90 => image::imageops::rotate270(image),
+        Angle::Deg180 => image::imageops::rotate180(image),
+        Angle::Deg270 => image::imageops::rotate90(image),
+        Angle::Deg360 => image.clone(),
+    }
+}
+
+/// Baseline JPEG, 4:2:0 chroma (box-averaged), quality [`JPEG_QUALITY`].
+pub fn encode_jpeg(image: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 * 1024);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+    // Our images are at most CANVAS_SIDE_PX square, far inside the encoder's u16
+    // limits, and the buffer length matches by construction: encoding cannot fail.
+    let (Ok(width), Ok(height)) = (u16::try_from(image.width()), u16::try_from(image.height()))
+    else {
+        unreachable!("canvas sides fit in u16");
+    };
+    if let Err(err) = encoder.encode(image.as_raw(), width, height, jpeg_encoder::ColorType::Rgb) {
+        unreachable!("JPEG encoding of a valid RGB buffer failed: {err}");
+    }
+    out
+}
+
+pub(super) fn check_dimensions(width: u32, height: u32) -> Result<(), Rejection> {
+    let pixels = u64::from(width) * u64::from(height);
+    if width == 0 || height == 0 {
+        return Err(Rejection::corrupt("the image has no pixels"));
+    }
+    if width > MAX_SIDE_PX || height > MAX_SIDE_PX || pixels > MAX_PIXELS {
+        return Err(Rejection::new(
+            RejectCode::TooManyPixels,
+            format!(
+                "The image is {width}×{height} pixels; the limit is {MAX_SIDE_PX} pixels a side and {} megapixels. Scale it down, then upload it again.",
+                MAX_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn too_many_bytes(width: u32, height: u32) -> Rejection {
+    Rejection::new(
+        RejectCode::TooManyPixels,
+        format!(
+            "The image is {width}×{height} pixels and would need more than {} MiB to decode. Scale it down or save it with 8 bits per channel, then upload it again.",
+            MAX_DECODE_ALLOC_BYTES / (1024 * 1024)
+        ),
+    )
+}

@@ -1,0 +1,10 @@
+//! The pipeline's integration tests, one binary (each extra test binary links the
+//! whole dependency graph again).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on setup errors"
+)]
+
+mod imaging;
+mod steps;
