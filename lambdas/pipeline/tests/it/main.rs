@@ -7,4 +7,6 @@
 )]
 
 mod imaging;
+mod png_budget;
 mod steps;
+mod support;
