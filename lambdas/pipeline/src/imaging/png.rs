@@ -535,3 +535,56 @@ pub fn flatten_onto_white(image: DynamicImage) -> RgbImage {
         .collect();
     RgbImage::from_raw(width, height, rgb).unwrap_or_else(|| unreachable!("3 bytes per RGBA pixel"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_box_is_the_largest_that_keeps_the_fit() {
+        let sides = [1, 2, 3, 7, 255, 256, 257, 511, 512, 513, 1000, 4000, 16_384];
+        for width in sides {
+            for height in sides {
+                for target in [1, 96, 192, 256] {
+                    let shrink = BoxShrink::plan(width, height, target);
+                    let (fit_width, fit_height) = fit_size(width, height, target);
+                    let keeps =
+                        |k: u32| width.div_ceil(k) >= fit_width && height.div_ceil(k) >= fit_height;
+                    let what = format!("{width}x{height} into {target}: k = {}", shrink.factor);
+                    assert!(keeps(shrink.factor), "{what} is too large");
+                    assert!(
+                        shrink.factor == MAX_BOX_SIDE || !keeps(shrink.factor + 1),
+                        "{what} is not the largest"
+                    );
+                    assert_eq!(
+                        (shrink.out_width, shrink.out_height),
+                        (
+                            width.div_ceil(shrink.factor),
+                            height.div_ceil(shrink.factor)
+                        )
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_budget_of_the_worst_png_for_the_canvas_is_well_within_the_limit() {
+        // 16384 a side, RGBA16: the longest raw rows; 510² (not shrunk) the most sums.
+        for (width, height) in [
+            (16_384, 3906),
+            (8000, 8000),
+            (510, 510),
+            (3906, 16_384),
+            (16_384, 1),
+        ] {
+            let raw_row = 1 + 8 * width as usize;
+            let shrink = BoxShrink::plan(width, height, crate::limits::CANVAS_SIDE_PX);
+            let budget = shrink.budget_bytes(raw_row);
+            assert!(
+                budget <= 6 * 1024 * 1024,
+                "{width}x{height}: {budget} bytes"
+            );
+        }
+    }
+}

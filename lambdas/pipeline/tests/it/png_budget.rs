@@ -358,13 +358,25 @@ fn a_64_megapixel_adam7_checkerboard_comes_out_as_the_plain_one() {
 
 #[test]
 fn adam7_gives_the_same_output_as_plain_on_a_busy_picture() {
-    // Odd sizes, so the passes' partial blocks and the boxes' edges are both met.
-    let plain = processed("busy 1003x701 RGBA", &busy_png(1003, 701, false));
-    let interlaced = processed("busy 1003x701 RGBA, Adam7", &busy_png(1003, 701, true));
-    assert!(
-        plain == interlaced,
-        "Adam7 and plain give different outputs"
-    );
+    // Odd sizes, so the passes' partial blocks and the boxes' edges are both met;
+    // tiny ones, where some passes have no pixels at all.
+    for (width, height) in [
+        (1003, 701),
+        (1, 1),
+        (2, 3),
+        (5, 1),
+        (1, 9),
+        (7, 7),
+        (300, 17),
+    ] {
+        let what = format!("busy {width}x{height} RGBA");
+        let plain = processed(&what, &busy_png(width, height, false));
+        let interlaced = processed(&format!("{what}, Adam7"), &busy_png(width, height, true));
+        assert!(
+            plain == interlaced,
+            "{what}: Adam7 and plain give different outputs"
+        );
+    }
 }
 
 #[test]
