@@ -336,22 +336,21 @@ fn a_huge_exif_chunk_is_read_in_place() {
 // 64 megapixels, streamed
 
 #[test]
-fn a_64_megapixel_checkerboard_averages_to_the_right_colour() {
+fn a_64_megapixel_checkerboard_averages_to_the_right_colour_plain_or_adam7() {
     // Opaque red and transparent pixels average, over white, to pink: averaged with
-    // premultiplied alpha, the transparent green lends no colour.
-    let input = checkerboard(4000, 16_000, false);
-    let out = processed("64 MP RGBA checkerboard", &input);
-    assert_picture("64 MP checkerboard", &out, (64, 256), PINK);
-}
-
-#[test]
-fn a_64_megapixel_adam7_checkerboard_comes_out_as_the_plain_one() {
-    let plain = process_upload_bytes(&checkerboard(4000, 16_000, false)).unwrap();
-    let input = checkerboard(4000, 16_000, true);
-    let out = processed("64 MP RGBA checkerboard, Adam7", &input);
-    assert_picture("64 MP Adam7 checkerboard", &out, (64, 256), PINK);
+    // premultiplied alpha, the transparent green lends no colour. The Adam7 passes
+    // land in the same box sums, so the output is the plain one's.
+    let plain = processed(
+        "64 MP RGBA checkerboard",
+        &checkerboard(4000, 16_000, false),
+    );
+    assert_picture("64 MP checkerboard", &plain, (64, 256), PINK);
+    let interlaced = processed(
+        "64 MP RGBA checkerboard, Adam7",
+        &checkerboard(4000, 16_000, true),
+    );
     assert!(
-        process_upload_bytes(&input).unwrap() == plain,
+        interlaced == plain,
         "Adam7 and plain give different outputs"
     );
 }
