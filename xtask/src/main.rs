@@ -5,6 +5,7 @@ mod bench;
 mod deploy;
 mod dist;
 mod flags;
+mod gui_free;
 mod icons;
 mod images;
 mod screenshot;
@@ -41,7 +42,8 @@ fn main() -> Result<()> {
     }
 }
 
-/// Formatting, lints, the whole test suite, then the Lambda container images. Installs the rustup components it
+/// Formatting, lints, the `augment` CLI's tree free of the GUI stack, the whole test
+/// suite, then the Lambda container images. Installs the rustup components it
 /// needs; uses cargo-nextest when present (faster, one process per test) and
 /// `cargo test` otherwise.
 fn ci() -> Result<()> {
@@ -73,6 +75,7 @@ fn ci() -> Result<()> {
         )
         .run()
     })?;
+    step_with("CLI without the GUI stack", || gui_free::ci_check(&sh))?;
     let nextest = cmd!(sh, "cargo nextest --version")
         .quiet()
         .ignore_stdout()
