@@ -2,7 +2,7 @@
 //! init from the provider mirror, validate, checkov), and the Terraform plumbing
 //! `deploy` shares: a CLI configuration of our own, the plugin mirror, working folders.
 //! (Apply, re-plan and destroy against moto run as a test:
-//! `lambdas/e2e/tests/terraform_stack.rs`.)
+//! `lambdas/e2e/tests/it/terraform_stack.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
