@@ -15,7 +15,7 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
-use crate::{flags, icons, project_root, target_dir};
+use crate::{flags, icons, project_root, target_dir, tools};
 
 mod deb;
 mod man;
@@ -114,7 +114,7 @@ pub fn package(
     let config_path = out_dir.join("packager.json");
     std::fs::write(&config_path, serde_json::to_vec_pretty(&config)?)?;
 
-    let packager = ensure_packager(sh)?;
+    let packager = tools::ensure(sh, "cargo-packager", PACKAGER_VERSION)?;
     let formats = formats.join(",");
     // Earlier builds' installers go first: what is left after this run is what
     // it made (and a release upload of `target/dist/*` can't pick up a stale one).
@@ -306,34 +306,6 @@ fn newest_glibc(symbols: &str) -> Option<String> {
     } else {
         format!("{major}.{minor}.{patch}")
     })
-}
-
-/// cargo-packager [`PACKAGER_VERSION`] in `target/tools`, installed with
-/// `cargo install --locked` when missing (a few minutes, once).
-fn ensure_packager(sh: &Shell) -> Result<PathBuf> {
-    let root = target_dir().join("tools");
-    let binary = root
-        .join("bin")
-        .join(format!("cargo-packager{}", std::env::consts::EXE_SUFFIX));
-    let installed = cmd!(sh, "{binary} --version")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .is_ok_and(|version| version.trim() == format!("cargo-packager {PACKAGER_VERSION}"));
-    if !installed {
-        println!(
-            "==> installing cargo-packager {PACKAGER_VERSION} into {}",
-            root.display()
-        );
-        cmd!(
-            sh,
-            "cargo install cargo-packager --version {PACKAGER_VERSION} --locked --root {root}"
-        )
-        // Its own throwaway target dir, not the workspace's.
-        .env_remove("CARGO_TARGET_DIR")
-        .run()?;
-    }
-    Ok(binary)
 }
 
 #[cfg(test)]

@@ -45,6 +45,9 @@ pub enum Task {
     Icons(Icons),
     /// Validate .github/workflows/ against GitHub's schema (as CI does).
     Workflows,
+    /// Fuzz the image core (cargo-fuzz, nightly) with the corpus saved in
+    /// lambdas/pipeline/fuzz/corpus/; prints the executions.
+    Fuzz(Fuzz),
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +156,19 @@ pub struct Icons {
     pub out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each target runs from its saved corpus; new inputs go to target/fuzz-corpus/, crashes to lambdas/pipeline/fuzz/artifacts/. Needs the nightly toolchain; cargo-fuzz is installed into target/tools on first use."
+)]
+pub struct Fuzz {
+    /// How long each target runs.
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub seconds: usize,
+    /// Only this target (default: every one).
+    #[arg(long, value_name = "T", value_parser = clap::builder::PossibleValuesParser::new(crate::fuzz::TARGETS))]
+    pub target: Option<String>,
+}
+
 /// A count of 1 or more.
 fn at_least_one(arg: &str) -> Result<usize, String> {
     match arg.parse() {
@@ -257,5 +273,15 @@ mod tests {
             Some(&["deb".to_owned(), "appimage".to_owned()][..])
         );
         assert!(parse(&["dist", "--check", "--formats", "deb"]).is_err());
+    }
+
+    #[test]
+    fn fuzz_needs_seconds_and_a_known_target() {
+        let Ok(Task::Fuzz(fuzz)) = parse(&["fuzz", "--seconds", "5", "--target", "rotate"]) else {
+            panic!("fuzz did not parse");
+        };
+        assert_eq!((fuzz.seconds, fuzz.target.as_deref()), (5, Some("rotate")));
+        assert!(parse(&["fuzz"]).is_err());
+        assert!(parse(&["fuzz", "--seconds", "5", "--target", "nope"]).is_err());
     }
 }

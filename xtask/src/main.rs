@@ -5,11 +5,13 @@ mod bench;
 mod deploy;
 mod dist;
 mod flags;
+mod fuzz;
 mod gui_free;
 mod icons;
 mod images;
 mod screenshot;
 mod terraform;
+mod tools;
 mod venv;
 mod workflows;
 
@@ -34,6 +36,7 @@ fn main() -> Result<()> {
         Task::Screenshot(flags) => screenshot::run(&flags),
         Task::Dist(flags) => dist::run(&flags),
         Task::Icons(flags) => icons::run(&flags),
+        Task::Fuzz(flags) => fuzz::run(&flags),
         Task::Workflows => {
             let sh = Shell::new()?;
             sh.change_dir(project_root());
@@ -94,6 +97,7 @@ fn ci() -> Result<()> {
             cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()
         })?;
     }
+    step_with("fuzz", || fuzz::ci_check(&sh))?;
     step_with("terraform", || terraform::ci_check(&sh))?;
     step_with("screenshot", || screenshot::ci_check(&sh))?;
     step_with("installer (.deb)", || dist::ci_check(&sh))?;

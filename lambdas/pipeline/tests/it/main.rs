@@ -6,5 +6,6 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+mod fuzz_corpus;
 mod imaging;
 mod steps;
