@@ -9,9 +9,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 use xshell::{Shell, cmd};
+
+use crate::flags::{self, DEFAULT_REPEAT, DEFAULT_ROUNDS};
 
 /// The Python side, pinned so a rerun measures the same peers.
 const PYTHON_PINS: &[&str] = &[
@@ -20,8 +22,6 @@ const PYTHON_PINS: &[&str] = &[
     "pyvips==3.2.0",
     "pyvips-binary==8.18.7",
 ];
-const DEFAULT_ROUNDS: usize = 5;
-const DEFAULT_REPEAT: usize = 3;
 /// Baseline RSS is read this many times per peer; the median is used.
 const BASELINE_SAMPLES: usize = 3;
 const CANVAS_SIDE_PX: u64 = 256;
@@ -32,16 +32,6 @@ const GOAL_VS_LIBVIPS: f64 = 0.6;
 const GOAL_VS_PILLOW: f64 = 0.2;
 const GOAL_PEAK_RSS_MIB: f64 = 64.0;
 const GOAL_PEAK_RSS_IMAGE: &str = "photo_6000x4000.jpg";
-
-const USAGE: &str = "\
-cargo xtask bench [--rounds N] [--repeat N]
-
-  --rounds N   rounds over every image and peer (default 5)
-  --repeat N   timed runs per peer process (default 3)
-
-Makes target/bench/venv (Pillow, numpy, pyvips) and target/bench/corpus once,
-then writes docs/BENCHMARKS.md.
-";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Peer {
@@ -106,33 +96,10 @@ impl Peers {
     }
 }
 
+/// What a run was asked for (`cargo xtask bench --rounds N --repeat N`), for the report.
 struct Options {
     rounds: usize,
     repeat: usize,
-}
-
-fn parse_options(args: &[String]) -> Result<Option<Options>> {
-    let mut options = Options {
-        rounds: DEFAULT_ROUNDS,
-        repeat: DEFAULT_REPEAT,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let slot = match arg.as_str() {
-            "--rounds" => &mut options.rounds,
-            "--repeat" => &mut options.repeat,
-            "--help" | "-h" => return Ok(None),
-            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
-        };
-        let value = args
-            .next()
-            .with_context(|| format!("`{arg}` needs a number"))?;
-        *slot = value
-            .parse()
-            .with_context(|| format!("`{arg} {value}` is not a count"))?;
-        ensure!(*slot > 0, "`{arg}` must be at least 1");
-    }
-    Ok(Some(options))
 }
 
 /// One corpus image, as `gen_corpus.py` lists it in `corpus.json`.
@@ -188,10 +155,10 @@ struct Machine {
     versions: String,
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    let Some(options) = parse_options(args)? else {
-        print!("{USAGE}");
-        return Ok(());
+pub fn run(options: &flags::Bench) -> Result<()> {
+    let options = Options {
+        rounds: options.rounds,
+        repeat: options.repeat,
     };
     let root = crate::project_root();
     let sh = Shell::new()?;
@@ -829,17 +796,6 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
         assert!(median(&[]).is_nan());
-    }
-
-    #[test]
-    fn options_parse_and_reject() {
-        let args = |list: &[&str]| list.iter().map(|&s| s.to_owned()).collect::<Vec<_>>();
-        let options = parse_options(&args(&["--rounds", "7"])).unwrap().unwrap();
-        assert_eq!((options.rounds, options.repeat), (7, DEFAULT_REPEAT));
-        assert!(parse_options(&args(&["--help"])).unwrap().is_none());
-        assert!(parse_options(&args(&["--rounds", "0"])).is_err());
-        assert!(parse_options(&args(&["--rounds"])).is_err());
-        assert!(parse_options(&args(&["--fast"])).is_err());
     }
 
     #[test]

@@ -13,9 +13,8 @@ use xshell::{Shell, cmd};
 
 use crate::images::{self, Engine};
 use crate::terraform::{self, WorkDir};
-use crate::{project_root, target_dir};
+use crate::{flags, project_root, target_dir};
 
-const DEFAULT_ENVIRONMENT: &str = "dev";
 /// When neither --region, the environment nor the AWS CLI's configuration names one.
 const DEFAULT_REGION: &str = "us-east-1";
 /// Hex digits of the commit in an image tag: unique in any real history.
@@ -37,59 +36,6 @@ const FORCE_DESTROY_TARGETS: [&str; 2] = [
     "-target=aws_ecr_repository.functions",
 ];
 
-const USAGE: &str = "\
-cargo xtask deploy  [--environment NAME] [--region REGION] [--tag TAG] [--yes] [--endpoint-url URL]
-cargo xtask destroy [--environment NAME] [--region REGION] [--yes] [--endpoint-url URL]
-
-  --environment  the stack's environment name (default dev); one Terraform workspace each
-  --region       default: AWS_REGION, AWS_DEFAULT_REGION, the AWS CLI's region, us-east-1
-  --tag          image tag (default: the git commit; a dirty tree adds -dirty-<time>)
-  --yes          no questions: apply without Terraform's prompt; destroy without typing
-                 the bucket name
-  --endpoint-url an emulator (moto) instead of AWS: terraform/ plus terraform/emulator/
-                 in target/terraform-emulator/<environment>; no images are built or
-                 pushed and no AWS CLI is needed (the Terraform part only)
-
-Needs: Terraform >= 1.5, the AWS CLI v2 with credentials (env, profile, SSO),
-and Docker (or buildah on Linux).
-";
-
-#[derive(Debug)]
-struct Options {
-    environment: String,
-    region: Option<String>,
-    tag: Option<String>,
-    yes: bool,
-    endpoint_url: Option<String>,
-}
-
-fn parse(args: &[String], allow_tag: bool) -> Result<Options> {
-    let mut options = Options {
-        environment: DEFAULT_ENVIRONMENT.to_owned(),
-        region: None,
-        tag: None,
-        yes: false,
-        endpoint_url: None,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .cloned()
-                .with_context(|| format!("{name} needs a value\n\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--environment" => options.environment = value("--environment")?,
-            "--region" => options.region = Some(value("--region")?),
-            "--tag" if allow_tag => options.tag = Some(value("--tag")?),
-            "--endpoint-url" => options.endpoint_url = Some(value("--endpoint-url")?),
-            "--yes" => options.yes = true,
-            other => bail!("unexpected argument `{other}`\n\n{USAGE}"),
-        }
-    }
-    Ok(options)
-}
-
 /// Where Terraform runs: terraform/ itself for AWS (state per workspace there), or a
 /// kept folder with the emulator override for an endpoint.
 struct Stack {
@@ -100,7 +46,7 @@ struct Stack {
 }
 
 impl Stack {
-    fn open(sh: &Shell, options: &Options) -> Result<Self> {
+    fn open(sh: &Shell, options: &flags::Stack) -> Result<Self> {
         let version = terraform::require_terraform(sh)?;
         println!("{version}");
         let (dir, emulator) = match &options.endpoint_url {
@@ -239,8 +185,8 @@ fn commit_tag(sh: &Shell) -> Result<String> {
     Ok(format!("{commit}-dirty-{secs}"))
 }
 
-pub fn deploy(args: &[String]) -> Result<()> {
-    let options = parse(args, true)?;
+pub fn deploy(flags: &flags::Deploy) -> Result<()> {
+    let options = &flags.stack;
     let sh = Shell::new()?;
     let emulator = options.endpoint_url.is_some();
     // Prerequisites first, so nothing is half made for want of a tool.
@@ -252,11 +198,11 @@ pub fn deploy(args: &[String]) -> Result<()> {
         println!("deploy: AWS account {account}, images with {engine:?}");
         Some(engine)
     };
-    let tag = match &options.tag {
+    let tag = match &flags.tag {
         Some(tag) => tag.clone(),
         None => commit_tag(&sh)?,
     };
-    let stack = Stack::open(&sh, &options)?;
+    let stack = Stack::open(&sh, options)?;
     let tag_var = vec!["-var".to_owned(), format!("image_tag={tag}")];
     println!(
         "deploy: environment {}, region {}, image tag {tag}",
@@ -356,10 +302,10 @@ fn push_images(
     Ok(())
 }
 
-pub fn destroy(args: &[String]) -> Result<()> {
-    let options = parse(args, false)?;
+pub fn destroy(flags: &flags::Destroy) -> Result<()> {
+    let options = &flags.stack;
     let sh = Shell::new()?;
-    let stack = Stack::open(&sh, &options)?;
+    let stack = Stack::open(&sh, options)?;
     let outputs = stack.outputs(&sh)?;
     let Some(bucket) = outputs["bucket_name"]["value"].as_str() else {
         println!(

@@ -11,11 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 use xshell::{Shell, cmd};
 
-use crate::{icons, project_root, target_dir};
+use crate::{flags, icons, project_root, target_dir, tools};
 
 mod deb;
 mod man;
@@ -28,22 +28,6 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     }
     deb::ci_check(sh)
 }
-
-const HELP: &str = "\
-cargo xtask dist [--formats LIST]
-cargo xtask dist --check
-
-Builds the desktop app in release mode and its installers into target/dist/.
-  --formats LIST  comma-separated cargo-packager formats (default: all the host
-                  can build: deb,appimage on Linux; nsis on Windows; app,dmg on macOS)
-  --check         CI's installer step alone (Linux; root or passwordless sudo): a
-                  .deb of the debug build, inspected, installed with apt, run
-                  under Xvfb, removed with dpkg -r
-
-The AppImage needs network access (cargo-packager downloads linuxdeploy); so do
-the Windows installer tools. cargo-packager itself is installed into
-target/tools on first use.
-";
 
 /// cargo-packager, pinned: one tool and one config for every OS's installer
 /// (.deb, AppImage, NSIS, WiX, .app, .dmg), maintained by CrabNebula (the Tauri
@@ -71,29 +55,16 @@ fn host_formats() -> &'static [&'static str] {
     }
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    let mut formats: Vec<String> = host_formats().iter().map(|f| (*f).to_owned()).collect();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--formats" => {
-                let Some(list) = args.next() else {
-                    bail!("--formats needs a list\n\n{HELP}");
-                };
-                formats = list.split(',').map(str::to_owned).collect();
-            }
-            "--check" => {
-                let sh = Shell::new()?;
-                sh.change_dir(project_root());
-                return ci_check(&sh);
-            }
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return Ok(());
-            }
-            other => bail!("unknown argument `{other}`\n\n{HELP}"),
-        }
+pub fn run(flags: &flags::Dist) -> Result<()> {
+    if flags.check {
+        let sh = Shell::new()?;
+        sh.change_dir(project_root());
+        return ci_check(&sh);
     }
+    let formats: Vec<String> = flags
+        .formats
+        .clone()
+        .unwrap_or_else(|| host_formats().iter().map(|f| (*f).to_owned()).collect());
     ensure!(!formats.is_empty(), "no installer formats for this OS");
     let sh = Shell::new()?;
     sh.change_dir(project_root());
@@ -143,7 +114,7 @@ pub fn package(
     let config_path = out_dir.join("packager.json");
     std::fs::write(&config_path, serde_json::to_vec_pretty(&config)?)?;
 
-    let packager = ensure_packager(sh)?;
+    let packager = tools::ensure(sh, "cargo-packager", PACKAGER_VERSION)?;
     let formats = formats.join(",");
     // Earlier builds' installers go first: what is left after this run is what
     // it made (and a release upload of `target/dist/*` can't pick up a stale one).
@@ -335,34 +306,6 @@ fn newest_glibc(symbols: &str) -> Option<String> {
     } else {
         format!("{major}.{minor}.{patch}")
     })
-}
-
-/// cargo-packager [`PACKAGER_VERSION`] in `target/tools`, installed with
-/// `cargo install --locked` when missing (a few minutes, once).
-fn ensure_packager(sh: &Shell) -> Result<PathBuf> {
-    let root = target_dir().join("tools");
-    let binary = root
-        .join("bin")
-        .join(format!("cargo-packager{}", std::env::consts::EXE_SUFFIX));
-    let installed = cmd!(sh, "{binary} --version")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .is_ok_and(|version| version.trim() == format!("cargo-packager {PACKAGER_VERSION}"));
-    if !installed {
-        println!(
-            "==> installing cargo-packager {PACKAGER_VERSION} into {}",
-            root.display()
-        );
-        cmd!(
-            sh,
-            "cargo install cargo-packager --version {PACKAGER_VERSION} --locked --root {root}"
-        )
-        // Its own throwaway target dir, not the workspace's.
-        .env_remove("CARGO_TARGET_DIR")
-        .run()?;
-    }
-    Ok(binary)
 }
 
 #[cfg(test)]

@@ -48,12 +48,11 @@ pub struct Icons {
     pub icns: PathBuf,
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    let out = match args {
-        [] => crate::target_dir().join("dist").join("icons"),
-        [flag, dir] if flag == "--out" => PathBuf::from(dir),
-        _ => anyhow::bail!("usage: cargo xtask icons [--out DIR]  (default: target/dist/icons)"),
-    };
+pub fn run(flags: &crate::flags::Icons) -> Result<()> {
+    let out = flags
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::target_dir().join("dist").join("icons"));
     let icons = generate(&crate::project_root().join(SOURCE), &out)?;
     println!(
         "icons: {} PNGs, {} and {} in {}",

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{apt, project_root, target_dir, venv};
+use crate::{apt, flags, project_root, target_dir, venv};
 
 /// The Lambda binaries; each image is named after its function.
 const FUNCTIONS: [&str; 2] = ["image-processor", "rotation-worker"];
@@ -43,43 +43,31 @@ const MISSING_API_PANIC: &str = "Missing AWS_LAMBDA_RUNTIME_API env var";
 const PANIC_EXIT_CODE: i32 = 101;
 const STARTUP_RUNS: usize = 20;
 
-const USAGE: &str = "\
-cargo xtask build-images [--local | --ci | --measure BINARY...]
-
-  (no option)  build both images from lambdas/Dockerfile: with docker when a Docker
-               engine answers, else with buildah
-  --local      offline: build the static binaries here, assemble the images with
-               buildah, push them to a local registry, pull them back and run them
-  --ci         what CI checks: installs the tools (apt, pip), hadolint, then --local
-  --measure    time process start -> first Runtime API request of Lambda binaries
-";
-
-pub fn run(args: &[String]) -> Result<()> {
+pub fn run(flags: &flags::BuildImages) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
-    match args.first().map(String::as_str) {
-        None => build_from_dockerfile(&sh),
-        Some("--local") if args.len() == 1 => build_local(&sh),
-        Some("--ci") if args.len() == 1 => ci_check(&sh),
-        Some("--measure") if args.len() > 1 => {
-            for binary in &args[1..] {
-                let binary = Path::new(binary);
-                let function = binary
-                    .file_name()
-                    .map_or_else(|| "function".into(), |name| name.to_string_lossy());
-                let ca_bundle = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
-                let (median, fastest) = startup_time(binary, &function, ca_bundle.as_deref())?;
-                println!(
-                    "{}: {}, start -> first Runtime API request {} (fastest {}, {STARTUP_RUNS} runs)",
-                    binary.display(),
-                    mib(fs::metadata(binary)?.len()),
-                    millis(median),
-                    millis(fastest),
-                );
-            }
-            Ok(())
+    if flags.local {
+        build_local(&sh)
+    } else if flags.ci {
+        ci_check(&sh)
+    } else if flags.measure.is_empty() {
+        build_from_dockerfile(&sh)
+    } else {
+        for binary in &flags.measure {
+            let function = binary
+                .file_name()
+                .map_or_else(|| "function".into(), |name| name.to_string_lossy());
+            let ca_bundle = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+            let (median, fastest) = startup_time(binary, &function, ca_bundle.as_deref())?;
+            println!(
+                "{}: {}, start -> first Runtime API request {} (fastest {}, {STARTUP_RUNS} runs)",
+                binary.display(),
+                mib(fs::metadata(binary)?.len()),
+                millis(median),
+                millis(fastest),
+            );
         }
-        Some(_) => bail!("unexpected arguments {args:?}\n\n{USAGE}"),
+        Ok(())
     }
 }
 

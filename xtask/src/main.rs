@@ -4,69 +4,52 @@ mod apt;
 mod bench;
 mod deploy;
 mod dist;
+mod flags;
+mod fuzz;
+mod gui_free;
 mod icons;
 mod images;
 mod screenshot;
 mod terraform;
+mod tools;
 mod venv;
 mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
+use clap::Parser as _;
 use xshell::{Shell, cmd};
 
-const HELP: &str = "\
-cargo xtask <TASK>
-
-Tasks:
-  ci      everything CI checks: fmt, clippy -D warnings, the test suite
-  bench   time the pipeline against Pillow and libvips; writes docs/BENCHMARKS.md
-  build-images  the Lambda container images (docker, else buildah); --local: offline, pushed and run
-  terraform     the Terraform checks CI runs: fmt, validate, checkov
-  deploy        build and push the Lambda images, apply terraform/ to your AWS account
-  destroy       remove everything `deploy` made (empties the bucket first, after asking)
-  screenshot    the desktop app under Xvfb in local mode, saved as a PNG
-  dist          the release app and its installers (.deb/AppImage, NSIS, .app/.dmg) in target/dist
-  icons         every icon size and format the installers need, from assets/icon.png
-  workflows     validate .github/workflows/ against GitHub's schema (as CI does)
-";
+use crate::flags::Task;
 
 fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let task = args.next();
-    let rest: Vec<String> = args.collect();
-    match task.as_deref() {
-        Some("ci") => ci(&rest),
-        Some("bench") => bench::run(&rest),
-        Some("build-images") => images::run(&rest),
-        Some("terraform") => terraform::run(&rest),
-        Some("deploy") => deploy::deploy(&rest),
-        Some("destroy") => deploy::destroy(&rest),
-        Some("screenshot") => screenshot::run(&rest),
-        Some("dist") => dist::run(&rest),
-        Some("icons") => icons::run(&rest),
-        Some("workflows") => {
+    let flags::Xtask { task } = flags::Xtask::parse();
+    match task {
+        Task::Ci => ci(),
+        Task::Bench(flags) => bench::run(&flags),
+        Task::BuildImages(flags) => images::run(&flags),
+        Task::Terraform => terraform::run(),
+        Task::Deploy(flags) => deploy::deploy(&flags),
+        Task::Destroy(flags) => deploy::destroy(&flags),
+        Task::Screenshot(flags) => screenshot::run(&flags),
+        Task::Dist(flags) => dist::run(&flags),
+        Task::Icons(flags) => icons::run(&flags),
+        Task::Fuzz(flags) => fuzz::run(&flags),
+        Task::Workflows => {
             let sh = Shell::new()?;
             sh.change_dir(project_root());
             workflows::ci_check(&sh)
         }
-        Some("help" | "--help" | "-h") | None => {
-            print!("{HELP}");
-            Ok(())
-        }
-        Some(other) => bail!("unknown task `{other}`\n\n{HELP}"),
     }
 }
 
-/// Formatting, lints, the whole test suite, then the Lambda container images. Installs the rustup components it
+/// Formatting, lints, the `augment` CLI's tree free of the GUI stack, the whole test
+/// suite, then the Lambda container images. Installs the rustup components it
 /// needs; uses cargo-nextest when present (faster, one process per test) and
 /// `cargo test` otherwise.
-fn ci(args: &[String]) -> Result<()> {
-    if let Some(arg) = args.first() {
-        bail!("`cargo xtask ci` takes no arguments, got `{arg}`");
-    }
+fn ci() -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
     let started = Instant::now();
@@ -95,6 +78,7 @@ fn ci(args: &[String]) -> Result<()> {
         )
         .run()
     })?;
+    step_with("CLI without the GUI stack", || gui_free::ci_check(&sh))?;
     let nextest = cmd!(sh, "cargo nextest --version")
         .quiet()
         .ignore_stdout()
@@ -113,6 +97,7 @@ fn ci(args: &[String]) -> Result<()> {
             cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()
         })?;
     }
+    step_with("fuzz", || fuzz::ci_check(&sh))?;
     step_with("terraform", || terraform::ci_check(&sh))?;
     step_with("screenshot", || screenshot::ci_check(&sh))?;
     step_with("installer (.deb)", || dist::ci_check(&sh))?;

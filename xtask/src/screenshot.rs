@@ -8,19 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Context as _, Result, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{apt, project_root, target_dir};
-
-const HELP: &str = "\
-cargo xtask screenshot [--out PATH] [--measure] [--release]
-
-  --out PATH   where to save the PNG (default: docs/screenshot.png)
-  --measure    also print time to first frame, peak RSS and the frame time
-               with 1,000 images in the gallery
-  --release    use the release build (default: the debug build the tests use)
-";
+use crate::{apt, flags, project_root, target_dir};
 
 /// The image CI's screenshot shows being processed (one: the check is quick).
 pub const SAMPLE: &str = "assets/samples/landscape.jpg";
@@ -51,32 +42,19 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn run(args: &[String]) -> Result<()> {
-    let mut out = project_root().join("docs/screenshot.png");
-    let mut measure = false;
-    let mut release = false;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--out" => {
-                let Some(path) = args.next() else {
-                    bail!("--out needs a path\n\n{HELP}");
-                };
-                out = PathBuf::from(path);
-            }
-            "--measure" => measure = true,
-            "--release" => release = true,
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return Ok(());
-            }
-            other => bail!("unknown argument `{other}`\n\n{HELP}"),
-        }
-    }
+pub fn run(flags: &flags::Screenshot) -> Result<()> {
+    let flags::Screenshot {
+        out,
+        measure,
+        release,
+    } = flags;
+    let out = out
+        .clone()
+        .unwrap_or_else(|| project_root().join("docs/screenshot.png"));
     let sh = Shell::new()?;
     sh.change_dir(project_root());
     apt::ensure_installed(&sh, "the screenshot", APT_PACKAGES)?;
-    let binary = build(&sh, release)?;
+    let binary = build(&sh, *release)?;
     let work = scratch_dir("docs")?;
     let started = Instant::now();
     let report = shoot(&sh, &binary, &work, &out, SAMPLES)?;
@@ -86,7 +64,7 @@ pub fn run(args: &[String]) -> Result<()> {
         out.display(),
         started.elapsed().as_secs_f64()
     );
-    if measure {
+    if *measure {
         println!("with the samples uploaded:");
         print_figures(&report);
         println!("with {MEASURE_ITEMS} more images in the gallery:");

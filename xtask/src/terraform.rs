@@ -2,12 +2,12 @@
 //! init from the provider mirror, validate, checkov), and the Terraform plumbing
 //! `deploy` shares: a CLI configuration of our own, the plugin mirror, working folders.
 //! (Apply, re-plan and destroy against moto run as a test:
-//! `lambdas/e2e/tests/terraform_stack.rs`.)
+//! `lambdas/e2e/tests/it/terraform_stack.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Context as _, Result, ensure};
 use xshell::{Shell, cmd};
 
 use crate::{project_root, target_dir, venv};
@@ -24,19 +24,11 @@ const PLUGIN_DIR_ENV: &str = "TF_PLUGIN_DIR";
 /// checkov from PyPI, pinned, in a venv of its own (its dependencies clash with moto's).
 const CHECKOV_PIN: &str = "checkov==3.2.500";
 
-const USAGE: &str = "\
-cargo xtask terraform
-
-  the checks CI runs on terraform/: terraform fmt -check, init (from the provider
-  mirror in TF_PLUGIN_DIR, default /opt/tf-plugins, when present), validate (the
-  real configuration, and with the emulator override), checkov with zero failed
-  checks and a reason on every skip
-";
-
-pub fn run(args: &[String]) -> Result<()> {
-    if let Some(arg) = args.first() {
-        bail!("unexpected argument `{arg}`\n\n{USAGE}");
-    }
+/// `cargo xtask terraform`: fmt -check, init (from the provider mirror in
+/// `TF_PLUGIN_DIR`, default /opt/tf-plugins, when present), validate (the real
+/// configuration, and with the emulator override), checkov with zero failed checks
+/// and a reason on every skip.
+pub fn run() -> Result<()> {
     let sh = Shell::new()?;
     ci_check(&sh)
 }

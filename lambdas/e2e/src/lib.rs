@@ -1,5 +1,5 @@
-//! Tests only: shared by `tests/runtime_api.rs` (both bootstraps against a moto
-//! server) and `tests/terraform_stack.rs` (the same, on the stack Terraform applied
+//! Tests only: shared by `tests/it/runtime_api.rs` (both bootstraps against a moto
+//! server) and `tests/it/terraform_stack.rs` (the same, on the stack Terraform applied
 //! to moto). Starts processes, serves the Lambda Runtime API, makes events the way
 //! S3 and the SQS event source mapping make them.
 

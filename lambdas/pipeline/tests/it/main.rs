@@ -6,6 +6,7 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+mod fuzz_corpus;
 mod imaging;
 mod png_budget;
 mod steps;
