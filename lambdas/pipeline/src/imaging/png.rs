@@ -57,7 +57,7 @@ pub(super) fn decode_png(
         (ColorType::Rgba, png::BitDepth::Eight) => Channels::Rgba,
         _ => return Err(Rejection::corrupt("the PNG colour type is not valid")),
     };
-    let mut sums = shrink.sums(channels);
+    let mut sums = shrink.sums(channels, interlaced);
     // Exactly as many rows as the header announces: never polling past the last one
     // means image data after it (however much) is never inflated.
     for pass in passes(width, height, interlaced) {
@@ -360,23 +360,31 @@ impl BoxShrink {
 
     /// Bytes the decode holds at most: the `png` crate's row buffers (the rows it
     /// inflates and unfilters in, with the inflate window: measured at about 8 raw
-    /// rows for the widest, 128 KiB and more for narrow ones), one 8-bit output row,
-    /// the sums and the RGB result. Adam7 needs no more: its pass rows are shorter,
-    /// and the sums are the same.
+    /// rows for the widest, 128 KiB and more for narrow ones), one 8-bit output row
+    /// and its column sums, the box sums and the RGB result. Adam7 needs no more:
+    /// its pass rows are shorter, and the box sums are the same.
     fn budget_bytes(&self, raw_row_bytes: usize) -> u64 {
         let raw_row = raw_row_bytes as u64;
         let png_buffers = 10 * raw_row + 256 * 1024;
-        let output_row = 4 * u64::from(self.width);
+        let output_row = (4 + 4 * 4) * u64::from(self.width);
         let out_pixels = u64::from(self.out_width) * u64::from(self.out_height);
         png_buffers + output_row + out_pixels * (4 * 4 + 3)
     }
 
-    fn sums(self, channels: Channels) -> Sums {
-        let cells = self.out_width as usize * self.out_height as usize * channels.count();
+    fn sums(self, channels: Channels, interlaced: bool) -> Sums {
+        let ch = channels.count();
+        let cells = self.out_width as usize * self.out_height as usize * ch;
+        let opaque = matches!(channels, Channels::Gray | Channels::Rgb);
+        let band = if opaque && !interlaced {
+            vec![0; self.width as usize * ch]
+        } else {
+            Vec::new()
+        };
         Sums {
             shrink: self,
             channels,
             sums: vec![0; cells],
+            band,
         }
     }
 }
@@ -388,17 +396,55 @@ struct Sums {
     shrink: BoxShrink,
     channels: Channels,
     sums: Vec<u32>,
+    /// Not interlaced, rows arrive top to bottom: without alpha, each is added to
+    /// these column sums (a loop the compiler vectorises), and a whole band of
+    /// `factor` rows is then added to its boxes at once. Empty otherwise: Adam7
+    /// rows and rows with alpha (premultiplied on the way) go to the boxes directly.
+    band: Vec<u32>,
 }
 
 impl Sums {
     /// Adds row `y`'s pixels, pixel `i` at `x0 + i·dx`.
     fn add_row(&mut self, row: &[u8], y: u32, x0: u32, dx: u32) {
+        match (self.band.is_empty(), self.channels) {
+            (false, Channels::Gray) => return self.add_to_band::<1>(row, y),
+            (false, Channels::Rgb) => return self.add_to_band::<3>(row, y),
+            _ => {}
+        }
         match self.channels {
             Channels::Gray => self.add::<1, false>(row, y, x0, dx),
             Channels::GrayAlpha => self.add::<2, true>(row, y, x0, dx),
             Channels::Rgb => self.add::<3, false>(row, y, x0, dx),
             Channels::Rgba => self.add::<4, true>(row, y, x0, dx),
         }
+    }
+
+    /// Adds a whole row (not interlaced, no alpha) to the column sums, and the band
+    /// to its boxes once its last row is in.
+    fn add_to_band<const CH: usize>(&mut self, row: &[u8], y: u32) {
+        for (sum, &v) in self.band.iter_mut().zip(row) {
+            *sum += u32::from(v);
+        }
+        let BoxShrink {
+            height,
+            factor,
+            out_width,
+            ..
+        } = self.shrink;
+        if !(y + 1).is_multiple_of(factor) && y + 1 != height {
+            return;
+        }
+        let out_row = (y / factor) as usize * out_width as usize * CH;
+        let cells = &mut self.sums[out_row..out_row + out_width as usize * CH];
+        let columns = self.band.chunks(factor as usize * CH);
+        for (cell, columns) in cells.chunks_exact_mut(CH).zip(columns) {
+            for column in columns.chunks_exact(CH) {
+                for c in 0..CH {
+                    cell[c] += column[c];
+                }
+            }
+        }
+        self.band.fill(0);
     }
 
     fn add<const CH: usize, const ALPHA: bool>(&mut self, row: &[u8], y: u32, x0: u32, dx: u32) {
