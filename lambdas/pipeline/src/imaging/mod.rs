@@ -87,7 +87,7 @@ fn guard(work: impl FnOnce() -> Result<Vec<u8>, Rejection>) -> Result<Vec<u8>, R
 pub fn decode(bytes: &[u8], format: ImageFormat, target_side: u32) -> Result<RgbImage, Rejection> {
     let (image, orientation) = match format {
         ImageFormat::Jpeg => jpeg::decode_jpeg(bytes, target_side)?,
-        ImageFormat::Png => png::decode_png(bytes)?,
+        ImageFormat::Png => png::decode_png(bytes, target_side)?,
     };
     let mut image = DynamicImage::ImageRgb8(image);
     image.apply_orientation(orientation);

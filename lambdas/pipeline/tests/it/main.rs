@@ -8,4 +8,6 @@
 
 mod fuzz_corpus;
 mod imaging;
+mod png_budget;
 mod steps;
+mod support;
