@@ -56,11 +56,18 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
 
 fn fuzz(sh: &Shell, targets: &[&str], seconds: usize) -> Result<()> {
     let _root = sh.push_dir(project_root());
-    cmd!(sh, "rustup run {TOOLCHAIN} cargo --version")
+    let has_nightly = cmd!(sh, "rustup run {TOOLCHAIN} cargo --version")
         .quiet()
         .ignore_stdout()
+        .ignore_stderr()
         .run()
-        .context("cargo-fuzz needs the nightly toolchain: rustup toolchain install nightly")?;
+        .is_ok();
+    if !has_nightly {
+        // As `ci` adds rustfmt and clippy: what it needs, it installs.
+        cmd!(sh, "rustup toolchain install {TOOLCHAIN} --profile minimal")
+            .run()
+            .context("cargo-fuzz needs the nightly toolchain, and rustup could not install it")?;
+    }
     let cargo_fuzz = tools::ensure(sh, "cargo-fuzz", CARGO_FUZZ_VERSION)?;
     // The product's versions, exactly: the fuzz crate is its own workspace, and its
     // lock is the workspace's plus libfuzzer-sys.
