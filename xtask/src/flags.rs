@@ -158,7 +158,7 @@ pub struct Icons {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Each target runs from its saved corpus; new inputs go to target/fuzz-corpus/, crashes to lambdas/pipeline/fuzz/artifacts/. Needs the nightly toolchain; cargo-fuzz is installed into target/tools on first use."
+    after_help = "Each target runs from its saved corpus; new inputs go to target/fuzz-corpus/, crashes to lambdas/pipeline/fuzz/artifacts/. Needs the nightly toolchain (installed with rustup when missing); cargo-fuzz is installed into target/tools on first use."
 )]
 pub struct Fuzz {
     /// How long each target runs.

@@ -26,6 +26,10 @@ pub const CI_SECONDS_PER_TARGET: usize = 60;
 /// pipeline's budget is 1 s of CPU per upload; the sanitizer and debug assertions
 /// make the fuzz build several times slower than release.
 const INPUT_TIMEOUT_SECS: u32 = 10;
+/// The largest input libFuzzer makes (`-max_len`; its default is 4 KiB). Room for a
+/// compression bomb past the targets' ceiling (deflate tops out near 1,032:1) and
+/// for a processed 256×256 image with its tables.
+const MAX_INPUT_BYTES: u32 = 64 * 1024;
 /// libFuzzer's whole-process RSS ceiling (`-rss_limit_mb`): a backstop; the targets
 /// assert their own, tighter, peak-allocation ceiling.
 const RSS_LIMIT_MIB: u32 = 1024;
@@ -52,11 +56,18 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
 
 fn fuzz(sh: &Shell, targets: &[&str], seconds: usize) -> Result<()> {
     let _root = sh.push_dir(project_root());
-    cmd!(sh, "rustup run {TOOLCHAIN} cargo --version")
+    let has_nightly = cmd!(sh, "rustup run {TOOLCHAIN} cargo --version")
         .quiet()
         .ignore_stdout()
+        .ignore_stderr()
         .run()
-        .context("cargo-fuzz needs the nightly toolchain: rustup toolchain install nightly")?;
+        .is_ok();
+    if !has_nightly {
+        // As `ci` adds rustfmt and clippy: what it needs, it installs.
+        cmd!(sh, "rustup toolchain install {TOOLCHAIN} --profile minimal")
+            .run()
+            .context("cargo-fuzz needs the nightly toolchain, and rustup could not install it")?;
+    }
     let cargo_fuzz = tools::ensure(sh, "cargo-fuzz", CARGO_FUZZ_VERSION)?;
     // The product's versions, exactly: the fuzz crate is its own workspace, and its
     // lock is the workspace's plus libfuzzer-sys.
@@ -126,6 +137,7 @@ fn fuzz_one(
         .arg(format!("-max_total_time={seconds}"))
         .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
         .arg(format!("-rss_limit_mb={RSS_LIMIT_MIB}"))
+        .arg(format!("-max_len={MAX_INPUT_BYTES}"))
         .arg("-print_final_stats=1")
         .stderr(Stdio::piped())
         .spawn()
@@ -137,7 +149,7 @@ fn fuzz_one(
         if let Some(count) = executed_units(&line) {
             executions = Some(count);
         }
-        if !is_progress(&line) {
+        if !is_noise(&line) {
             eprintln!("{line}");
         }
     }
@@ -161,13 +173,16 @@ fn executed_units(line: &str) -> Option<u64> {
         .ok()
 }
 
-/// A line of libFuzzer's progress (`#1234 NEW …`, `REDUCE`, `pulse`): thousands in a
-/// minute, left out of the log; everything else (start-up, stats, crashes) is shown.
-fn is_progress(line: &str) -> bool {
-    line.starts_with('#')
+/// A line of libFuzzer's progress (`#1234 NEW …`, `REDUCE`, `pulse`, `NEW_FUNC`) or
+/// of its closing dictionary: thousands in a minute, left out of the log; everything
+/// else (start-up, stats, crashes) is shown.
+fn is_noise(line: &str) -> bool {
+    let progress = line.starts_with('#')
         && ["NEW", "REDUCE", "pulse"]
             .iter()
-            .any(|word| line.split_whitespace().nth(1) == Some(*word))
+            .any(|word| line.split_whitespace().nth(1) == Some(*word));
+    let dictionary = line.starts_with('"') && line.contains("# Uses:");
+    progress || dictionary || line.trim_start().starts_with("NEW_FUNC[")
 }
 
 #[cfg(test)]
@@ -189,15 +204,18 @@ mod tests {
 
     #[test]
     fn progress_lines_are_left_out_and_the_rest_shown() {
-        assert!(is_progress(
+        assert!(is_noise(
             "#2941\tNEW    cov: 1902 ft: 4013 corp: 88/21Kb lim: 4096 exec/s: 2941 rss: 98Mb"
         ));
-        assert!(is_progress(
-            "#65536\tpulse  cov: 1950 ft: 4219 corp: 97/24Kb"
+        assert!(is_noise("#65536\tpulse  cov: 1950 ft: 4219 corp: 97/24Kb"));
+        assert!(is_noise(
+            "\tNEW_FUNC[1/4]: 0x55a2eba538c0 in jpeg_decoder::decoder::refine_non_zeroes"
         ));
-        assert!(!is_progress("#2\tINITED cov: 1290 ft: 1290 corp: 6/9164b"));
-        assert!(!is_progress("==1234== ERROR: libFuzzer: deadly signal"));
-        assert!(!is_progress("stat::number_of_executed_units: 12"));
+        assert!(is_noise(r#""\377\330\377" # Uses: 13"#));
+        assert!(!is_noise("#2\tINITED cov: 1290 ft: 1290 corp: 6/9164b"));
+        assert!(!is_noise("==1234== ERROR: libFuzzer: deadly signal"));
+        assert!(!is_noise("stat::number_of_executed_units: 12"));
+        assert!(!is_noise("###### Recommended dictionary. ######"));
     }
 
     #[test]
