@@ -5,11 +5,10 @@
 //! Inputs are made here in code with `jpeg-encoder`, `png` and `image`; the one
 //! real-world file (a Pillow CMYK JPEG) is in `tests/fixtures/` with its script.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
+use crate::counting::measured;
 use augment_pipeline::imaging::{fit_size, process_upload_bytes, rotate_jpeg_bytes};
 use augment_pipeline::limits::{CANVAS_SIDE_PX, MAX_UPLOAD_BYTES};
 use augment_pipeline::{Angle, RejectCode, Rejection};
@@ -433,75 +432,6 @@ fn busy_image(width: u32, height: u32, seed: u64) -> RgbImage {
 
 fn rng_byte(rng: &mut XorShift) -> u8 {
     rng.next().to_le_bytes()[0]
-}
-
-// ---------------------------------------------------------------------------------
-// Counting allocations (this thread only), to show a rejection costs no memory
-
-#[derive(Clone, Copy)]
-struct Usage {
-    live: usize,
-    peak: usize,
-}
-
-thread_local! {
-    static USAGE: Cell<Option<Usage>> = const { Cell::new(None) };
-}
-
-fn track(grow: usize, shrink: usize) {
-    let _ = USAGE.try_with(|usage| {
-        if let Some(mut u) = usage.get() {
-            u.live = (u.live + grow).saturating_sub(shrink);
-            u.peak = u.peak.max(u.live);
-            usage.set(Some(u));
-        }
-    });
-}
-
-struct CountingAlloc;
-
-#[expect(
-    unsafe_code,
-    reason = "a global allocator is unsafe to implement; this one only counts and forwards to System"
-)]
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        track(layout.size(), 0);
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        track(layout.size(), 0);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        track(0, layout.size());
-        // SAFETY: forwarded unchanged; `ptr` came from `System` through this allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        track(new_size, layout.size());
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAlloc = CountingAlloc;
-
-/// Runs `work`, returning its result, the peak bytes it held live on this thread,
-/// and how long it took.
-fn measured<T>(work: impl FnOnce() -> T) -> (T, usize, Duration) {
-    USAGE.with(|u| u.set(Some(Usage { live: 0, peak: 0 })));
-    let started = Instant::now();
-    let result = work();
-    let elapsed = started.elapsed();
-    let peak = USAGE.with(|u| u.take().map_or(0, |u| u.peak));
-    (result, peak, elapsed)
 }
 
 const MIB: usize = 1024 * 1024;
@@ -1080,7 +1010,7 @@ fn every_chroma_subsampling() {
 
 /// A lossless JPEG (predictor 1, one Huffman table) of `samples`, interleaved,
 /// `components` to a pixel, at `precision` bits.
-fn lossless_jpeg(
+pub(crate) fn lossless_jpeg(
     precision: u8,
     (width, height): (u16, u16),
     components: u8,

@@ -6,5 +6,11 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+#[cfg(target_os = "linux")]
+mod budget;
+mod counting;
 mod imaging;
+#[cfg(target_os = "linux")]
+mod jpeg_budget;
+mod rotation_exact;
 mod steps;
