@@ -11,10 +11,28 @@ pub const MAX_SIDE_PX: u32 = 16_384;
 /// phone or DSLR photo; a larger header in a 10 MiB file is a decompression bomb.
 pub const MAX_PIXELS: u64 = 64_000_000;
 
-/// Most bytes the decoder may allocate for one image. JPEGs are decoded at a DCT
-/// scale near the output size; PNGs are decoded streaming under
+/// Most bytes one decode may hold, so that every accepted upload is processed in
+/// 64 MiB of peak RSS for the whole process (with the upload itself and the
+/// program). For JPEGs it is computed from the headers before any decoder runs,
+/// for the decode path chosen: coefficient buffers of multi-scan files at full
+/// size (2 bytes a coefficient, as libjpeg keeps them), DC coefficients only for
+/// the 1/8 DC decoder, lossless sample planes, the output at its DCT scale, row
+/// buffers and kept colour profiles. PNGs are decoded streaming under
 /// [`MAX_PNG_DECODE_BYTES`] instead.
-pub const MAX_DECODE_ALLOC_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_DECODE_ALLOC_BYTES: u64 = 40 * 1024 * 1024;
+
+/// Most scans (SOS segments) a JPEG may have. Encoders write 1 (baseline), 10
+/// (libjpeg's progressive YCbCr script), 18 for CMYK, at most 60 for ten
+/// components; a flood of thousands is a denial of service, since every scan is a
+/// pass over the image. libjpeg-turbo's own "limit scans" flag allows 500.
+pub const MAX_JPEG_SCANS: usize = 100;
+
+/// Most blocks (8×8 samples of one component) a JPEG decode may visit, summed over
+/// its scans: the work bound. A real 64-megapixel progressive CMYK photo visits 8
+/// million at 1/8 (two DC scans of 4 million blocks); a full decode of a
+/// 2040×2040 progressive CMYK one (the largest that is not decoded at 1/8) about 2
+/// million. At about 7 ns a block this is under a quarter of a second.
+pub const MAX_JPEG_BLOCK_VISITS: u64 = 32_000_000;
 
 /// Most bytes a PNG decode may hold: the `png` crate's row buffers (a few rows and
 /// its inflate window), one 8-bit row, and the sums of the box shrink that runs as

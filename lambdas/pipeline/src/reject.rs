@@ -5,7 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The stable, machine-readable reason for a rejection. Serialized in `snake_case`
-/// (`unsupported_type`, `too_large`, `corrupt`, `too_many_pixels`); clients match on it.
+/// (`unsupported_type`, `too_large`, `corrupt`, `too_many_pixels`, `too_complex`);
+/// clients match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectCode {
@@ -18,15 +19,19 @@ pub enum RejectCode {
     Corrupt,
     /// Dimensions or decoded size over the decoder limits (decompression bombs).
     TooManyPixels,
+    /// Within the pixel limits, but built to cost more than any real photo does to
+    /// decode: too many JPEG scans, or scans that add up to too many block decodes.
+    TooComplex,
 }
 
 impl RejectCode {
     /// All codes, in documentation order.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::UnsupportedType,
         Self::TooLarge,
         Self::Corrupt,
         Self::TooManyPixels,
+        Self::TooComplex,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +40,7 @@ impl RejectCode {
             Self::TooLarge => "too_large",
             Self::Corrupt => "corrupt",
             Self::TooManyPixels => "too_many_pixels",
+            Self::TooComplex => "too_complex",
         }
     }
 }

@@ -1,69 +1,239 @@
-//! JPEG decoding: at a DCT scale close to the output size, with the checks that
-//! make a truncated or incomplete file a rejection.
+//! JPEG decoding: the headers are read and budgeted in Rust first
+//! ([`jpeg_header`]), then one decode at the DCT scale closest above the output
+//! size: DC coefficients only at 1/8 ([`jpeg_dc`]), libjpeg-turbo at 1/4, 1/2 and
+//! 1/1, jpeg-decoder for the rare lossless JPEGs (which have no DCT to scale).
 
 use image::RgbImage;
 use image::metadata::Orientation;
 
+use super::jpeg_dc::{self, ColourKind, colour_kind, inverted_cmyk_to_rgb};
+use super::jpeg_header::{Coding, JpegHeader, check_data_amount, essential_segments, read_header};
 use super::{check_dimensions, fit_size};
+use crate::limits::{MAX_DECODE_ALLOC_BYTES, MAX_JPEG_BLOCK_VISITS, MAX_JPEG_SCANS};
 use crate::reject::{RejectCode, Rejection};
+
+/// What libjpeg-turbo holds whatever the image: its state, Huffman and range
+/// tables (measured: about 100 KiB; this is rounded up).
+const LIBJPEG_FIXED_BYTES: u64 = 512 * 1024;
+
+/// How an image is to be decoded, and what that costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// DC coefficients only, at 1/8 (Huffman-coded DCT frames).
+    DcOnly,
+    /// libjpeg-turbo at `eighths`/8.
+    Turbo { eighths: u32 },
+    /// jpeg-decoder, at full size.
+    Lossless,
+}
 
 pub(super) fn decode_jpeg(
     bytes: &[u8],
     target_side: u32,
 ) -> Result<(RgbImage, Orientation), Rejection> {
-    use jpeg_decoder::{CodingProcess, Decoder, PixelFormat};
+    let header = read_header(bytes)?;
+    let frame = &header.frame;
+    check_dimensions(frame.width, frame.height)?;
+    check_data_amount(frame, &header.scans)?;
+    let orientation = header
+        .exif
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let path = choose_path(&header, target_side);
+    check_budget(&header, path)?;
+    let image = match path {
+        Path::DcOnly => jpeg_dc::decode_dc(bytes, &header)?,
+        Path::Turbo { eighths } => decode_turbo(bytes, &header, eighths)?,
+        Path::Lossless => decode_lossless(bytes)?,
+    };
+    Ok((image, orientation))
+}
+
+/// The largest DCT reduction (1/8, 1/4, 1/2) that still leaves at least the
+/// fitted size on both axes; the rest is done by a proper resampling filter.
+fn choose_path(header: &JpegHeader<'_>, target_side: u32) -> Path {
+    let frame = &header.frame;
+    if frame.coding == Coding::Lossless {
+        return Path::Lossless;
+    }
+    let (width, height) = (frame.width, frame.height);
+    let (fit_w, fit_h) = fit_size(width, height, target_side);
+    let scaled = |len: u32, eighths: u32| (len * eighths).div_ceil(8);
+    let eighths = [1, 2, 4]
+        .into_iter()
+        .find(|&e| scaled(width, e) >= fit_w && scaled(height, e) >= fit_h)
+        .unwrap_or(8);
+    if eighths == 1 && !frame.arithmetic {
+        Path::DcOnly
+    } else {
+        Path::Turbo { eighths }
+    }
+}
+
+/// Memory and work of decoding `header` along `path`, against the limits.
+fn check_budget(header: &JpegHeader<'_>, path: Path) -> Result<(), Rejection> {
+    let frame = &header.frame;
+    let (width, height) = (u64::from(frame.width), u64::from(frame.height));
+    let components = frame.components.len() as u64;
+    let (bytes, visits) = match path {
+        Path::DcOnly => {
+            // DC planes (2 bytes a block), then one sample a block per component
+            // and the RGB output.
+            let out = width.div_ceil(8) * height.div_ceil(8);
+            let bytes = frame.total_blocks() * 2 + out * (components + 3);
+            (bytes, header.dc_block_visits())
+        }
+        Path::Turbo { eighths } => {
+            let (out_w, out_h) = (
+                (width * u64::from(eighths)).div_ceil(8),
+                (height * u64::from(eighths)).div_ceil(8),
+            );
+            // The output (CMYK is converted to RGB after, so both are held), and
+            // libjpeg's row buffers: each component's MCU row at the output scale,
+            // three times over (context rows and upsampling).
+            let out_channels = if components == 4 { 4 + 3 } else { 3 };
+            let mcu_rows = u64::from(frame.max_v()) * u64::from(eighths);
+            let rows = 3 * mcu_rows * out_w.div_ceil(8) * 8 * (components + 4);
+            let coefficients = if header.multi_scan() {
+                frame.total_blocks() * 128
+            } else {
+                0
+            };
+            // Plus the copy of the essential segments handed to it.
+            let bytes = out_w * out_h * out_channels
+                + rows
+                + coefficients
+                + header.file_bytes
+                + LIBJPEG_FIXED_BYTES;
+            (bytes, header.block_visits())
+        }
+        Path::Lossless => {
+            // jpeg-decoder's sample planes and interleaved output, the RGB image
+            // and the prepared copy of the file: measured 20 bytes a pixel for
+            // 8-bit RGB (a 2000×2000 one peaked at 79 MB), budgeted at 8 a sample.
+            let pixels = width * height;
+            (pixels * components * 8 + pixels * 3 + header.file_bytes, 0)
+        }
+    };
+    if visits > MAX_JPEG_BLOCK_VISITS {
+        return Err(Rejection::new(
+            RejectCode::TooComplex,
+            format!(
+                "The JPEG's {} scans would make {visits} block decodes, over the limit of {MAX_JPEG_BLOCK_VISITS}; real photos need a few million. Re-save it as a standard JPEG, then upload it again.",
+                header.scans.len()
+            ),
+        ));
+    }
+    if bytes > MAX_DECODE_ALLOC_BYTES {
+        let mib = MAX_DECODE_ALLOC_BYTES / (1024 * 1024);
+        let (w, h) = (frame.width, frame.height);
+        let why = match path {
+            Path::Lossless => format!(
+                "It is a lossless JPEG, which has no reduced-size decoding, and at {w}×{h} it would need more than {mib} MiB. Re-save it as a standard JPEG or PNG, then upload it again."
+            ),
+            _ if frame.arithmetic => format!(
+                "It is an arithmetic-coded {} JPEG, which can only be decoded at full size, and at {w}×{h} that needs more than {mib} MiB. Re-save it as a standard JPEG, then upload it again.",
+                if frame.coding == Coding::Progressive {
+                    "progressive"
+                } else {
+                    "multi-scan"
+                }
+            ),
+            _ => format!(
+                "At {w}×{h} it would need more than {mib} MiB to decode. Scale it down, then upload it again."
+            ),
+        };
+        return Err(Rejection::new(
+            RejectCode::TooManyPixels,
+            format!("The JPEG is too large to decode. {why}"),
+        ));
+    }
+    Ok(())
+}
+
+/// libjpeg-turbo at `eighths`/8, to RGB (CMYK and YCCK through CMYK).
+fn decode_turbo(
+    bytes: &[u8],
+    header: &JpegHeader<'_>,
+    eighths: u32,
+) -> Result<RgbImage, Rejection> {
+    let kind = colour_kind(header);
+    let cmyk = matches!(kind, ColourKind::Cmyk | ColourKind::Ycck);
+    let mut decompressor = turbojpeg::Decompressor::new().map_err(turbo_rejection)?;
+    decompressor
+        .set_scaling_factor(turbojpeg::ScalingFactor::new(eighths as usize, 8))
+        .map_err(turbo_rejection)?;
+    decompressor
+        .set_scan_limit(MAX_JPEG_SCANS as u32)
+        .map_err(turbo_rejection)?;
+    let frame = &header.frame;
+    let width = (frame.width * eighths).div_ceil(8) as usize;
+    let height = (frame.height * eighths).div_ceil(8) as usize;
+    let format = if cmyk {
+        turbojpeg::PixelFormat::CMYK
+    } else {
+        turbojpeg::PixelFormat::RGB
+    };
+    let channels = format.size();
+    let mut pixels = vec![0_u8; width * height * channels];
+    let image = turbojpeg::Image {
+        pixels: pixels.as_mut_slice(),
+        width,
+        pitch: width * channels,
+        height,
+        format,
+    };
+    let essential = essential_segments(bytes)?;
+    // libjpeg-turbo reports a warning (data ending early, a missing restart
+    // marker, a scan of the wrong length) as an error once it is done: every one
+    // is a rejection, so a truncated file never comes out partly grey.
+    decompressor
+        .decompress(&essential, image)
+        .map_err(turbo_rejection)?;
+    if cmyk {
+        pixels = pixels
+            .chunks_exact(4)
+            .flat_map(|p| inverted_cmyk_to_rgb([p[0], p[1], p[2], p[3]]))
+            .collect();
+    }
+    RgbImage::from_raw(width as u32, height as u32, pixels)
+        .ok_or_else(|| Rejection::corrupt("the decoded size does not match the header"))
+}
+
+fn turbo_rejection(err: turbojpeg::Error) -> Rejection {
+    match err {
+        turbojpeg::Error::TurboJpegError(message) => {
+            let message = message.trim_end_matches('.').to_owned();
+            if message.contains("Premature end") {
+                Rejection::corrupt("the JPEG data ends early")
+            } else if message.contains("Unsupported") || message.contains("not supported") {
+                Rejection::new(
+                    RejectCode::UnsupportedType,
+                    format!(
+                        "The JPEG uses a feature this tool cannot read ({message}). Re-save it as a standard JPEG or PNG, then upload it again."
+                    ),
+                )
+            } else {
+                Rejection::corrupt(message)
+            }
+        }
+        other => Rejection::corrupt(other),
+    }
+}
+
+/// Lossless JPEGs (SOF3) through jpeg-decoder, at full size: the budget has
+/// bounded their size.
+fn decode_lossless(bytes: &[u8]) -> Result<RgbImage, Rejection> {
+    use jpeg_decoder::Decoder;
 
     let prepared = prepare_jpeg(bytes)?;
     let mut decoder = Decoder::new(prepared.bytes.as_slice());
-    decoder.read_info().map_err(jpeg_rejection)?;
-    let info = decoder
-        .info()
-        .ok_or_else(|| Rejection::corrupt("no JPEG frame header"))?;
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    check_dimensions(width, height)?;
-    let lossless = info.coding_process == CodingProcess::Lossless;
-
-    // The largest DCT reduction (1/8, 1/4, 1/2) that still leaves at least the
-    // fitted size on both axes; the rest is done by a proper resampling filter.
-    // Lossless JPEGs have no DCT to scale: the decoder would report the scaled size
-    // but hand out full-size samples.
-    let (fit_w, fit_h) = fit_size(width, height, target_side);
-    let scaled = |len: u32, eighths: u32| (len * eighths).div_ceil(8);
-    if !lossless
-        && let Some(eighths) = [1, 2, 4]
-            .into_iter()
-            .find(|&e| scaled(width, e) >= fit_w && scaled(height, e) >= fit_h)
-    {
-        let (Ok(w), Ok(h)) = (
-            u16::try_from(scaled(width, eighths)),
-            u16::try_from(scaled(height, eighths)),
-        ) else {
-            unreachable!("a scaled JPEG dimension is no larger than the u16 original");
-        };
-        decoder.scale(w, h).map_err(jpeg_rejection)?;
-    }
-
     let pixels = decoder.decode().map_err(jpeg_rejection)?;
     let info = decoder
         .info()
         .ok_or_else(|| Rejection::corrupt("no JPEG frame header"))?;
     let (out_w, out_h) = (u32::from(info.width), u32::from(info.height));
-    let orientation = decoder
-        .exif_data()
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
-
-    let rgb = if lossless {
-        lossless_to_rgb(pixels, prepared.precision, info.pixel_format)?
-    } else {
-        match info.pixel_format {
-            PixelFormat::RGB24 => pixels,
-            PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
-            PixelFormat::CMYK32 => pixels.chunks_exact(4).flat_map(cmyk_to_rgb).collect(),
-            // The decoder only reads 8-bit DCT data; more bits are lossless-only.
-            PixelFormat::L16 => return Err(Rejection::corrupt("a 16-bit DCT JPEG")),
-        }
-    };
+    let rgb = lossless_to_rgb(pixels, prepared.precision, info.pixel_format)?;
     // `from_raw` accepts a longer buffer than the size needs; a mismatch either way
     // means the decoder and its header disagree.
     if Some(rgb.len()) != usize::try_from(u64::from(out_w) * u64::from(out_h) * 3).ok() {
@@ -71,9 +241,8 @@ pub(super) fn decode_jpeg(
             "the decoded size does not match the header",
         ));
     }
-    let image = RgbImage::from_raw(out_w, out_h, rgb)
-        .ok_or_else(|| Rejection::corrupt("the decoded size does not match the header"))?;
-    Ok((image, orientation))
+    RgbImage::from_raw(out_w, out_h, rgb)
+        .ok_or_else(|| Rejection::corrupt("the decoded size does not match the header"))
 }
 
 /// Lossless JPEG samples → 8-bit RGB. The decoder hands them out unconverted: one
@@ -251,15 +420,6 @@ fn check_coverage(coverage: &[(u8, u64)], progressive: bool) -> Result<(), Rejec
     }))
 }
 
-/// The decoder hands out plain CMYK (0 = no ink): it inverts the samples, undoing
-/// the Adobe convention (inverted channels, as Photoshop and Pillow write them)
-/// and converts YCCK first. This is the naive conversion without a colour profile.
-fn cmyk_to_rgb(cmyk: &[u8]) -> [u8; 3] {
-    let k = 255 - u16::from(cmyk[3]);
-    let channel = |ink: u8| ((255 - u16::from(ink)) * k / 255) as u8;
-    [channel(cmyk[0]), channel(cmyk[1]), channel(cmyk[2])]
-}
-
 fn jpeg_rejection(err: jpeg_decoder::Error) -> Rejection {
     match err {
         jpeg_decoder::Error::Unsupported(feature) => Rejection::new(
@@ -273,4 +433,34 @@ fn jpeg_rejection(err: jpeg_decoder::Error) -> Rejection {
         }
         other => Rejection::corrupt(other),
     }
+}
+
+/// Checks a processed image can be turned exactly: a DCT JPEG of whole MCUs whose
+/// coefficients (all of which the transform holds) fit the decode budget.
+pub(super) fn check_rotatable(bytes: &[u8]) -> Result<(), Rejection> {
+    let header = read_header(bytes)?;
+    let frame = &header.frame;
+    check_dimensions(frame.width, frame.height)?;
+    let (mcu_w, mcu_h) = (8 * frame.max_h(), 8 * frame.max_v());
+    if frame.coding == Coding::Lossless || frame.width % mcu_w != 0 || frame.height % mcu_h != 0 {
+        return Err(Rejection::new(
+            RejectCode::UnsupportedType,
+            format!(
+                "The processed image is {}×{}, not whole {mcu_w}×{mcu_h} DCT blocks, so it cannot be turned without loss.",
+                frame.width, frame.height
+            ),
+        ));
+    }
+    if frame.total_blocks() * 128 + LIBJPEG_FIXED_BYTES > MAX_DECODE_ALLOC_BYTES
+        || header.block_visits() > MAX_JPEG_BLOCK_VISITS
+    {
+        return Err(Rejection::new(
+            RejectCode::TooManyPixels,
+            format!(
+                "The processed image is {}×{}, too large to turn within the decode budget.",
+                frame.width, frame.height
+            ),
+        ));
+    }
+    Ok(())
 }

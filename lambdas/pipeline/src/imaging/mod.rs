@@ -2,26 +2,27 @@
 //! rotate, encode. Pure functions from bytes to bytes; no I/O.
 //!
 //! Speed and memory come from decoding JPEGs at a DCT scale (1/8, 1/4, 1/2) close
-//! to the output size, so a 24-megapixel photo is never held at full size, and
-//! from SIMD resizing (`fast_image_resize`) and encoding (`jpeg-encoder`).
+//! to the output size, under a budget computed from their headers, so a
+//! 64-megapixel photo is never held at full size; from SIMD resizing
+//! (`fast_image_resize`) and encoding (libjpeg-turbo). Rotations are lossless
+//! transforms of the processed JPEG's DCT coefficients.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use fast_image_resize as fr;
-use image::{DynamicImage, Limits, RgbImage};
+use image::{DynamicImage, RgbImage};
 
 use crate::contract::Angle;
-use crate::limits::{
-    CANVAS_SIDE_PX, JPEG_QUALITY, MAX_DECODE_ALLOC_BYTES, MAX_PIXELS, MAX_SIDE_PX,
-};
+use crate::limits::{CANVAS_SIDE_PX, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE_PX};
 use crate::reject::{RejectCode, Rejection};
 use crate::sniff::{ImageFormat, check_upload};
 
 mod jpeg;
+mod jpeg_dc;
+mod jpeg_header;
 mod png;
 
 pub use png::flatten_onto_white;
-use png::image_rejection;
 
 const WHITE: [u8; 3] = [255, 255, 255];
 
@@ -36,6 +37,11 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 }
 
 /// A processed image's bytes → its rotation by `angle`, counter-clockwise, as JPEG.
+///
+/// The rotation is exact: the DCT coefficients are moved (libjpeg-turbo's lossless
+/// transform), nothing is decoded or encoded again, and 360° is the same bytes.
+/// That needs whole MCUs (the processed image is 256×256, a multiple of the 16-px
+/// MCU of 4:2:0): any other JPEG is refused.
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
     guard(|| {
         if check_upload(bytes)? != ImageFormat::Jpeg {
@@ -44,34 +50,21 @@ pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejectio
                 "A processed image must be a JPEG.",
             ));
         }
-        // A processed image is small and carries no EXIF: zune-jpeg (inside
-        // `image`) decodes it on this thread in a fraction of the time
-        // jpeg-decoder takes to start its worker threads.
-        let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes))
-            .map_err(|err| image_rejection(err, "JPEG"))?;
-        let image = decode_with_limits(decoder, "JPEG")?.into_rgb8();
-        Ok(encode_jpeg(&rotate(&image, angle)))
+        jpeg::check_rotatable(bytes)?;
+        // libjpeg-turbo's ROT90 turns clockwise; our angles are counter-clockwise.
+        let op = match angle {
+            Angle::Deg90 => turbojpeg::TransformOp::Rot270,
+            Angle::Deg180 => turbojpeg::TransformOp::Rot180,
+            Angle::Deg270 => turbojpeg::TransformOp::Rot90,
+            Angle::Deg360 => return Ok(bytes.to_vec()),
+        };
+        let mut transform = turbojpeg::Transform::op(op);
+        transform.perfect = true;
+        transform.copy_none = true;
+        turbojpeg::Transformer::new()
+            .and_then(|mut transformer| transformer.transform_to_vec(&transform, bytes))
+            .map_err(Rejection::corrupt)
     })
-}
-
-/// Runs an `image` decoder under the pipeline's limits.
-pub(super) fn decode_with_limits(
-    mut decoder: impl image::ImageDecoder,
-    format: &str,
-) -> Result<DynamicImage, Rejection> {
-    let (width, height) = decoder.dimensions();
-    check_dimensions(width, height)?;
-    if decoder.total_bytes() > MAX_DECODE_ALLOC_BYTES {
-        return Err(too_many_bytes(width, height));
-    }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE_PX);
-    limits.max_image_height = Some(MAX_SIDE_PX);
-    limits.max_alloc = Some(MAX_DECODE_ALLOC_BYTES);
-    decoder
-        .set_limits(limits)
-        .map_err(|err| image_rejection(err, format))?;
-    DynamicImage::from_decoder(decoder).map_err(|err| image_rejection(err, format))
 }
 
 /// Decoders are fuzzed upstream, but a panic on hostile input must still end as a
@@ -161,22 +154,27 @@ pub fn rotate(image: &RgbImage, angle: Angle) -> RgbImage {
     }
 }
 
-/// Baseline JPEG, 4:2:0 chroma (box-averaged), quality [`JPEG_QUALITY`].
+/// Baseline JPEG, 4:2:0 chroma (box-averaged), quality [`JPEG_QUALITY`], by
+/// libjpeg-turbo.
 pub fn encode_jpeg(image: &RgbImage) -> Vec<u8> {
-    let mut out = Vec::with_capacity(32 * 1024);
-    let mut encoder = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
-    // Our images are at most CANVAS_SIDE_PX square, far inside the encoder's u16
-    // limits, and the buffer length matches by construction: encoding cannot fail.
-    let (Ok(width), Ok(height)) = (u16::try_from(image.width()), u16::try_from(image.height()))
-    else {
-        unreachable!("canvas sides fit in u16");
-    };
-    if let Err(err) = encoder.encode(image.as_raw(), width, height, jpeg_encoder::ColorType::Rgb) {
-        unreachable!("JPEG encoding of a valid RGB buffer failed: {err}");
+    let encoded = turbojpeg::Compressor::new().and_then(|mut compressor| {
+        compressor.set_quality(i32::from(JPEG_QUALITY))?;
+        compressor.set_subsamp(turbojpeg::Subsamp::Sub2x2)?;
+        compressor.compress_to_vec(turbojpeg::Image {
+            pixels: image.as_raw().as_slice(),
+            width: image.width() as usize,
+            pitch: image.width() as usize * 3,
+            height: image.height() as usize,
+            format: turbojpeg::PixelFormat::RGB,
+        })
+    });
+    // The buffer matches its size by construction and libjpeg-turbo takes any
+    // size up to 65,535 a side (ours are at most the canvas): only running out of
+    // memory could fail, and that aborts anyway.
+    match encoded {
+        Ok(jpeg) => jpeg,
+        Err(err) => unreachable!("JPEG encoding of a valid RGB buffer failed: {err}"),
     }
-    out
 }
 
 pub(super) fn check_dimensions(width: u32, height: u32) -> Result<(), Rejection> {
@@ -194,14 +192,4 @@ pub(super) fn check_dimensions(width: u32, height: u32) -> Result<(), Rejection>
         ));
     }
     Ok(())
-}
-
-fn too_many_bytes(width: u32, height: u32) -> Rejection {
-    Rejection::new(
-        RejectCode::TooManyPixels,
-        format!(
-            "The image is {width}×{height} pixels and would need more than {} MiB to decode. Scale it down or save it with 8 bits per channel, then upload it again.",
-            MAX_DECODE_ALLOC_BYTES / (1024 * 1024)
-        ),
-    )
 }

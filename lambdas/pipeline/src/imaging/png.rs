@@ -11,11 +11,11 @@
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageError, RgbImage, RgbaImage};
+use image::{DynamicImage, RgbImage, RgbaImage};
 use png::{Adam7Info, ColorType, DecodingError, InterlaceInfo, Transformations};
 
 use super::{check_dimensions, fit_size};
-use crate::limits::{MAX_DECODE_ALLOC_BYTES, MAX_PNG_DECODE_BYTES, MAX_PNG_EXIF_BYTES};
+use crate::limits::{MAX_PNG_DECODE_BYTES, MAX_PNG_EXIF_BYTES};
 use crate::reject::{RejectCode, Rejection};
 
 /// Decodes to RGB flattened onto white, box-shrunk by the largest integer factor that
@@ -539,28 +539,6 @@ impl Sums {
 
 // ---------------------------------------------------------------------------------
 // The `image` crate's decoders
-
-pub(super) fn image_rejection(err: ImageError, format: &str) -> Rejection {
-    match err {
-        ImageError::Limits(_) => Rejection::new(
-            RejectCode::TooManyPixels,
-            format!(
-                "The {format} needs more than {} MiB to decode. Scale it down, then upload it again.",
-                MAX_DECODE_ALLOC_BYTES / (1024 * 1024)
-            ),
-        ),
-        ImageError::Unsupported(err) => Rejection::new(
-            RejectCode::UnsupportedType,
-            format!(
-                "The {format} uses a feature this tool cannot read ({err}). Re-save it as a standard PNG or JPEG, then upload it again."
-            ),
-        ),
-        ImageError::IoError(err) if err.kind() == io::ErrorKind::UnexpectedEof => {
-            Rejection::corrupt(format!("the {format} data ends early"))
-        }
-        other => Rejection::corrupt(other),
-    }
-}
 
 /// Any colour type and depth → 8-bit RGB; transparent pixels are composited onto
 /// white, as a viewer shows them on a white page. (PNG uploads are flattened by the

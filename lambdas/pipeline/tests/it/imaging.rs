@@ -867,7 +867,7 @@ fn every_chroma_subsampling() {
 
 /// A lossless JPEG (predictor 1, one Huffman table) of `samples`, interleaved,
 /// `components` to a pixel, at `precision` bits.
-fn lossless_jpeg(
+pub(crate) fn lossless_jpeg(
     precision: u8,
     (width, height): (u16, u16),
     components: u8,

@@ -6,8 +6,13 @@
     reason = "test helpers fail the test on setup errors"
 )]
 
+#[cfg(target_os = "linux")]
+mod budget;
 mod fuzz_corpus;
 mod imaging;
+#[cfg(target_os = "linux")]
+mod jpeg_budget;
 mod png_budget;
+mod rotation_exact;
 mod steps;
 mod support;
