@@ -51,6 +51,12 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
         println!("fuzz: skipped (CI fuzzes on Linux)");
         return Ok(());
     }
+    // Not a workspace member, so `cargo fmt --all` leaves it out.
+    copy_lock()?;
+    let manifest = project_root().join(FUZZ_DIR).join("Cargo.toml");
+    cmd!(sh, "cargo fmt --manifest-path {manifest} --check")
+        .run()
+        .context("the fuzz crate is not formatted: cargo fmt --manifest-path lambdas/pipeline/fuzz/Cargo.toml")?;
     fuzz(sh, TARGETS, CI_SECONDS_PER_TARGET)
 }
 
@@ -69,10 +75,7 @@ fn fuzz(sh: &Shell, targets: &[&str], seconds: usize) -> Result<()> {
             .context("cargo-fuzz needs the nightly toolchain, and rustup could not install it")?;
     }
     let cargo_fuzz = tools::ensure(sh, "cargo-fuzz", CARGO_FUZZ_VERSION)?;
-    // The product's versions, exactly: the fuzz crate is its own workspace, and its
-    // lock is the workspace's plus libfuzzer-sys.
-    std::fs::copy("Cargo.lock", Path::new(FUZZ_DIR).join("Cargo.lock"))
-        .context("cannot copy Cargo.lock into the fuzz crate")?;
+    copy_lock()?;
     let fuzz_target_dir = target_dir().join("fuzz");
     let mut total = 0;
     for target in targets {
@@ -84,6 +87,18 @@ fn fuzz(sh: &Shell, targets: &[&str], seconds: usize) -> Result<()> {
         "fuzz: {total} executions in total over {} target(s)",
         targets.len()
     );
+    Ok(())
+}
+
+/// The product's versions, exactly: the fuzz crate is its own workspace, and its lock
+/// is the workspace's plus libfuzzer-sys.
+fn copy_lock() -> Result<()> {
+    let root = project_root();
+    std::fs::copy(
+        root.join("Cargo.lock"),
+        root.join(FUZZ_DIR).join("Cargo.lock"),
+    )
+    .context("cannot copy Cargo.lock into the fuzz crate")?;
     Ok(())
 }
 
