@@ -64,6 +64,10 @@ fn ci() -> Result<()> {
         }
     }
 
+    // libjpeg-turbo (the pipeline's JPEG codec) is built from source by the
+    // turbojpeg crate: cmake drives its build, nasm assembles its SIMD code.
+    apt::ensure_installed(&sh, "the build (libjpeg-turbo)", BUILD_APT_PACKAGES)?;
+
     // The real parts the tests run against: moto (S3/SQS API server) and
     // cargo-lambda (the Lambda Runtime API emulator), from PyPI.
     let venv_bin = venv::ensure(&sh, &target_dir().join("ci-venv"), CI_PYTHON_PINS)?;
@@ -117,6 +121,10 @@ fn ci() -> Result<()> {
     );
     Ok(())
 }
+
+/// What building the workspace needs beyond Rust, as `(package, file it provides)`.
+const BUILD_APT_PACKAGES: &[(&str, &str)] =
+    &[("cmake", "/usr/bin/cmake"), ("nasm", "/usr/bin/nasm")];
 
 /// Below this much free space where the target dir lives, `ci` starts from a clean
 /// target dir. A shared CI target dir only grows (every change of a workspace crate
