@@ -224,6 +224,109 @@ fn deleting_an_image_asks_first() {
     );
 }
 
+/// Opens the detail view of the sample (uploaded first) and returns the harness.
+fn detail_of_the_sample(data: &Path) -> Harness<'static, DesktopApp> {
+    let mut harness = app(local_settings(data));
+    drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
+    wait_until(&mut harness, "the gallery card", |h| {
+        h.query_by_role_and_label(Role::Button, "landscape")
+            .is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "landscape")
+        .click();
+    wait_until(&mut harness, "the detail view", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_some()
+    });
+    harness
+}
+
+/// Clicks "Delete…" in the detail view; the confirmation must show on top: its
+/// "Keep it" takes a real pointer click (a dialog hidden under another would not).
+fn ask_to_delete(harness: &mut Harness<'_, DesktopApp>) {
+    harness
+        .get_by_role_and_label(Role::Button, "Delete…")
+        .click();
+    wait_until(harness, "the confirmation", |h| {
+        shows(h, "It cannot be undone")
+    });
+}
+
+/// The confirmation is gone and the detail view under it takes clicks again.
+fn back_in_the_detail_view(harness: &mut Harness<'_, DesktopApp>) {
+    wait_until(harness, "the confirmation to go", |h| {
+        !shows(h, "It cannot be undone")
+    });
+    harness.get_by_role_and_label(Role::Button, "Delete…");
+}
+
+#[test]
+fn every_way_out_of_the_delete_confirmation_leaves_a_usable_window() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = detail_of_the_sample(data.path());
+
+    // "Keep it", clicked with the pointer where the confirmation is drawn.
+    ask_to_delete(&mut harness);
+    harness
+        .get_by_role_and_label(Role::Button, "Keep it")
+        .click();
+    back_in_the_detail_view(&mut harness);
+
+    // A click outside the confirmation closes it, and only it.
+    ask_to_delete(&mut harness);
+    harness.hover_at(egui::pos2(4.0, 4.0));
+    harness.event(egui::Event::PointerButton {
+        pos: egui::pos2(4.0, 4.0),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.event(egui::Event::PointerButton {
+        pos: egui::pos2(4.0, 4.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    back_in_the_detail_view(&mut harness);
+
+    // Asked again (where the app used to lock up): on top, and Esc closes the
+    // confirmation only.
+    ask_to_delete(&mut harness);
+    harness.key_press(egui::Key::Escape);
+    back_in_the_detail_view(&mut harness);
+    harness.run_steps(3);
+    harness.get_by_role_and_label(Role::Button, "Delete…");
+
+    // Close and Esc each close the detail view; the window takes clicks again.
+    harness.get_by_role_and_label(Role::Button, "Close").click();
+    wait_until(&mut harness, "the detail view to close", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_none()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "landscape")
+        .click();
+    wait_until(&mut harness, "the detail view again", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_some()
+    });
+    ask_to_delete(&mut harness);
+    harness
+        .get_by_role_and_label(Role::Button, "Keep it")
+        .click();
+    back_in_the_detail_view(&mut harness);
+    harness.key_press(egui::Key::Escape);
+    wait_until(&mut harness, "the detail view to close", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_none()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    wait_until(&mut harness, "the settings panel", |h| {
+        shows(h, "Data folder")
+    });
+    // Nothing was deleted on the way.
+    assert!(data.path().join("processed/landscape_256x256.jpg").exists());
+}
+
 #[test]
 fn a_file_the_pipeline_rejects_shows_the_reason() {
     let data = tempfile::tempdir().unwrap();

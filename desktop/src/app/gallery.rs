@@ -44,10 +44,8 @@ pub struct Gallery {
     pub filter: String,
     /// By key: card thumbnails (processed images) and detail images (rotations).
     pub thumbs: HashMap<String, Thumb>,
-    /// The entry open in the detail view, by name.
-    pub open: Option<String>,
-    /// The entry waiting for "Delete" to be confirmed.
-    pub confirm_delete: Option<String>,
+    /// The dialogs open over the window, bottom first (see [`dialogs_ui`]).
+    pub dialogs: Vec<Dialog>,
     /// The last save's outcome, shown in the detail view.
     pub save_status: Option<Result<String, String>>,
 }
@@ -249,86 +247,163 @@ fn card_ui(
         );
     }
     if response.clicked() {
-        gallery.open = Some(name);
+        gallery.dialogs.push(Dialog::Detail { name });
         gallery.save_status = None;
     }
 }
 
-/// The detail view of the open entry, and the delete confirmation.
-pub fn detail_ui(
+/// A dialog over the window. Several can be open, one over the other (the
+/// delete confirmation over the detail view); they live in [`Gallery::dialogs`],
+/// bottom first, and that list is the only record of what is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// The four rotations of the entry with this name, large.
+    Detail { name: String },
+    /// "Delete …?" for the entry with this name.
+    ConfirmDelete { name: String },
+}
+
+impl Dialog {
+    fn id(&self) -> egui::Id {
+        match self {
+            Self::Detail { .. } => egui::Id::unique("detail"),
+            Self::ConfirmDelete { .. } => egui::Id::unique("confirm-delete"),
+        }
+    }
+}
+
+/// What a dialog's buttons asked for.
+enum DialogAction {
+    /// Close this dialog (the one under it, if any, takes over).
+    Close,
+    /// Open another dialog over this one.
+    Open(Dialog),
+    /// Delete the entry: every dialog about it closes.
+    Delete(String),
+}
+
+/// The open dialogs, bottom first. The last one is drawn on top and is the only
+/// one that takes input: its buttons, Esc and a click outside it close it alone.
+pub fn dialogs_ui(
     ctx: &egui::Context,
     gallery: &mut Gallery,
     palette: &Palette,
     commands: &mut Vec<Command>,
 ) {
-    if let Some(name) = gallery.open.clone() {
-        let keys: Vec<String> = Angle::ALL.iter().map(|&a| rotation_key(&name, a)).collect();
-        let modal = egui::Modal::new(egui::Id::unique("detail")).show(ctx, |ui| {
-            ui.heading(&name);
-            ui.label(
-                RichText::new("Rotated counter-clockwise; 360° is the upright image.")
-                    .color(palette.muted),
-            );
-            ui.add_space(8.0);
-            let side = (ui.ctx().content_rect().width() * 0.8 / 4.0).clamp(96.0, DETAIL_SIDE_PT);
-            ui.horizontal(|ui| {
-                for (angle, key) in Angle::ALL.iter().zip(&keys) {
-                    let texture = gallery.thumb(key, FULL_PX, commands).cloned();
-                    ui.vertical(|ui| {
-                        let alt = format!("{name} rotated {}°", angle.degrees());
-                        thumb_ui(ui, texture.as_ref(), side, &alt, palette);
-                        ui.label(format!("{}°", angle.degrees()));
-                    });
-                }
-            });
-            if let Some(status) = &gallery.save_status {
-                let (text, color) = match status {
-                    Ok(text) => (text, palette.success),
-                    Err(text) => (text, palette.error),
-                };
-                ui.label(RichText::new(text).color(color));
-            }
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                if ui.button("Save to folder…").clicked() {
-                    gallery.save_status = None;
-                    commands.push(Command::SaveRotations { keys: keys.clone() });
-                }
-                if ui.button("Delete…").clicked() {
-                    gallery.confirm_delete = Some(name.clone());
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.button("Close").clicked() {
-                        ui.close();
-                    }
-                });
-            });
+    let Some(top) = gallery.dialogs.len().checked_sub(1) else {
+        return;
+    };
+    let mut action = None;
+    for index in 0..=top {
+        let dialog = gallery.dialogs[index].clone();
+        let modal = egui::Modal::new(dialog.id());
+        if index == top {
+            // Over the others whatever was clicked last: a click on the lower
+            // dialog (its "Delete…") raised that one, and egui keeps an area's
+            // place in the order between openings.
+            ctx.move_to_top(modal.area.layer());
+        }
+        let response = modal.show(ctx, |ui| match &dialog {
+            Dialog::Detail { name } => detail_ui(ui, gallery, name, palette, commands),
+            Dialog::ConfirmDelete { name } => confirm_delete_ui(ui, name, palette),
         });
-        if modal.should_close() && gallery.confirm_delete.is_none() {
-            gallery.open = None;
+        if index == top {
+            // Esc is this dialog's from its first frame on (egui's own rule waits
+            // a frame for the new top), and never reaches the one under it.
+            let closed = response.backdrop_response.clicked()
+                || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+            action = response
+                .inner
+                .or_else(|| closed.then_some(DialogAction::Close));
         }
     }
+    match action {
+        None => {}
+        Some(DialogAction::Close) => {
+            gallery.dialogs.pop();
+        }
+        Some(DialogAction::Open(dialog)) => gallery.dialogs.push(dialog),
+        Some(DialogAction::Delete(name)) => {
+            commands.push(Command::Delete { name: name.clone() });
+            gallery.dialogs.retain(|dialog| match dialog {
+                Dialog::Detail { name: open } | Dialog::ConfirmDelete { name: open } => {
+                    *open != name
+                }
+            });
+        }
+    }
+}
 
-    if let Some(name) = gallery.confirm_delete.clone() {
-        let modal = egui::Modal::new(egui::Id::unique("confirm-delete")).show(ctx, |ui| {
-            ui.heading(format!("Delete “{name}”?"));
-            ui.label("This removes the upload, the processed image and its four rotations. It cannot be undone.");
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                let delete = egui::Button::new(RichText::new("Delete").color(palette.on_danger))
-                    .fill(palette.error);
-                if ui.add(delete).clicked() {
-                    commands.push(Command::Delete { name: name.clone() });
-                    gallery.open = None;
-                    ui.close();
-                }
-                if ui.button("Keep it").clicked() {
-                    ui.close();
-                }
+/// The detail view: the four rotations of `name`, Save to folder…, Delete…, Close.
+fn detail_ui(
+    ui: &mut Ui,
+    gallery: &mut Gallery,
+    name: &str,
+    palette: &Palette,
+    commands: &mut Vec<Command>,
+) -> Option<DialogAction> {
+    let keys: Vec<String> = Angle::ALL.iter().map(|&a| rotation_key(name, a)).collect();
+    ui.heading(name);
+    ui.label(
+        RichText::new("Rotated counter-clockwise; 360° is the upright image.").color(palette.muted),
+    );
+    ui.add_space(8.0);
+    let side = (ui.ctx().content_rect().width() * 0.8 / 4.0).clamp(96.0, DETAIL_SIDE_PT);
+    ui.horizontal(|ui| {
+        for (angle, key) in Angle::ALL.iter().zip(&keys) {
+            let texture = gallery.thumb(key, FULL_PX, commands).cloned();
+            ui.vertical(|ui| {
+                let alt = format!("{name} rotated {}°", angle.degrees());
+                thumb_ui(ui, texture.as_ref(), side, &alt, palette);
+                ui.label(format!("{}°", angle.degrees()));
             });
-        });
-        if modal.should_close() {
-            gallery.confirm_delete = None;
         }
+    });
+    if let Some(status) = &gallery.save_status {
+        let (text, color) = match status {
+            Ok(text) => (text, palette.success),
+            Err(text) => (text, palette.error),
+        };
+        ui.label(RichText::new(text).color(color));
     }
+    ui.add_space(8.0);
+    let mut action = None;
+    ui.horizontal(|ui| {
+        if ui.button("Save to folder…").clicked() {
+            gallery.save_status = None;
+            commands.push(Command::SaveRotations { keys: keys.clone() });
+        }
+        if ui.button("Delete…").clicked() {
+            action = Some(DialogAction::Open(Dialog::ConfirmDelete {
+                name: name.to_owned(),
+            }));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Close").clicked() {
+                action = Some(DialogAction::Close);
+            }
+        });
+    });
+    action
+}
+
+/// "Delete “name”?" with Delete and Keep it.
+fn confirm_delete_ui(ui: &mut Ui, name: &str, palette: &Palette) -> Option<DialogAction> {
+    ui.heading(format!("Delete “{name}”?"));
+    ui.label(
+        "This removes the upload, the processed image and its four rotations. It cannot be undone.",
+    );
+    ui.add_space(8.0);
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let delete =
+            egui::Button::new(RichText::new("Delete").color(palette.on_danger)).fill(palette.error);
+        if ui.add(delete).clicked() {
+            action = Some(DialogAction::Delete(name.to_owned()));
+        }
+        if ui.button("Keep it").clicked() {
+            action = Some(DialogAction::Close);
+        }
+    });
+    action
 }

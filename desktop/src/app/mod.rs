@@ -243,7 +243,7 @@ impl DesktopApp {
         egui::CentralPanel::default().show(ui, |ui| {
             gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
         });
-        gallery::detail_ui(&ctx, &mut self.gallery, &palette, &mut commands);
+        gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
         drop_overlay_ui(&ctx, &palette);
 
         for command in commands {
