@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
-use augment_pipeline::contract::UPLOAD_PREFIX;
-use augment_pipeline::limits::MAX_UPLOAD_BYTES;
-use augment_pipeline::sniff::check_upload;
-use augment_pipeline::{Angle, Rejection, UploadKey};
+use augment_pipeline::contract::{UPLOAD_EXTENSIONS, UPLOAD_PREFIX};
+use augment_pipeline::limits::MAX_OUTPUT_BYTES;
+use augment_pipeline::{Angle, UploadKey};
 use egui::ColorImage;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::AbortHandle;
@@ -34,9 +33,6 @@ pub const WATCH_TIMEOUT: Duration = WATCH_DEFAULT_TIMEOUT;
 /// Progress events at most this often per upload: enough for a smooth bar,
 /// without flooding the UI with one event per network write.
 const PROGRESS_EVENT_INTERVAL: Duration = Duration::from_millis(50);
-/// The outputs are 256×256 JPEGs of a few tens of KiB; anything bigger at an
-/// output key is not ours to decode.
-const MAX_OUTPUT_BYTES: u64 = 4 * 1024 * 1024;
 
 /// One row of the transfer queue, numbered by the worker.
 pub type TransferId = u64;
@@ -327,10 +323,7 @@ impl Worker {
                 tokio::task::spawn_blocking(move || {
                     if let Some(files) = rfd::FileDialog::new()
                         .set_title("Add images")
-                        .add_filter(
-                            "JPEG or PNG images",
-                            &["jpg", "jpeg", "png", "JPG", "JPEG", "PNG"],
-                        )
+                        .add_filter("JPEG or PNG images", &dialog_extensions())
                         .pick_files()
                     {
                         this.add(files);
@@ -613,21 +606,23 @@ impl Worker {
     }
 }
 
-/// The checks before upload: size first (without reading a huge file), then
-/// type by content, then the name. `Ok` carries the queue thumbnail.
+/// The client's check before upload (size, then type by content), then the
+/// name. `Ok` carries the queue thumbnail.
 fn check_file(path: &Path, upload: &UploadKey) -> Result<Option<ColorImage>, String> {
-    let size_bytes = std::fs::metadata(path)
-        .map_err(|err| format!("Cannot read the file: {err}."))?
-        .len();
-    if size_bytes > MAX_UPLOAD_BYTES {
-        return Err(Rejection::too_large(size_bytes).message);
-    }
-    let bytes = std::fs::read(path).map_err(|err| format!("Cannot read the file: {err}."))?;
-    check_upload(&bytes).map_err(|rejection| rejection.message)?;
+    let checked = augment_client::check_file(path).map_err(|err| err.message)?;
     upload
         .check_extension()
         .map_err(|rejection| rejection.message)?;
-    Ok(thumbs::decode_thumbnail(&bytes, QUEUE_THUMB_PX))
+    Ok(thumbs::decode_thumbnail(&checked.bytes, QUEUE_THUMB_PX))
+}
+
+/// The contract's upload extensions, in both cases (some file dialogs match
+/// case-sensitively).
+fn dialog_extensions() -> Vec<String> {
+    UPLOAD_EXTENSIONS
+        .iter()
+        .flat_map(|ext| [(*ext).to_owned(), ext.to_uppercase()])
+        .collect()
 }
 
 /// "Local · /data/folder" or "AWS · `s3://bucket`".
@@ -657,18 +652,20 @@ async fn fetch_thumbnail(remote: &Remote, key: &str, side: u32) -> Option<ColorI
         .flatten()
 }
 
+/// Each key's object into `folder` under its file name (`landscape_90.jpg`), by
+/// the client's one key → path rule (nothing lands outside `folder`).
 async fn save_keys(remote: &Remote, keys: &[String], folder: &Path) -> Result<String, String> {
-    for key in keys {
-        let bytes = remote
-            .get(key, MAX_OUTPUT_BYTES)
-            .await
-            .map_err(|err| err.message)?;
-        let file_name = key.rsplit('/').next().unwrap_or(key);
-        let target = folder.join(file_name);
-        tokio::fs::write(&target, bytes)
-            .await
-            .map_err(|err| format!("Cannot write the file: {err}: {}", target.display()))?;
-    }
+    let objects: Vec<(String, String)> = keys
+        .iter()
+        .map(|key| {
+            let file_name = key.rsplit('/').next().unwrap_or(key);
+            (key.clone(), file_name.to_owned())
+        })
+        .collect();
+    remote
+        .save_to_folder(&objects, folder)
+        .await
+        .map_err(|err| err.message)?;
     Ok(format!(
         "Saved {} images to {}",
         keys.len(),

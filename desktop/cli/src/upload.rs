@@ -10,17 +10,13 @@ use std::time::{Duration, Instant};
 
 use augment_client::inputs::{self, Input};
 use augment_client::{ClientError, ErrorKind, Mode, Progress, Remote, Settings, WatchEvent};
-use augment_local::FolderStore;
-use augment_pipeline::limits::MAX_UPLOAD_BYTES;
-use augment_pipeline::{ObjectStore as _, PutObject, Rejection, UploadKey, sniff};
+use augment_pipeline::{Rejection, UploadKey};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::{EXIT_SOME_FAILED, EXIT_USAGE};
 
-/// Largest output downloaded with `--out`: a 256×256 JPEG is far smaller.
-const MAX_OUTPUT_BYTES: u64 = 4 * 1024 * 1024;
 /// Redraw interval of the overall bar's spinner and clock, so they move while
 /// waiting on the pipeline.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
@@ -231,7 +227,9 @@ async fn upload_one(
     input: &Input,
     bars: &MultiProgress,
 ) -> Result<UploadKey, Ended> {
-    check_file(&input.path).await?;
+    augment_client::check_file_async(&input.path)
+        .await
+        .map_err(ended_by)?;
     let file_name = match input.upload.extension() {
         Some(ext) => format!("{}.{ext}", input.upload.name()),
         None => input.upload.name().to_owned(),
@@ -257,20 +255,6 @@ async fn upload_one(
     bar.finish_and_clear();
     bars.remove(&bar);
     result.map(|()| key).map_err(ended_by)
-}
-
-/// The client's cheap check, before any upload: size from the metadata (a huge
-/// file is not read), then the type by content.
-async fn check_file(path: &Path) -> Result<(), Ended> {
-    let failed = |err: std::io::Error| Ended::Failed(format!("cannot read the file: {err}"));
-    let size_bytes = tokio::fs::metadata(path).await.map_err(failed)?.len();
-    if size_bytes > MAX_UPLOAD_BYTES {
-        return Err(Ended::Rejected(Rejection::too_large(size_bytes)));
-    }
-    let bytes = tokio::fs::read(path).await.map_err(failed)?;
-    sniff::check_upload(&bytes)
-        .map(drop)
-        .map_err(Ended::Rejected)
 }
 
 fn ended_by(err: ClientError) -> Ended {
@@ -326,29 +310,13 @@ async fn finish_one(
     }
 }
 
-/// Each key to `out/<key>`, written whole or not at all (the folder store checks
-/// the key cannot leave `out`).
+/// Each key to `out/<key>`, written whole or not at all, by the client's one key
+/// → path rule (no key can leave `out`).
 async fn download(remote: &Remote, keys: &[String], out: &Path) -> Result<(), String> {
-    let store = FolderStore::new(out);
-    for key in keys {
-        let body = remote
-            .get(key, MAX_OUTPUT_BYTES)
-            .await
-            .map_err(|err| format!("download failed: {err}"))?;
-        store
-            .put(PutObject {
-                key: key.clone(),
-                body,
-                content_type: "application/octet-stream",
-                metadata: Vec::new(),
-            })
-            .await
-            .map_err(|err| {
-                format!(
-                    "cannot write the download: {}",
-                    augment_pipeline::error_chain(&err)
-                )
-            })?;
-    }
-    Ok(())
+    let objects: Vec<(String, String)> =
+        keys.iter().map(|key| (key.clone(), key.clone())).collect();
+    remote
+        .save_to_folder(&objects, out)
+        .await
+        .map_err(|err| format!("download failed: {err}"))
 }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use augment_pipeline::UploadKey;
-use augment_pipeline::contract::UPLOAD_EXTENSIONS;
+use augment_pipeline::contract::is_upload_extension;
 
 /// One file to upload, and the key it gets under `original-uploads/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,11 +31,17 @@ pub enum InputError {
 pub fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|ext| ext.to_str())
-        .is_some_and(|ext| {
-            UPLOAD_EXTENSIONS
-                .iter()
-                .any(|ok| ext.eq_ignore_ascii_case(ok))
-        })
+        .is_some_and(is_upload_extension)
+}
+
+/// The `n`th name for `name` when earlier ones are taken: `cat`, `cat-2`,
+/// `cat-3`… (here for a batch, and in the bucket by `Remote::choose_upload_key`).
+pub fn numbered(name: &str, n: u32) -> String {
+    if n <= 1 {
+        name.to_owned()
+    } else {
+        format!("{name}-{n}")
+    }
 }
 
 /// Files named directly are taken whatever their extension (the pipeline judges
@@ -85,13 +91,7 @@ pub fn collect(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<Input>, 
         .into_iter()
         .filter_map(|(path, name, ext)| {
             let unique = (1..)
-                .map(|n| {
-                    if n == 1 {
-                        name.clone()
-                    } else {
-                        format!("{name}-{n}")
-                    }
-                })
+                .map(|n| numbered(&name, n))
                 .find(|candidate| taken.insert(candidate.to_lowercase()))?;
             let upload = UploadKey::from_name(&unique, &ext).ok()?;
             Some(Input { path, upload })

@@ -19,10 +19,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use augment_pipeline::contract::{PROCESSED_PREFIX, UPLOAD_EXTENSIONS, UPLOAD_PREFIX};
-use augment_pipeline::limits::MAX_UPLOAD_BYTES;
+use augment_local::FolderStore;
+use augment_pipeline::contract::{UPLOAD_PREFIX, is_upload_extension};
+use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use augment_pipeline::sniff::{self, ImageFormat};
-use augment_pipeline::{Angle, FailedRecord, Rejection, UploadKey};
+use augment_pipeline::{Angle, FailedRecord, ObjectStore as _, PutObject, Rejection, UploadKey};
 
 pub use error::{ClientError, ErrorKind};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
@@ -221,7 +222,7 @@ impl Remote {
         let result = match &self.inner.backend {
             Backend::Local(local) => local.upload(path, upload_key, progress).await,
             Backend::S3(s3) => {
-                let (bytes, format) = read_checked(path).await?;
+                let CheckedFile { bytes, format } = check_file_async(path).await?;
                 s3.upload(bytes, format, upload_key, progress).await
             }
         };
@@ -241,11 +242,7 @@ impl Remote {
     pub async fn choose_upload_key(&self, file_name: &str) -> Result<UploadKey, ClientError> {
         let (stem, ext) = split_file_name(file_name)?;
         for n in 1..=MAX_NAME_SUFFIX {
-            let candidate = if n == 1 {
-                stem.clone()
-            } else {
-                format!("{stem}-{n}")
-            };
+            let candidate = inputs::numbered(&stem, n);
             let lowered = candidate.to_lowercase();
             if self.is_reserved(&lowered) || self.name_taken(&candidate).await? {
                 continue;
@@ -286,6 +283,31 @@ impl Remote {
             Backend::Local(local) => local.get(key, max_bytes).await,
             Backend::S3(s3) => s3.get(key, max_bytes).await,
         }
+    }
+
+    /// Downloads each `(key, name)` to `folder/<name>`, written whole or not at
+    /// all. `name` becomes a path by the folder store's rules
+    /// ([`augment_local::key_path`]), so no key in the bucket can write outside
+    /// `folder`, on any OS. Outputs only: at most [`MAX_OUTPUT_BYTES`] each.
+    pub async fn save_to_folder(
+        &self,
+        objects: &[(String, String)],
+        folder: &Path,
+    ) -> Result<(), ClientError> {
+        let target = FolderStore::new(folder);
+        for (key, name) in objects {
+            let body = self.get(key, MAX_OUTPUT_BYTES).await?;
+            target
+                .put(PutObject {
+                    key: name.clone(),
+                    body,
+                    content_type: "application/octet-stream",
+                    metadata: Vec::new(),
+                })
+                .await
+                .map_err(ClientError::from_store)?;
+        }
+        Ok(())
     }
 
     /// Which of the upload's outputs exist now.
@@ -421,10 +443,7 @@ fn split_file_name(file_name: &str) -> Result<(String, String), ClientError> {
         Some(dot) if dot > 0 => (&last[..dot], &last[dot + 1..]),
         _ => (*last, ""),
     };
-    if !UPLOAD_EXTENSIONS
-        .iter()
-        .any(|ok| ext.eq_ignore_ascii_case(ok))
-    {
+    if !is_upload_extension(ext) {
         return Err(ClientError::rejected(Rejection::new(
             augment_pipeline::RejectCode::UnsupportedType,
             format!(
@@ -440,21 +459,38 @@ fn split_file_name(file_name: &str) -> Result<(String, String), ClientError> {
     Ok((stem, ext.to_owned()))
 }
 
-/// Reads a file for upload: its size first (a huge file is refused unread), then
-/// its content, checked as the processor will.
-async fn read_checked(path: &Path) -> Result<(Vec<u8>, ImageFormat), ClientError> {
-    let size_bytes = tokio::fs::metadata(path)
-        .await
+/// A file that passed [`check_file`], read whole.
+#[derive(Debug)]
+pub struct CheckedFile {
+    pub bytes: Vec<u8>,
+    pub format: ImageFormat,
+}
+
+/// The one client-side check of a file before upload (the app, `augment upload`
+/// and [`Remote::upload`] all run it): its size first (a huge file is refused
+/// unread), then its type by content, as the processor will judge it. A bad file
+/// is [`ErrorKind::Rejected`]. Blocking: it reads the file.
+pub fn check_file(path: &Path) -> Result<CheckedFile, ClientError> {
+    let size_bytes = std::fs::metadata(path)
         .map_err(|err| ClientError::io("Cannot read the file", path, err))?
         .len();
     if size_bytes > MAX_UPLOAD_BYTES {
         return Err(ClientError::rejected(Rejection::too_large(size_bytes)));
     }
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|err| ClientError::io("Cannot read the file", path, err))?;
+    let bytes =
+        std::fs::read(path).map_err(|err| ClientError::io("Cannot read the file", path, err))?;
     let format = sniff::check_upload(&bytes).map_err(ClientError::rejected)?;
-    Ok((bytes, format))
+    Ok(CheckedFile { bytes, format })
+}
+
+/// [`check_file`] off the async threads.
+pub async fn check_file_async(path: &Path) -> Result<CheckedFile, ClientError> {
+    let owned = path.to_owned();
+    tokio::task::spawn_blocking(move || check_file(&owned))
+        .await
+        .map_err(|err| {
+            ClientError::new(ErrorKind::Other, "The file could not be checked.").with_source(err)
+        })?
 }
 
 fn content_type(format: ImageFormat) -> &'static str {
@@ -472,13 +508,7 @@ async fn originals_of(store: &impl Store, name: &str) -> Result<Vec<String>, Cli
         .list(&prefix)
         .await?
         .into_iter()
-        .filter(|key| {
-            key.get(prefix.len()..).is_some_and(|ext| {
-                UPLOAD_EXTENSIONS
-                    .iter()
-                    .any(|ok| ext.eq_ignore_ascii_case(ok))
-            })
-        })
+        .filter(|key| key.get(prefix.len()..).is_some_and(is_upload_extension))
         .collect())
 }
 
@@ -596,10 +626,8 @@ async fn poll_outputs(
 }
 
 /// `<name>` of a processed key, or `None` for anything else in `processed/`.
-fn name_of_processed(key: &str) -> Option<&str> {
-    key.strip_prefix(PROCESSED_PREFIX)?
-        .strip_suffix("_256x256.jpg")
-        .filter(|name| !name.is_empty())
+fn name_of_processed(key: &str) -> Option<String> {
+    UploadKey::from_processed_key(key).map(|upload| upload.name().to_owned())
 }
 
 #[cfg(test)]
@@ -619,15 +647,5 @@ mod tests {
         for bad in ["notes.txt", "cat", ".jpg", "", "/"] {
             assert!(split_file_name(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn processed_keys_name_their_image() {
-        assert_eq!(
-            name_of_processed("processed/a/b c_256x256.jpg"),
-            Some("a/b c")
-        );
-        assert_eq!(name_of_processed("processed/_256x256.jpg"), None);
-        assert_eq!(name_of_processed("processed/x.jpg"), None);
     }
 }

@@ -123,9 +123,7 @@ impl LocalBackend {
         progress: impl Fn(Progress) + Send + Sync + 'static,
     ) -> Result<(), ClientError> {
         // Checked as in S3 mode, so a bad file fails the same way before any copy.
-        let (bytes, _) = super::read_checked(path).await?;
-        let total_bytes = bytes.len() as u64;
-        drop(bytes);
+        let total_bytes = super::check_file_async(path).await?.bytes.len() as u64;
         progress(Progress {
             sent_bytes: 0,
             total_bytes,
@@ -176,7 +174,7 @@ impl LocalBackend {
                     .is_none_or(|after| info.key.as_str() > after)
             })
             .filter_map(|info| {
-                let name = name_of_processed(&info.key)?.to_owned();
+                let name = name_of_processed(&info.key)?;
                 Some((name, info))
             });
         let page: Vec<_> = entries.by_ref().take(PAGE_SIZE).collect();

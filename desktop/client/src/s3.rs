@@ -213,7 +213,7 @@ impl S3Backend {
             .filter_map(|object| {
                 let key = object.key()?;
                 Some(ImageEntry {
-                    name: name_of_processed(key)?.to_owned(),
+                    name: name_of_processed(key)?,
                     processed_key: key.to_owned(),
                     size_bytes: object
                         .size()

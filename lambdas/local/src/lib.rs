@@ -4,7 +4,7 @@
 //! AWS, running the same steps. The local counterpart of `augment-aws`.
 
 use std::io::{self, Read as _, Write as _};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
@@ -42,34 +42,9 @@ impl FolderStore {
         &self.root
     }
 
-    /// The file that holds `key`. Keys that would escape the root or cannot be a
-    /// path (`..`, empty segments, backslashes, NUL) are refused.
+    /// The file that holds `key`: [`key_path`] below the root.
     pub fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        let invalid = |reason| StoreError::InvalidKey {
-            key: key.to_owned(),
-            reason,
-        };
-        if key.contains('\\') || key.contains('\0') {
-            return Err(invalid("backslash or NUL"));
-        }
-        let mut path = self.root.clone();
-        for segment in key.split('/') {
-            if segment.is_empty() || segment == "." || segment == ".." {
-                return Err(invalid("empty, '.' or '..' path segment"));
-            }
-            if segment.starts_with(TEMP_PREFIX) {
-                return Err(invalid("reserved name"));
-            }
-            let mut parts = Path::new(segment).components();
-            if !matches!(
-                (parts.next(), parts.next()),
-                (Some(Component::Normal(_)), None)
-            ) {
-                return Err(invalid("not a plain file name on this system"));
-            }
-            path.push(segment);
-        }
-        Ok(path)
+        key_path(&self.root, key)
     }
 
     /// Copies a file from disk into the store at `key` (an "upload" in local
@@ -202,6 +177,45 @@ impl ObjectStore for FolderStore {
         })
         .await
     }
+}
+
+/// Windows device names: a file called `CON`, `nul.jpg` or `COM1.png` is the
+/// device, not a file, in any folder and with any extension.
+const RESERVED_NAMES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
+    "COM8", "COM9", "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// The one way a bucket key becomes a file below `root` (the folder store, "Save
+/// to folder…", `augment upload --out`). The same rules on every OS, so a key a
+/// Linux folder accepts cannot escape a Windows one: segments are split on `/`
+/// only; refused are empty, `.` and `..` segments (so absolute keys too), `\`,
+/// `:` (drive letters, NTFS streams), NUL and other control characters, Windows
+/// device names, and the store's own temporary-file prefix.
+pub fn key_path(root: &Path, key: &str) -> Result<PathBuf, StoreError> {
+    let invalid = |reason| StoreError::InvalidKey {
+        key: key.to_owned(),
+        reason,
+    };
+    if key.contains(['\\', ':']) || key.chars().any(char::is_control) {
+        return Err(invalid("backslash, colon or control character"));
+    }
+    let mut path = root.to_owned();
+    for segment in key.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return Err(invalid("empty, '.' or '..' path segment"));
+        }
+        let stem = segment.split('.').next().unwrap_or(segment).trim_end();
+        if segment.starts_with(TEMP_PREFIX)
+            || RESERVED_NAMES
+                .iter()
+                .any(|name| stem.eq_ignore_ascii_case(name))
+        {
+            return Err(invalid("reserved name"));
+        }
+        path.push(segment);
+    }
+    Ok(path)
 }
 
 /// Runs file work off the async threads; maps I/O failures to store errors.

@@ -17,6 +17,8 @@ fn photo(width: u32, height: u32) -> Vec<u8> {
 async fn the_folder_store_refuses_keys_that_escape_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = FolderStore::new(dir.path().join("bucket"));
+    // Windows-shaped keys too: refused on every OS, so no bucket key can write
+    // outside the folder on any of them.
     for key in [
         "../x.jpg",
         "a/../../x.jpg",
@@ -25,6 +27,18 @@ async fn the_folder_store_refuses_keys_that_escape_it() {
         "a\\b.jpg",
         "",
         "./a.jpg",
+        "original-uploads/..\\..\\x.jpg",
+        "C:\\Windows\\x.jpg",
+        "C:x.jpg",
+        "a/b.jpg:stream",
+        "\\\\server\\share\\x.jpg",
+        "a/CON",
+        "processed/nul.jpg",
+        "Com1.png",
+        "lpt9/x.jpg",
+        "aux .jpg",
+        "a/b\u{0}.jpg",
+        "a/b\n.jpg",
     ] {
         let put = PutObject {
             key: key.into(),
@@ -36,6 +50,19 @@ async fn the_folder_store_refuses_keys_that_escape_it() {
         assert!(matches!(err, StoreError::InvalidKey { .. }), "{key}: {err}");
     }
     assert!(!dir.path().join("x.jpg").exists());
+    // Names that only look like the refused ones are fine.
+    for key in [
+        "a/console.jpg",
+        "a/CONx.jpg",
+        "trip 2024/beach+sun ☀.JPG",
+        "a/.hidden.jpg",
+    ] {
+        assert_eq!(
+            augment_local::key_path(dir.path(), key).unwrap(),
+            key.split('/')
+                .fold(dir.path().to_owned(), |path, segment| path.join(segment)),
+        );
+    }
 }
 
 #[tokio::test]
