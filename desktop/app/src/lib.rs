@@ -7,6 +7,7 @@
 
 pub mod format;
 pub mod gallery;
+pub mod logging;
 pub mod queue;
 pub mod settings_ui;
 pub mod thumbs;
@@ -38,6 +39,8 @@ const MEASURE_FRAMES: usize = 120;
 /// How the app was started (the command line; tests build it directly).
 #[derive(Debug, Default, Clone)]
 pub struct Launch {
+    /// Where the log goes ([`logging::init`]), shown in Settings.
+    pub log_file: Option<PathBuf>,
     /// Files and folders to queue at once, as "Open with" passes them.
     pub files: Vec<PathBuf>,
     /// Save a screenshot here once the queued files' rotations show, then quit.
@@ -127,7 +130,7 @@ impl DesktopApp {
         worker.send(gallery.first_page());
         Ok(Self {
             worker,
-            settings_panel: SettingsPanel::new(&settings),
+            settings_panel: SettingsPanel::new(&settings, launch.log_file.clone()),
             settings,
             connection: None,
             transfers: Vec::new(),

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use augment_client::Settings;
 use augment_desktop::{APP_NAME, DesktopApp, Launch};
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 
 /// The window's size when it first opens, in points.
 const WINDOW_SIZE: [f32; 2] = [1180.0, 760.0];
@@ -37,22 +37,28 @@ struct Args {
     /// gallery is listed, then quit.
     #[arg(long)]
     measure: bool,
+    /// Write this program's man page (roff) to stdout, then exit.
+    #[arg(long, hide = true)]
+    generate_man_page: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    if args.generate_man_page {
+        clap_mangen::Man::new(Args::command())
+            .render(&mut std::io::stdout().lock())
+            .context("cannot write the man page")?;
+        return Ok(());
+    }
+    let log_file = augment_desktop::logging::init();
     let settings = Settings::load().unwrap_or_else(|err| {
         tracing::warn!("using the default settings: {}", err.detail());
         Settings::default()
     });
     let unattended = args.screenshot.is_some() || args.measure;
     let launch = Launch {
+        log_file,
         files: args.files,
         screenshot: args.screenshot,
         measure: args.measure,

@@ -15,11 +15,14 @@ pub struct SettingsPanel {
     pub testing: bool,
     /// The last "Test connection" or import: what happened, in words.
     pub status: Option<Result<String, String>>,
+    /// The app's log file, to name when something went wrong.
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 impl SettingsPanel {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings, log_file: Option<std::path::PathBuf>) -> Self {
         Self {
+            log_file,
             open: false,
             draft: settings.clone(),
             profiles: Vec::new(),
@@ -180,6 +183,12 @@ pub fn settings_ui(
         };
         ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
     }
+    ui.add_space(8.0);
+    let log = panel.log_file.as_ref().map_or_else(
+        || "Log: none (the log file could not be opened)".to_owned(),
+        |path| format!("Log: {}", path.display()),
+    );
+    ui.add(egui::Label::new(RichText::new(log).small().color(palette.muted)).wrap());
     actions
 }
 

@@ -304,9 +304,9 @@ impl Worker {
                 });
             }
             Command::LoadProfiles => {
-                tokio::task::spawn_blocking(move || {
-                    this.events
-                        .send(Event::Profiles(augment_client::aws_profiles()));
+                tokio::spawn(async move {
+                    let profiles = augment_client::aws_profiles().await;
+                    this.events.send(Event::Profiles(profiles));
                 });
             }
             Command::ChooseDataDir => {

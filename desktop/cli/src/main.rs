@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use augment_client::batch::{self, FileResult};
 use augment_client::inputs;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 mod upload;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,11 +18,18 @@ const EXIT_SOME_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "augment", version, about, long_about = None)]
+#[command(name = "augment", version, about, long_about = None, arg_required_else_help = true)]
 /// Fit images onto a white 256×256 canvas and make their 90/180/270/360° rotations.
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Log what happens, and each error's technical causes, to stderr
+    /// (`RUST_LOG` chooses finer).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// Write this program's man page (roff) to stdout, then exit.
+    #[arg(long, hide = true)]
+    generate_man_page: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +125,21 @@ const DEFAULT_WAIT_SECS: u64 = 60;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    if cli.generate_man_page {
+        return match write_man_page(&mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: cannot write the man page: {err}");
+                ExitCode::from(EXIT_SOME_FAILED)
+            }
+        };
+    }
+    init_logging(cli.verbose);
+    let Some(command) = cli.command else {
+        // `arg_required_else_help` has shown the help for a bare `augment`.
+        return ExitCode::from(EXIT_USAGE);
+    };
+    match command {
         Command::Process {
             paths,
             out,
@@ -155,6 +176,42 @@ fn main() -> ExitCode {
             upload::run(&paths, &overrides, &options)
         }
     }
+}
+
+/// Logs go to stderr, beside the messages: this program's warnings, or with
+/// `--verbose` everything its crates say and the SDK's warnings (`RUST_LOG`
+/// overrides both).
+fn init_logging(verbose: bool) {
+    // The SDK's own warnings (a missing config file…) are noise to a person
+    // unless asked for: its errors reach them through the client's messages.
+    let default = if verbose {
+        "warn,augment=debug,augment_client=debug,augment_local=debug,augment_pipeline=debug,augment_aws=debug"
+    } else {
+        "error,augment=warn,augment_client=warn,augment_local=warn,augment_pipeline=warn,augment_aws=warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// `--generate-man-page`: the page from the clap definitions above (what `--help`
+/// says), with each subcommand's synopsis, description and options as a section
+/// of its own.
+fn write_man_page(out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let command = Cli::command();
+    clap_mangen::Man::new(command.clone()).render(out)?;
+    for sub in command.get_subcommands() {
+        let name = format!("augment {}", sub.get_name());
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        let man = clap_mangen::Man::new(sub.clone().bin_name(name));
+        man.render_synopsis_section(out)?;
+        man.render_description_section(out)?;
+        man.render_options_section(out)?;
+    }
+    Ok(())
 }
 
 fn process(paths: &[PathBuf], out: &std::path::Path, jobs: Option<u16>, quiet: bool) -> ExitCode {

@@ -205,8 +205,11 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
 }
 
 fn connect_failed(err: &ClientError) -> ExitCode {
-    eprintln!("error: {err}");
-    tracing::debug!(detail = %err.detail(), "connect failed");
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        eprintln!("error: {}", err.detail());
+    } else {
+        eprintln!("error: {err}");
+    }
     if err.kind == ErrorKind::InvalidSettings {
         ExitCode::from(EXIT_USAGE)
     } else {
@@ -257,10 +260,17 @@ async fn upload_one(
     result.map(|()| key).map_err(ended_by)
 }
 
+/// A client error as this file's ending; with `--verbose` the message carries
+/// the technical causes too.
 fn ended_by(err: ClientError) -> Ended {
+    let message = if tracing::enabled!(tracing::Level::DEBUG) {
+        err.detail()
+    } else {
+        err.message.clone()
+    };
     match err.kind {
         ErrorKind::Rejected(rejection) => Ended::Rejected(rejection),
-        _ => Ended::Failed(err.message),
+        _ => Ended::Failed(message),
     }
 }
 

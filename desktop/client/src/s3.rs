@@ -62,7 +62,11 @@ impl S3Backend {
         if let Some(profile) = nonempty(aws.profile.as_deref()) {
             // The SDK would only say "no credentials" later; a name that is not in
             // the files is a settings mistake to name now.
-            if !super::settings::aws_profiles().iter().any(|p| p == profile) {
+            if !super::settings::aws_profiles()
+                .await
+                .iter()
+                .any(|p| p == profile)
+            {
                 return Err(ClientError::invalid_settings(format!(
                     "There is no such profile in the AWS config files (~/.aws/config, ~/.aws/credentials). Pick one in Settings, or create it with `aws configure --profile`: {profile}"
                 )));

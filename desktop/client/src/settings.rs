@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_types::os_shim_internal::{Env, Fs};
 use serde::{Deserialize, Serialize};
 
 use super::error::ClientError;
@@ -187,53 +189,21 @@ impl AwsSettings {
 }
 
 /// Profile names from the AWS config files (`~/.aws/config`, `~/.aws/credentials`,
-/// or `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`), sorted, `default` first.
-/// Only section names are read; no key or secret is looked at.
-pub fn aws_profiles() -> Vec<String> {
-    let home = directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".aws"));
-    let file = |env: &str, name: &str| {
-        std::env::var_os(env)
-            .map(PathBuf::from)
-            .or_else(|| home.as_ref().map(|dir| dir.join(name)))
-    };
-    let config = file("AWS_CONFIG_FILE", "config")
-        .and_then(|path| std::fs::read_to_string(path).ok())
-        .unwrap_or_default();
-    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials")
-        .and_then(|path| std::fs::read_to_string(path).ok())
-        .unwrap_or_default();
-    profiles_in(&config, &credentials)
+/// or `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`), sorted, `default` first,
+/// as the SDK's own profile file parser reads them (`[profile x]` in the config
+/// file, `[x]` in the credentials file; `[sso-session x]` is not a profile).
+/// Files that are missing or do not parse give no names.
+pub async fn aws_profiles() -> Vec<String> {
+    profiles_with(&Fs::real(), &Env::real()).await
 }
 
-/// Section names that are profiles: `[default]` and `[profile x]` in the config
-/// file, any `[x]` in the credentials file (`[sso-session x]`, `[services x]` are not).
-pub fn profiles_in(config: &str, credentials: &str) -> Vec<String> {
-    let sections = |text: &str| -> Vec<String> {
-        text.lines()
-            .filter_map(|line| {
-                let line = line.trim();
-                line.strip_prefix('[')?
-                    .strip_suffix(']')
-                    .map(|s| s.trim().to_owned())
-            })
-            .collect()
+async fn profiles_with(fs: &Fs, env: &Env) -> Vec<String> {
+    let Ok(profiles) = aws_config::profile::load(fs, env, &EnvConfigFiles::default(), None).await
+    else {
+        return Vec::new();
     };
-    let mut names: Vec<String> = sections(config)
-        .into_iter()
-        .filter_map(|section| {
-            if section == "default" {
-                Some(section)
-            } else {
-                section
-                    .strip_prefix("profile ")
-                    .map(|name| name.trim().to_owned())
-            }
-        })
-        .chain(sections(credentials))
-        .filter(|name| !name.is_empty())
-        .collect();
+    let mut names: Vec<String> = profiles.profiles().map(str::to_owned).collect();
     names.sort_by(|a, b| (a != "default", a).cmp(&(b != "default", b)));
-    names.dedup();
     names
 }
 
@@ -241,12 +211,17 @@ pub fn profiles_in(config: &str, credentials: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn profiles_come_from_both_files_default_first() {
-        let config = "[default]\nregion = eu-west-1\n[profile work]\nsso_session = x\n[sso-session x]\n[services s]\n";
-        let credentials = "[work]\naws_access_key_id = A\n[ci]\n";
-        assert_eq!(profiles_in(config, credentials), ["default", "ci", "work"]);
-        assert!(profiles_in("", "").is_empty());
+    #[tokio::test]
+    async fn profiles_come_from_both_files_default_first() {
+        let config = "[default]\nregion = eu-west-1\n[profile work]\nsso_session = x\n[sso-session x]\nsso_region = eu-west-1\n[services s]\n";
+        let credentials = "[work]\naws_access_key_id = A\n[ci]\naws_access_key_id = B\n";
+        let env = Env::from_slice(&[("HOME", "/home/me")]);
+        let fs = Fs::from_slice(&[
+            ("/home/me/.aws/config", config),
+            ("/home/me/.aws/credentials", credentials),
+        ]);
+        assert_eq!(profiles_with(&fs, &env).await, ["default", "ci", "work"]);
+        assert!(profiles_with(&Fs::from_slice(&[]), &env).await.is_empty());
     }
 
     #[test]

@@ -201,10 +201,44 @@ fn no_credentials_anywhere_says_how_to_get_some() {
         ])
         .arg(&photo));
     assert_eq!(code, Some(1), "{stderr}");
-    assert_eq!(
-        stderr.trim(),
-        "error: No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings."
+    let message = "error: No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings.";
+    assert_eq!(stderr.trim(), message);
+
+    // --verbose: the same words, then the technical causes (the SDK's).
+    let (code, _, stderr) = run(augment(home.path())
+        .args(["upload", "--verbose", "--bucket", BUCKET, "--endpoint-url"])
+        .arg(&moto.endpoint)
+        .arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(message) && line.len() > message.len() + 10,
+        "{stderr}"
     );
+}
+
+#[test]
+fn the_man_page_comes_from_the_argument_definitions() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, page, stderr) = run(augment(home.path()).arg("--generate-man-page"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(page.contains(".TH augment"), "{page}");
+    for section in ["AUGMENT PROCESS", "AUGMENT UPLOAD"] {
+        assert!(
+            page.contains(&format!(".SH \"{section}\"")),
+            "{section}: {page}"
+        );
+    }
+    // Each subcommand's own options are on the page.
+    for option in ["timeout\\-secs", "endpoint\\-url", "jobs"] {
+        assert!(page.contains(option), "{option}: {page}");
+    }
+    // Hidden: not in the help a person reads.
+    let (_, help, _) = run(augment(home.path()).arg("--help"));
+    assert!(!help.contains("generate-man-page"), "{help}");
 }
 
 /// `augment` aimed at moto through flags, with the test credentials in the env.
