@@ -35,8 +35,10 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
 pub const PACKAGER_VERSION: &str = "0.11.8";
 /// The installer configuration, relative to the project root.
 const CONFIG: &str = "packaging/packager.toml";
-/// The Cargo package whose binaries and metadata are packaged.
+/// The Cargo package whose metadata is packaged, and which builds the app.
 const PACKAGE: &str = "augment-desktop";
+/// The Cargo package that builds the command line (`augment`).
+const CLI_PACKAGE: &str = "augment-cli";
 /// The Debian package's name (also the main binary's and the desktop entry's).
 pub const DEB_PACKAGE: &str = "augment-desktop";
 /// The binaries the installers carry; the first is the app.
@@ -69,7 +71,11 @@ pub fn run(flags: &flags::Dist) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
     let started = Instant::now();
-    cmd!(sh, "cargo build --release --locked -p {PACKAGE} --bins").run()?;
+    cmd!(
+        sh,
+        "cargo build --release --locked -p {PACKAGE} -p {CLI_PACKAGE} --bins"
+    )
+    .run()?;
     let outputs = package(
         &sh,
         &target_dir().join("release"),
@@ -203,7 +209,7 @@ fn packager_config(
         let value = package.get(field).cloned().unwrap_or(Value::Null);
         ensure!(
             !value.is_null(),
-            "desktop/Cargo.toml has no `{field}` (the installers show it)"
+            "desktop/app/Cargo.toml has no `{field}` (the installers show it)"
         );
         object.insert(field.to_owned(), value);
     }

@@ -23,6 +23,16 @@ pub const FAILED_PREFIX: &str = "failed/";
 
 /// Extensions an upload key may end in (compared case-insensitively).
 pub const UPLOAD_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
+/// What follows `<name>` in a processed key.
+const PROCESSED_SUFFIX: &str = "_256x256.jpg";
+
+/// Whether `ext` (without the dot) is an extension an upload may end in, in any
+/// case: the one extension rule, for keys, file names and folder walks alike.
+pub fn is_upload_extension(ext: &str) -> bool {
+    UPLOAD_EXTENSIONS
+        .iter()
+        .any(|ok| ext.eq_ignore_ascii_case(ok))
+}
 
 /// A rotation, counter-clockwise as Pillow's `Image.rotate` (the original
 /// implementation's library). 360 is the unrotated image.
@@ -138,13 +148,7 @@ impl UploadKey {
     /// Only `.jpg`, `.jpeg` and `.png` (any case) start work.
     pub fn check_extension(&self) -> Result<(), Rejection> {
         match self.extension() {
-            Some(ext)
-                if UPLOAD_EXTENSIONS
-                    .iter()
-                    .any(|ok| ext.eq_ignore_ascii_case(ok)) =>
-            {
-                Ok(())
-            }
+            Some(ext) if is_upload_extension(ext) => Ok(()),
             _ => Err(Rejection::new(
                 RejectCode::UnsupportedType,
                 "The file name must end in .jpg, .jpeg or .png. Rename or convert it, then upload it again.",
@@ -153,7 +157,18 @@ impl UploadKey {
     }
 
     pub fn processed_key(&self) -> String {
-        format!("{PROCESSED_PREFIX}{}_256x256.jpg", self.name())
+        format!("{PROCESSED_PREFIX}{}{PROCESSED_SUFFIX}", self.name())
+    }
+
+    /// The inverse of [`UploadKey::processed_key`]: an upload key whose outputs
+    /// include `key` (`<name>.jpg`: every output key depends on the name only),
+    /// or `None` for anything else under `processed/`.
+    pub fn from_processed_key(key: &str) -> Option<Self> {
+        let name = key
+            .strip_prefix(PROCESSED_PREFIX)?
+            .strip_suffix(PROCESSED_SUFFIX)
+            .filter(|name| !name.is_empty())?;
+        Self::from_name(name, "jpg").ok()
     }
 
     pub fn rotation_key(&self, angle: Angle) -> String {
@@ -279,6 +294,24 @@ impl FailedRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processed_keys_give_back_their_upload_name() {
+        let name = |key: &str| UploadKey::from_processed_key(key).map(|k| k.name().to_owned());
+        assert_eq!(
+            name("processed/a/b c_256x256.jpg").as_deref(),
+            Some("a/b c")
+        );
+        let upload = UploadKey::from_name("trip/x+y", "PNG").unwrap();
+        let back = UploadKey::from_processed_key(&upload.processed_key()).unwrap();
+        assert_eq!(
+            back.rotation_key(Angle::Deg90),
+            upload.rotation_key(Angle::Deg90)
+        );
+        assert_eq!(name("processed/_256x256.jpg"), None);
+        assert_eq!(name("processed/x.jpg"), None);
+        assert_eq!(name("failed/x_256x256.jpg"), None);
+    }
 
     fn keys(upload: &str) -> (String, [String; 4], String) {
         let key = UploadKey::parse(upload).unwrap();

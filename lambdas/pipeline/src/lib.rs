@@ -4,15 +4,16 @@
 //! - [`contract`]: the bucket layout, the rotation task and the failed record.
 //! - [`steps`]: *process an upload* and *make a rotation*, generic over the
 //!   [`ports`] (an object store and a task queue).
-//! - [`local`]: a folder and a channel implementing the ports: local mode.
-//! - [`memory`]: the ports in memory, with fault switches, for tests.
+//! - `memory` (feature `testing`): the ports in memory, with fault switches, for
+//!   tests. The real adapters are crates of their own: `augment-aws` (S3, SQS)
+//!   and `augment-local` (a folder, a channel).
 //!
 //! Limits are in [`limits`]; every rejection carries a [`RejectCode`].
 
 pub mod contract;
 pub mod imaging;
 pub mod limits;
-pub mod local;
+#[cfg(feature = "testing")]
 pub mod memory;
 pub mod ports;
 pub mod reject;

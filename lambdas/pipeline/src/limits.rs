@@ -55,3 +55,9 @@ pub const CANVAS_SIDE_PX: u32 = 256;
 
 /// JPEG quality of every output (processed image and rotations).
 pub const JPEG_QUALITY: u8 = 90;
+
+/// Largest pipeline output read back (a processed image or a rotation: the
+/// worker, the app's thumbnails and downloads): a 256×256 JPEG at quality 90 is a
+/// few tens of KiB, so anything bigger at an output key was not written by the
+/// pipeline and is not decoded.
+pub const MAX_OUTPUT_BYTES: u64 = 1024 * 1024;

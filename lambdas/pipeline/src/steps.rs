@@ -3,16 +3,12 @@
 
 use crate::contract::{FailedRecord, KeyError, RotationTask, UploadKey};
 use crate::imaging;
-use crate::limits::MAX_UPLOAD_BYTES;
+use crate::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use crate::ports::{ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
 use crate::reject::Rejection;
 
 /// Metadata key linking an output to the upload it came from.
 pub const SOURCE_KEY_METADATA: &str = "source-key";
-
-/// Processed images read back by the worker are ours (about 20 KiB); anything
-/// much bigger under `processed/` was not written by the pipeline.
-pub const MAX_PROCESSED_BYTES: u64 = 1024 * 1024;
 
 const JPEG: &str = "image/jpeg";
 const JSON: &str = "application/json";
@@ -172,7 +168,7 @@ pub async fn make_rotation<S: ObjectStore>(
     store: &S,
     task: &RotationTask,
 ) -> Result<(), StepError> {
-    let bytes = store.get(&task.processed_key, MAX_PROCESSED_BYTES).await?;
+    let bytes = store.get(&task.processed_key, MAX_OUTPUT_BYTES).await?;
     let rotated = imaging::rotate_jpeg_bytes(&bytes, task.angle).map_err(|rejection| {
         StepError::BadProcessedImage {
             key: task.processed_key.clone(),

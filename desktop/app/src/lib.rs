@@ -1,0 +1,740 @@
+//! The desktop app: drop images, watch them upload and come back as four
+//! rotations, browse everything processed so far.
+//!
+//! [`DesktopApp`] holds the UI state and draws it; all disk and network work
+//! happens in the [`worker`], which answers with events. `*_ui` functions only
+//! draw and return what the person asked for.
+
+pub mod format;
+pub mod gallery;
+pub mod logging;
+pub mod queue;
+pub mod settings_ui;
+pub mod thumbs;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use augment_pipeline::Angle;
+use egui::{Color32, RichText, TextureHandle, TextureOptions, Ui};
+
+use self::gallery::{Gallery, Thumb};
+use self::queue::{RowAction, State, Transfer};
+use self::settings_ui::{SettingsAction, SettingsPanel};
+use self::worker::{Command, Event, WorkerHandle};
+use augment_client::{ImageEntry, Mode, Settings};
+
+/// The window title, also the app id the OS groups windows by.
+pub const APP_NAME: &str = "Augment";
+/// Width of the transfer queue panel, in points, when the window opens.
+const QUEUE_PANEL_PT: f32 = 430.0;
+/// The screenshot waits this many frames after everything has landed, so the
+/// last textures are on screen.
+const SCREENSHOT_SETTLE_FRAMES: u32 = 3;
+/// Frames measured for the frame-time figure.
+const MEASURE_FRAMES: usize = 120;
+
+/// How the app was started (the command line; tests build it directly).
+#[derive(Debug, Default, Clone)]
+pub struct Launch {
+    /// Where the log goes ([`logging::init`]), shown in Settings.
+    pub log_file: Option<PathBuf>,
+    /// Files and folders to queue at once, as "Open with" passes them.
+    pub files: Vec<PathBuf>,
+    /// Save a screenshot here once the queued files' rotations show, then quit.
+    pub screenshot: Option<PathBuf>,
+    /// Print start-up and frame-time figures once the gallery is listed, then quit.
+    pub measure: bool,
+    /// When the process started, for the time to first frame.
+    pub started: Option<Instant>,
+}
+
+/// What `--screenshot` and `--measure` report back to `main` once the window
+/// has closed.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub error: Option<String>,
+    pub report: Vec<String>,
+}
+
+/// Colours that read well on both the light and the dark theme.
+pub struct Palette {
+    pub muted: Color32,
+    pub error: Color32,
+    pub success: Color32,
+    pub accent: Color32,
+    pub placeholder: Color32,
+    pub on_danger: Color32,
+}
+
+impl Palette {
+    fn for_visuals(visuals: &egui::Visuals) -> Self {
+        if visuals.dark_mode {
+            Self {
+                muted: Color32::from_gray(160),
+                error: Color32::from_rgb(255, 120, 110),
+                success: Color32::from_rgb(120, 210, 140),
+                accent: Color32::from_rgb(100, 160, 255),
+                placeholder: Color32::from_gray(55),
+                on_danger: Color32::BLACK,
+            }
+        } else {
+            Self {
+                muted: Color32::from_gray(95),
+                error: Color32::from_rgb(180, 30, 30),
+                success: Color32::from_rgb(20, 120, 50),
+                accent: Color32::from_rgb(30, 100, 220),
+                placeholder: Color32::from_gray(225),
+                on_danger: Color32::WHITE,
+            }
+        }
+    }
+}
+
+/// The app: UI state plus the handle to the worker.
+pub struct DesktopApp {
+    worker: WorkerHandle,
+    settings: Settings,
+    /// "Local · /path" or "AWS · bucket", or what is wrong with the connection.
+    connection: Option<Result<String, String>>,
+    transfers: Vec<Transfer>,
+    gallery: Gallery,
+    settings_panel: SettingsPanel,
+    /// Messages not tied to a row (a folder without images…), newest last.
+    notices: Vec<String>,
+    launch: Launch,
+    frames: u32,
+    settled_frames: u32,
+    screenshot_requested: bool,
+    /// `--measure`: time between frames (all of it: input, UI, tessellation,
+    /// painting) and time spent building the UI, once the gallery is listed.
+    frame_times: Vec<Duration>,
+    ui_times: Vec<Duration>,
+    measured: bool,
+    last_frame: Option<Instant>,
+    outcome: Arc<Mutex<Outcome>>,
+}
+
+impl DesktopApp {
+    /// Builds the app on `ctx`: style, worker, connection, and the files given.
+    pub fn new(ctx: &egui::Context, settings: Settings, launch: Launch) -> std::io::Result<Self> {
+        apply_style(ctx);
+        let worker = WorkerHandle::spawn(ctx.clone())?;
+        worker.send(Command::Connect(settings.clone()));
+        if !launch.files.is_empty() {
+            worker.send(Command::Add(launch.files.clone()));
+        }
+        let mut gallery = Gallery::default();
+        worker.send(gallery.first_page());
+        Ok(Self {
+            worker,
+            settings_panel: SettingsPanel::new(&settings, launch.log_file.clone()),
+            settings,
+            connection: None,
+            transfers: Vec::new(),
+            gallery,
+            notices: Vec::new(),
+            launch,
+            frames: 0,
+            settled_frames: 0,
+            screenshot_requested: false,
+            frame_times: Vec::new(),
+            ui_times: Vec::new(),
+            measured: false,
+            last_frame: None,
+            outcome: Arc::new(Mutex::new(Outcome::default())),
+        })
+    }
+
+    /// What `--screenshot` / `--measure` found, readable after the window closed.
+    pub fn outcome(&self) -> Arc<Mutex<Outcome>> {
+        Arc::clone(&self.outcome)
+    }
+
+    /// Files and folders from a drop, the dialog or the command line: all the
+    /// same path.
+    pub fn add_paths(&mut self, paths: Vec<PathBuf>) {
+        if !paths.is_empty() {
+            self.worker.send(Command::Add(paths));
+        }
+    }
+
+    pub fn transfers(&self) -> &[Transfer] {
+        &self.transfers
+    }
+
+    /// The whole window.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let build_started = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.drain_events(&ctx);
+        let palette = Palette::for_visuals(ui.visuals());
+        let mut commands = Vec::new();
+
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_owned())
+                .collect()
+        });
+        self.add_paths(dropped);
+        if ctx.input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::O,
+            ))
+        }) {
+            commands.push(Command::PickFiles);
+        }
+
+        egui::Panel::top("toolbar")
+            .frame(
+                egui::Frame::side_top_panel(ui.style())
+                    .inner_margin(egui::Margin::symmetric(12, 8)),
+            )
+            .show(ui, |ui| self.toolbar_ui(ui, &palette, &mut commands));
+        if !self.notices.is_empty() {
+            egui::Panel::bottom("notices").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    if let Some(notice) = self.notices.last() {
+                        ui.label(RichText::new(notice).color(palette.error));
+                    }
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.small_button("Dismiss").clicked() {
+                            self.notices.clear();
+                        }
+                    });
+                });
+            });
+        }
+        if self.settings_panel.open {
+            egui::Panel::right("settings")
+                .default_size(340.0)
+                .resizable(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        let actions =
+                            settings_ui::settings_ui(ui, &mut self.settings_panel, &palette);
+                        for action in actions {
+                            match action {
+                                SettingsAction::Send(command) => commands.push(command),
+                                SettingsAction::Apply => self.apply_settings(&mut commands),
+                                SettingsAction::Close => self.settings_panel.open = false,
+                            }
+                        }
+                    });
+                });
+        }
+        egui::Panel::left("queue")
+            .default_size(QUEUE_PANEL_PT)
+            .size_range(280.0..=700.0)
+            .resizable(true)
+            .show(ui, |ui| {
+                ui.add_space(6.0);
+                let offline = matches!(self.connection, Some(Err(_)));
+                let actions = queue::queue_ui(ui, &self.transfers, offline, &palette);
+                for action in actions {
+                    match action {
+                        RowAction::Send(command) => commands.push(command),
+                        RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
+                    }
+                }
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
+        });
+        gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
+        drop_overlay_ui(&ctx, &palette);
+
+        for command in commands {
+            self.worker.send(command);
+        }
+        // The measurement wants the whole gallery listed, not only what a
+        // person has scrolled to.
+        if self.launch.measure
+            && !self.gallery.loading
+            && let Some(cursor) = self.gallery.next.clone()
+        {
+            self.gallery.loading = true;
+            self.worker.send(Command::ListImages {
+                cursor: Some(cursor),
+                generation: self.gallery.generation,
+            });
+        }
+        self.frames += 1;
+        self.after_frame(&ctx, build_started.elapsed());
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new(APP_NAME).strong());
+            ui.add_space(12.0);
+            if ui
+                .button("Add images…")
+                .on_hover_text("JPEG or PNG, up to 10 MiB each (Ctrl+O)")
+                .clicked()
+            {
+                commands.push(Command::PickFiles);
+            }
+            if ui.button("Add folder…").clicked() {
+                commands.push(Command::PickFolder);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .selectable_label(self.settings_panel.open, "Settings")
+                    .clicked()
+                {
+                    self.settings_panel.open = !self.settings_panel.open;
+                    if self.settings_panel.open {
+                        self.settings_panel.draft = self.settings.clone();
+                        self.settings_panel.status = None;
+                        commands.push(Command::LoadProfiles);
+                    }
+                }
+                match &self.connection {
+                    None => {
+                        ui.spinner();
+                        ui.label(RichText::new("Connecting…").color(palette.muted));
+                    }
+                    Some(Ok(description)) => {
+                        ui.label(RichText::new(description).color(palette.muted));
+                    }
+                    Some(Err(message)) => {
+                        ui.add(
+                            egui::Label::new(RichText::new(message).color(palette.error))
+                                .truncate(),
+                        );
+                    }
+                }
+            });
+        });
+    }
+
+    fn apply_settings(&mut self, commands: &mut Vec<Command>) {
+        self.settings = self.settings_panel.draft.clone();
+        if let Err(err) = self.settings.save() {
+            self.settings_panel.status = Some(Err(err.message));
+        } else {
+            self.settings_panel.status = Some(Ok("Saved.".to_owned()));
+        }
+        self.connection = None;
+        commands.push(Command::Connect(self.settings.clone()));
+        self.gallery.reset();
+        commands.push(self.gallery.first_page());
+    }
+
+    fn transfer_mut(&mut self, id: worker::TransferId) -> Option<&mut Transfer> {
+        self.transfers.iter_mut().find(|t| t.id == id)
+    }
+
+    fn drain_events(&mut self, ctx: &egui::Context) {
+        while let Some(event) = self.worker.try_recv() {
+            self.apply_event(ctx, event);
+        }
+    }
+
+    fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
+        let local = self.settings.mode == Mode::Local;
+        match event {
+            Event::Connected(result) => self.connection = Some(result),
+            Event::Tested(result) => {
+                self.settings_panel.testing = false;
+                self.settings_panel.status = Some(result.map(|d| format!("Connected: {d}")));
+            }
+            Event::Imported(result) => match result {
+                Ok(aws) => {
+                    self.settings_panel.draft.aws = aws;
+                    if self.settings_panel.draft.mode == Mode::Local {
+                        self.settings_panel.draft.mode = Mode::Aws;
+                    }
+                    self.settings_panel.status = Some(Ok(
+                        "Imported the bucket and region from Terraform.".to_owned(),
+                    ));
+                }
+                Err(message) => self.settings_panel.status = Some(Err(message)),
+            },
+            Event::Profiles(profiles) => self.settings_panel.profiles = profiles,
+            Event::DataDirChosen(dir) => self.settings_panel.draft.local.data_dir = Some(dir),
+            Event::Added {
+                id,
+                name,
+                path,
+                size_bytes,
+            } => self.transfers.push(Transfer {
+                id,
+                name,
+                path,
+                size_bytes,
+                thumb: None,
+                state: State::Checking,
+                rotations: [None, None, None, None],
+            }),
+            Event::AddFailed(message) => self.notices.push(message),
+            Event::Checked { id, thumb, result } => {
+                let texture = thumb.map(|image| texture(ctx, &format!("row-{id}"), image));
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.thumb = texture;
+                    transfer.state = match result {
+                        Ok(()) => State::Queued,
+                        Err(reason) => State::Failed {
+                            reason: format!("Not uploaded: {reason}"),
+                            retry: false,
+                        },
+                    };
+                }
+            }
+            Event::Restarted(id) => {
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.state = State::Checking;
+                    transfer.rotations = [None, None, None, None];
+                }
+            }
+            Event::Uploading { id, name } => {
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.name = name;
+                    transfer.state = State::Uploading {
+                        sent_bytes: 0,
+                        total_bytes: transfer.size_bytes.unwrap_or(0),
+                        started: Instant::now(),
+                    };
+                }
+            }
+            Event::Progress {
+                id,
+                sent_bytes,
+                total_bytes,
+            } => self.update(id, |state| {
+                if let State::Uploading {
+                    sent_bytes: sent,
+                    total_bytes: total,
+                    ..
+                } = state
+                {
+                    // An SDK retry starts the body again: the bar follows it back.
+                    *sent = sent_bytes;
+                    *total = total_bytes;
+                }
+            }),
+            Event::Uploaded { id, upload_key } => {
+                self.update(id, |state| *state = State::Processing { upload_key });
+            }
+            Event::Rotation {
+                id,
+                angle,
+                key,
+                image,
+            } => {
+                let index = Angle::ALL.iter().position(|a| *a == angle).unwrap_or(0);
+                if let Some(image) = image {
+                    let handle = texture(ctx, &key, image);
+                    // The gallery's detail view can use the same texture.
+                    self.gallery
+                        .thumbs
+                        .insert(key, Thumb::Ready(handle.clone()));
+                    if let Some(transfer) = self.transfer_mut(id) {
+                        transfer.rotations[index] = Some(handle);
+                    }
+                }
+            }
+            Event::PipelineRejected { id, message } => self.update(id, |state| {
+                *state = State::Failed {
+                    reason: format!("The pipeline rejected it: {message}"),
+                    retry: false,
+                };
+            }),
+            Event::TimedOut { id } => self.update(id, |state| {
+                if state.is_active() {
+                    *state = State::Failed {
+                        reason: queue::timeout_message(local),
+                        retry: true,
+                    };
+                }
+            }),
+            Event::Done { id } => {
+                let mut entry = None;
+                if let Some(transfer) = self.transfer_mut(id) {
+                    if let State::Processing { upload_key } = &transfer.state {
+                        entry = augment_pipeline::UploadKey::parse(upload_key)
+                            .ok()
+                            .map(|key| ImageEntry {
+                                name: key.name().to_owned(),
+                                processed_key: key.processed_key(),
+                                size_bytes: transfer.size_bytes.unwrap_or(0),
+                                last_modified: None,
+                            });
+                    }
+                    transfer.state = State::Done;
+                }
+                if let Some(entry) = entry {
+                    self.gallery.upsert(entry);
+                }
+            }
+            Event::Failed { id, message } => self.update(id, |state| {
+                *state = State::Failed {
+                    reason: message,
+                    retry: true,
+                };
+            }),
+            Event::Cancelled { id } => self.update(id, |state| {
+                if state.is_active() {
+                    *state = State::Cancelled;
+                }
+            }),
+            Event::Page { generation, result } => {
+                if generation != self.gallery.generation {
+                    return;
+                }
+                self.gallery.loading = false;
+                match result {
+                    Ok((items, next)) => {
+                        for item in items {
+                            if !self.gallery.entries.iter().any(|e| e.name == item.name) {
+                                self.gallery.entries.push(item);
+                            }
+                        }
+                        self.gallery.next = next;
+                    }
+                    Err(message) => self.gallery.error = Some(message),
+                }
+            }
+            Event::Thumbnail { key, image } => {
+                let thumb = match image {
+                    Some(image) => Thumb::Ready(texture(ctx, &key, image)),
+                    None => Thumb::Missing,
+                };
+                self.gallery.thumbs.insert(key, thumb);
+            }
+            Event::Deleted { name, result } => match result {
+                Ok(()) => self.gallery.entries.retain(|e| e.name != name),
+                Err(message) => self
+                    .notices
+                    .push(format!("Could not delete {name}: {message}")),
+            },
+            Event::Saved(status) => self.gallery.save_status = status,
+        }
+    }
+
+    fn update(&mut self, id: worker::TransferId, change: impl FnOnce(&mut State)) {
+        if let Some(transfer) = self.transfer_mut(id) {
+            change(&mut transfer.state);
+        }
+    }
+
+    /// `--screenshot` and `--measure`: decide when the picture is ready.
+    fn after_frame(&mut self, ctx: &egui::Context, ui_time: Duration) {
+        let now = Instant::now();
+        if self.frames == 1
+            && let Some(started) = self.launch.started
+        {
+            self.report(format!(
+                "first_frame_ms={:.0}",
+                started.elapsed().as_secs_f64() * 1000.0
+            ));
+        }
+        if self.launch.screenshot.is_none() && !self.launch.measure {
+            return;
+        }
+        // Both modes run unattended: keep frames coming.
+        ctx.request_repaint();
+        let ready = self.ready_for_picture();
+        if !ready {
+            self.settled_frames = 0;
+            self.last_frame = None;
+            return;
+        }
+        self.settled_frames += 1;
+        if self.launch.measure && !self.measured {
+            if let Some(last) = self.last_frame {
+                self.frame_times.push(now - last);
+                self.ui_times.push(ui_time);
+            }
+            self.last_frame = Some(now);
+            if self.frame_times.len() < MEASURE_FRAMES {
+                return;
+            }
+            self.measured = true;
+            let (frame_mean, frame_p95) = mean_and_p95(&self.frame_times);
+            let (ui_mean, ui_p95) = mean_and_p95(&self.ui_times);
+            self.report(format!("gallery_items={}", self.gallery.entries.len()));
+            self.report(format!(
+                "frame_ms_mean={frame_mean:.1} frame_ms_p95={frame_p95:.1} (all of a frame, software GL)"
+            ));
+            self.report(format!(
+                "ui_ms_mean={ui_mean:.2} ui_ms_p95={ui_p95:.2} (building the UI)"
+            ));
+            if self.launch.screenshot.is_none() {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                return;
+            }
+        }
+        if let Some(path) = self.launch.screenshot.clone()
+            && self.settled_frames >= SCREENSHOT_SETTLE_FRAMES
+            && !self.screenshot_requested
+        {
+            self.screenshot_requested = true;
+            let outcome = Arc::clone(&self.outcome);
+            let close = ctx.clone();
+            ctx.request_screenshot(move |image| {
+                if let Err(err) = save_png(&image, &path) {
+                    lock_outcome(&outcome).error = Some(err);
+                }
+                close.send_viewport_cmd(egui::ViewportCommand::Close);
+                close.request_repaint();
+            });
+        }
+    }
+
+    /// Every queued file has finished, each success shows its four rotations,
+    /// and the gallery's first page and visible thumbnails are in.
+    fn ready_for_picture(&self) -> bool {
+        let transfers_done = self.transfers.iter().all(|t| {
+            !t.state.is_active()
+                && (t.state != State::Done || t.rotations.iter().all(Option::is_some))
+        });
+        let files_expected = !self.launch.files.is_empty();
+        let gallery_done = !self.gallery.loading
+            && self.gallery.next.is_none()
+            && !self
+                .gallery
+                .thumbs
+                .values()
+                .any(|thumb| matches!(thumb, Thumb::Loading));
+        let rows_done = !files_expected || !self.transfers.is_empty();
+        transfers_done && rows_done && gallery_done && self.connection.is_some()
+    }
+
+    fn report(&self, line: String) {
+        lock_outcome(&self.outcome).report.push(line);
+    }
+}
+
+/// Mean and 95th percentile, in milliseconds.
+fn mean_and_p95(times: &[Duration]) -> (f64, f64) {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mean = sorted.iter().map(|&d| ms(d)).sum::<f64>() / sorted.len().max(1) as f64;
+    let p95 = sorted.get(sorted.len() * 95 / 100).map_or(0.0, |&d| ms(d));
+    (mean, p95)
+}
+
+fn lock_outcome(outcome: &Mutex<Outcome>) -> std::sync::MutexGuard<'_, Outcome> {
+    outcome
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), String> {
+    let [width, height] = image.size;
+    let pixels: Vec<u8> = image.pixels.iter().flat_map(Color32::to_array).collect();
+    let width = u32::try_from(width).map_err(|err| err.to_string())?;
+    let height = u32::try_from(height).map_err(|err| err.to_string())?;
+    image::save_buffer(
+        path,
+        &pixels,
+        width,
+        height,
+        image::ExtendedColorType::Rgba8,
+    )
+    .map_err(|err| format!("cannot save the screenshot: {err}: {}", path.display()))
+}
+
+impl eframe::App for DesktopApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    /// Unattended runs ignore the pointer: under Xvfb it sits mid-screen and
+    /// would leave a hover highlight and a tooltip in the picture.
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if self.launch.screenshot.is_some() || self.launch.measure {
+            raw_input.events.retain(|event| {
+                !matches!(
+                    event,
+                    egui::Event::PointerMoved(_) | egui::Event::PointerButton { .. }
+                )
+            });
+        }
+    }
+
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+}
+
+fn texture(ctx: &egui::Context, name: &str, image: egui::ColorImage) -> TextureHandle {
+    ctx.load_texture(name, image, TextureOptions::LINEAR)
+}
+
+/// Text a little larger than egui's default, for both themes; follows the
+/// system's light or dark setting.
+fn apply_style(ctx: &egui::Context) {
+    ctx.options_mut(|options| options.theme_preference = egui::ThemePreference::System);
+    ctx.all_styles_mut(|style| {
+        use egui::{FontId, TextStyle};
+        for (text_style, size) in [
+            (TextStyle::Body, 14.0),
+            (TextStyle::Button, 14.0),
+            (TextStyle::Small, 11.5),
+            (TextStyle::Heading, 19.0),
+        ] {
+            style
+                .text_styles
+                .insert(text_style, FontId::proportional(size));
+        }
+        style.spacing.button_padding = egui::vec2(8.0, 4.0);
+        style.spacing.item_spacing = egui::vec2(8.0, 6.0);
+    });
+}
+
+/// A large, quiet message where content will be.
+pub fn empty_state_ui(ui: &mut Ui, title: &str, hint: &str) {
+    ui.vertical_centered(|ui| {
+        ui.add_space((ui.available_height() * 0.3).min(160.0));
+        ui.label(RichText::new(title).size(22.0).strong());
+        ui.add_space(4.0);
+        ui.label(RichText::new(hint).weak());
+    });
+}
+
+/// While files hover over the window: a drop target over everything, with a
+/// label (so it is also there for screen readers and tests).
+fn drop_overlay_ui(ctx: &egui::Context, palette: &Palette) {
+    let hovering = ctx.input(|i| i.raw.hovered_files.len());
+    if hovering == 0 {
+        return;
+    }
+    let rect = ctx.content_rect();
+    let dark = ctx.global_style().visuals.dark_mode;
+    egui::Area::new(egui::Id::unique("drop-target"))
+        .order(egui::Order::Foreground)
+        .fixed_pos(rect.min)
+        .interactable(false)
+        .show(ctx, |ui| {
+            let fill = if dark {
+                Color32::from_black_alpha(200)
+            } else {
+                Color32::from_white_alpha(220)
+            };
+            ui.painter().rect_filled(rect, 0.0, fill);
+            ui.painter().rect_stroke(
+                rect.shrink(16.0),
+                12.0,
+                egui::Stroke::new(3.0, palette.accent),
+                egui::StrokeKind::Inside,
+            );
+            let text = if hovering == 1 {
+                "Drop to upload 1 item".to_owned()
+            } else {
+                format!("Drop to upload {hovering} items")
+            };
+            let band = egui::Rect::from_center_size(rect.center(), egui::vec2(rect.width(), 40.0));
+            ui.put(
+                band,
+                egui::Label::new(RichText::new(text).size(26.0).strong()),
+            );
+        });
+}

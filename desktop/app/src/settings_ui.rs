@@ -1,0 +1,210 @@
+//! The settings panel: where the images go (this machine, an AWS bucket, any
+//! S3-compatible endpoint), tried before they are used.
+
+use egui::{RichText, Ui};
+
+use super::Palette;
+use super::worker::Command;
+use augment_client::{Mode, Settings};
+
+/// The panel's own state: a draft of the settings, edited until "Save".
+pub struct SettingsPanel {
+    pub open: bool,
+    pub draft: Settings,
+    pub profiles: Vec<String>,
+    pub testing: bool,
+    /// The last "Test connection" or import: what happened, in words.
+    pub status: Option<Result<String, String>>,
+    /// The app's log file, to name when something went wrong.
+    pub log_file: Option<std::path::PathBuf>,
+}
+
+impl SettingsPanel {
+    pub fn new(settings: &Settings, log_file: Option<std::path::PathBuf>) -> Self {
+        Self {
+            log_file,
+            open: false,
+            draft: settings.clone(),
+            profiles: Vec::new(),
+            testing: false,
+            status: None,
+        }
+    }
+}
+
+/// What the panel asks of the app.
+pub enum SettingsAction {
+    Send(Command),
+    /// Save the draft and connect with it.
+    Apply,
+    Close,
+}
+
+pub fn settings_ui(
+    ui: &mut Ui,
+    panel: &mut SettingsPanel,
+    palette: &Palette,
+) -> Vec<SettingsAction> {
+    let mut actions = Vec::new();
+    ui.horizontal(|ui| {
+        ui.heading("Settings");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Close").clicked() {
+                actions.push(SettingsAction::Close);
+            }
+        });
+    });
+    ui.add_space(6.0);
+    ui.label(RichText::new("Where images go").strong());
+    let draft = &mut panel.draft;
+    ui.radio_value(
+        &mut draft.mode,
+        Mode::Local,
+        "Local: this computer, no account needed",
+    );
+    ui.radio_value(
+        &mut draft.mode,
+        Mode::Aws,
+        "AWS: a bucket deployed with Terraform",
+    );
+    ui.radio_value(
+        &mut draft.mode,
+        Mode::Custom,
+        "Custom S3-compatible endpoint",
+    );
+    ui.add_space(8.0);
+
+    match draft.mode {
+        Mode::Local => {
+            ui.label("Data folder");
+            ui.horizontal(|ui| {
+                let mut text = draft
+                    .local
+                    .data_dir
+                    .as_ref()
+                    .map(|dir| dir.display().to_string())
+                    .unwrap_or_default();
+                let edit = ui.add(
+                    egui::TextEdit::singleline(&mut text)
+                        .hint_text("the default folder")
+                        .desired_width(220.0),
+                );
+                if edit.changed() {
+                    draft.local.data_dir = (!text.trim().is_empty()).then(|| text.trim().into());
+                }
+                if ui.button("Choose…").clicked() {
+                    actions.push(SettingsAction::Send(Command::ChooseDataDir));
+                }
+            });
+            ui.label(
+                RichText::new("Laid out like the bucket; the pipeline runs inside the app.")
+                    .color(palette.muted),
+            );
+        }
+        Mode::Aws | Mode::Custom => {
+            let aws = &mut draft.aws;
+            egui::Grid::new("aws-settings")
+                .num_columns(2)
+                .spacing([8.0, 6.0])
+                .show(ui, |ui| {
+                    let label = ui.label("Profile");
+                    let current = aws.profile.clone().unwrap_or_default();
+                    egui::ComboBox::from_id_salt("profile")
+                        .selected_text(if current.is_empty() {
+                            "default chain"
+                        } else {
+                            &current
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut aws.profile, None, "default chain");
+                            for profile in &panel.profiles {
+                                ui.selectable_value(
+                                    &mut aws.profile,
+                                    Some(profile.clone()),
+                                    profile,
+                                );
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    optional_field(ui, "Region", &mut aws.region, "e.g. eu-west-1");
+                    let label = ui.label("Bucket");
+                    ui.add(egui::TextEdit::singleline(&mut aws.bucket).desired_width(220.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    if draft.mode == Mode::Custom {
+                        optional_field(
+                            ui,
+                            "Endpoint URL",
+                            &mut aws.endpoint_url,
+                            "http://localhost:9000",
+                        );
+                    }
+                });
+            ui.add_space(4.0);
+            if ui
+                .button("Import Terraform outputs…")
+                .on_hover_text("The JSON that `terraform output -json` prints")
+                .clicked()
+            {
+                actions.push(SettingsAction::Send(Command::ImportTerraform));
+            }
+            ui.label(
+                RichText::new("Credentials come from your AWS config (profiles, SSO, environment); the app never stores a secret.")
+                    .color(palette.muted),
+            );
+        }
+    }
+
+    ui.add_space(10.0);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!panel.testing, egui::Button::new("Test connection"))
+            .clicked()
+        {
+            panel.testing = true;
+            panel.status = None;
+            actions.push(SettingsAction::Send(Command::TestConnection(
+                panel.draft.clone(),
+            )));
+        }
+        if ui.button("Save and connect").clicked() {
+            actions.push(SettingsAction::Apply);
+        }
+        if panel.testing {
+            ui.spinner();
+        }
+    });
+    if let Some(status) = &panel.status {
+        let (text, color) = match status {
+            Ok(text) => (text.as_str(), palette.success),
+            Err(text) => (text.as_str(), palette.error),
+        };
+        ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+    }
+    ui.add_space(8.0);
+    let log = panel.log_file.as_ref().map_or_else(
+        || "Log: none (the log file could not be opened)".to_owned(),
+        |path| format!("Log: {}", path.display()),
+    );
+    ui.add(egui::Label::new(RichText::new(log).small().color(palette.muted)).wrap());
+    actions
+}
+
+/// A labelled text field for an optional value: empty means "not set".
+fn optional_field(ui: &mut Ui, label: &str, value: &mut Option<String>, hint: &str) {
+    let label = ui.label(label);
+    let mut text = value.clone().unwrap_or_default();
+    let edit = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text(hint)
+                .desired_width(220.0),
+        )
+        .labelled_by(label.id);
+    if edit.changed() {
+        *value = (!text.trim().is_empty()).then(|| text.trim().to_owned());
+    }
+    ui.end_row();
+}

@@ -1,0 +1,8 @@
+//! The desktop app's integration tests, one binary.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a panic is a failure with its line"
+)]
+
+mod ui;

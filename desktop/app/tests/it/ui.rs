@@ -1,0 +1,423 @@
+//! The desktop app driven as a person would: files dropped on the window, buttons
+//! found by their role and label, messages read off the screen. Local mode runs
+//! the real pipeline in a temporary folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use augment_client::{LocalSettings, Mode, Settings};
+use augment_desktop::{DesktopApp, Launch};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+
+/// Longest wait for the worker (checks, local pipeline, thumbnails).
+const WAIT: Duration = Duration::from_secs(60);
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../assets/samples/landscape.jpg"
+);
+
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|err| err.to_string())
+    }
+}
+
+fn local_settings(data_dir: &Path) -> Settings {
+    Settings {
+        mode: Mode::Local,
+        local: LocalSettings {
+            data_dir: Some(data_dir.to_owned()),
+        },
+        ..Settings::default()
+    }
+}
+
+fn app(settings: Settings) -> Harness<'static, DesktopApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1180.0, 760.0))
+        .build_eframe(move |cc| DesktopApp::new(&cc.egui_ctx, settings, Launch::default()).unwrap())
+}
+
+fn drop_files(harness: &mut Harness<'_, DesktopApp>, files: &[PathBuf]) {
+    for file in files {
+        harness
+            .input_mut()
+            .dropped_files
+            .push(Arc::new(Dropped(file.clone())));
+    }
+    harness.step();
+}
+
+/// Steps the app until `done` holds (the worker runs on its own threads).
+fn wait_until(
+    harness: &mut Harness<'_, DesktopApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, DesktopApp>) -> bool,
+) {
+    let started = Instant::now();
+    loop {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn shows(harness: &Harness<'_, DesktopApp>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn the_empty_window_invites_a_drop() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
+    harness.step();
+    harness.get_by_label("Drop images here");
+    harness.get_by_role_and_label(Role::Button, "Add images…");
+    wait_until(&mut harness, "the empty gallery", |h| {
+        shows(h, "No processed images yet")
+    });
+}
+
+#[test]
+fn hovering_files_show_a_drop_target() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
+    for _ in 0..2 {
+        harness.input_mut().hovered_files.push(egui::HoveredFile {
+            path: Some(PathBuf::from(SAMPLE)),
+            mime: String::new(),
+        });
+    }
+    wait_until(&mut harness, "the drop target", |h| {
+        shows(h, "Drop to upload 2 items")
+    });
+    // The files leave without being dropped: nothing is queued.
+    harness.input_mut().hovered_files.clear();
+    wait_until(&mut harness, "the drop target to go", |h| {
+        !shows(h, "Drop to upload")
+    });
+    harness.get_by_label("Drop images here");
+}
+
+#[test]
+fn each_file_is_checked_before_upload_and_a_bad_one_says_why() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let good = files.path().join("landscape.jpg");
+    std::fs::copy(SAMPLE, &good).unwrap();
+    let big = files.path().join("huge.jpg");
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.resize(11 * 1024 * 1024, 0);
+    std::fs::write(&big, bytes).unwrap();
+    let text = files.path().join("notes.png");
+    std::fs::write(&text, "shopping list: milk, eggs").unwrap();
+
+    let mut harness = app(local_settings(data.path()));
+    drop_files(&mut harness, &[good, big, text]);
+
+    wait_until(&mut harness, "three finished rows", |h| {
+        h.state().transfers().len() == 3
+            && h.state().transfers().iter().all(|t| !t.state.is_active())
+    });
+    harness.get_by_label("Done");
+    harness.get_by_label_contains("Not uploaded: The file is 11 MiB but the limit is 10 MiB");
+    harness.get_by_label_contains("Not uploaded: The file is text, not a JPEG or PNG image");
+    // Nothing bad reached the bucket.
+    assert!(!data.path().join("original-uploads/huge.jpg").exists());
+    assert!(!data.path().join("original-uploads/notes.png").exists());
+}
+
+#[test]
+fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
+    drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
+
+    wait_until(&mut harness, "four rotation thumbnails in the queue", |h| {
+        h.query_all_by_label_contains("landscape.jpg rotated")
+            .filter(|node| node.accesskit_node().role() == Role::Image)
+            .count()
+            == 4
+    });
+    harness.get_by_label("Done");
+
+    // The gallery has the new image; its detail view shows the four rotations.
+    harness
+        .get_by_role_and_label(Role::Button, "landscape")
+        .click();
+    wait_until(&mut harness, "four large rotations", |h| {
+        [90, 180, 270, 360].iter().all(|angle| {
+            h.query_by_label(&format!("landscape rotated {angle}°"))
+                .is_some_and(|node| node.accesskit_node().role() == Role::Image)
+        })
+    });
+    harness.get_by_role_and_label(Role::Button, "Save to folder…");
+    harness.get_by_role_and_label(Role::Button, "Close").click();
+    wait_until(&mut harness, "the detail view to close", |h| {
+        h.query_by_label("landscape rotated 90°").is_none()
+    });
+
+    // A fresh start lists it from the data folder.
+    drop(harness);
+    let mut harness = app(local_settings(data.path()));
+    wait_until(&mut harness, "the listed image", |h| {
+        h.query_by_role_and_label(Role::Button, "landscape")
+            .is_some()
+    });
+}
+
+#[test]
+fn deleting_an_image_asks_first() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
+    drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
+    wait_until(&mut harness, "the gallery card", |h| {
+        h.query_by_role_and_label(Role::Button, "landscape")
+            .is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "landscape")
+        .click();
+    wait_until(&mut harness, "the detail view", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Delete…")
+        .click();
+    wait_until(&mut harness, "the confirmation", |h| {
+        shows(h, "It cannot be undone")
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Delete")
+        .click();
+    wait_until(&mut harness, "the card to go", |h| {
+        h.query_by_role_and_label(Role::Button, "landscape")
+            .is_none()
+    });
+    wait_until(&mut harness, "the outputs to go", |_| {
+        !data.path().join("processed/landscape_256x256.jpg").exists()
+    });
+    assert!(
+        !data
+            .path()
+            .join("augmented-images/90-degree/landscape_90.jpg")
+            .exists()
+    );
+}
+
+/// Opens the detail view of the sample (uploaded first) and returns the harness.
+fn detail_of_the_sample(data: &Path) -> Harness<'static, DesktopApp> {
+    let mut harness = app(local_settings(data));
+    drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
+    wait_until(&mut harness, "the gallery card", |h| {
+        h.query_by_role_and_label(Role::Button, "landscape")
+            .is_some()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "landscape")
+        .click();
+    wait_until(&mut harness, "the detail view", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_some()
+    });
+    harness
+}
+
+/// Clicks "Delete…" in the detail view; the confirmation must show on top: its
+/// "Keep it" takes a real pointer click (a dialog hidden under another would not).
+fn ask_to_delete(harness: &mut Harness<'_, DesktopApp>) {
+    harness
+        .get_by_role_and_label(Role::Button, "Delete…")
+        .click();
+    wait_until(harness, "the confirmation", |h| {
+        shows(h, "It cannot be undone")
+    });
+}
+
+/// The confirmation is gone and the detail view under it takes clicks again.
+fn back_in_the_detail_view(harness: &mut Harness<'_, DesktopApp>) {
+    wait_until(harness, "the confirmation to go", |h| {
+        !shows(h, "It cannot be undone")
+    });
+    harness.get_by_role_and_label(Role::Button, "Delete…");
+}
+
+#[test]
+fn every_way_out_of_the_delete_confirmation_leaves_a_usable_window() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = detail_of_the_sample(data.path());
+
+    // "Keep it", clicked with the pointer where the confirmation is drawn.
+    ask_to_delete(&mut harness);
+    harness
+        .get_by_role_and_label(Role::Button, "Keep it")
+        .click();
+    back_in_the_detail_view(&mut harness);
+
+    // A click outside the confirmation closes it, and only it.
+    ask_to_delete(&mut harness);
+    harness.hover_at(egui::pos2(4.0, 4.0));
+    harness.event(egui::Event::PointerButton {
+        pos: egui::pos2(4.0, 4.0),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.event(egui::Event::PointerButton {
+        pos: egui::pos2(4.0, 4.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    back_in_the_detail_view(&mut harness);
+
+    // Asked again (where the app used to lock up): on top, and Esc closes the
+    // confirmation only.
+    ask_to_delete(&mut harness);
+    harness.key_press(egui::Key::Escape);
+    back_in_the_detail_view(&mut harness);
+    harness.run_steps(3);
+    harness.get_by_role_and_label(Role::Button, "Delete…");
+
+    // Close and Esc each close the detail view; the window takes clicks again.
+    harness.get_by_role_and_label(Role::Button, "Close").click();
+    wait_until(&mut harness, "the detail view to close", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_none()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "landscape")
+        .click();
+    wait_until(&mut harness, "the detail view again", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_some()
+    });
+    ask_to_delete(&mut harness);
+    harness
+        .get_by_role_and_label(Role::Button, "Keep it")
+        .click();
+    back_in_the_detail_view(&mut harness);
+    harness.key_press(egui::Key::Escape);
+    wait_until(&mut harness, "the detail view to close", |h| {
+        h.query_by_role_and_label(Role::Button, "Delete…").is_none()
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    wait_until(&mut harness, "the settings panel", |h| {
+        shows(h, "Data folder")
+    });
+    // Nothing was deleted on the way.
+    assert!(data.path().join("processed/landscape_256x256.jpg").exists());
+}
+
+#[test]
+fn a_file_the_pipeline_rejects_shows_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    // A JPEG by its first bytes (so it passes the checks before upload) whose
+    // data ends early: only the pipeline's decoder finds out.
+    let broken = files.path().join("broken.jpg");
+    let sample = std::fs::read(SAMPLE).unwrap();
+    std::fs::write(&broken, &sample[..sample.len() / 3]).unwrap();
+
+    let mut harness = app(local_settings(data.path()));
+    drop_files(&mut harness, &[broken]);
+    wait_until(&mut harness, "the failed record's message", |h| {
+        shows(h, "The pipeline rejected it:")
+    });
+    assert!(data.path().join("failed/broken.json").exists());
+    // Bad input is final: no retry offered.
+    assert!(
+        harness
+            .query_by_role_and_label(Role::Button, "Retry")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_queued_upload_can_be_cancelled_and_retried() {
+    // A data folder that cannot be created: the connection fails, so the file
+    // waits in the queue (as it would while a slow connection is made).
+    let files = tempfile::tempdir().unwrap();
+    let blocker = files.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let mut harness = app(local_settings(&blocker.join("data")));
+    drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
+    wait_until(&mut harness, "the queued row", |h| {
+        shows(h, "Queued: not connected")
+    });
+
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    wait_until(&mut harness, "the cancelled row", |h| shows(h, "Cancelled"));
+    harness.get_by_role_and_label(Role::Button, "Retry").click();
+    wait_until(&mut harness, "the retried row", |h| shows(h, "Queued"));
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    wait_until(&mut harness, "the cancelled row", |h| shows(h, "Cancelled"));
+    harness
+        .get_by_role_and_label(Role::Button, "Clear finished")
+        .click();
+    wait_until(&mut harness, "the empty queue", |h| {
+        shows(h, "Drop images here")
+    });
+}
+
+#[test]
+fn settings_switch_between_local_aws_and_a_custom_endpoint() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    wait_until(&mut harness, "the settings panel", |h| {
+        shows(h, "Data folder")
+    });
+
+    harness
+        .get_by_label("AWS: a bucket deployed with Terraform")
+        .click();
+    wait_until(&mut harness, "the AWS fields", |h| shows(h, "Bucket"));
+    harness.get_by_role_and_label(Role::Button, "Import Terraform outputs…");
+    assert!(harness.query_by_label("Endpoint URL").is_none());
+
+    harness
+        .get_by_label("Custom S3-compatible endpoint")
+        .click();
+    wait_until(&mut harness, "the endpoint field", |h| {
+        shows(h, "Endpoint URL")
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Test connection")
+        .click();
+    wait_until(&mut harness, "the endpoint message", |h| {
+        shows(h, "A custom endpoint needs its URL")
+    });
+
+    harness
+        .get_by_label("Local: this computer, no account needed")
+        .click();
+    wait_until(&mut harness, "the local fields", |h| {
+        shows(h, "Data folder")
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Test connection")
+        .click();
+    wait_until(&mut harness, "a working local folder", |h| {
+        shows(h, "Connected: Local")
+    });
+}

@@ -1,0 +1,332 @@
+//! `augment upload`: files and folders to the configured bucket (or the local
+//! data folder) through the client library, with a progress bar per file, then
+//! optionally waiting for the pipeline and downloading what it made.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use augment_client::inputs::{self, Input};
+use augment_client::{ClientError, ErrorKind, Mode, Progress, Remote, Settings, WatchEvent};
+use augment_pipeline::{Rejection, UploadKey};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{EXIT_SOME_FAILED, EXIT_USAGE};
+
+/// Redraw interval of the overall bar's spinner and clock, so they move while
+/// waiting on the pipeline.
+const PROGRESS_TICK: Duration = Duration::from_millis(100);
+
+/// Flags that override the saved settings for this run.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub local: bool,
+    pub bucket: Option<String>,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Options {
+    pub wait: bool,
+    pub out: Option<PathBuf>,
+    pub jobs: usize,
+    pub timeout: Duration,
+    pub quiet: bool,
+}
+
+/// How one file ended.
+#[derive(Debug)]
+enum Ended {
+    /// Uploaded (and, when waiting, all four rotations exist).
+    Done,
+    Rejected(Rejection),
+    Failed(String),
+}
+
+/// The saved settings with the flags on top: `--local` is local mode,
+/// `--endpoint-url` custom mode, any other bucket flag AWS mode.
+pub fn settings_with(mut settings: Settings, overrides: &Overrides) -> Settings {
+    if overrides.local {
+        settings.mode = Mode::Local;
+        return settings;
+    }
+    let aws = &mut settings.aws;
+    if let Some(bucket) = &overrides.bucket {
+        aws.bucket.clone_from(bucket);
+    }
+    if overrides.profile.is_some() {
+        aws.profile.clone_from(&overrides.profile);
+    }
+    if overrides.region.is_some() {
+        aws.region.clone_from(&overrides.region);
+    }
+    if overrides.endpoint_url.is_some() {
+        aws.endpoint_url.clone_from(&overrides.endpoint_url);
+        settings.mode = Mode::Custom;
+    } else if (overrides.bucket.is_some()
+        || overrides.profile.is_some()
+        || overrides.region.is_some())
+        && settings.mode == Mode::Local
+    {
+        settings.mode = Mode::Aws;
+    }
+    settings
+}
+
+pub fn run(paths: &[PathBuf], overrides: &Overrides, options: &Options) -> ExitCode {
+    let settings = match Settings::load() {
+        Ok(settings) => settings_with(settings, overrides),
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let inputs = match inputs::collect(paths, options.out.as_deref()) {
+        Ok(inputs) => inputs,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(EXIT_SOME_FAILED);
+        }
+    };
+    runtime.block_on(run_async(&settings, inputs, options))
+}
+
+async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -> ExitCode {
+    let remote = match Remote::connect(settings).await {
+        Ok(remote) => remote,
+        Err(err) => return connect_failed(&err),
+    };
+    // One clear error before any upload, rather than the same one per file.
+    if let Err(err) = remote.check().await {
+        return connect_failed(&err);
+    }
+    // The pipeline runs in this process in local mode: leaving early would leave
+    // the uploads unprocessed.
+    let wait = options.wait || settings.mode == Mode::Local;
+
+    let bars = if options.quiet || !std::io::stderr().is_terminal() {
+        MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+    } else {
+        MultiProgress::new()
+    };
+    let total = bars.add(
+        ProgressBar::new(inputs.len() as u64)
+            .with_style(style("{spinner} {pos}/{len} files  {elapsed}  {wide_msg}")),
+    );
+    total.enable_steady_tick(PROGRESS_TICK);
+    let started = Instant::now();
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let mut running = JoinSet::new();
+    for (index, input) in inputs.iter().cloned().enumerate() {
+        let (remote, permits, bars) = (remote.clone(), permits.clone(), bars.clone());
+        let out = options.out.clone();
+        let timeout = options.timeout;
+        running.spawn(async move {
+            // `--jobs` bounds the uploads only: waiting for the pipeline holds no
+            // slot, so later files upload while earlier ones are processed.
+            let uploaded = match permits.acquire_owned().await {
+                Ok(_permit) => upload_one(&remote, &input, &bars).await,
+                Err(_) => Err(Ended::Failed("stopped".into())),
+            };
+            let ended = match uploaded {
+                Ok(key) if wait => finish_one(&remote, &key, timeout, out.as_deref()).await,
+                Ok(_) => Ended::Done,
+                Err(ended) => ended,
+            };
+            (index, ended)
+        });
+    }
+
+    let (mut done, mut rejected, mut failed) = (0_usize, 0_usize, 0_usize);
+    while let Some(joined) = running.join_next().await {
+        total.inc(1);
+        let (index, ended) = match joined {
+            Ok(result) => result,
+            Err(err) => {
+                failed += 1;
+                bars.suspend(|| eprintln!("failed: an upload task stopped: {err}"));
+                continue;
+            }
+        };
+        let path = inputs[index].path.display();
+        total.set_message(path.to_string());
+        match ended {
+            Ended::Done => done += 1,
+            Ended::Rejected(rejection) => {
+                rejected += 1;
+                bars.suspend(|| {
+                    eprintln!("rejected {}: {path}: {}", rejection.code, rejection.message);
+                });
+            }
+            Ended::Failed(message) => {
+                failed += 1;
+                bars.suspend(|| eprintln!("failed: {path}: {message}"));
+            }
+        }
+    }
+    total.finish_and_clear();
+
+    if !options.quiet {
+        let verb = if wait { "done" } else { "uploaded" };
+        let mut line = format!("{done} {verb}, {rejected} rejected");
+        if failed > 0 {
+            line.push_str(&format!(", {failed} failed"));
+        }
+        let target = options
+            .out
+            .as_ref()
+            .map_or_else(|| remote.describe(), |out| out.display().to_string());
+        println!(
+            "{line} in {:.1} s → {target}",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if rejected == 0 && failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_SOME_FAILED)
+    }
+}
+
+fn connect_failed(err: &ClientError) -> ExitCode {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        eprintln!("error: {}", err.detail());
+    } else {
+        eprintln!("error: {err}");
+    }
+    if err.kind == ErrorKind::InvalidSettings {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        ExitCode::from(EXIT_SOME_FAILED)
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// Checks the file (size, then type by content), picks a name that overwrites
+/// nothing, and uploads it with its own bar.
+async fn upload_one(
+    remote: &Remote,
+    input: &Input,
+    bars: &MultiProgress,
+) -> Result<UploadKey, Ended> {
+    augment_client::check_file_async(&input.path)
+        .await
+        .map_err(ended_by)?;
+    let file_name = match input.upload.extension() {
+        Some(ext) => format!("{}.{ext}", input.upload.name()),
+        None => input.upload.name().to_owned(),
+    };
+    let key = remote
+        .choose_upload_key(&file_name)
+        .await
+        .map_err(ended_by)?;
+    // The file's size until the first report says what is being sent.
+    let size_bytes = std::fs::metadata(&input.path).map_or(0, |meta| meta.len());
+    let bar = bars.add(ProgressBar::new(size_bytes).with_style(style(
+        "  [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12}  {wide_msg}",
+    )));
+    bar.set_message(key.name().to_owned());
+    let reporter = bar.clone();
+    let result = remote
+        .upload(&input.path, &key, move |progress: Progress| {
+            reporter.set_length(progress.total_bytes);
+            // Goes back to 0 when the SDK retries: the bar shows the restart.
+            reporter.set_position(progress.sent_bytes);
+        })
+        .await;
+    bar.finish_and_clear();
+    bars.remove(&bar);
+    result.map(|()| key).map_err(ended_by)
+}
+
+/// A client error as this file's ending; with `--verbose` the message carries
+/// the technical causes too.
+fn ended_by(err: ClientError) -> Ended {
+    let message = if tracing::enabled!(tracing::Level::DEBUG) {
+        err.detail()
+    } else {
+        err.message.clone()
+    };
+    match err.kind {
+        ErrorKind::Rejected(rejection) => Ended::Rejected(rejection),
+        _ => Ended::Failed(message),
+    }
+}
+
+/// Waits for the pipeline, then downloads the outputs into `out` when asked.
+async fn finish_one(
+    remote: &Remote,
+    key: &UploadKey,
+    timeout: Duration,
+    out: Option<&Path>,
+) -> Ended {
+    let mut ended = Ended::Done;
+    let watched = remote
+        .watch(
+            key,
+            |event| match event {
+                WatchEvent::Rejected(record) => ended = Ended::Rejected(record.rejection()),
+                WatchEvent::Failed(message) => ended = Ended::Failed(message),
+                WatchEvent::TimedOut => {
+                    ended = Ended::Failed(format!(
+                        "no rotations within {} s. Is the stack deployed and its trigger on? Check the image processor's logs and the dead-letter queue, or wait longer with --timeout-secs",
+                        timeout.as_secs()
+                    ));
+                }
+                WatchEvent::Processed { .. } | WatchEvent::RotationLanded { .. } => {}
+            },
+            timeout,
+        )
+        .await;
+    if let Err(err) = watched {
+        return Ended::Failed(err.message);
+    }
+    let Some(out) = out else {
+        return ended;
+    };
+    let keys = match &ended {
+        Ended::Done => {
+            let mut keys = vec![key.processed_key()];
+            keys.extend(augment_pipeline::Angle::ALL.map(|angle| key.rotation_key(angle)));
+            keys
+        }
+        Ended::Rejected(_) => vec![key.failed_key()],
+        Ended::Failed(_) => return ended,
+    };
+    match download(remote, &keys, out).await {
+        Ok(()) => ended,
+        Err(message) => Ended::Failed(message),
+    }
+}
+
+/// Each key to `out/<key>`, written whole or not at all, by the client's one key
+/// → path rule (no key can leave `out`).
+async fn download(remote: &Remote, keys: &[String], out: &Path) -> Result<(), String> {
+    let objects: Vec<(String, String)> =
+        keys.iter().map(|key| (key.clone(), key.clone())).collect();
+    remote
+        .save_to_folder(&objects, out)
+        .await
+        .map_err(|err| format!("download failed: {err}"))
+}

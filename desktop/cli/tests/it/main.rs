@@ -1,0 +1,16 @@
+//! `augment` run as a person runs it, one test binary: `process` and `upload`.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a panic is a failure with its line"
+)]
+
+mod process;
+mod upload;
+
+/// A JPEG with a gradient (so it compresses like a photo, not like a flat fill),
+/// encoded as the pipeline encodes.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let gradient = |x: u32, y: u32| image::Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128]);
+    augment_pipeline::imaging::encode_jpeg(&image::RgbImage::from_fn(width, height, gradient))
+}

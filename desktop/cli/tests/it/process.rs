@@ -1,0 +1,295 @@
+//! `augment process` as a person runs it: a folder of mixed files in, the bucket
+//! layout out, checked file by file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{ImageFormat, Rgba, RgbaImage};
+
+use super::jpeg;
+
+fn augment(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_augment"))
+        .args(args)
+        .output()
+        .expect("augment runs")
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn png_with_alpha(width: u32, height: u32) -> Vec<u8> {
+    let image = RgbaImage::from_fn(width, height, |x, _| {
+        Rgba([200, 30, 30, if x < width / 2 { 0 } else { 255 }])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Every file under `root`, as `relative path → bytes`.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// A folder like a person's: good images of every shape, and bad files.
+fn mixed_folder(dir: &Path) -> PathBuf {
+    let input = dir.join("photos");
+    write(&input.join("wide.jpg"), &jpeg(1200, 300));
+    write(&input.join("Tall Photo.JPEG"), &jpeg(200, 900));
+    write(&input.join("tiny.png"), &png_with_alpha(12, 8));
+    write(&input.join("trip 2024/beach+sun ☀.JPG"), &jpeg(640, 480));
+    write(&input.join("notes.jpg"), b"this is not an image");
+    let whole = jpeg(400, 300);
+    write(&input.join("cut.jpg"), &whole[..whole.len() / 3]);
+    let mut huge = jpeg(16, 16);
+    huge.resize(10 * 1024 * 1024 + 1, 0);
+    write(&input.join("huge.jpg"), &huge);
+    write(
+        &input.join("readme.txt"),
+        b"ignored: not an image extension",
+    );
+    input
+}
+
+#[test]
+fn a_mixed_folder_becomes_the_bucket_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mixed_folder(dir.path());
+    let out = dir.path().join("out");
+
+    let run = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "some files are rejected\n{stderr}"
+    );
+
+    // Each rejection on stderr with its code and file.
+    for (code, file) in [
+        ("unsupported_type", "notes.jpg"),
+        ("corrupt", "cut.jpg"),
+        ("too_large", "huge.jpg"),
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.contains(code) && l.contains(file)),
+            "{code} {file} in:\n{stderr}"
+        );
+    }
+    assert_eq!(stderr.lines().count(), 3, "{stderr}");
+    // One summary line.
+    assert!(stdout.starts_with("4 done, 3 rejected in "), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1);
+
+    let files = tree(&out);
+    let good = ["wide", "Tall Photo", "tiny", "trip 2024/beach+sun ☀"];
+    let mut expected: Vec<String> = Vec::new();
+    for name in good {
+        expected.push(format!("processed/{name}_256x256.jpg"));
+        for angle in [90, 180, 270, 360] {
+            expected.push(format!(
+                "augmented-images/{angle}-degree/{name}_{angle}.jpg"
+            ));
+        }
+    }
+    for name in ["notes", "cut", "huge"] {
+        expected.push(format!("failed/{name}.json"));
+    }
+    for file in [
+        "wide.jpg",
+        "Tall Photo.JPEG",
+        "tiny.png",
+        "trip 2024/beach+sun ☀.JPG",
+        "notes.jpg",
+        "cut.jpg",
+        "huge.jpg",
+    ] {
+        expected.push(format!("original-uploads/{file}"));
+        assert_eq!(
+            files[&format!("original-uploads/{file}")],
+            std::fs::read(input.join(file)).unwrap(),
+            "{file} copied as is"
+        );
+    }
+    expected.sort();
+    assert_eq!(files.keys().cloned().collect::<Vec<_>>(), expected);
+
+    for (key, bytes) in &files {
+        if key.starts_with("processed/") || key.starts_with("augmented-images/") {
+            let image = image::load_from_memory_with_format(bytes, ImageFormat::Jpeg).unwrap();
+            assert_eq!((image.width(), image.height()), (256, 256), "{key}");
+            assert_eq!(image.color(), image::ColorType::Rgb8, "{key}");
+        }
+    }
+    let record: serde_json::Value = serde_json::from_slice(&files["failed/huge.json"]).unwrap();
+    assert_eq!(record["code"], "too_large");
+    assert_eq!(record["source_key"], "original-uploads/huge.jpg");
+
+    // The wide image sits centred between white bars.
+    let wide = image::load_from_memory(&files["processed/wide_256x256.jpg"])
+        .unwrap()
+        .to_rgb8();
+    assert!(
+        wide.get_pixel(128, 5).0.iter().all(|&c| c > 245),
+        "white above"
+    );
+    assert!(
+        wide.get_pixel(128, 250).0.iter().all(|&c| c > 245),
+        "white below"
+    );
+    assert!(wide.get_pixel(128, 128).0[2] < 200, "image in the middle");
+    // The tiny PNG is not enlarged: 12x8 in the middle, transparent half on white.
+    let tiny = image::load_from_memory(&files["processed/tiny_256x256.jpg"])
+        .unwrap()
+        .to_rgb8();
+    assert!(
+        tiny.get_pixel(122, 128).0.iter().all(|&c| c > 230),
+        "transparent half is white"
+    );
+    let red = tiny.get_pixel(131, 128).0;
+    assert!(red[0] > 150 && red[1] < 90, "opaque half is red: {red:?}");
+    assert!(
+        tiny.get_pixel(100, 128).0.iter().all(|&c| c > 245),
+        "no upscale"
+    );
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_jobs_and_reruns_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mixed_folder(dir.path());
+    let one = dir.path().join("one");
+    let many = dir.path().join("many");
+    let run_one = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        one.to_str().unwrap(),
+        "--jobs",
+        "1",
+    ]);
+    let run_many = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        many.to_str().unwrap(),
+        "--jobs",
+        "4",
+    ]);
+    assert_eq!(run_one.status.code(), Some(1));
+    assert_eq!(run_many.status.code(), Some(1));
+    let first = tree(&one);
+    assert_eq!(first, tree(&many));
+
+    let again = augment(&[
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        one.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(again.stdout.is_empty(), "--quiet prints no summary");
+    assert_eq!(tree(&one), first, "a re-run overwrites the same objects");
+}
+
+#[test]
+fn all_good_exits_zero_and_the_output_folder_may_sit_inside_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("a.jpg"), &jpeg(300, 300));
+    write(&dir.path().join("b.png"), &png_with_alpha(40, 40));
+    let out = dir.path().join("out");
+    for _ in 0..2 {
+        let run = augment(&[
+            "process",
+            dir.path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(String::from_utf8_lossy(&run.stdout).starts_with("2 done, 0 rejected in "));
+    }
+    assert_eq!(tree(&out).len(), 2 * 6, "outputs are never taken as inputs");
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let missing = dir.path().join("missing.jpg");
+    for args in [
+        vec!["process"],
+        vec!["process", "x.jpg"],
+        vec!["process", missing.to_str().unwrap(), "--out", out],
+        vec!["process", dir.path().to_str().unwrap(), "--out", out],
+        vec![
+            "process",
+            missing.to_str().unwrap(),
+            "--out",
+            out,
+            "--jobs",
+            "0",
+        ],
+        vec!["frobnicate"],
+    ] {
+        let run = augment(&args);
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(!run.stderr.is_empty());
+    }
+    assert!(!Path::new(out).exists(), "nothing written on a usage error");
+}
+
+#[test]
+fn help_explains_layout_and_exit_status() {
+    let run = augment(&["process", "--help"]);
+    assert_eq!(run.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&run.stdout);
+    for needle in [
+        "--out",
+        "--jobs",
+        "failed/",
+        "augmented-images/",
+        "Exit status",
+        "10 MiB",
+    ] {
+        assert!(help.contains(needle), "{needle} in:\n{help}");
+    }
+}

@@ -1,0 +1,345 @@
+//! `augment upload` as a person runs it: the settings file (or flags) choose the
+//! backend; files are checked, uploaded, waited for and downloaded.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use augment_aws::testing::{self, Moto};
+use augment_aws::{S3Store, SqsQueue};
+use augment_pipeline::RotationTask;
+use augment_pipeline::steps::{make_rotation, process_upload};
+use image::{ImageFormat, Rgb, RgbImage};
+
+use super::jpeg;
+
+const BUCKET: &str = "augment-cli-test";
+
+/// `augment` with a private config folder and data folder, and no AWS
+/// environment from the machine running the tests.
+fn augment(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_augment"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("AUGMENT_CONFIG_DIR", home.join("config"))
+        .env("AUGMENT_DATA_DIR", home.join("data"))
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("no-aws-credentials"),
+        )
+        // No instance metadata service to wait for on a developer machine.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> (Option<i32>, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().unwrap();
+    (
+        status.code(),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn write(path: &Path, bytes: &[u8]) -> PathBuf {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+    path.to_owned()
+}
+
+/// Every file under `root`, relative, with `/`.
+fn files(root: &Path) -> BTreeSet<String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect()
+}
+
+fn outputs(name: &str) -> Vec<String> {
+    let mut keys = vec![format!("processed/{name}_256x256.jpg")];
+    for angle in [90, 180, 270, 360] {
+        keys.push(format!(
+            "augmented-images/{angle}-degree/{name}_{angle}.jpg"
+        ));
+    }
+    keys
+}
+
+#[test]
+fn local_mode_uploads_waits_and_downloads_the_bucket_layout() {
+    let home = tempfile::tempdir().unwrap();
+    let photos = home.path().join("photos");
+    write(&photos.join("wide.jpg"), &jpeg(900, 300));
+    write(&photos.join("trip/beach day.JPG"), &jpeg(300, 500));
+    write(&photos.join("notes.jpg"), b"this is not an image");
+    let whole = jpeg(400, 300);
+    write(&photos.join("cut.jpg"), &whole[..whole.len() / 3]);
+    let out = home.path().join("out");
+
+    // No settings file: local mode.
+    let (code, stdout, stderr) = run(augment(home.path())
+        .args(["upload", "--out"])
+        .arg(&out)
+        .arg(&photos));
+    assert_eq!(code, Some(1), "two files are rejected\n{stderr}");
+    assert!(
+        stderr.contains("rejected unsupported_type:")
+            && stderr.contains("notes.jpg: The file is text"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rejected corrupt:") && stderr.contains("cut.jpg"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(stdout.starts_with("2 done, 2 rejected in "), "{stdout}");
+
+    let mut expected: BTreeSet<String> = outputs("wide").into_iter().collect();
+    expected.extend(outputs("trip/beach day"));
+    expected.insert("failed/cut.json".into());
+    assert_eq!(files(&out), expected);
+
+    // The data folder holds the uploads (not the file the client refused).
+    let data = files(&home.path().join("data"));
+    assert!(
+        data.contains("original-uploads/trip/beach day.JPG"),
+        "{data:?}"
+    );
+    assert!(data.contains("original-uploads/cut.jpg"), "{data:?}");
+    assert!(!data.contains("original-uploads/notes.jpg"), "{data:?}");
+
+    // Again: nothing is overwritten, the new uploads get -2.
+    let (code, _, stderr) = run(augment(home.path())
+        .args(["upload", "--quiet"])
+        .arg(photos.join("wide.jpg")));
+    assert_eq!(code, Some(0), "{stderr}");
+    let data = files(&home.path().join("data"));
+    assert!(
+        data.contains("original-uploads/wide-2.jpg")
+            && data.contains("augmented-images/90-degree/wide-2_90.jpg"),
+        "{data:?}"
+    );
+}
+
+#[test]
+fn settings_and_usage_errors_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("a.jpg"), &jpeg(16, 16));
+
+    write(&home.path().join("config/settings.json"), b"{ damaged");
+    let (code, _, stderr) = run(augment(home.path()).arg("upload").arg(&photo));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("settings file is damaged"), "{stderr}");
+
+    std::fs::write(
+        home.path().join("config/settings.json"),
+        br#"{"mode": "custom", "aws": {"bucket": "b"}}"#,
+    )
+    .unwrap();
+    let (code, _, stderr) = run(augment(home.path()).arg("upload").arg(&photo));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("endpoint needs its URL"), "{stderr}");
+
+    // A profile that is in neither AWS file (the saved custom mode is gone).
+    std::fs::remove_file(home.path().join("config/settings.json")).unwrap();
+    write(
+        &home.path().join("aws-config"),
+        b"[default]\nregion = eu-west-1\n[profile work]\nregion = eu-west-2\n",
+    );
+    let (code, _, stderr) = run(augment(home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
+        .args(["upload", "--bucket", "b", "--profile", "nope"])
+        .arg(&photo));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no such profile") && stderr.trim_end().ends_with("nope"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(augment(home.path())
+        .args(["upload", "--local", "--bucket", "x"])
+        .arg(&photo));
+    assert_eq!(code, Some(2), "{stderr}");
+    let (code, _, _) = run(augment(home.path()).args(["upload", "missing.jpg"]));
+    assert_eq!(code, Some(2));
+}
+
+#[test]
+fn no_credentials_anywhere_says_how_to_get_some() {
+    let moto = Moto::start().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("a.jpg"), &jpeg(16, 16));
+    // The real default chain, with nothing to find: no env keys, no files, no SSO,
+    // no instance metadata.
+    let (code, _, stderr) = run(augment(home.path())
+        .args([
+            "upload",
+            "--bucket",
+            BUCKET,
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    let message = "error: No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings.";
+    assert_eq!(stderr.trim(), message);
+
+    // --verbose: the same words, then the technical causes (the SDK's).
+    let (code, _, stderr) = run(augment(home.path())
+        .args(["upload", "--verbose", "--bucket", BUCKET, "--endpoint-url"])
+        .arg(&moto.endpoint)
+        .arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(message) && line.len() > message.len() + 10,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_man_page_comes_from_the_argument_definitions() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, page, stderr) = run(augment(home.path()).arg("--generate-man-page"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(page.contains(".TH augment"), "{page}");
+    for section in ["AUGMENT PROCESS", "AUGMENT UPLOAD"] {
+        assert!(
+            page.contains(&format!(".SH \"{section}\"")),
+            "{section}: {page}"
+        );
+    }
+    // Each subcommand's own options are on the page.
+    for option in ["timeout\\-secs", "endpoint\\-url", "jobs"] {
+        assert!(page.contains(option), "{option}: {page}");
+    }
+    // Hidden: not in the help a person reads.
+    let (_, help, _) = run(augment(home.path()).arg("--help"));
+    assert!(!help.contains("generate-man-page"), "{help}");
+}
+
+/// `augment` aimed at moto through flags, with the test credentials in the env.
+fn augment_on(moto: &Moto, home: &Path) -> Command {
+    let mut command = augment(home);
+    command.envs(moto.env()).args([
+        "upload",
+        "--bucket",
+        BUCKET,
+        "--endpoint-url",
+        &moto.endpoint,
+    ]);
+    command
+}
+
+#[test]
+fn a_missing_bucket_stops_before_any_upload() {
+    let moto = Moto::start().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("a.jpg"), &jpeg(16, 16));
+    let (code, _, stderr) = run(augment_on(&moto, home.path()).arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: The bucket does not exist.")
+            && stderr.trim_end().ends_with(BUCKET),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_upload_waits_for_the_pipeline_and_downloads_its_outputs() {
+    let moto = Moto::start().unwrap();
+    let clients = moto.clients();
+    let queue_url = testing::create_bucket_and_queue(&clients, BUCKET, "rotations")
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("pics/cat.png"), &{
+        let mut out = std::io::Cursor::new(Vec::new());
+        RgbImage::from_pixel(50, 80, Rgb([10, 200, 10]))
+            .write_to(&mut out, ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    });
+
+    // Without --wait: uploaded, exit 0, nothing else.
+    let (code, stdout, stderr) = run(augment_on(&moto, home.path()).arg(&photo));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with("1 uploaded, 0 rejected in ")
+            && stdout.contains("s3://augment-cli-test"),
+        "{stdout}"
+    );
+
+    // With --out, while the "Lambdas" (the steps) run on what arrives.
+    let out = home.path().join("out");
+    let child = augment_on(&moto, home.path())
+        .args(["--timeout-secs", "30", "--out"])
+        .arg(&out)
+        .arg(&photo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let store = S3Store::new(clients.s3.clone(), BUCKET);
+    let queue = SqsQueue::new(clients.sqs.clone(), &queue_url);
+    let key = "original-uploads/cat-2.png";
+    let started = Instant::now();
+    while clients
+        .s3
+        .head_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "no upload");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    process_upload(&store, &queue, BUCKET, key).await.unwrap();
+    for message in testing::receive_all(&clients, &queue_url).await.unwrap() {
+        let task = RotationTask::from_json(message.body().unwrap()).unwrap();
+        make_rotation(&store, &task).await.unwrap();
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("1 done, 0 rejected"));
+    assert_eq!(files(&out), outputs("cat-2").into_iter().collect());
+
+    // Nobody processes this one: --wait says so, and what to check.
+    let (code, _, stderr) = run(augment_on(&moto, home.path())
+        .args(["--wait", "--timeout-secs", "1"])
+        .arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cat.png: no rotations within 1 s") && stderr.contains("logs"),
+        "{stderr}"
+    );
+}

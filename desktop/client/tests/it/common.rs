@@ -1,0 +1,44 @@
+//! Helpers the client's tests share.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use augment_client::{Progress, Remote};
+use augment_pipeline::UploadKey;
+use image::{ImageFormat, Rgb, RgbImage};
+
+/// A JPEG with a gradient (so it compresses like a photo, not like a flat fill).
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// A callback that records what it is called with, and the record.
+pub fn recorder<T: Send + 'static>() -> (Arc<Mutex<Vec<T>>>, impl Fn(T) + Send + Sync + 'static) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    (seen, move |item| record.lock().unwrap().push(item))
+}
+
+/// Starts uploading `path` slowly (10 ms per progress event: a whole 10 MiB file
+/// takes over a second) and drops the upload once its first bytes are out, as the
+/// app's Cancel does. Panics if the upload finishes first.
+pub async fn cancel_after_first_bytes(remote: &Remote, path: &Path, key: &UploadKey) {
+    let started = Arc::new(tokio::sync::Notify::new());
+    let notify = started.clone();
+    let upload = remote.upload(path, key, move |progress: Progress| {
+        if progress.sent_bytes > 0 {
+            notify.notify_one();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    });
+    tokio::select! {
+        result = upload => panic!("the upload finished first: {result:?}"),
+        () = started.notified() => {}
+    }
+}

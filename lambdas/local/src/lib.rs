@@ -1,0 +1,387 @@
+//! Local mode: the pipeline's ports implemented by a folder laid out exactly like
+//! the bucket ([`FolderStore`]) and an in-process channel ([`ChannelQueue`]), and a
+//! [`LocalPipeline`] that reacts to each upload the way S3 events and SQS do in
+//! AWS, running the same steps. The local counterpart of `augment-aws`.
+
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+
+use augment_pipeline::contract::RotationTask;
+use augment_pipeline::ports::{
+    ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+};
+use augment_pipeline::steps::{self, StepError, UploadOutcome};
+
+/// The bucket name local tasks carry.
+pub const LOCAL_BUCKET: &str = "local";
+
+/// Temporary files of in-flight writes start with this; `list` never shows them.
+const TEMP_PREFIX: &str = ".augment-tmp-";
+
+/// Chunk size of [`FolderStore::import_file_with_progress`]: small enough for a
+/// smooth progress bar, large enough that a 10 MiB copy is ~160 calls.
+const IMPORT_CHUNK_BYTES: usize = 64 * 1024;
+
+/// An object store in a folder: key `a/b.jpg` is the file `<root>/a/b.jpg`.
+/// Writes go to a temporary file that is renamed into place, so a reader (the
+/// desktop gallery, a second process) never sees half an image.
+#[derive(Debug, Clone)]
+pub struct FolderStore {
+    root: PathBuf,
+}
+
+impl FolderStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file that holds `key`: [`key_path`] below the root.
+    pub fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
+        key_path(&self.root, key)
+    }
+
+    /// Copies a file from disk into the store at `key` (an "upload" in local
+    /// mode), streaming, whatever its size: judging it is the processor's job.
+    pub async fn import_file(&self, key: &str, source: &Path) -> Result<(), StoreError> {
+        self.import_file_with_progress(key, source, |_| Ok(()))
+            .await
+    }
+
+    /// [`FolderStore::import_file`], calling `on_copied` with the bytes copied so
+    /// far after each chunk (the desktop app's progress bar). An error from
+    /// `on_copied` (e.g. the upload was cancelled) stops the copy and leaves
+    /// nothing at `key`.
+    pub async fn import_file_with_progress(
+        &self,
+        key: &str,
+        source: &Path,
+        mut on_copied: impl FnMut(u64) -> io::Result<()> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let target = self.path_of(key)?;
+        let source = source.to_owned();
+        blocking("import", key, move || {
+            write_atomically(&target, |file| {
+                let mut input = std::fs::File::open(&source)?;
+                let mut chunk = vec![0_u8; IMPORT_CHUNK_BYTES];
+                let mut copied = 0_u64;
+                loop {
+                    let read = match input.read(&mut chunk) {
+                        Ok(0) => return Ok(()),
+                        Ok(read) => read,
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(err) => return Err(err),
+                    };
+                    file.write_all(&chunk[..read])?;
+                    copied += read as u64;
+                    on_copied(copied)?;
+                }
+            })
+        })
+        .await
+    }
+}
+
+impl ObjectStore for FolderStore {
+    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        let path = self.path_of(key)?;
+        let owned = key.to_owned();
+        blocking("head", key, move || match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => Ok(Some(ObjectInfo {
+                key: owned,
+                size_bytes: meta.len(),
+            })),
+            Ok(_) => Ok(None),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err),
+        })
+        .await
+    }
+
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+        let path = self.path_of(key)?;
+        let result = blocking("get", key, move || {
+            let file = match std::fs::File::open(&path) {
+                Ok(file) => file,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(err) => return Err(err),
+            };
+            // Read one byte past the limit to tell "exactly the limit" from "over".
+            let mut bytes = Vec::new();
+            file.take(max_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)?;
+            Ok(Some(bytes))
+        })
+        .await?;
+        match result {
+            None => Err(StoreError::NotFound {
+                key: key.to_owned(),
+            }),
+            Some(bytes) if bytes.len() as u64 > max_bytes => Err(StoreError::TooLarge {
+                key: key.to_owned(),
+                limit_bytes: max_bytes,
+            }),
+            Some(bytes) => Ok(bytes),
+        }
+    }
+
+    async fn put(&self, object: PutObject) -> Result<(), StoreError> {
+        let path = self.path_of(&object.key)?;
+        let body = object.body;
+        blocking("put", &object.key, move || {
+            write_atomically(&path, |file| file.write_all(&body))
+        })
+        .await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+        let root = self.root.clone();
+        let prefix_owned = prefix.to_owned();
+        blocking("list", prefix, move || {
+            // Walk only the deepest folder the prefix names (`processed/` of
+            // `processed/ca`): listing one prefix must not read the whole bucket.
+            let folder = prefix_owned
+                .rfind('/')
+                .map_or("", |slash| &prefix_owned[..=slash]);
+            let start = folder
+                .split('/')
+                .filter(|segment| !segment.is_empty())
+                .fold(root, |path, segment| path.join(segment));
+            let mut found = Vec::new();
+            // No key has such a segment (`path_of` refuses them), and they could
+            // leave the root.
+            let escapes = folder
+                .split('/')
+                .any(|segment| segment == "." || segment == ".." || segment.contains('\\'));
+            if !escapes && start.is_dir() {
+                walk(&start, folder, &mut found)?;
+            }
+            found.retain(|info| info.key.starts_with(&prefix_owned));
+            found.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        blocking("delete", key, move || match std::fs::remove_file(&path) {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        })
+        .await
+    }
+}
+
+/// Windows device names: a file called `CON`, `nul.jpg` or `COM1.png` is the
+/// device, not a file, in any folder and with any extension.
+const RESERVED_NAMES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
+    "COM8", "COM9", "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// The one way a bucket key becomes a file below `root` (the folder store, "Save
+/// to folder…", `augment upload --out`). The same rules on every OS, so a key a
+/// Linux folder accepts cannot escape a Windows one: segments are split on `/`
+/// only; refused are empty, `.` and `..` segments (so absolute keys too), `\`,
+/// `:` (drive letters, NTFS streams), NUL and other control characters, Windows
+/// device names, and the store's own temporary-file prefix.
+pub fn key_path(root: &Path, key: &str) -> Result<PathBuf, StoreError> {
+    let invalid = |reason| StoreError::InvalidKey {
+        key: key.to_owned(),
+        reason,
+    };
+    if key.contains(['\\', ':']) || key.chars().any(char::is_control) {
+        return Err(invalid("backslash, colon or control character"));
+    }
+    let mut path = root.to_owned();
+    for segment in key.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return Err(invalid("empty, '.' or '..' path segment"));
+        }
+        let stem = segment.split('.').next().unwrap_or(segment).trim_end();
+        if segment.starts_with(TEMP_PREFIX)
+            || RESERVED_NAMES
+                .iter()
+                .any(|name| stem.eq_ignore_ascii_case(name))
+        {
+            return Err(invalid("reserved name"));
+        }
+        path.push(segment);
+    }
+    Ok(path)
+}
+
+/// Runs file work off the async threads; maps I/O failures to store errors.
+async fn blocking<T: Send + 'static>(
+    op: &'static str,
+    key: &str,
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Result<T, StoreError> {
+    let backend = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend {
+        op,
+        key: key.to_owned(),
+        transient: false,
+        source,
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(backend(err.into())),
+        Err(join) => Err(backend(join.into())),
+    }
+}
+
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a key names a file below the root",
+        )
+    })?;
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)?;
+    write(temp.as_file_mut())?;
+    temp.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let key = format!("{key_prefix}{name}");
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            walk(&entry.path(), &format!("{key}/"), found)?;
+        } else if file_type.is_file() {
+            found.push(ObjectInfo {
+                key,
+                size_bytes: entry.metadata()?.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The in-process stand-in for SQS: tasks go down a channel to [`LocalPipeline`]'s
+/// worker loop.
+#[derive(Debug, Clone)]
+pub struct ChannelQueue {
+    sender: mpsc::UnboundedSender<RotationTask>,
+}
+
+impl ChannelQueue {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<RotationTask>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Self { sender }, receiver)
+    }
+}
+
+impl TaskQueue for ChannelQueue {
+    async fn send_batch(&self, tasks: &[RotationTask]) -> Result<(), QueueError> {
+        for task in tasks {
+            self.sender
+                .send(task.clone())
+                .map_err(|_| QueueError::Closed)?;
+        }
+        Ok(())
+    }
+}
+
+/// What local mode reports as work finishes, in completion order.
+#[derive(Debug)]
+pub enum PipelineEvent {
+    Upload {
+        key: String,
+        result: Result<UploadOutcome, StepError>,
+    },
+    Rotation {
+        task: RotationTask,
+        result: Result<(), StepError>,
+    },
+}
+
+/// The whole pipeline on this machine: uploads are processed as they are
+/// announced, and their tasks are run by a worker loop, at most `jobs` steps at a
+/// time. Must be started inside a Tokio runtime with at least `jobs` worker threads
+/// (image work runs on them).
+#[derive(Debug, Clone)]
+pub struct LocalPipeline {
+    store: Arc<FolderStore>,
+    queue: ChannelQueue,
+    permits: Arc<Semaphore>,
+    events: mpsc::UnboundedSender<PipelineEvent>,
+}
+
+impl LocalPipeline {
+    pub fn start(
+        root: impl Into<PathBuf>,
+        jobs: usize,
+    ) -> (Self, mpsc::UnboundedReceiver<PipelineEvent>) {
+        let store = Arc::new(FolderStore::new(root));
+        let (queue, mut tasks) = ChannelQueue::new();
+        let permits = Arc::new(Semaphore::new(jobs.max(1)));
+        let (events, event_receiver) = mpsc::unbounded_channel();
+
+        let worker = (store.clone(), permits.clone(), events.clone());
+        tokio::spawn(async move {
+            let (store, permits, events) = worker;
+            while let Some(task) = tasks.recv().await {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let (store, events) = (store.clone(), events.clone());
+                tokio::spawn(async move {
+                    let result = steps::make_rotation(store.as_ref(), &task).await;
+                    drop(permit);
+                    // The receiver is gone only when nobody waits for results.
+                    let _ = events.send(PipelineEvent::Rotation { task, result });
+                });
+            }
+        });
+
+        (
+            Self {
+                store,
+                queue,
+                permits,
+                events,
+            },
+            event_receiver,
+        )
+    }
+
+    pub fn store(&self) -> &FolderStore {
+        &self.store
+    }
+
+    /// Announces an object now in the store, as S3's event does. Waits for a free
+    /// slot first, so rotations already queued go ahead of new uploads.
+    pub async fn notify_upload(&self, key: String) {
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let result =
+                steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key).await;
+            drop(permit);
+            let _ = this.events.send(PipelineEvent::Upload { key, result });
+        });
+    }
+}

@@ -1,0 +1,8 @@
+//! The local adapters' integration tests, one binary.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a panic is a failure with its line"
+)]
+
+mod store;

@@ -1,0 +1,287 @@
+//! The folder store and the channel queue behave like a bucket and a queue, and
+//! the local pipeline runs both steps for each upload.
+
+use augment_local::{ChannelQueue, FolderStore, LOCAL_BUCKET, LocalPipeline, PipelineEvent};
+use augment_pipeline::imaging;
+use augment_pipeline::ports::{ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
+use augment_pipeline::steps::UploadOutcome;
+use image::{Rgb, RgbImage};
+
+const KEY: &str = "original-uploads/holiday/beach day.JPG";
+
+fn photo(width: u32, height: u32) -> Vec<u8> {
+    imaging::encode_jpeg(&RgbImage::from_pixel(width, height, Rgb([200, 120, 90])))
+}
+
+#[tokio::test]
+async fn the_folder_store_refuses_keys_that_escape_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FolderStore::new(dir.path().join("bucket"));
+    // Windows-shaped keys too: refused on every OS, so no bucket key can write
+    // outside the folder on any of them.
+    for key in [
+        "../x.jpg",
+        "a/../../x.jpg",
+        "/etc/passwd",
+        "a//b.jpg",
+        "a\\b.jpg",
+        "",
+        "./a.jpg",
+        "original-uploads/..\\..\\x.jpg",
+        "C:\\Windows\\x.jpg",
+        "C:x.jpg",
+        "a/b.jpg:stream",
+        "\\\\server\\share\\x.jpg",
+        "a/CON",
+        "processed/nul.jpg",
+        "Com1.png",
+        "lpt9/x.jpg",
+        "aux .jpg",
+        "a/b\u{0}.jpg",
+        "a/b\n.jpg",
+    ] {
+        let put = PutObject {
+            key: key.into(),
+            body: vec![1],
+            content_type: "x",
+            metadata: vec![],
+        };
+        let err = store.put(put).await.unwrap_err();
+        assert!(matches!(err, StoreError::InvalidKey { .. }), "{key}: {err}");
+    }
+    assert!(!dir.path().join("x.jpg").exists());
+    // Names that only look like the refused ones are fine.
+    for key in [
+        "a/console.jpg",
+        "a/CONx.jpg",
+        "trip 2024/beach+sun ☀.JPG",
+        "a/.hidden.jpg",
+    ] {
+        assert_eq!(
+            augment_local::key_path(dir.path(), key).unwrap(),
+            key.split('/')
+                .fold(dir.path().to_owned(), |path, segment| path.join(segment)),
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_folder_store_behaves_like_a_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FolderStore::new(dir.path());
+    let put = |key: &str, body: &[u8]| PutObject {
+        key: key.into(),
+        body: body.to_vec(),
+        content_type: "x",
+        metadata: vec![],
+    };
+    store.put(put("b/ünï côde+.jpg", b"12345")).await.unwrap();
+    store.put(put("a.jpg", b"1")).await.unwrap();
+    store.put(put("b/c/d.png", b"12")).await.unwrap();
+
+    assert_eq!(
+        store
+            .head("b/ünï côde+.jpg")
+            .await
+            .unwrap()
+            .unwrap()
+            .size_bytes,
+        5
+    );
+    assert_eq!(store.head("missing").await.unwrap(), None);
+    assert_eq!(
+        store.head("b").await.unwrap(),
+        None,
+        "a folder is not an object"
+    );
+    let keys: Vec<String> = store
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(keys, ["a.jpg", "b/c/d.png", "b/ünï côde+.jpg"]);
+    let keys: Vec<String> = store
+        .list("b/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(keys, ["b/c/d.png", "b/ünï côde+.jpg"]);
+    // A prefix ending inside a name, a folder that is not there, an escape.
+    for (prefix, expected) in [
+        ("b/ü", &["b/ünï côde+.jpg"][..]),
+        ("b/c", &["b/c/d.png"]),
+        ("b/c/", &["b/c/d.png"]),
+        ("a", &["a.jpg"]),
+        ("zz/", &[]),
+        ("../", &[]),
+        ("b/../", &[]),
+    ] {
+        let keys: Vec<String> = store
+            .list(prefix)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        assert_eq!(keys, expected, "{prefix}");
+    }
+
+    assert_eq!(store.get("b/ünï côde+.jpg", 5).await.unwrap(), b"12345");
+    assert!(matches!(
+        store.get("b/ünï côde+.jpg", 4).await,
+        Err(StoreError::TooLarge { limit_bytes: 4, .. })
+    ));
+    assert!(matches!(
+        store.get("nope", 4).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    store.put(put("a.jpg", b"overwritten")).await.unwrap();
+    assert_eq!(store.get("a.jpg", 100).await.unwrap(), b"overwritten");
+    store.delete("a.jpg").await.unwrap();
+    store.delete("a.jpg").await.unwrap();
+    assert_eq!(store.head("a.jpg").await.unwrap(), None);
+    let leftovers: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.contains(".augment-tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test]
+async fn an_import_reports_progress_and_a_refused_chunk_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.bin");
+    let size = 200 * 1024 + 17;
+    std::fs::write(&source, vec![7_u8; size]).unwrap();
+    let store = FolderStore::new(dir.path().join("bucket"));
+
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    store
+        .import_file_with_progress("in/a.jpg", &source, move |copied| {
+            record.lock().unwrap().push(copied);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert_eq!(seen.last().copied(), Some(size as u64));
+    assert_eq!(store.get("in/a.jpg", 1 << 20).await.unwrap().len(), size);
+
+    let err = store
+        .import_file_with_progress("in/b.jpg", &source, |copied| {
+            if copied > 64 * 1024 {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "cancelled",
+                ))
+            } else {
+                Ok(())
+            }
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err}");
+    assert_eq!(store.head("in/b.jpg").await.unwrap(), None);
+    let leftovers: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.contains(".augment-tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_channel_queue_delivers_in_order_and_reports_a_closed_queue() {
+    let (queue, mut receiver) = ChannelQueue::new();
+    let tasks = augment_pipeline::UploadKey::parse(KEY)
+        .unwrap()
+        .tasks(LOCAL_BUCKET);
+    queue.send_batch(&tasks).await.unwrap();
+    for task in &tasks {
+        assert_eq!(receiver.recv().await.as_ref(), Some(task));
+    }
+    drop(receiver);
+    assert!(matches!(
+        queue.send_batch(&tasks).await,
+        Err(QueueError::Closed)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_mode_runs_both_steps_for_each_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pipeline, mut events) = LocalPipeline::start(dir.path(), 2);
+    let uploads = [
+        ("original-uploads/one.jpg", photo(500, 300)),
+        ("original-uploads/two.jpg", b"nope".to_vec()),
+    ];
+    for (key, body) in &uploads {
+        pipeline
+            .store()
+            .put(PutObject {
+                key: (*key).into(),
+                body: body.clone(),
+                content_type: "x",
+                metadata: vec![],
+            })
+            .await
+            .unwrap();
+        pipeline.notify_upload((*key).into()).await;
+    }
+
+    let (mut processed, mut rejected, mut rotations) = (0, 0, 0);
+    while processed + rejected < 2 || rotations < 4 * processed {
+        match events.recv().await.unwrap() {
+            PipelineEvent::Upload { result, .. } => match result.unwrap() {
+                UploadOutcome::Processed { .. } => processed += 1,
+                UploadOutcome::Rejected { .. } => rejected += 1,
+                other @ UploadOutcome::Skipped { .. } => panic!("{other:?}"),
+            },
+            PipelineEvent::Rotation { result, .. } => {
+                result.unwrap();
+                rotations += 1;
+            }
+        }
+    }
+    assert_eq!((processed, rejected, rotations), (1, 1, 4));
+    let keys: Vec<String> = pipeline
+        .store()
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "augmented-images/180-degree/one_180.jpg",
+            "augmented-images/270-degree/one_270.jpg",
+            "augmented-images/360-degree/one_360.jpg",
+            "augmented-images/90-degree/one_90.jpg",
+            "failed/two.json",
+            "original-uploads/one.jpg",
+            "original-uploads/two.jpg",
+            "processed/one_256x256.jpg",
+        ]
+    );
+}
