@@ -86,11 +86,12 @@ impl ClientError {
         }
     }
 
-    pub(crate) fn rejected(rejection: Rejection) -> Self {
+    pub fn rejected(rejection: Rejection) -> Self {
         Self::new(ErrorKind::Rejected(rejection.clone()), rejection.message)
     }
 
-    pub(crate) fn io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+    /// A file on this machine: what failed, the OS's words, the path last.
+    pub fn io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
         Self::new(ErrorKind::Io, format!("{what}: {err}: {}", path.display())).with_source(err)
     }
 
