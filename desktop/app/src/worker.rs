@@ -256,8 +256,29 @@ impl Worker {
         }
     }
 
-    /// Starts the work for one command; never waits for it.
+    /// Starts the work for one command; never waits for it. Each area has its
+    /// handler.
     fn handle(&self, command: Command) {
+        match command {
+            Command::Connect(_)
+            | Command::TestConnection(_)
+            | Command::ImportTerraform
+            | Command::LoadProfiles
+            | Command::ChooseDataDir => self.handle_settings(command),
+            Command::ListImages { .. }
+            | Command::Thumbnail { .. }
+            | Command::Delete { .. }
+            | Command::SaveRotations { .. } => self.handle_gallery(command),
+            Command::PickFiles
+            | Command::PickFolder
+            | Command::Add(_)
+            | Command::Cancel(_)
+            | Command::Retry(_) => self.handle_transfer(command),
+        }
+    }
+
+    /// Connections, settings and their dialogs.
+    fn handle_settings(&self, command: Command) {
         let this = self.clone();
         match command {
             Command::Connect(settings) => {
@@ -316,6 +337,14 @@ impl Worker {
                     }
                 });
             }
+            _ => {}
+        }
+    }
+
+    /// Adding files (and their dialogs), cancelling and retrying rows.
+    fn handle_transfer(&self, command: Command) {
+        let this = self.clone();
+        match command {
             Command::PickFiles => {
                 tokio::task::spawn_blocking(move || {
                     if let Some(files) = rfd::FileDialog::new()
@@ -360,6 +389,14 @@ impl Worker {
                     self.start(id, input);
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// Listing pages, thumbnails, deleting and saving.
+    fn handle_gallery(&self, command: Command) {
+        let this = self.clone();
+        match command {
             Command::ListImages { cursor, generation } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
@@ -406,6 +443,7 @@ impl Worker {
                     this.events.send(Event::Saved(Some(result)));
                 });
             }
+            _ => {}
         }
     }
 
