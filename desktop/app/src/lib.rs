@@ -336,28 +336,88 @@ impl DesktopApp {
         }
     }
 
+    /// The one place the UI state changes: each event goes to the handler of its
+    /// area (connection and settings, the transfer queue, the gallery).
     fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
+        match event {
+            Event::Connected(_)
+            | Event::Tested(_)
+            | Event::Imported(_)
+            | Event::Profiles(_)
+            | Event::DataDirChosen(_) => self.apply_settings_event(event),
+            Event::Page { .. }
+            | Event::Thumbnail { .. }
+            | Event::Deleted { .. }
+            | Event::Saved(_) => self.apply_gallery_event(ctx, event),
+            _ => self.apply_transfer_event(ctx, event),
+        }
+    }
+
+    fn apply_settings_event(&mut self, event: Event) {
+        let panel = &mut self.settings_panel;
+        match event {
+            Event::Connected(result) => self.connection = Some(result.map_err(shown)),
+            Event::Tested(result) => {
+                panel.testing = false;
+                panel.status = Some(result.map(|d| format!("Connected: {d}")).map_err(shown));
+            }
+            Event::Imported(Ok(aws)) => {
+                panel.draft.aws = aws;
+                if panel.draft.mode == Mode::Local {
+                    panel.draft.mode = Mode::Aws;
+                }
+                panel.status = Some(Ok(
+                    "Imported the bucket and region from Terraform.".to_owned()
+                ));
+            }
+            Event::Imported(Err(err)) => panel.status = Some(Err(shown(err))),
+            Event::Profiles(profiles) => panel.profiles = profiles,
+            Event::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
+            _ => {}
+        }
+    }
+
+    fn apply_gallery_event(&mut self, ctx: &egui::Context, event: Event) {
+        let gallery = &mut self.gallery;
+        match event {
+            Event::Page { generation, result } => {
+                if generation != gallery.generation {
+                    return;
+                }
+                gallery.loading = false;
+                match result {
+                    Ok((items, next)) => {
+                        for item in items {
+                            if !gallery.entries.iter().any(|e| e.name == item.name) {
+                                gallery.entries.push(item);
+                            }
+                        }
+                        gallery.next = next;
+                    }
+                    Err(err) => gallery.error = Some(shown(err)),
+                }
+            }
+            Event::Thumbnail { key, image } => {
+                let thumb = match image {
+                    Some(image) => Thumb::Ready(texture(ctx, &key, image)),
+                    None => Thumb::Missing,
+                };
+                gallery.thumbs.insert(key, thumb);
+            }
+            Event::Deleted { name, result } => match result {
+                Ok(()) => gallery.entries.retain(|e| e.name != name),
+                Err(err) => self
+                    .notices
+                    .push(format!("Could not delete {name}: {}", shown(err))),
+            },
+            Event::Saved(status) => gallery.save_status = status.map(|s| s.map_err(shown)),
+            _ => {}
+        }
+    }
+
+    fn apply_transfer_event(&mut self, ctx: &egui::Context, event: Event) {
         let local = self.settings.mode == Mode::Local;
         match event {
-            Event::Connected(result) => self.connection = Some(result),
-            Event::Tested(result) => {
-                self.settings_panel.testing = false;
-                self.settings_panel.status = Some(result.map(|d| format!("Connected: {d}")));
-            }
-            Event::Imported(result) => match result {
-                Ok(aws) => {
-                    self.settings_panel.draft.aws = aws;
-                    if self.settings_panel.draft.mode == Mode::Local {
-                        self.settings_panel.draft.mode = Mode::Aws;
-                    }
-                    self.settings_panel.status = Some(Ok(
-                        "Imported the bucket and region from Terraform.".to_owned(),
-                    ));
-                }
-                Err(message) => self.settings_panel.status = Some(Err(message)),
-            },
-            Event::Profiles(profiles) => self.settings_panel.profiles = profiles,
-            Event::DataDirChosen(dir) => self.settings_panel.draft.local.data_dir = Some(dir),
             Event::Added {
                 id,
                 name,
@@ -379,8 +439,8 @@ impl DesktopApp {
                     transfer.thumb = texture;
                     transfer.state = match result {
                         Ok(()) => State::Queued,
-                        Err(reason) => State::Failed {
-                            reason: format!("Not uploaded: {reason}"),
+                        Err(err) => State::Failed {
+                            reason: format!("Not uploaded: {}", shown(err)),
                             retry: false,
                         },
                     };
@@ -453,67 +513,43 @@ impl DesktopApp {
                     };
                 }
             }),
-            Event::Done { id } => {
-                let mut entry = None;
-                if let Some(transfer) = self.transfer_mut(id) {
-                    if let State::Processing { upload_key } = &transfer.state {
-                        entry = augment_pipeline::UploadKey::parse(upload_key)
-                            .ok()
-                            .map(|key| ImageEntry {
-                                name: key.name().to_owned(),
-                                processed_key: key.processed_key(),
-                                size_bytes: transfer.size_bytes.unwrap_or(0),
-                                last_modified: None,
-                            });
-                    }
-                    transfer.state = State::Done;
-                }
-                if let Some(entry) = entry {
-                    self.gallery.upsert(entry);
-                }
+            Event::Done { id } => self.transfer_done(id),
+            Event::Failed { id, error } => {
+                let reason = shown(error);
+                self.update(id, |state| {
+                    *state = State::Failed {
+                        reason,
+                        retry: true,
+                    };
+                });
             }
-            Event::Failed { id, message } => self.update(id, |state| {
-                *state = State::Failed {
-                    reason: message,
-                    retry: true,
-                };
-            }),
             Event::Cancelled { id } => self.update(id, |state| {
                 if state.is_active() {
                     *state = State::Cancelled;
                 }
             }),
-            Event::Page { generation, result } => {
-                if generation != self.gallery.generation {
-                    return;
-                }
-                self.gallery.loading = false;
-                match result {
-                    Ok((items, next)) => {
-                        for item in items {
-                            if !self.gallery.entries.iter().any(|e| e.name == item.name) {
-                                self.gallery.entries.push(item);
-                            }
-                        }
-                        self.gallery.next = next;
-                    }
-                    Err(message) => self.gallery.error = Some(message),
-                }
+            _ => {}
+        }
+    }
+
+    /// All four rotations are there: the row is done and the gallery gains it.
+    fn transfer_done(&mut self, id: worker::TransferId) {
+        let mut entry = None;
+        if let Some(transfer) = self.transfer_mut(id) {
+            if let State::Processing { upload_key } = &transfer.state {
+                entry = augment_pipeline::UploadKey::parse(upload_key)
+                    .ok()
+                    .map(|key| ImageEntry {
+                        name: key.name().to_owned(),
+                        processed_key: key.processed_key(),
+                        size_bytes: transfer.size_bytes.unwrap_or(0),
+                        last_modified: None,
+                    });
             }
-            Event::Thumbnail { key, image } => {
-                let thumb = match image {
-                    Some(image) => Thumb::Ready(texture(ctx, &key, image)),
-                    None => Thumb::Missing,
-                };
-                self.gallery.thumbs.insert(key, thumb);
-            }
-            Event::Deleted { name, result } => match result {
-                Ok(()) => self.gallery.entries.retain(|e| e.name != name),
-                Err(message) => self
-                    .notices
-                    .push(format!("Could not delete {name}: {message}")),
-            },
-            Event::Saved(status) => self.gallery.save_status = status,
+            transfer.state = State::Done;
+        }
+        if let Some(entry) = entry {
+            self.gallery.upsert(entry);
         }
     }
 
@@ -609,6 +645,13 @@ impl DesktopApp {
     fn report(&self, line: String) {
         lock_outcome(&self.outcome).report.push(line);
     }
+}
+
+/// The words a person reads for a worker's error; the technical causes go to the
+/// log, once, here.
+fn shown(err: augment_client::ClientError) -> String {
+    tracing::warn!(kind = ?err.kind, "{}", err.detail());
+    err.message
 }
 
 /// Mean and 95th percentile, in milliseconds.

@@ -17,8 +17,8 @@ use tokio::task::AbortHandle;
 use super::thumbs::{self, QUEUE_THUMB_PX};
 use augment_client::inputs::{self, Input};
 use augment_client::{
-    AwsSettings, ClientError, ImageEntry, Mode, Progress, Remote, Settings, WATCH_DEFAULT_TIMEOUT,
-    WatchEvent,
+    AwsSettings, ClientError, ErrorKind, ImageEntry, Mode, Progress, Remote, Settings,
+    WATCH_DEFAULT_TIMEOUT, WatchEvent,
 };
 
 /// Uploads that run at the same time; the rest wait in the queue. A few keep a
@@ -81,9 +81,9 @@ pub enum Command {
 pub enum Event {
     /// The connection for these settings: a short description ("Local · /path")
     /// or what is wrong.
-    Connected(Result<String, String>),
-    Tested(Result<String, String>),
-    Imported(Result<AwsSettings, String>),
+    Connected(Result<String, ClientError>),
+    Tested(Result<String, ClientError>),
+    Imported(Result<AwsSettings, ClientError>),
     Profiles(Vec<String>),
     DataDirChosen(PathBuf),
     /// A new row in the queue.
@@ -99,7 +99,7 @@ pub enum Event {
     Checked {
         id: TransferId,
         thumb: Option<ColorImage>,
-        result: Result<(), String>,
+        result: Result<(), ClientError>,
     },
     /// A retried row starts again from the checks.
     Restarted(TransferId),
@@ -139,14 +139,14 @@ pub enum Event {
     },
     Failed {
         id: TransferId,
-        message: String,
+        error: ClientError,
     },
     Cancelled {
         id: TransferId,
     },
     Page {
         generation: u64,
-        result: Result<(Vec<ImageEntry>, Option<String>), String>,
+        result: Result<(Vec<ImageEntry>, Option<String>), ClientError>,
     },
     Thumbnail {
         key: String,
@@ -154,10 +154,10 @@ pub enum Event {
     },
     Deleted {
         name: String,
-        result: Result<(), String>,
+        result: Result<(), ClientError>,
     },
     /// Rotations saved: where, or what went wrong. `None`: the dialog was closed.
-    Saved(Option<Result<String, String>>),
+    Saved(Option<Result<String, ClientError>>),
 }
 
 /// The UI's end: send commands, drain events.
@@ -256,8 +256,29 @@ impl Worker {
         }
     }
 
-    /// Starts the work for one command; never waits for it.
+    /// Starts the work for one command; never waits for it. Each area has its
+    /// handler.
     fn handle(&self, command: Command) {
+        match command {
+            Command::Connect(_)
+            | Command::TestConnection(_)
+            | Command::ImportTerraform
+            | Command::LoadProfiles
+            | Command::ChooseDataDir => self.handle_settings(command),
+            Command::ListImages { .. }
+            | Command::Thumbnail { .. }
+            | Command::Delete { .. }
+            | Command::SaveRotations { .. } => self.handle_gallery(command),
+            Command::PickFiles
+            | Command::PickFolder
+            | Command::Add(_)
+            | Command::Cancel(_)
+            | Command::Retry(_) => self.handle_transfer(command),
+        }
+    }
+
+    /// Connections, settings and their dialogs.
+    fn handle_settings(&self, command: Command) {
         let this = self.clone();
         match command {
             Command::Connect(settings) => {
@@ -270,7 +291,7 @@ impl Worker {
                             this.remote.send_replace(Some(Arc::new(remote)));
                             this.events.send(Event::Connected(Ok(description)));
                         }
-                        Err(err) => this.events.send(Event::Connected(Err(err.message))),
+                        Err(err) => this.events.send(Event::Connected(Err(err))),
                     }
                 });
             }
@@ -282,8 +303,7 @@ impl Worker {
                         Ok::<_, ClientError>(describe(settings.mode, &remote))
                     }
                     .await;
-                    this.events
-                        .send(Event::Tested(result.map_err(|err| err.message)));
+                    this.events.send(Event::Tested(result));
                 });
             }
             Command::ImportTerraform => {
@@ -296,10 +316,8 @@ impl Worker {
                         return;
                     };
                     let result = std::fs::read_to_string(&path)
-                        .map_err(|err| format!("Cannot read the file: {err}: {}", path.display()))
-                        .and_then(|json| {
-                            AwsSettings::from_terraform_outputs(&json).map_err(|err| err.message)
-                        });
+                        .map_err(|err| ClientError::io("Cannot read the file", &path, err))
+                        .and_then(|json| AwsSettings::from_terraform_outputs(&json));
                     this.events.send(Event::Imported(result));
                 });
             }
@@ -319,6 +337,14 @@ impl Worker {
                     }
                 });
             }
+            _ => {}
+        }
+    }
+
+    /// Adding files (and their dialogs), cancelling and retrying rows.
+    fn handle_transfer(&self, command: Command) {
+        let this = self.clone();
+        match command {
             Command::PickFiles => {
                 tokio::task::spawn_blocking(move || {
                     if let Some(files) = rfd::FileDialog::new()
@@ -363,14 +389,21 @@ impl Worker {
                     self.start(id, input);
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// Listing pages, thumbnails, deleting and saving.
+    fn handle_gallery(&self, command: Command) {
+        let this = self.clone();
+        match command {
             Command::ListImages { cursor, generation } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
                     let result = remote
                         .list_images(cursor)
                         .await
-                        .map(|page| (page.items, page.next))
-                        .map_err(|err| err.message);
+                        .map(|page| (page.items, page.next));
                     this.events.send(Event::Page { generation, result });
                 });
             }
@@ -387,7 +420,7 @@ impl Worker {
             Command::Delete { name } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
-                    let result = remote.delete_image(&name).await.map_err(|err| err.message);
+                    let result = remote.delete_image(&name).await;
                     this.events.send(Event::Deleted { name, result });
                 });
             }
@@ -410,6 +443,7 @@ impl Worker {
                     this.events.send(Event::Saved(Some(result)));
                 });
             }
+            _ => {}
         }
     }
 
@@ -484,7 +518,13 @@ impl Worker {
         let (result, thumb) = match checked {
             Ok(Ok(thumb)) => (Ok(()), thumb),
             Ok(Err(message)) => (Err(message), None),
-            Err(_) => (Err("The file could not be checked.".to_owned()), None),
+            Err(join) => (
+                Err(
+                    ClientError::new(ErrorKind::Other, "The file could not be checked.")
+                        .with_source(join),
+                ),
+                None,
+            ),
         };
         let passed = result.is_ok();
         self.events.send(Event::Checked { id, thumb, result });
@@ -500,10 +540,7 @@ impl Worker {
             match self.upload(id, &remote, &input).await {
                 Ok(key) => key,
                 Err(err) => {
-                    self.events.send(Event::Failed {
-                        id,
-                        message: err.message,
-                    });
+                    self.events.send(Event::Failed { id, error: err });
                     return;
                 }
             }
@@ -588,7 +625,10 @@ impl Worker {
                             message: record.message,
                         });
                     }
-                    WatchEvent::Failed(message) => self.events.send(Event::Failed { id, message }),
+                    WatchEvent::Failed(message) => self.events.send(Event::Failed {
+                        id,
+                        error: ClientError::new(ErrorKind::Other, message),
+                    }),
                     WatchEvent::TimedOut => self.events.send(Event::TimedOut { id }),
                     // The rotations follow within moments; the row already says
                     // "Processing".
@@ -598,21 +638,16 @@ impl Worker {
         };
         let (result, ()) = tokio::join!(watching, forward);
         if let Err(err) = result {
-            self.events.send(Event::Failed {
-                id,
-                message: err.message,
-            });
+            self.events.send(Event::Failed { id, error: err });
         }
     }
 }
 
 /// The client's check before upload (size, then type by content), then the
 /// name. `Ok` carries the queue thumbnail.
-fn check_file(path: &Path, upload: &UploadKey) -> Result<Option<ColorImage>, String> {
-    let checked = augment_client::check_file(path).map_err(|err| err.message)?;
-    upload
-        .check_extension()
-        .map_err(|rejection| rejection.message)?;
+fn check_file(path: &Path, upload: &UploadKey) -> Result<Option<ColorImage>, ClientError> {
+    let checked = augment_client::check_file(path)?;
+    upload.check_extension().map_err(ClientError::rejected)?;
     Ok(thumbs::decode_thumbnail(&checked.bytes, QUEUE_THUMB_PX))
 }
 
@@ -654,7 +689,7 @@ async fn fetch_thumbnail(remote: &Remote, key: &str, side: u32) -> Option<ColorI
 
 /// Each key's object into `folder` under its file name (`landscape_90.jpg`), by
 /// the client's one key → path rule (nothing lands outside `folder`).
-async fn save_keys(remote: &Remote, keys: &[String], folder: &Path) -> Result<String, String> {
+async fn save_keys(remote: &Remote, keys: &[String], folder: &Path) -> Result<String, ClientError> {
     let objects: Vec<(String, String)> = keys
         .iter()
         .map(|key| {
@@ -662,10 +697,7 @@ async fn save_keys(remote: &Remote, keys: &[String], folder: &Path) -> Result<St
             (key.clone(), file_name.to_owned())
         })
         .collect();
-    remote
-        .save_to_folder(&objects, folder)
-        .await
-        .map_err(|err| err.message)?;
+    remote.save_to_folder(&objects, folder).await?;
     Ok(format!(
         "Saved {} images to {}",
         keys.len(),

@@ -3,12 +3,12 @@
 //! offline, bad settings, a rejected file.
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::sync::Arc;
 
+use augment_pipeline::ports::Failure;
 use augment_pipeline::{Rejection, StoreError};
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 /// What went wrong, as far as the person can act on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,11 +86,12 @@ impl ClientError {
         }
     }
 
-    pub(crate) fn rejected(rejection: Rejection) -> Self {
+    pub fn rejected(rejection: Rejection) -> Self {
         Self::new(ErrorKind::Rejected(rejection.clone()), rejection.message)
     }
 
-    pub(crate) fn io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+    /// A file on this machine: what failed, the OS's words, the path last.
+    pub fn io(what: &str, path: &std::path::Path, err: std::io::Error) -> Self {
         Self::new(ErrorKind::Io, format!("{what}: {err}: {}", path.display())).with_source(err)
     }
 
@@ -114,9 +115,17 @@ impl ClientError {
         )
     }
 
-    /// From a store port error (local mode, and the S3 adapter's calls).
+    /// From a store port error (local mode; on S3 [`ClientError::from_store_in`]).
     pub(crate) fn from_store(err: StoreError) -> Self {
-        match &err {
+        Self::from_store_in("", err)
+    }
+
+    /// From a store port error, classified once from its structure: what the
+    /// service said (code, HTTP status), whether it answered at all, and its
+    /// causes (a credentials error). `bucket` is named where the bucket is the
+    /// thing to fix.
+    pub(crate) fn from_store_in(bucket: &str, err: StoreError) -> Self {
+        let this = match &err {
             StoreError::NotFound { key } => Self::new(
                 ErrorKind::NotFound,
                 format!("There is no such object (it may have been deleted): {key}"),
@@ -130,49 +139,57 @@ impl ClientError {
                 format!("This name cannot be stored ({reason}). Rename the file: {key}"),
             ),
             StoreError::Backend {
-                op, key, transient, ..
-            } => {
-                let mut this = Self::new(
-                    ErrorKind::Other,
-                    format!(
-                        "{op} failed{}: {key}",
-                        if *transient {
-                            "; try again in a moment"
-                        } else {
-                            ""
-                        }
-                    ),
-                );
-                this.transient = *transient;
-                this
-            }
-        }
-        .with_source(err)
+                op,
+                key,
+                failure,
+                transient,
+                source,
+            } => Self::from_backend(
+                op_words(op),
+                bucket,
+                key,
+                failure,
+                *transient,
+                source.as_ref(),
+            ),
+        };
+        this.with_source(err)
     }
 
-    /// Classifies an S3 SDK error: credentials, permissions, the bucket, the
-    /// network, the region; `target` names the bucket or key (said last).
+    /// Classifies an S3 SDK error (through `augment_aws::store_error`, as every
+    /// S3 call's error is); `target` names the bucket or key (said last).
     pub(crate) fn from_sdk<E>(
-        op: &str,
+        op: &'static str,
         bucket: &str,
         target: &str,
-        err: &SdkError<E, HttpResponse>,
+        err: SdkError<E, HttpResponse>,
     ) -> Self
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let code = err.code().map(str::to_owned);
-        let transient = augment_aws::sdk_error_is_transient(err);
-        let source = SdkSource(DisplayErrorContext(err).to_string());
-        let class = classify(err, status, code.as_deref());
+        Self::from_store_in(bucket, augment_aws::store_error(op, target, err))
+    }
+
+    fn from_backend(
+        op: &str,
+        bucket: &str,
+        target: &str,
+        failure: &Failure,
+        transient: bool,
+        source: &(dyn StdError + 'static),
+    ) -> Self {
+        let (code, status) = match failure {
+            Failure::Service { code, status } => (code.as_deref(), *status),
+            _ => (None, None),
+        };
+        let class = classify(failure, source);
         let mut this = match class {
             Class::NoCredentials => Self::no_credentials(),
             Class::BadCredentials => Self::new(
                 ErrorKind::BadCredentials,
                 format!(
                     "AWS refused the credentials ({}). Run `aws configure` or `aws sso login` again, or pick another profile in Settings.",
-                    code.as_deref().unwrap_or("403")
+                    code.unwrap_or("403")
                 ),
             ),
             Class::AccessDenied => Self::new(
@@ -194,46 +211,44 @@ impl ClientError {
             Class::BadEndpoint => Self::invalid_settings(format!(
                 "The request could not be made. Check the region and endpoint URL in Settings: {target}"
             )),
-            Class::Other => Self::new(
-                ErrorKind::Other,
-                format!(
-                    "{op} failed ({}){}: {target}",
-                    code.as_deref().map_or_else(
-                        || status.map_or_else(|| "no status".to_owned(), |s| format!("HTTP {s}")),
-                        str::to_owned
-                    ),
-                    if transient {
-                        "; try again in a moment"
-                    } else {
-                        ""
-                    }
-                ),
-            ),
+            Class::Other => {
+                let what = match (code, status) {
+                    (Some(code), _) => format!(" ({code})"),
+                    (None, Some(status)) => format!(" (HTTP {status})"),
+                    (None, None) => String::new(),
+                };
+                let again = if transient {
+                    "; try again in a moment"
+                } else {
+                    ""
+                };
+                Self::new(
+                    ErrorKind::Other,
+                    format!("{op} failed{what}{again}: {target}"),
+                )
+            }
         };
-        // The SDK's judgement for what is left over; a missing credential is "no
-        // response" to it, but waiting will not fix it.
+        // The adapter's judgement for what is left over; a missing credential is
+        // "no answer" to the SDK, but waiting will not fix it.
         this.transient = match class {
             Class::Offline => true,
             Class::Other => transient,
             _ => false,
         };
-        this.source = Some(Arc::new(source));
         this
     }
 }
 
-/// The SDK error as text: the SDK's error borrows its response, so it is
-/// rendered once (code, message, request id) rather than kept.
-#[derive(Debug)]
-struct SdkSource(String);
-
-impl fmt::Display for SdkSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// The port's operation names (the SDK's) as a person says them.
+fn op_words(op: &str) -> &str {
+    match op {
+        "HeadObject" | "GetObject" | "HeadBucket" | "head" | "get" => "read",
+        "ListObjectsV2" | "list" => "list objects",
+        "PutObject" | "put" | "import" => "write",
+        "DeleteObject" | "delete" => "delete",
+        other => other,
     }
 }
-
-impl StdError for SdkSource {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -256,12 +271,9 @@ const BAD_CREDENTIAL_CODES: &[&str] = &[
     "TokenRefreshRequired",
 ];
 
-fn classify<E>(err: &SdkError<E, HttpResponse>, status: Option<u16>, code: Option<&str>) -> Class
-where
-    E: StdError + 'static,
-{
-    match err {
-        SdkError::ServiceError(_) => match (code, status) {
+fn classify(failure: &Failure, source: &(dyn StdError + 'static)) -> Class {
+    match failure {
+        Failure::Service { code, status } => match (code.as_deref(), *status) {
             (Some(code), _) if BAD_CREDENTIAL_CODES.contains(&code) => Class::BadCredentials,
             // HEAD responses have no body, so no code: the status alone.
             (Some("NoSuchBucket"), _) | (None, Some(404)) => Class::NoSuchBucket,
@@ -274,25 +286,14 @@ where
                 _,
             )
             | (None, Some(301)) => Class::WrongRegion,
-            (Some("AccessDenied" | "AllAccessDisabled" | "AccountProblem"), _) => {
-                Class::AccessDenied
-            }
-            (None, Some(403)) => Class::AccessDenied,
+            (Some("AccessDenied" | "AllAccessDisabled" | "AccountProblem"), _)
+            | (None, Some(403)) => Class::AccessDenied,
             _ => Class::Other,
         },
-        _ if mentions_credentials(err) => Class::NoCredentials,
-        SdkError::TimeoutError(_) => Class::Offline,
-        SdkError::DispatchFailure(failure) => {
-            if failure.is_io() || failure.is_timeout() {
-                Class::Offline
-            } else if failure.is_user() {
-                Class::BadEndpoint
-            } else {
-                Class::Other
-            }
-        }
-        SdkError::ConstructionFailure(_) => Class::BadEndpoint,
-        _ => Class::Other,
+        _ if mentions_credentials(source) => Class::NoCredentials,
+        Failure::NoAnswer => Class::Offline,
+        Failure::Request => Class::BadEndpoint,
+        Failure::Other => Class::Other,
     }
 }
 
@@ -327,7 +328,7 @@ mod tests {
         }
         let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
         let err = SdkError::service_error(ListObjectsV2Error::generic(meta.build()), response);
-        ClientError::from_sdk("list objects", "my-bucket", "my-bucket", &err)
+        ClientError::from_sdk("list objects", "my-bucket", "my-bucket", err)
     }
 
     #[test]
@@ -399,7 +400,7 @@ mod tests {
     fn no_answer_is_offline_and_transient() {
         let err: SdkError<ListObjectsV2Error, HttpResponse> =
             SdkError::timeout_error("attempt timed out");
-        let err = ClientError::from_sdk("list objects", "b", "b", &err);
+        let err = ClientError::from_sdk("list objects", "b", "b", err);
         assert_eq!(err.kind, ErrorKind::Offline);
         assert!(err.is_transient());
     }
@@ -410,7 +411,7 @@ mod tests {
         let err: SdkError<ListObjectsV2Error, HttpResponse> = SdkError::dispatch_failure(
             aws_sdk_s3::error::ConnectorError::other(Box::new(inner), None),
         );
-        let err = ClientError::from_sdk("list objects", "b", "b", &err);
+        let err = ClientError::from_sdk("list objects", "b", "b", err);
         assert_eq!(err.kind, ErrorKind::NoCredentials, "{}", err.detail());
         assert!(!err.is_transient());
     }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use augment_pipeline::UploadKey;
+use augment_aws::S3Store;
 use augment_pipeline::contract::PROCESSED_PREFIX;
 use augment_pipeline::sniff::ImageFormat;
+use augment_pipeline::{ObjectStore as _, StoreError, UploadKey};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -35,6 +36,8 @@ const PROGRESS_CHUNK_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub(super) struct S3Backend {
     client: aws_sdk_s3::Client,
+    /// Head, get, list, delete: the port on the same client.
+    store: S3Store,
     bucket: String,
     endpoint: Option<String>,
 }
@@ -115,8 +118,10 @@ impl S3Backend {
         let s3_config = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(endpoint.is_some())
             .build();
+        let client = aws_sdk_s3::Client::from_conf(s3_config);
         Ok(Self {
-            client: aws_sdk_s3::Client::from_conf(s3_config),
+            store: S3Store::new(client.clone(), bucket),
+            client,
             bucket: bucket.to_owned(),
             endpoint,
         })
@@ -129,20 +134,20 @@ impl S3Backend {
         }
     }
 
-    #[expect(
-        clippy::needless_pass_by_value,
-        reason = "called from `map_err`, which hands the error over"
-    )]
     fn sdk_error<E>(
         &self,
-        op: &str,
+        op: &'static str,
         target: &str,
         err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
     ) -> ClientError
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        ClientError::from_sdk(op, &self.bucket, target, &err)
+        ClientError::from_sdk(op, &self.bucket, target, err)
+    }
+
+    fn store_error(&self, err: StoreError) -> ClientError {
+        ClientError::from_store_in(&self.bucket, err)
     }
 
     /// `HeadBucket` (exists, reachable, allowed), then a one-key list. A failed
@@ -238,113 +243,36 @@ impl S3Backend {
     }
 }
 
+/// Objects through the port's S3 adapter, the one the Lambdas use.
 impl super::Store for S3Backend {
     async fn exists(&self, key: &str) -> Result<bool, ClientError> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
+        self.store
+            .head(key)
             .await
-        {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err.as_service_error().is_some_and(
-                    aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(self.sdk_error("read", key, err)),
-        }
+            .map(|info| info.is_some())
+            .map_err(|err| self.store_error(err))
     }
 
     async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, ClientError> {
-        let too_large = || {
-            ClientError::new(
-                ErrorKind::Other,
-                format!("The object is larger than the {max_bytes}-byte limit: {key}"),
-            )
-        };
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
+        self.store
+            .get(key, max_bytes)
             .await
-        {
-            Ok(output) => output,
-            Err(err)
-                if err.as_service_error().is_some_and(
-                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
-                ) =>
-            {
-                return Err(ClientError::new(
-                    ErrorKind::NotFound,
-                    format!("There is no such object (it may have been deleted): {key}"),
-                ));
-            }
-            Err(err) => return Err(self.sdk_error("read", key, err)),
-        };
-        let stated = output
-            .content_length()
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0);
-        if stated > max_bytes {
-            return Err(too_large());
-        }
-        let mut bytes = Vec::with_capacity(usize::try_from(stated).unwrap_or(0));
-        let mut body = output.body;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|err| {
-                let mut error = ClientError::new(
-                    ErrorKind::Offline,
-                    format!("The download broke off. Try again: {key}"),
-                )
-                .with_source(err);
-                error.transient = true;
-                error
-            })?;
-            // Enforced on what arrives too, whatever the stated length said.
-            if (bytes.len() + chunk.len()) as u64 > max_bytes {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
+            .map_err(|err| self.store_error(err))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, ClientError> {
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        let mut keys = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| self.sdk_error("list objects", prefix, err))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|object| object.key().map(str::to_owned)),
-            );
-        }
-        Ok(keys)
+        self.store
+            .list(prefix)
+            .await
+            .map(|found| found.into_iter().map(|info| info.key).collect())
+            .map_err(|err| self.store_error(err))
     }
 
     async fn delete(&self, key: &str) -> Result<(), ClientError> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
+        self.store
+            .delete(key)
             .await
-            .map(drop)
-            .map_err(|err| self.sdk_error("delete", key, err))
+            .map_err(|err| self.store_error(err))
     }
 }
 

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use augment_pipeline::ports::{ObjectInfo, ObjectStore, PutObject, StoreError};
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use augment_pipeline::ports::{Failure, ObjectInfo, ObjectStore, PutObject, StoreError};
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::sdk_error_is_transient;
@@ -28,7 +28,10 @@ impl S3Store {
     }
 }
 
-fn backend<E>(
+/// A failed S3 call as the port's error: the service's code and HTTP status, or
+/// why there was no answer, and whether a retry can help; the SDK error itself
+/// stays the source (its causes, e.g. a credentials error, can be looked at).
+pub fn store_error<E>(
     op: &'static str,
     key: &str,
     err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
@@ -36,12 +39,25 @@ fn backend<E>(
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let failure = match &err {
+        SdkError::ServiceError(service) => Failure::Service {
+            code: service.err().code().map(str::to_owned),
+            status: Some(service.raw().status().as_u16()),
+        },
+        SdkError::TimeoutError(_) => Failure::NoAnswer,
+        SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
+            Failure::NoAnswer
+        }
+        SdkError::DispatchFailure(failure) if failure.is_user() => Failure::Request,
+        SdkError::ConstructionFailure(_) => Failure::Request,
+        _ => Failure::Other,
+    };
     StoreError::Backend {
         op,
         key: key.to_owned(),
+        failure,
         transient: sdk_error_is_transient(&err),
-        // The context chain (service code, message, request id) on one line.
-        source: DisplayErrorContext(err).to_string().into(),
+        source: Box::new(err),
     }
 }
 
@@ -69,7 +85,7 @@ impl ObjectStore for S3Store {
             {
                 Ok(None)
             }
-            Err(err) => Err(backend("HeadObject", key, err)),
+            Err(err) => Err(store_error("HeadObject", key, err)),
         }
     }
 
@@ -96,7 +112,7 @@ impl ObjectStore for S3Store {
                     key: key.to_owned(),
                 });
             }
-            Err(err) => return Err(backend("GetObject", key, err)),
+            Err(err) => return Err(store_error("GetObject", key, err)),
         };
         let stated = output
             .content_length()
@@ -114,6 +130,7 @@ impl ObjectStore for S3Store {
             let chunk = chunk.map_err(|err| StoreError::Backend {
                 op: "GetObject",
                 key: key.to_owned(),
+                failure: Failure::NoAnswer,
                 transient: true,
                 source: err.into(),
             })?;
@@ -141,7 +158,7 @@ impl ObjectStore for S3Store {
             .send()
             .await
             .map(drop)
-            .map_err(|err| backend("PutObject", &object.key, err))
+            .map_err(|err| store_error("PutObject", &object.key, err))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
@@ -154,7 +171,7 @@ impl ObjectStore for S3Store {
             .send();
         let mut found = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| backend("ListObjectsV2", prefix, err))?;
+            let page = page.map_err(|err| store_error("ListObjectsV2", prefix, err))?;
             for object in page.contents() {
                 let Some(key) = object.key() else { continue };
                 let size_bytes = object
@@ -179,6 +196,6 @@ impl ObjectStore for S3Store {
             .send()
             .await
             .map(drop)
-            .map_err(|err| backend("DeleteObject", key, err))
+            .map_err(|err| store_error("DeleteObject", key, err))
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use augment_pipeline::contract::RotationTask;
 use augment_pipeline::ports::{
-    ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+    Failure, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
 };
 use augment_pipeline::steps::{self, StepError, UploadOutcome};
 
@@ -227,6 +227,7 @@ async fn blocking<T: Send + 'static>(
     let backend = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend {
         op,
         key: key.to_owned(),
+        failure: Failure::Other,
         transient: false,
         source,
     };

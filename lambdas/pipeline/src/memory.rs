@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::contract::RotationTask;
 use crate::ports::{
-    BoxError, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+    BoxError, Failure, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
 };
 
 /// A bucket in a map.
@@ -68,6 +68,10 @@ impl MemoryStore {
             return Err(StoreError::Backend {
                 op,
                 key: key.into(),
+                failure: Failure::Service {
+                    code: Some("SlowDown".into()),
+                    status: Some(503),
+                },
                 transient: true,
                 source: BoxError::from("503 Slow Down"),
             });

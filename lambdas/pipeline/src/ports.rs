@@ -75,11 +75,35 @@ pub enum StoreError {
     Backend {
         op: &'static str,
         key: String,
+        /// What the service said, as far as it said anything.
+        failure: Failure,
         /// Worth retrying: throttling, 5xx, timeouts, connection resets.
         transient: bool,
+        /// The adapter's own error, whole (an SDK error keeps its causes, such
+        /// as a credentials error, for whoever classifies it).
         #[source]
         source: BoxError,
     },
+}
+
+/// How a store call failed, kept in structure so that a client can tell a person
+/// what to do (bad credentials, no such bucket, offline) without parsing text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The service answered with an error: its code (`AccessDenied`,
+    /// `NoSuchBucket`…; none when the answer had no body, as for `HEAD`) and the
+    /// HTTP status.
+    Service {
+        code: Option<String>,
+        status: Option<u16>,
+    },
+    /// No answer: no network, DNS, a refused connection, a timeout.
+    NoAnswer,
+    /// The request could not be made (an endpoint URL or region that cannot
+    /// work, credentials that could not be loaded).
+    Request,
+    /// Anything else, e.g. a file system error in a folder store.
+    Other,
 }
 
 impl StoreError {

@@ -180,45 +180,6 @@ fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
     });
 }
 
-#[test]
-fn deleting_an_image_asks_first() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = app(local_settings(data.path()));
-    drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
-    wait_until(&mut harness, "the gallery card", |h| {
-        h.query_by_role_and_label(Role::Button, "landscape")
-            .is_some()
-    });
-    harness
-        .get_by_role_and_label(Role::Button, "landscape")
-        .click();
-    wait_until(&mut harness, "the detail view", |h| {
-        h.query_by_role_and_label(Role::Button, "Delete…").is_some()
-    });
-    harness
-        .get_by_role_and_label(Role::Button, "Delete…")
-        .click();
-    wait_until(&mut harness, "the confirmation", |h| {
-        shows(h, "It cannot be undone")
-    });
-    harness
-        .get_by_role_and_label(Role::Button, "Delete")
-        .click();
-    wait_until(&mut harness, "the card to go", |h| {
-        h.query_by_role_and_label(Role::Button, "landscape")
-            .is_none()
-    });
-    wait_until(&mut harness, "the outputs to go", |_| {
-        !data.path().join("processed/landscape_256x256.jpg").exists()
-    });
-    assert!(
-        !data
-            .path()
-            .join("augmented-images/90-degree/landscape_90.jpg")
-            .exists()
-    );
-}
-
 /// Opens the detail view of the sample (uploaded first) and returns the harness.
 fn detail_of_the_sample(data: &Path) -> Harness<'static, DesktopApp> {
     let mut harness = app(local_settings(data));
@@ -253,6 +214,29 @@ fn back_in_the_detail_view(harness: &mut Harness<'_, DesktopApp>) {
         !shows(h, "It cannot be undone")
     });
     harness.get_by_role_and_label(Role::Button, "Delete…");
+}
+
+#[test]
+fn deleting_an_image_asks_first() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = detail_of_the_sample(data.path());
+    ask_to_delete(&mut harness);
+    harness
+        .get_by_role_and_label(Role::Button, "Delete")
+        .click();
+    wait_until(&mut harness, "the card to go", |h| {
+        h.query_by_role_and_label(Role::Button, "landscape")
+            .is_none()
+    });
+    wait_until(&mut harness, "the outputs to go", |_| {
+        !data.path().join("processed/landscape_256x256.jpg").exists()
+    });
+    assert!(
+        !data
+            .path()
+            .join("augmented-images/90-degree/landscape_90.jpg")
+            .exists()
+    );
 }
 
 #[test]
