@@ -215,7 +215,7 @@ impl<'a> Bits<'a> {
 /// Where the code byte of the next marker (not a stuffed `FF 00`) is, from `at`.
 fn next_marker(data: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        let ff = at + data.get(at..)?.iter().position(|&b| b == 0xFF)?;
+        let ff = at + memchr::memchr(0xFF, data.get(at..)?)?;
         let fill = data[ff..].iter().position(|&b| b != 0xFF)?;
         let code_at = ff + fill;
         if data[code_at] != 0x00 {

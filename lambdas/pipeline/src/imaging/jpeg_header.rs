@@ -117,6 +117,9 @@ pub(super) struct JpegHeader<'a> {
     pub jfif: bool,
     /// Length of the file.
     pub file_bytes: u64,
+    /// Holds something libjpeg-turbo would warn about, and so fail on, that the
+    /// image does not need: stray bytes between segments, a colour profile.
+    pub needs_cleaning: bool,
 }
 
 impl JpegHeader<'_> {
@@ -179,6 +182,7 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
     let mut adobe_transform = None;
     let mut exif = None;
     let mut jfif = false;
+    let mut needs_cleaning = false;
     let mut at = 2; // after SOI
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return Err(Rejection::corrupt("no JPEG start-of-image marker"));
@@ -190,6 +194,9 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
             return Err(Rejection::corrupt("the JPEG data ends early"));
         };
         let code = bytes[code_at];
+        if !in_scan && code_at != at + 1 {
+            needs_cleaning = true;
+        }
         if in_scan
             && !(0xD0..=0xD7).contains(&code)
             && let Some(scan) = scans.last_mut()
@@ -265,6 +272,7 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
                 exif = Some(&body[6..]);
             }
             0xE0 if body.starts_with(b"JFIF\0") => jfif = true,
+            0xE2 => needs_cleaning = true,
             0xEE if body.starts_with(b"Adobe") && body.len() >= 12 => {
                 adobe_transform = Some(body[11]);
             }
@@ -285,6 +293,7 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
         exif,
         jfif,
         file_bytes: bytes.len() as u64,
+        needs_cleaning,
     })
 }
 
@@ -292,7 +301,7 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
 /// data (stuffed `FF 00`); between segments, skipping stray bytes as decoders do.
 fn next_marker(bytes: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        let ff = at + bytes.get(at..)?.iter().position(|&b| b == 0xFF)?;
+        let ff = at + memchr::memchr(0xFF, bytes.get(at..)?)?;
         let fill = bytes[ff..].iter().position(|&b| b != 0xFF)?;
         let code_at = ff + fill;
         if bytes[code_at] != 0x00 {
