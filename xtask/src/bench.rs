@@ -629,7 +629,7 @@ fn render(report: &Report) -> Result<String> {
     )?;
     writeln!(
         doc,
-        "| time across the corpus <= {GOAL_VS_PILLOW:.1}x Pillow's | {vs_pillow:.2}x (CPU time: {:.2}x) | {} |",
+        "| time across the corpus <= {GOAL_VS_PILLOW:.2}x Pillow's | {vs_pillow:.2}x (CPU time: {:.2}x) | {} |",
         ours_cpu / pillow_cpu,
         verdict_ratio(vs_pillow, GOAL_VS_PILLOW)
     )?;
