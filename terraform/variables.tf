@@ -108,18 +108,18 @@ variable "abort_incomplete_multipart_upload_days" {
 # (455 ms, one core); the worker at 11 MiB, about 104 ms for 4 messages.
 
 variable "processor_memory_mb" {
-  description = "Memory of the image processor, MB. 512: the decoder may allocate up to 256 MiB (MAX_DECODE_ALLOC_BYTES, a large 16-bit PNG) on top of the 10 MiB upload, so memory is sized to the pipeline's limit, not to the 26.5 MiB a big JPEG measured. Lambda's CPU share grows with memory (one vCPU at 1769 MB): at 512 MB the measured 455 ms becomes about 1.6 s, for the same GB-seconds as a larger setting."
+  description = "Memory of the image processor, MB. 128, Lambda's minimum: every upload the pipeline accepts decodes within a budget computed from its headers (MAX_DECODE_ALLOC_BYTES, MAX_PNG_DECODE_BYTES), and the shipped bootstrap peaked at 21.8 MiB on the bench corpus and at 36.9 MiB on the worst accepted inputs (the biggest lossless JPEG; 25.5 MiB for 64 MP progressive CMYK/YCCK and 64 MP baseline JPEGs, 16.1 MiB for a 16-bit Adam7 PNG at the pixel limit), measured per invocation by xtask/bench/lambda_invocations.py. At 128 MB (0.072 vCPU) the slowest accepted upload is estimated at 7.5 s (a 16384x3906 16-bit PNG), a 6000x4000 photo at 3.1 s; GB-seconds are about the same at any size, since CPU share grows with memory."
   type        = number
-  default     = 512
+  default     = 128
 
   validation {
-    condition     = var.processor_memory_mb >= 384 && var.processor_memory_mb <= 10240
-    error_message = "processor_memory_mb: 384-10240; below 384 MB the 256 MiB decode limit plus the upload no longer fit."
+    condition     = var.processor_memory_mb >= 128 && var.processor_memory_mb <= 10240
+    error_message = "processor_memory_mb: 128-10240 (128 MB is Lambda's minimum; the worst accepted upload peaked at 36.9 MiB)."
   }
 }
 
 variable "processor_timeout_secs" {
-  description = "Timeout of the image processor, seconds. The slowest measured upload takes about 1.6 s at 512 MB; 30 s leaves room for the SDK's retries with backoff on a slow S3 or SQS."
+  description = "Timeout of the image processor, seconds. At 128 MB the slowest accepted upload is estimated at 7.5 s (its CPU time scaled to 0.072 vCPU); 30 s leaves four times that, and room for the SDK's retries with backoff on a slow S3 or SQS."
   type        = number
   default     = 30
 
@@ -130,9 +130,9 @@ variable "processor_timeout_secs" {
 }
 
 variable "worker_memory_mb" {
-  description = "Memory of the rotation worker, MB. It peaked at 11 MiB; 256 rather than the 128 minimum because its work (decode, rotate and encode a 256x256 JPEG per message) is CPU time, and 256 MB doubles the CPU share for the same GB-seconds per message."
+  description = "Memory of the rotation worker, MB. 128, Lambda's minimum: it turns the processed 256x256 JPEG in the DCT domain (no decode, no encode) and peaked at 10.5 MiB per batch of 4 measured (xtask/bench/lambda_invocations.py), about 0.2 s estimated at 128 MB."
   type        = number
-  default     = 256
+  default     = 128
 
   validation {
     condition     = var.worker_memory_mb >= 128 && var.worker_memory_mb <= 10240

@@ -5,6 +5,8 @@
 //!
 //! `jpeg_floor <file> <repeat>` prints one JSON line of median milliseconds:
 //! `{"floor_ms": N, "decode_ms": N, "process_ms": N, "job_ms": N}`.
+//! `jpeg_floor <file> <repeat> floor|decode|job` runs only that part, for an
+//! instruction count (`valgrind --tool=callgrind`) of each on its own.
 
 use std::error::Error;
 use std::time::Instant;
@@ -17,11 +19,33 @@ use serde_json::json;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [file, repeat] = args.as_slice() else {
-        return Err("usage: jpeg_floor <file> <repeat>".into());
+    let (file, repeat, only) = match args.as_slice() {
+        [file, repeat] => (file, repeat, None),
+        [file, repeat, only] => (file, repeat, Some(only.as_str())),
+        _ => return Err("usage: jpeg_floor <file> <repeat> [floor|decode|job]".into()),
     };
     let bytes = std::fs::read(file)?;
     let repeat: usize = repeat.parse()?;
+    if let Some(only) = only {
+        for _ in 0..repeat {
+            match only {
+                "floor" => drop(std::hint::black_box(floor(&bytes)?)),
+                "decode" => drop(std::hint::black_box(decode(
+                    &bytes,
+                    ImageFormat::Jpeg,
+                    CANVAS_SIDE_PX,
+                )?)),
+                "job" => {
+                    let processed = process_upload_bytes(&bytes)?;
+                    for angle in Angle::ALL {
+                        std::hint::black_box(rotate_jpeg_bytes(&processed, angle)?);
+                    }
+                }
+                other => return Err(format!("no part `{other}`: floor, decode or job").into()),
+            }
+        }
+        return Ok(());
+    }
     let mut times = [const { Vec::new() }; 4];
     for _ in 0..repeat {
         let start = Instant::now();
