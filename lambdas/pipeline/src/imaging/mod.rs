@@ -39,7 +39,7 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 /// A processed image's bytes → its rotation by `angle`, counter-clockwise, as JPEG.
 ///
 /// The rotation is exact: the DCT coefficients are moved (libjpeg-turbo's lossless
-/// transform), nothing is decoded or encoded again, and 360° is the same bytes.
+/// transform), nothing is decoded or encoded again, and 360° copies the coefficients as they are (the same pass refuses a damaged file).
 /// That needs whole MCUs (the processed image is 256×256, a multiple of the 16-px
 /// MCU of 4:2:0): any other JPEG is refused.
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
@@ -56,7 +56,10 @@ pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejectio
             Angle::Deg90 => turbojpeg::TransformOp::Rot270,
             Angle::Deg180 => turbojpeg::TransformOp::Rot180,
             Angle::Deg270 => turbojpeg::TransformOp::Rot90,
-            Angle::Deg360 => return Ok(bytes.to_vec()),
+            // The processed image's coefficients copied as they are: exact, and the
+            // same pass proves the file whole, so a damaged or padded file under
+            // `processed/` is refused or comes out as a clean JPEG, never passed on.
+            Angle::Deg360 => turbojpeg::TransformOp::None,
         };
         let mut transform = turbojpeg::Transform::op(op);
         transform.perfect = true;

@@ -161,11 +161,9 @@ fn rotations_are_the_processed_pixels_turned() {
             println!("{what} {angle}: decode, turn and re-encode: {lossy}");
             assert!(lossy >= 10, "{what} {angle}: re-encoding only {lossy} off");
         }
-        assert_eq!(
-            rotate_jpeg_bytes(&jpeg, Angle::Deg360).unwrap(),
-            jpeg,
-            "{what}"
-        );
+        // 360: the coefficients copied, so the pixels are the processed image's.
+        let same = open(&rotate_jpeg_bytes(&jpeg, Angle::Deg360).unwrap());
+        assert_eq!(max_difference(&same, &open(&jpeg)), 0, "{what} 360");
     }
 }
 
