@@ -296,7 +296,7 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
     let state: Value = serde_json::from_str(&tf.ok(&["show", "-json"])).unwrap();
     let processor = resource(&state, "aws_lambda_function.processor");
     let worker = resource(&state, "aws_lambda_function.worker");
-    for (function, memory_mb) in [(processor, 512), (worker, 256)] {
+    for (function, memory_mb) in [(processor, 128), (worker, 128)] {
         assert_eq!(function["package_type"], "Image");
         assert!(str_of(&function["image_uri"]).ends_with(&format!(":{IMAGE_TAG}")));
         assert_eq!(function["memory_size"], memory_mb);
