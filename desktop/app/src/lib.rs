@@ -7,6 +7,7 @@
 
 pub mod format;
 pub mod gallery;
+pub mod harness;
 pub mod logging;
 pub mod queue;
 pub mod settings_ui;
@@ -15,12 +16,14 @@ pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use augment_pipeline::Angle;
 use egui::{Color32, RichText, TextureHandle, TextureOptions, Ui};
 
 use self::gallery::{Gallery, Thumb};
+use self::harness::Harness;
+pub use self::harness::Outcome;
 use self::queue::{RowAction, State, Transfer};
 use self::settings_ui::{SettingsAction, SettingsPanel};
 use self::worker::{Command, Event, WorkerHandle};
@@ -30,11 +33,6 @@ use augment_client::{ImageEntry, Mode, Settings};
 pub const APP_NAME: &str = "Augment";
 /// Width of the transfer queue panel, in points, when the window opens.
 const QUEUE_PANEL_PT: f32 = 430.0;
-/// The screenshot waits this many frames after everything has landed, so the
-/// last textures are on screen.
-const SCREENSHOT_SETTLE_FRAMES: u32 = 3;
-/// Frames measured for the frame-time figure.
-const MEASURE_FRAMES: usize = 120;
 
 /// How the app was started (the command line; tests build it directly).
 #[derive(Debug, Default, Clone)]
@@ -49,14 +47,6 @@ pub struct Launch {
     pub measure: bool,
     /// When the process started, for the time to first frame.
     pub started: Option<Instant>,
-}
-
-/// What `--screenshot` and `--measure` report back to `main` once the window
-/// has closed.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub error: Option<String>,
-    pub report: Vec<String>,
 }
 
 /// Colours that read well on both the light and the dark theme.
@@ -104,53 +94,43 @@ pub struct DesktopApp {
     settings_panel: SettingsPanel,
     /// Messages not tied to a row (a folder without images…), newest last.
     notices: Vec<String>,
-    launch: Launch,
-    frames: u32,
-    settled_frames: u32,
-    screenshot_requested: bool,
-    /// `--measure`: time between frames (all of it: input, UI, tessellation,
-    /// painting) and time spent building the UI, once the gallery is listed.
-    frame_times: Vec<Duration>,
-    ui_times: Vec<Duration>,
-    measured: bool,
-    last_frame: Option<Instant>,
-    outcome: Arc<Mutex<Outcome>>,
+    /// Queued from the command line: the unattended runs wait for their rows.
+    files_expected: bool,
+    harness: Harness,
 }
 
 impl DesktopApp {
     /// Builds the app on `ctx`: style, worker, connection, and the files given.
     pub fn new(ctx: &egui::Context, settings: Settings, launch: Launch) -> std::io::Result<Self> {
         apply_style(ctx);
+        let harness = Harness::new(&launch);
+        let Launch {
+            log_file, files, ..
+        } = launch;
         let worker = WorkerHandle::spawn(ctx.clone())?;
         worker.send(Command::Connect(settings.clone()));
-        if !launch.files.is_empty() {
-            worker.send(Command::Add(launch.files.clone()));
+        let files_expected = !files.is_empty();
+        if files_expected {
+            worker.send(Command::Add(files));
         }
         let mut gallery = Gallery::default();
         worker.send(gallery.first_page());
         Ok(Self {
             worker,
-            settings_panel: SettingsPanel::new(&settings, launch.log_file.clone()),
+            settings_panel: SettingsPanel::new(&settings, log_file),
             settings,
             connection: None,
             transfers: Vec::new(),
             gallery,
             notices: Vec::new(),
-            launch,
-            frames: 0,
-            settled_frames: 0,
-            screenshot_requested: false,
-            frame_times: Vec::new(),
-            ui_times: Vec::new(),
-            measured: false,
-            last_frame: None,
-            outcome: Arc::new(Mutex::new(Outcome::default())),
+            files_expected,
+            harness,
         })
     }
 
     /// What `--screenshot` / `--measure` found, readable after the window closed.
     pub fn outcome(&self) -> Arc<Mutex<Outcome>> {
-        Arc::clone(&self.outcome)
+        self.harness.outcome()
     }
 
     /// Files and folders from a drop, the dialog or the command line: all the
@@ -252,9 +232,7 @@ impl DesktopApp {
         for command in commands {
             self.worker.send(command);
         }
-        // The measurement wants the whole gallery listed, not only what a
-        // person has scrolled to.
-        if self.launch.measure
+        if self.harness.wants_whole_gallery()
             && !self.gallery.loading
             && let Some(cursor) = self.gallery.next.clone()
         {
@@ -264,8 +242,14 @@ impl DesktopApp {
                 generation: self.gallery.generation,
             });
         }
-        self.frames += 1;
-        self.after_frame(&ctx, build_started.elapsed());
+        // Only the unattended runs ask (a loop over every row).
+        let settled = self.harness.unattended() && self.settled();
+        self.harness.after_frame(
+            &ctx,
+            build_started.elapsed(),
+            settled,
+            self.gallery.entries.len(),
+        );
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
@@ -559,78 +543,13 @@ impl DesktopApp {
         }
     }
 
-    /// `--screenshot` and `--measure`: decide when the picture is ready.
-    fn after_frame(&mut self, ctx: &egui::Context, ui_time: Duration) {
-        let now = Instant::now();
-        if self.frames == 1
-            && let Some(started) = self.launch.started
-        {
-            self.report(format!(
-                "first_frame_ms={:.0}",
-                started.elapsed().as_secs_f64() * 1000.0
-            ));
-        }
-        if self.launch.screenshot.is_none() && !self.launch.measure {
-            return;
-        }
-        // Both modes run unattended: keep frames coming.
-        ctx.request_repaint();
-        let ready = self.ready_for_picture();
-        if !ready {
-            self.settled_frames = 0;
-            self.last_frame = None;
-            return;
-        }
-        self.settled_frames += 1;
-        if self.launch.measure && !self.measured {
-            if let Some(last) = self.last_frame {
-                self.frame_times.push(now - last);
-                self.ui_times.push(ui_time);
-            }
-            self.last_frame = Some(now);
-            if self.frame_times.len() < MEASURE_FRAMES {
-                return;
-            }
-            self.measured = true;
-            let (frame_mean, frame_p95) = mean_and_p95(&self.frame_times);
-            let (ui_mean, ui_p95) = mean_and_p95(&self.ui_times);
-            self.report(format!("gallery_items={}", self.gallery.entries.len()));
-            self.report(format!(
-                "frame_ms_mean={frame_mean:.1} frame_ms_p95={frame_p95:.1} (all of a frame, software GL)"
-            ));
-            self.report(format!(
-                "ui_ms_mean={ui_mean:.2} ui_ms_p95={ui_p95:.2} (building the UI)"
-            ));
-            if self.launch.screenshot.is_none() {
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                return;
-            }
-        }
-        if let Some(path) = self.launch.screenshot.clone()
-            && self.settled_frames >= SCREENSHOT_SETTLE_FRAMES
-            && !self.screenshot_requested
-        {
-            self.screenshot_requested = true;
-            let outcome = Arc::clone(&self.outcome);
-            let close = ctx.clone();
-            ctx.request_screenshot(move |image| {
-                if let Err(err) = save_png(&image, &path) {
-                    lock_outcome(&outcome).error = Some(err);
-                }
-                close.send_viewport_cmd(egui::ViewportCommand::Close);
-                close.request_repaint();
-            });
-        }
-    }
-
-    /// Every queued file has finished, each success shows its four rotations,
-    /// and the gallery's first page and visible thumbnails are in.
-    fn ready_for_picture(&self) -> bool {
+    /// Nothing in flight: every queued file has finished, each success shows its
+    /// four rotations, and the gallery's pages and visible thumbnails are in.
+    fn settled(&self) -> bool {
         let transfers_done = self.transfers.iter().all(|t| {
             !t.state.is_active()
                 && (t.state != State::Done || t.rotations.iter().all(Option::is_some))
         });
-        let files_expected = !self.launch.files.is_empty();
         let gallery_done = !self.gallery.loading
             && self.gallery.next.is_none()
             && !self
@@ -638,12 +557,8 @@ impl DesktopApp {
                 .thumbs
                 .values()
                 .any(|thumb| matches!(thumb, Thumb::Loading));
-        let rows_done = !files_expected || !self.transfers.is_empty();
+        let rows_done = !self.files_expected || !self.transfers.is_empty();
         transfers_done && rows_done && gallery_done && self.connection.is_some()
-    }
-
-    fn report(&self, line: String) {
-        lock_outcome(&self.outcome).report.push(line);
     }
 }
 
@@ -654,53 +569,13 @@ fn shown(err: augment_client::ClientError) -> String {
     err.message
 }
 
-/// Mean and 95th percentile, in milliseconds.
-fn mean_and_p95(times: &[Duration]) -> (f64, f64) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mean = sorted.iter().map(|&d| ms(d)).sum::<f64>() / sorted.len().max(1) as f64;
-    let p95 = sorted.get(sorted.len() * 95 / 100).map_or(0.0, |&d| ms(d));
-    (mean, p95)
-}
-
-fn lock_outcome(outcome: &Mutex<Outcome>) -> std::sync::MutexGuard<'_, Outcome> {
-    outcome
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), String> {
-    let [width, height] = image.size;
-    let pixels: Vec<u8> = image.pixels.iter().flat_map(Color32::to_array).collect();
-    let width = u32::try_from(width).map_err(|err| err.to_string())?;
-    let height = u32::try_from(height).map_err(|err| err.to_string())?;
-    image::save_buffer(
-        path,
-        &pixels,
-        width,
-        height,
-        image::ExtendedColorType::Rgba8,
-    )
-    .map_err(|err| format!("cannot save the screenshot: {err}: {}", path.display()))
-}
-
 impl eframe::App for DesktopApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
 
-    /// Unattended runs ignore the pointer: under Xvfb it sits mid-screen and
-    /// would leave a hover highlight and a tooltip in the picture.
     fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
-        if self.launch.screenshot.is_some() || self.launch.measure {
-            raw_input.events.retain(|event| {
-                !matches!(
-                    event,
-                    egui::Event::PointerMoved(_) | egui::Event::PointerButton { .. }
-                )
-            });
-        }
+        self.harness.filter_input(raw_input);
     }
 
     fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
