@@ -16,6 +16,18 @@ fn augment(args: &[&str]) -> Output {
         .expect("augment runs")
 }
 
+/// `augment process INPUT --out OUT [EXTRA]...`.
+fn process(input: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    augment(&args)
+}
+
 fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
@@ -78,12 +90,7 @@ fn a_mixed_folder_becomes_the_bucket_layout() {
     let input = mixed_folder(dir.path());
     let out = dir.path().join("out");
 
-    let run = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = process(&input, &out, &[]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(
@@ -187,34 +194,14 @@ fn results_do_not_depend_on_the_number_of_jobs_and_reruns_overwrite() {
     let input = mixed_folder(dir.path());
     let one = dir.path().join("one");
     let many = dir.path().join("many");
-    let run_one = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        one.to_str().unwrap(),
-        "--jobs",
-        "1",
-    ]);
-    let run_many = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        many.to_str().unwrap(),
-        "--jobs",
-        "4",
-    ]);
+    let run_one = process(&input, &one, &["--jobs", "1"]);
+    let run_many = process(&input, &many, &["--jobs", "4"]);
     assert_eq!(run_one.status.code(), Some(1));
     assert_eq!(run_many.status.code(), Some(1));
     let first = tree(&one);
     assert_eq!(first, tree(&many));
 
-    let again = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        one.to_str().unwrap(),
-        "-q",
-    ]);
+    let again = process(&input, &one, &["-q"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(again.stdout.is_empty(), "--quiet prints no summary");
     assert_eq!(tree(&one), first, "a re-run overwrites the same objects");
@@ -227,12 +214,7 @@ fn all_good_exits_zero_and_the_output_folder_may_sit_inside_the_input() {
     write(&dir.path().join("b.png"), &png_with_alpha(40, 40));
     let out = dir.path().join("out");
     for _ in 0..2 {
-        let run = augment(&[
-            "process",
-            dir.path().to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let run = process(dir.path(), &out, &[]);
         assert_eq!(
             run.status.code(),
             Some(0),
