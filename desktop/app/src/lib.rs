@@ -152,23 +152,7 @@ impl DesktopApp {
         self.drain_events(&ctx);
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
-
-        let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|file| file.path().to_owned())
-                .collect()
-        });
-        self.add_paths(dropped);
-        if ctx.input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(
-                egui::Modifiers::COMMAND,
-                egui::Key::O,
-            ))
-        }) {
-            commands.push(Command::PickFiles);
-        }
+        self.window_input(&ctx, &mut commands);
 
         egui::Panel::top("toolbar")
             .frame(
@@ -177,52 +161,22 @@ impl DesktopApp {
             )
             .show(ui, |ui| self.toolbar_ui(ui, &palette, &mut commands));
         if !self.notices.is_empty() {
-            egui::Panel::bottom("notices").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    if let Some(notice) = self.notices.last() {
-                        ui.label(RichText::new(notice).color(palette.error));
-                    }
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui.small_button("Dismiss").clicked() {
-                            self.notices.clear();
-                        }
-                    });
-                });
-            });
+            egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui, &palette));
         }
         if self.settings_panel.open {
             egui::Panel::right("settings")
                 .default_size(340.0)
                 .resizable(true)
                 .show(ui, |ui| {
-                    egui::ScrollArea::vertical().show(ui, |ui| {
-                        let actions =
-                            settings_ui::settings_ui(ui, &mut self.settings_panel, &palette);
-                        for action in actions {
-                            match action {
-                                SettingsAction::Send(command) => commands.push(command),
-                                SettingsAction::Apply => self.apply_settings(&mut commands),
-                                SettingsAction::Close => self.settings_panel.open = false,
-                            }
-                        }
-                    });
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| self.settings_panel_ui(ui, &palette, &mut commands));
                 });
         }
         egui::Panel::left("queue")
             .default_size(QUEUE_PANEL_PT)
             .size_range(280.0..=700.0)
             .resizable(true)
-            .show(ui, |ui| {
-                ui.add_space(6.0);
-                let offline = matches!(self.connection, Some(Err(_)));
-                let actions = queue::queue_ui(ui, &self.transfers, offline, &palette);
-                for action in actions {
-                    match action {
-                        RowAction::Send(command) => commands.push(command),
-                        RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
-                    }
-                }
-            });
+            .show(ui, |ui| self.queue_panel_ui(ui, &palette, &mut commands));
         egui::CentralPanel::default().show(ui, |ui| {
             gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
         });
@@ -250,6 +204,62 @@ impl DesktopApp {
             settled,
             self.gallery.entries.len(),
         );
+    }
+
+    /// What reaches the whole window rather than one widget: dropped files and
+    /// Ctrl+O.
+    fn window_input(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_owned())
+                .collect()
+        });
+        self.add_paths(dropped);
+        if ctx.input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::O,
+            ))
+        }) {
+            commands.push(Command::PickFiles);
+        }
+    }
+
+    /// The latest message not tied to a row, and "Dismiss".
+    fn notices_ui(&mut self, ui: &mut Ui, palette: &Palette) {
+        ui.horizontal(|ui| {
+            if let Some(notice) = self.notices.last() {
+                ui.label(RichText::new(notice).color(palette.error));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.small_button("Dismiss").clicked() {
+                    self.notices.clear();
+                }
+            });
+        });
+    }
+
+    fn settings_panel_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        for action in settings_ui::settings_ui(ui, &mut self.settings_panel, palette) {
+            match action {
+                SettingsAction::Send(command) => commands.push(command),
+                SettingsAction::Apply => self.apply_settings(commands),
+                SettingsAction::Close => self.settings_panel.open = false,
+            }
+        }
+    }
+
+    fn queue_panel_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        ui.add_space(6.0);
+        let offline = matches!(self.connection, Some(Err(_)));
+        for action in queue::queue_ui(ui, &self.transfers, offline, palette) {
+            match action {
+                RowAction::Send(command) => commands.push(command),
+                RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
+            }
+        }
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
@@ -321,7 +331,9 @@ impl DesktopApp {
     }
 
     /// The one place the UI state changes: each event goes to the handler of its
-    /// area (connection and settings, the transfer queue, the gallery).
+    /// area (connection and settings, the gallery; for the transfer queue: its
+    /// rows, their uploads, the pipeline's answers). Every event is routed here
+    /// by name, so a new one does not compile until it has a handler.
     fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Connected(_)
@@ -333,7 +345,19 @@ impl DesktopApp {
             | Event::Thumbnail { .. }
             | Event::Deleted { .. }
             | Event::Saved(_) => self.apply_gallery_event(ctx, event),
-            _ => self.apply_transfer_event(ctx, event),
+            Event::Added { .. }
+            | Event::AddFailed(_)
+            | Event::Checked { .. }
+            | Event::Restarted(_)
+            | Event::Cancelled { .. } => self.apply_row_event(ctx, event),
+            Event::Uploading { .. }
+            | Event::Progress { .. }
+            | Event::Uploaded { .. }
+            | Event::Failed { .. } => self.apply_upload_event(event),
+            Event::Rotation { .. }
+            | Event::PipelineRejected { .. }
+            | Event::TimedOut { .. }
+            | Event::Done { .. } => self.apply_pipeline_event(ctx, event),
         }
     }
 
@@ -399,8 +423,8 @@ impl DesktopApp {
         }
     }
 
-    fn apply_transfer_event(&mut self, ctx: &egui::Context, event: Event) {
-        let local = self.settings.mode == Mode::Local;
+    /// Rows arriving, checked before upload, restarted, cancelled.
+    fn apply_row_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Added {
                 id,
@@ -436,6 +460,18 @@ impl DesktopApp {
                     transfer.rotations = [None, None, None, None];
                 }
             }
+            Event::Cancelled { id } => self.update(id, |state| {
+                if state.is_active() {
+                    *state = State::Cancelled;
+                }
+            }),
+            _ => {}
+        }
+    }
+
+    /// The upload of a checked row: its name, progress, the end of it.
+    fn apply_upload_event(&mut self, event: Event) {
+        match event {
             Event::Uploading { id, name } => {
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.name = name;
@@ -465,6 +501,24 @@ impl DesktopApp {
             Event::Uploaded { id, upload_key } => {
                 self.update(id, |state| *state = State::Processing { upload_key });
             }
+            Event::Failed { id, error } => {
+                let reason = shown(error);
+                self.update(id, |state| {
+                    *state = State::Failed {
+                        reason,
+                        retry: true,
+                    };
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// What the pipeline made of an upload: each rotation, a rejection, a
+    /// time-out, all four done.
+    fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: Event) {
+        let local = self.settings.mode == Mode::Local;
+        match event {
             Event::Rotation {
                 id,
                 angle,
@@ -498,20 +552,6 @@ impl DesktopApp {
                 }
             }),
             Event::Done { id } => self.transfer_done(id),
-            Event::Failed { id, error } => {
-                let reason = shown(error);
-                self.update(id, |state| {
-                    *state = State::Failed {
-                        reason,
-                        retry: true,
-                    };
-                });
-            }
-            Event::Cancelled { id } => self.update(id, |state| {
-                if state.is_active() {
-                    *state = State::Cancelled;
-                }
-            }),
             _ => {}
         }
     }
