@@ -364,10 +364,16 @@ impl DesktopApp {
     fn apply_settings_event(&mut self, event: Event) {
         let panel = &mut self.settings_panel;
         match event {
-            Event::Connected(result) => self.connection = Some(result.map_err(shown)),
+            Event::Connected(result) => {
+                self.connection = Some(result.map_err(|err| shown("connecting", err)));
+            }
             Event::Tested(result) => {
                 panel.testing = false;
-                panel.status = Some(result.map(|d| format!("Connected: {d}")).map_err(shown));
+                panel.status = Some(
+                    result
+                        .map(|d| format!("Connected: {d}"))
+                        .map_err(|err| shown("testing the connection", err)),
+                );
             }
             Event::Imported(Ok(aws)) => {
                 panel.draft.aws = aws;
@@ -378,7 +384,9 @@ impl DesktopApp {
                     "Imported the bucket and region from Terraform.".to_owned()
                 ));
             }
-            Event::Imported(Err(err)) => panel.status = Some(Err(shown(err))),
+            Event::Imported(Err(err)) => {
+                panel.status = Some(Err(shown("importing Terraform outputs", err)));
+            }
             Event::Profiles(profiles) => panel.profiles = profiles,
             Event::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
             _ => {}
@@ -402,7 +410,7 @@ impl DesktopApp {
                         }
                         gallery.next = next;
                     }
-                    Err(err) => gallery.error = Some(shown(err)),
+                    Err(err) => gallery.error = Some(shown("listing the gallery", err)),
                 }
             }
             Event::Thumbnail { key, image } => {
@@ -414,11 +422,15 @@ impl DesktopApp {
             }
             Event::Deleted { name, result } => match result {
                 Ok(()) => gallery.entries.retain(|e| e.name != name),
-                Err(err) => self
-                    .notices
-                    .push(format!("Could not delete {name}: {}", shown(err))),
+                Err(err) => self.notices.push(format!(
+                    "Could not delete {name}: {}",
+                    shown(&format!("deleting {name}"), err)
+                )),
             },
-            Event::Saved(status) => gallery.save_status = status.map(|s| s.map_err(shown)),
+            Event::Saved(status) => {
+                gallery.save_status =
+                    status.map(|s| s.map_err(|err| shown("saving rotations", err)));
+            }
             _ => {}
         }
     }
@@ -448,7 +460,10 @@ impl DesktopApp {
                     transfer.state = match result {
                         Ok(()) => State::Queued,
                         Err(err) => State::Failed {
-                            reason: format!("Not uploaded: {}", shown(err)),
+                            reason: format!(
+                                "Not uploaded: {}",
+                                shown(&format!("checking {}", transfer.path.display()), err)
+                            ),
                             retry: false,
                         },
                     };
@@ -502,7 +517,7 @@ impl DesktopApp {
                 self.update(id, |state| *state = State::Processing { upload_key });
             }
             Event::Failed { id, error } => {
-                let reason = shown(error);
+                let reason = shown(&format!("uploading {}", self.row_path(id)), error);
                 self.update(id, |state| {
                     *state = State::Failed {
                         reason,
@@ -537,20 +552,26 @@ impl DesktopApp {
                     }
                 }
             }
-            Event::PipelineRejected { id, message } => self.update(id, |state| {
-                *state = State::Failed {
-                    reason: format!("The pipeline rejected it: {message}"),
-                    retry: false,
-                };
-            }),
-            Event::TimedOut { id } => self.update(id, |state| {
-                if state.is_active() {
+            Event::PipelineRejected { id, message } => {
+                tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
+                self.update(id, |state| {
                     *state = State::Failed {
-                        reason: queue::timeout_message(local),
-                        retry: true,
+                        reason: format!("The pipeline rejected it: {message}"),
+                        retry: false,
                     };
-                }
-            }),
+                });
+            }
+            Event::TimedOut { id } => {
+                tracing::warn!("no rotations in time for {}", self.row_path(id));
+                self.update(id, |state| {
+                    if state.is_active() {
+                        *state = State::Failed {
+                            reason: queue::timeout_message(local),
+                            retry: true,
+                        };
+                    }
+                });
+            }
             Event::Done { id } => self.transfer_done(id),
             _ => {}
         }
@@ -575,6 +596,14 @@ impl DesktopApp {
         if let Some(entry) = entry {
             self.gallery.upsert(entry);
         }
+    }
+
+    /// The row's file, for the log.
+    fn row_path(&self, id: worker::TransferId) -> String {
+        self.transfers
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| format!("row {id}"), |t| t.path.display().to_string())
     }
 
     fn update(&mut self, id: worker::TransferId, change: impl FnOnce(&mut State)) {
@@ -602,10 +631,11 @@ impl DesktopApp {
     }
 }
 
-/// The words a person reads for a worker's error; the technical causes go to the
-/// log, once, here.
-fn shown(err: augment_client::ClientError) -> String {
-    tracing::warn!(kind = ?err.kind, "{}", err.detail());
+/// The words a person reads for a worker's error; what the app was doing
+/// (`what`: "checking /path/cat.jpg") and the technical causes go to the log,
+/// once, here.
+fn shown(what: &str, err: augment_client::ClientError) -> String {
+    tracing::warn!(kind = ?err.kind, "{what}: {}", err.detail());
     err.message
 }
 
