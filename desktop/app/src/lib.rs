@@ -3,7 +3,8 @@
 //!
 //! [`DesktopApp`] holds the UI state and draws it; all disk and network work
 //! happens in the [`worker`], which answers with events. `*_ui` functions only
-//! draw and return what the person asked for.
+//! draw and return what the person asked for. The unattended runs
+//! (`--screenshot`, `--measure`) are the [`harness`]'s business.
 
 pub mod format;
 pub mod gallery;
