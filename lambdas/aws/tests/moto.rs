@@ -87,6 +87,7 @@ async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
             body: b"12345".to_vec(),
             content_type: "image/jpeg",
             metadata: vec![("source-key", "original-uploads/x y.jpg".into())],
+            on_sent: None,
         })
         .await
         .unwrap();
