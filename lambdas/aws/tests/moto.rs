@@ -126,6 +126,44 @@ async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
         .map(|o| o.key)
         .collect();
     assert_eq!(listed, [key]);
+    assert!(
+        stack
+            .store
+            .head(key)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_modified
+            .is_some()
+    );
+    // Page by page, each object once (S3's continuation token as the cursor).
+    for n in 0..3 {
+        stack
+            .store
+            .put(PutObject {
+                key: format!("paged/{n}"),
+                body: vec![],
+                content_type: "x",
+                metadata: vec![],
+                on_sent: None,
+            })
+            .await
+            .unwrap();
+    }
+    let first = stack.store.list_page("paged/", None, 2).await.unwrap();
+    let second = stack
+        .store
+        .list_page("paged/", first.next.as_deref(), 2)
+        .await
+        .unwrap();
+    let paged: Vec<&str> = first
+        .objects
+        .iter()
+        .chain(&second.objects)
+        .map(|o| o.key.as_str())
+        .collect();
+    assert_eq!(paged, ["paged/0", "paged/1", "paged/2"]);
+    assert_eq!(second.next, None);
     stack.store.delete(key).await.unwrap();
     stack.store.delete(key).await.unwrap();
     assert_eq!(stack.store.head(key).await.unwrap(), None);

@@ -282,3 +282,46 @@ impl<T: TaskQueue> TaskQueue for &T {
         (**self).send_batch(tasks)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(key: &str) -> ObjectInfo {
+        ObjectInfo {
+            key: key.into(),
+            size_bytes: 1,
+            last_modified: None,
+        }
+    }
+
+    #[test]
+    fn pages_after_a_cursor_give_every_object_once_in_order() {
+        let all: Vec<ObjectInfo> = ["a", "b", "c", "d", "e"].map(info).into();
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = ListPage::after(all.clone(), cursor.as_deref(), 2);
+            pages += 1;
+            assert!(page.objects.len() <= 2, "{page:?}");
+            seen.extend(page.objects.into_iter().map(|o| o.key));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+        assert_eq!(pages, 3);
+        // A page that ends exactly at the last object says there is no more.
+        assert_eq!(ListPage::after(all.clone(), Some("c"), 2).next, None);
+        assert_eq!(ListPage::after(all, Some("e"), 2), ListPage::default());
+    }
+
+    /// A client holds a store whichever it is.
+    #[test]
+    fn the_store_port_is_dyn_compatible() {
+        fn holds(_: Option<std::sync::Arc<dyn ObjectStore>>) {}
+        holds(None);
+    }
+}
