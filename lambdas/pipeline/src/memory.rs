@@ -154,6 +154,25 @@ impl ObjectStore for MemoryStore {
     }
 }
 
+/// The keys under `prefix` as [`ObjectStore::list_page`] hands them out,
+/// `max_keys` a page, following each page's cursor: for tests of a store's paging.
+pub async fn keys_by_page(
+    store: &dyn ObjectStore,
+    prefix: &str,
+    max_keys: usize,
+) -> Result<Vec<Vec<String>>, StoreError> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list_page(prefix, cursor.as_deref(), max_keys).await?;
+        pages.push(page.objects.into_iter().map(|o| o.key).collect());
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(pages),
+        }
+    }
+}
+
 /// A queue that records every batch.
 #[derive(Debug, Default)]
 pub struct MemoryQueue {

@@ -321,7 +321,7 @@ mod tests {
     /// A client holds a store whichever it is.
     #[test]
     fn the_store_port_is_dyn_compatible() {
-        fn holds(_: Option<std::sync::Arc<dyn ObjectStore>>) {}
+        fn holds(_: Option<Arc<dyn ObjectStore>>) {}
         holds(None);
     }
 }
