@@ -24,7 +24,8 @@ use augment_pipeline::contract::{PROCESSED_PREFIX, UPLOAD_PREFIX, is_upload_exte
 use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use augment_pipeline::sniff::{self, ImageFormat};
 use augment_pipeline::{
-    Angle, FailedRecord, ObjectStore, OnSent, PutObject, Rejection, StoreError, UploadKey,
+    Angle, FailedRecord, ListRequest, ObjectStore, OnSent, PutObject, Rejection, StoreError,
+    UploadKey,
 };
 
 pub use error::{ClientError, ErrorKind};
@@ -222,7 +223,7 @@ impl Remote {
     pub async fn check(&self) -> Result<(), ClientError> {
         self.inner
             .store
-            .list_page(PROCESSED_PREFIX, None, 1)
+            .list_page(ListRequest::new(PROCESSED_PREFIX, None, 1))
             .await
             .map_err(|err| self.error(err))?;
         match &self.inner.local {
@@ -332,7 +333,11 @@ impl Remote {
         let page = self
             .inner
             .store
-            .list_page(PROCESSED_PREFIX, cursor.as_deref(), PAGE_SIZE)
+            .list_page(ListRequest::new(
+                PROCESSED_PREFIX,
+                cursor.as_deref(),
+                PAGE_SIZE,
+            ))
             .await
             .map_err(|err| self.error(err))?;
         let items = page

@@ -6,7 +6,8 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use augment_pipeline::ports::{
-    Failure, ListPage, ObjectInfo, ObjectStore, OnSent, PutObject, StoreError, StoreFuture,
+    Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, StoreError,
+    StoreFuture,
 };
 use aws_config::SdkConfig;
 use aws_sdk_s3::error::SdkError;
@@ -207,13 +208,13 @@ impl ObjectStore for S3Store {
         })
     }
 
-    fn list_page<'a>(
-        &'a self,
-        prefix: &'a str,
-        cursor: Option<&'a str>,
-        max_keys: usize,
-    ) -> StoreFuture<'a, ListPage> {
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
         Box::pin(async move {
+            let ListRequest {
+                prefix,
+                cursor,
+                max_keys,
+            } = request;
             let max_keys = i32::try_from(max_keys.clamp(1, MAX_KEYS_PER_LIST)).unwrap_or(1);
             let page = self
                 .client

@@ -12,8 +12,8 @@ use tokio::sync::{Semaphore, mpsc};
 
 use augment_pipeline::contract::RotationTask;
 use augment_pipeline::ports::{
-    Failure, ListPage, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, StoreFuture,
-    TaskQueue,
+    Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
+    StoreFuture, TaskQueue,
 };
 use augment_pipeline::steps::{self, StepError, UploadOutcome};
 
@@ -178,13 +178,8 @@ impl ObjectStore for FolderStore {
         })
     }
 
-    fn list_page<'a>(
-        &'a self,
-        prefix: &'a str,
-        cursor: Option<&'a str>,
-        max_keys: usize,
-    ) -> StoreFuture<'a, ListPage> {
-        Box::pin(async move { Ok(ListPage::after(self.find(prefix).await?, cursor, max_keys)) })
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        Box::pin(async move { Ok(request.page_of(self.find(request.prefix).await?)) })
     }
 
     fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {

@@ -22,8 +22,8 @@ pub mod steps;
 
 pub use contract::{Angle, FailedRecord, RotationTask, UploadKey};
 pub use ports::{
-    ListPage, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError, StoreFuture,
-    TaskQueue,
+    ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError,
+    StoreFuture, TaskQueue,
 };
 pub use reject::{RejectCode, Rejection};
 pub use steps::{StepError, UploadOutcome, make_rotation, process_upload};

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::contract::RotationTask;
 use crate::ports::{
-    BoxError, Failure, ListPage, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
-    StoreFuture, TaskQueue,
+    BoxError, Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError,
+    StoreError, StoreFuture, TaskQueue,
 };
 
 /// A bucket in a map.
@@ -125,23 +125,18 @@ impl ObjectStore for MemoryStore {
         })
     }
 
-    fn list_page<'a>(
-        &'a self,
-        prefix: &'a str,
-        cursor: Option<&'a str>,
-        max_keys: usize,
-    ) -> StoreFuture<'a, ListPage> {
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
         Box::pin(async move {
             let found = locked(&self.objects)
                 .values()
-                .filter(|o| o.key.starts_with(prefix))
+                .filter(|o| o.key.starts_with(request.prefix))
                 .map(|o| ObjectInfo {
                     key: o.key.clone(),
                     size_bytes: o.body.len() as u64,
                     last_modified: None,
                 })
                 .collect();
-            Ok(ListPage::after(found, cursor, max_keys))
+            Ok(request.page_of(found))
         })
     }
 
@@ -164,7 +159,8 @@ pub async fn keys_by_page(
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.list_page(prefix, cursor.as_deref(), max_keys).await?;
+        let request = ListRequest::new(prefix, cursor.as_deref(), max_keys);
+        let page = store.list_page(request).await?;
         pages.push(page.objects.into_iter().map(|o| o.key).collect());
         match page.next {
             Some(next) => cursor = Some(next),

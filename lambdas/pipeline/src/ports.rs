@@ -70,6 +70,45 @@ impl PartialEq for OnSent {
 
 impl Eq for OnSent {}
 
+/// Which page [`ObjectStore::list_page`] is to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListRequest<'a> {
+    /// Keys that start with this.
+    pub prefix: &'a str,
+    /// The previous page's `next`; `None` for the first page.
+    pub cursor: Option<&'a str>,
+    /// At most this many objects (a store may cap it: S3 returns at most 1,000).
+    pub max_keys: usize,
+}
+
+impl<'a> ListRequest<'a> {
+    pub const fn new(prefix: &'a str, cursor: Option<&'a str>, max_keys: usize) -> Self {
+        Self {
+            prefix,
+            cursor,
+            max_keys,
+        }
+    }
+
+    /// This page of everything a store found under the prefix, for stores that
+    /// read a whole prefix at once (a folder, memory): the cursor is the last key
+    /// of the page before.
+    pub fn page_of(&self, mut sorted: Vec<ObjectInfo>) -> ListPage {
+        if let Some(after) = self.cursor {
+            sorted.retain(|info| info.key.as_str() > after);
+        }
+        let more = sorted.len() > self.max_keys;
+        sorted.truncate(self.max_keys);
+        let next = more
+            .then(|| sorted.last().map(|info| info.key.clone()))
+            .flatten();
+        ListPage {
+            objects: sorted,
+            next,
+        }
+    }
+}
+
 /// One page of [`ObjectStore::list_page`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListPage {
@@ -77,26 +116,6 @@ pub struct ListPage {
     pub objects: Vec<ObjectInfo>,
     /// Where the next page starts (pass it back as the cursor); `None` on the last.
     pub next: Option<String>,
-}
-
-impl ListPage {
-    /// The page after `cursor` of everything a store found, for stores that read
-    /// a whole prefix at once (a folder, memory): the cursor is the last key of
-    /// the page before.
-    pub fn after(mut sorted: Vec<ObjectInfo>, cursor: Option<&str>, max_keys: usize) -> Self {
-        if let Some(after) = cursor {
-            sorted.retain(|info| info.key.as_str() > after);
-        }
-        let more = sorted.len() > max_keys;
-        sorted.truncate(max_keys);
-        let next = more
-            .then(|| sorted.last().map(|info| info.key.clone()))
-            .flatten();
-        Self {
-            objects: sorted,
-            next,
-        }
-    }
 }
 
 /// Get, head, put, list, delete: all the pipeline (and a client) needs of a bucket.
@@ -112,14 +131,8 @@ pub trait ObjectStore: Send + Sync {
     /// and dropping the future before it ends leaves nothing at the key.
     fn put(&self, object: PutObject) -> StoreFuture<'_, ()>;
 
-    /// At most `max_keys` objects whose key starts with `prefix`, sorted by key,
-    /// from where `cursor` (the previous page's `next`) says.
-    fn list_page<'a>(
-        &'a self,
-        prefix: &'a str,
-        cursor: Option<&'a str>,
-        max_keys: usize,
-    ) -> StoreFuture<'a, ListPage>;
+    /// One page of the objects whose key starts with the prefix, sorted by key.
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage>;
 
     /// Every object whose key starts with `prefix`, sorted by key: every page.
     fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
@@ -128,7 +141,7 @@ pub trait ObjectStore: Send + Sync {
             let mut cursor = None;
             loop {
                 let page = self
-                    .list_page(prefix, cursor.as_deref(), usize::MAX)
+                    .list_page(ListRequest::new(prefix, cursor.as_deref(), usize::MAX))
                     .await?;
                 found.extend(page.objects);
                 match page.next {
@@ -256,13 +269,8 @@ impl<T: ObjectStore + ?Sized> ObjectStore for &T {
         (**self).put(object)
     }
 
-    fn list_page<'a>(
-        &'a self,
-        prefix: &'a str,
-        cursor: Option<&'a str>,
-        max_keys: usize,
-    ) -> StoreFuture<'a, ListPage> {
-        (**self).list_page(prefix, cursor, max_keys)
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        (**self).list_page(request)
     }
 
     fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
@@ -302,7 +310,7 @@ mod tests {
         let mut cursor: Option<String> = None;
         let mut pages = 0;
         loop {
-            let page = ListPage::after(all.clone(), cursor.as_deref(), 2);
+            let page = ListRequest::new("", cursor.as_deref(), 2).page_of(all.clone());
             pages += 1;
             assert!(page.objects.len() <= 2, "{page:?}");
             seen.extend(page.objects.into_iter().map(|o| o.key));
@@ -314,8 +322,9 @@ mod tests {
         assert_eq!(seen, ["a", "b", "c", "d", "e"]);
         assert_eq!(pages, 3);
         // A page that ends exactly at the last object says there is no more.
-        assert_eq!(ListPage::after(all.clone(), Some("c"), 2).next, None);
-        assert_eq!(ListPage::after(all, Some("e"), 2), ListPage::default());
+        let after = |cursor| ListRequest::new("", Some(cursor), 2);
+        assert_eq!(after("c").page_of(all.clone()).next, None);
+        assert_eq!(after("e").page_of(all), ListPage::default());
     }
 
     /// A client holds a store whichever it is.

@@ -6,7 +6,9 @@ use augment_pipeline::imaging;
 use augment_pipeline::memory::keys_by_page;
 use std::sync::{Arc, Mutex};
 
-use augment_pipeline::ports::{ObjectStore, OnSent, PutObject, QueueError, StoreError, TaskQueue};
+use augment_pipeline::ports::{
+    ListRequest, ObjectStore, OnSent, PutObject, QueueError, StoreError, TaskQueue,
+};
 use augment_pipeline::steps::UploadOutcome;
 use image::{Rgb, RgbImage};
 
@@ -120,7 +122,10 @@ async fn the_folder_store_behaves_like_a_bucket() {
         keys_by_page(&store, "", 2).await.unwrap(),
         [vec!["a.jpg", "b/c/d.png"], vec!["b/ünï côde+.jpg"]]
     );
-    let first = store.list_page("", None, 2).await.unwrap();
+    let first = store
+        .list_page(ListRequest::new("", None, 2))
+        .await
+        .unwrap();
     assert!(first.objects.iter().all(|o| o.last_modified.is_some()));
     // A prefix ending inside a name, a folder that is not there, an escape.
     for (prefix, expected) in [
