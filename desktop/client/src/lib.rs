@@ -134,7 +134,7 @@ struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Remote")
+        f.debug_struct("Inner")
             .field("place", &self.place)
             .finish_non_exhaustive()
     }
