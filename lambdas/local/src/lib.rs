@@ -115,28 +115,38 @@ impl ObjectStore for FolderStore {
     fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
         Box::pin(async move {
             let path = self.path_of(key)?;
-            let result = blocking("get", key, move || {
+            let read = blocking("get", key, move || {
                 let file = match std::fs::File::open(&path) {
                     Ok(file) => file,
-                    Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Read::Missing),
                     Err(err) => return Err(err),
                 };
-                // Read one byte past the limit to tell "exactly the limit" from "over".
-                let mut bytes = Vec::new();
+                // Sized from the file: an oversized one is refused before anything
+                // is allocated, the rest read in one go. Still one byte past the
+                // limit, as the file may grow in between.
+                let len = file.metadata()?.len();
+                if len > max_bytes {
+                    return Ok(Read::TooLarge);
+                }
+                let mut bytes = Vec::with_capacity(usize::try_from(len + 1).unwrap_or(0));
                 file.take(max_bytes.saturating_add(1))
                     .read_to_end(&mut bytes)?;
-                Ok(Some(bytes))
+                Ok(if bytes.len() as u64 > max_bytes {
+                    Read::TooLarge
+                } else {
+                    Read::Bytes(bytes)
+                })
             })
             .await?;
-            match result {
-                None => Err(StoreError::NotFound {
+            match read {
+                Read::Bytes(bytes) => Ok(bytes),
+                Read::Missing => Err(StoreError::NotFound {
                     key: key.to_owned(),
                 }),
-                Some(bytes) if bytes.len() as u64 > max_bytes => Err(StoreError::TooLarge {
+                Read::TooLarge => Err(StoreError::TooLarge {
                     key: key.to_owned(),
                     limit_bytes: max_bytes,
                 }),
-                Some(bytes) => Ok(bytes),
             }
         })
     }
@@ -264,6 +274,13 @@ async fn blocking<T: Send + 'static>(
         Ok(Err(err)) => Err(backend(err.into())),
         Err(join) => Err(backend(join.into())),
     }
+}
+
+/// What a bounded read of one object found.
+enum Read {
+    Bytes(Vec<u8>),
+    Missing,
+    TooLarge,
 }
 
 fn write_atomically(
