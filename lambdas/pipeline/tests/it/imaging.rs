@@ -15,18 +15,9 @@ use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ExtendedColorType, ImageEncoder as _, ImageFormat, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use crate::support::{MIB, crc32, exif_tiff, fix_png_crcs, measured, png_chunk, png_of_zeros};
+use augment_pipeline::makers::{crc32, exif_tiff, fix_png_crcs, png_chunk, png_of_zeros};
 
-type Rgb = [u8; 3];
-
-const RED: Rgb = [255, 0, 0];
-const GREEN: Rgb = [0, 255, 0];
-const BLUE: Rgb = [0, 0, 255];
-const WHITE: Rgb = [255, 255, 255];
-const BLACK: Rgb = [0, 0, 0];
-const GRAY: Rgb = [128, 128, 128];
-/// 50% red over white.
-const PINK: Rgb = [255, 128, 128];
+use crate::support::{BLACK, BLUE, GRAY, GREEN, MIB, PINK, RED, Rgb, WHITE, measured};
 
 /// How far a channel may drift through JPEG compression on a flat area.
 const TOL: u8 = 16;
@@ -375,11 +366,18 @@ fn fit_size_keeps_the_aspect_and_never_enlarges() {
 
 const DARK: Rgb = [40, 40, 40];
 
+/// `image` encoded as a PNG and as a JPEG, each processed.
+fn processed_as_png_and_jpeg(image: &RgbImage) -> [(&'static str, RgbImage); 2] {
+    [
+        ("PNG", process(&png(&image.clone().into()))),
+        ("JPEG", process(&jpeg(image))),
+    ]
+}
+
 #[test]
 fn wide_images_fit_the_width_with_white_bars_above_and_below() {
     let wide = rgb_image(1000, 250, |_, _| DARK);
-    for (kind, input) in [("PNG", png(&wide.clone().into())), ("JPEG", jpeg(&wide))] {
-        let out = process(&input);
+    for (kind, out) in processed_as_png_and_jpeg(&wide) {
         assert_box(&out, (0, 96, 255, 159), kind);
         assert_colour(&out, (128, 128), DARK, kind);
         assert_colour(&out, (128, 40), WHITE, kind);
@@ -390,8 +388,7 @@ fn wide_images_fit_the_width_with_white_bars_above_and_below() {
 #[test]
 fn tall_images_fit_the_height_with_white_bars_left_and_right() {
     let tall = rgb_image(250, 1000, |_, _| DARK);
-    for (kind, input) in [("PNG", png(&tall.clone().into())), ("JPEG", jpeg(&tall))] {
-        let out = process(&input);
+    for (kind, out) in processed_as_png_and_jpeg(&tall) {
         assert_box(&out, (96, 0, 159, 255), kind);
         assert_colour(&out, (128, 128), DARK, kind);
         assert_colour(&out, (40, 128), WHITE, kind);
@@ -402,8 +399,7 @@ fn tall_images_fit_the_height_with_white_bars_left_and_right() {
 #[test]
 fn tiny_images_are_centred_and_not_enlarged() {
     let tiny = rgb_image(10, 10, |_, _| DARK);
-    for (kind, input) in [("PNG", png(&tiny.clone().into())), ("JPEG", jpeg(&tiny))] {
-        let out = process(&input);
+    for (kind, out) in processed_as_png_and_jpeg(&tiny) {
         assert_box(&out, (123, 123, 132, 132), kind);
         assert_colour_within(&out, (127, 127), DARK, 24, kind);
     }
