@@ -250,16 +250,24 @@ pub fn photo() -> Vec<u8> {
     imaging::encode_jpeg(&image)
 }
 
-/// Where the red corner of [`photo`] lands in a 256×256 output at each angle
-/// (counter-clockwise): a pixel well inside it.
-pub fn red_corner(angle: augment_pipeline::Angle) -> (u32, u32) {
+/// Checks that `jpeg`, at `what`, is [`photo`] processed and turned by `angle`
+/// (counter-clockwise): a 256×256 JPEG whose red corner is where that turn puts it.
+pub fn assert_rotated_photo(jpeg: &[u8], angle: augment_pipeline::Angle, what: &str) {
     use augment_pipeline::Angle;
-    match angle {
+    let image = imaging::decode(jpeg, augment_pipeline::sniff::ImageFormat::Jpeg, 256).unwrap();
+    assert_eq!(image.dimensions(), (256, 256), "{what}");
+    // A pixel well inside the red corner.
+    let (x, y) = match angle {
         Angle::Deg90 => (30, 226),
         Angle::Deg180 => (226, 226),
         Angle::Deg270 => (226, 30),
         Angle::Deg360 => (30, 30),
-    }
+    };
+    let px = image.get_pixel(x, y).0;
+    assert!(
+        px[0] > 180 && px[1] < 80,
+        "{what}: red corner at ({x},{y}) is {px:?}"
+    );
 }
 
 /// A function's JSON log lines.
