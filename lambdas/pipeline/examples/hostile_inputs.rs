@@ -21,8 +21,6 @@ type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
 /// One case: its file name and how to make it.
 type Case = (&'static str, Box<dyn Fn() -> Result<Vec<u8>>>);
 
-/// 8000×8000.
-const SIZE_64MP: (usize, usize) = (8000, 8000);
 const RGBA8: (u8, u8) = (6, 8);
 const RGBA16: (u8, u8) = (6, 16);
 const BLUE8: [u8; 4] = [0, 0, 0xFF, 0xFF];
@@ -47,31 +45,15 @@ fn main() -> Result<()> {
         ),
         (
             "progressive_64mp_ycbcr.jpg",
-            Box::new(|| Ok(flat_jpeg(SIZE_64MP, PixelFormat::RGB, None, true, false))),
+            Box::new(|| Ok(progressive_flat_64mp(None))),
         ),
         (
             "progressive_64mp_cmyk.jpg",
-            Box::new(|| {
-                Ok(flat_jpeg(
-                    SIZE_64MP,
-                    PixelFormat::CMYK,
-                    Some(Colorspace::CMYK),
-                    true,
-                    false,
-                ))
-            }),
+            Box::new(|| Ok(progressive_flat_64mp(Some(Colorspace::CMYK)))),
         ),
         (
             "progressive_64mp_ycck.jpg",
-            Box::new(|| {
-                Ok(flat_jpeg(
-                    SIZE_64MP,
-                    PixelFormat::CMYK,
-                    Some(Colorspace::YCCK),
-                    true,
-                    false,
-                ))
-            }),
+            Box::new(|| Ok(progressive_flat_64mp(Some(Colorspace::YCCK)))),
         ),
         (
             "restart_every_mcu_64mp.jpg",
@@ -109,6 +91,17 @@ fn main() -> Result<()> {
         println!("{name:32} {:>10} bytes", bytes.len());
     }
     Ok(())
+}
+
+/// A smooth 8000×8000 progressive JPEG: YCbCr 4:2:0 from RGB, or four channels
+/// written as `colorspace` (CMYK or YCCK).
+fn progressive_flat_64mp(colorspace: Option<Colorspace>) -> Vec<u8> {
+    let format = if colorspace.is_some() {
+        PixelFormat::CMYK
+    } else {
+        PixelFormat::RGB
+    };
+    flat_jpeg((8000, 8000), format, colorspace, true, false)
 }
 
 /// The biggest square lossless RGB JPEG the pipeline accepts, to 50 px.

@@ -375,24 +375,22 @@ fn processed_as_png_and_jpeg(image: &RgbImage) -> [(&'static str, RgbImage); 2] 
 }
 
 #[test]
-fn wide_images_fit_the_width_with_white_bars_above_and_below() {
-    let wide = rgb_image(1000, 250, |_, _| DARK);
-    for (kind, out) in processed_as_png_and_jpeg(&wide) {
-        assert_box(&out, (0, 96, 255, 159), kind);
-        assert_colour(&out, (128, 128), DARK, kind);
-        assert_colour(&out, (128, 40), WHITE, kind);
-        assert_colour(&out, (128, 215), WHITE, kind);
-    }
-}
-
-#[test]
-fn tall_images_fit_the_height_with_white_bars_left_and_right() {
-    let tall = rgb_image(250, 1000, |_, _| DARK);
-    for (kind, out) in processed_as_png_and_jpeg(&tall) {
-        assert_box(&out, (96, 0, 159, 255), kind);
-        assert_colour(&out, (128, 128), DARK, kind);
-        assert_colour(&out, (40, 128), WHITE, kind);
-        assert_colour(&out, (215, 128), WHITE, kind);
+fn wide_and_tall_images_fit_the_canvas_with_white_bars_on_the_short_sides() {
+    // 1000×250 fits the width (bars above and below), 250×1000 the height (bars
+    // left and right).
+    for (what, size, content, bars) in [
+        ("wide", (1000, 250), (0, 96, 255, 159), [(128, 40), (128, 215)]),
+        ("tall", (250, 1000), (96, 0, 159, 255), [(40, 128), (215, 128)]),
+    ] {
+        let image = rgb_image(size.0, size.1, |_, _| DARK);
+        for (kind, out) in processed_as_png_and_jpeg(&image) {
+            let kind = format!("{what} {kind}");
+            assert_box(&out, content, &kind);
+            assert_colour(&out, (128, 128), DARK, &kind);
+            for bar in bars {
+                assert_colour(&out, bar, WHITE, &kind);
+            }
+        }
     }
 }
 
