@@ -24,8 +24,8 @@ use augment_pipeline::{Angle, FailedRecord, RejectCode, imaging, limits};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use lambda_e2e::{
-    RuntimeApi, assert_rotated_photo, build_lambdas, log_lines, photo, s3_record, sqs_record,
-    workspace_root,
+    RuntimeApi, assert_red_corner_turned, build_lambdas, log_lines, red_corner_photo, s3_record,
+    sqs_record, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -200,7 +200,7 @@ async fn empty_versioned_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
 }
 
 fn png_photo() -> Vec<u8> {
-    let jpeg = photo();
+    let jpeg = red_corner_photo();
     let image = image::load_from_memory(&jpeg).unwrap();
     let mut png = std::io::Cursor::new(Vec::new());
     image.write_to(&mut png, image::ImageFormat::Png).unwrap();
@@ -426,11 +426,11 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
     // Uploads: good ones (a JPEG named .JPG, a sub-folder and spaces, a PNG, a key
     // that needs URL-encoding), a text file named .jpg, one over the size limit.
     let good = [
-        ("holiday 2024/beach day", "JPG", photo()),
-        ("a+b=c ☀", "jpeg", photo()),
+        ("holiday 2024/beach day", "JPG", red_corner_photo()),
+        ("a+b=c ☀", "jpeg", red_corner_photo()),
         ("cat", "png", png_photo()),
     ];
-    let mut huge = photo();
+    let mut huge = red_corner_photo();
     huge.resize(HUGE_BYTES, 0);
     assert!(huge.len() as u64 > limits::MAX_UPLOAD_BYTES);
     let bad = [
@@ -584,7 +584,7 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
         expected_keys.insert(processed_key);
         for angle in Angle::ALL {
             let key = format!("augmented-images/{angle}-degree/{name}_{angle}.jpg");
-            assert_rotated_photo(&read(key.clone()).await, angle, &key);
+            assert_red_corner_turned(&read(key.clone()).await, angle, &key);
             expected_keys.insert(key);
         }
     }
