@@ -3,10 +3,12 @@
 //!
 //! [`DesktopApp`] holds the UI state and draws it; all disk and network work
 //! happens in the [`worker`], which answers with events. `*_ui` functions only
-//! draw and return what the person asked for.
+//! draw and return what the person asked for. The unattended runs
+//! (`--screenshot`, `--measure`) are the [`harness`]'s business.
 
 pub mod format;
 pub mod gallery;
+pub mod harness;
 pub mod logging;
 pub mod queue;
 pub mod settings_ui;
@@ -15,12 +17,14 @@ pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use augment_pipeline::Angle;
 use egui::{Color32, RichText, TextureHandle, TextureOptions, Ui};
 
 use self::gallery::{Gallery, Thumb};
+use self::harness::Harness;
+pub use self::harness::Outcome;
 use self::queue::{RowAction, State, Transfer};
 use self::settings_ui::{SettingsAction, SettingsPanel};
 use self::worker::{Command, Event, WorkerHandle};
@@ -30,11 +34,6 @@ use augment_client::{ImageEntry, Mode, Settings};
 pub const APP_NAME: &str = "Augment";
 /// Width of the transfer queue panel, in points, when the window opens.
 const QUEUE_PANEL_PT: f32 = 430.0;
-/// The screenshot waits this many frames after everything has landed, so the
-/// last textures are on screen.
-const SCREENSHOT_SETTLE_FRAMES: u32 = 3;
-/// Frames measured for the frame-time figure.
-const MEASURE_FRAMES: usize = 120;
 
 /// How the app was started (the command line; tests build it directly).
 #[derive(Debug, Default, Clone)]
@@ -49,14 +48,6 @@ pub struct Launch {
     pub measure: bool,
     /// When the process started, for the time to first frame.
     pub started: Option<Instant>,
-}
-
-/// What `--screenshot` and `--measure` report back to `main` once the window
-/// has closed.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub error: Option<String>,
-    pub report: Vec<String>,
 }
 
 /// Colours that read well on both the light and the dark theme.
@@ -104,53 +95,43 @@ pub struct DesktopApp {
     settings_panel: SettingsPanel,
     /// Messages not tied to a row (a folder without images…), newest last.
     notices: Vec<String>,
-    launch: Launch,
-    frames: u32,
-    settled_frames: u32,
-    screenshot_requested: bool,
-    /// `--measure`: time between frames (all of it: input, UI, tessellation,
-    /// painting) and time spent building the UI, once the gallery is listed.
-    frame_times: Vec<Duration>,
-    ui_times: Vec<Duration>,
-    measured: bool,
-    last_frame: Option<Instant>,
-    outcome: Arc<Mutex<Outcome>>,
+    /// Queued from the command line: the unattended runs wait for their rows.
+    files_expected: bool,
+    harness: Harness,
 }
 
 impl DesktopApp {
     /// Builds the app on `ctx`: style, worker, connection, and the files given.
     pub fn new(ctx: &egui::Context, settings: Settings, launch: Launch) -> std::io::Result<Self> {
         apply_style(ctx);
+        let harness = Harness::new(&launch);
+        let Launch {
+            log_file, files, ..
+        } = launch;
         let worker = WorkerHandle::spawn(ctx.clone())?;
         worker.send(Command::Connect(settings.clone()));
-        if !launch.files.is_empty() {
-            worker.send(Command::Add(launch.files.clone()));
+        let files_expected = !files.is_empty();
+        if files_expected {
+            worker.send(Command::Add(files));
         }
         let mut gallery = Gallery::default();
         worker.send(gallery.first_page());
         Ok(Self {
             worker,
-            settings_panel: SettingsPanel::new(&settings, launch.log_file.clone()),
+            settings_panel: SettingsPanel::new(&settings, log_file),
             settings,
             connection: None,
             transfers: Vec::new(),
             gallery,
             notices: Vec::new(),
-            launch,
-            frames: 0,
-            settled_frames: 0,
-            screenshot_requested: false,
-            frame_times: Vec::new(),
-            ui_times: Vec::new(),
-            measured: false,
-            last_frame: None,
-            outcome: Arc::new(Mutex::new(Outcome::default())),
+            files_expected,
+            harness,
         })
     }
 
     /// What `--screenshot` / `--measure` found, readable after the window closed.
     pub fn outcome(&self) -> Arc<Mutex<Outcome>> {
-        Arc::clone(&self.outcome)
+        self.harness.outcome()
     }
 
     /// Files and folders from a drop, the dialog or the command line: all the
@@ -172,7 +153,63 @@ impl DesktopApp {
         self.drain_events(&ctx);
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
+        self.window_input(&ctx, &mut commands);
 
+        egui::Panel::top("toolbar")
+            .frame(
+                egui::Frame::side_top_panel(ui.style())
+                    .inner_margin(egui::Margin::symmetric(12, 8)),
+            )
+            .show(ui, |ui| self.toolbar_ui(ui, &palette, &mut commands));
+        if !self.notices.is_empty() {
+            egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui, &palette));
+        }
+        if self.settings_panel.open {
+            egui::Panel::right("settings")
+                .default_size(340.0)
+                .resizable(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| self.settings_panel_ui(ui, &palette, &mut commands));
+                });
+        }
+        egui::Panel::left("queue")
+            .default_size(QUEUE_PANEL_PT)
+            .size_range(280.0..=700.0)
+            .resizable(true)
+            .show(ui, |ui| self.queue_panel_ui(ui, &palette, &mut commands));
+        egui::CentralPanel::default().show(ui, |ui| {
+            gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
+        });
+        gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
+        drop_overlay_ui(&ctx, &palette);
+
+        for command in commands {
+            self.worker.send(command);
+        }
+        if self.harness.wants_whole_gallery()
+            && !self.gallery.loading
+            && let Some(cursor) = self.gallery.next.clone()
+        {
+            self.gallery.loading = true;
+            self.worker.send(Command::ListImages {
+                cursor: Some(cursor),
+                generation: self.gallery.generation,
+            });
+        }
+        // Only the unattended runs ask (a loop over every row).
+        let settled = self.harness.unattended() && self.settled();
+        self.harness.after_frame(
+            &ctx,
+            build_started.elapsed(),
+            settled,
+            self.gallery.entries.len(),
+        );
+    }
+
+    /// What reaches the whole window rather than one widget: dropped files and
+    /// Ctrl+O.
+    fn window_input(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -189,83 +226,41 @@ impl DesktopApp {
         }) {
             commands.push(Command::PickFiles);
         }
+    }
 
-        egui::Panel::top("toolbar")
-            .frame(
-                egui::Frame::side_top_panel(ui.style())
-                    .inner_margin(egui::Margin::symmetric(12, 8)),
-            )
-            .show(ui, |ui| self.toolbar_ui(ui, &palette, &mut commands));
-        if !self.notices.is_empty() {
-            egui::Panel::bottom("notices").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    if let Some(notice) = self.notices.last() {
-                        ui.label(RichText::new(notice).color(palette.error));
-                    }
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui.small_button("Dismiss").clicked() {
-                            self.notices.clear();
-                        }
-                    });
-                });
-            });
-        }
-        if self.settings_panel.open {
-            egui::Panel::right("settings")
-                .default_size(340.0)
-                .resizable(true)
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical().show(ui, |ui| {
-                        let actions =
-                            settings_ui::settings_ui(ui, &mut self.settings_panel, &palette);
-                        for action in actions {
-                            match action {
-                                SettingsAction::Send(command) => commands.push(command),
-                                SettingsAction::Apply => self.apply_settings(&mut commands),
-                                SettingsAction::Close => self.settings_panel.open = false,
-                            }
-                        }
-                    });
-                });
-        }
-        egui::Panel::left("queue")
-            .default_size(QUEUE_PANEL_PT)
-            .size_range(280.0..=700.0)
-            .resizable(true)
-            .show(ui, |ui| {
-                ui.add_space(6.0);
-                let offline = matches!(self.connection, Some(Err(_)));
-                let actions = queue::queue_ui(ui, &self.transfers, offline, &palette);
-                for action in actions {
-                    match action {
-                        RowAction::Send(command) => commands.push(command),
-                        RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
-                    }
+    /// The latest message not tied to a row, and "Dismiss".
+    fn notices_ui(&mut self, ui: &mut Ui, palette: &Palette) {
+        ui.horizontal(|ui| {
+            if let Some(notice) = self.notices.last() {
+                ui.label(RichText::new(notice).color(palette.error));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.small_button("Dismiss").clicked() {
+                    self.notices.clear();
                 }
             });
-        egui::CentralPanel::default().show(ui, |ui| {
-            gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
         });
-        gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
-        drop_overlay_ui(&ctx, &palette);
+    }
 
-        for command in commands {
-            self.worker.send(command);
+    fn settings_panel_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        for action in settings_ui::settings_ui(ui, &mut self.settings_panel, palette) {
+            match action {
+                SettingsAction::Send(command) => commands.push(command),
+                SettingsAction::Apply => self.apply_settings(commands),
+                SettingsAction::Close => self.settings_panel.open = false,
+            }
         }
-        // The measurement wants the whole gallery listed, not only what a
-        // person has scrolled to.
-        if self.launch.measure
-            && !self.gallery.loading
-            && let Some(cursor) = self.gallery.next.clone()
-        {
-            self.gallery.loading = true;
-            self.worker.send(Command::ListImages {
-                cursor: Some(cursor),
-                generation: self.gallery.generation,
-            });
+    }
+
+    fn queue_panel_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        ui.add_space(6.0);
+        let offline = matches!(self.connection, Some(Err(_)));
+        for action in queue::queue_ui(ui, &self.transfers, offline, palette) {
+            match action {
+                RowAction::Send(command) => commands.push(command),
+                RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
+            }
         }
-        self.frames += 1;
-        self.after_frame(&ctx, build_started.elapsed());
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
@@ -337,7 +332,9 @@ impl DesktopApp {
     }
 
     /// The one place the UI state changes: each event goes to the handler of its
-    /// area (connection and settings, the transfer queue, the gallery).
+    /// area (connection and settings, the gallery; for the transfer queue: its
+    /// rows, their uploads, the pipeline's answers). Every event is routed here
+    /// by name, so a new one does not compile until it has a handler.
     fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Connected(_)
@@ -349,17 +346,35 @@ impl DesktopApp {
             | Event::Thumbnail { .. }
             | Event::Deleted { .. }
             | Event::Saved(_) => self.apply_gallery_event(ctx, event),
-            _ => self.apply_transfer_event(ctx, event),
+            Event::Added { .. }
+            | Event::AddFailed(_)
+            | Event::Checked { .. }
+            | Event::Restarted(_)
+            | Event::Cancelled { .. } => self.apply_row_event(ctx, event),
+            Event::Uploading { .. }
+            | Event::Progress { .. }
+            | Event::Uploaded { .. }
+            | Event::Failed { .. } => self.apply_upload_event(event),
+            Event::Rotation { .. }
+            | Event::PipelineRejected { .. }
+            | Event::TimedOut { .. }
+            | Event::Done { .. } => self.apply_pipeline_event(ctx, event),
         }
     }
 
     fn apply_settings_event(&mut self, event: Event) {
         let panel = &mut self.settings_panel;
         match event {
-            Event::Connected(result) => self.connection = Some(result.map_err(shown)),
+            Event::Connected(result) => {
+                self.connection = Some(result.map_err(|err| shown("connecting", err)));
+            }
             Event::Tested(result) => {
                 panel.testing = false;
-                panel.status = Some(result.map(|d| format!("Connected: {d}")).map_err(shown));
+                panel.status = Some(
+                    result
+                        .map(|d| format!("Connected: {d}"))
+                        .map_err(|err| shown("testing the connection", err)),
+                );
             }
             Event::Imported(Ok(aws)) => {
                 panel.draft.aws = aws;
@@ -370,7 +385,9 @@ impl DesktopApp {
                     "Imported the bucket and region from Terraform.".to_owned()
                 ));
             }
-            Event::Imported(Err(err)) => panel.status = Some(Err(shown(err))),
+            Event::Imported(Err(err)) => {
+                panel.status = Some(Err(shown("importing Terraform outputs", err)));
+            }
             Event::Profiles(profiles) => panel.profiles = profiles,
             Event::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
             _ => {}
@@ -394,7 +411,7 @@ impl DesktopApp {
                         }
                         gallery.next = next;
                     }
-                    Err(err) => gallery.error = Some(shown(err)),
+                    Err(err) => gallery.error = Some(shown("listing the gallery", err)),
                 }
             }
             Event::Thumbnail { key, image } => {
@@ -406,17 +423,21 @@ impl DesktopApp {
             }
             Event::Deleted { name, result } => match result {
                 Ok(()) => gallery.entries.retain(|e| e.name != name),
-                Err(err) => self
-                    .notices
-                    .push(format!("Could not delete {name}: {}", shown(err))),
+                Err(err) => self.notices.push(format!(
+                    "Could not delete {name}: {}",
+                    shown(&format!("deleting {name}"), err)
+                )),
             },
-            Event::Saved(status) => gallery.save_status = status.map(|s| s.map_err(shown)),
+            Event::Saved(status) => {
+                gallery.save_status =
+                    status.map(|s| s.map_err(|err| shown("saving rotations", err)));
+            }
             _ => {}
         }
     }
 
-    fn apply_transfer_event(&mut self, ctx: &egui::Context, event: Event) {
-        let local = self.settings.mode == Mode::Local;
+    /// Rows arriving, checked before upload, restarted, cancelled.
+    fn apply_row_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Added {
                 id,
@@ -440,7 +461,10 @@ impl DesktopApp {
                     transfer.state = match result {
                         Ok(()) => State::Queued,
                         Err(err) => State::Failed {
-                            reason: format!("Not uploaded: {}", shown(err)),
+                            reason: format!(
+                                "Not uploaded: {}",
+                                shown(&format!("checking {}", transfer.path.display()), err)
+                            ),
                             retry: false,
                         },
                     };
@@ -452,6 +476,18 @@ impl DesktopApp {
                     transfer.rotations = [None, None, None, None];
                 }
             }
+            Event::Cancelled { id } => self.update(id, |state| {
+                if state.is_active() {
+                    *state = State::Cancelled;
+                }
+            }),
+            _ => {}
+        }
+    }
+
+    /// The upload of a checked row: its name, progress, the end of it.
+    fn apply_upload_event(&mut self, event: Event) {
+        match event {
             Event::Uploading { id, name } => {
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.name = name;
@@ -481,6 +517,24 @@ impl DesktopApp {
             Event::Uploaded { id, upload_key } => {
                 self.update(id, |state| *state = State::Processing { upload_key });
             }
+            Event::Failed { id, error } => {
+                let reason = shown(&format!("uploading {}", self.row_path(id)), error);
+                self.update(id, |state| {
+                    *state = State::Failed {
+                        reason,
+                        retry: true,
+                    };
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// What the pipeline made of an upload: each rotation, a rejection, a
+    /// time-out, all four done.
+    fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: Event) {
+        let local = self.settings.mode == Mode::Local;
+        match event {
             Event::Rotation {
                 id,
                 angle,
@@ -499,35 +553,27 @@ impl DesktopApp {
                     }
                 }
             }
-            Event::PipelineRejected { id, message } => self.update(id, |state| {
-                *state = State::Failed {
-                    reason: format!("The pipeline rejected it: {message}"),
-                    retry: false,
-                };
-            }),
-            Event::TimedOut { id } => self.update(id, |state| {
-                if state.is_active() {
-                    *state = State::Failed {
-                        reason: queue::timeout_message(local),
-                        retry: true,
-                    };
-                }
-            }),
-            Event::Done { id } => self.transfer_done(id),
-            Event::Failed { id, error } => {
-                let reason = shown(error);
+            Event::PipelineRejected { id, message } => {
+                tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
                 self.update(id, |state| {
                     *state = State::Failed {
-                        reason,
-                        retry: true,
+                        reason: format!("The pipeline rejected it: {message}"),
+                        retry: false,
                     };
                 });
             }
-            Event::Cancelled { id } => self.update(id, |state| {
-                if state.is_active() {
-                    *state = State::Cancelled;
-                }
-            }),
+            Event::TimedOut { id } => {
+                tracing::warn!("no rotations in time for {}", self.row_path(id));
+                self.update(id, |state| {
+                    if state.is_active() {
+                        *state = State::Failed {
+                            reason: queue::timeout_message(local),
+                            retry: true,
+                        };
+                    }
+                });
+            }
+            Event::Done { id } => self.transfer_done(id),
             _ => {}
         }
     }
@@ -553,84 +599,27 @@ impl DesktopApp {
         }
     }
 
+    /// The row's file, for the log.
+    fn row_path(&self, id: worker::TransferId) -> String {
+        self.transfers
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| format!("row {id}"), |t| t.path.display().to_string())
+    }
+
     fn update(&mut self, id: worker::TransferId, change: impl FnOnce(&mut State)) {
         if let Some(transfer) = self.transfer_mut(id) {
             change(&mut transfer.state);
         }
     }
 
-    /// `--screenshot` and `--measure`: decide when the picture is ready.
-    fn after_frame(&mut self, ctx: &egui::Context, ui_time: Duration) {
-        let now = Instant::now();
-        if self.frames == 1
-            && let Some(started) = self.launch.started
-        {
-            self.report(format!(
-                "first_frame_ms={:.0}",
-                started.elapsed().as_secs_f64() * 1000.0
-            ));
-        }
-        if self.launch.screenshot.is_none() && !self.launch.measure {
-            return;
-        }
-        // Both modes run unattended: keep frames coming.
-        ctx.request_repaint();
-        let ready = self.ready_for_picture();
-        if !ready {
-            self.settled_frames = 0;
-            self.last_frame = None;
-            return;
-        }
-        self.settled_frames += 1;
-        if self.launch.measure && !self.measured {
-            if let Some(last) = self.last_frame {
-                self.frame_times.push(now - last);
-                self.ui_times.push(ui_time);
-            }
-            self.last_frame = Some(now);
-            if self.frame_times.len() < MEASURE_FRAMES {
-                return;
-            }
-            self.measured = true;
-            let (frame_mean, frame_p95) = mean_and_p95(&self.frame_times);
-            let (ui_mean, ui_p95) = mean_and_p95(&self.ui_times);
-            self.report(format!("gallery_items={}", self.gallery.entries.len()));
-            self.report(format!(
-                "frame_ms_mean={frame_mean:.1} frame_ms_p95={frame_p95:.1} (all of a frame, software GL)"
-            ));
-            self.report(format!(
-                "ui_ms_mean={ui_mean:.2} ui_ms_p95={ui_p95:.2} (building the UI)"
-            ));
-            if self.launch.screenshot.is_none() {
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                return;
-            }
-        }
-        if let Some(path) = self.launch.screenshot.clone()
-            && self.settled_frames >= SCREENSHOT_SETTLE_FRAMES
-            && !self.screenshot_requested
-        {
-            self.screenshot_requested = true;
-            let outcome = Arc::clone(&self.outcome);
-            let close = ctx.clone();
-            ctx.request_screenshot(move |image| {
-                if let Err(err) = save_png(&image, &path) {
-                    lock_outcome(&outcome).error = Some(err);
-                }
-                close.send_viewport_cmd(egui::ViewportCommand::Close);
-                close.request_repaint();
-            });
-        }
-    }
-
-    /// Every queued file has finished, each success shows its four rotations,
-    /// and the gallery's first page and visible thumbnails are in.
-    fn ready_for_picture(&self) -> bool {
+    /// Nothing in flight: every queued file has finished, each success shows its
+    /// four rotations, and the gallery's pages and visible thumbnails are in.
+    fn settled(&self) -> bool {
         let transfers_done = self.transfers.iter().all(|t| {
             !t.state.is_active()
                 && (t.state != State::Done || t.rotations.iter().all(Option::is_some))
         });
-        let files_expected = !self.launch.files.is_empty();
         let gallery_done = !self.gallery.loading
             && self.gallery.next.is_none()
             && !self
@@ -638,51 +627,17 @@ impl DesktopApp {
                 .thumbs
                 .values()
                 .any(|thumb| matches!(thumb, Thumb::Loading));
-        let rows_done = !files_expected || !self.transfers.is_empty();
+        let rows_done = !self.files_expected || !self.transfers.is_empty();
         transfers_done && rows_done && gallery_done && self.connection.is_some()
     }
-
-    fn report(&self, line: String) {
-        lock_outcome(&self.outcome).report.push(line);
-    }
 }
 
-/// The words a person reads for a worker's error; the technical causes go to the
-/// log, once, here.
-fn shown(err: augment_client::ClientError) -> String {
-    tracing::warn!(kind = ?err.kind, "{}", err.detail());
+/// The words a person reads for a worker's error; what the app was doing
+/// (`what`: "checking /path/cat.jpg") and the technical causes go to the log,
+/// once, here.
+fn shown(what: &str, err: augment_client::ClientError) -> String {
+    tracing::warn!(kind = ?err.kind, "{what}: {}", err.detail());
     err.message
-}
-
-/// Mean and 95th percentile, in milliseconds.
-fn mean_and_p95(times: &[Duration]) -> (f64, f64) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mean = sorted.iter().map(|&d| ms(d)).sum::<f64>() / sorted.len().max(1) as f64;
-    let p95 = sorted.get(sorted.len() * 95 / 100).map_or(0.0, |&d| ms(d));
-    (mean, p95)
-}
-
-fn lock_outcome(outcome: &Mutex<Outcome>) -> std::sync::MutexGuard<'_, Outcome> {
-    outcome
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), String> {
-    let [width, height] = image.size;
-    let pixels: Vec<u8> = image.pixels.iter().flat_map(Color32::to_array).collect();
-    let width = u32::try_from(width).map_err(|err| err.to_string())?;
-    let height = u32::try_from(height).map_err(|err| err.to_string())?;
-    image::save_buffer(
-        path,
-        &pixels,
-        width,
-        height,
-        image::ExtendedColorType::Rgba8,
-    )
-    .map_err(|err| format!("cannot save the screenshot: {err}: {}", path.display()))
 }
 
 impl eframe::App for DesktopApp {
@@ -690,17 +645,8 @@ impl eframe::App for DesktopApp {
         self.show(ui);
     }
 
-    /// Unattended runs ignore the pointer: under Xvfb it sits mid-screen and
-    /// would leave a hover highlight and a tooltip in the picture.
     fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
-        if self.launch.screenshot.is_some() || self.launch.measure {
-            raw_input.events.retain(|event| {
-                !matches!(
-                    event,
-                    egui::Event::PointerMoved(_) | egui::Event::PointerButton { .. }
-                )
-            });
-        }
+        self.harness.filter_input(raw_input);
     }
 
     fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {

@@ -40,12 +40,30 @@ pub enum SettingsAction {
     Close,
 }
 
+/// The whole panel, section by section: where images go, that place's details,
+/// trying and saving, the log.
 pub fn settings_ui(
     ui: &mut Ui,
     panel: &mut SettingsPanel,
     palette: &Palette,
 ) -> Vec<SettingsAction> {
     let mut actions = Vec::new();
+    header_ui(ui, &mut actions);
+    ui.add_space(6.0);
+    mode_ui(ui, &mut panel.draft.mode);
+    ui.add_space(8.0);
+    match panel.draft.mode {
+        Mode::Local => local_ui(ui, &mut panel.draft, palette, &mut actions),
+        Mode::Aws | Mode::Custom => bucket_ui(ui, panel, palette, &mut actions),
+    }
+    ui.add_space(10.0);
+    connect_ui(ui, panel, palette, &mut actions);
+    ui.add_space(8.0);
+    log_ui(ui, panel.log_file.as_deref(), palette);
+    actions
+}
+
+fn header_ui(ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
     ui.horizontal(|ui| {
         ui.heading("Settings");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -54,110 +72,118 @@ pub fn settings_ui(
             }
         });
     });
-    ui.add_space(6.0);
+}
+
+fn mode_ui(ui: &mut Ui, mode: &mut Mode) {
     ui.label(RichText::new("Where images go").strong());
-    let draft = &mut panel.draft;
-    ui.radio_value(
-        &mut draft.mode,
-        Mode::Local,
-        "Local: this computer, no account needed",
-    );
-    ui.radio_value(
-        &mut draft.mode,
-        Mode::Aws,
-        "AWS: a bucket deployed with Terraform",
-    );
-    ui.radio_value(
-        &mut draft.mode,
-        Mode::Custom,
-        "Custom S3-compatible endpoint",
-    );
-    ui.add_space(8.0);
+    ui.radio_value(mode, Mode::Local, "Local: this computer, no account needed");
+    ui.radio_value(mode, Mode::Aws, "AWS: a bucket deployed with Terraform");
+    ui.radio_value(mode, Mode::Custom, "Custom S3-compatible endpoint");
+}
 
-    match draft.mode {
-        Mode::Local => {
-            ui.label("Data folder");
-            ui.horizontal(|ui| {
-                let mut text = draft
-                    .local
-                    .data_dir
-                    .as_ref()
-                    .map(|dir| dir.display().to_string())
-                    .unwrap_or_default();
-                let edit = ui.add(
-                    egui::TextEdit::singleline(&mut text)
-                        .hint_text("the default folder")
-                        .desired_width(220.0),
+/// Local mode: the data folder.
+fn local_ui(
+    ui: &mut Ui,
+    draft: &mut Settings,
+    palette: &Palette,
+    actions: &mut Vec<SettingsAction>,
+) {
+    ui.label("Data folder");
+    ui.horizontal(|ui| {
+        let mut text = draft
+            .local
+            .data_dir
+            .as_ref()
+            .map(|dir| dir.display().to_string())
+            .unwrap_or_default();
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text("the default folder")
+                .desired_width(220.0),
+        );
+        if edit.changed() {
+            draft.local.data_dir = (!text.trim().is_empty()).then(|| text.trim().into());
+        }
+        if ui.button("Choose…").clicked() {
+            actions.push(SettingsAction::Send(Command::ChooseDataDir));
+        }
+    });
+    ui.label(
+        RichText::new("Laid out like the bucket; the pipeline runs inside the app.")
+            .color(palette.muted),
+    );
+}
+
+/// AWS and Custom: profile, region, bucket (and endpoint), or Terraform's outputs.
+fn bucket_ui(
+    ui: &mut Ui,
+    panel: &mut SettingsPanel,
+    palette: &Palette,
+    actions: &mut Vec<SettingsAction>,
+) {
+    let custom = panel.draft.mode == Mode::Custom;
+    let aws = &mut panel.draft.aws;
+    egui::Grid::new("aws-settings")
+        .num_columns(2)
+        .spacing([8.0, 6.0])
+        .show(ui, |ui| {
+            profile_ui(ui, &mut aws.profile, &panel.profiles);
+            optional_field(ui, "Region", &mut aws.region, "e.g. eu-west-1");
+            let label = ui.label("Bucket");
+            ui.add(egui::TextEdit::singleline(&mut aws.bucket).desired_width(220.0))
+                .labelled_by(label.id);
+            ui.end_row();
+            if custom {
+                optional_field(
+                    ui,
+                    "Endpoint URL",
+                    &mut aws.endpoint_url,
+                    "http://localhost:9000",
                 );
-                if edit.changed() {
-                    draft.local.data_dir = (!text.trim().is_empty()).then(|| text.trim().into());
-                }
-                if ui.button("Choose…").clicked() {
-                    actions.push(SettingsAction::Send(Command::ChooseDataDir));
-                }
-            });
-            ui.label(
-                RichText::new("Laid out like the bucket; the pipeline runs inside the app.")
-                    .color(palette.muted),
-            );
-        }
-        Mode::Aws | Mode::Custom => {
-            let aws = &mut draft.aws;
-            egui::Grid::new("aws-settings")
-                .num_columns(2)
-                .spacing([8.0, 6.0])
-                .show(ui, |ui| {
-                    let label = ui.label("Profile");
-                    let current = aws.profile.clone().unwrap_or_default();
-                    egui::ComboBox::from_id_salt("profile")
-                        .selected_text(if current.is_empty() {
-                            "default chain"
-                        } else {
-                            &current
-                        })
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(&mut aws.profile, None, "default chain");
-                            for profile in &panel.profiles {
-                                ui.selectable_value(
-                                    &mut aws.profile,
-                                    Some(profile.clone()),
-                                    profile,
-                                );
-                            }
-                        })
-                        .response
-                        .labelled_by(label.id);
-                    ui.end_row();
-                    optional_field(ui, "Region", &mut aws.region, "e.g. eu-west-1");
-                    let label = ui.label("Bucket");
-                    ui.add(egui::TextEdit::singleline(&mut aws.bucket).desired_width(220.0))
-                        .labelled_by(label.id);
-                    ui.end_row();
-                    if draft.mode == Mode::Custom {
-                        optional_field(
-                            ui,
-                            "Endpoint URL",
-                            &mut aws.endpoint_url,
-                            "http://localhost:9000",
-                        );
-                    }
-                });
-            ui.add_space(4.0);
-            if ui
-                .button("Import Terraform outputs…")
-                .on_hover_text("The JSON that `terraform output -json` prints")
-                .clicked()
-            {
-                actions.push(SettingsAction::Send(Command::ImportTerraform));
             }
-            ui.label(
-                RichText::new("Credentials come from your AWS config (profiles, SSO, environment); the app never stores a secret.")
-                    .color(palette.muted),
-            );
-        }
+        });
+    ui.add_space(4.0);
+    if ui
+        .button("Import Terraform outputs…")
+        .on_hover_text("The JSON that `terraform output -json` prints")
+        .clicked()
+    {
+        actions.push(SettingsAction::Send(Command::ImportTerraform));
     }
+    ui.label(
+        RichText::new("Credentials come from your AWS config (profiles, SSO, environment); the app never stores a secret.")
+            .color(palette.muted),
+    );
+}
 
-    ui.add_space(10.0);
+/// The profile picker, one row of the bucket grid. `None` is the SDK's default chain.
+fn profile_ui(ui: &mut Ui, profile: &mut Option<String>, profiles: &[String]) {
+    let label = ui.label("Profile");
+    let current = profile.clone().unwrap_or_default();
+    egui::ComboBox::from_id_salt("profile")
+        .selected_text(if current.is_empty() {
+            "default chain"
+        } else {
+            &current
+        })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(profile, None, "default chain");
+            for name in profiles {
+                ui.selectable_value(profile, Some(name.clone()), name);
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.end_row();
+}
+
+/// "Test connection", "Save and connect", and what the last test or import said.
+fn connect_ui(
+    ui: &mut Ui,
+    panel: &mut SettingsPanel,
+    palette: &Palette,
+    actions: &mut Vec<SettingsAction>,
+) {
     ui.horizontal(|ui| {
         if ui
             .add_enabled(!panel.testing, egui::Button::new("Test connection"))
@@ -183,13 +209,15 @@ pub fn settings_ui(
         };
         ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
     }
-    ui.add_space(8.0);
-    let log = panel.log_file.as_ref().map_or_else(
+}
+
+/// Where the log is, to name when something went wrong.
+fn log_ui(ui: &mut Ui, log_file: Option<&std::path::Path>, palette: &Palette) {
+    let log = log_file.map_or_else(
         || "Log: none (the log file could not be opened)".to_owned(),
         |path| format!("Log: {}", path.display()),
     );
     ui.add(egui::Label::new(RichText::new(log).small().color(palette.muted)).wrap());
-    actions
 }
 
 /// A labelled text field for an optional value: empty means "not set".

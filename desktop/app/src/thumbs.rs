@@ -20,9 +20,7 @@ pub const FULL_PX: u32 = augment_pipeline::limits::CANVAS_SIDE_PX;
 pub fn decode_thumbnail(bytes: &[u8], side: u32) -> Option<ColorImage> {
     let format = check_upload(bytes).ok()?;
     // Decoders run on untrusted bytes: a panic is a broken file, not a crash.
-    let rgb = std::panic::catch_unwind(|| imaging::decode(bytes, format, side))
-        .ok()?
-        .ok()?;
+    let rgb = imaging::guard(|| imaging::decode(bytes, format, side)).ok()?;
     let (width, height) = imaging::fit_size(rgb.width(), rgb.height(), side);
     let scaled = if (width, height) == rgb.dimensions() {
         rgb

@@ -1,28 +1,16 @@
-//! Runs a batch of files through the local pipeline (local mode): each file is
-//! "uploaded" into a folder laid out like the bucket, processed, and rotated by
-//! the same steps the Lambdas run.
+//! Runs a batch of files through the local pipeline (`augment process`): each file
+//! is "uploaded" into a folder laid out like the bucket, processed, and rotated by
+//! the same steps the Lambdas run, through the one local-mode driver.
 
-use augment_pipeline::error_chain;
 use std::collections::HashMap;
 use std::path::Path;
 
-use augment_local::{LocalPipeline, PipelineEvent};
-use augment_pipeline::Rejection;
-use augment_pipeline::steps::UploadOutcome;
+use augment_pipeline::error_chain;
 use tokio::sync::mpsc;
 
 use crate::inputs::Input;
-
-/// How one file ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileResult {
-    /// Processed and all four rotations written.
-    Done,
-    /// Bad input: `failed/<name>.json` says why.
-    Rejected(Rejection),
-    /// Not the file's fault (disk full, permissions…): the message says what.
-    Failed(String),
-}
+use crate::local::Driver;
+pub use crate::local::FileResult;
 
 /// Totals of a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,12 +24,6 @@ impl Summary {
     pub fn all_done(&self) -> bool {
         self.rejected == 0 && self.failed == 0
     }
-}
-
-struct Pending {
-    index: usize,
-    rotations_left: usize,
-    rotation_error: Option<String>,
 }
 
 /// Processes `inputs` into `out` with at most `jobs` steps at once, calling
@@ -69,76 +51,50 @@ pub fn run(
     };
 
     runtime.block_on(async {
-        let (pipeline, mut events) = LocalPipeline::start(out, jobs);
-        let mut pending: HashMap<String, Pending> = inputs
+        let (ended, mut endings) = mpsc::unbounded_channel();
+        let heard = ended.clone();
+        let driver = Driver::start(out, jobs, move |key, result| {
+            let _ = heard.send((key, result));
+        });
+        let mut pending: HashMap<String, usize> = inputs
             .iter()
             .enumerate()
-            .map(|(index, input)| {
-                let pending = Pending { index, rotations_left: 4, rotation_error: None };
-                (input.upload.as_str().to_owned(), pending)
-            })
+            .map(|(index, input)| (input.upload.as_str().to_owned(), index))
             .collect();
 
-        // Uploads are imported and announced in order, while results come back.
-        let (import_failures, mut import_failed) = mpsc::unbounded_channel();
-        let feeder_inputs = inputs.to_vec();
-        let feeder_pipeline = pipeline.clone();
+        // Files are copied in and announced in order, while results come back.
+        // The files are not checked here: the processor judges them and writes
+        // `failed/` records, as in AWS.
+        let files = inputs.to_vec();
         tokio::spawn(async move {
-            for input in feeder_inputs {
+            for input in files {
                 let key = input.upload.as_str().to_owned();
-                match feeder_pipeline.store().import_file(&key, &input.path).await {
-                    Ok(()) => feeder_pipeline.notify_upload(key).await,
+                match driver.store().import_file(&key, &input.path).await {
+                    Ok(()) => driver.notify_upload(key).await,
                     Err(err) => {
-                        let _ = import_failures.send((key, error_chain(&err)));
+                        let message = format!("Could not copy the file: {}", error_chain(&err));
+                        let _ = ended.send((key, FileResult::Failed(message)));
                     }
                 }
             }
         });
-        drop(pipeline);
 
         while !pending.is_empty() {
-            let (key, result) = tokio::select! {
-                Some((key, message)) = import_failed.recv() => {
-                    (key, Some(FileResult::Failed(format!("could not copy the file: {message}"))))
-                }
-                Some(event) = events.recv() => match event {
-                    PipelineEvent::Upload { key, result } => {
-                        let ended = match result {
-                            Ok(UploadOutcome::Processed { .. }) => None,
-                            Ok(UploadOutcome::Rejected { rejection, .. }) => Some(FileResult::Rejected(rejection)),
-                            Ok(UploadOutcome::Skipped { reason, .. }) => {
-                                Some(FileResult::Failed(format!("the upload was skipped ({reason:?})")))
-                            }
-                            Err(err) => Some(FileResult::Failed(error_chain(&err))),
-                        };
-                        (key, ended)
-                    }
-                    PipelineEvent::Rotation { task, result } => {
-                        let Some(state) = pending.get_mut(&task.source_key) else { continue };
-                        state.rotations_left -= 1;
-                        if let Err(err) = result {
-                            state.rotation_error.get_or_insert_with(|| format!("{}° rotation: {}", task.angle, error_chain(&err)));
-                        }
-                        let ended = (state.rotations_left == 0).then(|| match state.rotation_error.take() {
-                            None => FileResult::Done,
-                            Some(message) => FileResult::Failed(message),
-                        });
-                        (task.source_key, ended)
-                    }
-                },
-                else => break,
+            let Some((key, result)) = endings.recv().await else {
+                break;
             };
-            if let Some(result) = result
-                && let Some(state) = pending.remove(&key)
-            {
-                finish(&inputs[state.index], result);
+            if let Some(index) = pending.remove(&key) {
+                finish(&inputs[index], result);
             }
         }
         // Whatever is still pending was lost with a crashed task.
-        let mut lost: Vec<Pending> = pending.into_values().collect();
-        lost.sort_by_key(|p| p.index);
-        for state in lost {
-            finish(&inputs[state.index], FileResult::Failed("the pipeline stopped before finishing this file".into()));
+        let mut lost: Vec<usize> = pending.into_values().collect();
+        lost.sort_unstable();
+        for index in lost {
+            finish(
+                &inputs[index],
+                FileResult::Failed("The pipeline stopped before finishing this file.".into()),
+            );
         }
     });
     Ok(summary)

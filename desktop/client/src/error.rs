@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use augment_pipeline::ports::Failure;
 use augment_pipeline::{Rejection, StoreError};
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 /// What went wrong, as far as the person can act on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +113,7 @@ impl ClientError {
         )
     }
 
-    /// From a store port error (local mode; on S3 [`ClientError::from_store_in`]).
+    /// From a store port error where no bucket is to blame (a folder).
     pub(crate) fn from_store(err: StoreError) -> Self {
         Self::from_store_in("", err)
     }
@@ -123,7 +121,7 @@ impl ClientError {
     /// From a store port error, classified once from its structure: what the
     /// service said (code, HTTP status), whether it answered at all, and its
     /// causes (a credentials error). `bucket` is named where the bucket is the
-    /// thing to fix.
+    /// thing to fix, and for a list (its prefix alone would say nothing).
     pub(crate) fn from_store_in(bucket: &str, err: StoreError) -> Self {
         let this = match &err {
             StoreError::NotFound { key } => Self::new(
@@ -147,27 +145,17 @@ impl ClientError {
             } => Self::from_backend(
                 op_words(op),
                 bucket,
-                key,
+                if is_list(op) && !bucket.is_empty() {
+                    bucket
+                } else {
+                    key
+                },
                 failure,
                 *transient,
                 source.as_ref(),
             ),
         };
         this.with_source(err)
-    }
-
-    /// Classifies an S3 SDK error (through `augment_aws::store_error`, as every
-    /// S3 call's error is); `target` names the bucket or key (said last).
-    pub(crate) fn from_sdk<E>(
-        op: &'static str,
-        bucket: &str,
-        target: &str,
-        err: SdkError<E, HttpResponse>,
-    ) -> Self
-    where
-        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    {
-        Self::from_store_in(bucket, augment_aws::store_error(op, target, err))
     }
 
     fn from_backend(
@@ -237,6 +225,10 @@ impl ClientError {
         };
         this
     }
+}
+
+fn is_list(op: &str) -> bool {
+    matches!(op, "ListObjectsV2" | "list")
 }
 
 /// The port's operation names (the SDK's) as a person says them.
@@ -315,11 +307,20 @@ fn mentions_credentials(err: &(dyn StdError + 'static)) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::{ErrorMetadata, SdkError};
     use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
     use aws_sdk_s3::primitives::SdkBody;
 
     use super::*;
+
+    /// A failed listing, as `S3Store` reports it.
+    fn listing(bucket: &str, err: SdkError<ListObjectsV2Error, HttpResponse>) -> ClientError {
+        ClientError::from_store_in(
+            bucket,
+            augment_aws::store_error("ListObjectsV2", "processed/", err),
+        )
+    }
 
     fn service(status: u16, code: Option<&str>) -> ClientError {
         let mut meta = ErrorMetadata::builder();
@@ -328,7 +329,7 @@ mod tests {
         }
         let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
         let err = SdkError::service_error(ListObjectsV2Error::generic(meta.build()), response);
-        ClientError::from_sdk("list objects", "my-bucket", "my-bucket", err)
+        listing("my-bucket", err)
     }
 
     #[test]
@@ -400,7 +401,7 @@ mod tests {
     fn no_answer_is_offline_and_transient() {
         let err: SdkError<ListObjectsV2Error, HttpResponse> =
             SdkError::timeout_error("attempt timed out");
-        let err = ClientError::from_sdk("list objects", "b", "b", err);
+        let err = listing("b", err);
         assert_eq!(err.kind, ErrorKind::Offline);
         assert!(err.is_transient());
     }
@@ -411,7 +412,7 @@ mod tests {
         let err: SdkError<ListObjectsV2Error, HttpResponse> = SdkError::dispatch_failure(
             aws_sdk_s3::error::ConnectorError::other(Box::new(inner), None),
         );
-        let err = ClientError::from_sdk("list objects", "b", "b", err);
+        let err = listing("b", err);
         assert_eq!(err.kind, ErrorKind::NoCredentials, "{}", err.detail());
         assert!(!err.is_transient());
     }

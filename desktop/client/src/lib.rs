@@ -14,16 +14,19 @@ mod s3;
 pub mod settings;
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use augment_aws::S3Store;
 use augment_local::FolderStore;
-use augment_pipeline::contract::{UPLOAD_PREFIX, is_upload_extension};
+use augment_pipeline::contract::{PROCESSED_PREFIX, UPLOAD_PREFIX, is_upload_extension};
 use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use augment_pipeline::sniff::{self, ImageFormat};
-use augment_pipeline::{Angle, FailedRecord, ObjectStore as _, PutObject, Rejection, UploadKey};
+use augment_pipeline::{
+    Angle, FailedRecord, ListRequest, ObjectStore, OnSent, PutObject, Rejection, StoreError,
+    UploadKey,
+};
 
 pub use error::{ClientError, ErrorKind};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
@@ -115,18 +118,26 @@ pub struct Remote {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
-    backend: Backend,
+    /// The bucket (S3) or the data folder (local): one store, through the port.
+    store: Arc<dyn ObjectStore>,
+    /// Named in messages where the bucket is the thing to fix; empty in local mode.
+    bucket: String,
+    /// What [`Remote::describe`] says.
+    place: String,
+    /// Local mode: the pipeline runs in this process.
+    local: Option<local::LocalMode>,
     /// Names chosen by this process and not yet uploaded, lowercased, so two files
     /// called `cat.jpg` dropped together do not both get `cat`.
     reserved: Mutex<HashSet<String>>,
 }
 
-#[derive(Debug)]
-enum Backend {
-    Local(local::LocalBackend),
-    S3(s3::S3Backend),
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("place", &self.place)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Remote {
@@ -136,9 +147,14 @@ impl Remote {
     /// S3: loads the AWS config (profile, region, endpoint) and builds the client
     /// once; nothing is sent until the first call ([`Remote::check`] tests it).
     pub async fn connect(settings: &Settings) -> Result<Self, ClientError> {
-        let backend = match settings.mode {
-            Mode::Local => Backend::Local(local::LocalBackend::start(&settings.data_dir()?)?),
-            Mode::Aws => Backend::S3(s3::S3Backend::connect(&settings.aws, None).await?),
+        let endpoint = match settings.mode {
+            Mode::Local => {
+                let local = local::LocalMode::start(&settings.data_dir()?)?;
+                let store = Arc::new(local.store().clone());
+                let place = local.root().display().to_string();
+                return Ok(Self::new(store, String::new(), place, Some(local)));
+            }
+            Mode::Aws => None,
             Mode::Custom => {
                 let Some(endpoint) = settings
                     .aws
@@ -150,10 +166,11 @@ impl Remote {
                         "A custom endpoint needs its URL, e.g. http://localhost:9000. Enter it in Settings.",
                     ));
                 };
-                Backend::S3(s3::S3Backend::connect(&settings.aws, Some(endpoint)).await?)
+                Some(endpoint)
             }
         };
-        Ok(Self::from_backend(backend))
+        let config = s3::sdk_config(&settings.aws, endpoint).await?;
+        Self::with_sdk_config(&config, &settings.aws.bucket)
     }
 
     /// An S3 backend on an SDK config built by the caller (an emulator's
@@ -163,15 +180,27 @@ impl Remote {
         config: &aws_config::SdkConfig,
         bucket: &str,
     ) -> Result<Self, ClientError> {
-        Ok(Self::from_backend(Backend::S3(s3::S3Backend::from_config(
-            config, bucket,
-        )?)))
+        let bucket = s3::bucket_name(bucket)?;
+        Ok(Self::new(
+            Arc::new(S3Store::from_config(config, bucket)),
+            bucket.to_owned(),
+            s3::describe(config, bucket),
+            None,
+        ))
     }
 
-    fn from_backend(backend: Backend) -> Self {
+    fn new(
+        store: Arc<dyn ObjectStore>,
+        bucket: String,
+        place: String,
+        local: Option<local::LocalMode>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                backend,
+                store,
+                bucket,
+                place,
+                local,
                 reserved: Mutex::new(HashSet::new()),
             }),
         }
@@ -179,27 +208,27 @@ impl Remote {
 
     /// Where uploads go, for a title bar or a log line: a folder or `s3://bucket`.
     pub fn describe(&self) -> String {
-        match &self.inner.backend {
-            Backend::Local(local) => local.root().display().to_string(),
-            Backend::S3(s3) => s3.describe(),
-        }
+        self.inner.place.clone()
     }
 
     /// The local data folder, in local mode.
     pub fn local_root(&self) -> Option<&Path> {
-        match &self.inner.backend {
-            Backend::Local(local) => Some(local.root()),
-            Backend::S3(_) => None,
-        }
+        self.inner.local.as_ref().map(local::LocalMode::root)
     }
 
-    /// "Test connection": S3: the bucket exists and these credentials may list
-    /// it (`HeadBucket`, then a one-key `ListObjectsV2`, whose error has a code);
-    /// local: the data folder is writable.
+    /// "Test connection": the bucket exists and these credentials may list it (a
+    /// one-key list, whose error has a code; S3's `HeadBucket` needs the same
+    /// permission and answers without one); local mode: also, the data folder is
+    /// writable.
     pub async fn check(&self) -> Result<(), ClientError> {
-        match &self.inner.backend {
-            Backend::Local(local) => local.check().await,
-            Backend::S3(s3) => s3.check().await,
+        self.inner
+            .store
+            .list_page(ListRequest::new(PROCESSED_PREFIX, None, 1))
+            .await
+            .map_err(|err| self.error(err))?;
+        match &self.inner.local {
+            Some(local) => local.check_writable().await,
+            None => Ok(()),
         }
     }
 
@@ -219,15 +248,43 @@ impl Remote {
         upload_key: &UploadKey,
         progress: impl Fn(Progress) + Send + Sync + 'static,
     ) -> Result<(), ClientError> {
-        let result = match &self.inner.backend {
-            Backend::Local(local) => local.upload(path, upload_key, progress).await,
-            Backend::S3(s3) => {
-                let CheckedFile { bytes, format } = check_file_async(path).await?;
-                s3.upload(bytes, format, upload_key, progress).await
-            }
-        };
+        let result = self.put_file(path, upload_key, progress).await;
         self.release(upload_key.name());
         result
+    }
+
+    async fn put_file(
+        &self,
+        path: &Path,
+        upload_key: &UploadKey,
+        progress: impl Fn(Progress) + Send + Sync + 'static,
+    ) -> Result<(), ClientError> {
+        let CheckedFile { bytes, format } = check_file_async(path).await?;
+        let total_bytes = bytes.len() as u64;
+        let on_sent = OnSent::new(move |sent_bytes| {
+            progress(Progress {
+                sent_bytes,
+                total_bytes,
+            });
+        });
+        if let Some(local) = &self.inner.local {
+            local.forget_fault(upload_key);
+        }
+        self.inner
+            .store
+            .put(PutObject {
+                key: upload_key.as_str().to_owned(),
+                body: bytes,
+                content_type: content_type(format),
+                metadata: Vec::new(),
+                on_sent: Some(on_sent),
+            })
+            .await
+            .map_err(|err| self.error(err))?;
+        if let Some(local) = &self.inner.local {
+            local.notify_upload(upload_key).await;
+        }
+        Ok(())
     }
 
     /// An upload key for a file called `file_name` (a name, or a relative path
@@ -270,19 +327,44 @@ impl Remote {
 
     /// One page of processed images, sorted by key; `cursor` is the previous
     /// page's `next`.
+    /// (Entries of `processed/` that are not a processed image are left out, so a
+    /// page can hold fewer than [`PAGE_SIZE`].)
     pub async fn list_images(&self, cursor: Option<String>) -> Result<Page, ClientError> {
-        match &self.inner.backend {
-            Backend::Local(local) => local.list_images(cursor).await,
-            Backend::S3(s3) => s3.list_images(cursor).await,
-        }
+        let page = self
+            .inner
+            .store
+            .list_page(ListRequest::new(
+                PROCESSED_PREFIX,
+                cursor.as_deref(),
+                PAGE_SIZE,
+            ))
+            .await
+            .map_err(|err| self.error(err))?;
+        let items = page
+            .objects
+            .into_iter()
+            .filter_map(|info| {
+                Some(ImageEntry {
+                    name: name_of_processed(&info.key)?,
+                    processed_key: info.key,
+                    size_bytes: info.size_bytes,
+                    last_modified: info.last_modified,
+                })
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next: page.next,
+        })
     }
 
     /// The object at `key`, refusing to read more than `max_bytes`.
     pub async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, ClientError> {
-        match &self.inner.backend {
-            Backend::Local(local) => local.get(key, max_bytes).await,
-            Backend::S3(s3) => s3.get(key, max_bytes).await,
-        }
+        self.inner
+            .store
+            .get(key, max_bytes)
+            .await
+            .map_err(|err| self.error(err))
     }
 
     /// Downloads each `(key, name)` to `folder/<name>`, written whole or not at
@@ -303,6 +385,7 @@ impl Remote {
                     body,
                     content_type: "application/octet-stream",
                     metadata: Vec::new(),
+                    on_sent: None,
                 })
                 .await
                 .map_err(ClientError::from_store)?;
@@ -312,20 +395,37 @@ impl Remote {
 
     /// Which of the upload's outputs exist now.
     pub async fn outputs(&self, upload_key: &UploadKey) -> Result<OutputsState, ClientError> {
-        match &self.inner.backend {
-            Backend::Local(local) => outputs_in(local, upload_key).await,
-            Backend::S3(s3) => outputs_in(s3, upload_key).await,
+        let mut state = OutputsState {
+            processed: self.exists(&upload_key.processed_key()).await?,
+            ..OutputsState::default()
+        };
+        for (angle, slot) in Angle::ALL.into_iter().zip(&mut state.rotations) {
+            let key = upload_key.rotation_key(angle);
+            if self.exists(&key).await? {
+                *slot = Some(key);
+            }
         }
+        state.failed = self.failed_record(upload_key).await?;
+        Ok(state)
     }
 
     /// Deletes an image and everything made from it: its original(s) under
     /// `original-uploads/` (any of the three extensions, any case), the processed
     /// image, the four rotations and the failed record. Missing pieces are fine.
     pub async fn delete_image(&self, name: &str) -> Result<(), ClientError> {
-        match &self.inner.backend {
-            Backend::Local(local) => delete_in(local, name).await,
-            Backend::S3(s3) => delete_in(s3, name).await,
+        let key = upload_key_for(name)?;
+        let mut keys = self.originals_of(name).await?;
+        keys.push(key.processed_key());
+        keys.extend(Angle::ALL.map(|angle| key.rotation_key(angle)));
+        keys.push(key.failed_key());
+        for key in keys {
+            self.inner
+                .store
+                .delete(&key)
+                .await
+                .map_err(|err| self.error(err))?;
         }
+        Ok(())
     }
 
     /// Watches for the upload's outputs until all four rotations exist, the
@@ -344,17 +444,13 @@ impl Remote {
         let mut delay = WATCH_FIRST_DELAY;
         let mut seen = Seen::default();
         loop {
-            if let Backend::Local(local) = &self.inner.backend
+            if let Some(local) = &self.inner.local
                 && let Some(message) = local.fault(upload_key)
             {
                 on_event(WatchEvent::Failed(message));
                 return Ok(());
             }
-            let polled = match &self.inner.backend {
-                Backend::Local(local) => poll_outputs(local, upload_key, &mut seen).await,
-                Backend::S3(s3) => poll_outputs(s3, upload_key, &mut seen).await,
-            };
-            match polled {
+            match self.poll_outputs(upload_key, &mut seen).await {
                 Ok(events) => {
                     // Rotations land moments apart: look again soon after news.
                     if !events.is_empty() {
@@ -403,28 +499,90 @@ impl Remote {
     }
 
     async fn name_taken(&self, name: &str) -> Result<bool, ClientError> {
-        match &self.inner.backend {
-            Backend::Local(local) => name_taken_in(local, name).await,
-            Backend::S3(s3) => name_taken_in(s3, name).await,
+        let key = upload_key_for(name)?;
+        Ok(!self.originals_of(name).await?.is_empty()
+            || self.exists(&key.processed_key()).await?
+            || self.exists(&key.failed_key()).await?)
+    }
+
+    /// A store error as a person reads it, classified once from its structure.
+    fn error(&self, err: StoreError) -> ClientError {
+        ClientError::from_store_in(&self.inner.bucket, err)
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, ClientError> {
+        self.inner
+            .store
+            .head(key)
+            .await
+            .map(|info| info.is_some())
+            .map_err(|err| self.error(err))
+    }
+
+    /// Originals of `name`: `original-uploads/<name>.<ext>` for an upload
+    /// extension in any case (and not `<name>.x.jpg`, which is another name).
+    async fn originals_of(&self, name: &str) -> Result<Vec<String>, ClientError> {
+        let prefix = format!("{UPLOAD_PREFIX}{name}.");
+        let found = self
+            .inner
+            .store
+            .list(&prefix)
+            .await
+            .map_err(|err| self.error(err))?;
+        Ok(found
+            .into_iter()
+            .map(|info| info.key)
+            .filter(|key| key.get(prefix.len()..).is_some_and(is_upload_extension))
+            .collect())
+    }
+
+    /// The upload's failed record, if the pipeline wrote one.
+    async fn failed_record(
+        &self,
+        upload_key: &UploadKey,
+    ) -> Result<Option<FailedRecord>, ClientError> {
+        match self
+            .get(&upload_key.failed_key(), MAX_FAILED_RECORD_BYTES)
+            .await
+        {
+            Ok(bytes) => Ok(Some(parse_failed_record(upload_key, &bytes))),
+            Err(err) if err.kind == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err),
         }
     }
-}
 
-/// What the shared operations (naming, outputs, delete) need of either backend,
-/// with errors already classified for a person.
-trait Store: Sync {
-    /// Whether an object exists at `key`.
-    fn exists(&self, key: &str) -> impl Future<Output = Result<bool, ClientError>> + Send;
-    /// The object, or [`ErrorKind::NotFound`].
-    fn get(
+    /// One round of a watch, asking only what can have changed: before the
+    /// processed image exists, whether it does or a failed record does (2
+    /// requests; rotations cannot exist yet); after, only the rotations still
+    /// missing.
+    async fn poll_outputs(
         &self,
-        key: &str,
-        max_bytes: u64,
-    ) -> impl Future<Output = Result<Vec<u8>, ClientError>> + Send;
-    /// Every key starting with `prefix`.
-    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, ClientError>> + Send;
-    /// Deleting a missing object succeeds.
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), ClientError>> + Send;
+        upload_key: &UploadKey,
+        seen: &mut Seen,
+    ) -> Result<Vec<WatchEvent>, ClientError> {
+        let mut events = Vec::new();
+        if !seen.processed {
+            if let Some(record) = self.failed_record(upload_key).await? {
+                events.push(WatchEvent::Rejected(record));
+                return Ok(events);
+            }
+            if !self.exists(&upload_key.processed_key()).await? {
+                return Ok(events);
+            }
+            seen.processed = true;
+            events.push(WatchEvent::Processed {
+                key: upload_key.processed_key(),
+            });
+        }
+        for (angle, landed) in Angle::ALL.into_iter().zip(&mut seen.rotations) {
+            let key = upload_key.rotation_key(angle);
+            if !*landed && self.exists(&key).await? {
+                *landed = true;
+                events.push(WatchEvent::RotationLanded { angle, key });
+            }
+        }
+        Ok(events)
+    }
 }
 
 /// `(stem, extension)` of a file name, with `\` and `/` as separators and `.`,
@@ -500,55 +658,11 @@ fn content_type(format: ImageFormat) -> &'static str {
     }
 }
 
-/// Originals of `name`: `original-uploads/<name>.<ext>` for an upload extension
-/// in any case (and not `<name>.x.jpg`, which is another name).
-async fn originals_of(store: &impl Store, name: &str) -> Result<Vec<String>, ClientError> {
-    let prefix = format!("{UPLOAD_PREFIX}{name}.");
-    Ok(store
-        .list(&prefix)
-        .await?
-        .into_iter()
-        .filter(|key| key.get(prefix.len()..).is_some_and(is_upload_extension))
-        .collect())
-}
-
-async fn name_taken_in(store: &impl Store, name: &str) -> Result<bool, ClientError> {
-    let key = upload_key_for(name)?;
-    Ok(!originals_of(store, name).await?.is_empty()
-        || store.exists(&key.processed_key()).await?
-        || store.exists(&key.failed_key()).await?)
-}
-
 /// Any upload key with this `<name>`: every output key depends on the name only.
 fn upload_key_for(name: &str) -> Result<UploadKey, ClientError> {
     UploadKey::from_name(name, "jpg").map_err(|err| {
         ClientError::invalid_settings(format!("This is not an image name ({err}): {name}"))
     })
-}
-
-async fn outputs_in(
-    store: &impl Store,
-    upload_key: &UploadKey,
-) -> Result<OutputsState, ClientError> {
-    let mut state = OutputsState {
-        processed: store.exists(&upload_key.processed_key()).await?,
-        ..OutputsState::default()
-    };
-    for (angle, slot) in Angle::ALL.into_iter().zip(&mut state.rotations) {
-        let key = upload_key.rotation_key(angle);
-        if store.exists(&key).await? {
-            *slot = Some(key);
-        }
-    }
-    state.failed = match store
-        .get(&upload_key.failed_key(), MAX_FAILED_RECORD_BYTES)
-        .await
-    {
-        Ok(bytes) => Some(parse_failed_record(upload_key, &bytes)),
-        Err(err) if err.kind == ErrorKind::NotFound => None,
-        Err(err) => return Err(err),
-    };
-    Ok(state)
 }
 
 /// A record that does not parse (another version, damaged) still means the
@@ -565,64 +679,11 @@ fn parse_failed_record(upload_key: &UploadKey, bytes: &[u8]) -> FailedRecord {
     })
 }
 
-async fn delete_in(store: &impl Store, name: &str) -> Result<(), ClientError> {
-    let key = upload_key_for(name)?;
-    let mut keys = originals_of(store, name).await?;
-    keys.push(key.processed_key());
-    keys.extend(Angle::ALL.map(|angle| key.rotation_key(angle)));
-    keys.push(key.failed_key());
-    for key in keys {
-        store.delete(&key).await?;
-    }
-    Ok(())
-}
-
 /// What a watch has reported so far.
 #[derive(Debug, Default)]
 struct Seen {
     processed: bool,
     rotations: [bool; 4],
-}
-
-/// One round of a watch, asking only what can have changed: before the
-/// processed image exists, whether it does or a failed record does (2 requests;
-/// rotations cannot exist yet); after, only the rotations still missing.
-async fn poll_outputs(
-    store: &impl Store,
-    upload_key: &UploadKey,
-    seen: &mut Seen,
-) -> Result<Vec<WatchEvent>, ClientError> {
-    let mut events = Vec::new();
-    if !seen.processed {
-        match store
-            .get(&upload_key.failed_key(), MAX_FAILED_RECORD_BYTES)
-            .await
-        {
-            Ok(bytes) => {
-                events.push(WatchEvent::Rejected(parse_failed_record(
-                    upload_key, &bytes,
-                )));
-                return Ok(events);
-            }
-            Err(err) if err.kind == ErrorKind::NotFound => {}
-            Err(err) => return Err(err),
-        }
-        if !store.exists(&upload_key.processed_key()).await? {
-            return Ok(events);
-        }
-        seen.processed = true;
-        events.push(WatchEvent::Processed {
-            key: upload_key.processed_key(),
-        });
-    }
-    for (angle, landed) in Angle::ALL.into_iter().zip(&mut seen.rotations) {
-        let key = upload_key.rotation_key(angle);
-        if !*landed && store.exists(&key).await? {
-            *landed = true;
-            events.push(WatchEvent::RotationLanded { angle, key });
-        }
-    }
-    Ok(events)
 }
 
 /// `<name>` of a processed key, or `None` for anything else in `processed/`.

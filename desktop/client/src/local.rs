@@ -1,29 +1,129 @@
-//! Local mode: the data folder laid out like the bucket, and the pipeline running
-//! in this process on each upload.
+//! Local mode: the pipeline in this process, over a folder laid out like the
+//! bucket. One driver, [`Driver`], for `augment process` ([`crate::batch`]) and
+//! for [`Remote`](crate::Remote) in local mode (the app, `augment upload
+//! --local`): it starts [`LocalPipeline`] and follows each upload's events to how
+//! it ended.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use augment_local::{FolderStore, LocalPipeline, PipelineEvent};
-use augment_pipeline::contract::PROCESSED_PREFIX;
-use augment_pipeline::error_chain;
 use augment_pipeline::steps::UploadOutcome;
-use augment_pipeline::{ObjectStore, PutObject, UploadKey};
+use augment_pipeline::{Angle, ObjectStore as _, PutObject, Rejection, UploadKey, error_chain};
 
-use super::{ClientError, ImageEntry, PAGE_SIZE, Page, Progress, name_of_processed};
+use super::{ClientError, ErrorKind};
+
+/// How one upload ended in the local pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileResult {
+    /// Processed and all four rotations written.
+    Done,
+    /// Bad input: `failed/<name>.json` says why.
+    Rejected(Rejection),
+    /// Not the file's fault (disk full, permissions…): the message says what.
+    Failed(String),
+}
+
+/// The local pipeline and who hears how each upload ended. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Driver {
+    pipeline: LocalPipeline,
+}
+
+impl Driver {
+    /// Starts the pipeline in `root` on the current Tokio runtime, at most `jobs`
+    /// steps at once (the runtime needs that many worker threads: image work runs
+    /// on them). `on_end` hears once how each announced upload ended, on a task
+    /// of the runtime; it is dropped when the pipeline has stopped (every clone of
+    /// the driver dropped and its work done).
+    pub(crate) fn start(
+        root: &Path,
+        jobs: usize,
+        mut on_end: impl FnMut(String, FileResult) + Send + 'static,
+    ) -> Self {
+        let (pipeline, mut events) = LocalPipeline::start(root, jobs);
+        tokio::spawn(async move {
+            let mut rotating = Rotating::default();
+            while let Some(event) = events.recv().await {
+                if let Some((key, result)) = rotating.ended(event) {
+                    on_end(key, result);
+                }
+            }
+        });
+        Self { pipeline }
+    }
+
+    pub(crate) fn store(&self) -> &FolderStore {
+        self.pipeline.store()
+    }
+
+    /// Starts work on an object now in the store, as S3's event does.
+    pub(crate) async fn notify_upload(&self, key: String) {
+        self.pipeline.notify_upload(key).await;
+    }
+}
+
+/// Uploads whose rotations are not all in, by key: how many are left and the
+/// first rotation's error. A rotation can report before its upload does.
+#[derive(Debug, Default)]
+struct Rotating(HashMap<String, (usize, Option<String>)>);
+
+impl Rotating {
+    /// The upload this event ends, and how.
+    fn ended(&mut self, event: PipelineEvent) -> Option<(String, FileResult)> {
+        match event {
+            PipelineEvent::Upload { key, result } => {
+                let result = match result {
+                    Ok(UploadOutcome::Processed { .. }) => return None,
+                    Ok(UploadOutcome::Rejected { rejection, .. }) => {
+                        FileResult::Rejected(rejection)
+                    }
+                    Ok(UploadOutcome::Skipped { reason, .. }) => {
+                        FileResult::Failed(format!("The upload was skipped ({reason:?})."))
+                    }
+                    Err(err) => {
+                        FileResult::Failed(format!("Processing failed: {}", error_chain(&err)))
+                    }
+                };
+                Some((key, result))
+            }
+            PipelineEvent::Rotation { task, result } => {
+                let (left, error) = self
+                    .0
+                    .entry(task.source_key.clone())
+                    .or_insert((Angle::ALL.len(), None));
+                *left = left.saturating_sub(1);
+                if let Err(err) = result {
+                    error.get_or_insert_with(|| {
+                        format!("The {}° rotation failed: {}", task.angle, error_chain(&err))
+                    });
+                }
+                if *left > 0 {
+                    return None;
+                }
+                let (_, error) = self.0.remove(&task.source_key)?;
+                Some((
+                    task.source_key,
+                    error.map_or(FileResult::Done, FileResult::Failed),
+                ))
+            }
+        }
+    }
+}
 
 /// Step failures not caused by the file, by upload key, for `watch` to report.
 type Faults = Arc<Mutex<HashMap<String, String>>>;
 
+/// What [`Remote`](crate::Remote) adds in local mode: the pipeline, and the
+/// failures that leave no trace in the folder (a full disk).
 #[derive(Debug)]
-pub(super) struct LocalBackend {
-    pipeline: LocalPipeline,
+pub(super) struct LocalMode {
+    driver: Driver,
     faults: Faults,
 }
 
-impl LocalBackend {
+impl LocalMode {
     /// Starts the pipeline on the current Tokio runtime. The steps do their image
     /// work on the runtime's worker threads, so they get all but one of them: the
     /// last keeps uploads, polls and thumbnails moving. A bigger runtime makes a
@@ -38,65 +138,47 @@ impl LocalBackend {
         })?;
         let workers = tokio::runtime::Handle::current().metrics().num_workers();
         let jobs = workers.saturating_sub(1).max(1);
-        let (pipeline, mut events) = LocalPipeline::start(root, jobs);
         let faults = Faults::default();
         let recorded = faults.clone();
-        // Results are read off the folder by `watch`; only failures that leave no
-        // trace there (a full disk) are kept, and the channel is drained so it
-        // does not grow.
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                let (key, message) = match event {
-                    PipelineEvent::Upload {
-                        key,
-                        result: Ok(UploadOutcome::Skipped { reason, .. }),
-                    } => (key, format!("The upload was skipped ({reason:?}).")),
-                    PipelineEvent::Upload {
-                        key,
-                        result: Err(err),
-                    } => (key, format!("Processing failed: {}", error_chain(&err))),
-                    PipelineEvent::Rotation {
-                        task,
-                        result: Err(err),
-                    } => (
-                        task.source_key,
-                        format!("The {}° rotation failed: {}", task.angle, error_chain(&err)),
-                    ),
-                    PipelineEvent::Upload { .. } | PipelineEvent::Rotation { .. } => continue,
-                };
+        // Results are read off the folder by `watch`; only failures are kept.
+        let driver = Driver::start(root, jobs, move |key, result| {
+            if let FileResult::Failed(message) = result {
                 tracing::warn!(%key, %message, "local pipeline step failed");
-                recorded
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(key, message);
+                lock(&recorded).insert(key, message);
             }
         });
-        Ok(Self { pipeline, faults })
-    }
-
-    pub(super) fn root(&self) -> &Path {
-        self.pipeline.store().root()
+        Ok(Self { driver, faults })
     }
 
     pub(super) fn store(&self) -> &FolderStore {
-        self.pipeline.store()
+        self.driver.store()
+    }
+
+    pub(super) fn root(&self) -> &Path {
+        self.store().root()
     }
 
     pub(super) fn fault(&self, upload_key: &UploadKey) -> Option<String> {
-        self.faults
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(upload_key.as_str())
-            .cloned()
+        lock(&self.faults).get(upload_key.as_str()).cloned()
+    }
+
+    /// Before an upload to this key: an earlier failure is not this one's.
+    pub(super) fn forget_fault(&self, upload_key: &UploadKey) {
+        lock(&self.faults).remove(upload_key.as_str());
+    }
+
+    pub(super) async fn notify_upload(&self, upload_key: &UploadKey) {
+        self.driver
+            .notify_upload(upload_key.as_str().to_owned())
+            .await;
     }
 
     /// Writes and removes a probe object: the folder exists and is writable.
-    pub(super) async fn check(&self) -> Result<(), ClientError> {
+    pub(super) async fn check_writable(&self) -> Result<(), ClientError> {
         let probe = ".augment-probe";
-        let store = self.store();
         let failed = |err| {
             ClientError::new(
-                super::ErrorKind::Io,
+                ErrorKind::Io,
                 format!(
                     "The data folder is not writable. Choose another in Settings: {}",
                     self.root().display()
@@ -104,149 +186,22 @@ impl LocalBackend {
             )
             .with_source(err)
         };
-        store
+        self.store()
             .put(PutObject {
                 key: probe.to_owned(),
                 body: Vec::new(),
                 content_type: "application/octet-stream",
                 metadata: Vec::new(),
+                on_sent: None,
             })
             .await
             .map_err(failed)?;
-        store.delete(probe).await.map_err(failed)
-    }
-
-    pub(super) async fn upload(
-        &self,
-        path: &Path,
-        upload_key: &UploadKey,
-        progress: impl Fn(Progress) + Send + Sync + 'static,
-    ) -> Result<(), ClientError> {
-        // Checked as in S3 mode, so a bad file fails the same way before any copy.
-        let total_bytes = super::check_file_async(path).await?.bytes.len() as u64;
-        progress(Progress {
-            sent_bytes: 0,
-            total_bytes,
-        });
-
-        // The copy runs on a blocking thread that outlives a dropped future; this
-        // flag stops it at the next chunk (and the half-written file is removed).
-        let cancelled = Arc::new(AtomicBool::new(false));
-        // Dropped at the end either way; once the copy is done the flag is unread.
-        let _guard = CancelOnDrop(cancelled.clone());
-        self.faults
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(upload_key.as_str());
-        self.store()
-            .import_file_with_progress(upload_key.as_str(), path, move |copied| {
-                if cancelled.load(Ordering::Relaxed) {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::Interrupted,
-                        "upload cancelled",
-                    ));
-                }
-                progress(Progress {
-                    sent_bytes: copied,
-                    total_bytes,
-                });
-                Ok(())
-            })
-            .await
-            .map_err(ClientError::from_store)?;
-        self.pipeline
-            .notify_upload(upload_key.as_str().to_owned())
-            .await;
-        Ok(())
-    }
-
-    pub(super) async fn list_images(&self, cursor: Option<String>) -> Result<Page, ClientError> {
-        let all = self
-            .store()
-            .list(PROCESSED_PREFIX)
-            .await
-            .map_err(ClientError::from_store)?;
-        let mut entries = all
-            .into_iter()
-            .filter(|info| {
-                cursor
-                    .as_deref()
-                    .is_none_or(|after| info.key.as_str() > after)
-            })
-            .filter_map(|info| {
-                let name = name_of_processed(&info.key)?;
-                Some((name, info))
-            });
-        let page: Vec<_> = entries.by_ref().take(PAGE_SIZE).collect();
-        let more = entries.next().is_some();
-        // A page of file times is a page of `stat`s: off the async threads.
-        let store = self.store().clone();
-        let items = tokio::task::spawn_blocking(move || {
-            page.into_iter()
-                .map(|(name, info)| ImageEntry {
-                    last_modified: store
-                        .path_of(&info.key)
-                        .ok()
-                        .and_then(|path| std::fs::metadata(path).ok())
-                        .and_then(|meta| meta.modified().ok()),
-                    name,
-                    processed_key: info.key,
-                    size_bytes: info.size_bytes,
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|err| {
-            ClientError::new(
-                super::ErrorKind::Other,
-                "Listing the data folder stopped unexpectedly. Try again.",
-            )
-            .with_source(err)
-        })?;
-        let next = more
-            .then(|| items.last().map(|item| item.processed_key.clone()))
-            .flatten();
-        Ok(Page { items, next })
+        self.store().delete(probe).await.map_err(failed)
     }
 }
 
-impl super::Store for LocalBackend {
-    async fn exists(&self, key: &str) -> Result<bool, ClientError> {
-        self.store()
-            .head(key)
-            .await
-            .map(|info| info.is_some())
-            .map_err(ClientError::from_store)
-    }
-
-    async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, ClientError> {
-        self.store()
-            .get(key, max_bytes)
-            .await
-            .map_err(ClientError::from_store)
-    }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, ClientError> {
-        self.store()
-            .list(prefix)
-            .await
-            .map(|found| found.into_iter().map(|info| info.key).collect())
-            .map_err(ClientError::from_store)
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), ClientError> {
-        self.store()
-            .delete(key)
-            .await
-            .map_err(ClientError::from_store)
-    }
-}
-
-/// Sets the flag when the upload future is dropped before the copy finished.
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

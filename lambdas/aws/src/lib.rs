@@ -11,7 +11,7 @@ pub mod testing;
 
 pub use logging::init_lambda_logging;
 
-pub use s3::{S3Store, store_error};
+pub use s3::{S3Store, s3_client, store_error};
 pub use sqs::SqsQueue;
 
 use augment_pipeline::ports::{ObjectStore, TaskQueue};
@@ -35,15 +35,10 @@ impl Clients {
         Self::new(&config)
     }
 
-    /// With an endpoint set (an emulator or S3-compatible service), S3 uses
-    /// path-style addressing: `http://host/bucket/key`, which works without
-    /// wildcard DNS.
+    /// S3 by [`s3_client`] (path-style with an endpoint).
     pub fn new(config: &SdkConfig) -> Self {
-        let s3_config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
         Self {
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            s3: s3_client(config),
             sqs: aws_sdk_sqs::Client::new(config),
         }
     }
@@ -84,8 +79,7 @@ enum ErrorKind {
     Construction,
 }
 
-/// [`is_transient`] for any SDK error (S3 and SQS share the error types); the
-/// desktop client classifies its own calls with it too.
+/// [`is_transient`] for any SDK error (S3 and SQS share the error types).
 pub fn sdk_error_is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata,

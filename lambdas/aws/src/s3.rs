@@ -1,12 +1,27 @@
 //! The object store on S3.
 
 use std::collections::HashMap;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::SystemTime;
 
-use augment_pipeline::ports::{Failure, ObjectInfo, ObjectStore, PutObject, StoreError};
+use augment_pipeline::ports::{
+    Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, StoreError,
+    StoreFuture,
+};
+use aws_config::SdkConfig;
 use aws_sdk_s3::error::SdkError;
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::{ByteStream, DateTime, SdkBody};
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 
 use crate::sdk_error_is_transient;
+
+/// Most keys one `ListObjectsV2` returns (S3's own ceiling).
+const MAX_KEYS_PER_LIST: usize = 1000;
+/// Chunk of an upload body between two progress reports: 64 KiB makes a 10 MiB
+/// upload 160 reports, smooth for a bar and cheap.
+const PROGRESS_CHUNK_BYTES: usize = 64 * 1024;
 
 /// One bucket. Cheap to clone and to make per bucket: the client is shared.
 #[derive(Debug, Clone)]
@@ -23,9 +38,24 @@ impl S3Store {
         }
     }
 
+    /// On a client built from `config` by [`s3_client`].
+    pub fn from_config(config: &SdkConfig, bucket: impl Into<String>) -> Self {
+        Self::new(s3_client(config), bucket)
+    }
+
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+}
+
+/// The one way an S3 client is made from an SDK config: with an endpoint set (an
+/// emulator or an S3-compatible service) it uses path-style addressing,
+/// `http://host/bucket/key`, which works without wildcard DNS.
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
 }
 
 /// A failed S3 call as the port's error: the service's code and HTTP status, or
@@ -62,140 +92,283 @@ where
 }
 
 impl ObjectStore for S3Store {
-    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        let result = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await;
-        match result {
-            Ok(head) => Ok(Some(ObjectInfo {
-                key: key.to_owned(),
-                size_bytes: head
-                    .content_length()
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0),
-            })),
-            Err(err)
-                if err.as_service_error().is_some_and(
-                    aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
-                ) =>
-            {
-                Ok(None)
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .head_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await;
+            match result {
+                Ok(head) => Ok(Some(ObjectInfo {
+                    key: key.to_owned(),
+                    size_bytes: size(head.content_length()),
+                    last_modified: time(head.last_modified()),
+                })),
+                Err(err)
+                    if err.as_service_error().is_some_and(
+                        aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
+                    ) =>
+                {
+                    Ok(None)
+                }
+                Err(err) => Err(store_error("HeadObject", key, err)),
             }
-            Err(err) => Err(store_error("HeadObject", key, err)),
-        }
+        })
     }
 
-    async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
-        let too_large = || StoreError::TooLarge {
-            key: key.to_owned(),
-            limit_bytes: max_bytes,
-        };
-        let result = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await;
-        let output = match result {
-            Ok(output) => output,
-            Err(err)
-                if err.as_service_error().is_some_and(
-                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
-                ) =>
-            {
-                return Err(StoreError::NotFound {
-                    key: key.to_owned(),
-                });
-            }
-            Err(err) => return Err(store_error("GetObject", key, err)),
-        };
-        let stated = output
-            .content_length()
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0);
-        if stated > max_bytes {
-            return Err(too_large());
-        }
-        // The stated length is checked above; the limit is enforced again on
-        // what actually arrives.
-        let capacity = usize::try_from(stated.min(max_bytes)).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(capacity);
-        let mut body = output.body;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|err| StoreError::Backend {
-                op: "GetObject",
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            let too_large = || StoreError::TooLarge {
                 key: key.to_owned(),
-                failure: Failure::NoAnswer,
-                transient: true,
-                source: err.into(),
-            })?;
-            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                limit_bytes: max_bytes,
+            };
+            let result = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await;
+            let output = match result {
+                Ok(output) => output,
+                Err(err)
+                    if err.as_service_error().is_some_and(
+                        aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                    ) =>
+                {
+                    return Err(StoreError::NotFound {
+                        key: key.to_owned(),
+                    });
+                }
+                Err(err) => return Err(store_error("GetObject", key, err)),
+            };
+            let stated = size(output.content_length());
+            if stated > max_bytes {
                 return Err(too_large());
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
-    }
-
-    async fn put(&self, object: PutObject) -> Result<(), StoreError> {
-        let metadata: HashMap<String, String> = object
-            .metadata
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(&object.key)
-            .content_type(object.content_type)
-            .set_metadata(Some(metadata))
-            .body(ByteStream::from(object.body))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|err| store_error("PutObject", &object.key, err))
-    }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| store_error("ListObjectsV2", prefix, err))?;
-            for object in page.contents() {
-                let Some(key) = object.key() else { continue };
-                let size_bytes = object
-                    .size()
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0);
-                found.push(ObjectInfo {
+            // The stated length is checked above; the limit is enforced again on
+            // what actually arrives.
+            let capacity = usize::try_from(stated.min(max_bytes)).unwrap_or(0);
+            let mut bytes = Vec::with_capacity(capacity);
+            let mut body = output.body;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|err| StoreError::Backend {
+                    op: "GetObject",
                     key: key.to_owned(),
-                    size_bytes,
-                });
+                    failure: Failure::NoAnswer,
+                    transient: true,
+                    source: err.into(),
+                })?;
+                if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
             }
-        }
-        found.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(found)
+            Ok(bytes)
+        })
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|err| store_error("DeleteObject", key, err))
+    /// One `PutObject` (objects here are at most 10 MiB: no multipart), and S3
+    /// stores nothing from an interrupted one. The body is rebuilt for each SDK
+    /// attempt (and its retry checkpoint), each counting [`PutObject::on_sent`]
+    /// from 0.
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let PutObject {
+                key,
+                body,
+                content_type,
+                metadata,
+                on_sent,
+            } = object;
+            let metadata: HashMap<String, String> = metadata
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+            let body = Bytes::from(body);
+            let content_length = i64::try_from(body.len()).unwrap_or(i64::MAX);
+            let body = SdkBody::retryable(move || {
+                SdkBody::from_body_1_x(ProgressBody::new(body.clone(), on_sent.clone()))
+            });
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .content_type(content_type)
+                .content_length(content_length)
+                .set_metadata(Some(metadata))
+                .body(ByteStream::new(body))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|err| store_error("PutObject", &key, err))
+        })
+    }
+
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        Box::pin(async move {
+            let ListRequest {
+                prefix,
+                cursor,
+                max_keys,
+            } = request;
+            let max_keys = i32::try_from(max_keys.clamp(1, MAX_KEYS_PER_LIST)).unwrap_or(1);
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .max_keys(max_keys)
+                .set_continuation_token(cursor.map(str::to_owned))
+                .send()
+                .await
+                .map_err(|err| store_error("ListObjectsV2", prefix, err))?;
+            let objects = page
+                .contents()
+                .iter()
+                .filter_map(|object| {
+                    Some(ObjectInfo {
+                        key: object.key()?.to_owned(),
+                        size_bytes: size(object.size()),
+                        last_modified: time(object.last_modified()),
+                    })
+                })
+                .collect();
+            let next = page
+                .is_truncated()
+                .unwrap_or(false)
+                .then(|| page.next_continuation_token().map(str::to_owned))
+                .flatten();
+            Ok(ListPage { objects, next })
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|err| store_error("DeleteObject", key, err))
+        })
+    }
+}
+
+/// A length S3 states (never negative in practice).
+fn size(stated: Option<i64>) -> u64 {
+    stated.and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
+}
+
+fn time(at: Option<&DateTime>) -> Option<SystemTime> {
+    at.and_then(|at| SystemTime::try_from(*at).ok())
+}
+
+/// An upload body that hands the bytes to the HTTP client in chunks and reports
+/// the running total after each: progress from bytes actually taken for sending,
+/// not from time. One per attempt: it reports 0 when first polled, so a retry
+/// visibly starts again.
+struct ProgressBody {
+    data: Bytes,
+    sent: usize,
+    started: bool,
+    on_sent: Option<OnSent>,
+}
+
+impl ProgressBody {
+    fn new(data: Bytes, on_sent: Option<OnSent>) -> Self {
+        Self {
+            data,
+            sent: 0,
+            started: false,
+            on_sent,
+        }
+    }
+
+    fn report(&self) {
+        if let Some(on_sent) = &self.on_sent {
+            on_sent.report(self.sent as u64);
+        }
+    }
+}
+
+impl http_body::Body for ProgressBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if !this.started {
+            this.started = true;
+            this.report();
+        }
+        if this.sent >= this.data.len() {
+            return Poll::Ready(None);
+        }
+        let end = (this.sent + PROGRESS_CHUNK_BYTES).min(this.data.len());
+        let chunk = this.data.slice(this.sent..end);
+        this.sent = end;
+        this.report();
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.started && self.sent >= self.data.len()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact((self.data.len() - self.sent) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use http_body::Body as _;
+
+    use super::*;
+
+    fn drain(body: &mut SdkBody) -> usize {
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut total = 0;
+        while let Poll::Ready(Some(frame)) = Pin::new(&mut *body).poll_frame(&mut cx) {
+            total += frame.unwrap().into_data().unwrap().len();
+        }
+        total
+    }
+
+    #[test]
+    fn progress_rises_to_the_size_and_restarts_from_zero_on_a_retry() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let on_sent = Some(OnSent::new(move |sent| record.lock().unwrap().push(sent)));
+        let data = Bytes::from(vec![1_u8; 150 * 1024]);
+        let size = data.len();
+        let mut first = SdkBody::retryable(move || {
+            SdkBody::from_body_1_x(ProgressBody::new(data.clone(), on_sent.clone()))
+        });
+        assert_eq!(first.content_length(), Some(size as u64));
+        // The SDK clones the body for a retry before the first attempt is read.
+        let mut retry = first.try_clone().unwrap();
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "nothing reported before sending"
+        );
+
+        assert_eq!(drain(&mut first), size);
+        assert_eq!(*seen.lock().unwrap(), [0, 65536, 131_072, 153_600]);
+        seen.lock().unwrap().clear();
+        assert_eq!(drain(&mut retry), size);
+        assert_eq!(*seen.lock().unwrap(), [0, 65536, 131_072, 153_600]);
     }
 }

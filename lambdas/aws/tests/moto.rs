@@ -6,6 +6,7 @@
 use augment_aws::testing::{self, Moto};
 use augment_aws::{Clients, S3Store, SqsQueue};
 use augment_pipeline::makers::{assert_red_corner_turned, red_corner_photo};
+use augment_pipeline::memory::keys_by_page;
 use augment_pipeline::ports::{ObjectStore, PutObject, StoreError, TaskQueue};
 use augment_pipeline::steps::{UploadOutcome, make_rotation, process_upload};
 use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, UploadKey};
@@ -75,6 +76,7 @@ async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
             body: b"12345".to_vec(),
             content_type: "image/jpeg",
             metadata: vec![("source-key", "original-uploads/x y.jpg".into())],
+            on_sent: None,
         })
         .await
         .unwrap();
@@ -113,6 +115,34 @@ async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
         .map(|o| o.key)
         .collect();
     assert_eq!(listed, [key]);
+    assert!(
+        stack
+            .store
+            .head(key)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_modified
+            .is_some()
+    );
+    // Page by page, each object once (S3's continuation token as the cursor).
+    for n in 0..3 {
+        stack
+            .store
+            .put(PutObject {
+                key: format!("paged/{n}"),
+                body: vec![],
+                content_type: "x",
+                metadata: vec![],
+                on_sent: None,
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        keys_by_page(&stack.store, "paged/", 2).await.unwrap(),
+        [vec!["paged/0", "paged/1"], vec!["paged/2"]]
+    );
     stack.store.delete(key).await.unwrap();
     stack.store.delete(key).await.unwrap();
     assert_eq!(stack.store.head(key).await.unwrap(), None);

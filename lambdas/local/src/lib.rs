@@ -6,12 +6,14 @@
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Semaphore, mpsc};
 
 use augment_pipeline::contract::RotationTask;
 use augment_pipeline::ports::{
-    Failure, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+    Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
+    StoreFuture, TaskQueue,
 };
 use augment_pipeline::steps::{self, StepError, UploadOutcome};
 
@@ -21,9 +23,9 @@ pub const LOCAL_BUCKET: &str = "local";
 /// Temporary files of in-flight writes start with this; `list` never shows them.
 const TEMP_PREFIX: &str = ".augment-tmp-";
 
-/// Chunk size of [`FolderStore::import_file_with_progress`]: small enough for a
-/// smooth progress bar, large enough that a 10 MiB copy is ~160 calls.
-const IMPORT_CHUNK_BYTES: usize = 64 * 1024;
+/// Chunk of a write between two progress reports and cancellation checks: small
+/// enough for a smooth progress bar, large enough that a 10 MiB write is ~160.
+const WRITE_CHUNK_BYTES: usize = 64 * 1024;
 
 /// An object store in a folder: key `a/b.jpg` is the file `<root>/a/b.jpg`.
 /// Writes go to a temporary file that is renamed into place, so a reader (the
@@ -50,97 +52,18 @@ impl FolderStore {
     /// Copies a file from disk into the store at `key` (an "upload" in local
     /// mode), streaming, whatever its size: judging it is the processor's job.
     pub async fn import_file(&self, key: &str, source: &Path) -> Result<(), StoreError> {
-        self.import_file_with_progress(key, source, |_| Ok(()))
-            .await
-    }
-
-    /// [`FolderStore::import_file`], calling `on_copied` with the bytes copied so
-    /// far after each chunk (the desktop app's progress bar). An error from
-    /// `on_copied` (e.g. the upload was cancelled) stops the copy and leaves
-    /// nothing at `key`.
-    pub async fn import_file_with_progress(
-        &self,
-        key: &str,
-        source: &Path,
-        mut on_copied: impl FnMut(u64) -> io::Result<()> + Send + 'static,
-    ) -> Result<(), StoreError> {
         let target = self.path_of(key)?;
         let source = source.to_owned();
         blocking("import", key, move || {
             write_atomically(&target, |file| {
-                let mut input = std::fs::File::open(&source)?;
-                let mut chunk = vec![0_u8; IMPORT_CHUNK_BYTES];
-                let mut copied = 0_u64;
-                loop {
-                    let read = match input.read(&mut chunk) {
-                        Ok(0) => return Ok(()),
-                        Ok(read) => read,
-                        Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(err) => return Err(err),
-                    };
-                    file.write_all(&chunk[..read])?;
-                    copied += read as u64;
-                    on_copied(copied)?;
-                }
+                io::copy(&mut std::fs::File::open(&source)?, file).map(drop)
             })
         })
         .await
     }
-}
 
-impl ObjectStore for FolderStore {
-    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        let path = self.path_of(key)?;
-        let owned = key.to_owned();
-        blocking("head", key, move || match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() => Ok(Some(ObjectInfo {
-                key: owned,
-                size_bytes: meta.len(),
-            })),
-            Ok(_) => Ok(None),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(err),
-        })
-        .await
-    }
-
-    async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
-        let path = self.path_of(key)?;
-        let result = blocking("get", key, move || {
-            let file = match std::fs::File::open(&path) {
-                Ok(file) => file,
-                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-                Err(err) => return Err(err),
-            };
-            // Read one byte past the limit to tell "exactly the limit" from "over".
-            let mut bytes = Vec::new();
-            file.take(max_bytes.saturating_add(1))
-                .read_to_end(&mut bytes)?;
-            Ok(Some(bytes))
-        })
-        .await?;
-        match result {
-            None => Err(StoreError::NotFound {
-                key: key.to_owned(),
-            }),
-            Some(bytes) if bytes.len() as u64 > max_bytes => Err(StoreError::TooLarge {
-                key: key.to_owned(),
-                limit_bytes: max_bytes,
-            }),
-            Some(bytes) => Ok(bytes),
-        }
-    }
-
-    async fn put(&self, object: PutObject) -> Result<(), StoreError> {
-        let path = self.path_of(&object.key)?;
-        let body = object.body;
-        blocking("put", &object.key, move || {
-            write_atomically(&path, |file| file.write_all(&body))
-        })
-        .await
-    }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+    /// Every object under `prefix`, sorted: the walk behind `list` and `list_page`.
+    async fn find(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
         let root = self.root.clone();
         let prefix_owned = prefix.to_owned();
         blocking("list", prefix, move || {
@@ -168,14 +91,119 @@ impl ObjectStore for FolderStore {
         })
         .await
     }
+}
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let path = self.path_of(key)?;
-        blocking("delete", key, move || match std::fs::remove_file(&path) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-            _ => Ok(()),
+impl ObjectStore for FolderStore {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            let owned = key.to_owned();
+            blocking("head", key, move || match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => Ok(Some(ObjectInfo {
+                    key: owned,
+                    size_bytes: meta.len(),
+                    last_modified: meta.modified().ok(),
+                })),
+                Ok(_) => Ok(None),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(err) => Err(err),
+            })
+            .await
         })
-        .await
+    }
+
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            let result = blocking("get", key, move || {
+                let file = match std::fs::File::open(&path) {
+                    Ok(file) => file,
+                    Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(err) => return Err(err),
+                };
+                // Read one byte past the limit to tell "exactly the limit" from "over".
+                let mut bytes = Vec::new();
+                file.take(max_bytes.saturating_add(1))
+                    .read_to_end(&mut bytes)?;
+                Ok(Some(bytes))
+            })
+            .await?;
+            match result {
+                None => Err(StoreError::NotFound {
+                    key: key.to_owned(),
+                }),
+                Some(bytes) if bytes.len() as u64 > max_bytes => Err(StoreError::TooLarge {
+                    key: key.to_owned(),
+                    limit_bytes: max_bytes,
+                }),
+                Some(bytes) => Ok(bytes),
+            }
+        })
+    }
+
+    /// Written in chunks on a blocking thread, which a dropped future cannot stop:
+    /// a flag set on drop stops it at the next chunk, and the temporary file goes.
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let path = self.path_of(&object.key)?;
+            let PutObject {
+                key, body, on_sent, ..
+            } = object;
+            let cancelled = Arc::new(AtomicBool::new(false));
+            let _cancel_on_drop = CancelOnDrop(cancelled.clone());
+            blocking("put", &key, move || {
+                write_atomically(&path, |file| {
+                    let report = |sent: usize| {
+                        if let Some(on_sent) = &on_sent {
+                            on_sent.report(sent as u64);
+                        }
+                    };
+                    report(0);
+                    let mut sent = 0;
+                    for chunk in body.chunks(WRITE_CHUNK_BYTES) {
+                        if cancelled.load(Ordering::Relaxed) {
+                            return Err(io::Error::new(
+                                io::ErrorKind::Interrupted,
+                                "the write was cancelled",
+                            ));
+                        }
+                        file.write_all(chunk)?;
+                        sent += chunk.len();
+                        report(sent);
+                    }
+                    Ok(())
+                })
+            })
+            .await
+        })
+    }
+
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        Box::pin(async move { Ok(request.page_of(self.find(request.prefix).await?)) })
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
+        Box::pin(self.find(prefix))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            blocking("delete", key, move || match std::fs::remove_file(&path) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                _ => Ok(()),
+            })
+            .await
+        })
+    }
+}
+
+/// Sets the flag when a write's future is dropped (the write then stops).
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -270,9 +298,11 @@ fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result
         if file_type.is_dir() {
             walk(&entry.path(), &format!("{key}/"), found)?;
         } else if file_type.is_file() {
+            let meta = entry.metadata()?;
             found.push(ObjectInfo {
                 key,
-                size_bytes: entry.metadata()?.len(),
+                size_bytes: meta.len(),
+                last_modified: meta.modified().ok(),
             });
         }
     }

@@ -25,7 +25,10 @@ pub mod sniff;
 pub mod steps;
 
 pub use contract::{Angle, FailedRecord, RotationTask, UploadKey};
-pub use ports::{ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
+pub use ports::{
+    ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError,
+    StoreFuture, TaskQueue,
+};
 pub use reject::{RejectCode, Rejection};
 pub use steps::{StepError, UploadOutcome, make_rotation, process_upload};
 

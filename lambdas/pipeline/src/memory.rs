@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::contract::RotationTask;
 use crate::ports::{
-    BoxError, Failure, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+    BoxError, Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError,
+    StoreError, StoreFuture, TaskQueue,
 };
 
 /// A bucket in a map.
@@ -41,6 +42,7 @@ impl MemoryStore {
             body,
             content_type: "application/octet-stream",
             metadata: vec![],
+            on_sent: None,
         };
         locked(&self.objects).insert(key.into(), object);
     }
@@ -81,51 +83,89 @@ impl MemoryStore {
 }
 
 impl ObjectStore for MemoryStore {
-    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        self.fault("head", key)?;
-        let size = locked(&self.objects).get(key).map(|o| o.body.len() as u64);
-        let size = size.map(|real| locked(&self.head_size_override).unwrap_or(real));
-        Ok(size.map(|size_bytes| ObjectInfo {
-            key: key.into(),
-            size_bytes,
-        }))
-    }
-
-    async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.fault("get", key)?;
-        let body = locked(&self.objects).get(key).map(|o| o.body.clone());
-        match body {
-            None => Err(StoreError::NotFound { key: key.into() }),
-            Some(body) if body.len() as u64 > max_bytes => Err(StoreError::TooLarge {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        Box::pin(async move {
+            self.fault("head", key)?;
+            let size = locked(&self.objects).get(key).map(|o| o.body.len() as u64);
+            let size = size.map(|real| locked(&self.head_size_override).unwrap_or(real));
+            Ok(size.map(|size_bytes| ObjectInfo {
                 key: key.into(),
-                limit_bytes: max_bytes,
-            }),
-            Some(body) => Ok(body),
+                size_bytes,
+                last_modified: None,
+            }))
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            self.gets.fetch_add(1, Ordering::SeqCst);
+            self.fault("get", key)?;
+            let body = locked(&self.objects).get(key).map(|o| o.body.clone());
+            match body {
+                None => Err(StoreError::NotFound { key: key.into() }),
+                Some(body) if body.len() as u64 > max_bytes => Err(StoreError::TooLarge {
+                    key: key.into(),
+                    limit_bytes: max_bytes,
+                }),
+                Some(body) => Ok(body),
+            }
+        })
+    }
+
+    fn put(&self, mut object: PutObject) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.fault("put", &object.key)?;
+            // Handed over at once: the start and the whole.
+            if let Some(on_sent) = object.on_sent.take() {
+                on_sent.report(0);
+                on_sent.report(object.body.len() as u64);
+            }
+            locked(&self.objects).insert(object.key.clone(), object);
+            Ok(())
+        })
+    }
+
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        Box::pin(async move {
+            let found = locked(&self.objects)
+                .values()
+                .filter(|o| o.key.starts_with(request.prefix))
+                .map(|o| ObjectInfo {
+                    key: o.key.clone(),
+                    size_bytes: o.body.len() as u64,
+                    last_modified: None,
+                })
+                .collect();
+            Ok(request.page_of(found))
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.fault("delete", key)?;
+            locked(&self.objects).remove(key);
+            Ok(())
+        })
+    }
+}
+
+/// The keys under `prefix` as [`ObjectStore::list_page`] hands them out,
+/// `max_keys` a page, following each page's cursor: for tests of a store's paging.
+pub async fn keys_by_page(
+    store: &dyn ObjectStore,
+    prefix: &str,
+    max_keys: usize,
+) -> Result<Vec<Vec<String>>, StoreError> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let request = ListRequest::new(prefix, cursor.as_deref(), max_keys);
+        let page = store.list_page(request).await?;
+        pages.push(page.objects.into_iter().map(|o| o.key).collect());
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(pages),
         }
-    }
-
-    async fn put(&self, object: PutObject) -> Result<(), StoreError> {
-        self.fault("put", &object.key)?;
-        locked(&self.objects).insert(object.key.clone(), object);
-        Ok(())
-    }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
-        Ok(locked(&self.objects)
-            .values()
-            .filter(|o| o.key.starts_with(prefix))
-            .map(|o| ObjectInfo {
-                key: o.key.clone(),
-                size_bytes: o.body.len() as u64,
-            })
-            .collect())
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.fault("delete", key)?;
-        locked(&self.objects).remove(key);
-        Ok(())
     }
 }
 

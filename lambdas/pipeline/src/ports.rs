@@ -1,18 +1,30 @@
-//! The two narrow ports the steps run over. AWS adapters (S3, SQS) and local
-//! adapters (a folder, a channel: [`crate::local`]) implement them.
+//! The two narrow ports the steps run over. The AWS adapters (`augment-aws`: S3,
+//! SQS) and the local ones (`augment-local`: a folder, a channel) implement them,
+//! and the desktop client holds one store through [`ObjectStore`] too.
 
 use std::error::Error as StdError;
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::contract::RotationTask;
 
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What an [`ObjectStore`] call returns. Boxed, so that a client can hold one
+/// store whichever it is (`Arc<dyn ObjectStore>`): one allocation per call, nothing
+/// next to a disk or network round trip.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// What `head` and `list` know of an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
     pub key: String,
     pub size_bytes: u64,
+    /// When it was last written, where the store says (S3, a folder).
+    pub last_modified: Option<SystemTime>,
 }
 
 /// An object to write.
@@ -23,35 +35,125 @@ pub struct PutObject {
     pub content_type: &'static str,
     /// User metadata (`x-amz-meta-*` on S3), e.g. the source key of an output.
     pub metadata: Vec<(&'static str, String)>,
+    /// Hears the bytes of `body` handed over so far (a progress bar).
+    pub on_sent: Option<OnSent>,
 }
 
-/// Get, head, put, list, delete: all the pipeline needs of a bucket.
+/// A callback for [`PutObject::on_sent`]: called with 0 when an attempt starts
+/// and then with the running total, so on a retry the count goes back to 0 once
+/// and rises again to the body's length. May be called on another thread.
+#[derive(Clone)]
+pub struct OnSent(Arc<dyn Fn(u64) + Send + Sync>);
+
+impl OnSent {
+    pub fn new(report: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(report))
+    }
+
+    pub fn report(&self, sent_bytes: u64) {
+        (self.0)(sent_bytes);
+    }
+}
+
+impl fmt::Debug for OnSent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnSent(..)")
+    }
+}
+
+/// The same callback, not one that behaves alike.
+impl PartialEq for OnSent {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for OnSent {}
+
+/// Which page [`ObjectStore::list_page`] is to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListRequest<'a> {
+    /// Keys that start with this.
+    pub prefix: &'a str,
+    /// The previous page's `next`; `None` for the first page.
+    pub cursor: Option<&'a str>,
+    /// At most this many objects (a store may cap it: S3 returns at most 1,000).
+    pub max_keys: usize,
+}
+
+impl<'a> ListRequest<'a> {
+    pub const fn new(prefix: &'a str, cursor: Option<&'a str>, max_keys: usize) -> Self {
+        Self {
+            prefix,
+            cursor,
+            max_keys,
+        }
+    }
+
+    /// This page of everything a store found under the prefix, for stores that
+    /// read a whole prefix at once (a folder, memory): the cursor is the last key
+    /// of the page before.
+    pub fn page_of(&self, mut sorted: Vec<ObjectInfo>) -> ListPage {
+        if let Some(after) = self.cursor {
+            sorted.retain(|info| info.key.as_str() > after);
+        }
+        let more = sorted.len() > self.max_keys;
+        sorted.truncate(self.max_keys);
+        let next = more
+            .then(|| sorted.last().map(|info| info.key.clone()))
+            .flatten();
+        ListPage {
+            objects: sorted,
+            next,
+        }
+    }
+}
+
+/// One page of [`ObjectStore::list_page`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    /// Sorted by key.
+    pub objects: Vec<ObjectInfo>,
+    /// Where the next page starts (pass it back as the cursor); `None` on the last.
+    pub next: Option<String>,
+}
+
+/// Get, head, put, list, delete: all the pipeline (and a client) needs of a bucket.
 pub trait ObjectStore: Send + Sync {
     /// `Ok(None)` when there is no object at `key`.
-    fn head(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send;
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>>;
 
     /// The whole object, refusing ([`StoreError::TooLarge`]) to read more than
     /// `max_bytes` whatever the object's stated size.
-    fn get(
-        &self,
-        key: &str,
-        max_bytes: u64,
-    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>>;
 
-    /// Writes the object whole or not at all: readers never see a partial object.
-    fn put(&self, object: PutObject) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes the object whole or not at all: readers never see a partial object,
+    /// and dropping the future before it ends leaves nothing at the key.
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()>;
 
-    /// Every object whose key starts with `prefix`, sorted by key.
-    fn list(
-        &self,
-        prefix: &str,
-    ) -> impl Future<Output = Result<Vec<ObjectInfo>, StoreError>> + Send;
+    /// One page of the objects whose key starts with the prefix, sorted by key.
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage>;
+
+    /// Every object whose key starts with `prefix`, sorted by key: every page.
+    fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
+        Box::pin(async move {
+            let mut found = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = self
+                    .list_page(ListRequest::new(prefix, cursor.as_deref(), usize::MAX))
+                    .await?;
+                found.extend(page.objects);
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => return Ok(found),
+                }
+            }
+        })
+    }
 
     /// Deleting a missing object succeeds, as on S3.
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
 }
 
 /// Sends rotation tasks to the workers.
@@ -154,34 +256,28 @@ impl QueueError {
 
 /// A shared reference to a store is a store (handlers take a store per bucket;
 /// tests hand out one in-memory store by reference).
-impl<T: ObjectStore> ObjectStore for &T {
-    fn head(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<ObjectInfo>, StoreError>> + Send {
+impl<T: ObjectStore + ?Sized> ObjectStore for &T {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
         (**self).head(key)
     }
 
-    fn get(
-        &self,
-        key: &str,
-        max_bytes: u64,
-    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send {
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
         (**self).get(key, max_bytes)
     }
 
-    fn put(&self, object: PutObject) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
         (**self).put(object)
     }
 
-    fn list(
-        &self,
-        prefix: &str,
-    ) -> impl Future<Output = Result<Vec<ObjectInfo>, StoreError>> + Send {
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        (**self).list_page(request)
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
         (**self).list(prefix)
     }
 
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         (**self).delete(key)
     }
 }
@@ -192,5 +288,49 @@ impl<T: TaskQueue> TaskQueue for &T {
         tasks: &[RotationTask],
     ) -> impl Future<Output = Result<(), QueueError>> + Send {
         (**self).send_batch(tasks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(key: &str) -> ObjectInfo {
+        ObjectInfo {
+            key: key.into(),
+            size_bytes: 1,
+            last_modified: None,
+        }
+    }
+
+    #[test]
+    fn pages_after_a_cursor_give_every_object_once_in_order() {
+        let all: Vec<ObjectInfo> = ["a", "b", "c", "d", "e"].map(info).into();
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = ListRequest::new("", cursor.as_deref(), 2).page_of(all.clone());
+            pages += 1;
+            assert!(page.objects.len() <= 2, "{page:?}");
+            seen.extend(page.objects.into_iter().map(|o| o.key));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+        assert_eq!(pages, 3);
+        // A page that ends exactly at the last object says there is no more.
+        let after = |cursor| ListRequest::new("", Some(cursor), 2);
+        assert_eq!(after("c").page_of(all.clone()).next, None);
+        assert_eq!(after("e").page_of(all), ListPage::default());
+    }
+
+    /// A client holds a store whichever it is.
+    #[test]
+    fn the_store_port_is_dyn_compatible() {
+        fn holds(_: Option<Arc<dyn ObjectStore>>) {}
+        holds(None);
     }
 }

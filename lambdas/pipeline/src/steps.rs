@@ -107,6 +107,7 @@ where
             body: jpeg,
             content_type: JPEG,
             metadata: vec![(SOURCE_KEY_METADATA, upload.to_string())],
+            on_sent: None,
         })
         .await?;
     queue.send_batch(&upload.tasks(bucket)).await?;
@@ -131,6 +132,7 @@ pub async fn reject<S: ObjectStore>(
             body: record.to_json(),
             content_type: JSON,
             metadata: vec![(SOURCE_KEY_METADATA, upload.to_string())],
+            on_sent: None,
         })
         .await?;
     Ok(UploadOutcome::Rejected { upload, rejection })
@@ -181,6 +183,7 @@ pub async fn make_rotation<S: ObjectStore>(
             body: rotated,
             content_type: JPEG,
             metadata: vec![(SOURCE_KEY_METADATA, task.source_key.clone())],
+            on_sent: None,
         })
         .await?;
     Ok(())

@@ -80,6 +80,17 @@ fn shows(harness: &Harness<'_, DesktopApp>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
 }
 
+/// Clicks the button with this label, with the pointer where it is drawn.
+fn click(harness: &mut Harness<'_, DesktopApp>, button: &str) {
+    harness.get_by_role_and_label(Role::Button, button).click();
+}
+
+/// Clicks the widget with this role and label, then steps until `text` shows.
+fn click_until_shown(harness: &mut Harness<'_, DesktopApp>, role: Role, label: &str, text: &str) {
+    harness.get_by_role_and_label(role, label).click();
+    wait_until(harness, text, |h| shows(h, text));
+}
+
 #[test]
 fn the_empty_window_invites_a_drop() {
     let data = tempfile::tempdir().unwrap();
@@ -156,9 +167,7 @@ fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
     harness.get_by_label("Done");
 
     // The gallery has the new image; its detail view shows the four rotations.
-    harness
-        .get_by_role_and_label(Role::Button, "landscape")
-        .click();
+    click(&mut harness, "landscape");
     wait_until(&mut harness, "four large rotations", |h| {
         [90, 180, 270, 360].iter().all(|angle| {
             h.query_by_label(&format!("landscape rotated {angle}°"))
@@ -166,7 +175,7 @@ fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
         })
     });
     harness.get_by_role_and_label(Role::Button, "Save to folder…");
-    harness.get_by_role_and_label(Role::Button, "Close").click();
+    click(&mut harness, "Close");
     wait_until(&mut harness, "the detail view to close", |h| {
         h.query_by_label("landscape rotated 90°").is_none()
     });
@@ -188,9 +197,7 @@ fn detail_of_the_sample(data: &Path) -> Harness<'static, DesktopApp> {
         h.query_by_role_and_label(Role::Button, "landscape")
             .is_some()
     });
-    harness
-        .get_by_role_and_label(Role::Button, "landscape")
-        .click();
+    click(&mut harness, "landscape");
     wait_until(&mut harness, "the detail view", |h| {
         h.query_by_role_and_label(Role::Button, "Delete…").is_some()
     });
@@ -200,9 +207,7 @@ fn detail_of_the_sample(data: &Path) -> Harness<'static, DesktopApp> {
 /// Clicks "Delete…" in the detail view; the confirmation must show on top: its
 /// "Keep it" takes a real pointer click (a dialog hidden under another would not).
 fn ask_to_delete(harness: &mut Harness<'_, DesktopApp>) {
-    harness
-        .get_by_role_and_label(Role::Button, "Delete…")
-        .click();
+    click(harness, "Delete…");
     wait_until(harness, "the confirmation", |h| {
         shows(h, "It cannot be undone")
     });
@@ -221,9 +226,7 @@ fn deleting_an_image_asks_first() {
     let data = tempfile::tempdir().unwrap();
     let mut harness = detail_of_the_sample(data.path());
     ask_to_delete(&mut harness);
-    harness
-        .get_by_role_and_label(Role::Button, "Delete")
-        .click();
+    click(&mut harness, "Delete");
     wait_until(&mut harness, "the card to go", |h| {
         h.query_by_role_and_label(Role::Button, "landscape")
             .is_none()
@@ -246,9 +249,7 @@ fn every_way_out_of_the_delete_confirmation_leaves_a_usable_window() {
 
     // "Keep it", clicked with the pointer where the confirmation is drawn.
     ask_to_delete(&mut harness);
-    harness
-        .get_by_role_and_label(Role::Button, "Keep it")
-        .click();
+    click(&mut harness, "Keep it");
     back_in_the_detail_view(&mut harness);
 
     // A click outside the confirmation closes it, and only it.
@@ -277,31 +278,22 @@ fn every_way_out_of_the_delete_confirmation_leaves_a_usable_window() {
     harness.get_by_role_and_label(Role::Button, "Delete…");
 
     // Close and Esc each close the detail view; the window takes clicks again.
-    harness.get_by_role_and_label(Role::Button, "Close").click();
+    click(&mut harness, "Close");
     wait_until(&mut harness, "the detail view to close", |h| {
         h.query_by_role_and_label(Role::Button, "Delete…").is_none()
     });
-    harness
-        .get_by_role_and_label(Role::Button, "landscape")
-        .click();
+    click(&mut harness, "landscape");
     wait_until(&mut harness, "the detail view again", |h| {
         h.query_by_role_and_label(Role::Button, "Delete…").is_some()
     });
     ask_to_delete(&mut harness);
-    harness
-        .get_by_role_and_label(Role::Button, "Keep it")
-        .click();
+    click(&mut harness, "Keep it");
     back_in_the_detail_view(&mut harness);
     harness.key_press(egui::Key::Escape);
     wait_until(&mut harness, "the detail view to close", |h| {
         h.query_by_role_and_label(Role::Button, "Delete…").is_none()
     });
-    harness
-        .get_by_role_and_label(Role::Button, "Settings")
-        .click();
-    wait_until(&mut harness, "the settings panel", |h| {
-        shows(h, "Data folder")
-    });
+    click_until_shown(&mut harness, Role::Button, "Settings", "Data folder");
     // Nothing was deleted on the way.
     assert!(data.path().join("processed/landscape_256x256.jpg").exists());
 }
@@ -343,65 +335,55 @@ fn a_queued_upload_can_be_cancelled_and_retried() {
         shows(h, "Queued: not connected")
     });
 
-    harness
-        .get_by_role_and_label(Role::Button, "Cancel")
-        .click();
-    wait_until(&mut harness, "the cancelled row", |h| shows(h, "Cancelled"));
-    harness.get_by_role_and_label(Role::Button, "Retry").click();
-    wait_until(&mut harness, "the retried row", |h| shows(h, "Queued"));
-    harness
-        .get_by_role_and_label(Role::Button, "Cancel")
-        .click();
-    wait_until(&mut harness, "the cancelled row", |h| shows(h, "Cancelled"));
-    harness
-        .get_by_role_and_label(Role::Button, "Clear finished")
-        .click();
-    wait_until(&mut harness, "the empty queue", |h| {
-        shows(h, "Drop images here")
-    });
+    click_until_shown(&mut harness, Role::Button, "Cancel", "Cancelled");
+    click_until_shown(&mut harness, Role::Button, "Retry", "Queued");
+    click_until_shown(&mut harness, Role::Button, "Cancel", "Cancelled");
+    click_until_shown(
+        &mut harness,
+        Role::Button,
+        "Clear finished",
+        "Drop images here",
+    );
 }
 
 #[test]
 fn settings_switch_between_local_aws_and_a_custom_endpoint() {
     let data = tempfile::tempdir().unwrap();
     let mut harness = app(local_settings(data.path()));
-    harness
-        .get_by_role_and_label(Role::Button, "Settings")
-        .click();
-    wait_until(&mut harness, "the settings panel", |h| {
-        shows(h, "Data folder")
-    });
+    click_until_shown(&mut harness, Role::Button, "Settings", "Data folder");
 
-    harness
-        .get_by_label("AWS: a bucket deployed with Terraform")
-        .click();
-    wait_until(&mut harness, "the AWS fields", |h| shows(h, "Bucket"));
+    click_until_shown(
+        &mut harness,
+        Role::RadioButton,
+        "AWS: a bucket deployed with Terraform",
+        "Bucket",
+    );
     harness.get_by_role_and_label(Role::Button, "Import Terraform outputs…");
     assert!(harness.query_by_label("Endpoint URL").is_none());
 
-    harness
-        .get_by_label("Custom S3-compatible endpoint")
-        .click();
-    wait_until(&mut harness, "the endpoint field", |h| {
-        shows(h, "Endpoint URL")
-    });
-    harness
-        .get_by_role_and_label(Role::Button, "Test connection")
-        .click();
-    wait_until(&mut harness, "the endpoint message", |h| {
-        shows(h, "A custom endpoint needs its URL")
-    });
+    click_until_shown(
+        &mut harness,
+        Role::RadioButton,
+        "Custom S3-compatible endpoint",
+        "Endpoint URL",
+    );
+    click_until_shown(
+        &mut harness,
+        Role::Button,
+        "Test connection",
+        "A custom endpoint needs its URL",
+    );
 
-    harness
-        .get_by_label("Local: this computer, no account needed")
-        .click();
-    wait_until(&mut harness, "the local fields", |h| {
-        shows(h, "Data folder")
-    });
-    harness
-        .get_by_role_and_label(Role::Button, "Test connection")
-        .click();
-    wait_until(&mut harness, "a working local folder", |h| {
-        shows(h, "Connected: Local")
-    });
+    click_until_shown(
+        &mut harness,
+        Role::RadioButton,
+        "Local: this computer, no account needed",
+        "Data folder",
+    );
+    click_until_shown(
+        &mut harness,
+        Role::Button,
+        "Test connection",
+        "Connected: Local",
+    );
 }

@@ -16,6 +16,18 @@ fn augment(args: &[&str]) -> Output {
         .expect("augment runs")
 }
 
+/// `augment process INPUT --out OUT [EXTRA]...`.
+fn process(input: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "process",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    augment(&args)
+}
+
 fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
@@ -28,6 +40,12 @@ fn png_with_alpha(width: u32, height: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, ImageFormat::Png).unwrap();
     out.into_inner()
+}
+
+/// Every channel of the pixel at `x`, `y` above `floor`: white, give or take
+/// JPEG's noise.
+fn whitish(image: &image::RgbImage, x: u32, y: u32, floor: u8) -> bool {
+    image.get_pixel(x, y).0.iter().all(|&c| c > floor)
 }
 
 /// Every file under `root`, as `relative path → bytes`.
@@ -78,12 +96,7 @@ fn a_mixed_folder_becomes_the_bucket_layout() {
     let input = mixed_folder(dir.path());
     let out = dir.path().join("out");
 
-    let run = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = process(&input, &out, &[]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(
@@ -156,29 +169,17 @@ fn a_mixed_folder_becomes_the_bucket_layout() {
     let wide = image::load_from_memory(&files["processed/wide_256x256.jpg"])
         .unwrap()
         .to_rgb8();
-    assert!(
-        wide.get_pixel(128, 5).0.iter().all(|&c| c > 245),
-        "white above"
-    );
-    assert!(
-        wide.get_pixel(128, 250).0.iter().all(|&c| c > 245),
-        "white below"
-    );
+    assert!(whitish(&wide, 128, 5, 245), "white above");
+    assert!(whitish(&wide, 128, 250, 245), "white below");
     assert!(wide.get_pixel(128, 128).0[2] < 200, "image in the middle");
     // The tiny PNG is not enlarged: 12x8 in the middle, transparent half on white.
     let tiny = image::load_from_memory(&files["processed/tiny_256x256.jpg"])
         .unwrap()
         .to_rgb8();
-    assert!(
-        tiny.get_pixel(122, 128).0.iter().all(|&c| c > 230),
-        "transparent half is white"
-    );
+    assert!(whitish(&tiny, 122, 128, 230), "transparent half is white");
     let red = tiny.get_pixel(131, 128).0;
     assert!(red[0] > 150 && red[1] < 90, "opaque half is red: {red:?}");
-    assert!(
-        tiny.get_pixel(100, 128).0.iter().all(|&c| c > 245),
-        "no upscale"
-    );
+    assert!(whitish(&tiny, 100, 128, 245), "no upscale");
 }
 
 #[test]
@@ -187,34 +188,14 @@ fn results_do_not_depend_on_the_number_of_jobs_and_reruns_overwrite() {
     let input = mixed_folder(dir.path());
     let one = dir.path().join("one");
     let many = dir.path().join("many");
-    let run_one = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        one.to_str().unwrap(),
-        "--jobs",
-        "1",
-    ]);
-    let run_many = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        many.to_str().unwrap(),
-        "--jobs",
-        "4",
-    ]);
+    let run_one = process(&input, &one, &["--jobs", "1"]);
+    let run_many = process(&input, &many, &["--jobs", "4"]);
     assert_eq!(run_one.status.code(), Some(1));
     assert_eq!(run_many.status.code(), Some(1));
     let first = tree(&one);
     assert_eq!(first, tree(&many));
 
-    let again = augment(&[
-        "process",
-        input.to_str().unwrap(),
-        "--out",
-        one.to_str().unwrap(),
-        "-q",
-    ]);
+    let again = process(&input, &one, &["-q"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(again.stdout.is_empty(), "--quiet prints no summary");
     assert_eq!(tree(&one), first, "a re-run overwrites the same objects");
@@ -227,12 +208,7 @@ fn all_good_exits_zero_and_the_output_folder_may_sit_inside_the_input() {
     write(&dir.path().join("b.png"), &png_with_alpha(40, 40));
     let out = dir.path().join("out");
     for _ in 0..2 {
-        let run = augment(&[
-            "process",
-            dir.path().to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let run = process(dir.path(), &out, &[]);
         assert_eq!(
             run.status.code(),
             Some(0),

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use augment_aws::testing::{self, Moto};
 use augment_aws::{S3Store, SqsQueue};
-use augment_pipeline::RotationTask;
 use augment_pipeline::steps::{make_rotation, process_upload};
+use augment_pipeline::{ObjectStore as _, RotationTask};
 use image::{ImageFormat, Rgb, RgbImage};
 
 use super::jpeg;
@@ -307,15 +307,7 @@ async fn s3_upload_waits_for_the_pipeline_and_downloads_its_outputs() {
     let queue = SqsQueue::new(clients.sqs.clone(), &queue_url);
     let key = "original-uploads/cat-2.png";
     let started = Instant::now();
-    while clients
-        .s3
-        .head_object()
-        .bucket(BUCKET)
-        .key(key)
-        .send()
-        .await
-        .is_err()
-    {
+    while !matches!(store.head(key).await, Ok(Some(_))) {
         assert!(started.elapsed() < Duration::from_secs(30), "no upload");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

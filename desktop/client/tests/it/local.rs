@@ -18,6 +18,16 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// Every file left in the data folder, to show when there should be none.
+fn files_under(data: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(data)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().display().to_string())
+        .collect()
+}
+
 async fn local(data: &Path) -> Remote {
     let settings = Settings {
         mode: Mode::Local,
@@ -106,12 +116,7 @@ async fn an_upload_is_processed_and_its_four_rotations_land() {
         augment_client::OutputsState::default()
     );
     assert!(remote.list_images(None).await.unwrap().items.is_empty());
-    let left: Vec<_> = walkdir::WalkDir::new(dir.path().join("data"))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.path().display().to_string())
-        .collect();
+    let left = files_under(&dir.path().join("data"));
     assert!(left.is_empty(), "{left:?}");
     // The name is free again.
     let reused = remote.choose_upload_key("Cat Photo.jpg").await.unwrap();
@@ -210,11 +215,6 @@ async fn a_cancelled_local_upload_leaves_nothing() {
     cancel_after_first_bytes(&remote, &path, &key).await;
     // The copy stops at its next chunk, on its own thread.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let left: Vec<_> = walkdir::WalkDir::new(&data)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.path().display().to_string())
-        .collect();
+    let left = files_under(&data);
     assert!(left.is_empty(), "{left:?}");
 }

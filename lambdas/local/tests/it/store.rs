@@ -3,7 +3,12 @@
 
 use augment_local::{ChannelQueue, FolderStore, LOCAL_BUCKET, LocalPipeline, PipelineEvent};
 use augment_pipeline::imaging;
-use augment_pipeline::ports::{ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
+use augment_pipeline::memory::keys_by_page;
+use std::sync::{Arc, Mutex};
+
+use augment_pipeline::ports::{
+    ListRequest, ObjectStore, OnSent, PutObject, QueueError, StoreError, TaskQueue,
+};
 use augment_pipeline::steps::UploadOutcome;
 use image::{Rgb, RgbImage};
 
@@ -45,6 +50,7 @@ async fn the_folder_store_refuses_keys_that_escape_it() {
             body: vec![1],
             content_type: "x",
             metadata: vec![],
+            on_sent: None,
         };
         let err = store.put(put).await.unwrap_err();
         assert!(matches!(err, StoreError::InvalidKey { .. }), "{key}: {err}");
@@ -74,6 +80,7 @@ async fn the_folder_store_behaves_like_a_bucket() {
         body: body.to_vec(),
         content_type: "x",
         metadata: vec![],
+        on_sent: None,
     };
     store.put(put("b/ünï côde+.jpg", b"12345")).await.unwrap();
     store.put(put("a.jpg", b"1")).await.unwrap();
@@ -110,6 +117,16 @@ async fn the_folder_store_behaves_like_a_bucket() {
         .map(|o| o.key)
         .collect();
     assert_eq!(keys, ["b/c/d.png", "b/ünï côde+.jpg"]);
+    // Page by page: each object once, in order, with its time.
+    assert_eq!(
+        keys_by_page(&store, "", 2).await.unwrap(),
+        [vec!["a.jpg", "b/c/d.png"], vec!["b/ünï côde+.jpg"]]
+    );
+    let first = store
+        .list_page(ListRequest::new("", None, 2))
+        .await
+        .unwrap();
+    assert!(first.objects.iter().all(|o| o.last_modified.is_some()));
     // A prefix ending inside a name, a folder that is not there, an escape.
     for (prefix, expected) in [
         ("b/ü", &["b/ünï côde+.jpg"][..]),
@@ -152,42 +169,62 @@ async fn the_folder_store_behaves_like_a_bucket() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-#[tokio::test]
-async fn an_import_reports_progress_and_a_refused_chunk_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("source.bin");
-    let size = 200 * 1024 + 17;
-    std::fs::write(&source, vec![7_u8; size]).unwrap();
-    let store = FolderStore::new(dir.path().join("bucket"));
+/// Sends when dropped: the callback that holds it is gone, so the write has ended.
+struct Ended(std::sync::mpsc::Sender<()>);
 
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_reports_progress_and_a_dropped_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 200 * 1024 + 17;
+    let store = FolderStore::new(dir.path().join("bucket"));
+    let put = |key: &str, on_sent: OnSent| PutObject {
+        key: key.into(),
+        body: vec![7_u8; size],
+        content_type: "x",
+        metadata: vec![],
+        on_sent: Some(on_sent),
+    };
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
-    store
-        .import_file_with_progress("in/a.jpg", &source, move |copied| {
-            record.lock().unwrap().push(copied);
-            Ok(())
-        })
-        .await
-        .unwrap();
+    let on_sent = OnSent::new(move |sent| record.lock().unwrap().push(sent));
+    store.put(put("in/a.jpg", on_sent)).await.unwrap();
     let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.first(), Some(&0));
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
     assert_eq!(seen.last().copied(), Some(size as u64));
     assert_eq!(store.get("in/a.jpg", 1 << 20).await.unwrap().len(), size);
 
-    let err = store
-        .import_file_with_progress("in/b.jpg", &source, |copied| {
-            if copied > 64 * 1024 {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::Interrupted,
-                    "cancelled",
-                ))
-            } else {
-                Ok(())
-            }
-        })
+    // Dropped once its first chunk is written, as a cancelled upload is; the
+    // write, held in the callback until then, goes on to its next chunk.
+    let started = Arc::new(tokio::sync::Notify::new());
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let wait_for_go = Mutex::new(wait_for_go);
+    let (ended, write_ended) = std::sync::mpsc::channel();
+    let ended = Ended(ended);
+    let notify = started.clone();
+    let on_sent = OnSent::new(move |sent| {
+        let _held = &ended;
+        if sent > 0 {
+            notify.notify_one();
+            let _ = wait_for_go.lock().unwrap().recv();
+        }
+    });
+    tokio::select! {
+        result = store.put(put("in/b.jpg", on_sent)) => panic!("the put finished first: {result:?}"),
+        () = started.notified() => {}
+    }
+    drop(go);
+    tokio::task::spawn_blocking(move || write_ended.recv())
         .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Backend { .. }), "{err}");
+        .unwrap()
+        .unwrap();
     assert_eq!(store.head("in/b.jpg").await.unwrap(), None);
     let leftovers: Vec<_> = walk(dir.path())
         .into_iter()
@@ -242,6 +279,7 @@ async fn local_mode_runs_both_steps_for_each_upload() {
                 body: body.clone(),
                 content_type: "x",
                 metadata: vec![],
+                on_sent: None,
             })
             .await
             .unwrap();

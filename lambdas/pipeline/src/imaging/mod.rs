@@ -71,8 +71,10 @@ pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejectio
 }
 
 /// Decoders are fuzzed upstream, but a panic on hostile input must still end as a
-/// rejection of that input, not as a crashed batch.
-fn guard(work: impl FnOnce() -> Result<Vec<u8>, Rejection>) -> Result<Vec<u8>, Rejection> {
+/// rejection of that input, not as a crashed batch. The one guard: every caller
+/// that decodes untrusted bytes (the steps here, the app's thumbnails) runs
+/// inside it.
+pub fn guard<T>(work: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
     catch_unwind(AssertUnwindSafe(work))
         .unwrap_or_else(|_| Err(Rejection::corrupt("the decoder failed on this data")))
 }

@@ -50,6 +50,19 @@ pub(super) fn decode_png(
     let mut reader = decoder
         .read_info()
         .map_err(|err| png_rejection(err, "metadata"))?;
+    // The crate takes a PLTE of any length from 3 to 768 bytes, then reads it in RGB
+    // triples when it expands the palette and panics on a partial one (png 0.18.1,
+    // found by fuzzing): a palette must be whole entries, as the PNG spec says.
+    if reader
+        .info()
+        .palette
+        .as_ref()
+        .is_some_and(|palette| palette.len() % 3 != 0)
+    {
+        return Err(Rejection::corrupt(
+            "the PNG palette (PLTE) is not a whole number of RGB entries",
+        ));
+    }
     let channels = match reader.output_color_type() {
         (ColorType::Grayscale, png::BitDepth::Eight) => Channels::Gray,
         (ColorType::GrayscaleAlpha, png::BitDepth::Eight) => Channels::GrayAlpha,
