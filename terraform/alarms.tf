@@ -19,81 +19,69 @@ locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
 
   # Any message in these queues is a failure someone should look at.
-  dead_letter_queues = {
-    rotations-dlq      = aws_sqs_queue.rotations_dlq.name
-    processor-failures = aws_sqs_queue.processor_failures.name
+  dead_letter_alarms = {
+    for key, queue in aws_sqs_queue.failures : "${key}-not-empty" => {
+      name        = "${local.name}-${key}-not-empty"
+      description = "Messages in ${queue.name}: work that failed after every retry. Read them, fix the cause, redrive."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = queue.name }
+      statistic   = "Maximum"
+      threshold   = 0
+    }
+  }
+  # Faults and throttles of each function.
+  function_metrics = {
+    errors = {
+      metric = "Errors"
+      says   = "failed invocations (faults, not rejected images: those are successes). See its log group."
+    }
+    throttles = {
+      metric = "Throttles"
+      says   = "was throttled: the account's concurrency is exhausted. Work waits and retries; raise the quota if it persists."
+    }
+  }
+  function_alarms = merge([
+    for key, function in aws_lambda_function.functions : {
+      for kind, metric in local.function_metrics : "${key}-${kind}" => {
+        name        = "${function.function_name}-${kind}"
+        description = "${function.function_name} ${metric.says}"
+        namespace   = "AWS/Lambda"
+        metric      = metric.metric
+        dimensions  = { FunctionName = function.function_name }
+        statistic   = "Sum"
+        threshold   = 0
+      }
+    }
+  ]...)
+
+  oldest_rotation_alarm = {
+    rotations-oldest-message = {
+      name        = "${aws_sqs_queue.rotations.name}-oldest-message"
+      description = "A rotation task has waited over ${var.oldest_message_alarm_secs} s: the worker is failing, throttled or stopped."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateAgeOfOldestMessage"
+      dimensions  = { QueueName = aws_sqs_queue.rotations.name }
+      statistic   = "Maximum"
+      threshold   = var.oldest_message_alarm_secs
+    }
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "dead_letters" {
-  for_each = local.dead_letter_queues
+# Every alarm: its metric's statistic over one period above its threshold.
+resource "aws_cloudwatch_metric_alarm" "alarms" {
+  for_each = merge(local.dead_letter_alarms, local.function_alarms, local.oldest_rotation_alarm)
 
-  alarm_name          = "${local.name}-${each.key}-not-empty"
-  alarm_description   = "Messages in ${each.value}: work that failed after every retry. Read them, fix the cause, redrive."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
+  alarm_name          = each.value.name
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
   period              = local.alarm_period_secs
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.function_names
-
-  alarm_name          = "${each.value}-errors"
-  alarm_description   = "${each.value} failed invocations (faults, not rejected images: those are successes). See its log group."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = local.alarm_period_secs
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  depends_on = [aws_lambda_function.processor, aws_lambda_function.worker]
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  for_each = local.function_names
-
-  alarm_name          = "${each.value}-throttles"
-  alarm_description   = "${each.value} was throttled: the account's concurrency is exhausted. Work waits and retries; raise the quota if it persists."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = local.alarm_period_secs
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  depends_on = [aws_lambda_function.processor, aws_lambda_function.worker]
-}
-
-resource "aws_cloudwatch_metric_alarm" "oldest_rotation" {
-  alarm_name          = "${aws_sqs_queue.rotations.name}-oldest-message"
-  alarm_description   = "A rotation task has waited over ${var.oldest_message_alarm_secs} s: the worker is failing, throttled or stopped."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = aws_sqs_queue.rotations.name }
-  statistic           = "Maximum"
-  period              = local.alarm_period_secs
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.oldest_message_alarm_secs
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

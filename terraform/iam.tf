@@ -19,60 +19,66 @@ resource "aws_iam_role" "functions" {
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
 
-# X-Ray's write actions have no resource-level permissions: "*" is the only
-# resource they accept (AWSXRayDaemonWriteAccess says the same).
-data "aws_iam_policy_document" "xray" {
+locals {
+  bucket_arn = aws_s3_bucket.images.arn
+
+  # Each function's part of the bucket contract and its queues.
+  function_statements = {
+    processor = [
+      { sid = "ReadUploads", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/${local.upload_prefix}*"] },
+      # Without ListBucket, S3 answers 403 for a missing key: an upload deleted
+      # before its (late or repeated) event would fail and be retried instead of
+      # being skipped as gone. It shows key names, not contents.
+      { sid = "TellMissingFromForbidden", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+      {
+        sid       = "WriteProcessedAndFailed"
+        actions   = ["s3:PutObject"]
+        resources = ["${local.bucket_arn}/${local.processed_prefix}*", "${local.bucket_arn}/${local.failed_prefix}*"]
+      },
+      { sid = "QueueRotations", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.rotations.arn] },
+      # The on-failure destination: Lambda sends with the function's role.
+      { sid = "OnFailureDestination", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.failures["processor-failures"].arn] },
+    ]
+    worker = [
+      { sid = "ReadProcessed", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/${local.processed_prefix}*"] },
+      { sid = "WriteRotations", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/${local.augmented_prefix}*"] },
+      # What the SQS event source mapping does with the function's role.
+      {
+        sid       = "ConsumeRotations"
+        actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+        resources = [aws_sqs_queue.rotations.arn]
+      },
+    ]
+  }
+}
+
+# Each function's policy: its own statements above, then what every function may
+# do: write traces, write its own log group, and use the stack's key when there
+# is one. X-Ray's write actions have no resource-level permissions: "*" is the
+# only resource they accept (AWSXRayDaemonWriteAccess says the same).
+data "aws_iam_policy_document" "functions" {
+  for_each = local.functions
+
+  dynamic "statement" {
+    for_each = local.function_statements[each.key]
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+
   statement {
     sid       = "XRayWrite"
     actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     resources = ["*"]
   }
-}
-
-data "aws_iam_policy_document" "processor" {
-  source_policy_documents = [data.aws_iam_policy_document.xray.json]
-
-  statement {
-    sid       = "ReadUploads"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.images.arn}/${local.upload_prefix}*"]
-  }
-
-  # Without ListBucket, S3 answers 403 for a missing key: an upload deleted before
-  # its (late or repeated) event would fail and be retried instead of being skipped
-  # as gone. It shows key names, not contents.
-  statement {
-    sid       = "TellMissingFromForbidden"
-    actions   = ["s3:ListBucket"]
-    resources = [aws_s3_bucket.images.arn]
-  }
-
-  statement {
-    sid     = "WriteProcessedAndFailed"
-    actions = ["s3:PutObject"]
-    resources = [
-      "${aws_s3_bucket.images.arn}/${local.processed_prefix}*",
-      "${aws_s3_bucket.images.arn}/${local.failed_prefix}*",
-    ]
-  }
-
-  statement {
-    sid       = "QueueRotations"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.rotations.arn]
-  }
-
-  # The on-failure destination: Lambda sends with the function's role.
-  statement {
-    sid       = "OnFailureDestination"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.processor_failures.arn]
-  }
 
   statement {
     sid       = "OwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.functions["processor"].arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.functions[each.key].arn}:*"]
   }
 
   dynamic "statement" {
@@ -86,58 +92,10 @@ data "aws_iam_policy_document" "processor" {
   }
 }
 
-data "aws_iam_policy_document" "worker" {
-  source_policy_documents = [data.aws_iam_policy_document.xray.json]
+resource "aws_iam_role_policy" "functions" {
+  for_each = local.functions
 
-  statement {
-    sid       = "ReadProcessed"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.images.arn}/${local.processed_prefix}*"]
-  }
-
-  statement {
-    sid       = "WriteRotations"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.images.arn}/${local.augmented_prefix}*"]
-  }
-
-  # What the SQS event source mapping does with the function's role.
-  statement {
-    sid = "ConsumeRotations"
-    actions = [
-      "sqs:ReceiveMessage",
-      "sqs:DeleteMessage",
-      "sqs:ChangeMessageVisibility",
-      "sqs:GetQueueAttributes",
-    ]
-    resources = [aws_sqs_queue.rotations.arn]
-  }
-
-  statement {
-    sid       = "OwnLogGroup"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.functions["worker"].arn}:*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-
-    content {
-      sid       = "UseStackKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "processor" {
   name   = "least-privilege"
-  role   = aws_iam_role.functions["processor"].id
-  policy = data.aws_iam_policy_document.processor.json
-}
-
-resource "aws_iam_role_policy" "worker" {
-  name   = "least-privilege"
-  role   = aws_iam_role.functions["worker"].id
-  policy = data.aws_iam_policy_document.worker.json
+  role   = aws_iam_role.functions[each.key].id
+  policy = data.aws_iam_policy_document.functions[each.key].json
 }

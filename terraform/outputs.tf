@@ -15,22 +15,22 @@ output "queue_url" {
 
 output "dlq_url" {
   description = "The rotation queue's dead-letter queue: tasks that failed maxReceiveCount times."
-  value       = aws_sqs_queue.rotations_dlq.url
+  value       = aws_sqs_queue.failures["rotations-dlq"].url
 }
 
 output "processor_failures_url" {
   description = "The processor's on-failure destination: S3 events that failed after Lambda's retries."
-  value       = aws_sqs_queue.processor_failures.url
+  value       = aws_sqs_queue.failures["processor-failures"].url
 }
 
 output "processor_function_name" {
   description = "The image processor Lambda."
-  value       = aws_lambda_function.processor.function_name
+  value       = aws_lambda_function.functions["processor"].function_name
 }
 
 output "worker_function_name" {
   description = "The rotation worker Lambda."
-  value       = aws_lambda_function.worker.function_name
+  value       = aws_lambda_function.functions["worker"].function_name
 }
 
 output "ecr_repository_urls" {

@@ -143,7 +143,7 @@ resource "aws_s3_bucket_notification" "images" {
 
   lambda_function {
     id                  = "original-uploads"
-    lambda_function_arn = aws_lambda_function.processor.arn
+    lambda_function_arn = aws_lambda_function.functions["processor"].arn
     events              = ["s3:ObjectCreated:*"]
     filter_prefix       = local.upload_prefix
   }

@@ -24,25 +24,20 @@ resource "aws_sqs_queue" "rotations" {
   kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : 3600
 
   redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.rotations_dlq.arn
+    deadLetterTargetArn = aws_sqs_queue.failures["rotations-dlq"].arn
     maxReceiveCount     = var.max_receive_count
   })
 }
 
-resource "aws_sqs_queue" "rotations_dlq" {
-  name                      = "${local.name}-rotations-dlq"
-  message_retention_seconds = local.max_retention_secs
+# Where failed work waits for a person, one queue each: the rotation queue's
+# dead-letter queue (tasks that failed max_receive_count times), and the
+# processor's on-failure destination (an S3 event whose invocation still failed
+# after Lambda's retries lands here with the error, so no upload is lost; re-send
+# its records to the processor, or re-upload, once the fault is fixed).
+resource "aws_sqs_queue" "failures" {
+  for_each = toset(["rotations-dlq", "processor-failures"])
 
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
-  kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : 3600
-}
-
-# The processor's on-failure destination: an S3 event whose invocation still
-# failed after Lambda's retries lands here with the error, so no upload is lost.
-# Re-send its records to the processor (or re-upload) once the fault is fixed.
-resource "aws_sqs_queue" "processor_failures" {
-  name                      = "${local.name}-processor-failures"
+  name                      = "${local.name}-${each.key}"
   message_retention_seconds = local.max_retention_secs
 
   sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null

@@ -35,13 +35,7 @@ resource "aws_sqs_queue" "rotations" {
   }
 }
 
-resource "aws_lambda_function" "processor" {
-  lifecycle {
-    ignore_changes = [image_config]
-  }
-}
-
-resource "aws_lambda_function" "worker" {
+resource "aws_lambda_function" "functions" {
   lifecycle {
     ignore_changes = [image_config]
   }

@@ -5,12 +5,12 @@
 
 use augment_aws::testing::{self, Moto};
 use augment_aws::{Clients, S3Store, SqsQueue};
+use augment_pipeline::makers::{assert_red_corner_turned, red_corner_photo};
 use augment_pipeline::memory::keys_by_page;
 use augment_pipeline::ports::{ObjectStore, PutObject, StoreError, TaskQueue};
 use augment_pipeline::steps::{UploadOutcome, make_rotation, process_upload};
-use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, UploadKey, imaging};
+use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, UploadKey};
 use aws_sdk_s3::primitives::ByteStream;
-use image::{Rgb, RgbImage};
 
 const BUCKET: &str = "augment-test";
 
@@ -35,18 +35,6 @@ async fn stack() -> Stack {
         queue_url,
         _moto: moto,
     }
-}
-
-fn photo() -> Vec<u8> {
-    // A red top-left quarter: where it lands shows the rotation direction.
-    let image = RgbImage::from_fn(400, 400, |x, y| {
-        if x < 200 && y < 200 {
-            Rgb([230, 20, 20])
-        } else {
-            Rgb([250, 250, 250])
-        }
-    });
-    imaging::encode_jpeg(&image)
 }
 
 async fn upload(stack: &Stack, key: &str, body: Vec<u8>) {
@@ -211,7 +199,7 @@ async fn a_queue_that_does_not_exist_fails_without_retry() {
 async fn both_steps_run_end_to_end_on_s3_and_sqs() {
     let stack = stack().await;
     let key = "original-uploads/trip 2024/beach+sun ☀.JPG";
-    upload(&stack, key, photo()).await;
+    upload(&stack, key, red_corner_photo()).await;
 
     let outcome = process_upload(&stack.store, &stack.queue, BUCKET, key)
         .await
@@ -231,20 +219,7 @@ async fn both_steps_run_end_to_end_on_s3_and_sqs() {
     for angle in Angle::ALL {
         let key = format!("augmented-images/{angle}-degree/trip 2024/beach+sun ☀_{angle}.jpg");
         let bytes = stack.store.get(&key, 1 << 20).await.unwrap();
-        let image =
-            imaging::decode(&bytes, augment_pipeline::sniff::ImageFormat::Jpeg, 256).unwrap();
-        assert_eq!(image.dimensions(), (256, 256));
-        let (x, y) = match angle {
-            Angle::Deg90 => (30, 226),
-            Angle::Deg180 => (226, 226),
-            Angle::Deg270 => (226, 30),
-            Angle::Deg360 => (30, 30),
-        };
-        let px = image.get_pixel(x, y).0;
-        assert!(
-            px[0] > 180 && px[1] < 80,
-            "{angle}° red corner at ({x},{y}): {px:?}"
-        );
+        assert_red_corner_turned(&bytes, angle, &format!("{angle}°"));
     }
 }
 
@@ -257,7 +232,7 @@ async fn bad_uploads_leave_failed_records_in_the_bucket() {
         b"not an image at all".to_vec(),
     )
     .await;
-    let mut huge = photo();
+    let mut huge = red_corner_photo();
     huge.resize(10 * 1024 * 1024 + 1, 0);
     upload(&stack, "original-uploads/huge.png", huge).await;
 

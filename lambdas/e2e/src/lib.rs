@@ -15,8 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use augment_aws::testing::Moto;
-use augment_pipeline::imaging;
-use image::{Rgb, RgbImage};
+pub use augment_pipeline::makers::{assert_red_corner_turned, red_corner_photo};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
@@ -235,31 +234,6 @@ pub fn sqs_record(queue_arn: &str, message_id: &str, receipt: &str, body: &str) 
         "messageAttributes": {}, "md5OfBody": "0", "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn, "awsRegion": region
     })
-}
-
-/// A 600×600 JPEG, red in its top-left quarter: where the red ends up shows the
-/// rotation direction.
-pub fn photo() -> Vec<u8> {
-    let image = RgbImage::from_fn(600, 600, |x, y| {
-        if x < 300 && y < 300 {
-            Rgb([230, 20, 20])
-        } else {
-            Rgb([245, 245, 245])
-        }
-    });
-    imaging::encode_jpeg(&image)
-}
-
-/// Where the red corner of [`photo`] lands in a 256×256 output at each angle
-/// (counter-clockwise): a pixel well inside it.
-pub fn red_corner(angle: augment_pipeline::Angle) -> (u32, u32) {
-    use augment_pipeline::Angle;
-    match angle {
-        Angle::Deg90 => (30, 226),
-        Angle::Deg180 => (226, 226),
-        Angle::Deg270 => (226, 30),
-        Angle::Deg360 => (30, 30),
-    }
 }
 
 /// A function's JSON log lines.

@@ -6,7 +6,7 @@ use augment_pipeline::memory::{MemoryQueue, MemoryStore};
 use augment_pipeline::{FailedRecord, RejectCode, imaging};
 use aws_lambda_events::event::s3::S3Event;
 use image::{Rgb, RgbImage};
-use image_processor::{Summary, handle};
+use image_processor::{InvocationError, Summary, handle};
 
 fn fixture(name: &str) -> S3Event {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -19,21 +19,49 @@ fn photo() -> Vec<u8> {
     }))
 }
 
-#[tokio::test]
-async fn awkward_keys_are_decoded_and_processed() {
+/// The event of fixture `event` handled over `store` (whatever bucket it names)
+/// and `queue`.
+async fn handled(
+    event: &str,
+    store: &MemoryStore,
+    queue: &MemoryQueue,
+) -> Result<Summary, InvocationError> {
+    handle(fixture(event), "req", |_| store, queue).await
+}
+
+fn summary(processed: usize, rejected: usize, skipped: usize) -> Summary {
+    Summary {
+        processed,
+        rejected,
+        skipped,
+    }
+}
+
+/// The failed record the processor wrote at `key`.
+fn failed_record(store: &MemoryStore, key: &str) -> FailedRecord {
+    serde_json::from_slice(&store.object(key).unwrap().body).unwrap()
+}
+
+/// The objects named by `s3-put-awkward-keys.json`, decoded.
+fn awkward_uploads() -> MemoryStore {
     let store = MemoryStore::default();
-    let decoded = [
+    for key in [
         "original-uploads/holiday 2024/beach day.JPG",
         "original-uploads/a+b=c.jpeg",
         "original-uploads/100% café ☀.png",
         "original-uploads/deep/sub/folder/x.jpg",
-    ];
-    for key in decoded {
+    ] {
         store.insert(key, photo());
     }
+    store
+}
+
+#[tokio::test]
+async fn awkward_keys_are_decoded_and_processed() {
+    let store = awkward_uploads();
     let queue = MemoryQueue::default();
 
-    let summary = handle(
+    let got = handle(
         fixture("s3-put-awkward-keys.json"),
         "req-1",
         |bucket| {
@@ -45,14 +73,7 @@ async fn awkward_keys_are_decoded_and_processed() {
     .await
     .unwrap();
 
-    assert_eq!(
-        summary,
-        Summary {
-            processed: 4,
-            rejected: 0,
-            skipped: 0
-        }
-    );
+    assert_eq!(got, summary(4, 0, 0));
     for name in [
         "holiday 2024/beach day",
         "a+b=c",
@@ -79,17 +100,8 @@ async fn awkward_keys_are_decoded_and_processed() {
 async fn removals_and_keys_outside_the_prefix_are_left_alone() {
     let store = MemoryStore::with("processed/cat_256x256.jpg", photo());
     let queue = MemoryQueue::default();
-    let summary = handle(fixture("s3-ignored.json"), "req", |_| &store, &queue)
-        .await
-        .unwrap();
-    assert_eq!(
-        summary,
-        Summary {
-            processed: 0,
-            rejected: 0,
-            skipped: 2
-        }
-    );
+    let got = handled("s3-ignored.json", &store, &queue).await.unwrap();
+    assert_eq!(got, summary(0, 0, 2));
     assert_eq!(
         store.keys(),
         ["processed/cat_256x256.jpg"],
@@ -101,18 +113,12 @@ async fn removals_and_keys_outside_the_prefix_are_left_alone() {
 #[tokio::test]
 async fn an_oversized_upload_is_rejected_from_the_event_without_a_download() {
     let store = MemoryStore::with("original-uploads/huge.jpg", vec![0; 64]);
-    let summary = handle(
-        fixture("s3-too-large.json"),
-        "req",
-        |_| &store,
-        &MemoryQueue::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(summary.rejected, 1);
+    let got = handled("s3-too-large.json", &store, &MemoryQueue::default())
+        .await
+        .unwrap();
+    assert_eq!(got.rejected, 1);
     assert_eq!(store.get_count(), 0);
-    let record: FailedRecord =
-        serde_json::from_slice(&store.object("failed/huge.json").unwrap().body).unwrap();
+    let record = failed_record(&store, "failed/huge.json");
     assert_eq!(record.code, RejectCode::TooLarge);
     assert!(record.message.contains("12 MiB"), "{}", record.message);
 }
@@ -123,53 +129,21 @@ async fn bad_input_is_final_and_the_invocation_succeeds() {
         "original-uploads/notes.jpg",
         b"plain text, not a jpeg".to_vec(),
     );
-    let summary = handle(
-        fixture("s3-text-named-jpg.json"),
-        "req",
-        |_| &store,
-        &MemoryQueue::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        summary,
-        Summary {
-            processed: 0,
-            rejected: 1,
-            skipped: 0
-        }
-    );
-    let record: FailedRecord =
-        serde_json::from_slice(&store.object("failed/notes.json").unwrap().body).unwrap();
+    let got = handled("s3-text-named-jpg.json", &store, &MemoryQueue::default())
+        .await
+        .unwrap();
+    assert_eq!(got, summary(0, 1, 0));
+    let record = failed_record(&store, "failed/notes.json");
     assert_eq!(record.code, RejectCode::UnsupportedType);
-}
-
-/// The objects named by `s3-put-awkward-keys.json`, decoded.
-fn awkward_uploads() -> MemoryStore {
-    let store = MemoryStore::default();
-    for key in [
-        "original-uploads/holiday 2024/beach day.JPG",
-        "original-uploads/a+b=c.jpeg",
-        "original-uploads/100% café ☀.png",
-        "original-uploads/deep/sub/folder/x.jpg",
-    ] {
-        store.insert(key, photo());
-    }
-    store
 }
 
 #[tokio::test]
 async fn a_fault_fails_the_invocation_after_the_other_records_are_done() {
     let store = awkward_uploads();
     store.make_flaky("original-uploads/a+b=c.jpeg");
-    let err = handle(
-        fixture("s3-put-awkward-keys.json"),
-        "req",
-        |_| &store,
-        &MemoryQueue::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = handled("s3-put-awkward-keys.json", &store, &MemoryQueue::default())
+        .await
+        .unwrap_err();
     assert_eq!((err.failed, err.total), (1, 4));
     assert!(err.first.contains("503"), "{}", err.first);
     assert!(
@@ -187,13 +161,8 @@ async fn a_fault_fails_the_invocation_after_the_other_records_are_done() {
 #[tokio::test]
 async fn a_queue_failure_fails_the_invocation() {
     let store = awkward_uploads();
-    let err = handle(
-        fixture("s3-put-awkward-keys.json"),
-        "req",
-        |_| &store,
-        &MemoryQueue::failing(),
-    )
-    .await
-    .unwrap_err();
+    let err = handled("s3-put-awkward-keys.json", &store, &MemoryQueue::failing())
+        .await
+        .unwrap_err();
     assert_eq!(err.failed, 4);
 }

@@ -24,7 +24,8 @@ use augment_pipeline::{Angle, FailedRecord, RejectCode, imaging, limits};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use lambda_e2e::{
-    RuntimeApi, build_lambdas, log_lines, photo, red_corner, s3_record, sqs_record, workspace_root,
+    RuntimeApi, assert_red_corner_turned, build_lambdas, log_lines, red_corner_photo, s3_record,
+    sqs_record, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -199,7 +200,7 @@ async fn empty_versioned_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
 }
 
 fn png_photo() -> Vec<u8> {
-    let jpeg = photo();
+    let jpeg = red_corner_photo();
     let image = image::load_from_memory(&jpeg).unwrap();
     let mut png = std::io::Cursor::new(Vec::new());
     image.write_to(&mut png, image::ImageFormat::Png).unwrap();
@@ -294,8 +295,8 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
 
     // The applied functions and their trigger, as Lambda (moto) reports them.
     let state: Value = serde_json::from_str(&tf.ok(&["show", "-json"])).unwrap();
-    let processor = resource(&state, "aws_lambda_function.processor");
-    let worker = resource(&state, "aws_lambda_function.worker");
+    let processor = resource(&state, r#"aws_lambda_function.functions["processor"]"#);
+    let worker = resource(&state, r#"aws_lambda_function.functions["worker"]"#);
     for (function, memory_mb) in [(processor, 128), (worker, 128)] {
         assert_eq!(function["package_type"], "Image");
         assert!(str_of(&function["image_uri"]).ends_with(&format!(":{IMAGE_TAG}")));
@@ -319,7 +320,8 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
         MAX_CONCURRENCY
     );
     let invoke_config = resource(&state, "aws_lambda_function_event_invoke_config.processor");
-    let failures_arn = str_of(&resource(&state, "aws_sqs_queue.processor_failures")["arn"]);
+    let failures_arn =
+        str_of(&resource(&state, r#"aws_sqs_queue.failures["processor-failures"]"#)["arn"]);
     assert_eq!(
         invoke_config["destination_config"][0]["on_failure"][0]["destination"],
         json!(failures_arn)
@@ -424,11 +426,11 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
     // Uploads: good ones (a JPEG named .JPG, a sub-folder and spaces, a PNG, a key
     // that needs URL-encoding), a text file named .jpg, one over the size limit.
     let good = [
-        ("holiday 2024/beach day", "JPG", photo()),
-        ("a+b=c ☀", "jpeg", photo()),
+        ("holiday 2024/beach day", "JPG", red_corner_photo()),
+        ("a+b=c ☀", "jpeg", red_corner_photo()),
         ("cat", "png", png_photo()),
     ];
-    let mut huge = photo();
+    let mut huge = red_corner_photo();
     huge.resize(HUGE_BYTES, 0);
     assert!(huge.len() as u64 > limits::MAX_UPLOAD_BYTES);
     let bad = [
@@ -582,14 +584,7 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
         expected_keys.insert(processed_key);
         for angle in Angle::ALL {
             let key = format!("augmented-images/{angle}-degree/{name}_{angle}.jpg");
-            let image = imaging::decode(&read(key.clone()).await, ImageFormat::Jpeg, 256).unwrap();
-            assert_eq!(image.dimensions(), (256, 256), "{key}");
-            let (x, y) = red_corner(angle);
-            let px = image.get_pixel(x, y).0;
-            assert!(
-                px[0] > 180 && px[1] < 80,
-                "{key}: red corner at ({x},{y}) is {px:?}"
-            );
+            assert_red_corner_turned(&read(key.clone()).await, angle, &key);
             expected_keys.insert(key);
         }
     }

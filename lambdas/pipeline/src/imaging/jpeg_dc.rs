@@ -15,7 +15,7 @@
 
 use image::RgbImage;
 
-use super::jpeg_header::{Coding, Frame, JpegHeader};
+use super::jpeg_header::{Coding, Frame, JpegHeader, next_marker};
 use crate::reject::Rejection;
 
 /// Bits the fast Huffman lookup resolves at once.
@@ -209,19 +209,6 @@ impl<'a> Bits<'a> {
         self.padding = 0;
         self.at_marker = false;
         Ok(())
-    }
-}
-
-/// Where the code byte of the next marker (not a stuffed `FF 00`) is, from `at`.
-fn next_marker(data: &[u8], mut at: usize) -> Option<usize> {
-    loop {
-        let ff = at + memchr::memchr(0xFF, data.get(at..)?)?;
-        let fill = data[ff..].iter().position(|&b| b != 0xFF)?;
-        let code_at = ff + fill;
-        if data[code_at] != 0x00 {
-            return Some(code_at);
-        }
-        at = code_at + 1;
     }
 }
 

@@ -299,7 +299,7 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
 
 /// Where the next marker's code byte is, from `at`: in a scan, skipping entropy
 /// data (stuffed `FF 00`); between segments, skipping stray bytes as decoders do.
-fn next_marker(bytes: &[u8], mut at: usize) -> Option<usize> {
+pub(super) fn next_marker(bytes: &[u8], mut at: usize) -> Option<usize> {
     loop {
         let ff = at + memchr::memchr(0xFF, bytes.get(at..)?)?;
         let fill = bytes[ff..].iter().position(|&b| b != 0xFF)?;

@@ -20,7 +20,7 @@ use crate::sniff::{ImageFormat, check_upload};
 mod jpeg;
 mod jpeg_dc;
 mod jpeg_header;
-mod png;
+pub(crate) mod png;
 
 pub use png::flatten_onto_white;
 

@@ -262,20 +262,25 @@ impl Seek for WithoutExif<'_> {
 // Rows and passes
 
 /// The rows of one Adam7 pass (or of the whole image, not interlaced): pixel `i` of
-/// line `l` lands at `(x0 + i·dx, y0 + l·dy)`.
-struct Pass {
-    number: Option<u8>,
-    x0: u32,
-    dx: u32,
-    y0: u32,
-    dy: u32,
-    samples: u32,
-    lines: u32,
+/// line `l` lands at `(x0 + i·dx, y0 + l·dy)`. Public through `makers` (feature
+/// `testing`), so test PNGs are laid out by the same table; the `png` crate reads
+/// them by its own, so a wrong entry here fails those tests.
+#[derive(Clone, Copy, Debug)]
+pub struct Pass {
+    /// The Adam7 pass, 1 to 7; `None` when not interlaced.
+    pub number: Option<u8>,
+    pub x0: u32,
+    pub dx: u32,
+    pub y0: u32,
+    pub dy: u32,
+    /// Pixels a line.
+    pub samples: u32,
+    pub lines: u32,
 }
 
 /// The passes in the order the rows arrive; Adam7 passes with no pixels are skipped,
 /// as the `png` crate skips them.
-fn passes(width: u32, height: u32, interlaced: bool) -> Vec<Pass> {
+pub fn passes(width: u32, height: u32, interlaced: bool) -> Vec<Pass> {
     if !interlaced {
         return vec![Pass {
             number: None,

@@ -15,18 +15,9 @@ use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ExtendedColorType, ImageEncoder as _, ImageFormat, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use crate::support::{MIB, crc32, exif_tiff, fix_png_crcs, measured, png_chunk, png_of_zeros};
+use augment_pipeline::makers::{crc32, exif_tiff, fix_png_crcs, png_chunk, png_of_zeros};
 
-type Rgb = [u8; 3];
-
-const RED: Rgb = [255, 0, 0];
-const GREEN: Rgb = [0, 255, 0];
-const BLUE: Rgb = [0, 0, 255];
-const WHITE: Rgb = [255, 255, 255];
-const BLACK: Rgb = [0, 0, 0];
-const GRAY: Rgb = [128, 128, 128];
-/// 50% red over white.
-const PINK: Rgb = [255, 128, 128];
+use crate::support::{BLACK, BLUE, GRAY, GREEN, MIB, PINK, RED, Rgb, WHITE, measured};
 
 /// How far a channel may drift through JPEG compression on a flat area.
 const TOL: u8 = 16;
@@ -375,35 +366,48 @@ fn fit_size_keeps_the_aspect_and_never_enlarges() {
 
 const DARK: Rgb = [40, 40, 40];
 
-#[test]
-fn wide_images_fit_the_width_with_white_bars_above_and_below() {
-    let wide = rgb_image(1000, 250, |_, _| DARK);
-    for (kind, input) in [("PNG", png(&wide.clone().into())), ("JPEG", jpeg(&wide))] {
-        let out = process(&input);
-        assert_box(&out, (0, 96, 255, 159), kind);
-        assert_colour(&out, (128, 128), DARK, kind);
-        assert_colour(&out, (128, 40), WHITE, kind);
-        assert_colour(&out, (128, 215), WHITE, kind);
-    }
+/// `image` encoded as a PNG and as a JPEG, each processed.
+fn processed_as_png_and_jpeg(image: &RgbImage) -> [(&'static str, RgbImage); 2] {
+    [
+        ("PNG", process(&png(&image.clone().into()))),
+        ("JPEG", process(&jpeg(image))),
+    ]
 }
 
 #[test]
-fn tall_images_fit_the_height_with_white_bars_left_and_right() {
-    let tall = rgb_image(250, 1000, |_, _| DARK);
-    for (kind, input) in [("PNG", png(&tall.clone().into())), ("JPEG", jpeg(&tall))] {
-        let out = process(&input);
-        assert_box(&out, (96, 0, 159, 255), kind);
-        assert_colour(&out, (128, 128), DARK, kind);
-        assert_colour(&out, (40, 128), WHITE, kind);
-        assert_colour(&out, (215, 128), WHITE, kind);
+fn wide_and_tall_images_fit_the_canvas_with_white_bars_on_the_short_sides() {
+    // 1000×250 fits the width (bars above and below), 250×1000 the height (bars
+    // left and right).
+    for (what, size, content, bars) in [
+        (
+            "wide",
+            (1000, 250),
+            (0, 96, 255, 159),
+            [(128, 40), (128, 215)],
+        ),
+        (
+            "tall",
+            (250, 1000),
+            (96, 0, 159, 255),
+            [(40, 128), (215, 128)],
+        ),
+    ] {
+        let image = rgb_image(size.0, size.1, |_, _| DARK);
+        for (kind, out) in processed_as_png_and_jpeg(&image) {
+            let kind = format!("{what} {kind}");
+            assert_box(&out, content, &kind);
+            assert_colour(&out, (128, 128), DARK, &kind);
+            for bar in bars {
+                assert_colour(&out, bar, WHITE, &kind);
+            }
+        }
     }
 }
 
 #[test]
 fn tiny_images_are_centred_and_not_enlarged() {
     let tiny = rgb_image(10, 10, |_, _| DARK);
-    for (kind, input) in [("PNG", png(&tiny.clone().into())), ("JPEG", jpeg(&tiny))] {
-        let out = process(&input);
+    for (kind, out) in processed_as_png_and_jpeg(&tiny) {
         assert_box(&out, (123, 123, 132, 132), kind);
         assert_colour_within(&out, (127, 127), DARK, 24, kind);
     }
@@ -757,25 +761,19 @@ const CMYK_STRIPES: [[u8; 4]; 4] = [
 const CMYK_AS_RGB: [Rgb; 4] = [RED, BLUE, BLACK, WHITE];
 
 #[test]
-fn cmyk_jpeg_from_jpeg_encoder() {
-    let input = jpeg_raw(
-        &stripes(256, 128, &CMYK_STRIPES),
-        (256, 128),
-        ColorType::Cmyk,
-        |_| {},
-    );
-    assert_stripes(&process(&input), BAND, &CMYK_AS_RGB, "CMYK JPEG");
-}
-
-#[test]
-fn ycck_jpeg_from_jpeg_encoder() {
-    let input = jpeg_raw(
-        &stripes(256, 128, &CMYK_STRIPES),
-        (256, 128),
-        ColorType::CmykAsYcck,
-        |_| {},
-    );
-    assert_stripes(&process(&input), BAND, &CMYK_AS_RGB, "YCCK JPEG");
+fn cmyk_and_ycck_jpegs_from_jpeg_encoder() {
+    for (what, colour_type) in [
+        ("CMYK JPEG", ColorType::Cmyk),
+        ("YCCK JPEG", ColorType::CmykAsYcck),
+    ] {
+        let input = jpeg_raw(
+            &stripes(256, 128, &CMYK_STRIPES),
+            (256, 128),
+            colour_type,
+            |_| {},
+        );
+        assert_stripes(&process(&input), BAND, &CMYK_AS_RGB, what);
+    }
 }
 
 #[test]
@@ -1168,6 +1166,23 @@ fn truncated_pngs_are_corrupt() {
     );
 }
 
+/// `input` is rejected as too many pixels from its header: holding under 4 MiB, in
+/// under a second.
+#[track_caller]
+fn assert_too_many_pixels_cheaply(what: &str, input: &[u8]) {
+    let (result, peak, elapsed) = measured(|| process_upload_bytes(input));
+    let Err(rejection) = result else {
+        panic!("{what}: accepted");
+    };
+    assert_eq!(
+        rejection.code,
+        RejectCode::TooManyPixels,
+        "{what}: {rejection}"
+    );
+    assert!(peak < 4 * MIB, "{what}: held {peak} bytes to reject");
+    assert!(elapsed < Duration::from_secs(1), "{what}: took {elapsed:?}");
+}
+
 #[test]
 fn huge_dimensions_are_rejected_at_the_header() {
     let small_jpeg = jpeg(&stripes_image(64, 64, &[RED, BLUE]));
@@ -1196,17 +1211,7 @@ fn huge_dimensions_are_rejected_at_the_header() {
         ("PNG 2^31 wide", with_png_size(small_png, 1 << 31, 1)),
     ];
     for (what, input) in cases {
-        let (result, peak, elapsed) = measured(|| process_upload_bytes(&input));
-        let Err(rejection) = result else {
-            panic!("{what}: accepted");
-        };
-        assert_eq!(
-            rejection.code,
-            RejectCode::TooManyPixels,
-            "{what}: {rejection}"
-        );
-        assert!(peak < 4 * MIB, "{what}: held {peak} bytes to reject");
-        assert!(elapsed < Duration::from_secs(1), "{what}: took {elapsed:?}");
+        assert_too_many_pixels_cheaply(what, &input);
     }
 }
 
@@ -1239,17 +1244,7 @@ fn png_bombs_are_too_many_pixels() {
     ];
     for (what, input) in cases {
         assert!(input.len() < 4 * MIB, "{what}: {} bytes", input.len());
-        let (result, peak, elapsed) = measured(|| process_upload_bytes(&input));
-        let Err(rejection) = result else {
-            panic!("{what}: accepted");
-        };
-        assert_eq!(
-            rejection.code,
-            RejectCode::TooManyPixels,
-            "{what}: {rejection}"
-        );
-        assert!(peak < 4 * MIB, "{what}: held {peak} bytes to reject");
-        assert!(elapsed < Duration::from_secs(1), "{what}: took {elapsed:?}");
+        assert_too_many_pixels_cheaply(what, &input);
     }
 }
 

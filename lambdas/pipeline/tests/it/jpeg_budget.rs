@@ -1,35 +1,36 @@
 //! Hostile and extreme JPEGs, each with the outcome a user should see, processed
 //! in a child process whose peak RSS must stay within the budget (see `budget`).
-//! The inputs are made here: photo-like ones by libjpeg-turbo (fast enough for a
-//! 64-megapixel picture in a test), hostile ones by hand, segment by segment.
+//! The photo-like inputs come from the library's `makers` (shared with the
+//! `hostile_inputs` example); the hostile ones are made here by hand, segment by
+//! segment.
 
 use augment_pipeline::RejectCode;
-use turbojpeg::{Colorspace, Compressor, Image, PixelFormat, Subsamp};
+use augment_pipeline::makers::{flat_jpeg, photo_jpeg, restart_every_mcu, segment, with_segments};
+use turbojpeg::{Colorspace, PixelFormat};
 
 use crate::budget::{Case, Expect, check_cases, run_child_if_asked};
 
 const CASES: &[Case] = &[
     Case {
         name: "baseline 64 MP photo 4:2:0",
-        make: || photo_jpeg(8000, 8000, |_| {}),
+        make: || photo_jpeg(8000, 8000, false),
         expect: Expect::Processed,
     },
     Case {
         name: "progressive 48 MP photo 4:2:0",
-        make: || photo_jpeg(8000, 6000, |c| c.set_progressive(true).unwrap()),
+        make: || photo_jpeg(8000, 6000, true),
         expect: Expect::Processed,
     },
     Case {
         name: "progressive 64 MP YCbCr, flat",
-        make: || flat_jpeg(8000, 8000, PixelFormat::RGB, None, true, false),
+        make: || flat_jpeg((8000, 8000), PixelFormat::RGB, None, true, false),
         expect: Expect::Processed,
     },
     Case {
         name: "progressive 64 MP CMYK",
         make: || {
             flat_jpeg(
-                8000,
-                8000,
+                (8000, 8000),
                 PixelFormat::CMYK,
                 Some(Colorspace::CMYK),
                 true,
@@ -42,8 +43,7 @@ const CASES: &[Case] = &[
         name: "progressive 64 MP YCCK",
         make: || {
             flat_jpeg(
-                8000,
-                8000,
+                (8000, 8000),
                 PixelFormat::CMYK,
                 Some(Colorspace::YCCK),
                 true,
@@ -54,12 +54,12 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "progressive arithmetic 16 MP",
-        make: || flat_jpeg(4000, 4000, PixelFormat::RGB, None, true, true),
+        make: || flat_jpeg((4000, 4000), PixelFormat::RGB, None, true, true),
         expect: Expect::Rejected(RejectCode::TooManyPixels),
     },
     Case {
         name: "baseline arithmetic 16 MP",
-        make: || flat_jpeg(4000, 4000, PixelFormat::RGB, None, false, true),
+        make: || flat_jpeg((4000, 4000), PixelFormat::RGB, None, false, true),
         expect: Expect::Processed,
     },
     Case {
@@ -131,96 +131,6 @@ fn lossless_gradient(side: usize) -> Vec<u8> {
     crate::imaging::lossless_jpeg(8, (side, side), 3, &samples)
 }
 
-/// A photo-like picture: smooth gradients, soft blotches and sensor noise, so
-/// the file weighs what a camera's would (a few bits a pixel at most).
-fn photo_pixels(width: usize, height: usize) -> Vec<u8> {
-    let mut noise = [0_u8; 4096];
-    let mut state = 0x2545_F491_4F6C_DD1D_u64;
-    for n in &mut noise {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        *n = (state % 9) as u8;
-    }
-    let mut pixels = vec![0_u8; width * height * 3];
-    for (y, row) in pixels.chunks_exact_mut(width * 3).enumerate() {
-        let sky = (y * 160 / height) as u8;
-        let wave = ((y / 97) % 5) as u8 * 6;
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let n = noise[(x * 7 + y * 131) & 4095];
-            let blotch = (((x / 211) ^ (y / 173)) & 3) as u8 * 9;
-            px[0] = 40 + sky + blotch + n;
-            px[1] = 60 + (x * 120 / width) as u8 + wave + n;
-            px[2] = 200 - sky + blotch - n;
-        }
-    }
-    pixels
-}
-
-fn photo_jpeg(width: usize, height: usize, configure: impl FnOnce(&mut Compressor)) -> Vec<u8> {
-    let pixels = photo_pixels(width, height);
-    let mut compressor = Compressor::new().unwrap();
-    compressor.set_quality(90).unwrap();
-    compressor.set_subsamp(Subsamp::Sub2x2).unwrap();
-    configure(&mut compressor);
-    let jpeg = compressor
-        .compress_to_vec(Image {
-            pixels: pixels.as_slice(),
-            width,
-            pitch: width * 3,
-            height,
-            format: PixelFormat::RGB,
-        })
-        .unwrap();
-    assert!(jpeg.len() < 10 * 1024 * 1024, "{} bytes", jpeg.len());
-    jpeg
-}
-
-/// A smooth picture (so the file is small), in any colour space.
-fn flat_jpeg(
-    width: usize,
-    height: usize,
-    format: PixelFormat,
-    colorspace: Option<Colorspace>,
-    progressive: bool,
-    arithmetic: bool,
-) -> Vec<u8> {
-    let channels = format.size();
-    let mut pixels = vec![0_u8; width * height * channels];
-    for (y, row) in pixels.chunks_exact_mut(width * channels).enumerate() {
-        let v = (y * 200 / height) as u8;
-        for (x, px) in row.chunks_exact_mut(channels).enumerate() {
-            px.fill(v);
-            px[0] = (x * 200 / width) as u8;
-        }
-    }
-    let mut compressor = Compressor::new().unwrap();
-    compressor.set_quality(85).unwrap();
-    if let Some(colorspace) = colorspace {
-        compressor.set_subsamp(Subsamp::None).unwrap();
-        compressor.set_colorspace(colorspace).unwrap();
-    } else {
-        compressor.set_subsamp(Subsamp::Sub2x2).unwrap();
-    }
-    compressor.set_progressive(progressive).unwrap();
-    compressor.set_arithmetic(arithmetic).unwrap();
-    compressor
-        .compress_to_vec(Image {
-            pixels: pixels.as_slice(),
-            width,
-            pitch: width * channels,
-            height,
-            format,
-        })
-        .unwrap()
-}
-
-fn segment(out: &mut Vec<u8>, marker: u8, body: &[u8]) {
-    out.extend_from_slice(&[0xFF, marker]);
-    out.extend_from_slice(&u16::try_from(body.len() + 2).unwrap().to_be_bytes());
-    out.extend_from_slice(body);
-}
-
 /// SOI, a quantisation table, a frame of `components` (1:1 sampling) and a
 /// one-code Huffman table for DC and AC, as headers for hand-made scans.
 fn headers(sof: u8, width: u16, height: u16, components: u8) -> Vec<u8> {
@@ -277,7 +187,7 @@ fn hand_made(
 /// A small progressive JPEG whose last AC scan is repeated `times` times: each
 /// copy is a pass over the image for a full decoder.
 fn scan_flood(times: usize) -> Vec<u8> {
-    let jpeg = flat_jpeg(64, 64, PixelFormat::RGB, None, true, false);
+    let jpeg = flat_jpeg((64, 64), PixelFormat::RGB, None, true, false);
     let sos: Vec<usize> = (0..jpeg.len() - 1)
         .filter(|&i| jpeg[i..i + 2] == [0xFF, 0xDA])
         .collect();
@@ -308,21 +218,6 @@ fn dc_refinement_flood() -> Vec<u8> {
     out
 }
 
-/// 8000×8000 with a restart marker after every MCU (jpeg-encoder's interval 1).
-fn restart_every_mcu() -> Vec<u8> {
-    let (width, height) = (8000_u16, 8000_u16);
-    let pixels = photo_pixels(usize::from(width), usize::from(height));
-    let mut out = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 80);
-    encoder.set_restart_interval(1);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-    encoder
-        .encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
-        .unwrap();
-    assert!(out.len() < 10 * 1024 * 1024, "{} bytes", out.len());
-    out
-}
-
 /// 64 MP gray progressive whose DC scan's data is nothing but restart markers
 /// (9 MiB of them), with a restart interval of one MCU.
 fn restart_marker_flood() -> Vec<u8> {
@@ -337,19 +232,5 @@ fn restart_marker_flood() -> Vec<u8> {
     scan_header(&mut out, &[1], 1, 63, 0);
     out.extend_from_slice(&[0; 64]);
     out.extend_from_slice(&[0xFF, 0xD9]);
-    out
-}
-
-/// A 1024×768 photo with `count` `APPn` segments of 64 KiB after its start marker.
-fn with_segments(marker: u8, signature: &[u8], count: usize) -> Vec<u8> {
-    let jpeg = photo_jpeg(1024, 768, |_| {});
-    let mut out = jpeg[..2].to_vec();
-    let mut body = signature.to_vec();
-    body.resize(65_533, 0x11);
-    for _ in 0..count {
-        segment(&mut out, marker, &body);
-    }
-    out.extend_from_slice(&jpeg[2..]);
-    assert!(out.len() < 10 * 1024 * 1024, "{} bytes", out.len());
     out
 }

@@ -12,17 +12,12 @@ use augment_pipeline::sniff::ImageFormat;
 use augment_pipeline::{RejectCode, Rejection};
 use image::RgbImage;
 
-use crate::support::{MIB, exif_tiff, ihdr, measured, png_of_chunks, zlib_of_runs};
+use augment_pipeline::makers::{
+    exif_tiff, fix_png_crcs, ihdr, passes, png_chunk, png_of_chunks, png_with, solid_png,
+    zlib_of_runs,
+};
 
-type Rgb = [u8; 3];
-
-const WHITE: Rgb = [255, 255, 255];
-const BLACK: Rgb = [0, 0, 0];
-const RED: Rgb = [255, 0, 0];
-const BLUE: Rgb = [0, 0, 255];
-const GRAY: Rgb = [128, 128, 128];
-/// Opaque red and transparent pixels, half and half, over white.
-const PINK: Rgb = [255, 128, 128];
+use crate::support::{BLACK, BLUE, GRAY, MIB, PINK, RED, Rgb, WHITE, measured};
 
 /// What any PNG decode may hold at its peak, fit and JPEG encode included: the
 /// budget the decoder checks from the header.
@@ -157,67 +152,6 @@ fn assert_picture(what: &str, out: &RgbImage, (width, height): (u32, u32), colou
 // ---------------------------------------------------------------------------------
 // Making PNGs
 
-/// `(x0, dx, y0, dy)` of the Adam7 passes: pixel `i` of line `l` is at
-/// `(x0 + i·dx, y0 + l·dy)`.
-const ADAM7: [(u32, u32, u32, u32); 7] = [
-    (0, 8, 0, 8),
-    (4, 8, 0, 8),
-    (0, 4, 4, 8),
-    (2, 4, 0, 4),
-    (0, 2, 2, 4),
-    (1, 2, 0, 2),
-    (0, 1, 1, 2),
-];
-
-/// The passes of a `width`×`height` image, as `(x0, dx, y0, dy, samples, lines)`,
-/// the empty ones left out; one pass of everything when not interlaced.
-fn passes(width: u32, height: u32, interlaced: bool) -> Vec<(u32, u32, u32, u32, u32, u32)> {
-    if !interlaced {
-        return vec![(0, 1, 0, 1, width, height)];
-    }
-    ADAM7
-        .iter()
-        .map(|&(x0, dx, y0, dy)| {
-            let samples = width.saturating_sub(x0).div_ceil(dx);
-            let lines = height.saturating_sub(y0).div_ceil(dy);
-            (x0, dx, y0, dy, samples, lines)
-        })
-        .filter(|&(.., samples, lines)| samples > 0 && lines > 0)
-        .collect()
-}
-
-/// A PNG of `width`×`height` pixels all `pixel` (its bytes as stored: 3, 4 or 8 per
-/// pixel for `colour_type` and `depth`), with `extra` chunks before the image data.
-/// Each row is the filter byte and the pixel repeated, so any width compresses.
-fn solid_png(
-    (width, height): (u32, u32),
-    (colour_type, depth): (u8, u8),
-    pixel: &[u8],
-    interlaced: bool,
-    extra: &[(&[u8; 4], &[u8])],
-) -> Vec<u8> {
-    let mut runs: Vec<(&[u8], u64)> = Vec::new();
-    for (.., samples, lines) in passes(width, height, interlaced) {
-        for _ in 0..lines {
-            runs.push((&[0], 1));
-            runs.push((pixel, u64::from(samples) * pixel.len() as u64));
-        }
-    }
-    png_with(
-        &ihdr(width, height, depth, colour_type, interlaced),
-        extra,
-        &zlib_of_runs(&runs),
-    )
-}
-
-fn png_with(ihdr: &[u8], extra: &[(&[u8; 4], &[u8])], zlib: &[u8]) -> Vec<u8> {
-    let mut chunks: Vec<(&[u8; 4], &[u8])> = vec![(b"IHDR", ihdr)];
-    chunks.extend_from_slice(extra);
-    chunks.push((b"IDAT", zlib));
-    chunks.push((b"IEND", &[]));
-    png_of_chunks(&chunks)
-}
-
 /// A 1-pixel checkerboard of opaque red and transparent green, RGBA: two rows
 /// repeat (not interlaced), or each Adam7 pass repeats one row (every pass but the
 /// last is one colour: its x and y steps are even).
@@ -239,9 +173,9 @@ fn checkerboard(width: u32, height: u32, interlaced: bool) -> Vec<u8> {
     let periods: Vec<(Vec<u8>, u64)> = if interlaced {
         passes(width, height, true)
             .into_iter()
-            .map(|(x0, dx, y0, _, samples, lines)| {
-                let row = row(x0, dx, y0, samples);
-                let len = row.len() as u64 * u64::from(lines);
+            .map(|pass| {
+                let row = row(pass.x0, pass.dx, pass.y0, pass.samples);
+                let len = row.len() as u64 * u64::from(pass.lines);
                 (row, len)
             })
             .collect()
@@ -272,11 +206,12 @@ fn busy_png(width: u32, height: u32, colour_type: u8, interlaced: bool) -> Vec<u
         ]
     };
     let mut raw = Vec::new();
-    for (x0, dx, y0, dy, samples, lines) in passes(width, height, interlaced) {
-        for line in 0..lines {
+    for pass in passes(width, height, interlaced) {
+        for line in 0..pass.lines {
             raw.push(0);
-            for i in 0..samples {
-                raw.extend_from_slice(&pixel(x0 + i * dx, y0 + line * dy)[..channels]);
+            for i in 0..pass.samples {
+                let (x, y) = (pass.x0 + i * pass.dx, pass.y0 + line * pass.dy);
+                raw.extend_from_slice(&pixel(x, y)[..channels]);
             }
         }
     }
@@ -402,20 +337,19 @@ fn a_64_megapixel_png_turned_by_exif_6_comes_out_landscape() {
 }
 
 #[test]
-fn sixteen_bit_rgba_at_the_pixel_limit_is_processed() {
+fn sixteen_bit_rgba_at_the_pixel_limit_is_processed_plain_or_adam7() {
     // 16384 a side, 64 megapixels, 8 bytes a pixel: 512 MB of pixels, streamed.
     let gray16 = [0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0xFF, 0xFF];
-    let input = solid_png((16_384, 3906), (RGBA8, 16), &gray16, false, &[]);
-    let out = processed("16384x3906 RGBA16", &input);
-    assert_picture("RGBA16 at the limit", &out, (256, 61), GRAY);
-}
-
-#[test]
-fn adam7_sixteen_bit_rgba_at_the_pixel_limit_is_processed() {
-    let gray16 = [0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0xFF, 0xFF];
-    let input = solid_png((16_384, 3906), (RGBA8, 16), &gray16, true, &[]);
-    let out = processed("16384x3906 RGBA16, Adam7", &input);
-    assert_picture("Adam7 RGBA16 at the limit", &out, (256, 61), GRAY);
+    for (what, interlaced) in [("plain", false), ("Adam7", true)] {
+        let input = solid_png((16_384, 3906), (RGBA8, 16), &gray16, interlaced, &[]);
+        let out = processed(&format!("16384x3906 RGBA16, {what}"), &input);
+        assert_picture(
+            &format!("RGBA16 at the limit, {what}"),
+            &out,
+            (256, 61),
+            GRAY,
+        );
+    }
 }
 
 #[test]
@@ -454,9 +388,9 @@ fn image_data_going_on_after_the_image_is_never_inflated() {
     let iend = picture.len() - 12;
     let mut input = picture[..iend].to_vec();
     for piece in bomb.chunks(64 * 1024) {
-        crate::support::png_chunk(&mut input, b"IDAT", piece);
+        png_chunk(&mut input, b"IDAT", piece);
     }
-    crate::support::png_chunk(&mut input, b"IEND", &[]);
+    png_chunk(&mut input, b"IEND", &[]);
     let out = processed("picture then 6.6 MiB more IDAT", &input);
     assert_picture("endless IDAT", &out, (256, 192), RED);
 }
@@ -482,16 +416,16 @@ fn of_an_apng_only_the_default_image_is_decoded() {
     let idat_end = default.len() - 12;
     let first_chunk = 8 + 25; // signature, IHDR
     let mut input = default[..first_chunk].to_vec();
-    crate::support::png_chunk(&mut input, b"acTL", &actl);
-    crate::support::png_chunk(&mut input, b"fcTL", &fctl(0));
+    png_chunk(&mut input, b"acTL", &actl);
+    png_chunk(&mut input, b"fcTL", &fctl(0));
     input.extend_from_slice(&default[first_chunk..idat_end]);
     for frame in 0..frames {
-        crate::support::png_chunk(&mut input, b"fcTL", &fctl(2 * frame + 1));
+        png_chunk(&mut input, b"fcTL", &fctl(2 * frame + 1));
         let mut fdat = (2 * frame + 2).to_be_bytes().to_vec();
         fdat.extend_from_slice(&frame_zlib);
-        crate::support::png_chunk(&mut input, b"fdAT", &fdat);
+        png_chunk(&mut input, b"fdAT", &fdat);
     }
-    crate::support::png_chunk(&mut input, b"IEND", &[]);
+    png_chunk(&mut input, b"IEND", &[]);
     let out = processed("APNG, 400 big fdAT frames", &input);
     assert_picture("APNG", &out, (256, 256), BLUE);
 }
@@ -539,7 +473,7 @@ fn garbage_after_the_signature_gets_a_plain_message() {
         ("bad chunk type", {
             let mut input = small_red(&[]);
             input[12..16].copy_from_slice(b"I\x01DR");
-            crate::support::fix_png_crcs(&mut input);
+            fix_png_crcs(&mut input);
             input
         }),
         ("bad CRC", {

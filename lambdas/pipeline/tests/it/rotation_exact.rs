@@ -76,20 +76,16 @@ fn rotate_plane(plane: &image::GrayImage, angle: Angle) -> image::GrayImage {
 fn max_plane_difference(a: &[image::GrayImage], b: &[image::GrayImage]) -> u8 {
     a.iter()
         .zip(b)
-        .map(|(a, b)| {
-            assert_eq!(a.dimensions(), b.dimensions());
-            a.as_raw()
-                .iter()
-                .zip(b.as_raw())
-                .map(|(x, y)| x.abs_diff(*y))
-                .max()
-                .unwrap()
-        })
+        .map(|(a, b)| max_difference(a, b))
         .max()
         .unwrap()
 }
 
-fn max_difference(a: &RgbImage, b: &RgbImage) -> u8 {
+/// The largest difference of any sample of two images of the same size.
+fn max_difference<P: image::Pixel<Subpixel = u8>>(
+    a: &image::ImageBuffer<P, Vec<u8>>,
+    b: &image::ImageBuffer<P, Vec<u8>>,
+) -> u8 {
     assert_eq!(a.dimensions(), b.dimensions());
     a.as_raw()
         .iter()

@@ -5,7 +5,9 @@
 use augment_pipeline::memory::{MemoryQueue, MemoryStore};
 use augment_pipeline::ports::{ObjectStore, StoreError};
 use augment_pipeline::steps::{SkipReason, UploadOutcome, make_rotation, process_upload};
-use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, StepError, imaging};
+use augment_pipeline::{
+    Angle, FailedRecord, RejectCode, Rejection, RotationTask, StepError, imaging,
+};
 use image::{Rgb, RgbImage};
 
 fn photo(width: u32, height: u32) -> Vec<u8> {
@@ -21,6 +23,17 @@ fn decoded(bytes: &[u8]) -> RgbImage {
 }
 
 const KEY: &str = "original-uploads/holiday/beach day.JPG";
+
+/// Processes `key` from `store`, which must be rejected.
+async fn rejection_of(store: &MemoryStore, key: &str) -> Rejection {
+    let outcome = process_upload(store, &MemoryQueue::default(), "b", key)
+        .await
+        .unwrap();
+    let UploadOutcome::Rejected { rejection, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    rejection
+}
 
 #[tokio::test]
 async fn a_good_upload_is_processed_and_queues_four_tasks() {
@@ -99,17 +112,7 @@ async fn bad_input_writes_a_failed_record_and_nothing_else() {
 async fn oversized_uploads_are_rejected_before_download() {
     let big = vec![0_u8; 10 * 1024 * 1024 + 1];
     let store = MemoryStore::with("original-uploads/big.png", big);
-    let outcome = process_upload(
-        &store,
-        &MemoryQueue::default(),
-        "b",
-        "original-uploads/big.png",
-    )
-    .await
-    .unwrap();
-    let UploadOutcome::Rejected { rejection, .. } = outcome else {
-        panic!("{outcome:?}")
-    };
+    let rejection = rejection_of(&store, "original-uploads/big.png").await;
     assert_eq!(rejection.code, RejectCode::TooLarge);
     assert!(
         rejection.message.contains("10 MiB"),
@@ -123,17 +126,7 @@ async fn oversized_uploads_are_rejected_before_download() {
 async fn a_lying_size_is_caught_while_reading() {
     let store = MemoryStore::with("original-uploads/big.png", vec![0_u8; 10 * 1024 * 1024 + 1]);
     *store.head_size_override.lock().unwrap() = Some(1000);
-    let outcome = process_upload(
-        &store,
-        &MemoryQueue::default(),
-        "b",
-        "original-uploads/big.png",
-    )
-    .await
-    .unwrap();
-    let UploadOutcome::Rejected { rejection, .. } = outcome else {
-        panic!("{outcome:?}")
-    };
+    let rejection = rejection_of(&store, "original-uploads/big.png").await;
     assert_eq!(rejection.code, RejectCode::TooLarge);
 }
 
