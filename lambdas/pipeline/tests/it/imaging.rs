@@ -6,7 +6,6 @@
 //! real-world file (a Pillow CMYK JPEG) is in `tests/fixtures/` with its script.
 
 use std::io::Cursor;
-use std::time::{Duration, Instant};
 
 use augment_pipeline::imaging::{fit_size, process_upload_bytes, rotate_jpeg_bytes};
 use augment_pipeline::limits::{CANVAS_SIDE_PX, MAX_UPLOAD_BYTES};
@@ -442,15 +441,15 @@ fn a_huge_photo_is_scaled_down() {
     let huge = stripes_image(6000, 4000, &[RED, BLUE]);
     let input = jpeg(&huge);
     drop(huge);
-    let (out, _, elapsed) = measured(|| process(&input));
+    let (out, peak, _) = measured(|| process(&input));
     assert_box(&out, expected_box(6000, 4000), "6000x4000");
     assert_eq!(expected_box(6000, 4000), (0, 42, 255, 212));
     assert_colour(&out, (64, 128), RED, "left half");
     assert_colour(&out, (192, 128), BLUE, "right half");
     assert_colour(&out, (128, 20), WHITE, "bar above");
     assert_colour(&out, (128, 236), WHITE, "bar below");
-    // The DCT-scaled decode keeps this well under a second even unoptimised.
-    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    // Decoded at a DCT scale: no full-size (72 MB) image is ever held.
+    assert!(peak < 16 * MIB, "held {peak} bytes");
 }
 
 #[test]
@@ -1166,11 +1165,10 @@ fn truncated_pngs_are_corrupt() {
     );
 }
 
-/// `input` is rejected as too many pixels from its header: holding under 4 MiB, in
-/// under a second.
+/// `input` is rejected as too many pixels from its header, holding under 4 MiB.
 #[track_caller]
 fn assert_too_many_pixels_cheaply(what: &str, input: &[u8]) {
-    let (result, peak, elapsed) = measured(|| process_upload_bytes(input));
+    let (result, peak, _) = measured(|| process_upload_bytes(input));
     let Err(rejection) = result else {
         panic!("{what}: accepted");
     };
@@ -1180,7 +1178,6 @@ fn assert_too_many_pixels_cheaply(what: &str, input: &[u8]) {
         "{what}: {rejection}"
     );
     assert!(peak < 4 * MIB, "{what}: held {peak} bytes to reject");
-    assert!(elapsed < Duration::from_secs(1), "{what}: took {elapsed:?}");
 }
 
 #[test]
@@ -1218,14 +1215,14 @@ fn huge_dimensions_are_rejected_at_the_header() {
 #[test]
 fn dimensions_at_the_limit_are_not_too_many_pixels() {
     // 8000x8000 is exactly 64 megapixels: allowed, so this stub (no image data) fails
-    // as corrupt instead, and quickly.
+    // as corrupt instead, before the 192 MB it would decode to is allocated.
     let input = with_jpeg_size(jpeg(&stripes_image(64, 64, &[RED, BLUE])), 8000, 8000);
-    let (result, _, elapsed) = measured(|| process_upload_bytes(&input));
+    let (result, peak, _) = measured(|| process_upload_bytes(&input));
     let Err(rejection) = result else {
         panic!("a 64x64 image's data passed for 8000x8000");
     };
     assert_eq!(rejection.code, RejectCode::Corrupt, "{rejection}");
-    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+    assert!(peak < 4 * MIB, "held {peak} bytes to reject");
 }
 
 #[test]
@@ -1299,7 +1296,6 @@ fn damaged_inputs_never_panic() {
         ),
     ];
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-    let started = Instant::now();
     let (mut accepted, mut codes) = (0, std::collections::BTreeMap::<&str, u32>::new());
     for i in 0..600 {
         let seed = &seeds[i % seeds.len()];
@@ -1323,9 +1319,7 @@ fn damaged_inputs_never_panic() {
             }
         }
     }
-    let elapsed = started.elapsed();
-    println!("600 damaged inputs in {elapsed:?}: {accepted} accepted, rejected {codes:?}");
-    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    println!("600 damaged inputs: {accepted} accepted, rejected {codes:?}");
 }
 
 #[test]
