@@ -19,8 +19,9 @@ pub const FULL_PX: u32 = augment_pipeline::limits::CANVAS_SIDE_PX;
 /// the pipeline would not decode: the caller shows a placeholder instead.
 pub fn decode_thumbnail(bytes: &[u8], side: u32) -> Option<ColorImage> {
     let format = check_upload(bytes).ok()?;
-    // Decoders run on untrusted bytes: a panic is a broken file, not a crash.
-    let rgb = imaging::guard(|| imaging::decode(bytes, format, side)).ok()?;
+    // Untrusted bytes: `decode` runs inside the pipeline's decoder guard, so a
+    // panic is a broken file, not a crash.
+    let rgb = imaging::decode(bytes, format, side).ok()?;
     let (width, height) = imaging::fit_size(rgb.width(), rgb.height(), side);
     let scaled = if (width, height) == rgb.dimensions() {
         rgb

@@ -31,7 +31,7 @@ const WHITE: [u8; 3] = [255, 255, 255];
 pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
     guard(|| {
         let format = check_upload(bytes)?;
-        let image = decode(bytes, format, CANVAS_SIDE_PX)?;
+        let image = decode_unguarded(bytes, format, CANVAS_SIDE_PX)?;
         Ok(encode_jpeg(&fit_onto_canvas(&image)))
     })
 }
@@ -71,10 +71,9 @@ pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejectio
 }
 
 /// Decoders are fuzzed upstream, but a panic on hostile input must still end as a
-/// rejection of that input, not as a crashed batch. The one guard: every caller
-/// that decodes untrusted bytes (the steps here, the app's thumbnails) runs
-/// inside it.
-pub fn guard<T>(work: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
+/// rejection of that input, not as a crashed batch. Every public entry point that
+/// decodes untrusted bytes runs inside it, so no caller has to remember to.
+fn guard<T>(work: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
     catch_unwind(AssertUnwindSafe(work))
         .unwrap_or_else(|_| Err(Rejection::corrupt("the decoder failed on this data")))
 }
@@ -82,7 +81,17 @@ pub fn guard<T>(work: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Reject
 /// Decodes to RGB with EXIF orientation applied and transparency flattened onto
 /// white, no smaller than what fitting into `target_side`² needs (JPEGs may come
 /// back reduced by a DCT scale).
+///
+/// Inside the decoder guard, as the app's thumbnails call it on bucket bytes.
 pub fn decode(bytes: &[u8], format: ImageFormat, target_side: u32) -> Result<RgbImage, Rejection> {
+    guard(|| decode_unguarded(bytes, format, target_side))
+}
+
+fn decode_unguarded(
+    bytes: &[u8],
+    format: ImageFormat,
+    target_side: u32,
+) -> Result<RgbImage, Rejection> {
     let (image, orientation) = match format {
         ImageFormat::Jpeg => jpeg::decode_jpeg(bytes, target_side)?,
         ImageFormat::Png => png::decode_png(bytes, target_side)?,
