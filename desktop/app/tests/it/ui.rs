@@ -85,6 +85,13 @@ fn click(harness: &mut Harness<'_, DesktopApp>, button: &str) {
     harness.get_by_role_and_label(Role::Button, button).click();
 }
 
+/// Steps until the gallery shows the card of `name`.
+fn wait_for_card(harness: &mut Harness<'_, DesktopApp>, name: &str) {
+    wait_until(harness, &format!("the gallery card of {name}"), |h| {
+        h.query_by_role_and_label(Role::Button, name).is_some()
+    });
+}
+
 /// Clicks the widget with this role and label, then steps until `text` shows.
 fn click_until_shown(harness: &mut Harness<'_, DesktopApp>, role: Role, label: &str, text: &str) {
     harness.get_by_role_and_label(role, label).click();
@@ -166,7 +173,9 @@ fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
     });
     harness.get_by_label("Done");
 
-    // The gallery has the new image; its detail view shows the four rotations.
+    // The gallery has the new image (its listing may land a frame after the
+    // queue's last rotation); its detail view shows the four rotations.
+    wait_for_card(&mut harness, "landscape");
     click(&mut harness, "landscape");
     wait_until(&mut harness, "four large rotations", |h| {
         [90, 180, 270, 360].iter().all(|angle| {
@@ -183,20 +192,14 @@ fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
     // A fresh start lists it from the data folder.
     drop(harness);
     let mut harness = app(local_settings(data.path()));
-    wait_until(&mut harness, "the listed image", |h| {
-        h.query_by_role_and_label(Role::Button, "landscape")
-            .is_some()
-    });
+    wait_for_card(&mut harness, "landscape");
 }
 
 /// Opens the detail view of the sample (uploaded first) and returns the harness.
 fn detail_of_the_sample(data: &Path) -> Harness<'static, DesktopApp> {
     let mut harness = app(local_settings(data));
     drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
-    wait_until(&mut harness, "the gallery card", |h| {
-        h.query_by_role_and_label(Role::Button, "landscape")
-            .is_some()
-    });
+    wait_for_card(&mut harness, "landscape");
     click(&mut harness, "landscape");
     wait_until(&mut harness, "the detail view", |h| {
         h.query_by_role_and_label(Role::Button, "Delete…").is_some()
