@@ -45,6 +45,9 @@ pub enum Task {
     Icons(Icons),
     /// Validate .github/workflows/ against GitHub's schema (as CI does).
     Workflows,
+    /// The supply-chain check: cargo-deny's advisories (an offline `RustSec`
+    /// snapshot when there is one), licences, bans and sources.
+    Deny,
     /// Fuzz the image core (cargo-fuzz, nightly) with the corpus saved in
     /// lambdas/pipeline/fuzz/corpus/; prints the executions.
     Fuzz(Fuzz),
@@ -207,6 +210,7 @@ mod tests {
             "dist",
             "icons",
             "workflows",
+            "deny",
         ] {
             assert!(parse(&[task]).is_ok(), "{task}");
         }

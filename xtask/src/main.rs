@@ -2,6 +2,7 @@
 
 mod apt;
 mod bench;
+mod deny;
 mod deploy;
 mod dist;
 mod flags;
@@ -37,6 +38,11 @@ fn main() -> Result<()> {
         Task::Dist(flags) => dist::run(&flags),
         Task::Icons(flags) => icons::run(&flags),
         Task::Fuzz(flags) => fuzz::run(&flags),
+        Task::Deny => {
+            let sh = Shell::new()?;
+            sh.change_dir(project_root());
+            deny::run(&sh)
+        }
         Task::Workflows => {
             let sh = Shell::new()?;
             sh.change_dir(project_root());
@@ -83,6 +89,7 @@ fn ci() -> Result<()> {
         .run()
     })?;
     step_with("CLI without the GUI stack", || gui_free::ci_check(&sh))?;
+    step_with("supply chain (cargo-deny)", || deny::run(&sh))?;
     let nextest = cmd!(sh, "cargo nextest --version")
         .quiet()
         .ignore_stdout()
