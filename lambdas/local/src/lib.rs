@@ -373,6 +373,10 @@ pub const STEP_ATTEMPTS: u32 = 10;
 pub const STEP_FIRST_DELAY: Duration = Duration::from_millis(20);
 /// The longest pause between two tries of a step.
 pub const STEP_MAX_DELAY: Duration = Duration::from_secs(1);
+/// Rotation tasks queued or running at once: a new upload waits beyond it, so
+/// a batch of any size holds a bounded backlog (each task is a few hundred
+/// bytes; without the bound, uploads fed faster than rotations piled them up).
+pub const MAX_QUEUED_ROTATIONS: usize = 64;
 
 /// The whole pipeline on this machine: uploads are processed as they are
 /// announced, and their tasks are run by a worker loop, at most `jobs` steps at a
@@ -388,6 +392,9 @@ pub struct LocalPipeline<S = FolderStore> {
     permits: Arc<Semaphore>,
     events: mpsc::UnboundedSender<PipelineEvent>,
     retried: Arc<AtomicU64>,
+    /// One permit per rotation that may be queued: an announced upload takes
+    /// four, each rotation gives one back as it ends.
+    backlog: Arc<Semaphore>,
 }
 
 impl<S> Clone for LocalPipeline<S> {
@@ -398,6 +405,7 @@ impl<S> Clone for LocalPipeline<S> {
             permits: self.permits.clone(),
             events: self.events.clone(),
             retried: self.retried.clone(),
+            backlog: self.backlog.clone(),
         }
     }
 }
@@ -423,6 +431,7 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
             permits,
             events,
             retried: Arc::new(AtomicU64::new(0)),
+            backlog: Arc::new(Semaphore::new(MAX_QUEUED_ROTATIONS)),
         };
 
         let worker = this.clone();
@@ -438,6 +447,7 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
                             steps::make_rotation(worker.store.as_ref(), &task)
                         })
                         .await;
+                    worker.backlog.add_permits(1);
                     // The receiver is gone only when nobody waits for results.
                     let _ = worker.events.send(PipelineEvent::Rotation { task, result });
                 });
@@ -455,9 +465,16 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
         self.retried.load(Ordering::SeqCst)
     }
 
-    /// Announces an object now in the store, as S3's event does. Waits for a free
-    /// slot first, so rotations already queued go ahead of new uploads.
+    /// Announces an object now in the store, as S3's event does. Waits first for
+    /// room in the rotation backlog ([`MAX_QUEUED_ROTATIONS`]) and for a free
+    /// slot, so rotations already queued go ahead of new uploads.
     pub async fn notify_upload(&self, key: String) {
+        let rotations = Angle::ALL.len();
+        let Ok(room) = self.backlog.acquire_many(rotations as u32).await else {
+            return;
+        };
+        // Given back by the rotations as they end, or below if none is queued.
+        room.forget();
         let Ok(permit) = self.permits.clone().acquire_owned().await else {
             return;
         };
@@ -468,6 +485,9 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
                     steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key)
                 })
                 .await;
+            if !matches!(result, Ok(UploadOutcome::Processed { .. })) {
+                this.backlog.add_permits(rotations);
+            }
             let _ = this.events.send(PipelineEvent::Upload { key, result });
         });
     }

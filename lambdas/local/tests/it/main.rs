@@ -6,4 +6,5 @@
 )]
 
 mod chaos;
+mod load;
 mod store;
