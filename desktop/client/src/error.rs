@@ -84,6 +84,27 @@ impl ClientError {
         }
     }
 
+    /// This transient error, after `tries` tries over `spent`: the cause stays,
+    /// the message says it was tried for that long.
+    #[must_use]
+    pub(crate) fn gave_up(mut self, tries: u32, spent: std::time::Duration) -> Self {
+        self.message = format!(
+            "Still failing after {tries} tries in {} s. {}",
+            spent.as_secs(),
+            self.message
+        );
+        self
+    }
+
+    /// An "offline" error that names the endpoint nothing answered at.
+    #[must_use]
+    pub(crate) fn unreachable(mut self, endpoint: &str) -> Self {
+        self.message = format!(
+            "No answer from the storage service. Check the network connection and the endpoint URL in Settings, then try again: {endpoint}"
+        );
+        self
+    }
+
     pub fn rejected(rejection: Rejection) -> Self {
         Self::new(ErrorKind::Rejected(rejection.clone()), rejection.message)
     }

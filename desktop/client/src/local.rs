@@ -62,6 +62,22 @@ impl Driver {
     pub(crate) async fn notify_upload(&self, key: String) {
         self.pipeline.notify_upload(key).await;
     }
+
+    /// Finishes, in the background, the uploads an earlier run left unfinished
+    /// in the folder (the app or `augment` killed mid-batch).
+    pub(crate) fn resume_in_background(&self) {
+        let pipeline = self.pipeline.clone();
+        tokio::spawn(async move {
+            match pipeline.resume().await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "local pipeline: finishing earlier uploads"),
+                Err(err) => tracing::warn!(
+                    error = %error_chain(&err),
+                    "local pipeline: could not look for unfinished uploads"
+                ),
+            }
+        });
+    }
 }
 
 /// Uploads whose rotations are not all in, by key: how many are left and the
@@ -147,6 +163,7 @@ impl LocalMode {
                 lock(&recorded).insert(key, message);
             }
         });
+        driver.resume_in_background();
         Ok(Self { driver, faults })
     }
 

@@ -5,4 +5,6 @@
     reason = "tests: a panic is a failure with its line"
 )]
 
+mod chaos;
+mod load;
 mod store;
