@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{Semaphore, mpsc};
 
-use augment_pipeline::contract::RotationTask;
+use augment_pipeline::contract::{KeyRules, RotationTask};
 use augment_pipeline::ports::{
     Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,
@@ -196,6 +196,12 @@ impl ObjectStore for FolderStore {
         Box::pin(self.find(prefix))
     }
 
+    /// A folder keeps no metadata, so `head_metadata` is the default (none) and
+    /// local mode keeps no order between uploads of one key (see `LocalPipeline`).
+    fn key_rules(&self) -> KeyRules {
+        KeyRules::FOLDER
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let path = self.path_of(key)?;
@@ -368,6 +374,12 @@ pub enum PipelineEvent {
 /// announced, and their tasks are run by a worker loop, at most `jobs` steps at a
 /// time. Must be started inside a Tokio runtime with at least `jobs` worker threads
 /// (image work runs on them).
+///
+/// Local mode keeps no order between two uploads of one key, as the S3 sequencer
+/// does in AWS: a notification names only a key, the folder keeps no metadata to
+/// record an order in, and local clients never write an upload key twice (a new
+/// file of the same name gets `-2`). The processor reads the file as it is when
+/// its turn comes, so a repeated notification processes the newest bytes.
 #[derive(Debug, Clone)]
 pub struct LocalPipeline {
     store: Arc<FolderStore>,
@@ -395,7 +407,8 @@ impl LocalPipeline {
                 };
                 let (store, events) = (store.clone(), events.clone());
                 tokio::spawn(async move {
-                    let result = steps::make_rotation(store.as_ref(), &task).await;
+                    // Local tasks carry no sequencer: always written.
+                    let result = steps::make_rotation(store.as_ref(), &task).await.map(drop);
                     drop(permit);
                     // The receiver is gone only when nobody waits for results.
                     let _ = events.send(PipelineEvent::Rotation { task, result });
@@ -429,6 +442,13 @@ impl LocalPipeline {
             let result =
                 steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key).await;
             drop(permit);
+            // What a person is shown is the rejection's plain message; the decoder's
+            // own words are for the log only.
+            if let Ok(UploadOutcome::Rejected { rejection, .. }) = &result
+                && let Some(detail) = &rejection.detail
+            {
+                tracing::info!(key, code = %rejection.code, detail, "upload rejected");
+            }
             let _ = this.events.send(PipelineEvent::Upload { key, result });
         });
     }
