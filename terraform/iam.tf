@@ -35,6 +35,15 @@ locals {
         actions   = ["s3:PutObject"]
         resources = ["${local.bucket_arn}/${local.processed_prefix}*", "${local.bucket_arn}/${local.failed_prefix}*"]
       },
+      # HeadObject of its own outputs: the S3 event sequencer they record, so that a
+      # late, older event never writes over a newer upload's results.
+      {
+        sid       = "ReadOwnOutputsOrder"
+        actions   = ["s3:GetObject"]
+        resources = ["${local.bucket_arn}/${local.processed_prefix}*", "${local.bucket_arn}/${local.failed_prefix}*"]
+      },
+      # A success deletes the name's stale failed record.
+      { sid = "ClearStaleFailed", actions = ["s3:DeleteObject"], resources = ["${local.bucket_arn}/${local.failed_prefix}*"] },
       { sid = "QueueRotations", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.rotations.arn] },
       # The on-failure destination: Lambda sends with the function's role.
       { sid = "OnFailureDestination", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.failures["processor-failures"].arn] },

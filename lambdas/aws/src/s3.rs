@@ -260,6 +260,36 @@ impl ObjectStore for S3Store {
         })
     }
 
+    /// One `HeadObject`: S3 hands back the user metadata with the size.
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .head_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await;
+            match result {
+                Ok(head) => Ok(Some(
+                    head.metadata()
+                        .into_iter()
+                        .flatten()
+                        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+                        .collect(),
+                )),
+                Err(err)
+                    if err.as_service_error().is_some_and(
+                        aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
+                    ) =>
+                {
+                    Ok(None)
+                }
+                Err(err) => Err(store_error("HeadObject", key, err)),
+            }
+        })
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             self.client

@@ -264,3 +264,84 @@ async fn bad_uploads_leave_failed_records_in_the_bucket() {
         "no tasks for rejected uploads"
     );
 }
+
+/// The order rule on S3 itself: outputs record the event's sequencer in their
+/// metadata (read back by `head_metadata`), a late older event writes nothing,
+/// and a later success deletes the stale failed record.
+#[tokio::test]
+async fn on_s3_outputs_record_their_order_and_a_success_clears_the_failed_record() {
+    use augment_pipeline::contract::Sequencer;
+    use augment_pipeline::steps::{SkipReason, UploadEvent, process_upload_event};
+
+    let stack = stack().await;
+    let key = "original-uploads/order/cat.jpg";
+    let event = |sequencer| UploadEvent {
+        sequencer: Some(sequencer),
+        ..UploadEvent::key(BUCKET, key)
+    };
+    let (older, newer) = (
+        Sequencer::parse("0055AED6DCD90281E5").unwrap(),
+        Sequencer::parse("0055AED6DCD90281F0").unwrap(),
+    );
+    assert_eq!(stack.store.head_metadata(key).await.unwrap(), None);
+
+    upload(&stack, key, b"not an image".to_vec()).await;
+    let outcome = process_upload_event(&stack.store, &stack.queue, event(&older))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, UploadOutcome::Rejected { .. }),
+        "{outcome:?}"
+    );
+    let failed = stack
+        .store
+        .head_metadata("failed/order/cat.json")
+        .await
+        .unwrap();
+    assert!(
+        failed
+            .unwrap()
+            .contains(&("source-sequencer".into(), older.as_str().into())),
+    );
+
+    upload(&stack, key, red_corner_photo()).await;
+    let outcome = process_upload_event(&stack.store, &stack.queue, event(&newer))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        stack.store.head("failed/order/cat.json").await.unwrap(),
+        None
+    );
+    let processed = stack
+        .store
+        .head_metadata("processed/order/cat_256x256.jpg")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(processed.contains(&("source-sequencer".into(), newer.as_str().into())));
+    assert!(processed.contains(&("source-key".into(), key.into())));
+
+    // The older event again, late: nothing is written.
+    let outcome = process_upload_event(&stack.store, &stack.queue, event(&older))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            UploadOutcome::Skipped {
+                reason: SkipReason::Superseded,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        receive_all(&stack).await.len(),
+        4,
+        "the newer upload's tasks only"
+    );
+}

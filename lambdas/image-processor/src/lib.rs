@@ -8,10 +8,9 @@
 use augment_pipeline::error_chain;
 use std::time::Instant;
 
-use augment_pipeline::contract::decode_event_key;
-use augment_pipeline::limits::MAX_UPLOAD_BYTES;
-use augment_pipeline::steps::{self, StepError, UploadOutcome};
-use augment_pipeline::{ObjectStore, Rejection, TaskQueue, UploadKey};
+use augment_pipeline::contract::{Sequencer, decode_event_key};
+use augment_pipeline::steps::{self, StepError, UploadEvent, UploadOutcome};
+use augment_pipeline::{ObjectStore, TaskQueue};
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use serde::Serialize;
 
@@ -79,7 +78,9 @@ where
             }
             Ok(Record::Done(UploadOutcome::Rejected { upload, rejection })) => {
                 summary.rejected += 1;
-                tracing::info!(request_id, key = %upload, bytes, ms, outcome = "rejected", code = %rejection.code, message = rejection.message);
+                // The message is what a person reads; the detail (the decoder's
+                // own words) is for this log only.
+                tracing::info!(request_id, key = %upload, bytes, ms, outcome = "rejected", code = %rejection.code, message = rejection.message, detail = rejection.detail.as_deref());
             }
             Ok(Record::Done(UploadOutcome::Skipped { key, reason })) => {
                 summary.skipped += 1;
@@ -147,17 +148,21 @@ where
         return Ok(Record::Ignored("object key is not valid URL-encoded UTF-8"));
     };
     let store = store_for(bucket);
-
-    // The event states the size: an oversized upload is rejected without a request.
-    let size = record.s3.object.size.and_then(|n| u64::try_from(n).ok());
-    if let (Some(size), Ok(upload)) = (size, UploadKey::parse(&key))
-        && size > MAX_UPLOAD_BYTES
-    {
-        return Ok(Record::Done(
-            steps::reject(&store, upload, Rejection::too_large(size)).await?,
-        ));
-    }
+    let sequencer = record
+        .s3
+        .object
+        .sequencer
+        .as_deref()
+        .and_then(Sequencer::parse);
+    let event = UploadEvent {
+        bucket,
+        key: &key,
+        // The event states the size: an oversized upload is rejected without a
+        // download.
+        size_bytes: record.s3.object.size.and_then(|n| u64::try_from(n).ok()),
+        sequencer: sequencer.as_ref(),
+    };
     Ok(Record::Done(
-        steps::process_upload(&store, queue, bucket, &key).await?,
+        steps::process_upload_event(&store, queue, event).await?,
     ))
 }

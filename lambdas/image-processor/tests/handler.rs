@@ -2,6 +2,9 @@
 
 #![expect(clippy::unwrap_used, reason = "test setup fails the test")]
 
+use std::sync::{Arc, Mutex};
+
+use augment_pipeline::contract::SEQUENCER_METADATA;
 use augment_pipeline::memory::{MemoryQueue, MemoryStore};
 use augment_pipeline::{FailedRecord, RejectCode, imaging};
 use aws_lambda_events::event::s3::S3Event;
@@ -165,4 +168,139 @@ async fn a_queue_failure_fails_the_invocation() {
         .await
         .unwrap_err();
     assert_eq!(err.failed, 4);
+}
+
+#[tokio::test]
+async fn a_late_older_event_of_a_key_writes_nothing_over_the_newer() {
+    let store = MemoryStore::with("original-uploads/cat.jpg", photo());
+    let queue = MemoryQueue::default();
+    let got = handled("s3-put-twice-newer-first.json", &store, &queue)
+        .await
+        .unwrap();
+    assert_eq!(got, summary(1, 0, 1), "the older record is skipped");
+    let processed = store.object("processed/cat_256x256.jpg").unwrap();
+    assert!(
+        processed
+            .metadata
+            .contains(&(SEQUENCER_METADATA, "0055AED6DCD90281F0".to_owned())),
+        "{:?}",
+        processed.metadata
+    );
+    let batches = queue.batches();
+    assert_eq!(batches.len(), 1);
+    assert!(
+        batches[0]
+            .iter()
+            .all(|task| task.sequencer.as_deref() == Some("0055AED6DCD90281F0"))
+    );
+}
+
+/// `s3-text-named-jpg.json` with its one record's key set to `key` (encoded).
+fn event_for(key: &str) -> S3Event {
+    let mut event = fixture("s3-text-named-jpg.json");
+    event.records[0].s3.object.key = Some(key.to_owned());
+    event
+}
+
+#[tokio::test]
+async fn a_name_too_long_for_the_rotation_keys_gets_a_record_not_a_dead_letter() {
+    // 1,000 bytes of name: the upload and processed keys fit S3, the rotations not.
+    let name = format!("{}/{}", "a".repeat(200), "b".repeat(799));
+    let key = format!("original-uploads/{name}.jpg");
+    let store = MemoryStore::with(&key, photo());
+    let queue = MemoryQueue::default();
+    let got = handle(event_for(&key), "req", |_| &store, &queue)
+        .await
+        .unwrap();
+    assert_eq!(got, summary(0, 1, 0));
+    let upload = augment_pipeline::UploadKey::parse(&key).unwrap();
+    let record = failed_record(&store, &upload.failed_key());
+    assert_eq!(record.code, RejectCode::NameTooLong);
+    assert!(queue.batches().is_empty());
+    assert_eq!(store.get_count(), 0);
+}
+
+/// Everything the handler logs while `work` runs, as text.
+async fn logged<T>(work: impl Future<Output = T>) -> (T, String) {
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // The test runtime is single-threaded: the handler logs on this thread.
+    let _default = tracing::subscriber::set_default(subscriber);
+    let result = work.await;
+    let text = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    (result, text)
+}
+
+#[tokio::test]
+async fn a_garbage_png_gets_a_plain_message_and_the_decoder_detail_only_in_the_log() {
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(RgbImage::new(8, 8))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let mut garbage = png.into_inner()[..33].to_vec();
+    garbage.extend((0..200_u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
+    let key = "original-uploads/notes.jpg";
+    let store = MemoryStore::with(key, garbage);
+
+    let (got, log) = logged(handle(
+        event_for(key),
+        "req",
+        |_| &store,
+        &MemoryQueue::default(),
+    ))
+    .await;
+
+    assert_eq!(got.unwrap(), summary(0, 1, 0));
+    let record = failed_record(&store, "failed/notes.json");
+    assert_eq!(record.code, RejectCode::Corrupt);
+    assert_eq!(
+        record.message,
+        "This is not a valid PNG file: the data is damaged or cut short. Export or download the image again."
+    );
+    let raw = String::from_utf8(store.object("failed/notes.json").unwrap().body).unwrap();
+    assert!(!raw.contains("detail"), "{raw}");
+    assert!(
+        log.contains("detail=") && log.contains("the PNG"),
+        "the log keeps what the decoder said: {log}"
+    );
+}
+
+/// The `s3_event` fuzz target's saved corpus (seeds and crashes), through the
+/// real handler: every event it can parse is handled without a panic.
+#[tokio::test]
+async fn the_saved_fuzz_corpus_of_events_is_handled() {
+    let folder = format!(
+        "{}/../pipeline/fuzz/corpus/s3_event",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut handled_events = 0;
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let Ok(event) = serde_json::from_slice::<S3Event>(&bytes) else {
+            continue;
+        };
+        let store = MemoryStore::default();
+        // Nothing is in the store: every upload is gone, or refused by its name.
+        let got = handle(event, "req", |_| &store, &MemoryQueue::default())
+            .await
+            .unwrap();
+        assert_eq!(got.processed, 0);
+        handled_events += 1;
+    }
+    assert!(handled_events >= 5, "{handled_events}");
 }

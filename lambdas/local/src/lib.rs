@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 
-use augment_pipeline::contract::{Angle, RotationTask, UploadKey};
+use augment_pipeline::contract::{Angle, KeyRules, RotationTask, UploadKey};
 use augment_pipeline::ports::{
     Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,
@@ -195,6 +195,12 @@ impl ObjectStore for FolderStore {
 
     fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
         Box::pin(self.find(prefix))
+    }
+
+    /// A folder keeps no metadata, so `head_metadata` is the default (none) and
+    /// local mode keeps no order between uploads of one key (see `LocalPipeline`).
+    fn key_rules(&self) -> KeyRules {
+        KeyRules::FOLDER
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
@@ -385,6 +391,12 @@ pub const MAX_QUEUED_ROTATIONS: usize = 64;
 /// inside a Tokio runtime with at least `jobs` worker threads (image work runs
 /// on them). Nothing is kept but in the store: after a crash,
 /// [`LocalPipeline::resume`] finds the unfinished uploads there.
+///
+/// Local mode keeps no order between two uploads of one key, as the S3 sequencer
+/// does in AWS: a notification names only a key, the folder keeps no metadata to
+/// record an order in, and local clients never write an upload key twice (a new
+/// file of the same name gets `-2`). The processor reads the file as it is when
+/// its turn comes, so a repeated notification processes the newest bytes.
 #[derive(Debug)]
 pub struct LocalPipeline<S = FolderStore> {
     store: Arc<S>,
@@ -442,11 +454,13 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
                 };
                 let worker = worker.clone();
                 tokio::spawn(async move {
+                    // Local tasks carry no sequencer: always written.
                     let result = worker
                         .with_retries(permit, || {
                             steps::make_rotation(worker.store.as_ref(), &task)
                         })
-                        .await;
+                        .await
+                        .map(drop);
                     worker.backlog.add_permits(1);
                     // The receiver is gone only when nobody waits for results.
                     let _ = worker.events.send(PipelineEvent::Rotation { task, result });
@@ -485,6 +499,13 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
                     steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key)
                 })
                 .await;
+            // What a person is shown is the rejection's plain message; the decoder's
+            // own words are for the log only.
+            if let Ok(UploadOutcome::Rejected { rejection, .. }) = &result
+                && let Some(detail) = &rejection.detail
+            {
+                tracing::info!(key, code = %rejection.code, detail, "upload rejected");
+            }
             if !matches!(result, Ok(UploadOutcome::Processed { .. })) {
                 this.backlog.add_permits(rotations);
             }

@@ -9,11 +9,25 @@
 //! augmented-images/<angle>-degree/<name>_<angle>.jpg   angle = 90, 180, 270, 360
 //! failed/<name>.json
 //! ```
+//!
+//! Two rules keep the layout writable and in order:
+//! - **Key length.** An upload whose longest output key would not fit the store
+//!   ([`KeyRules`]: S3's 1,024 bytes; in a folder also 255 bytes a file name) is
+//!   refused up front (`name_too_long`). Its failed record, and that of any name
+//!   whose `failed/<name>.json` would not fit, is
+//!   `failed/<first 100 bytes of name>~<FNV-1a 64 of name, 16 hex digits>.json`
+//!   ([`UploadKey::failed_key`]), which always fits.
+//! - **Order.** Outputs record the S3 event `sequencer` of the upload they came
+//!   from (user metadata [`SEQUENCER_METADATA`]); a step for an older event than
+//!   the one its outputs record writes nothing ([`Sequencer`]).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{
+    FAILED_KEY_NAME_BYTES, MAX_FILE_NAME_BYTES, MAX_KEY_BYTES, MAX_SEQUENCER_CHARS,
+};
 use crate::reject::{RejectCode, Rejection};
 
 pub const UPLOAD_PREFIX: &str = "original-uploads/";
@@ -25,6 +39,120 @@ pub const FAILED_PREFIX: &str = "failed/";
 pub const UPLOAD_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 /// What follows `<name>` in a processed key.
 const PROCESSED_SUFFIX: &str = "_256x256.jpg";
+
+/// User metadata on `processed/`, rotation and `failed/` objects: the S3 event
+/// sequencer of the upload they were made from.
+pub const SEQUENCER_METADATA: &str = "source-sequencer";
+
+/// Which keys a store can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRules {
+    /// Longest key, in bytes.
+    pub max_key_bytes: usize,
+    /// Longest part between two `/`, in bytes, where the store has such a limit.
+    pub max_file_name_bytes: Option<usize>,
+}
+
+impl KeyRules {
+    /// S3 (and every S3-compatible store): 1,024 bytes a key.
+    pub const S3: Self = Self {
+        max_key_bytes: MAX_KEY_BYTES,
+        max_file_name_bytes: None,
+    };
+    /// A folder laid out like the bucket: S3's rule, so that what works locally
+    /// works in the bucket, and 255 bytes a file name.
+    pub const FOLDER: Self = Self {
+        max_key_bytes: MAX_KEY_BYTES,
+        max_file_name_bytes: Some(MAX_FILE_NAME_BYTES),
+    };
+
+    /// Whether `key` fits.
+    pub fn fits(self, key: &str) -> bool {
+        key.len() <= self.max_key_bytes
+            && self
+                .max_file_name_bytes
+                .is_none_or(|max| key.split('/').all(|part| part.len() <= max))
+    }
+}
+
+/// An S3 event's `sequencer`: hex digits that order the events of one key (a later
+/// write of the key has a greater one). Compared as S3 documents it: the shorter is
+/// left-padded with zeros to the other's length, then compared as strings; so
+/// `0055` = `55` < `0100`. Only events of the same key are comparable.
+#[derive(Debug, Clone)]
+pub struct Sequencer(String);
+
+impl Sequencer {
+    /// `None` unless `raw` is 1 to [`MAX_SEQUENCER_CHARS`] hex digits (either case).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = !raw.is_empty()
+            && raw.len() <= MAX_SEQUENCER_CHARS
+            && raw.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| Self(raw.to_ascii_uppercase()))
+    }
+
+    /// As written into metadata (upper case, as S3 writes it).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Without leading zeros: equal-length padding then compares as length, then text.
+    fn significant(&self) -> &str {
+        self.0.trim_start_matches('0')
+    }
+
+    /// The sequencer an output's metadata records, if any.
+    pub fn recorded_in(metadata: &[(String, String)]) -> Option<Self> {
+        metadata
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(SEQUENCER_METADATA))
+            .and_then(|(_, value)| Self::parse(value))
+    }
+}
+
+impl Ord for Sequencer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let (a, b) = (self.significant(), other.significant());
+        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    }
+}
+
+impl PartialOrd for Sequencer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Sequencer {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Sequencer {}
+
+impl fmt::Display for Sequencer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// FNV-1a, 64 bits: a hash fixed by its definition (unlike std's), so a failed
+/// record's short key is the same in every version and on every machine.
+fn fnv1a_64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character.
+fn truncated(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
 
 /// Whether `ext` (without the dot) is an extension an upload may end in, in any
 /// case: the one extension rule, for keys, file names and folder walks alike.
@@ -178,8 +306,54 @@ impl UploadKey {
         )
     }
 
+    /// `failed/<name>.json`; for a name so long that this would not fit every
+    /// store ([`KeyRules::FOLDER`]), `failed/<first 100 bytes>~<hash>.json`, so the
+    /// record of any upload can be written (see the module's rules).
     pub fn failed_key(&self) -> String {
-        format!("{FAILED_PREFIX}{}.json", self.name())
+        let full = format!("{FAILED_PREFIX}{}.json", self.name());
+        if KeyRules::FOLDER.fits(&full) {
+            return full;
+        }
+        format!(
+            "{FAILED_PREFIX}{}~{:016x}.json",
+            truncated(self.name(), FAILED_KEY_NAME_BYTES),
+            fnv1a_64(self.name().as_bytes())
+        )
+    }
+
+    /// The output keys that carry `<name>` in full: `processed/` and the rotations.
+    pub fn output_keys(&self) -> [String; 5] {
+        let [a, b, c, d] = Angle::ALL.map(|angle| self.rotation_key(angle));
+        [self.processed_key(), a, b, c, d]
+    }
+
+    /// Refuses (`name_too_long`) an upload whose outputs `rules` cannot hold, before
+    /// any work: otherwise its rotations would fail at the store after the
+    /// processed image was written, and never be made.
+    pub fn check_key_length(&self, rules: KeyRules) -> Result<(), Rejection> {
+        if self.output_keys().iter().all(|key| rules.fits(key)) {
+            return Ok(());
+        }
+        // The rotation keys are the longest: 36 bytes more than the name, and a
+        // file name of 8 more than the name's last part; the processed key's is 12.
+        let longest = AUGMENTED_PREFIX.len() + "360-degree/".len() + "_360.jpg".len();
+        let mut limit = format!(
+            "at most {} bytes in all",
+            rules.max_key_bytes.saturating_sub(longest)
+        );
+        if let Some(max) = rules.max_file_name_bytes {
+            limit.push_str(&format!(
+                ", and at most {} bytes for each folder or file name",
+                max.saturating_sub(PROCESSED_SUFFIX.len())
+            ));
+        }
+        Err(Rejection::new(
+            RejectCode::NameTooLong,
+            format!(
+                "The file name is too long for the pipeline's output names ({} bytes; the name without its extension may be {limit}). Rename it shorter, then upload it again.",
+                self.name().len()
+            ),
+        ))
     }
 
     /// The four rotation tasks for this upload, in angle order.
@@ -191,6 +365,7 @@ impl UploadKey {
             processed_key: self.processed_key(),
             angle,
             output_key: self.rotation_key(angle),
+            sequencer: None,
         })
     }
 }
@@ -221,6 +396,11 @@ pub struct RotationTask {
     pub processed_key: String,
     pub angle: Angle,
     pub output_key: String,
+    /// The S3 event sequencer of the upload (see [`Sequencer`]); absent in local
+    /// mode and in tasks of earlier processors. Optional, so version 1 is kept:
+    /// a worker that does not know it ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequencer: Option<String>,
 }
 
 /// Why a message body is not a task this worker will run.
@@ -232,6 +412,8 @@ pub enum TaskError {
     Version(u32),
     #[error("the task's keys do not follow the bucket contract for {0}")]
     Keys(String),
+    #[error("the task's sequencer is not 1 to {MAX_SEQUENCER_CHARS} hex digits: {0:?}")]
+    Sequencer(String),
 }
 
 impl RotationTask {
@@ -256,6 +438,11 @@ impl RotationTask {
             || task.output_key != upload.rotation_key(task.angle)
         {
             return Err(TaskError::Keys(task.source_key));
+        }
+        if let Some(raw) = &task.sequencer
+            && Sequencer::parse(raw).is_none()
+        {
+            return Err(TaskError::Sequencer(raw.clone()));
         }
         Ok(task)
     }
@@ -459,6 +646,126 @@ mod tests {
             })
         );
         assert_eq!(RotationTask::from_json(&task.to_json()).unwrap(), task);
+    }
+
+    #[test]
+    fn sequencers_compare_after_padding_to_equal_length() {
+        let seq = |s: &str| Sequencer::parse(s).unwrap();
+        assert!(seq("0055AED6DCD90281E5") < seq("0055AED6DCD90281E6"));
+        assert!(seq("0055AED6DCD90281E5") < seq("0100000000000000000"));
+        assert!(
+            seq("0055AED6DCD90281E5") > seq("0100000000000000"),
+            "as 00010000… < 0055…"
+        );
+        assert!(seq("FF") < seq("0100"), "as 00FF < 0100");
+        assert_eq!(seq("0055"), seq("55"));
+        assert_eq!(seq("00ab"), seq("00AB"));
+        assert!(seq("1") > seq("0"));
+        for bad in [
+            "",
+            "12G4",
+            "0x12",
+            " 12",
+            &"1".repeat(MAX_SEQUENCER_CHARS + 1),
+        ] {
+            assert!(Sequencer::parse(bad).is_none(), "{bad:?}");
+        }
+        let recorded = vec![("Source-Sequencer".to_owned(), "00a1".to_owned())];
+        assert_eq!(Sequencer::recorded_in(&recorded), Some(seq("A1")));
+        assert_eq!(Sequencer::recorded_in(&[]), None);
+    }
+
+    #[test]
+    fn a_task_carries_its_upload_sequencer_and_stays_version_1() {
+        let key = UploadKey::parse("original-uploads/cat.jpg").unwrap();
+        let [mut task, ..] = key.tasks("b");
+        task.sequencer = Some("0055AED6DCD90281E5".into());
+        let json: serde_json::Value = serde_json::from_str(&task.to_json()).unwrap();
+        assert_eq!(json["v"], 1);
+        assert_eq!(json["sequencer"], "0055AED6DCD90281E5");
+        assert_eq!(RotationTask::from_json(&task.to_json()).unwrap(), task);
+        task.sequencer = Some("not hex".into());
+        assert!(matches!(
+            RotationTask::from_json(&task.to_json()),
+            Err(TaskError::Sequencer(_))
+        ));
+    }
+
+    fn name_of(len: usize) -> String {
+        // Folders of 200 bytes: each file name fits a folder, only the total grows.
+        let mut name = String::new();
+        while name.len() < len {
+            if name.len() % 201 == 200 {
+                name.push('/');
+            } else {
+                name.push('a');
+            }
+        }
+        name
+    }
+
+    #[test]
+    fn names_too_long_for_the_rotation_keys_are_refused_up_front() {
+        // 988 bytes: the 360 key is exactly 1,024.
+        let fits = UploadKey::from_name(&name_of(988), "jpg").unwrap();
+        assert!(fits.check_key_length(KeyRules::S3).is_ok());
+        assert_eq!(fits.rotation_key(Angle::Deg360).len(), MAX_KEY_BYTES);
+        // 989 to 1,003 bytes: the upload key fits S3 (and `processed/` up to 1,002),
+        // the rotations not.
+        for len in [989, 1_002, 1_003] {
+            let key = UploadKey::from_name(&name_of(len), "jpg").unwrap();
+            assert!(key.as_str().len() <= MAX_KEY_BYTES);
+            assert_eq!(KeyRules::S3.fits(&key.processed_key()), len <= 1_002);
+            let rejection = key.check_key_length(KeyRules::S3).unwrap_err();
+            assert_eq!(rejection.code, RejectCode::NameTooLong);
+            assert!(
+                rejection.message.contains("at most 988 bytes"),
+                "{rejection}"
+            );
+        }
+    }
+
+    #[test]
+    fn in_a_folder_each_file_name_must_fit_255_bytes() {
+        let ok = UploadKey::from_name(&"é".repeat(121), "jpg").unwrap(); // 242 bytes
+        assert!(ok.check_key_length(KeyRules::FOLDER).is_ok());
+        let long = UploadKey::from_name(&format!("trip/{}", "x".repeat(250)), "jpg").unwrap();
+        assert!(long.check_key_length(KeyRules::S3).is_ok());
+        let rejection = long.check_key_length(KeyRules::FOLDER).unwrap_err();
+        assert_eq!(rejection.code, RejectCode::NameTooLong);
+        assert!(rejection.message.contains("243 bytes"), "{rejection}");
+    }
+
+    #[test]
+    fn failed_keys_of_long_names_are_short_stable_and_distinct() {
+        let short = UploadKey::parse("original-uploads/cat.jpg").unwrap();
+        assert_eq!(short.failed_key(), "failed/cat.json");
+        let a = UploadKey::from_name(&format!("ü{}", "a".repeat(1_000)), "jpg").unwrap();
+        let b = UploadKey::from_name(&format!("ü{}b", "a".repeat(999)), "jpg").unwrap();
+        let one_name = UploadKey::from_name(&"x".repeat(251), "png").unwrap();
+        for key in [&a, &b, &one_name] {
+            let failed = key.failed_key();
+            assert!(KeyRules::FOLDER.fits(&failed), "{failed}");
+            assert!(
+                failed.len() <= 7 + FAILED_KEY_NAME_BYTES + 1 + 16 + 5,
+                "{failed}"
+            );
+            assert!(failed.starts_with("failed/") && failed.ends_with(".json"));
+        }
+        assert_ne!(a.failed_key(), b.failed_key());
+        assert_eq!(a.failed_key(), a.clone().failed_key());
+        // Fixed by definition: the same on every machine and in every version.
+        assert_eq!(
+            one_name.failed_key(),
+            format!(
+                "failed/{}~{:016x}.json",
+                "x".repeat(100),
+                fnv1a_64("x".repeat(251).as_bytes())
+            )
+        );
+        assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        // Cut on a character, never inside one.
+        assert!(a.failed_key().starts_with("failed/ü"));
     }
 
     #[test]

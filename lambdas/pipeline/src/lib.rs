@@ -34,7 +34,10 @@ pub use ports::{
     StoreFuture, TaskQueue,
 };
 pub use reject::{RejectCode, Rejection};
-pub use steps::{StepError, UploadOutcome, make_rotation, process_upload};
+pub use steps::{
+    RotationOutcome, StepError, UploadEvent, UploadOutcome, make_rotation, process_upload,
+    process_upload_event,
+};
 
 /// An error and its causes on one line: "a: b: c".
 pub fn error_chain(err: &dyn std::error::Error) -> String {

@@ -61,3 +61,25 @@ pub const JPEG_QUALITY: u8 = 90;
 /// few tens of KiB, so anything bigger at an output key was not written by the
 /// pipeline and is not decoded.
 pub const MAX_OUTPUT_BYTES: u64 = 1024 * 1024;
+
+/// Longest object key S3 accepts, in bytes of UTF-8. An upload is refused up front
+/// (`name_too_long`) when its longest output key
+/// (`augmented-images/<angle>-degree/<name>_<angle>.jpg`, 36 bytes more than
+/// `<name>`) would be longer, so `<name>` may be at most 988 bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Longest file-name component a local folder holds (ext4, APFS, NTFS: 255 bytes
+/// or UTF-16 units). In local mode an upload is refused up front when a component
+/// of any output key would be longer: the last part of `<name>` may be at most 243
+/// bytes (`<last>_256x256.jpg`).
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// Bytes of `<name>` kept in the failed record's key of an upload whose name is too
+/// long for its outputs (`failed/<first bytes of name>~<16 hex digits>.json`, the
+/// digits a hash of the whole name): short enough that the record can always be
+/// written, whatever the store.
+pub const FAILED_KEY_NAME_BYTES: usize = 100;
+
+/// Longest S3 event `sequencer` accepted (S3 writes 16 to 18 hex digits); a longer
+/// one is treated as absent.
+pub const MAX_SEQUENCER_CHARS: usize = 64;

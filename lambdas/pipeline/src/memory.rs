@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::contract::RotationTask;
+use crate::contract::{KeyRules, RotationTask};
 use crate::ports::{
     BoxError, Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError,
     StoreError, StoreFuture, TaskQueue,
 };
 
 /// A bucket in a map.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     objects: Mutex<BTreeMap<String, PutObject>>,
     gets: AtomicUsize,
@@ -20,6 +20,20 @@ pub struct MemoryStore {
     pub flaky_keys: Mutex<Vec<String>>,
     /// Size `head` reports instead of the real one (a lying `Content-Length`).
     pub head_size_override: Mutex<Option<u64>>,
+    /// The keys it holds: S3's rule by default, a folder's to stand in for one.
+    pub key_rules: Mutex<KeyRules>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            objects: Mutex::default(),
+            gets: AtomicUsize::default(),
+            flaky_keys: Mutex::default(),
+            head_size_override: Mutex::default(),
+            key_rules: Mutex::new(KeyRules::S3),
+        }
+    }
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -146,6 +160,23 @@ impl ObjectStore for MemoryStore {
             locked(&self.objects).remove(key);
             Ok(())
         })
+    }
+
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            self.fault("head", key)?;
+            Ok(locked(&self.objects).get(key).map(|object| {
+                object
+                    .metadata
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                    .collect()
+            }))
+        })
+    }
+
+    fn key_rules(&self) -> KeyRules {
+        *locked(&self.key_rules)
     }
 }
 

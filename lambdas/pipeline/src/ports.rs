@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::contract::RotationTask;
+use crate::contract::{KeyRules, RotationTask};
 
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -154,6 +154,18 @@ pub trait ObjectStore: Send + Sync {
 
     /// Deleting a missing object succeeds, as on S3.
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
+
+    /// The user metadata of the object at `key` (S3's `x-amz-meta-*`, names in
+    /// lower case), or `Ok(None)` when there is none there. A store that keeps no
+    /// metadata (a folder) answers an empty list for an object that exists.
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move { Ok(self.head(key).await?.map(|_| Vec::new())) })
+    }
+
+    /// Which keys this store can hold: S3's rule unless the store says otherwise.
+    fn key_rules(&self) -> KeyRules {
+        KeyRules::S3
+    }
 }
 
 /// Sends rotation tasks to the workers.
@@ -279,6 +291,14 @@ impl<T: ObjectStore + ?Sized> ObjectStore for &T {
 
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         (**self).delete(key)
+    }
+
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        (**self).head_metadata(key)
+    }
+
+    fn key_rules(&self) -> KeyRules {
+        (**self).key_rules()
     }
 }
 

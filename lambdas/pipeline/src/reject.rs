@@ -5,8 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The stable, machine-readable reason for a rejection. Serialized in `snake_case`
-/// (`unsupported_type`, `too_large`, `corrupt`, `too_many_pixels`, `too_complex`);
-/// clients match on it.
+/// (`unsupported_type`, `too_large`, `corrupt`, `too_many_pixels`, `too_complex`,
+/// `name_too_long`); clients match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectCode {
@@ -22,16 +22,21 @@ pub enum RejectCode {
     /// Within the pixel limits, but built to cost more than any real photo does to
     /// decode: too many JPEG scans, or scans that add up to too many block decodes.
     TooComplex,
+    /// The upload's name makes an output key longer than the store can hold
+    /// ([`crate::limits::MAX_KEY_BYTES`], or in a folder
+    /// [`crate::limits::MAX_FILE_NAME_BYTES`] for one file name).
+    NameTooLong,
 }
 
 impl RejectCode {
     /// All codes, in documentation order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::UnsupportedType,
         Self::TooLarge,
         Self::Corrupt,
         Self::TooManyPixels,
         Self::TooComplex,
+        Self::NameTooLong,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +46,7 @@ impl RejectCode {
             Self::Corrupt => "corrupt",
             Self::TooManyPixels => "too_many_pixels",
             Self::TooComplex => "too_complex",
+            Self::NameTooLong => "name_too_long",
         }
     }
 }
@@ -52,12 +58,36 @@ impl fmt::Display for RejectCode {
 }
 
 /// A final verdict on an input: it will never succeed, so it is never retried.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Rejection {
     pub code: RejectCode,
-    /// One or two plain sentences: what is wrong and what to do.
+    /// One or two plain sentences: what is wrong and what to do. Never a
+    /// decoder's own words: those are in [`Rejection::detail`].
     pub message: String,
+    /// What the decoder said (its error text, a debug name), for the log only:
+    /// never shown to a person, never written to `failed/`.
+    #[serde(skip)]
+    pub detail: Option<String>,
+}
+
+/// Two verdicts are the same when a person reads them the same: code and
+/// message. The log-only detail is not compared.
+impl PartialEq for Rejection {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message
+    }
+}
+
+impl Eq for Rejection {}
+
+/// Which kind of file a damaged input claimed to be, for the plain message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimed {
+    Jpeg,
+    Png,
+    /// Either: the decoder that failed is not known (a caught panic).
+    Image,
 }
 
 impl Rejection {
@@ -65,7 +95,15 @@ impl Rejection {
         Self {
             code,
             message: message.into(),
+            detail: None,
         }
+    }
+
+    /// The same verdict, with the technical detail for the log.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
     }
 
     pub fn too_large(size_bytes: u64) -> Self {
@@ -90,13 +128,35 @@ impl Rejection {
         )
     }
 
-    pub fn corrupt(detail: impl fmt::Display) -> Self {
+    /// Damaged or cut-short data: one plain message per kind of file; `detail`
+    /// (what the decoder found) goes to the log only.
+    pub fn corrupt(claimed: Claimed, detail: impl fmt::Display) -> Self {
+        let what = match claimed {
+            Claimed::Jpeg => "This is not a valid JPEG file",
+            Claimed::Png => "This is not a valid PNG file",
+            Claimed::Image => "This is not a valid image file",
+        };
         Self::new(
             RejectCode::Corrupt,
             format!(
-                "The image data is broken or truncated ({detail}). Export or download the image again."
+                "{what}: the data is damaged or cut short. Export or download the image again."
             ),
         )
+        .with_detail(detail)
+    }
+
+    /// A JPEG feature the decoders here cannot read; `feature` goes to the log only.
+    pub fn unsupported_jpeg_feature(feature: impl fmt::Display) -> Self {
+        Self::new(
+            RejectCode::UnsupportedType,
+            "The JPEG uses a feature this tool cannot read. Re-save it as a standard JPEG or PNG, then upload it again.",
+        )
+        .with_detail(feature)
+    }
+
+    /// Whether `self` has a log-only detail that says `what`.
+    pub fn detail_says(&self, what: &str) -> bool {
+        self.detail.as_deref().is_some_and(|d| d.contains(what))
     }
 }
 
@@ -128,6 +188,20 @@ mod tests {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }
+    }
+
+    #[test]
+    fn damage_reads_plainly_and_keeps_the_detail_for_the_log() {
+        let rejection = Rejection::corrupt(Claimed::Png, "ChunkType { type: \\u{9c}x }");
+        assert_eq!(
+            rejection.message,
+            "This is not a valid PNG file: the data is damaged or cut short. Export or download the image again."
+        );
+        assert!(rejection.detail_says("ChunkType"));
+        let json = serde_json::to_string(&rejection).unwrap();
+        assert!(!json.contains("ChunkType"), "{json}");
+        // The same verdict to a person, whatever the decoder said.
+        assert_eq!(rejection, Rejection::corrupt(Claimed::Png, "other words"));
     }
 
     #[test]

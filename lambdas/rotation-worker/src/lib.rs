@@ -7,7 +7,7 @@
 use augment_pipeline::error_chain;
 use std::time::Instant;
 
-use augment_pipeline::{ObjectStore, RotationTask, make_rotation};
+use augment_pipeline::{ObjectStore, RotationOutcome, RotationTask, make_rotation};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 
 /// Handles every message of the batch; `store_for` gives a bucket's object
@@ -25,14 +25,18 @@ pub async fn handle<S: ObjectStore>(
         let result = handle_message(message, &store_for, allowed_bucket).await;
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
-            Ok(task) => tracing::info!(
+            Ok((task, done)) => tracing::info!(
                 request_id,
                 message_id,
                 key = task.source_key,
                 angle = task.angle.degrees(),
                 output_key = task.output_key,
                 ms,
-                outcome = "rotated"
+                outcome = match done {
+                    RotationOutcome::Written => "rotated",
+                    // A newer upload of the key owns the output; its task writes it.
+                    RotationOutcome::Superseded => "superseded",
+                }
             ),
             Err(error) => {
                 tracing::error!(request_id, message_id, ms, outcome = "failed", error);
@@ -55,7 +59,7 @@ async fn handle_message<S: ObjectStore>(
     message: &SqsMessage,
     store_for: &impl Fn(&str) -> S,
     allowed_bucket: Option<&str>,
-) -> Result<RotationTask, String> {
+) -> Result<(RotationTask, RotationOutcome), String> {
     let body = message.body.as_deref().ok_or("the message has no body")?;
     let task = RotationTask::from_json(body).map_err(|err| err.to_string())?;
     if let Some(allowed) = allowed_bucket
@@ -67,8 +71,8 @@ async fn handle_message<S: ObjectStore>(
         ));
     }
     let store = store_for(&task.bucket);
-    make_rotation(&store, &task)
+    let done = make_rotation(&store, &task)
         .await
         .map_err(|err| error_chain(&err))?;
-    Ok(task)
+    Ok((task, done))
 }

@@ -2,8 +2,9 @@
 
 #![expect(clippy::unwrap_used, reason = "test setup fails the test")]
 
+use augment_pipeline::contract::SEQUENCER_METADATA;
 use augment_pipeline::memory::MemoryStore;
-use augment_pipeline::{Angle, UploadKey, imaging};
+use augment_pipeline::{Angle, ObjectStore as _, PutObject, UploadKey, imaging};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use image::{Rgb, RgbImage};
 use rotation_worker::handle;
@@ -151,5 +152,46 @@ async fn the_same_message_twice_leaves_the_same_object() {
             .object("augmented-images/90-degree/trip/beach day_90.jpg")
             .unwrap(),
         first
+    );
+}
+
+/// A task of an older upload than the processed image records (a late
+/// redelivery) succeeds without writing: the newer upload's own task writes the
+/// output, so SQS must not redeliver this one either.
+#[tokio::test]
+async fn a_task_of_an_older_upload_succeeds_and_writes_nothing() {
+    let upload = UploadKey::parse(SOURCE).unwrap();
+    let store = processed_store();
+    let processed = store.object(&upload.processed_key()).unwrap();
+    store
+        .put(PutObject {
+            metadata: vec![(SEQUENCER_METADATA, "0055AED6DCD90281F0".into())],
+            ..processed
+        })
+        .await
+        .unwrap();
+    let mut older = upload.tasks("augment-uploads")[0].clone();
+    older.sequencer = Some("0055AED6DCD90281E5".into());
+    let mut newer = upload.tasks("augment-uploads")[1].clone();
+    newer.sequencer = Some("0055AED6DCD90281F0".into());
+
+    let response = handle(
+        event(vec![
+            message("old", &older.to_json()),
+            message("new", &newer.to_json()),
+        ]),
+        "req",
+        |_| &store,
+        None,
+    )
+    .await;
+
+    assert!(failed_ids(&response).is_empty(), "{response:?}");
+    assert!(store.object(&older.output_key).is_none(), "nothing written");
+    let written = store.object(&newer.output_key).unwrap();
+    assert!(
+        written
+            .metadata
+            .contains(&(SEQUENCER_METADATA, "0055AED6DCD90281F0".into()))
     );
 }

@@ -7,4 +7,5 @@
 
 mod chaos;
 mod load;
+mod names;
 mod store;

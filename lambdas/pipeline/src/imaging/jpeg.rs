@@ -11,7 +11,7 @@ use super::jpeg_dc::{self, ColourKind, colour_kind, inverted_cmyk_to_rgb};
 use super::jpeg_header::{Coding, JpegHeader, check_data_amount, essential_segments, read_header};
 use super::{check_dimensions, fit_size};
 use crate::limits::{MAX_DECODE_ALLOC_BYTES, MAX_JPEG_BLOCK_VISITS, MAX_JPEG_SCANS};
-use crate::reject::{RejectCode, Rejection};
+use crate::reject::{Claimed, RejectCode, Rejection};
 
 /// What libjpeg-turbo holds whatever the image: its state, Huffman and range
 /// tables (measured: about 100 KiB; this is rounded up).
@@ -208,8 +208,9 @@ fn decode_turbo(
             .flat_map(|p| inverted_cmyk_to_rgb([p[0], p[1], p[2], p[3]]))
             .collect();
     }
-    RgbImage::from_raw(width as u32, height as u32, pixels)
-        .ok_or_else(|| Rejection::corrupt("the decoded size does not match the header"))
+    RgbImage::from_raw(width as u32, height as u32, pixels).ok_or_else(|| {
+        Rejection::corrupt(Claimed::Jpeg, "the decoded size does not match the header")
+    })
 }
 
 fn turbo_rejection(err: turbojpeg::Error) -> Rejection {
@@ -217,19 +218,14 @@ fn turbo_rejection(err: turbojpeg::Error) -> Rejection {
         turbojpeg::Error::TurboJpegError(message) => {
             let message = message.trim_end_matches('.').to_owned();
             if message.contains("Premature end") {
-                Rejection::corrupt("the JPEG data ends early")
+                Rejection::corrupt(Claimed::Jpeg, "the JPEG data ends early")
             } else if message.contains("Unsupported") || message.contains("not supported") {
-                Rejection::new(
-                    RejectCode::UnsupportedType,
-                    format!(
-                        "The JPEG uses a feature this tool cannot read ({message}). Re-save it as a standard JPEG or PNG, then upload it again."
-                    ),
-                )
+                Rejection::unsupported_jpeg_feature(message)
             } else {
-                Rejection::corrupt(message)
+                Rejection::corrupt(Claimed::Jpeg, message)
             }
         }
-        other => Rejection::corrupt(other),
+        other => Rejection::corrupt(Claimed::Jpeg, other),
     }
 }
 
@@ -243,18 +239,20 @@ fn decode_lossless(bytes: &[u8]) -> Result<RgbImage, Rejection> {
     let pixels = decoder.decode().map_err(jpeg_rejection)?;
     let info = decoder
         .info()
-        .ok_or_else(|| Rejection::corrupt("no JPEG frame header"))?;
+        .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "no JPEG frame header"))?;
     let (out_w, out_h) = (u32::from(info.width), u32::from(info.height));
     let rgb = lossless_to_rgb(pixels, prepared.precision, info.pixel_format)?;
     // `from_raw` accepts a longer buffer than the size needs; a mismatch either way
     // means the decoder and its header disagree.
     if Some(rgb.len()) != usize::try_from(u64::from(out_w) * u64::from(out_h) * 3).ok() {
         return Err(Rejection::corrupt(
+            Claimed::Jpeg,
             "the decoded size does not match the header",
         ));
     }
-    RgbImage::from_raw(out_w, out_h, rgb)
-        .ok_or_else(|| Rejection::corrupt("the decoded size does not match the header"))
+    RgbImage::from_raw(out_w, out_h, rgb).ok_or_else(|| {
+        Rejection::corrupt(Claimed::Jpeg, "the decoded size does not match the header")
+    })
 }
 
 /// Lossless JPEG samples → 8-bit RGB. The decoder hands them out unconverted: one
@@ -425,25 +423,25 @@ fn check_coverage(coverage: &[(u8, u64)], progressive: bool) -> Result<(), Rejec
     if coverage.iter().all(|&(_, sent)| sent == u64::MAX) {
         return Ok(());
     }
-    Err(Rejection::corrupt(if progressive {
-        "the JPEG ends before all of its progressive scans"
-    } else {
-        "the JPEG ends before all of its scans"
-    }))
+    Err(Rejection::corrupt(
+        Claimed::Jpeg,
+        if progressive {
+            "the JPEG ends before all of its progressive scans"
+        } else {
+            "the JPEG ends before all of its scans"
+        },
+    ))
 }
 
 fn jpeg_rejection(err: jpeg_decoder::Error) -> Rejection {
     match err {
-        jpeg_decoder::Error::Unsupported(feature) => Rejection::new(
-            RejectCode::UnsupportedType,
-            format!(
-                "The JPEG uses a feature this tool cannot read ({feature:?}). Re-save it as a standard JPEG or PNG, then upload it again."
-            ),
-        ),
-        jpeg_decoder::Error::Io(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Rejection::corrupt("the JPEG data ends early")
+        jpeg_decoder::Error::Unsupported(feature) => {
+            Rejection::unsupported_jpeg_feature(format!("{feature:?}"))
         }
-        other => Rejection::corrupt(other),
+        jpeg_decoder::Error::Io(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Rejection::corrupt(Claimed::Jpeg, "the JPEG data ends early")
+        }
+        other => Rejection::corrupt(Claimed::Jpeg, other),
     }
 }
 

@@ -16,7 +16,7 @@
 use image::RgbImage;
 
 use super::jpeg_header::{Coding, Frame, JpegHeader, next_marker};
-use crate::reject::Rejection;
+use crate::reject::{Claimed, Rejection};
 
 /// Bits the fast Huffman lookup resolves at once.
 const LOOKAHEAD: u32 = 10;
@@ -35,7 +35,7 @@ struct Huffman {
 
 impl Huffman {
     fn new(counts: &[u8; 16], values: &[u8]) -> Result<Self, Rejection> {
-        let bad = || Rejection::corrupt("a bad JPEG Huffman table");
+        let bad = || Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman table");
         let mut fast = Box::new([0_u16; 1 << LOOKAHEAD]);
         let mut max_code = [-1_i32; 17];
         let mut offset = [0_i32; 17];
@@ -92,10 +92,10 @@ impl Huffman {
                     .values
                     .get(index)
                     .copied()
-                    .ok_or_else(|| Rejection::corrupt("a bad JPEG Huffman code"));
+                    .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman code"));
             }
         }
-        Err(Rejection::corrupt("a bad JPEG Huffman code"))
+        Err(Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman code"))
     }
 }
 
@@ -199,9 +199,12 @@ impl<'a> Bits<'a> {
     /// must come next.
     fn restart(&mut self, expected: u8) -> Result<(), Rejection> {
         let at = next_marker(self.data, self.pos)
-            .ok_or_else(|| Rejection::corrupt("the JPEG data ends early"))?;
+            .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "the JPEG data ends early"))?;
         if self.data[at] != 0xD0 + expected {
-            return Err(Rejection::corrupt("a missing JPEG restart marker"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "a missing JPEG restart marker",
+            ));
         }
         self.pos = at + 1;
         self.acc = 0;
@@ -219,8 +222,8 @@ pub(super) fn decode_dc(bytes: &[u8], header: &JpegHeader<'_>) -> Result<RgbImag
     let mut state = State::new(frame);
     let mut at = 2;
     loop {
-        let code_at =
-            next_marker(bytes, at).ok_or_else(|| Rejection::corrupt("the JPEG data ends early"))?;
+        let code_at = next_marker(bytes, at)
+            .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "the JPEG data ends early"))?;
         let code = bytes[code_at];
         if matches!(code, 0xD9) {
             break;
@@ -230,12 +233,15 @@ pub(super) fn decode_dc(bytes: &[u8], header: &JpegHeader<'_>) -> Result<RgbImag
             continue;
         }
         let Some(&[high, low]) = bytes.get(code_at + 1..code_at + 3) else {
-            return Err(Rejection::corrupt("the JPEG data ends early"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "the JPEG data ends early",
+            ));
         };
         let end = code_at + 1 + usize::from(u16::from_be_bytes([high, low]));
         let body = bytes
             .get(code_at + 3..end)
-            .ok_or_else(|| Rejection::corrupt("the JPEG data ends early"))?;
+            .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "the JPEG data ends early"))?;
         at = end;
         match code {
             0xC4 => state.define_huffman(body)?,
@@ -287,7 +293,7 @@ impl<'f> State<'f> {
     }
 
     fn define_huffman(&mut self, mut body: &[u8]) -> Result<(), Rejection> {
-        let bad = || Rejection::corrupt("a bad JPEG Huffman table");
+        let bad = || Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman table");
         while let Some((&class_id, rest)) = body.split_first() {
             let counts: &[u8; 16] = rest
                 .get(..16)
@@ -308,7 +314,7 @@ impl<'f> State<'f> {
     }
 
     fn define_quantisation(&mut self, mut body: &[u8]) -> Result<(), Rejection> {
-        let bad = || Rejection::corrupt("a bad JPEG quantisation table");
+        let bad = || Rejection::corrupt(Claimed::Jpeg, "a bad JPEG quantisation table");
         while let Some((&precision_id, rest)) = body.split_first() {
             let id = usize::from(precision_id & 15);
             let (first, size) = match precision_id >> 4 {
@@ -340,15 +346,17 @@ impl<'f> State<'f> {
             return skip_scan(bytes, data_at);
         }
         if !progressive && (scan.ss != 0 || scan.se != 63 || scan.ah != 0 || scan.al != 0) {
-            return Err(Rejection::corrupt("a bad sequential JPEG scan header"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "a bad sequential JPEG scan header",
+            ));
         }
         for &(index, _, _) in &scan.components {
             if self.latched[index].is_none() {
                 let tq = usize::from(frame.components[index].tq);
-                self.latched[index] = Some(
-                    self.quant_dc[tq]
-                        .ok_or_else(|| Rejection::corrupt("a missing JPEG quantisation table"))?,
-                );
+                self.latched[index] = Some(self.quant_dc[tq].ok_or_else(|| {
+                    Rejection::corrupt(Claimed::Jpeg, "a missing JPEG quantisation table")
+                })?);
             }
         }
         let refine = progressive && scan.ah != 0;
@@ -406,7 +414,10 @@ impl<'f> State<'f> {
                                 Some(table) => {
                                     let size = u32::from(table.decode(&mut bits)?);
                                     if size > 11 {
-                                        return Err(Rejection::corrupt("a bad JPEG DC value"));
+                                        return Err(Rejection::corrupt(
+                                            Claimed::Jpeg,
+                                            "a bad JPEG DC value",
+                                        ));
                                     }
                                     preds[slot] =
                                         preds[slot].wrapping_add(bits.receive_extend(size));
@@ -422,7 +433,10 @@ impl<'f> State<'f> {
                                 skip_ac(table, &mut bits)?;
                             }
                             if bits.overran() {
-                                return Err(Rejection::corrupt("the JPEG data ends early"));
+                                return Err(Rejection::corrupt(
+                                    Claimed::Jpeg,
+                                    "the JPEG data ends early",
+                                ));
                             }
                         }
                     }
@@ -479,12 +493,14 @@ impl<'f> State<'f> {
                 .collect(),
             _ => {
                 return Err(Rejection::corrupt(
+                    Claimed::Jpeg,
                     "a JPEG with an odd number of components",
                 ));
             }
         };
-        RgbImage::from_raw(width, height, rgb)
-            .ok_or_else(|| Rejection::corrupt("the decoded size does not match the header"))
+        RgbImage::from_raw(width, height, rgb).ok_or_else(|| {
+            Rejection::corrupt(Claimed::Jpeg, "the decoded size does not match the header")
+        })
     }
 }
 
@@ -492,7 +508,7 @@ fn table(tables: &[Option<Huffman>; 4], id: u8) -> Result<&Huffman, Rejection> {
     tables
         .get(usize::from(id))
         .and_then(Option::as_ref)
-        .ok_or_else(|| Rejection::corrupt("a missing JPEG Huffman table"))
+        .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a missing JPEG Huffman table"))
 }
 
 /// Steps over one block's AC codes of a sequential scan.
@@ -519,8 +535,8 @@ fn skip_ac(table: &Huffman, bits: &mut Bits<'_>) -> Result<(), Rejection> {
 /// Where a scan's data ends: the next marker that is not a restart marker.
 fn skip_scan(bytes: &[u8], mut at: usize) -> Result<usize, Rejection> {
     loop {
-        let code_at =
-            next_marker(bytes, at).ok_or_else(|| Rejection::corrupt("the JPEG data ends early"))?;
+        let code_at = next_marker(bytes, at)
+            .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "the JPEG data ends early"))?;
         if !(0xD0..=0xD7).contains(&bytes[code_at]) {
             // Back to the 0xFF, for the marker walk.
             return Ok(code_at - 1);

@@ -5,7 +5,7 @@
 //! would need too much is rejected before anything is allocated.
 
 use crate::limits::MAX_JPEG_SCANS;
-use crate::reject::{RejectCode, Rejection};
+use crate::reject::{Claimed, RejectCode, Rejection};
 
 /// How the frame is coded (its SOF marker).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,13 +185,19 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
     let mut needs_cleaning = false;
     let mut at = 2; // after SOI
     if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return Err(Rejection::corrupt("no JPEG start-of-image marker"));
+        return Err(Rejection::corrupt(
+            Claimed::Jpeg,
+            "no JPEG start-of-image marker",
+        ));
     }
     let mut in_scan = false;
     let mut at_scan_data = 0;
     loop {
         let Some(code_at) = next_marker(bytes, at) else {
-            return Err(Rejection::corrupt("the JPEG data ends early"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "the JPEG data ends early",
+            ));
         };
         let code = bytes[code_at];
         if !in_scan && code_at != at + 1 {
@@ -222,14 +228,23 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
         }
         in_scan = false;
         let Some(&[high, low]) = bytes.get(code_at + 1..code_at + 3) else {
-            return Err(Rejection::corrupt("the JPEG data ends early"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "the JPEG data ends early",
+            ));
         };
         let length = usize::from(u16::from_be_bytes([high, low]));
         if length < 2 {
-            return Err(Rejection::corrupt("a JPEG segment with a bad length"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "a JPEG segment with a bad length",
+            ));
         }
         let Some(body) = bytes.get(code_at + 3..code_at + 1 + length) else {
-            return Err(Rejection::corrupt("the JPEG data ends early"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "the JPEG data ends early",
+            ));
         };
         let essential = match code {
             0xC0..=0xCF | 0xDA | 0xDB | 0xDD => code != 0xC8,
@@ -245,13 +260,19 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
         match code {
             0xC0..=0xCF if !matches!(code, 0xC4 | 0xC8 | 0xCC) => {
                 if frame.is_some() {
-                    return Err(Rejection::corrupt("a JPEG with two frame headers"));
+                    return Err(Rejection::corrupt(
+                        Claimed::Jpeg,
+                        "a JPEG with two frame headers",
+                    ));
                 }
                 frame = Some(parse_frame(code, body)?);
             }
             0xDA => {
                 let Some(frame) = &frame else {
-                    return Err(Rejection::corrupt("a JPEG scan before its frame header"));
+                    return Err(Rejection::corrupt(
+                        Claimed::Jpeg,
+                        "a JPEG scan before its frame header",
+                    ));
                 };
                 scans.push(parse_scan(frame, body)?);
                 if scans.len() > MAX_JPEG_SCANS {
@@ -266,7 +287,10 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
                 at_scan_data = at;
             }
             0xDD if body.len() < 2 => {
-                return Err(Rejection::corrupt("a short restart interval segment"));
+                return Err(Rejection::corrupt(
+                    Claimed::Jpeg,
+                    "a short restart interval segment",
+                ));
             }
             0xE1 if exif.is_none() && body.starts_with(b"Exif\0\0") => {
                 exif = Some(&body[6..]);
@@ -280,10 +304,13 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
         }
     }
     let Some(frame) = frame else {
-        return Err(Rejection::corrupt("no JPEG frame header"));
+        return Err(Rejection::corrupt(Claimed::Jpeg, "no JPEG frame header"));
     };
     if scans.is_empty() {
-        return Err(Rejection::corrupt("a JPEG without image data"));
+        return Err(Rejection::corrupt(
+            Claimed::Jpeg,
+            "a JPEG without image data",
+        ));
     }
     check_coverage(&frame, &scans)?;
     Ok(JpegHeader {
@@ -330,7 +357,10 @@ fn parse_frame(code: u8, body: &[u8]) -> Result<Frame, Rejection> {
         _ => return Err(unsupported("a hierarchical JPEG")),
     };
     let Some(&[precision, h1, h0, w1, w0, count]) = body.get(..6) else {
-        return Err(Rejection::corrupt("a short JPEG frame header"));
+        return Err(Rejection::corrupt(
+            Claimed::Jpeg,
+            "a short JPEG frame header",
+        ));
     };
     let (width, height) = (
         u32::from(u16::from_be_bytes([w1, w0])),
@@ -338,7 +368,7 @@ fn parse_frame(code: u8, body: &[u8]) -> Result<Frame, Rejection> {
     );
     let components: Vec<Component> = body
         .get(6..6 + 3 * usize::from(count))
-        .ok_or_else(|| Rejection::corrupt("a short JPEG frame header"))?
+        .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a short JPEG frame header"))?
         .chunks_exact(3)
         .map(|c| Component {
             id: c[0],
@@ -357,7 +387,10 @@ fn parse_frame(code: u8, body: &[u8]) -> Result<Frame, Rejection> {
         .iter()
         .any(|c| !(1..=4).contains(&c.h) || !(1..=4).contains(&c.v) || c.tq > 3)
     {
-        return Err(Rejection::corrupt("bad sampling factors in the JPEG frame"));
+        return Err(Rejection::corrupt(
+            Claimed::Jpeg,
+            "bad sampling factors in the JPEG frame",
+        ));
     }
     let ok_precision = match coding {
         Coding::Lossless => (2..=16).contains(&precision),
@@ -384,7 +417,7 @@ fn parse_frame(code: u8, body: &[u8]) -> Result<Frame, Rejection> {
 }
 
 pub(super) fn parse_scan(frame: &Frame, body: &[u8]) -> Result<Scan, Rejection> {
-    let bad = || Rejection::corrupt("a bad JPEG scan header");
+    let bad = || Rejection::corrupt(Claimed::Jpeg, "a bad JPEG scan header");
     let (&count, rest) = body.split_first().ok_or_else(bad)?;
     let count = usize::from(count);
     if count == 0 || count > 4 {
@@ -451,11 +484,14 @@ fn check_coverage(frame: &Frame, scans: &[Scan]) -> Result<(), Rejection> {
     if sent.iter().all(|&s| s == u64::MAX) {
         return Ok(());
     }
-    Err(Rejection::corrupt(if frame.coding == Coding::Progressive {
-        "the JPEG ends before all of its progressive scans"
-    } else {
-        "the JPEG ends before all of its scans"
-    }))
+    Err(Rejection::corrupt(
+        Claimed::Jpeg,
+        if frame.coding == Coding::Progressive {
+            "the JPEG ends before all of its progressive scans"
+        } else {
+            "the JPEG ends before all of its scans"
+        },
+    ))
 }
 
 /// A Huffman-coded block takes at least two bits in a sequential scan (a DC
@@ -486,7 +522,10 @@ pub(super) fn check_data_amount(frame: &Frame, scans: &[Scan]) -> Result<(), Rej
             })
             .sum();
         if (scan.data_len as u64) * 8 < blocks * bits_a_block {
-            return Err(Rejection::corrupt("the JPEG data ends early"));
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "the JPEG data ends early",
+            ));
         }
     }
     Ok(())

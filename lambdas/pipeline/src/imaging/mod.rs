@@ -14,7 +14,7 @@ use image::{DynamicImage, RgbImage};
 
 use crate::contract::Angle;
 use crate::limits::{CANVAS_SIDE_PX, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE_PX};
-use crate::reject::{RejectCode, Rejection};
+use crate::reject::{Claimed, RejectCode, Rejection};
 use crate::sniff::{ImageFormat, check_upload};
 
 mod jpeg;
@@ -66,16 +66,19 @@ pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejectio
         transform.copy_none = true;
         turbojpeg::Transformer::new()
             .and_then(|mut transformer| transformer.transform_to_vec(&transform, bytes))
-            .map_err(Rejection::corrupt)
+            .map_err(|err| Rejection::corrupt(Claimed::Jpeg, err))
     })
 }
 
 /// Decoders are fuzzed upstream, but a panic on hostile input must still end as a
 /// rejection of that input, not as a crashed batch. Every public entry point that
 /// decodes untrusted bytes runs inside it, so no caller has to remember to.
+/// The log-only detail of a rejection made from a caught decoder panic.
+pub const DECODER_PANICKED: &str = "the decoder panicked on this data";
+
 fn guard<T>(work: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
     catch_unwind(AssertUnwindSafe(work))
-        .unwrap_or_else(|_| Err(Rejection::corrupt("the decoder failed on this data")))
+        .unwrap_or_else(|_| Err(Rejection::corrupt(Claimed::Image, DECODER_PANICKED)))
 }
 
 /// Decodes to RGB with EXIF orientation applied and transparency flattened onto
@@ -194,7 +197,10 @@ pub fn encode_jpeg(image: &RgbImage) -> Vec<u8> {
 pub(super) fn check_dimensions(width: u32, height: u32) -> Result<(), Rejection> {
     let pixels = u64::from(width) * u64::from(height);
     if width == 0 || height == 0 {
-        return Err(Rejection::corrupt("the image has no pixels"));
+        return Err(Rejection::corrupt(
+            Claimed::Image,
+            "the image has no pixels",
+        ));
     }
     if width > MAX_SIDE_PX || height > MAX_SIDE_PX || pixels > MAX_PIXELS {
         return Err(Rejection::new(

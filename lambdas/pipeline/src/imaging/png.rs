@@ -16,7 +16,7 @@ use png::{Adam7Info, ColorType, DecodingError, InterlaceInfo, Transformations};
 
 use super::{check_dimensions, fit_size};
 use crate::limits::{MAX_PNG_DECODE_BYTES, MAX_PNG_EXIF_BYTES};
-use crate::reject::{RejectCode, Rejection};
+use crate::reject::{Claimed, RejectCode, Rejection};
 
 /// Decodes to RGB flattened onto white, box-shrunk by the largest integer factor that
 /// keeps it at least as large as its fit into `target_side`², with the EXIF
@@ -60,6 +60,7 @@ pub(super) fn decode_png(
         .is_some_and(|palette| palette.len() % 3 != 0)
     {
         return Err(Rejection::corrupt(
+            Claimed::Png,
             "the PNG palette (PLTE) is not a whole number of RGB entries",
         ));
     }
@@ -68,7 +69,12 @@ pub(super) fn decode_png(
         (ColorType::GrayscaleAlpha, png::BitDepth::Eight) => Channels::GrayAlpha,
         (ColorType::Rgb, png::BitDepth::Eight) => Channels::Rgb,
         (ColorType::Rgba, png::BitDepth::Eight) => Channels::Rgba,
-        _ => return Err(Rejection::corrupt("the PNG colour type is not valid")),
+        _ => {
+            return Err(Rejection::corrupt(
+                Claimed::Png,
+                "the PNG colour type is not valid",
+            ));
+        }
     };
     let mut sums = shrink.sums(channels, interlaced);
     // Exactly as many rows as the header announces: never polling past the last one
@@ -78,7 +84,7 @@ pub(super) fn decode_png(
             let row = reader
                 .next_interlaced_row()
                 .map_err(|err| png_rejection(err, "image data"))?
-                .ok_or_else(|| Rejection::corrupt("the PNG image data ends early"))?;
+                .ok_or_else(|| Rejection::corrupt(Claimed::Png, "the PNG image data ends early"))?;
             // The crate's row order is the one above; a row elsewhere would be summed
             // into the wrong box, so check it.
             let in_order = match (pass.number, row.interlace()) {
@@ -91,6 +97,7 @@ pub(super) fn decode_png(
             let pixels = usize::try_from(pass.samples).unwrap_or(usize::MAX);
             if !in_order || row.data().len() != pixels.saturating_mul(channels.count()) {
                 return Err(Rejection::corrupt(
+                    Claimed::Png,
                     "the PNG rows are not what its header says",
                 ));
             }
@@ -101,7 +108,7 @@ pub(super) fn decode_png(
     // The image data after the last row is not inflated, but a file cut anywhere
     // before its end chunk is still a truncated file.
     if !runs_to_iend(bytes) {
-        return Err(Rejection::corrupt("the PNG data ends early"));
+        return Err(Rejection::corrupt(Claimed::Png, "the PNG data ends early"));
     }
     Ok((sums.onto_white(), orientation))
 }
@@ -110,11 +117,17 @@ pub(super) fn decode_png(
 fn png_rejection(err: DecodingError, part: &str) -> Rejection {
     match err {
         DecodingError::IoError(err) if err.kind() == io::ErrorKind::UnexpectedEof => {
-            Rejection::corrupt("the PNG data ends early")
+            Rejection::corrupt(Claimed::Png, "the PNG data ends early")
         }
-        DecodingError::IoError(_) => Rejection::corrupt(format!("the PNG {part} cannot be read")),
-        DecodingError::Format(_) | DecodingError::Parameter(_) => {
-            Rejection::corrupt(format!("the PNG {part} is damaged"))
+        DecodingError::IoError(err) => Rejection::corrupt(
+            Claimed::Png,
+            format!("the PNG {part} cannot be read: {err}"),
+        ),
+        DecodingError::Format(err) => {
+            Rejection::corrupt(Claimed::Png, format!("the PNG {part} is damaged: {err}"))
+        }
+        DecodingError::Parameter(err) => {
+            Rejection::corrupt(Claimed::Png, format!("the PNG {part} is damaged: {err}"))
         }
         DecodingError::LimitsExceeded => Rejection::new(
             RejectCode::TooManyPixels,

@@ -12,6 +12,8 @@ mod fuzz_corpus;
 mod imaging;
 #[cfg(target_os = "linux")]
 mod jpeg_budget;
+mod order;
+mod parser_corpus;
 mod png_budget;
 mod rotation_exact;
 mod steps;

@@ -1,0 +1,268 @@
+//! The steps' rules on names and order, over the in-memory ports: names too long
+//! for the outputs are refused up front, a success clears the name's stale
+//! `failed/` record, and a late older event (by its S3 sequencer) never writes over
+//! what a newer upload of the same key made.
+
+use augment_pipeline::contract::{KeyRules, SEQUENCER_METADATA, Sequencer};
+use augment_pipeline::memory::{MemoryQueue, MemoryStore};
+use augment_pipeline::ports::{ObjectStore, PutObject};
+use augment_pipeline::steps::{
+    RotationOutcome, SkipReason, UploadEvent, UploadOutcome, make_rotation, process_upload,
+    process_upload_event,
+};
+use augment_pipeline::{FailedRecord, RejectCode, UploadKey, imaging};
+use image::{Rgb, RgbImage};
+
+fn photo(colour: [u8; 3]) -> Vec<u8> {
+    imaging::encode_jpeg(&RgbImage::from_pixel(64, 48, Rgb(colour)))
+}
+
+const KEY: &str = "original-uploads/trip/cat.jpg";
+const PROCESSED: &str = "processed/trip/cat_256x256.jpg";
+const FAILED: &str = "failed/trip/cat.json";
+const OLDER: &str = "0055AED6DCD90281E5";
+const NEWER: &str = "0055AED6DCD90281F0";
+
+async fn process(store: &MemoryStore, queue: &MemoryQueue, sequencer: &str) -> UploadOutcome {
+    let sequencer = Sequencer::parse(sequencer).unwrap();
+    let event = UploadEvent {
+        sequencer: Some(&sequencer),
+        ..UploadEvent::key("b", KEY)
+    };
+    process_upload_event(store, queue, event).await.unwrap()
+}
+
+fn recorded(store: &MemoryStore, key: &str) -> Option<String> {
+    let object = store.object(key)?;
+    object
+        .metadata
+        .iter()
+        .find(|(name, _)| *name == SEQUENCER_METADATA)
+        .map(|(_, value)| value.clone())
+}
+
+fn failed_record(store: &MemoryStore, key: &str) -> FailedRecord {
+    serde_json::from_slice(&store.object(key).expect("a failed record").body).unwrap()
+}
+
+#[tokio::test]
+async fn a_name_too_long_for_its_rotations_is_refused_before_any_work() {
+    // 995 bytes: the upload key (1,016) and `processed/` (1,017) fit S3's 1,024,
+    // the rotation keys (1,031) do not.
+    let name = format!("{}/{}", "d".repeat(200), "n".repeat(794));
+    let key = format!("original-uploads/{name}.jpg");
+    let store = MemoryStore::with(&key, photo([200, 10, 10]));
+    let queue = MemoryQueue::default();
+
+    let outcome = process_upload(&store, &queue, "b", &key).await.unwrap();
+
+    let UploadOutcome::Rejected { rejection, upload } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(rejection.code, RejectCode::NameTooLong);
+    assert!(
+        rejection.message.contains("at most 988 bytes"),
+        "{rejection}"
+    );
+    let record = failed_record(&store, &upload.failed_key());
+    assert_eq!(record.code, RejectCode::NameTooLong);
+    assert_eq!(record.source_key, key);
+    assert_eq!(store.get_count(), 0, "refused before the download");
+    assert!(
+        queue.batches().is_empty(),
+        "no task that could never be written"
+    );
+    assert_eq!(store.keys(), [upload.failed_key(), key]);
+}
+
+#[tokio::test]
+async fn in_a_store_of_255_byte_file_names_a_250_byte_name_is_refused_with_a_short_record() {
+    let name = "é".repeat(125); // 250 bytes
+    let key = format!("original-uploads/{name}.png");
+    let store = MemoryStore::with(&key, photo([1, 2, 3]));
+    *store.key_rules.lock().unwrap() = KeyRules::FOLDER;
+
+    let outcome = process_upload(&store, &MemoryQueue::default(), "b", &key)
+        .await
+        .unwrap();
+
+    let UploadOutcome::Rejected { rejection, upload } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(rejection.code, RejectCode::NameTooLong);
+    assert!(rejection.message.contains("243 bytes"), "{rejection}");
+    // `failed/<name>.json` would be 255 bytes of file name: it fits, just.
+    assert_eq!(upload.failed_key(), format!("failed/{name}.json"));
+    assert_eq!(
+        failed_record(&store, &upload.failed_key()).code,
+        RejectCode::NameTooLong
+    );
+
+    // One byte longer and the record's own key is the short form.
+    let longer = UploadKey::from_name(&format!("{name}x"), "png").unwrap();
+    let failed = longer.failed_key();
+    assert!(
+        KeyRules::FOLDER.fits(&failed) && failed.len() < 140,
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn a_later_success_deletes_the_stale_failed_record() {
+    let store = MemoryStore::with(KEY, b"not an image".to_vec());
+    let queue = MemoryQueue::default();
+    let outcome = process_upload(&store, &queue, "b", KEY).await.unwrap();
+    assert!(
+        matches!(outcome, UploadOutcome::Rejected { .. }),
+        "{outcome:?}"
+    );
+    assert!(store.object(FAILED).is_some());
+
+    store.insert(KEY, photo([10, 200, 10]));
+    let outcome = process_upload(&store, &queue, "b", KEY).await.unwrap();
+
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(store.keys(), [KEY, PROCESSED], "the failed record is gone");
+}
+
+#[tokio::test]
+async fn a_late_older_event_never_overwrites_a_newer_upload() {
+    let store = MemoryStore::with(KEY, photo([200, 10, 10]));
+    let queue = MemoryQueue::default();
+    let outcome = process(&store, &queue, NEWER).await;
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+    let newer_output = store.object(PROCESSED).unwrap().body;
+    assert_eq!(recorded(&store, PROCESSED).as_deref(), Some(NEWER));
+    let tasks = queue.batches()[0].clone();
+    assert!(tasks.iter().all(|t| t.sequencer.as_deref() == Some(NEWER)));
+
+    // The older event of the key arrives late, while the object is another one.
+    store.insert(KEY, photo([10, 10, 200]));
+    let outcome = process(&store, &queue, OLDER).await;
+
+    assert_eq!(
+        outcome,
+        UploadOutcome::Skipped {
+            key: KEY.into(),
+            reason: SkipReason::Superseded
+        }
+    );
+    assert_eq!(store.object(PROCESSED).unwrap().body, newer_output);
+    assert_eq!(queue.batches().len(), 1, "no tasks for the older event");
+
+    // The same event again (at-least-once delivery) is not older: it runs again.
+    let outcome = process(&store, &queue, NEWER).await;
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_late_older_event_neither_hides_nor_writes_a_newer_verdict() {
+    // Newer upload bad, older good but late: the newer failed record stands.
+    let store = MemoryStore::with(KEY, b"text".to_vec());
+    let queue = MemoryQueue::default();
+    let outcome = process(&store, &queue, NEWER).await;
+    assert!(
+        matches!(outcome, UploadOutcome::Rejected { .. }),
+        "{outcome:?}"
+    );
+    store.insert(KEY, photo([9, 9, 9]));
+    let outcome = process(&store, &queue, OLDER).await;
+    assert!(
+        matches!(
+            outcome,
+            UploadOutcome::Skipped {
+                reason: SkipReason::Superseded,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        store.keys(),
+        [FAILED, KEY],
+        "no processed image, the record kept"
+    );
+    assert_eq!(recorded(&store, FAILED).as_deref(), Some(NEWER));
+
+    // Newer upload good, older bad but late: no failed record appears.
+    let store = MemoryStore::with(KEY, photo([9, 9, 9]));
+    process(&store, &queue, NEWER).await;
+    store.insert(KEY, b"text".to_vec());
+    let outcome = process(&store, &queue, OLDER).await;
+    assert!(
+        matches!(
+            outcome,
+            UploadOutcome::Skipped {
+                reason: SkipReason::Superseded,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(store.keys(), [KEY, PROCESSED]);
+}
+
+#[tokio::test]
+async fn a_rotation_task_of_an_older_upload_writes_nothing() {
+    let store = MemoryStore::with(KEY, photo([200, 10, 10]));
+    let queue = MemoryQueue::default();
+    process(&store, &queue, OLDER).await;
+    let old_task = queue.batches()[0][0].clone();
+    process(&store, &queue, NEWER).await;
+    let new_task = queue.batches()[1][0].clone();
+
+    // The newer task runs first; the older one, redelivered late, then writes nothing.
+    assert_eq!(
+        make_rotation(&store, &new_task).await.unwrap(),
+        RotationOutcome::Written
+    );
+    let written = store.object(&new_task.output_key).unwrap();
+    assert_eq!(
+        recorded(&store, &new_task.output_key).as_deref(),
+        Some(NEWER)
+    );
+    assert_eq!(
+        make_rotation(&store, &old_task).await.unwrap(),
+        RotationOutcome::Superseded
+    );
+    assert_eq!(store.object(&new_task.output_key).unwrap(), written);
+
+    // A task without a sequencer (local mode, an earlier processor) is written.
+    let mut plain = old_task.clone();
+    plain.sequencer = None;
+    assert_eq!(
+        make_rotation(&store, &plain).await.unwrap(),
+        RotationOutcome::Written
+    );
+}
+
+#[tokio::test]
+async fn outputs_without_a_recorded_order_are_written_over() {
+    // Written by an earlier processor, before outputs recorded their sequencer.
+    let store = MemoryStore::with(KEY, photo([1, 100, 1]));
+    store
+        .put(PutObject {
+            key: PROCESSED.into(),
+            body: photo([0, 0, 0]),
+            content_type: "image/jpeg",
+            metadata: vec![],
+            on_sent: None,
+        })
+        .await
+        .unwrap();
+    let outcome = process(&store, &MemoryQueue::default(), OLDER).await;
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(recorded(&store, PROCESSED).as_deref(), Some(OLDER));
+}
