@@ -84,6 +84,18 @@ impl ClientError {
         }
     }
 
+    /// This transient error, after `tries` tries over `spent`: the cause stays,
+    /// the message says it was tried for that long.
+    #[must_use]
+    pub(crate) fn gave_up(mut self, tries: u32, spent: std::time::Duration) -> Self {
+        self.message = format!(
+            "Still failing after {tries} tries in {} s. {}",
+            spent.as_secs(),
+            self.message
+        );
+        self
+    }
+
     pub fn rejected(rejection: Rejection) -> Self {
         Self::new(ErrorKind::Rejected(rejection.clone()), rejection.message)
     }

@@ -10,11 +10,13 @@ pub mod batch;
 mod error;
 pub mod inputs;
 mod local;
+mod retry;
 mod s3;
 pub mod settings;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -29,6 +31,7 @@ use augment_pipeline::{
 };
 
 pub use error::{ClientError, ErrorKind};
+pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
 
 /// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at
@@ -130,6 +133,11 @@ struct Inner {
     /// Names chosen by this process and not yet uploaded, lowercased, so two files
     /// called `cat.jpg` dropped together do not both get `cat`.
     reserved: Mutex<HashSet<String>>,
+    /// When each reserved name's upload must stop retrying: its name check's
+    /// start plus [`RETRY_BUDGET`], one budget for the whole file.
+    deadlines: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// Transient errors tried again, for a summary and for tests.
+    retried: AtomicU64,
 }
 
 impl std::fmt::Debug for Inner {
@@ -202,8 +210,22 @@ impl Remote {
                 place,
                 local,
                 reserved: Mutex::new(HashSet::new()),
+                deadlines: Mutex::new(HashMap::new()),
+                retried: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// An S3-like backend over any store (a fault-injecting one, in tests).
+    #[cfg(feature = "testing")]
+    pub fn over_store(store: Arc<dyn ObjectStore>, bucket: &str) -> Self {
+        Self::new(store, bucket.to_owned(), format!("s3://{bucket}"), None)
+    }
+
+    /// How many transient errors this backend has tried again so far (uploads,
+    /// downloads, watches).
+    pub fn retried(&self) -> u64 {
+        self.inner.retried.load(Ordering::Relaxed)
     }
 
     /// Where uploads go, for a title bar or a log line: a folder or `s3://bucket`.
@@ -239,6 +261,11 @@ impl Remote {
     /// `progress` is `Send + Sync + 'static` because the SDK polls the body on its
     /// connection task, and may rebuild it for a retry.
     ///
+    /// A transient error is tried again with backoff until the file's budget
+    /// ([`RETRY_BUDGET`] from the start of its [`Remote::choose_upload_key`]) is
+    /// spent: the same key each time, as a PUT whose reply was lost may have
+    /// been stored (a new name check would see it and pick `-2`).
+    ///
     /// Cancel by dropping the future. S3: one `PutObject` (uploads are at most
     /// 10 MiB, so no multipart), and S3 stores nothing from an interrupted PUT.
     /// Local: the copy stops at the next chunk and its temporary file is removed.
@@ -270,17 +297,25 @@ impl Remote {
         if let Some(local) = &self.inner.local {
             local.forget_fault(upload_key);
         }
-        self.inner
-            .store
-            .put(PutObject {
-                key: upload_key.as_str().to_owned(),
-                body: bytes,
-                content_type: content_type(format),
-                metadata: Vec::new(),
-                on_sent: Some(on_sent),
-            })
-            .await
-            .map_err(|err| self.error(err))?;
+        let deadline = lock(&self.inner.deadlines)
+            .get(&upload_key.name().to_lowercase())
+            .copied()
+            .unwrap_or_else(|| tokio::time::Instant::now() + RETRY_BUDGET);
+        let (bytes, on_sent) = (&bytes, &on_sent);
+        retry::until(deadline, &self.inner.retried, || async move {
+            self.inner
+                .store
+                .put(PutObject {
+                    key: upload_key.as_str().to_owned(),
+                    body: bytes.clone(),
+                    content_type: content_type(format),
+                    metadata: Vec::new(),
+                    on_sent: Some(on_sent.clone()),
+                })
+                .await
+                .map_err(|err| self.error(err))
+        })
+        .await?;
         if let Some(local) = &self.inner.local {
             local.notify_upload(upload_key).await;
         }
@@ -294,9 +329,20 @@ impl Remote {
     /// not handed it out already.
     ///
     /// Async and fallible because it asks the store (a few `HEAD`s and a list per
-    /// candidate). A name handed out stays reserved in this process until
-    /// [`Remote::upload`] of that key ends.
+    /// candidate); a transient error starts the name check again with backoff,
+    /// within the file's [`RETRY_BUDGET`], which starts now. A name handed out
+    /// stays reserved in this process until [`Remote::upload`] of that key ends.
     pub async fn choose_upload_key(&self, file_name: &str) -> Result<UploadKey, ClientError> {
+        let deadline = tokio::time::Instant::now() + RETRY_BUDGET;
+        let key = retry::until(deadline, &self.inner.retried, || {
+            self.choose_upload_key_once(file_name)
+        })
+        .await?;
+        lock(&self.inner.deadlines).insert(key.name().to_lowercase(), deadline);
+        Ok(key)
+    }
+
+    async fn choose_upload_key_once(&self, file_name: &str) -> Result<UploadKey, ClientError> {
         let (stem, ext) = split_file_name(file_name)?;
         for n in 1..=MAX_NAME_SUFFIX {
             let candidate = inputs::numbered(&stem, n);
@@ -358,13 +404,19 @@ impl Remote {
         })
     }
 
-    /// The object at `key`, refusing to read more than `max_bytes`.
+    /// The object at `key`, refusing to read more than `max_bytes`. A transient
+    /// error (a body cut mid-download, a 503) is tried again with backoff for up
+    /// to [`RETRY_BUDGET`].
     pub async fn get(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, ClientError> {
-        self.inner
-            .store
-            .get(key, max_bytes)
-            .await
-            .map_err(|err| self.error(err))
+        let deadline = tokio::time::Instant::now() + RETRY_BUDGET;
+        retry::until(deadline, &self.inner.retried, || async move {
+            self.inner
+                .store
+                .get(key, max_bytes)
+                .await
+                .map_err(|err| self.error(err))
+        })
+        .await
     }
 
     /// Downloads each `(key, name)` to `folder/<name>`, written whole or not at
@@ -468,6 +520,7 @@ impl Remote {
                     }
                 }
                 Err(err) if err.is_transient() => {
+                    self.inner.retried.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(error = %err.detail(), "watch: transient error, polling again");
                 }
                 Err(err) => return Err(err),
@@ -491,6 +544,7 @@ impl Remote {
     }
 
     fn release(&self, name: &str) {
+        lock(&self.inner.deadlines).remove(&name.to_lowercase());
         self.inner
             .reserved
             .lock()
@@ -689,6 +743,12 @@ struct Seen {
 /// `<name>` of a processed key, or `None` for anything else in `processed/`.
 fn name_of_processed(key: &str) -> Option<String> {
     UploadKey::from_processed_key(key).map(|upload| upload.name().to_owned())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -7,12 +7,16 @@
 //! - `memory` (feature `testing`): the ports in memory, with fault switches, for
 //!   tests. The real adapters are crates of their own: `augment-aws` (S3, SQS)
 //!   and `augment-local` (a folder, a channel).
+//! - `faults` (feature `testing`): a seeded fault-injecting wrapper of any store,
+//!   for chaos tests.
 //! - `makers` (feature `testing`): test inputs made in code (photo-like and
 //!   hostile JPEGs and PNGs), for the tests and the `hostile_inputs` example.
 //!
 //! Limits are in [`limits`]; every rejection carries a [`RejectCode`].
 
 pub mod contract;
+#[cfg(feature = "testing")]
+pub mod faults;
 pub mod imaging;
 pub mod limits;
 #[cfg(feature = "testing")]

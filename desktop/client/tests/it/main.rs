@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod faults;
 mod local;
 mod s3;
 mod terraform;
