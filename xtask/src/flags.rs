@@ -138,6 +138,13 @@ pub struct Redrive {
     /// Only count what would be re-driven; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// An emulator (moto) for the SQS and Lambda calls instead of AWS.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The Lambda Invoke API somewhere else than --endpoint-url (cargo-lambda's
+    /// emulator, which runs the real processor).
+    #[arg(long, value_name = "URL")]
+    pub lambda_endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

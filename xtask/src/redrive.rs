@@ -6,8 +6,8 @@
 //! `requestPayload` (the S3 event itself) is invoked asynchronously on the processor
 //! again (then the record is deleted), so a re-sent event that fails again gets
 //! Lambda's retries and lands in the same queue, never lost. With the AWS CLI (as
-//! `deploy` uses it), so its standard settings apply: profiles, SSO,
-//! `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL_LAMBDA` for an emulator.
+//! `deploy` uses it), so its credentials chain applies (profiles, SSO); an emulator
+//! is named with `--endpoint-url` (the CLI v1 ignores `AWS_ENDPOINT_URL*`).
 
 use std::path::PathBuf;
 
@@ -28,6 +28,10 @@ const RECEIVE_WAIT_SECS: &str = "2";
 
 struct Queues {
     region: String,
+    /// `--endpoint-url URL` for the SQS calls, or nothing.
+    sqs_endpoint: Vec<String>,
+    /// `--endpoint-url URL` for the Lambda call, or nothing.
+    lambda_endpoint: Vec<String>,
     rotations: String,
     dlq: String,
     failures: String,
@@ -57,8 +61,19 @@ pub fn run(flags: &flags::Redrive) -> Result<()> {
             .map(str::to_owned)
             .with_context(|| format!("the outputs have no {name}: {}", file.display()))
     };
+    let endpoint = |url: Option<&String>| {
+        url.map(|url| vec!["--endpoint-url".to_owned(), url.clone()])
+            .unwrap_or_default()
+    };
     let queues = Queues {
         region: output("region")?,
+        sqs_endpoint: endpoint(flags.endpoint_url.as_ref()),
+        lambda_endpoint: endpoint(
+            flags
+                .lambda_endpoint_url
+                .as_ref()
+                .or(flags.endpoint_url.as_ref()),
+        ),
         rotations: output("queue_url")?,
         dlq: output("dlq_url")?,
         failures: output("processor_failures_url")?,
@@ -73,8 +88,8 @@ pub fn run(flags: &flags::Redrive) -> Result<()> {
         .context("the AWS CLI is not on PATH: install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)")?;
 
     if flags.dry_run {
-        let tasks = depth(&sh, &queues.region, &queues.dlq)?;
-        let events = depth(&sh, &queues.region, &queues.failures)?;
+        let tasks = depth(&sh, &queues, &queues.dlq)?;
+        let events = depth(&sh, &queues, &queues.failures)?;
         println!(
             "redrive --dry-run: would move {tasks} rotation tasks from the dead-letter queue \
              and re-send {events} S3 events to {} (counts are SQS's approximate ones)",
@@ -92,10 +107,11 @@ pub fn run(flags: &flags::Redrive) -> Result<()> {
 }
 
 /// `ApproximateNumberOfMessages` of a queue.
-fn depth(sh: &Shell, region: &str, queue: &str) -> Result<u64> {
+fn depth(sh: &Shell, queues: &Queues, queue: &str) -> Result<u64> {
+    let (region, endpoint) = (&queues.region, &queues.sqs_endpoint);
     let answer = cmd!(
         sh,
-        "aws sqs get-queue-attributes --region {region} --output json --queue-url {queue} --attribute-names ApproximateNumberOfMessages"
+        "aws sqs get-queue-attributes {endpoint...} --region {region} --output json --queue-url {queue} --attribute-names ApproximateNumberOfMessages"
     )
     .quiet()
     .read()
@@ -108,10 +124,11 @@ fn depth(sh: &Shell, region: &str, queue: &str) -> Result<u64> {
 }
 
 /// Up to [`RECEIVE_BATCH`] messages, hidden for [`RECEIVE_VISIBILITY_SECS`].
-fn receive(sh: &Shell, region: &str, queue: &str) -> Result<Vec<Value>> {
+fn receive(sh: &Shell, queues: &Queues, queue: &str) -> Result<Vec<Value>> {
+    let (region, endpoint) = (&queues.region, &queues.sqs_endpoint);
     let answer = cmd!(
         sh,
-        "aws sqs receive-message --region {region} --output json --queue-url {queue} --max-number-of-messages {RECEIVE_BATCH} --visibility-timeout {RECEIVE_VISIBILITY_SECS} --wait-time-seconds {RECEIVE_WAIT_SECS}"
+        "aws sqs receive-message {endpoint...} --region {region} --output json --queue-url {queue} --max-number-of-messages {RECEIVE_BATCH} --visibility-timeout {RECEIVE_VISIBILITY_SECS} --wait-time-seconds {RECEIVE_WAIT_SECS}"
     )
     .quiet()
     .read()
@@ -131,7 +148,7 @@ fn field<'a>(message: &'a Value, name: &str) -> Result<&'a str> {
 }
 
 /// Deletes received messages by their receipt handles.
-fn delete(sh: &Shell, region: &str, queue: &str, messages: &[&Value]) -> Result<()> {
+fn delete(sh: &Shell, queues: &Queues, queue: &str, messages: &[&Value]) -> Result<()> {
     if messages.is_empty() {
         return Ok(());
     }
@@ -141,9 +158,10 @@ fn delete(sh: &Shell, region: &str, queue: &str, messages: &[&Value]) -> Result<
         .map(|(i, m)| Ok(json!({"Id": i.to_string(), "ReceiptHandle": field(m, "ReceiptHandle")?})))
         .collect::<Result<Vec<_>>>()?;
     let entries = Value::Array(entries).to_string();
+    let (region, endpoint) = (&queues.region, &queues.sqs_endpoint);
     let answer = cmd!(
         sh,
-        "aws sqs delete-message-batch --region {region} --output json --queue-url {queue} --entries {entries}"
+        "aws sqs delete-message-batch {endpoint...} --region {region} --output json --queue-url {queue} --entries {entries}"
     )
     .quiet()
     .read()
@@ -168,10 +186,10 @@ fn failed_entries(answer: &str, what: &str, queue: &str) -> Result<()> {
 
 /// Dead-letter queue → rotation queue, a batch at a time: sent, then deleted.
 fn move_dead_letters(sh: &Shell, queues: &Queues) -> Result<usize> {
-    let (region, rotations) = (&queues.region, &queues.rotations);
+    let (region, rotations, endpoint) = (&queues.region, &queues.rotations, &queues.sqs_endpoint);
     let mut moved = 0;
     loop {
-        let messages = receive(sh, region, &queues.dlq)?;
+        let messages = receive(sh, queues, &queues.dlq)?;
         if messages.is_empty() {
             return Ok(moved);
         }
@@ -183,7 +201,7 @@ fn move_dead_letters(sh: &Shell, queues: &Queues) -> Result<usize> {
         let entries = Value::Array(entries).to_string();
         let answer = cmd!(
             sh,
-            "aws sqs send-message-batch --region {region} --output json --queue-url {rotations} --entries {entries}"
+            "aws sqs send-message-batch {endpoint...} --region {region} --output json --queue-url {rotations} --entries {entries}"
         )
         .quiet()
         .read()
@@ -191,7 +209,7 @@ fn move_dead_letters(sh: &Shell, queues: &Queues) -> Result<usize> {
         failed_entries(&answer, "be sent", rotations)?;
         delete(
             sh,
-            region,
+            queues,
             &queues.dlq,
             &messages.iter().collect::<Vec<_>>(),
         )?;
@@ -202,12 +220,13 @@ fn move_dead_letters(sh: &Shell, queues: &Queues) -> Result<usize> {
 /// Each destination record's S3 event, invoked asynchronously on the processor,
 /// then the record deleted. A record without a `requestPayload` is left where it is.
 fn resend_failed_events(sh: &Shell, queues: &Queues) -> Result<usize> {
-    let (region, processor) = (&queues.region, &queues.processor);
+    let (region, processor, endpoint) =
+        (&queues.region, &queues.processor, &queues.lambda_endpoint);
     let dir = tempdir()?;
     let mut resent = 0;
     let mut left = 0;
     loop {
-        let messages = receive(sh, region, &queues.failures)?;
+        let messages = receive(sh, queues, &queues.failures)?;
         if messages.is_empty() {
             break;
         }
@@ -225,7 +244,7 @@ fn resend_failed_events(sh: &Shell, queues: &Queues) -> Result<usize> {
             let response = dir.join("response.json");
             cmd!(
                 sh,
-                "aws lambda invoke --region {region} --output json --function-name {processor} --invocation-type Event --payload {payload_arg} {response}"
+                "aws lambda invoke {endpoint...} --region {region} --output json --function-name {processor} --invocation-type Event --payload {payload_arg} {response}"
             )
             .quiet()
             .ignore_stdout()
@@ -235,7 +254,7 @@ fn resend_failed_events(sh: &Shell, queues: &Queues) -> Result<usize> {
             resent += 1;
         }
         // The records left hidden stay so until this loop has seen the rest.
-        delete(sh, region, &queues.failures, &done)?;
+        delete(sh, queues, &queues.failures, &done)?;
     }
     if left > 0 {
         println!(
