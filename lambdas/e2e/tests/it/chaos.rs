@@ -25,6 +25,7 @@ use std::time::Instant;
 use augment_aws::Clients;
 use augment_aws::testing::Moto;
 use augment_pipeline::RotationTask;
+use aws_sdk_sqs::error::ProvideErrorMetadata as _;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_e2e::proxy::FaultProxy;
 use lambda_e2e::{RuntimeApi, build_cli, build_lambdas, cargo};
@@ -41,8 +42,9 @@ const SEED: u64 = 14;
 const ASYNC_RETRIES: usize = 2;
 const MAX_RECEIVE_COUNT: usize = 5;
 const BATCH_SIZE: i32 = 5;
-/// Short, so a failed task comes back in seconds (AWS's is 6 x the worker timeout).
-const VISIBILITY_TIMEOUT_SECS: i32 = 2;
+/// Short, so a failed task comes back in seconds (AWS's is 6 x the worker timeout),
+/// and longer than a batch usually takes with the SDK's backoff.
+const VISIBILITY_TIMEOUT_SECS: i32 = 5;
 /// Copies of each function running at once (Lambda's concurrency).
 const INSTANCES: usize = 4;
 /// Uploads whose download (the processor's GET) meets an outage, and rotation
@@ -328,14 +330,23 @@ async fn event_source_mapping(
                     }
                     for m in messages {
                         if !failed.contains(m.message_id().unwrap()) {
-                            clients
+                            let deleted = clients
                                 .sqs
                                 .delete_message()
                                 .queue_url(&queue_url)
                                 .receipt_handle(m.receipt_handle().unwrap())
                                 .send()
-                                .await
-                                .unwrap();
+                                .await;
+                            // A batch that outlasted the visibility timeout: the
+                            // message was received again (moto then refuses the
+                            // old handle), and that delivery ends it.
+                            if let Err(err) = deleted {
+                                assert_eq!(
+                                    err.as_service_error().and_then(|e| e.code()),
+                                    Some("ReceiptHandleIsInvalid"),
+                                    "{err:?}"
+                                );
+                            }
                         }
                     }
                 }
@@ -378,16 +389,15 @@ fn augment_upload(cli: &Path, home: &Path, moto: &Moto, endpoint: &str, photos: 
 }
 
 /// `cargo xtask redrive` on the emulated stack: the queues on moto, the Lambda
-/// Invoke API on the emulator (the AWS CLI's per-service endpoint variables).
+/// Invoke API on the Runtime API emulator.
 fn redrive(moto: &Moto, api: &RuntimeApi, outputs_file: &Path, dry_run: bool) -> String {
     let mut command = cargo();
     command
         .args(["xtask", "redrive", "--outputs"])
         .arg(outputs_file)
+        .args(["--endpoint-url", &moto.endpoint])
+        .args(["--lambda-endpoint-url", &api.endpoint()])
         .envs(moto.env())
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("AWS_ENDPOINT_URL_SQS", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_LAMBDA", api.endpoint())
         .env(
             "AWS_CONFIG_FILE",
             outputs_file.with_extension("no-aws-config"),
@@ -654,5 +664,38 @@ async fn faults_on_every_call_lose_nothing_and_failed_work_is_re_driven() {
         dlq.len(),
         missing.len(),
         started.elapsed().as_secs_f64(),
+    );
+}
+
+/// The proxy's faults are the retryable kind to the SDK: at a 100 % rate every
+/// attempt of an S3 and an SQS call is faulted, and the SDK makes all its attempts
+/// before it gives up (a fault it took for final would end the call at once).
+#[tokio::test]
+async fn the_sdk_retries_every_injected_fault() {
+    use aws_sdk_s3::config::retry::RetryConfig;
+    const ATTEMPTS: u32 = 3;
+    let moto = Moto::start().unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint, SEED, 100);
+    let config = moto
+        .sdk_config()
+        .into_builder()
+        .endpoint_url(&proxy.endpoint)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(ATTEMPTS)
+                .with_initial_backoff(std::time::Duration::from_millis(1)),
+        )
+        .build();
+    let clients = Clients::new(&config);
+    let s3 = clients.s3.get_object().bucket(BUCKET).key("k").send().await;
+    assert!(s3.is_err());
+    assert_eq!(proxy.injected().requests, u64::from(ATTEMPTS), "S3: {s3:?}");
+    let sqs = clients.sqs.list_queues().send().await;
+    let injected = proxy.injected();
+    assert_eq!(injected.requests, 2 * u64::from(ATTEMPTS), "SQS: {sqs:?}");
+    assert_eq!(injected.random(), 2 * u64::from(ATTEMPTS));
+    assert!(
+        injected.s3_slow_down + injected.sqs_internal_error > 0,
+        "{injected:?}"
     );
 }
