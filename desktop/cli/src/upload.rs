@@ -125,10 +125,9 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     } else {
         MultiProgress::new()
     };
-    let total = bars.add(
-        ProgressBar::new(inputs.len() as u64)
-            .with_style(style("{spinner} {pos}/{len} files  {elapsed}  {wide_msg}")),
-    );
+    let total = bars.add(ProgressBar::new(inputs.len() as u64).with_style(style(
+        "{spinner} {pos}/{len} files  {elapsed}  ETA {eta}  {wide_msg}",
+    )));
     total.enable_steady_tick(PROGRESS_TICK);
     let started = Instant::now();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
@@ -141,7 +140,7 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
             // `--jobs` bounds the uploads only: waiting for the pipeline holds no
             // slot, so later files upload while earlier ones are processed.
             let uploaded = match permits.acquire_owned().await {
-                Ok(_permit) => upload_one(&remote, &input, &bars).await,
+                Ok(_permit) => upload_one(&remote, &input, &bars, out.as_deref()).await,
                 Err(_) => Err(Ended::Failed("stopped".into())),
             };
             let ended = match uploaded {
@@ -224,27 +223,40 @@ fn style(template: &str) -> ProgressStyle {
 }
 
 /// Checks the file (size, then type by content), picks a name that overwrites
-/// nothing, and uploads it with its own bar.
+/// nothing (saying so when it is not the file's own), and uploads it with its
+/// own bar. A file refused here gets its `failed/` record in `out`, as one the
+/// pipeline rejects does.
 async fn upload_one(
     remote: &Remote,
     input: &Input,
     bars: &MultiProgress,
+    out: Option<&Path>,
 ) -> Result<UploadKey, Ended> {
-    augment_client::check_file_async(&input.path)
-        .await
-        .map_err(ended_by)?;
-    let file_name = match input.upload.extension() {
-        Some(ext) => format!("{}.{ext}", input.upload.name()),
-        None => input.upload.name().to_owned(),
+    let refused = |err: ClientError| async move {
+        if let (ErrorKind::Rejected(rejection), Some(out)) = (&err.kind, out)
+            && let Err(write) =
+                augment_client::write_failed_record(out, &input.upload, rejection).await
+        {
+            return Ended::Failed(format!("{} (and its record: {write})", err.message));
+        }
+        ended_by(err)
     };
-    let key = remote
-        .choose_upload_key(&file_name)
-        .await
-        .map_err(ended_by)?;
+    if let Err(err) = augment_client::check_file_async(&input.path).await {
+        return Err(refused(err).await);
+    }
+    let file_name = upload_file_name(&input.upload);
+    let key = match remote.choose_upload_key(&file_name).await {
+        Ok(key) => key,
+        Err(err) => return Err(refused(err).await),
+    };
+    if key != input.upload {
+        let renamed = upload_file_name(&key);
+        bars.suspend(|| eprintln!("renamed {file_name} → {renamed} (the name is taken)"));
+    }
     // The file's size until the first report says what is being sent.
     let size_bytes = std::fs::metadata(&input.path).map_or(0, |meta| meta.len());
     let bar = bars.add(ProgressBar::new(size_bytes).with_style(style(
-        "  [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12}  {wide_msg}",
+        "  [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {eta:>4}  {wide_msg}",
     )));
     bar.set_message(key.name().to_owned());
     let reporter = bar.clone();
@@ -258,6 +270,14 @@ async fn upload_one(
     bar.finish_and_clear();
     bars.remove(&bar);
     result.map(|()| key).map_err(ended_by)
+}
+
+/// `<name>.<ext>` of an upload key (a relative path with `/` for sub-folders).
+fn upload_file_name(upload: &UploadKey) -> String {
+    match upload.extension() {
+        Some(ext) => format!("{}.{ext}", upload.name()),
+        None => upload.name().to_owned(),
+    }
 }
 
 /// A client error as this file's ending; with `--verbose` the message carries

@@ -96,6 +96,15 @@ impl ClientError {
         self
     }
 
+    /// An "offline" error that names the endpoint nothing answered at.
+    #[must_use]
+    pub(crate) fn unreachable(mut self, endpoint: &str) -> Self {
+        self.message = format!(
+            "No answer from the storage service. Check the network connection and the endpoint URL in Settings, then try again: {endpoint}"
+        );
+        self
+    }
+
     pub fn rejected(rejection: Rejection) -> Self {
         Self::new(ErrorKind::Rejected(rejection.clone()), rejection.message)
     }

@@ -138,6 +138,9 @@ struct Inner {
     deadlines: Mutex<HashMap<String, tokio::time::Instant>>,
     /// Transient errors tried again, for a summary and for tests.
     retried: AtomicU64,
+    /// S3: the same bucket through a one-attempt client, for [`Remote::check`],
+    /// and the endpoint an "unreachable" message names.
+    probe: Option<(Arc<dyn ObjectStore>, String)>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -189,12 +192,17 @@ impl Remote {
         bucket: &str,
     ) -> Result<Self, ClientError> {
         let bucket = s3::bucket_name(bucket)?;
-        Ok(Self::new(
+        let mut this = Self::new(
             Arc::new(S3Store::from_config(config, bucket)),
             bucket.to_owned(),
             s3::describe(config, bucket),
             None,
-        ))
+        );
+        if let Some(inner) = Arc::get_mut(&mut this.inner) {
+            let probe = S3Store::from_config(&s3::probe_config(config), bucket);
+            inner.probe = Some((Arc::new(probe), s3::endpoint(config)));
+        }
+        Ok(this)
     }
 
     fn new(
@@ -212,6 +220,7 @@ impl Remote {
                 reserved: Mutex::new(HashSet::new()),
                 deadlines: Mutex::new(HashMap::new()),
                 retried: AtomicU64::new(0),
+                probe: None,
             }),
         }
     }
@@ -241,8 +250,21 @@ impl Remote {
     /// "Test connection": the bucket exists and these credentials may list it (a
     /// one-key list, whose error has a code; S3's `HeadBucket` needs the same
     /// permission and answers without one); local mode: also, the data folder is
-    /// writable.
+    /// writable. S3: one attempt first, so an endpoint that refuses or never
+    /// answers is reported within the connect timeout, naming the endpoint; a
+    /// throttle or a 5xx then gets the usual attempts.
     pub async fn check(&self) -> Result<(), ClientError> {
+        if let Some((probe, _)) = &self.inner.probe {
+            match probe
+                .list_page(ListRequest::new(PROCESSED_PREFIX, None, 1))
+                .await
+                .map_err(|err| self.error(err))
+            {
+                Ok(_) => return Ok(()),
+                Err(err) if err.is_transient() && err.kind != ErrorKind::Offline => {}
+                Err(err) => return Err(err),
+            }
+        }
         self.inner
             .store
             .list_page(ListRequest::new(PROCESSED_PREFIX, None, 1))
@@ -560,8 +582,13 @@ impl Remote {
     }
 
     /// A store error as a person reads it, classified once from its structure.
+    /// "No answer" names the endpoint: the thing to check, not the bucket.
     fn error(&self, err: StoreError) -> ClientError {
-        ClientError::from_store_in(&self.inner.bucket, err)
+        let err = ClientError::from_store_in(&self.inner.bucket, err);
+        match &self.inner.probe {
+            Some((_, endpoint)) if err.kind == ErrorKind::Offline => err.unreachable(endpoint),
+            _ => err,
+        }
     }
 
     async fn exists(&self, key: &str) -> Result<bool, ClientError> {
@@ -703,6 +730,26 @@ pub async fn check_file_async(path: &Path) -> Result<CheckedFile, ClientError> {
         .map_err(|err| {
             ClientError::new(ErrorKind::Other, "The file could not be checked.").with_source(err)
         })?
+}
+
+/// Writes `folder/failed/<name>.json` for a file refused before upload, the
+/// record the pipeline writes for a file it rejects (same JSON, same key), so an
+/// output folder accounts for every input. Whole or not at all.
+pub async fn write_failed_record(
+    folder: &Path,
+    upload: &UploadKey,
+    rejection: &Rejection,
+) -> Result<(), ClientError> {
+    FolderStore::new(folder)
+        .put(PutObject {
+            key: upload.failed_key(),
+            body: FailedRecord::new(upload, rejection).to_json(),
+            content_type: "application/json",
+            metadata: Vec::new(),
+            on_sent: None,
+        })
+        .await
+        .map_err(ClientError::from_store)
 }
 
 fn content_type(format: ImageFormat) -> &'static str {

@@ -1,10 +1,7 @@
 //! The settings of AWS mode and custom mode as one SDK config. The store itself
 //! is `augment-aws`'s `S3Store`, the one the Lambdas use.
 
-use std::time::Duration;
-
 use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::ClientError;
@@ -13,9 +10,6 @@ use super::settings::AwsSettings;
 /// Attempts per request (the SDK's standard retry mode: exponential backoff with
 /// jitter, only for throttling, 5xx, timeouts and connection errors).
 pub const MAX_ATTEMPTS: u32 = 4;
-/// How long to wait for a TCP/TLS connection before calling the endpoint
-/// unreachable (the SDK's 3.1 s default is short on a weak Wi-Fi).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Region for a custom endpoint that names none: S3-compatible services accept
 /// any, and the signature needs one.
 pub const CUSTOM_DEFAULT_REGION: &str = "us-east-1";
@@ -33,20 +27,15 @@ pub(super) fn bucket_name(bucket: &str) -> Result<&str, ClientError> {
 
 /// Loads the AWS config the standard way (env, profile files, SSO), with the
 /// profile, region and endpoint from the settings on top, and the client's
-/// retries and connect timeout. Settings that cannot work are refused here,
-/// before any request.
+/// retries (the connect timeout is `augment_aws::s3_client`'s). Settings that
+/// cannot work are refused here, before any request.
 pub(super) async fn sdk_config(
     aws: &AwsSettings,
     endpoint: Option<&str>,
 ) -> Result<SdkConfig, ClientError> {
     bucket_name(&aws.bucket)?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .build(),
-        );
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
     if let Some(profile) = nonempty(aws.profile.as_deref()) {
         // The SDK would only say "no credentials" later; a name that is not in
         // the files is a settings mistake to name now.
@@ -86,6 +75,26 @@ pub(super) async fn sdk_config(
         .into_builder()
         .region(Region::new(CUSTOM_DEFAULT_REGION))
         .build())
+}
+
+/// The one-attempt config of "Test connection" (and the CLI's check before a
+/// batch): an endpoint that refuses or never answers is reported within
+/// [`augment_aws::CONNECT_TIMEOUT`], not after the SDK's attempts and backoff.
+pub(super) fn probe_config(config: &SdkConfig) -> SdkConfig {
+    config
+        .to_builder()
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build()
+}
+
+/// The endpoint a request goes to, for an "unreachable" message: the configured
+/// one, or the region's AWS endpoint.
+pub(super) fn endpoint(config: &SdkConfig) -> String {
+    match (config.endpoint_url(), config.region()) {
+        (Some(endpoint), _) => endpoint.to_owned(),
+        (None, Some(region)) => format!("https://s3.{region}.amazonaws.com"),
+        (None, None) => "https://s3.amazonaws.com".to_owned(),
+    }
 }
 
 /// Where uploads go, for a title bar or a log line.

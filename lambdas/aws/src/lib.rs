@@ -11,7 +11,7 @@ pub mod testing;
 
 pub use logging::init_lambda_logging;
 
-pub use s3::{S3Store, s3_client, store_error};
+pub use s3::{CONNECT_TIMEOUT, S3Store, s3_client, store_error};
 pub use sqs::SqsQueue;
 
 use augment_pipeline::ports::{ObjectStore, TaskQueue};

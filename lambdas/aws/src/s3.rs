@@ -48,12 +48,26 @@ impl S3Store {
     }
 }
 
+/// How long a TCP (and TLS) connection to S3 may take before the endpoint counts
+/// as unreachable: a regional endpoint or a LAN emulator connects in
+/// milliseconds, and a person who mistyped an endpoint hears of it in 2 s, not
+/// after the SDK's attempts at its 3.1 s default each.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The one way an S3 client is made from an SDK config: with an endpoint set (an
 /// emulator or an S3-compatible service) it uses path-style addressing,
-/// `http://host/bucket/key`, which works without wildcard DNS.
+/// `http://host/bucket/key`, which works without wildcard DNS; connections time
+/// out after [`CONNECT_TIMEOUT`] (the config's other timeouts are kept).
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let timeouts = config
+        .timeout_config()
+        .map(aws_sdk_s3::config::timeout::TimeoutConfig::to_builder)
+        .unwrap_or_default()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build();
     let s3_config = aws_sdk_s3::config::Builder::from(config)
         .force_path_style(config.endpoint_url().is_some())
+        .timeout_config(timeouts)
         .build();
     aws_sdk_s3::Client::from_conf(s3_config)
 }

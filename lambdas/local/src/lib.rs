@@ -6,11 +6,12 @@
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 
-use augment_pipeline::contract::RotationTask;
+use augment_pipeline::contract::{Angle, RotationTask, UploadKey};
 use augment_pipeline::ports::{
     Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,
@@ -364,16 +365,41 @@ pub enum PipelineEvent {
     },
 }
 
+/// Tries of one step before a transient error (a 503 from the store, a full
+/// queue) is reported: as Lambda retries an event and SQS redelivers a task. At
+/// [`STEP_FIRST_DELAY`] doubling to [`STEP_MAX_DELAY`], about 6 s in all.
+pub const STEP_ATTEMPTS: u32 = 10;
+/// The pause after a step's first transient failure; each later one doubles.
+pub const STEP_FIRST_DELAY: Duration = Duration::from_millis(20);
+/// The longest pause between two tries of a step.
+pub const STEP_MAX_DELAY: Duration = Duration::from_secs(1);
+
 /// The whole pipeline on this machine: uploads are processed as they are
 /// announced, and their tasks are run by a worker loop, at most `jobs` steps at a
-/// time. Must be started inside a Tokio runtime with at least `jobs` worker threads
-/// (image work runs on them).
-#[derive(Debug, Clone)]
-pub struct LocalPipeline {
-    store: Arc<FolderStore>,
+/// time; a step that fails transiently is tried again (up to
+/// [`STEP_ATTEMPTS`]), without holding a slot while it waits. Must be started
+/// inside a Tokio runtime with at least `jobs` worker threads (image work runs
+/// on them). Nothing is kept but in the store: after a crash,
+/// [`LocalPipeline::resume`] finds the unfinished uploads there.
+#[derive(Debug)]
+pub struct LocalPipeline<S = FolderStore> {
+    store: Arc<S>,
     queue: ChannelQueue,
     permits: Arc<Semaphore>,
     events: mpsc::UnboundedSender<PipelineEvent>,
+    retried: Arc<AtomicU64>,
+}
+
+impl<S> Clone for LocalPipeline<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            queue: self.queue.clone(),
+            permits: self.permits.clone(),
+            events: self.events.clone(),
+            retried: self.retried.clone(),
+        }
+    }
 }
 
 impl LocalPipeline {
@@ -381,41 +407,52 @@ impl LocalPipeline {
         root: impl Into<PathBuf>,
         jobs: usize,
     ) -> (Self, mpsc::UnboundedReceiver<PipelineEvent>) {
-        let store = Arc::new(FolderStore::new(root));
+        Self::start_on(Arc::new(FolderStore::new(root)), jobs)
+    }
+}
+
+impl<S: ObjectStore + 'static> LocalPipeline<S> {
+    /// The pipeline over any store (a fault-injecting one, in tests).
+    pub fn start_on(store: Arc<S>, jobs: usize) -> (Self, mpsc::UnboundedReceiver<PipelineEvent>) {
         let (queue, mut tasks) = ChannelQueue::new();
         let permits = Arc::new(Semaphore::new(jobs.max(1)));
         let (events, event_receiver) = mpsc::unbounded_channel();
+        let this = Self {
+            store,
+            queue,
+            permits,
+            events,
+            retried: Arc::new(AtomicU64::new(0)),
+        };
 
-        let worker = (store.clone(), permits.clone(), events.clone());
+        let worker = this.clone();
         tokio::spawn(async move {
-            let (store, permits, events) = worker;
             while let Some(task) = tasks.recv().await {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
+                let Ok(permit) = worker.permits.clone().acquire_owned().await else {
                     break;
                 };
-                let (store, events) = (store.clone(), events.clone());
+                let worker = worker.clone();
                 tokio::spawn(async move {
-                    let result = steps::make_rotation(store.as_ref(), &task).await;
-                    drop(permit);
+                    let result = worker
+                        .with_retries(permit, || {
+                            steps::make_rotation(worker.store.as_ref(), &task)
+                        })
+                        .await;
                     // The receiver is gone only when nobody waits for results.
-                    let _ = events.send(PipelineEvent::Rotation { task, result });
+                    let _ = worker.events.send(PipelineEvent::Rotation { task, result });
                 });
             }
         });
-
-        (
-            Self {
-                store,
-                queue,
-                permits,
-                events,
-            },
-            event_receiver,
-        )
+        (this, event_receiver)
     }
 
-    pub fn store(&self) -> &FolderStore {
+    pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Transient step failures tried again so far.
+    pub fn retried(&self) -> u64 {
+        self.retried.load(Ordering::SeqCst)
     }
 
     /// Announces an object now in the store, as S3's event does. Waits for a free
@@ -426,10 +463,82 @@ impl LocalPipeline {
         };
         let this = self.clone();
         tokio::spawn(async move {
-            let result =
-                steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key).await;
-            drop(permit);
+            let result = this
+                .with_retries(permit, || {
+                    steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key)
+                })
+                .await;
             let _ = this.events.send(PipelineEvent::Upload { key, result });
         });
+    }
+
+    /// Announces again every upload in the store whose work is not finished (no
+    /// failed record, and the processed image or a rotation missing), as after a
+    /// crash; returns how many. The steps are idempotent, so finishing an upload
+    /// twice writes the same objects.
+    pub async fn resume(&self) -> Result<usize, StoreError> {
+        let uploads = self
+            .store
+            .list(augment_pipeline::contract::UPLOAD_PREFIX)
+            .await?;
+        let mut announced = 0;
+        for info in uploads {
+            let Ok(upload) = UploadKey::parse(&info.key) else {
+                continue;
+            };
+            if self.finished(&upload).await? {
+                continue;
+            }
+            self.notify_upload(info.key).await;
+            announced += 1;
+        }
+        Ok(announced)
+    }
+
+    async fn finished(&self, upload: &UploadKey) -> Result<bool, StoreError> {
+        if self.store.head(&upload.failed_key()).await?.is_some() {
+            return Ok(true);
+        }
+        let mut keys = vec![upload.processed_key()];
+        keys.extend(Angle::ALL.map(|angle| upload.rotation_key(angle)));
+        for key in keys {
+            if self.store.head(&key).await?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Runs a step, and again after a pause when it fails transiently, up to
+    /// [`STEP_ATTEMPTS`]; the slot is given back while it waits.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        mut step: F,
+    ) -> Result<T, StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StepError>>,
+    {
+        let mut permit = Some(permit);
+        let mut delay = STEP_FIRST_DELAY;
+        let mut attempt = 1;
+        loop {
+            let result = step().await;
+            match result {
+                Err(err) if err.is_transient() && attempt < STEP_ATTEMPTS => {
+                    self.retried.fetch_add(1, Ordering::SeqCst);
+                    drop(permit.take());
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(STEP_MAX_DELAY);
+                    attempt += 1;
+                    let Ok(again) = self.permits.clone().acquire_owned().await else {
+                        return Err(err);
+                    };
+                    permit = Some(again);
+                }
+                result => return result,
+            }
+        }
     }
 }

@@ -114,10 +114,23 @@ fn local_mode_uploads_waits_and_downloads_the_bucket_layout() {
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
     assert!(stdout.starts_with("2 done, 2 rejected in "), "{stdout}");
 
+    // Both rejections leave a record in --out: the one the pipeline made, and
+    // the one for the file refused before upload, in the same shape.
     let mut expected: BTreeSet<String> = outputs("wide").into_iter().collect();
     expected.extend(outputs("trip/beach day"));
     expected.insert("failed/cut.json".into());
+    expected.insert("failed/notes.json".into());
     assert_eq!(files(&out), expected);
+    let record = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.join("failed").join(name)).unwrap()).unwrap()
+    };
+    let (refused, rejected) = (record("notes.json"), record("cut.json"));
+    assert_eq!(refused["code"], "unsupported_type", "{refused}");
+    assert_eq!(rejected["code"], "corrupt", "{rejected}");
+    let fields = |value: &serde_json::Value| -> Vec<String> {
+        value.as_object().unwrap().keys().cloned().collect()
+    };
+    assert_eq!(fields(&refused), fields(&rejected));
 
     // The data folder holds the uploads (not the file the client refused).
     let data = files(&home.path().join("data"));
@@ -128,11 +141,15 @@ fn local_mode_uploads_waits_and_downloads_the_bucket_layout() {
     assert!(data.contains("original-uploads/cut.jpg"), "{data:?}");
     assert!(!data.contains("original-uploads/notes.jpg"), "{data:?}");
 
-    // Again: nothing is overwritten, the new uploads get -2.
+    // Again: nothing is overwritten, the new uploads get -2, and it says so.
     let (code, _, stderr) = run(augment(home.path())
         .args(["upload", "--quiet"])
         .arg(photos.join("wide.jpg")));
     assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "renamed wide.jpg → wide-2.jpg (the name is taken)"
+    );
     let data = files(&home.path().join("data"));
     assert!(
         data.contains("original-uploads/wide-2.jpg")
@@ -266,6 +283,32 @@ fn a_missing_bucket_stops_before_any_upload() {
             && stderr.trim_end().ends_with(BUCKET),
         "{stderr}"
     );
+}
+
+#[test]
+fn an_unreachable_endpoint_is_named() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("a.jpg"), &jpeg(16, 16));
+    let (code, stdout, stderr) = run(augment(home.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .args(["upload", "--bucket", BUCKET, "--endpoint-url", &endpoint])
+        .arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: No answer from the storage service.")
+            && stderr.trim_end().ends_with(&endpoint),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(BUCKET), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,5 @@
 //! Uploads and downloads through a store that fails a share of its calls the way
-//! S3 does under load (503 SlowDown, a connection cut after the object was
+//! S3 does under load (503 `SlowDown`, a connection cut after the object was
 //! stored, a body cut mid-download): transient faults never fail a file, and a
 //! fault that outlasts the budget fails it with its cause.
 

@@ -398,6 +398,13 @@ async fn an_endpoint_that_does_not_answer_is_offline_and_transient() {
     assert_eq!(err.kind, ErrorKind::Offline, "{}", err.detail());
     assert!(err.is_transient());
     assert!(err.message.contains("network"), "{}", err.message);
+    // The endpoint is the thing to check, not the bucket.
+    assert!(
+        err.message.ends_with(&format!("http://127.0.0.1:{port}")),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains(BUCKET), "{}", err.message);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
