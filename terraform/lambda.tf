@@ -36,7 +36,7 @@ resource "aws_lambda_function" "functions" {
   #checkov:skip=CKV_AWS_116:No function DLQ. The processor is invoked asynchronously by S3: failed events go to the on-failure destination (aws_lambda_function_event_invoke_config), which keeps the error with the event; a function DLQ would keep less. The worker is invoked synchronously by the SQS event source mapping, which never uses one: the queue's redrive policy moves failing tasks to the dead-letter queue.
   #checkov:skip=CKV_AWS_173:The environment holds a queue URL or a bucket name and a log level, no secrets; Lambda encrypts it at rest with its own key.
   #checkov:skip=CKV_AWS_272:Code signing applies to .zip packages; images are pinned by immutable ECR tags and scanned on push.
-  #checkov:skip=CKV_AWS_115:No reserved concurrency: reserving takes from the account's pool (10 on new accounts) and would starve other functions. S3 events wait and retry when the processor is throttled; the worker is bounded by the event source mapping's maximum concurrency (var.worker_max_concurrency), which throttles without failing messages.
+  #checkov:skip=CKV_AWS_115:The processor reserves var.processor_reserved_concurrency (10 by default; -1 on accounts whose quota is 10, where AWS keeps 10 unreserved). The worker reserves none: the event source mapping's maximum concurrency (var.worker_max_concurrency) bounds it and throttles without failing messages, and a reservation would take from the account's pool.
   for_each = local.function_settings
 
   function_name = local.function_names[each.key]
@@ -47,6 +47,11 @@ resource "aws_lambda_function" "functions" {
   architectures = ["x86_64"]
   memory_size   = each.value.memory_mb
   timeout       = each.value.timeout_secs
+  # The processor's share of the account's concurrency, reserved and capped, so one
+  # busy uploader can neither take the whole pool nor be starved by other functions;
+  # S3 events over the cap are throttled, and Lambda retries those for up to six
+  # hours (maximum_event_age_in_seconds), so none is lost. -1: no reservation.
+  reserved_concurrent_executions = each.key == "processor" ? var.processor_reserved_concurrency : -1
 
   environment {
     variables = merge(each.value.environment, { RUST_LOG = var.log_level })

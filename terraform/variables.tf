@@ -174,6 +174,17 @@ variable "worker_max_concurrency" {
   }
 }
 
+variable "processor_reserved_concurrency" {
+  description = "Concurrent executions reserved for the image processor, which are also its ceiling: one uploader can't take the account's whole concurrency, and other functions can't starve the pipeline. S3 events over it are throttled and retried by Lambda for up to 6 hours, not lost. -1: no reservation (needed on accounts whose concurrency quota is 10, the quota of new accounts: AWS keeps 10 unreserved)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.processor_reserved_concurrency == -1 || (var.processor_reserved_concurrency >= 1 && var.processor_reserved_concurrency <= 1000)
+    error_message = "processor_reserved_concurrency: -1 (no reservation) or 1-1000 (0 would stop the processor: every S3 event throttled)."
+  }
+}
+
 variable "processor_retry_attempts" {
   description = "Retries of a failed asynchronous processor invocation (an S3 event) before it goes to the on-failure queue."
   type        = number

@@ -10,6 +10,7 @@ mod fuzz;
 mod gui_free;
 mod icons;
 mod images;
+mod redrive;
 mod screenshot;
 mod terraform;
 mod tools;
@@ -34,6 +35,7 @@ fn main() -> Result<()> {
         Task::Terraform => terraform::run(),
         Task::Deploy(flags) => deploy::deploy(&flags),
         Task::Destroy(flags) => deploy::destroy(&flags),
+        Task::Redrive(flags) => redrive::run(&flags),
         Task::Screenshot(flags) => screenshot::run(&flags),
         Task::Dist(flags) => dist::run(&flags),
         Task::Icons(flags) => icons::run(&flags),
@@ -74,8 +76,9 @@ fn ci() -> Result<()> {
     // turbojpeg crate: cmake drives its build, nasm assembles its SIMD code.
     apt::ensure_installed(&sh, "the build (libjpeg-turbo)", BUILD_APT_PACKAGES)?;
 
-    // The real parts the tests run against: moto (S3/SQS API server) and
-    // cargo-lambda (the Lambda Runtime API emulator), from PyPI.
+    // The real parts the tests run against: moto (S3/SQS API server),
+    // cargo-lambda (the Lambda Runtime API emulator) and the AWS CLI (which
+    // `redrive` drives), from PyPI.
     let venv_bin = venv::ensure(&sh, &target_dir().join("ci-venv"), CI_PYTHON_PINS)?;
     sh.set_var("PATH", venv::path_with(&venv_bin)?);
     sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
@@ -166,7 +169,12 @@ fn clean_when_disk_is_low(sh: &Shell) -> Result<()> {
 }
 
 /// PyPI tools the tests use, pinned.
-const CI_PYTHON_PINS: &[&str] = &["moto[server]==5.2.5", "cargo-lambda==1.9.2"];
+/// (awscli: `cargo xtask redrive` calls it; its test runs it against moto.)
+const CI_PYTHON_PINS: &[&str] = &[
+    "moto[server]==5.2.5",
+    "cargo-lambda==1.9.2",
+    "awscli==1.45.11",
+];
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` (CI shares one) or `target/`.
 pub fn target_dir() -> PathBuf {

@@ -1,7 +1,8 @@
 //! Tests only: shared by `tests/it/runtime_api.rs` (both bootstraps against a moto
-//! server) and `tests/it/terraform_stack.rs` (the same, on the stack Terraform applied
-//! to moto). Starts processes, serves the Lambda Runtime API, makes events the way
-//! S3 and the SQS event source mapping make them.
+//! server), `tests/it/terraform_stack.rs` (the same, on the stack Terraform applied
+//! to moto) and `tests/it/chaos.rs` (through [`proxy::FaultProxy`]). Starts
+//! processes, serves the Lambda Runtime API, makes events the way S3 and the SQS
+//! event source mapping make them.
 
 #![expect(
     clippy::unwrap_used,
@@ -18,6 +19,8 @@ use augment_aws::testing::Moto;
 pub use augment_pipeline::makers::{assert_red_corner_turned, red_corner_photo};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
+
+pub mod proxy;
 
 /// How long a started server may take to open its port.
 const PORT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -118,6 +121,36 @@ pub fn build_lambdas() -> (PathBuf, PathBuf) {
     (found.0.unwrap(), found.1.unwrap())
 }
 
+/// The `augment` CLI: next to the test's own directory when the workspace's tests
+/// are built together (nextest, `cargo test --workspace`), otherwise built.
+pub fn build_cli() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let built = profile_dir.join(format!("augment{}", std::env::consts::EXE_SUFFIX));
+    if built.exists() {
+        return built;
+    }
+    let output = cargo()
+        .args([
+            "build",
+            "--bin",
+            "augment",
+            "-p",
+            "augment-cli",
+            "--message-format=json",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "building augment failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|message| message["target"]["name"] == "augment" && message["executable"].is_string())
+        .map(|message| PathBuf::from(message["executable"].as_str().unwrap()))
+        .unwrap()
+}
+
 /// `cargo lambda watch --only-lambda-apis`: the Lambda Runtime API on a free port.
 pub struct RuntimeApi {
     port: u16,
@@ -150,6 +183,42 @@ impl RuntimeApi {
             port,
             _server: server,
         }
+    }
+
+    /// The Lambda Invoke API's endpoint (the emulator serves it beside the Runtime
+    /// API), for an SDK or the AWS CLI.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One invocation through the Invoke API: `Ok(response)`, or `Err(error JSON)`
+    /// when the function failed (the emulator answers 500 with Lambda's
+    /// `errorType`/`errorMessage`). The emulator runs even `Event` invocations
+    /// synchronously, so async retries are the caller's to emulate.
+    pub async fn call(&self, name: &str, event: &Value) -> Result<Value, Value> {
+        use http_body_util::BodyExt as _;
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(connection);
+        let request = hyper::Request::post(format!("/2015-03-31/functions/{name}/invocations"))
+            .header("host", format!("127.0.0.1:{}", self.port))
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                event.to_string(),
+            )))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        let ok = response.status().is_success()
+            && !response.headers().contains_key("x-amz-function-error");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+        if ok { Ok(value) } else { Err(value) }
     }
 
     /// Starts a bootstrap as Lambda does, its JSON log lines captured in `log`.

@@ -308,6 +308,9 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
     let worker_env = &worker["environment"][0]["variables"];
     assert_eq!(processor_env["QUEUE_URL"], json!(queue_url));
     assert_eq!(worker_env["BUCKET"], json!(bucket));
+    // The processor's reserved concurrency (the variable's default); none for the worker.
+    assert_eq!(processor["reserved_concurrent_executions"], 10);
+    assert_eq!(worker["reserved_concurrent_executions"], -1);
     let mapping = resource(&state, "aws_lambda_event_source_mapping.worker");
     assert_eq!(mapping["batch_size"], BATCH_SIZE);
     assert_eq!(mapping["event_source_arn"], json!(rotations_arn(&state)));
