@@ -35,6 +35,8 @@ locals {
         actions   = ["s3:PutObject"]
         resources = ["${local.bucket_arn}/${local.processed_prefix}*", "${local.bucket_arn}/${local.failed_prefix}*"]
       },
+      # A later success of the same name deletes the stale failed/<name>.json.
+      { sid = "ClearStaleFailed", actions = ["s3:DeleteObject"], resources = ["${local.bucket_arn}/${local.failed_prefix}*"] },
       { sid = "QueueRotations", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.rotations.arn] },
       # The on-failure destination: Lambda sends with the function's role.
       { sid = "OnFailureDestination", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.failures["processor-failures"].arn] },

@@ -1,6 +1,7 @@
 //! The end-to-end tests, one binary (each extra test binary links the whole
 //! dependency graph again, here the AWS SDK and both pipelines' crates).
 
+mod iam;
 mod runtime_api;
 mod terraform_contract;
 mod terraform_stack;

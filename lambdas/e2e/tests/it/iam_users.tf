@@ -1,0 +1,33 @@
+# Test only (lambdas/e2e/tests/it/iam.rs copies it beside the stack): one IAM user
+# per principal whose access the test proves, each holding exactly the policy the
+# stack renders for it, and an access key. moto cannot run Lambda under a role, so
+# the bootstraps run with these users' keys instead.
+
+locals {
+  iam_test_policies = {
+    processor  = aws_iam_role_policy.functions["processor"].policy
+    worker     = aws_iam_role_policy.functions["worker"].policy
+    app_user   = data.aws_iam_policy_document.app_user.json
+    app_viewer = data.aws_iam_policy_document.app_viewer.json
+  }
+}
+
+resource "aws_iam_user" "iam_test" {
+  for_each = local.iam_test_policies
+
+  name = "${local.name}-iam-test-${replace(each.key, "_", "-")}"
+}
+
+resource "aws_iam_user_policy" "iam_test" {
+  for_each = local.iam_test_policies
+
+  name   = "rendered"
+  user   = aws_iam_user.iam_test[each.key].name
+  policy = each.value
+}
+
+resource "aws_iam_access_key" "iam_test" {
+  for_each = local.iam_test_policies
+
+  user = aws_iam_user.iam_test[each.key].name
+}
