@@ -50,3 +50,18 @@ output "desktop_config" {
     region = var.region
   }
 }
+
+output "app_user_policy_json" {
+  description = "IAM policy (JSON) for people who use the desktop app or the CLI: list the contract's prefixes, upload to original-uploads/, read processed/, augmented-images/ and failed/, delete what Delete… deletes; nothing else. Attach it to their user, group or role (README: \"Access for the app's users\")."
+  value       = data.aws_iam_policy_document.app_user.json
+}
+
+output "app_viewer_policy_json" {
+  description = "IAM policy (JSON) for people who only browse and download: list and read processed/, augmented-images/ and failed/."
+  value       = data.aws_iam_policy_document.app_viewer.json
+}
+
+output "kms_key_policy_json" {
+  description = "With kms_key_arn set: the key policy (JSON) the stack needs on that key (the account's IAM policies, the functions' roles through S3 and SQS, the log groups, the alarms); null without a key."
+  value       = one(data.aws_iam_policy_document.kms_key[*].json)
+}

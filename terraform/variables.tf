@@ -63,7 +63,7 @@ variable "ecr_keep_images" {
 # Encryption
 
 variable "kms_key_arn" {
-  description = "A customer-managed KMS key for the bucket, the queues and the alarm topic. Null (the default): SSE-S3 (AES256) for the bucket, SSE-SQS for the queues, no cost per request."
+  description = "A customer-managed KMS key for the bucket, the queues, the log groups and the alarm topic. Its key policy must allow the functions' roles (kms:Decrypt, kms:GenerateDataKey through S3 and SQS), logs.<region>.amazonaws.com (for the two log groups, by kms:EncryptionContext:aws:logs:arn) and cloudwatch.amazonaws.com (the alarms): the output kms_key_policy_json is that policy, to merge into the key's. Null (the default): SSE-S3 (AES256) for the bucket, SSE-SQS for the queues, no cost per request."
   type        = string
   default     = null
 }

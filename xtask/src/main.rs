@@ -82,6 +82,8 @@ fn ci() -> Result<()> {
     let venv_bin = venv::ensure(&sh, &target_dir().join("ci-venv"), CI_PYTHON_PINS)?;
     sh.set_var("PATH", venv::path_with(&venv_bin)?);
     sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
+    // The IAM policy simulator (npm) the IAM test evaluates the rendered policies with.
+    sh.set_var(tools::IAM_SIMULATOR_ENV, tools::ensure_iam_simulator(&sh)?);
 
     step("fmt", || cmd!(sh, "cargo fmt --all --check").run())?;
     step("clippy", || {

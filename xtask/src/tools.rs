@@ -1,5 +1,6 @@
 //! Cargo subcommands the tasks need (cargo-packager, cargo-fuzz), pinned and
-//! installed into `<target dir>/tools` on first use, never into the user's ~/.cargo.
+//! installed into `<target dir>/tools` on first use, never into the user's ~/.cargo;
+//! and the npm package the IAM test needs, pinned, into `<target dir>/iam-simulator`.
 
 use std::path::PathBuf;
 
@@ -32,4 +33,37 @@ pub fn ensure(sh: &Shell, name: &str, version: &str) -> Result<PathBuf> {
         .run()?;
     }
     Ok(binary)
+}
+
+/// Where the IAM policy simulator's files are in the repository: package.json,
+/// package-lock.json (the package and its dependencies pinned by integrity hash) and
+/// simulate.mjs, which the IAM test runs with `node`.
+const IAM_SIMULATOR_SOURCE: &str = "lambdas/e2e/iam-simulator";
+/// The environment variable the IAM test reads the installed folder from.
+pub const IAM_SIMULATOR_ENV: &str = "IAM_SIMULATOR";
+
+/// The IAM policy simulator (npm `@cloud-copilot/iam-simulate`) in
+/// `<target dir>/iam-simulator`: `npm ci` from the npm registry when the lock file
+/// changed (a few seconds, once), offline after that. Needs Node.js 20+ and npm.
+pub fn ensure_iam_simulator(sh: &Shell) -> Result<PathBuf> {
+    crate::apt::ensure_installed(
+        sh,
+        "the IAM policy simulator",
+        &[("nodejs", "/usr/bin/node"), ("npm", "/usr/bin/npm")],
+    )?;
+    let source = crate::project_root().join(IAM_SIMULATOR_SOURCE);
+    let dir = target_dir().join("iam-simulator");
+    std::fs::create_dir_all(&dir)?;
+    let lock = std::fs::read(source.join("package-lock.json"))?;
+    let installed = dir.join("node_modules").is_dir()
+        && std::fs::read(dir.join("package-lock.json")).is_ok_and(|old| old == lock);
+    for file in ["package.json", "package-lock.json", "simulate.mjs"] {
+        std::fs::copy(source.join(file), dir.join(file))?;
+    }
+    if !installed {
+        println!("==> installing the IAM policy simulator into {}", dir.display());
+        let _dir = sh.push_dir(&dir);
+        cmd!(sh, "npm ci --no-audit --no-fund --ignore-scripts").run()?;
+    }
+    Ok(dir)
 }

@@ -2,6 +2,7 @@
 //! dependency graph again, here the AWS SDK and both pipelines' crates).
 
 mod chaos;
+mod iam;
 mod runtime_api;
 mod terraform_contract;
 mod terraform_stack;

@@ -33,11 +33,11 @@ use serde_json::{Value, json};
 const DEFAULT_PLUGIN_DIR: &str = "/opt/tf-plugins";
 /// The provider version terraform/versions.tf pins.
 const PROVIDER_DIR: &str = "registry.terraform.io/hashicorp/aws/5.100.0";
-const PROJECT: &str = "image-augmentation";
+pub(crate) const PROJECT: &str = "image-augmentation";
 /// Its own environment name, so nothing here looks like a real stack's names.
-const ENVIRONMENT: &str = "e2e";
+pub(crate) const ENVIRONMENT: &str = "e2e";
 const IMAGE_TAG: &str = "e2e";
-const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 /// The defaults terraform/variables.tf documents, checked on the applied stack.
 const WORKER_TIMEOUT_SECS: u64 = 30;
 const MAX_RECEIVE_COUNT: u64 = 5;
@@ -50,14 +50,14 @@ const WORKER_BIN: &str = "rotation-worker";
 const HUGE_BYTES: usize = 11 * 1024 * 1024;
 
 /// The terraform CLI in a folder of its own, with no user configuration.
-struct Terraform {
-    dir: tempfile::TempDir,
+pub(crate) struct Terraform {
+    pub(crate) dir: tempfile::TempDir,
     endpoint: String,
 }
 
 impl Terraform {
     /// Copies terraform/*.tf and terraform/emulator/*.tf into a new folder.
-    fn prepare(endpoint: &str) -> Self {
+    pub(crate) fn prepare(endpoint: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("tf-stack-")
             .tempdir()
@@ -82,7 +82,7 @@ impl Terraform {
         }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         Command::new("terraform")
             .args(args)
             .current_dir(self.dir.path())
@@ -101,7 +101,7 @@ impl Terraform {
     }
 
     /// Runs `terraform ARGS`; its stdout, or a failure with everything it said.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args);
         assert!(
             output.status.success(),
@@ -116,7 +116,7 @@ impl Terraform {
 }
 
 /// Terraform and the provider mirror, or a failure that says what to install.
-fn plugin_dir() -> PathBuf {
+pub(crate) fn plugin_dir() -> PathBuf {
     let version = Command::new("terraform").arg("version").output();
     assert!(
         version.as_ref().is_ok_and(|out| out.status.success()),
@@ -137,7 +137,7 @@ fn plugin_dir() -> PathBuf {
 }
 
 /// `terraform show -json`: the values of one applied resource.
-fn resource<'a>(state: &'a Value, address: &str) -> &'a Value {
+pub(crate) fn resource<'a>(state: &'a Value, address: &str) -> &'a Value {
     state["values"]["root_module"]["resources"]
         .as_array()
         .unwrap()
@@ -211,7 +211,7 @@ fn borrowed(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-fn str_of(value: &Value) -> String {
+pub(crate) fn str_of(value: &Value) -> String {
     value
         .as_str()
         .unwrap_or_else(|| panic!("not a string: {value}"))
