@@ -403,26 +403,19 @@ impl DesktopApp {
                 }
                 gallery.loading = false;
                 match result {
-                    Ok((items, next)) => {
-                        for item in items {
-                            if !gallery.entries.iter().any(|e| e.name == item.name) {
-                                gallery.entries.push(item);
-                            }
-                        }
-                        gallery.next = next;
-                    }
+                    Ok((items, next)) => gallery.add_page(items, next),
                     Err(err) => gallery.error = Some(shown("listing the gallery", err)),
                 }
             }
             Event::Thumbnail { key, image } => {
                 let thumb = match image {
-                    Some(image) => Thumb::Ready(texture(ctx, &key, image)),
-                    None => Thumb::Missing,
+                    Ok(image) => Thumb::Ready(texture(ctx, &key, image)),
+                    Err(why) => Thumb::Missing(why),
                 };
                 gallery.thumbs.insert(key, thumb);
             }
             Event::Deleted { name, result } => match result {
-                Ok(()) => gallery.entries.retain(|e| e.name != name),
+                Ok(()) => gallery.remove(&name),
                 Err(err) => self.notices.push(format!(
                     "Could not delete {name}: {}",
                     shown(&format!("deleting {name}"), err)
