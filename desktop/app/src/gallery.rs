@@ -181,7 +181,9 @@ impl Gallery {
     fn neighbour(&self, name: &str, step: isize) -> Option<String> {
         let visible = self.visible();
         let at = visible.iter().position(|&i| self.entries[i].name == name)?;
-        let to = at.saturating_add_signed(step).min(visible.len().saturating_sub(1));
+        let to = at
+            .saturating_add_signed(step)
+            .min(visible.len().saturating_sub(1));
         Some(self.entries[visible[to]].name.clone())
     }
 }
@@ -221,7 +223,14 @@ pub fn gallery_ui(
     if !gallery.pending.is_empty() {
         ui.horizontal_wrapped(|ui| {
             let n = gallery.pending.len();
-            ui.label(RichText::new(if n == 1 { "1 new image".to_owned() } else { format!("{n} new images") }).color(palette.accent));
+            ui.label(
+                RichText::new(if n == 1 {
+                    "1 new image".to_owned()
+                } else {
+                    format!("{n} new images")
+                })
+                .color(palette.accent),
+            );
             if ui
                 .button("Show")
                 .on_hover_text("Add the images finished since the cards were laid out")
@@ -302,11 +311,21 @@ fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
 /// "209 images", "10 of 209" with a filter, "200 images so far" while listing.
 pub fn count_text(gallery: &Gallery) -> String {
     let total = gallery.entries.len();
-    let images = |n: usize| if n == 1 { "1 image".to_owned() } else { format!("{n} images") };
+    let images = |n: usize| {
+        if n == 1 {
+            "1 image".to_owned()
+        } else {
+            format!("{n} images")
+        }
+    };
     if total == 0 {
         return String::new();
     }
-    let so_far = if gallery.next.is_some() { " so far" } else { "" };
+    let so_far = if gallery.next.is_some() {
+        " so far"
+    } else {
+        ""
+    };
     if gallery.filter.trim().is_empty() {
         format!("{}{so_far}", images(total))
     } else {
@@ -331,7 +350,9 @@ fn grid_ui(
     let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
     // A card asked for focus on a row not drawn: scroll there first.
     if let Some(name) = &gallery.focus_request
-        && let Some(at) = visible.iter().position(|&i| gallery.entries[i].name == *name)
+        && let Some(at) = visible
+            .iter()
+            .position(|&i| gallery.entries[i].name == *name)
         && !gallery.rows_shown.contains(&(at / per_row))
     {
         area = area.vertical_scroll_offset(row_height * (at / per_row) as f32);
@@ -525,10 +546,16 @@ enum DialogAction {
 
 /// The keyboard shortcuts, as the Help dialog lists them.
 pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("Tab / Shift+Tab", "Move between buttons, fields and the gallery"),
+    (
+        "Tab / Shift+Tab",
+        "Move between buttons, fields and the gallery",
+    ),
     ("Arrow keys", "Move between gallery cards"),
     ("Home / End", "First / last card"),
-    ("Enter or Space", "Open the card (or press the button) with the focus"),
+    (
+        "Enter or Space",
+        "Open the card (or press the button) with the focus",
+    ),
     ("← / →", "Previous / next image in the detail view"),
     ("Delete", "Delete the image with the focus (asks first)"),
     ("Esc", "Close the dialog or the Settings panel"),
@@ -758,7 +785,5 @@ fn help_ui(ui: &mut Ui, palette: &Palette) -> Option<DialogAction> {
             }
         });
     ui.add_space(8.0);
-    ui.button("Close")
-        .clicked()
-        .then_some(DialogAction::Close)
+    ui.button("Close").clicked().then_some(DialogAction::Close)
 }

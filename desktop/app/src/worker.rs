@@ -353,6 +353,8 @@ impl Worker {
                         .pick_files()
                     {
                         this.add(files);
+                    } else if let Some(why) = crate::file_dialog::unavailable() {
+                        this.events.send(Event::AddFailed(why));
                     }
                 });
             }
@@ -363,6 +365,8 @@ impl Worker {
                         .pick_folders()
                     {
                         this.add(folders);
+                    } else if let Some(why) = crate::file_dialog::unavailable() {
+                        this.events.send(Event::AddFailed(why));
                     }
                 });
             }
@@ -692,7 +696,11 @@ async fn fetch_thumbnail(
         Ok(bytes) => bytes,
         // Over the output limit: the client refused to read it (its words name
         // the limit), so it was not written by the pipeline.
-        Err(err) if err.message.contains(&format!("{MAX_OUTPUT_BYTES}-byte limit")) => {
+        Err(err)
+            if err
+                .message
+                .contains(&format!("{MAX_OUTPUT_BYTES}-byte limit")) =>
+        {
             tracing::info!("not shown, larger than a processed image: {key}");
             return Err(thumbs::NoImage::NotProcessed);
         }
