@@ -220,27 +220,7 @@ pub fn gallery_ui(
             }
         });
     }
-    if !gallery.pending.is_empty() {
-        ui.horizontal_wrapped(|ui| {
-            let n = gallery.pending.len();
-            ui.label(
-                RichText::new(if n == 1 {
-                    "1 new image".to_owned()
-                } else {
-                    format!("{n} new images")
-                })
-                .color(palette.accent),
-            );
-            if ui
-                .button("Show")
-                .on_hover_text("Add the images finished since the cards were laid out")
-                .clicked()
-            {
-                gallery.show_pending();
-            }
-        });
-    }
-    ui.add_space(4.0);
+    announcement_ui(ui, gallery, palette);
     // The whole listing, page after page: true counts, and a sort over all.
     if !gallery.loading
         && gallery.error.is_none()
@@ -306,6 +286,36 @@ fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
         )
         .labelled_by(filter_label.id);
     });
+}
+
+/// "3 new images — Show", in a line that is always there (empty when there is
+/// nothing new), so announcing them does not move the cards either.
+fn announcement_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        Vec2::new(ui.available_width(), height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_height(height);
+            let n = gallery.pending.len();
+            if n == 0 {
+                return;
+            }
+            let text = if n == 1 {
+                "1 new image".to_owned()
+            } else {
+                format!("{n} new images")
+            };
+            ui.label(RichText::new(text).color(palette.accent));
+            if ui
+                .small_button("Show")
+                .on_hover_text("Add the images finished since the cards were laid out")
+                .clicked()
+            {
+                gallery.show_pending();
+            }
+        },
+    );
 }
 
 /// "209 images", "10 of 209" with a filter, "200 images so far" while listing.

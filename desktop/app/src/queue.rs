@@ -186,11 +186,14 @@ fn row_ui(
             palette,
         );
         ui.vertical(|ui| {
+            // The size first: a truncated name takes all the width left, and
+            // anything after it would widen the panel, frame after frame.
             ui.horizontal(|ui| {
-                ui.add(egui::Label::new(RichText::new(&transfer.name).strong()).truncate());
                 if let Some(size) = transfer.size_bytes {
                     ui.label(RichText::new(format_bytes(size)).color(palette.muted));
                 }
+                ui.add(egui::Label::new(RichText::new(&transfer.name).strong()).truncate())
+                    .on_hover_text(&transfer.name);
             });
             let color = match &transfer.state {
                 State::Failed { .. } => palette.error,
