@@ -67,7 +67,7 @@ fn data_dirs(xdg_data_dirs: Option<&Path>) -> Vec<PathBuf> {
     }
 }
 
-/// The portal's D-Bus service and a `*.portal` file offering the FileChooser.
+/// The portal's D-Bus service and a `*.portal` file offering the `FileChooser`.
 fn portal_installed(data_dirs: &[PathBuf]) -> bool {
     let service = data_dirs.iter().any(|dir| {
         dir.join("dbus-1/services/org.freedesktop.portal.Desktop.service")

@@ -146,7 +146,7 @@ fn press(harness: &mut Harness<'_, DesktopApp>, key: Key) {
     harness.step();
 }
 
-fn focused_card<'a>(harness: &'a Harness<'_, DesktopApp>, names: &[&str]) -> Option<String> {
+fn focused_card(harness: &Harness<'_, DesktopApp>, names: &[&str]) -> Option<String> {
     names
         .iter()
         .find(|name| {
