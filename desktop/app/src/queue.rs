@@ -239,7 +239,13 @@ fn row_ui(
                     if retry && ui.small_button("Retry").clicked() {
                         actions.push(RowAction::Send(Command::Retry(transfer.id)));
                     }
-                    if ui.small_button("Remove").clicked() {
+                    if ui
+                        .small_button("Remove")
+                        .on_hover_text(
+                            "Take this row off the list; the file and the bucket are not touched",
+                        )
+                        .clicked()
+                    {
                         actions.push(RowAction::Remove(transfer.id));
                     }
                 }

@@ -440,3 +440,45 @@ fn bucket_content_the_pipeline_did_not_write_is_not_decoded() {
         description(h, "landscape").as_deref() == Some("processed")
     });
 }
+
+#[test]
+fn a_settings_test_result_is_about_the_mode_shown_and_keeps_the_focus() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app_at(data.path(), SMALL, 1.0);
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    wait_until(&mut harness, "the Settings panel", |h| {
+        shows(h, "Data folder")
+    });
+    harness
+        .get_by_role_and_label(Role::RadioButton, "Custom S3-compatible endpoint")
+        .click();
+    wait_until(&mut harness, "the endpoint field", |h| {
+        shows(h, "Endpoint URL")
+    });
+    // From the keyboard: the button keeps the focus while and after it tests.
+    harness
+        .get_by_role_and_label(Role::Button, "Test connection")
+        .focus();
+    harness.step();
+    press(&mut harness, Key::Enter);
+    wait_until(&mut harness, "the test result", |h| {
+        shows(h, "A custom endpoint needs its URL")
+    });
+    assert!(
+        harness
+            .get_by_role_and_label(Role::Button, "Test connection")
+            .is_focused()
+    );
+    // Advice read inside Settings does not send you to Settings.
+    assert!(!shows(&harness, "in Settings"));
+    assert!(shows(&harness, "Enter it above"));
+    // Another mode: the result was about the old one, and goes.
+    harness
+        .get_by_role_and_label(Role::RadioButton, "Local: this computer, no account needed")
+        .click();
+    harness.step();
+    harness.step();
+    assert!(!shows(&harness, "A custom endpoint needs its URL"));
+}
