@@ -115,8 +115,9 @@ impl Gallery {
     }
 
     /// An upload just finished. A name already shown is refreshed in place; a
-    /// new one waits in [`Gallery::pending`] (unless the gallery is empty), so
-    /// the cards under the pointer stay where they are.
+    /// new one joins at once only where no card moves for it (at the end), else
+    /// it waits in [`Gallery::pending`], so the cards under the pointer stay
+    /// where they are.
     pub fn upsert(&mut self, mut entry: ImageEntry) {
         self.thumbs.remove(&entry.processed_key);
         for angle in Angle::ALL {
@@ -125,9 +126,17 @@ impl Gallery {
         if entry.last_modified.is_none() {
             entry.last_modified = Some(std::time::SystemTime::now());
         }
+        let appends = match self.sort {
+            // After every card shown: joining at the end moves none of them.
+            Sort::Name => self
+                .entries
+                .last()
+                .is_none_or(|last| last.name < entry.name),
+            Sort::Newest => self.entries.is_empty(),
+        };
         if let Some(shown) = self.entries.iter_mut().find(|e| e.name == entry.name) {
             *shown = entry;
-        } else if self.entries.is_empty() {
+        } else if appends && self.pending.is_empty() {
             self.entries.push(entry);
         } else {
             self.pending.retain(|e| e.name != entry.name);
@@ -137,6 +146,9 @@ impl Gallery {
 
     /// "Show": the waiting entries join the cards, in the current order.
     pub fn show_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
         self.entries.append(&mut self.pending);
         self.sort_entries();
     }
@@ -263,28 +275,33 @@ fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
         ui.heading("Gallery");
         ui.label(RichText::new(count_text(gallery)).color(palette.muted));
         ui.add_space(8.0);
-        let sort_label = ui.label("Sort");
-        let before = gallery.sort;
-        egui::ComboBox::from_id_salt("gallery-sort")
-            .selected_text(gallery.sort.label())
-            .show_ui(ui, |ui| {
-                for sort in [Sort::Name, Sort::Newest] {
-                    ui.selectable_value(&mut gallery.sort, sort, sort.label());
-                }
-            })
-            .response
-            .labelled_by(sort_label.id);
-        if gallery.sort != before {
-            gallery.show_pending();
-        }
+        // Each label wraps with its control, never apart from it.
+        ui.horizontal(|ui| {
+            let sort_label = ui.label("Sort");
+            let before = gallery.sort;
+            egui::ComboBox::from_id_salt("gallery-sort")
+                .selected_text(gallery.sort.label())
+                .show_ui(ui, |ui| {
+                    for sort in [Sort::Name, Sort::Newest] {
+                        ui.selectable_value(&mut gallery.sort, sort, sort.label());
+                    }
+                })
+                .response
+                .labelled_by(sort_label.id);
+            if gallery.sort != before {
+                gallery.show_pending();
+            }
+        });
         ui.add_space(8.0);
-        let filter_label = ui.label("Filter");
-        ui.add(
-            egui::TextEdit::singleline(&mut gallery.filter)
-                .hint_text("Filter by name")
-                .desired_width(160.0),
-        )
-        .labelled_by(filter_label.id);
+        ui.horizontal(|ui| {
+            let filter_label = ui.label("Filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut gallery.filter)
+                    .hint_text("Filter by name")
+                    .desired_width(160.0),
+            )
+            .labelled_by(filter_label.id);
+        });
     });
 }
 

@@ -205,6 +205,10 @@ impl DesktopApp {
             .size_range(QUEUE_PANEL_MIN_PT..=queue_max)
             .resizable(true)
             .show(ui, |ui| self.queue_panel_ui(ui, &palette, &mut commands));
+        if self.harness.unattended() {
+            // No person, no pointer to move cards under: show every image.
+            self.gallery.show_pending();
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
         });
