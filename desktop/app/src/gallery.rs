@@ -275,7 +275,11 @@ fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
         ui.heading("Gallery");
         ui.label(RichText::new(count_text(gallery)).color(palette.muted));
         ui.add_space(8.0);
-        // Each label wraps with its control, never apart from it.
+        // Each label wraps with its control, never apart from it, and a control
+        // that would not fit whole starts the next line.
+        if ui.available_size_before_wrap().x < SORT_GROUP_PT {
+            ui.end_row();
+        }
         ui.horizontal(|ui| {
             let sort_label = ui.label("Sort");
             let before = gallery.sort;
@@ -293,6 +297,9 @@ fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
             }
         });
         ui.add_space(8.0);
+        if ui.available_size_before_wrap().x < FILTER_GROUP_PT {
+            ui.end_row();
+        }
         ui.horizontal(|ui| {
             let filter_label = ui.label("Filter");
             ui.add(
@@ -304,6 +311,11 @@ fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
         });
     });
 }
+
+/// Width of "Sort" and its menu, and of "Filter" and its box, in points: the
+/// header wraps before either rather than squeeze it.
+const SORT_GROUP_PT: f32 = 170.0;
+const FILTER_GROUP_PT: f32 = 220.0;
 
 /// "3 new images — Show", in a line that is always there (empty when there is
 /// nothing new), so announcing them does not move the cards either.
@@ -583,7 +595,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "Enter or Space",
         "Open the card (or press the button) with the focus",
     ),
-    ("← / →", "Previous / next image in the detail view"),
+    ("Left / Right", "Previous / next image in the detail view"),
     ("Delete", "Delete the image with the focus (asks first)"),
     ("Esc", "Close the dialog or the Settings panel"),
     ("Ctrl+O", "Add images…"),

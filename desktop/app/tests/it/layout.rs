@@ -202,6 +202,13 @@ fn assert_header_holds(harness: &Harness<'_, DesktopApp>, when: &str) {
         .iter()
         .map(|&(role, label)| (label, harness.get_by_role_and_label(role, label).rect()))
         .collect();
+    let filter = harness
+        .get_by_role_and_label(Role::TextInput, "Filter")
+        .rect();
+    assert!(
+        filter.width() >= 100.0,
+        "the filter box is squeezed to {filter:?} ({when})"
+    );
     for (i, &(a, rect_a)) in rects.iter().enumerate() {
         assert_inside(harness, &format!("{a} ({when})"), rect_a);
         for &(b, rect_b) in &rects[i + 1..] {
