@@ -74,7 +74,11 @@ fn ci() -> Result<()> {
 
     // libjpeg-turbo (the pipeline's JPEG codec) is built from source by the
     // turbojpeg crate: cmake drives its build, nasm assembles its SIMD code.
-    apt::ensure_installed(&sh, "the build (libjpeg-turbo)", BUILD_APT_PACKAGES)?;
+    apt::ensure_installed(
+        &sh,
+        "the build (libjpeg-turbo) and the app tests (a CJK font)",
+        BUILD_APT_PACKAGES,
+    )?;
 
     // The real parts the tests run against: moto (S3/SQS API server),
     // cargo-lambda (the Lambda Runtime API emulator) and the AWS CLI (which
@@ -135,8 +139,17 @@ fn ci() -> Result<()> {
 }
 
 /// What building the workspace needs beyond Rust, as `(package, file it provides)`.
-const BUILD_APT_PACKAGES: &[(&str, &str)] =
-    &[("cmake", "/usr/bin/cmake"), ("nasm", "/usr/bin/nasm")];
+const BUILD_APT_PACKAGES: &[(&str, &str)] = &[
+    ("cmake", "/usr/bin/cmake"),
+    ("nasm", "/usr/bin/nasm"),
+    // The desktop app's fallback fonts are the system's (fontconfig finds
+    // them); its tests draw a CJK name and need one CJK font.
+    ("fontconfig", "/usr/bin/fc-list"),
+    (
+        "fonts-droid-fallback",
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    ),
+];
 
 /// Below this much free space where the target dir lives, `ci` starts from a clean
 /// target dir. A shared CI target dir only grows (every change of a workspace crate

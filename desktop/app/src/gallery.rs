@@ -8,7 +8,7 @@ use augment_pipeline::{Angle, UploadKey};
 use egui::{RichText, TextureHandle, Ui, Vec2};
 
 use super::queue::thumb_ui;
-use super::thumbs::{FULL_PX, GALLERY_THUMB_PX};
+use super::thumbs::{FULL_PX, GALLERY_THUMB_PX, NoImage};
 use super::worker::Command;
 use super::{Palette, empty_state_ui};
 use augment_client::ImageEntry;
@@ -26,14 +26,39 @@ const DETAIL_SIDE_PT: f32 = 256.0;
 pub enum Thumb {
     Loading,
     Ready(TextureHandle),
-    /// Missing or not decodable: a placeholder stays.
-    Missing,
+    /// No picture, and why: a placeholder stays.
+    Missing(NoImage),
+}
+
+/// The order of the cards. The order never changes by itself: images that
+/// arrive during a batch wait in [`Gallery::pending`] until "show".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, A to Z (the bucket's own order).
+    #[default]
+    Name,
+    /// Newest first (by the processed image's time), then by name.
+    Newest,
+}
+
+impl Sort {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Newest => "Newest",
+        }
+    }
 }
 
 /// What the gallery knows: the entries listed so far and the thumbnails asked for.
 #[derive(Default)]
 pub struct Gallery {
+    /// In [`Gallery::sort`] order.
     pub entries: Vec<ImageEntry>,
+    /// Finished since the cards were laid out: announced ("3 new — Show"),
+    /// added on "Show", so no card moves under the pointer.
+    pub pending: Vec<ImageEntry>,
+    pub sort: Sort,
     /// Where the next page starts; `None` when everything is listed.
     pub next: Option<String>,
     pub loading: bool,
@@ -48,6 +73,11 @@ pub struct Gallery {
     pub dialogs: Vec<Dialog>,
     /// The last save's outcome, shown in the detail view.
     pub save_status: Option<Result<String, String>>,
+    /// The card to give keyboard focus to when it is next drawn (arrow keys,
+    /// closing the detail view), scrolled into view.
+    focus_request: Option<String>,
+    /// Rows of cards drawn last frame, to know when a focus request must scroll.
+    rows_shown: std::ops::Range<usize>,
 }
 
 impl Gallery {
@@ -57,6 +87,7 @@ impl Gallery {
         *self = Self {
             generation,
             filter: std::mem::take(&mut self.filter),
+            sort: self.sort,
             ..Self::default()
         };
     }
@@ -71,41 +102,101 @@ impl Gallery {
         }
     }
 
-    /// Adds (or refreshes) one entry, newest first: an upload just finished.
-    pub fn upsert(&mut self, entry: ImageEntry) {
+    /// A page of the listing: entries not seen yet join, in the current order.
+    pub fn add_page(&mut self, items: Vec<ImageEntry>, next: Option<String>) {
+        for item in items {
+            if !self.entries.iter().any(|e| e.name == item.name) {
+                self.pending.retain(|e| e.name != item.name);
+                self.entries.push(item);
+            }
+        }
+        self.next = next;
+        self.sort_entries();
+    }
+
+    /// An upload just finished. A name already shown is refreshed in place; a
+    /// new one joins at once only where no card moves for it (at the end), else
+    /// it waits in [`Gallery::pending`], so the cards under the pointer stay
+    /// where they are.
+    pub fn upsert(&mut self, mut entry: ImageEntry) {
         self.thumbs.remove(&entry.processed_key);
         for angle in Angle::ALL {
             self.thumbs.remove(&rotation_key(&entry.name, angle));
         }
-        self.entries.retain(|e| e.name != entry.name);
-        self.entries.insert(0, entry);
+        if entry.last_modified.is_none() {
+            entry.last_modified = Some(std::time::SystemTime::now());
+        }
+        let appends = match self.sort {
+            // After every card shown: joining at the end moves none of them.
+            Sort::Name => self
+                .entries
+                .last()
+                .is_none_or(|last| last.name < entry.name),
+            Sort::Newest => self.entries.is_empty(),
+        };
+        if let Some(shown) = self.entries.iter_mut().find(|e| e.name == entry.name) {
+            *shown = entry;
+        } else if appends && self.pending.is_empty() {
+            self.entries.push(entry);
+        } else {
+            self.pending.retain(|e| e.name != entry.name);
+            self.pending.push(entry);
+        }
+    }
+
+    /// "Show": the waiting entries join the cards, in the current order.
+    pub fn show_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.entries.append(&mut self.pending);
+        self.sort_entries();
+    }
+
+    /// Forgets one entry (it was deleted).
+    pub fn remove(&mut self, name: &str) {
+        self.entries.retain(|e| e.name != name);
+        self.pending.retain(|e| e.name != name);
+    }
+
+    fn sort_entries(&mut self) {
+        match self.sort {
+            Sort::Name => self.entries.sort_by(|a, b| a.name.cmp(&b.name)),
+            Sort::Newest => self.entries.sort_by(|a, b| {
+                b.last_modified
+                    .cmp(&a.last_modified)
+                    .then_with(|| a.name.cmp(&b.name))
+            }),
+        }
     }
 
     /// A texture for `key`, asking the worker for it the first time.
-    fn thumb(
-        &mut self,
-        key: &str,
-        side: u32,
-        commands: &mut Vec<Command>,
-    ) -> Option<&TextureHandle> {
-        let thumb = self.thumbs.entry(key.to_owned()).or_insert_with(|| {
+    fn thumb(&mut self, key: &str, side: u32, commands: &mut Vec<Command>) -> &Thumb {
+        self.thumbs.entry(key.to_owned()).or_insert_with(|| {
             commands.push(Command::Thumbnail {
                 key: key.to_owned(),
                 side,
             });
             Thumb::Loading
-        });
-        match thumb {
-            Thumb::Ready(texture) => Some(texture),
-            Thumb::Loading | Thumb::Missing => None,
-        }
+        })
     }
 
-    fn visible(&self) -> Vec<usize> {
+    /// Indices into `entries` of the cards the filter lets through, in order.
+    pub fn visible(&self) -> Vec<usize> {
         let filter = self.filter.trim().to_lowercase();
         (0..self.entries.len())
             .filter(|&i| filter.is_empty() || self.entries[i].name.to_lowercase().contains(&filter))
             .collect()
+    }
+
+    /// The visible entry `step` places from `name` (clamped at the ends).
+    fn neighbour(&self, name: &str, step: isize) -> Option<String> {
+        let visible = self.visible();
+        let at = visible.iter().position(|&i| self.entries[i].name == name)?;
+        let to = at
+            .saturating_add_signed(step)
+            .min(visible.len().saturating_sub(1));
+        Some(self.entries[visible[to]].name.clone())
     }
 }
 
@@ -116,25 +207,21 @@ pub fn rotation_key(name: &str, angle: Angle) -> String {
         .map_or_else(|_| String::new(), |upload| upload.rotation_key(angle))
 }
 
-/// The gallery panel: filter box, the card grid, and more pages on demand.
+/// The id of the card of `name`: the same wherever the card is drawn, so focus
+/// can be sent back to it.
+pub fn card_id(name: &str) -> egui::Id {
+    egui::Id::unique(("gallery-card", name))
+}
+
+/// The gallery panel: its header (count, sort, filter), the card grid, and the
+/// rest of the listing fetched in the background.
 pub fn gallery_ui(
     ui: &mut Ui,
     gallery: &mut Gallery,
     palette: &Palette,
     commands: &mut Vec<Command>,
 ) {
-    ui.horizontal(|ui| {
-        ui.heading("Gallery");
-        ui.label(RichText::new(count_text(gallery)).color(palette.muted));
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.add(
-                egui::TextEdit::singleline(&mut gallery.filter)
-                    .hint_text("Filter by name")
-                    .desired_width(180.0),
-            )
-            .labelled_by(ui.label("Filter").id);
-        });
-    });
+    header_ui(ui, gallery, palette);
     if let Some(error) = gallery.error.clone() {
         ui.horizontal_wrapped(|ui| {
             ui.label(
@@ -145,7 +232,18 @@ pub fn gallery_ui(
             }
         });
     }
-    ui.add_space(4.0);
+    announcement_ui(ui, gallery, palette);
+    // The whole listing, page after page: true counts, and a sort over all.
+    if !gallery.loading
+        && gallery.error.is_none()
+        && let Some(cursor) = gallery.next.clone()
+    {
+        gallery.loading = true;
+        commands.push(Command::ListImages {
+            cursor: Some(cursor),
+            generation: gallery.generation,
+        });
+    }
 
     let visible = gallery.visible();
     if visible.is_empty() {
@@ -154,6 +252,8 @@ pub fn gallery_ui(
                 ui.spinner();
                 ui.label("Listing the images…");
             });
+        } else if gallery.error.is_some() {
+            // The error above says it all; "no images yet" might not be true.
         } else if gallery.entries.is_empty() {
             empty_state_ui(
                 ui,
@@ -165,50 +265,196 @@ pub fn gallery_ui(
         }
         return;
     }
+    grid_ui(ui, gallery, &visible, palette, commands);
+}
 
+/// "Gallery", the count, the sort and the filter; wraps onto more lines in a
+/// narrow window rather than overlapping.
+fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
+    ui.horizontal_wrapped(|ui| {
+        ui.heading("Gallery");
+        ui.label(RichText::new(count_text(gallery)).color(palette.muted));
+        ui.add_space(8.0);
+        // Each label wraps with its control, never apart from it, and a control
+        // that would not fit whole starts the next line.
+        if ui.available_size_before_wrap().x < SORT_GROUP_PT {
+            ui.end_row();
+        }
+        ui.horizontal(|ui| {
+            let sort_label = ui.label("Sort");
+            let before = gallery.sort;
+            egui::ComboBox::from_id_salt("gallery-sort")
+                .selected_text(gallery.sort.label())
+                .show_ui(ui, |ui| {
+                    for sort in [Sort::Name, Sort::Newest] {
+                        ui.selectable_value(&mut gallery.sort, sort, sort.label());
+                    }
+                })
+                .response
+                .labelled_by(sort_label.id);
+            if gallery.sort != before {
+                gallery.show_pending();
+            }
+        });
+        ui.add_space(8.0);
+        if ui.available_size_before_wrap().x < FILTER_GROUP_PT {
+            ui.end_row();
+        }
+        ui.horizontal(|ui| {
+            let filter_label = ui.label("Filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut gallery.filter)
+                    .hint_text("Filter by name")
+                    .desired_width(160.0),
+            )
+            .labelled_by(filter_label.id);
+        });
+    });
+}
+
+/// Width of "Sort" and its menu, and of "Filter" and its box, in points: the
+/// header wraps before either rather than squeeze it.
+const SORT_GROUP_PT: f32 = 170.0;
+const FILTER_GROUP_PT: f32 = 220.0;
+
+/// "3 new images — Show", in a line that is always there (empty when there is
+/// nothing new), so announcing them does not move the cards either.
+fn announcement_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        Vec2::new(ui.available_width(), height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_height(height);
+            let n = gallery.pending.len();
+            if n == 0 {
+                return;
+            }
+            let text = if n == 1 {
+                "1 new image".to_owned()
+            } else {
+                format!("{n} new images")
+            };
+            ui.label(RichText::new(text).color(palette.accent));
+            if ui
+                .small_button("Show")
+                .on_hover_text("Add the images finished since the cards were laid out")
+                .clicked()
+            {
+                gallery.show_pending();
+            }
+        },
+    );
+}
+
+/// "209 images", "10 of 209" with a filter, "200 images so far" while listing.
+pub fn count_text(gallery: &Gallery) -> String {
+    let total = gallery.entries.len();
+    let images = |n: usize| {
+        if n == 1 {
+            "1 image".to_owned()
+        } else {
+            format!("{n} images")
+        }
+    };
+    if total == 0 {
+        return String::new();
+    }
+    let so_far = if gallery.next.is_some() {
+        " so far"
+    } else {
+        ""
+    };
+    if gallery.filter.trim().is_empty() {
+        format!("{}{so_far}", images(total))
+    } else {
+        format!("{} of {total}{so_far}", gallery.visible().len())
+    }
+}
+
+/// The cards, a row at a time, only the rows on screen drawn. Arrow keys move
+/// the focus between cards, Enter opens one, Delete asks to delete it.
+fn grid_ui(
+    ui: &mut Ui,
+    gallery: &mut Gallery,
+    visible: &[usize],
+    palette: &Palette,
+    commands: &mut Vec<Command>,
+) {
     let card = Vec2::new(CARD_THUMB_PT, CARD_THUMB_PT + CARD_LABEL_PT);
     let per_row =
         (((ui.available_width() + CARD_GAP_PT) / (card.x + CARD_GAP_PT)).floor() as usize).max(1);
     let rows = visible.len().div_ceil(per_row);
-    let mut shown_to = 0;
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show_rows(ui, card.y + CARD_GAP_PT, rows, |ui, range| {
-            shown_to = range.end;
-            for row in range {
-                ui.horizontal(|ui| {
-                    ui.spacing_mut().item_spacing.x = CARD_GAP_PT;
-                    for &index in visible.iter().skip(row * per_row).take(per_row) {
-                        card_ui(ui, gallery, index, card, palette, commands);
-                    }
-                });
-                ui.add_space(CARD_GAP_PT - ui.spacing().item_spacing.y);
-            }
-        });
-    // Near the end of what is listed: ask for the next page.
-    if shown_to + 2 >= rows
-        && !gallery.loading
-        && gallery.error.is_none()
-        && let Some(cursor) = gallery.next.clone()
+    let row_height = card.y + CARD_GAP_PT;
+    let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
+    // A card asked for focus on a row not drawn: scroll there first.
+    if let Some(name) = &gallery.focus_request
+        && let Some(at) = visible
+            .iter()
+            .position(|&i| gallery.entries[i].name == *name)
+        && !gallery.rows_shown.contains(&(at / per_row))
     {
-        gallery.loading = true;
-        commands.push(Command::ListImages {
-            cursor: Some(cursor),
-            generation: gallery.generation,
-        });
+        area = area.vertical_scroll_offset(row_height * (at / per_row) as f32);
+    }
+    let mut focused = None;
+    area.show_rows(ui, row_height, rows, |ui, range| {
+        gallery.rows_shown = range.clone();
+        for row in range {
+            ui.horizontal(|ui| {
+                ui.spacing_mut().item_spacing.x = CARD_GAP_PT;
+                for (at, &index) in visible.iter().enumerate().skip(row * per_row).take(per_row) {
+                    if card_ui(ui, gallery, index, card, palette, commands) {
+                        focused = Some(at);
+                    }
+                }
+            });
+            ui.add_space(CARD_GAP_PT - ui.spacing().item_spacing.y);
+        }
+    });
+    let Some(at) = focused else {
+        return;
+    };
+    let name = gallery.entries[visible[at]].name.clone();
+    let step = ui.input_mut(|i| {
+        let mut pressed = |key| i.consume_key(egui::Modifiers::NONE, key);
+        if pressed(egui::Key::ArrowLeft) {
+            Some(-1)
+        } else if pressed(egui::Key::ArrowRight) {
+            Some(1)
+        } else if pressed(egui::Key::ArrowUp) {
+            Some(-(per_row as isize))
+        } else if pressed(egui::Key::ArrowDown) {
+            Some(per_row as isize)
+        } else if pressed(egui::Key::Home) {
+            Some(isize::MIN / 2)
+        } else if pressed(egui::Key::End) {
+            Some(isize::MAX / 2)
+        } else {
+            None
+        }
+    });
+    if let Some(step) = step {
+        gallery.focus_request = gallery.neighbour(&name, step);
+    }
+    if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Delete)) {
+        gallery.dialogs.push(Dialog::ConfirmDelete { name });
     }
 }
 
-fn count_text(gallery: &Gallery) -> String {
-    let n = gallery.entries.len();
-    let more = if gallery.next.is_some() { "+" } else { "" };
-    match n {
-        0 => String::new(),
-        1 => "1 image".to_owned(),
-        _ => format!("{n}{more} images"),
+/// What a card says about its image, for screen readers (and its tooltip).
+fn card_state(thumb: &Thumb) -> &'static str {
+    match thumb {
+        Thumb::Loading => "loading",
+        Thumb::Ready(_) => "processed",
+        Thumb::Missing(NoImage::NotProcessed) => NOT_PROCESSED,
+        Thumb::Missing(NoImage::Unavailable) => "could not be loaded",
     }
 }
 
+/// Shown instead of anything under `processed/` that the pipeline did not write.
+pub const NOT_PROCESSED: &str = "not a processed image";
+
+/// One card; `true` when it has the keyboard focus.
 fn card_ui(
     ui: &mut Ui,
     gallery: &mut Gallery,
@@ -216,33 +462,56 @@ fn card_ui(
     card: Vec2,
     palette: &Palette,
     commands: &mut Vec<Command>,
-) {
+) -> bool {
     let (name, key) = {
         let entry = &gallery.entries[index];
         (entry.name.clone(), entry.processed_key.clone())
     };
-    let texture = gallery.thumb(&key, GALLERY_THUMB_PX, commands).cloned();
+    let thumb = gallery.thumb(&key, GALLERY_THUMB_PX, commands);
+    let state = card_state(thumb);
+    let texture = match thumb {
+        Thumb::Ready(texture) => Some(texture.clone()),
+        _ => None,
+    };
     let response = ui
         .allocate_ui(card, |ui| {
             ui.vertical(|ui| {
-                thumb_ui(ui, texture.as_ref(), CARD_THUMB_PT, &name, palette);
+                picture_ui(ui, texture.as_ref(), CARD_THUMB_PT, &name, state, palette);
                 ui.add(egui::Label::new(RichText::new(&name).small()).truncate());
             })
         })
         .response;
+    let id = card_id(&name);
     let response = ui
-        .interact(
-            response.rect,
-            ui.make_persistent_id(("card", &name)),
-            egui::Sense::click(),
-        )
-        .on_hover_text(format!("{name}: open the four rotations"));
+        .interact(response.rect, id, egui::Sense::click())
+        .on_hover_text(format!("{name}: open the four rotations (Enter)"));
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
-    if response.hovered() {
+    ui.ctx()
+        .accesskit_node_builder(id, |node| node.set_description(state));
+    // The arrows are the grid's, not egui's spatial focus moves.
+    ui.memory_mut(|m| {
+        m.set_focus_lock_filter(
+            id,
+            egui::EventFilter {
+                horizontal_arrows: true,
+                vertical_arrows: true,
+                ..Default::default()
+            },
+        );
+    });
+    if gallery.focus_request.as_deref() == Some(name.as_str()) {
+        gallery.focus_request = None;
+        response.request_focus();
+        response.scroll_to_me(None);
+    }
+    let focused = response.has_focus();
+    if focused || response.hovered() {
+        // The focus ring is thicker than the hover outline, so both read.
+        let width = if focused { 3.0 } else { 2.0 };
         ui.painter().rect_stroke(
             response.rect.expand(2.0),
             6.0,
-            egui::Stroke::new(2.0, palette.accent),
+            egui::Stroke::new(width, palette.accent),
             egui::StrokeKind::Outside,
         );
     }
@@ -250,6 +519,33 @@ fn card_ui(
         gallery.dialogs.push(Dialog::Detail { name });
         gallery.save_status = None;
     }
+    focused
+}
+
+/// A picture in a fixed square, or a placeholder that says why there is none.
+fn picture_ui(
+    ui: &mut Ui,
+    texture: Option<&TextureHandle>,
+    side_pt: f32,
+    alt: &str,
+    state: &str,
+    palette: &Palette,
+) {
+    if texture.is_some() || state == "loading" {
+        thumb_ui(ui, texture, side_pt, alt, palette);
+        return;
+    }
+    let size = Vec2::splat(side_pt);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    ui.painter().rect_filled(rect, 4.0, palette.placeholder);
+    let galley = ui.painter().layout(
+        state.to_owned(),
+        egui::TextStyle::Small.resolve(ui.style()),
+        palette.muted,
+        side_pt - 12.0,
+    );
+    let at = rect.center() - galley.size() / 2.0;
+    ui.painter().galley(at, galley, palette.muted);
 }
 
 /// A dialog over the window. Several can be open, one over the other (the
@@ -261,6 +557,8 @@ pub enum Dialog {
     Detail { name: String },
     /// "Delete …?" for the entry with this name.
     ConfirmDelete { name: String },
+    /// The keyboard shortcuts and what the app is.
+    Help,
 }
 
 impl Dialog {
@@ -268,6 +566,7 @@ impl Dialog {
         match self {
             Self::Detail { .. } => egui::Id::unique("detail"),
             Self::ConfirmDelete { .. } => egui::Id::unique("confirm-delete"),
+            Self::Help => egui::Id::unique("help"),
         }
     }
 }
@@ -278,9 +577,30 @@ enum DialogAction {
     Close,
     /// Open another dialog over this one.
     Open(Dialog),
+    /// Show another entry in this (detail) dialog: ←/→.
+    Show(String),
     /// Delete the entry: every dialog about it closes.
     Delete(String),
 }
+
+/// The keyboard shortcuts, as the Help dialog lists them.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    (
+        "Tab / Shift+Tab",
+        "Move between buttons, fields and the gallery",
+    ),
+    ("Arrow keys", "Move between gallery cards"),
+    ("Home / End", "First / last card"),
+    (
+        "Enter or Space",
+        "Open the card (or press the button) with the focus",
+    ),
+    ("Left / Right", "Previous / next image in the detail view"),
+    ("Delete", "Delete the image with the focus (asks first)"),
+    ("Esc", "Close the dialog or the Settings panel"),
+    ("Ctrl+O", "Add images…"),
+    ("F1", "This help"),
+];
 
 /// The open dialogs, bottom first. The last one is drawn on top and is the only
 /// one that takes input: its buttons, Esc and a click outside it close it alone.
@@ -303,9 +623,21 @@ pub fn dialogs_ui(
             // place in the order between openings.
             ctx.move_to_top(modal.area.layer());
         }
-        let response = modal.show(ctx, |ui| match &dialog {
-            Dialog::Detail { name } => detail_ui(ui, gallery, name, palette, commands),
-            Dialog::ConfirmDelete { name } => confirm_delete_ui(ui, name, palette),
+        let response = modal.show(ctx, |ui| {
+            // Never larger than the window (200 % scale, 800×500): what does
+            // not fit scrolls.
+            let window = ctx.content_rect();
+            ui.set_max_width(window.width() - DIALOG_MARGIN_PT);
+            egui::ScrollArea::vertical()
+                .max_height(window.height() - DIALOG_MARGIN_PT)
+                .show(ui, |ui| match &dialog {
+                    Dialog::Detail { name } => {
+                        detail_ui(ui, gallery, name, index == top, palette, commands)
+                    }
+                    Dialog::ConfirmDelete { name } => confirm_delete_ui(ui, name, palette),
+                    Dialog::Help => help_ui(ui, palette),
+                })
+                .inner
         });
         if index == top {
             // Esc is this dialog's from its first frame on (egui's own rule waits
@@ -320,41 +652,73 @@ pub fn dialogs_ui(
     match action {
         None => {}
         Some(DialogAction::Close) => {
-            gallery.dialogs.pop();
+            if let Some(Dialog::Detail { name }) = gallery.dialogs.pop() {
+                // Back to the card that was open, not to the first button.
+                gallery.focus_request = Some(name);
+            }
         }
         Some(DialogAction::Open(dialog)) => gallery.dialogs.push(dialog),
+        Some(DialogAction::Show(name)) => {
+            if let Some(Dialog::Detail { name: open }) = gallery.dialogs.last_mut() {
+                *open = name;
+                gallery.save_status = None;
+            }
+        }
         Some(DialogAction::Delete(name)) => {
             commands.push(Command::Delete { name: name.clone() });
             gallery.dialogs.retain(|dialog| match dialog {
                 Dialog::Detail { name: open } | Dialog::ConfirmDelete { name: open } => {
                     *open != name
                 }
+                Dialog::Help => true,
             });
         }
     }
 }
 
-/// The detail view: the four rotations of `name`, Save to folder…, Delete…, Close.
+/// Room kept between a dialog and the window's edges, in points (both sides).
+const DIALOG_MARGIN_PT: f32 = 64.0;
+/// Height of everything in the detail view but the rotations, in points
+/// (heading, caption, labels, buttons, frame).
+const DETAIL_CHROME_PT: f32 = 190.0;
+
+/// The detail view: the four rotations of `name`, Save to folder…, Delete…,
+/// Close; ←/→ show the previous and next image, Delete asks to delete it.
 fn detail_ui(
     ui: &mut Ui,
     gallery: &mut Gallery,
     name: &str,
+    on_top: bool,
     palette: &Palette,
     commands: &mut Vec<Command>,
 ) -> Option<DialogAction> {
     let keys: Vec<String> = Angle::ALL.iter().map(|&a| rotation_key(name, a)).collect();
-    ui.heading(name);
-    ui.label(
-        RichText::new("Rotated counter-clockwise; 360° is the upright image.").color(palette.muted),
+    ui.add(egui::Label::new(RichText::new(name).heading()).truncate());
+    ui.add(
+        egui::Label::new(
+            RichText::new("Rotated counter-clockwise; 360° is the upright image.")
+                .color(palette.muted),
+        )
+        .wrap(),
     );
     ui.add_space(8.0);
-    let side = (ui.ctx().content_rect().width() * 0.8 / 4.0).clamp(96.0, DETAIL_SIDE_PT);
+    // The four side by side, as large as the window lets them be.
+    let window = ui.ctx().content_rect();
+    let gap = ui.spacing().item_spacing.x;
+    let by_width = (window.width() - DIALOG_MARGIN_PT - 24.0) / 4.0 - gap;
+    let by_height = window.height() - DIALOG_MARGIN_PT - DETAIL_CHROME_PT;
+    let side = by_width.min(by_height).clamp(48.0, DETAIL_SIDE_PT);
     ui.horizontal(|ui| {
         for (angle, key) in Angle::ALL.iter().zip(&keys) {
-            let texture = gallery.thumb(key, FULL_PX, commands).cloned();
+            let thumb = gallery.thumb(key, FULL_PX, commands);
+            let state = card_state(thumb);
+            let texture = match thumb {
+                Thumb::Ready(texture) => Some(texture.clone()),
+                _ => None,
+            };
             ui.vertical(|ui| {
                 let alt = format!("{name} rotated {}°", angle.degrees());
-                thumb_ui(ui, texture.as_ref(), side, &alt, palette);
+                picture_ui(ui, texture.as_ref(), side, &alt, state, palette);
                 ui.label(format!("{}°", angle.degrees()));
             });
         }
@@ -364,38 +728,65 @@ fn detail_ui(
             Ok(text) => (text, palette.success),
             Err(text) => (text, palette.error),
         };
-        ui.label(RichText::new(text).color(color));
+        ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
     }
     ui.add_space(8.0);
     let mut action = None;
-    ui.horizontal(|ui| {
-        if ui.button("Save to folder…").clicked() {
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Save to folder…")
+            .on_hover_text("Download the four rotations into a folder you choose")
+            .clicked()
+        {
             gallery.save_status = None;
             commands.push(Command::SaveRotations { keys: keys.clone() });
         }
-        if ui.button("Delete…").clicked() {
+        if ui
+            .button("Delete…")
+            .on_hover_text(
+                "Delete this image from the bucket: the upload, the processed image and the rotations (asks first)",
+            )
+            .clicked()
+        {
             action = Some(DialogAction::Open(Dialog::ConfirmDelete {
                 name: name.to_owned(),
             }));
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("Close").clicked() {
-                action = Some(DialogAction::Close);
+        if ui.button("Close").on_hover_text("Esc").clicked() {
+            action = Some(DialogAction::Close);
+        }
+    });
+    if on_top && action.is_none() {
+        action = ui.input_mut(|i| {
+            let mut pressed = |key| i.consume_key(egui::Modifiers::NONE, key);
+            if pressed(egui::Key::ArrowLeft) {
+                gallery.neighbour(name, -1).map(DialogAction::Show)
+            } else if pressed(egui::Key::ArrowRight) {
+                gallery.neighbour(name, 1).map(DialogAction::Show)
+            } else if pressed(egui::Key::Delete) {
+                Some(DialogAction::Open(Dialog::ConfirmDelete {
+                    name: name.to_owned(),
+                }))
+            } else {
+                None
             }
         });
-    });
+    }
     action
 }
 
 /// "Delete “name”?" with Delete and Keep it.
 fn confirm_delete_ui(ui: &mut Ui, name: &str, palette: &Palette) -> Option<DialogAction> {
-    ui.heading(format!("Delete “{name}”?"));
-    ui.label(
-        "This removes the upload, the processed image and its four rotations. It cannot be undone.",
+    ui.add(egui::Label::new(RichText::new(format!("Delete “{name}”?")).heading()).wrap());
+    ui.add(
+        egui::Label::new(
+            "This removes the upload, the processed image and its four rotations. It cannot be undone.",
+        )
+        .wrap(),
     );
     ui.add_space(8.0);
     let mut action = None;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let delete =
             egui::Button::new(RichText::new("Delete").color(palette.on_danger)).fill(palette.error);
         if ui.add(delete).clicked() {
@@ -406,4 +797,32 @@ fn confirm_delete_ui(ui: &mut Ui, name: &str, palette: &Palette) -> Option<Dialo
         }
     });
     action
+}
+
+/// Help: what the app does and every keyboard shortcut.
+fn help_ui(ui: &mut Ui, palette: &Palette) -> Option<DialogAction> {
+    ui.heading("Keyboard shortcuts");
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!(
+                "Augment {}: drop JPEG or PNG images, get them back fitted to 256×256 and rotated four ways.",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .color(palette.muted),
+        )
+        .wrap(),
+    );
+    ui.add_space(8.0);
+    egui::Grid::new("shortcuts")
+        .num_columns(2)
+        .spacing([16.0, 6.0])
+        .show(ui, |ui| {
+            for (keys, what) in SHORTCUTS {
+                ui.label(RichText::new(*keys).strong());
+                ui.add(egui::Label::new(*what).wrap());
+                ui.end_row();
+            }
+        });
+    ui.add_space(8.0);
+    ui.button("Close").clicked().then_some(DialogAction::Close)
 }

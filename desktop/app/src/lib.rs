@@ -6,6 +6,8 @@
 //! draw and return what the person asked for. The unattended runs
 //! (`--screenshot`, `--measure`) are the [`harness`]'s business.
 
+pub mod file_dialog;
+pub mod fonts;
 pub mod format;
 pub mod gallery;
 pub mod harness;
@@ -13,6 +15,7 @@ pub mod logging;
 pub mod queue;
 pub mod settings_ui;
 pub mod thumbs;
+pub mod window;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -34,6 +37,15 @@ use augment_client::{ImageEntry, Mode, Settings};
 pub const APP_NAME: &str = "Augment";
 /// Width of the transfer queue panel, in points, when the window opens.
 const QUEUE_PANEL_PT: f32 = 430.0;
+/// The narrowest the queue panel gets, in points.
+const QUEUE_PANEL_MIN_PT: f32 = 260.0;
+/// Width of the Settings panel when it opens, and its narrowest, in points.
+const SETTINGS_PANEL_PT: f32 = 340.0;
+const SETTINGS_PANEL_MIN_PT: f32 = 240.0;
+/// The gallery keeps at least this width (one column of cards), in points.
+const MIN_GALLERY_PT: f32 = 150.0;
+/// Widest the connection's description gets in the header, in points.
+const CONNECTION_LABEL_PT: f32 = 320.0;
 
 /// How the app was started (the command line; tests build it directly).
 #[derive(Debug, Default, Clone)]
@@ -98,12 +110,14 @@ pub struct DesktopApp {
     /// Queued from the command line: the unattended runs wait for their rows.
     files_expected: bool,
     harness: Harness,
+    window_fit: window::WindowFit,
 }
 
 impl DesktopApp {
     /// Builds the app on `ctx`: style, worker, connection, and the files given.
     pub fn new(ctx: &egui::Context, settings: Settings, launch: Launch) -> std::io::Result<Self> {
         apply_style(ctx);
+        fonts::spawn_fallback_fonts(ctx);
         let harness = Harness::new(&launch);
         let Launch {
             log_file, files, ..
@@ -126,6 +140,7 @@ impl DesktopApp {
             notices: Vec::new(),
             files_expected,
             harness,
+            window_fit: window::WindowFit::default(),
         })
     }
 
@@ -154,6 +169,7 @@ impl DesktopApp {
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
         self.window_input(&ctx, &mut commands);
+        self.window_fit.check(&ctx);
 
         egui::Panel::top("toolbar")
             .frame(
@@ -164,20 +180,35 @@ impl DesktopApp {
         if !self.notices.is_empty() {
             egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui, &palette));
         }
+        // At 800×500 (or 200 %) the side panels give up width before the
+        // gallery does: it always keeps MIN_GALLERY_PT.
+        let width = ctx.content_rect().width();
+        let settings_max = (width * 0.4).max(SETTINGS_PANEL_MIN_PT);
         if self.settings_panel.open {
             egui::Panel::right("settings")
-                .default_size(340.0)
+                .default_size(SETTINGS_PANEL_PT.min(settings_max))
+                .size_range(SETTINGS_PANEL_MIN_PT..=settings_max)
                 .resizable(true)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .show(ui, |ui| self.settings_panel_ui(ui, &palette, &mut commands));
                 });
         }
+        let taken = if self.settings_panel.open {
+            settings_max
+        } else {
+            0.0
+        };
+        let queue_max = (width - taken - MIN_GALLERY_PT).clamp(QUEUE_PANEL_MIN_PT, 700.0);
         egui::Panel::left("queue")
-            .default_size(QUEUE_PANEL_PT)
-            .size_range(280.0..=700.0)
+            .default_size(QUEUE_PANEL_PT.min(queue_max))
+            .size_range(QUEUE_PANEL_MIN_PT..=queue_max)
             .resizable(true)
             .show(ui, |ui| self.queue_panel_ui(ui, &palette, &mut commands));
+        if self.harness.unattended() {
+            // No person, no pointer to move cards under: show every image.
+            self.gallery.show_pending();
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
         });
@@ -207,8 +238,8 @@ impl DesktopApp {
         );
     }
 
-    /// What reaches the whole window rather than one widget: dropped files and
-    /// Ctrl+O.
+    /// What reaches the whole window rather than one widget: dropped files,
+    /// Ctrl+O, F1, Esc for the Settings panel.
     fn window_input(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -225,6 +256,16 @@ impl DesktopApp {
             ))
         }) {
             commands.push(Command::PickFiles);
+        }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
+            self.open_help();
+        }
+        // Esc closes the dialog on top (`dialogs_ui`); with none open, Settings.
+        if self.gallery.dialogs.is_empty()
+            && self.settings_panel.open
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+        {
+            self.settings_panel.open = false;
         }
     }
 
@@ -263,8 +304,10 @@ impl DesktopApp {
         }
     }
 
+    /// The header: wraps onto a second line in a narrow window (800×500, 200 %)
+    /// instead of drawing its parts over each other.
     fn toolbar_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading(RichText::new(APP_NAME).strong());
             ui.add_space(12.0);
             if ui
@@ -274,28 +317,26 @@ impl DesktopApp {
             {
                 commands.push(Command::PickFiles);
             }
-            if ui.button("Add folder…").clicked() {
+            if ui
+                .button("Add folder…")
+                .on_hover_text("Every JPEG and PNG in a folder and its subfolders")
+                .clicked()
+            {
                 commands.push(Command::PickFolder);
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui
-                    .selectable_label(self.settings_panel.open, "Settings")
-                    .clicked()
-                {
-                    self.settings_panel.open = !self.settings_panel.open;
-                    if self.settings_panel.open {
-                        self.settings_panel.draft = self.settings.clone();
-                        self.settings_panel.status = None;
-                        commands.push(Command::LoadProfiles);
-                    }
-                }
+            ui.add_space(12.0);
+            ui.scope(|ui| {
+                ui.set_max_width(CONNECTION_LABEL_PT);
                 match &self.connection {
                     None => {
                         ui.spinner();
                         ui.label(RichText::new("Connecting…").color(palette.muted));
                     }
                     Some(Ok(description)) => {
-                        ui.label(RichText::new(description).color(palette.muted));
+                        ui.add(
+                            egui::Label::new(RichText::new(description).color(palette.muted))
+                                .truncate(),
+                        );
                     }
                     Some(Err(message)) => {
                         ui.add(
@@ -305,7 +346,36 @@ impl DesktopApp {
                     }
                 }
             });
+            if ui
+                .selectable_label(self.settings_panel.open, "Settings")
+                .on_hover_text("Where the images go: this computer, AWS or an S3 endpoint")
+                .clicked()
+            {
+                self.toggle_settings(commands);
+            }
+            if ui
+                .button("Help")
+                .on_hover_text("Keyboard shortcuts (F1)")
+                .clicked()
+            {
+                self.open_help();
+            }
         });
+    }
+
+    fn toggle_settings(&mut self, commands: &mut Vec<Command>) {
+        self.settings_panel.open = !self.settings_panel.open;
+        if self.settings_panel.open {
+            self.settings_panel.draft = self.settings.clone();
+            self.settings_panel.status = None;
+            commands.push(Command::LoadProfiles);
+        }
+    }
+
+    fn open_help(&mut self) {
+        if !self.gallery.dialogs.contains(&gallery::Dialog::Help) {
+            self.gallery.dialogs.push(gallery::Dialog::Help);
+        }
     }
 
     fn apply_settings(&mut self, commands: &mut Vec<Command>) {
@@ -369,6 +439,10 @@ impl DesktopApp {
                 self.connection = Some(result.map_err(|err| shown("connecting", err)));
             }
             Event::Tested(result) => {
+                if !panel.testing {
+                    // The mode changed since: the answer is about another place.
+                    return;
+                }
                 panel.testing = false;
                 panel.status = Some(
                     result
@@ -403,26 +477,19 @@ impl DesktopApp {
                 }
                 gallery.loading = false;
                 match result {
-                    Ok((items, next)) => {
-                        for item in items {
-                            if !gallery.entries.iter().any(|e| e.name == item.name) {
-                                gallery.entries.push(item);
-                            }
-                        }
-                        gallery.next = next;
-                    }
+                    Ok((items, next)) => gallery.add_page(items, next),
                     Err(err) => gallery.error = Some(shown("listing the gallery", err)),
                 }
             }
             Event::Thumbnail { key, image } => {
                 let thumb = match image {
-                    Some(image) => Thumb::Ready(texture(ctx, &key, image)),
-                    None => Thumb::Missing,
+                    Ok(image) => Thumb::Ready(texture(ctx, &key, image)),
+                    Err(why) => Thumb::Missing(why),
                 };
                 gallery.thumbs.insert(key, thumb);
             }
             Event::Deleted { name, result } => match result {
-                Ok(()) => gallery.entries.retain(|e| e.name != name),
+                Ok(()) => gallery.remove(&name),
                 Err(err) => self.notices.push(format!(
                     "Could not delete {name}: {}",
                     shown(&format!("deleting {name}"), err)

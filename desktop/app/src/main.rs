@@ -10,13 +10,10 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use augment_client::Settings;
+use augment_desktop::window::{MIN_WINDOW_SIZE, WINDOW_SIZE};
 use augment_desktop::{APP_NAME, DesktopApp, Launch};
 use clap::{CommandFactory as _, Parser};
 
-/// The window's size when it first opens, in points.
-const WINDOW_SIZE: [f32; 2] = [1180.0, 760.0];
-/// Smallest useful window, in points.
-const MIN_WINDOW_SIZE: [f32; 2] = [760.0, 480.0];
 /// The app icon (made by `assets/make_icon.py`).
 const ICON_PNG: &[u8] = include_bytes!("../../../assets/icon.png");
 

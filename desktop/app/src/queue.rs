@@ -186,11 +186,14 @@ fn row_ui(
             palette,
         );
         ui.vertical(|ui| {
+            // The size first: a truncated name takes all the width left, and
+            // anything after it would widen the panel, frame after frame.
             ui.horizontal(|ui| {
-                ui.add(egui::Label::new(RichText::new(&transfer.name).strong()).truncate());
                 if let Some(size) = transfer.size_bytes {
                     ui.label(RichText::new(format_bytes(size)).color(palette.muted));
                 }
+                ui.add(egui::Label::new(RichText::new(&transfer.name).strong()).truncate())
+                    .on_hover_text(&transfer.name);
             });
             let color = match &transfer.state {
                 State::Failed { .. } => palette.error,
@@ -236,7 +239,13 @@ fn row_ui(
                     if retry && ui.small_button("Retry").clicked() {
                         actions.push(RowAction::Send(Command::Retry(transfer.id)));
                     }
-                    if ui.small_button("Remove").clicked() {
+                    if ui
+                        .small_button("Remove")
+                        .on_hover_text(
+                            "Take this row off the list; the file and the bucket are not touched",
+                        )
+                        .clicked()
+                    {
                         actions.push(RowAction::Remove(transfer.id));
                     }
                 }

@@ -50,7 +50,14 @@ pub fn settings_ui(
     let mut actions = Vec::new();
     header_ui(ui, &mut actions);
     ui.add_space(6.0);
+    let mode = panel.draft.mode;
     mode_ui(ui, &mut panel.draft.mode);
+    if panel.draft.mode != mode {
+        // A test or import result was about the other place: it no longer holds
+        // (and a test still running is not waited for).
+        panel.status = None;
+        panel.testing = false;
+    }
     ui.add_space(8.0);
     match panel.draft.mode {
         Mode::Local => local_ui(ui, &mut panel.draft, palette, &mut actions),
@@ -185,9 +192,13 @@ fn connect_ui(
     actions: &mut Vec<SettingsAction>,
 ) {
     ui.horizontal(|ui| {
+        // Never disabled while testing (a disabled button loses the keyboard
+        // focus); a second press while one runs does nothing.
         if ui
-            .add_enabled(!panel.testing, egui::Button::new("Test connection"))
+            .button("Test connection")
+            .on_hover_text("Try these settings without saving them")
             .clicked()
+            && !panel.testing
         {
             panel.testing = true;
             panel.status = None;
@@ -207,7 +218,7 @@ fn connect_ui(
             Ok(text) => (text.as_str(), palette.success),
             Err(text) => (text.as_str(), palette.error),
         };
-        ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+        ui.add(egui::Label::new(RichText::new(inside_settings(text)).color(color)).wrap());
     }
 }
 
@@ -235,4 +246,25 @@ fn optional_field(ui: &mut Ui, label: &str, value: &mut Option<String>, hint: &s
         *value = (!text.trim().is_empty()).then(|| text.trim().to_owned());
     }
     ui.end_row();
+}
+
+/// A message written for anywhere in the app, read inside Settings: "…, or
+/// pick a profile in Settings." becomes "…, or pick a profile above."
+pub fn inside_settings(message: &str) -> String {
+    message
+        .replace(" in Settings", " above")
+        .replace(" Settings", " these settings")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_inside_settings_does_not_send_you_to_settings() {
+        let message = "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings.";
+        let shown = inside_settings(message);
+        assert!(!shown.contains("Settings"), "{shown}");
+        assert!(shown.ends_with("or pick a profile above."), "{shown}");
+    }
 }

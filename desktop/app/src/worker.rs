@@ -150,7 +150,7 @@ pub enum Event {
     },
     Thumbnail {
         key: String,
-        image: Option<ColorImage>,
+        image: Result<ColorImage, thumbs::NoImage>,
     },
     Deleted {
         name: String,
@@ -353,6 +353,8 @@ impl Worker {
                         .pick_files()
                     {
                         this.add(files);
+                    } else if let Some(why) = crate::file_dialog::unavailable() {
+                        this.events.send(Event::AddFailed(why));
                     }
                 });
             }
@@ -363,6 +365,8 @@ impl Worker {
                         .pick_folders()
                     {
                         this.add(folders);
+                    } else if let Some(why) = crate::file_dialog::unavailable() {
+                        this.events.send(Event::AddFailed(why));
                     }
                 });
             }
@@ -607,7 +611,9 @@ impl Worker {
             while let Some(event) = rx.recv().await {
                 match event {
                     WatchEvent::RotationLanded { angle, key } => {
-                        let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX).await;
+                        let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
+                            .await
+                            .ok();
                         self.events.send(Event::Rotation {
                             id,
                             angle,
@@ -679,12 +685,33 @@ fn describe(mode: Mode, remote: &Remote) -> String {
     format!("{what} · {place}")
 }
 
-async fn fetch_thumbnail(remote: &Remote, key: &str, side: u32) -> Option<ColorImage> {
-    let bytes = remote.get(key, MAX_OUTPUT_BYTES).await.ok()?;
-    tokio::task::spawn_blocking(move || thumbs::decode_thumbnail(&bytes, side))
+/// A pipeline output from the bucket as a thumbnail: untrusted bytes, decoded
+/// only if they are what the pipeline writes ([`thumbs::decode_processed`]).
+async fn fetch_thumbnail(
+    remote: &Remote,
+    key: &str,
+    side: u32,
+) -> Result<ColorImage, thumbs::NoImage> {
+    let bytes = match remote.get(key, MAX_OUTPUT_BYTES).await {
+        Ok(bytes) => bytes,
+        // Over the output limit: the client refused to read it (its words name
+        // the limit), so it was not written by the pipeline.
+        Err(err)
+            if err
+                .message
+                .contains(&format!("{MAX_OUTPUT_BYTES}-byte limit")) =>
+        {
+            tracing::info!("not shown, larger than a processed image: {key}");
+            return Err(thumbs::NoImage::NotProcessed);
+        }
+        Err(err) => {
+            tracing::info!("no thumbnail for {key}: {}", err.detail());
+            return Err(thumbs::NoImage::Unavailable);
+        }
+    };
+    tokio::task::spawn_blocking(move || thumbs::decode_processed(&bytes, side))
         .await
-        .ok()
-        .flatten()
+        .unwrap_or(Err(thumbs::NoImage::Unavailable))
 }
 
 /// Each key's object into `folder` under its file name (`landscape_90.jpg`), by

@@ -13,9 +13,9 @@ use fast_image_resize as fr;
 use image::{DynamicImage, RgbImage};
 
 use crate::contract::Angle;
-use crate::limits::{CANVAS_SIDE_PX, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE_PX};
+use crate::limits::{CANVAS_SIDE_PX, JPEG_QUALITY, MAX_OUTPUT_BYTES, MAX_PIXELS, MAX_SIDE_PX};
 use crate::reject::{Claimed, RejectCode, Rejection};
-use crate::sniff::{ImageFormat, check_upload};
+use crate::sniff::{ImageFormat, check_upload, sniff};
 
 mod jpeg;
 mod jpeg_dc;
@@ -88,6 +88,45 @@ fn guard<T>(work: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection>
 /// Inside the decoder guard, as the app's thumbnails call it on bucket bytes.
 pub fn decode(bytes: &[u8], format: ImageFormat, target_side: u32) -> Result<RgbImage, Rejection> {
     guard(|| decode_unguarded(bytes, format, target_side))
+}
+
+/// A pipeline output read back from the bucket (a processed image or a
+/// rotation) → RGB, for a viewer that treats the bucket as untrusted (anyone
+/// with write access can put anything under `processed/`). Only what the
+/// pipeline itself writes is decoded: a JPEG of at most [`MAX_OUTPUT_BYTES`]
+/// whose frame header, read before any decoder runs, says at most
+/// [`CANVAS_SIDE_PX`] on each side. The decode then runs under the same budgets
+/// as an upload's (scans, block visits, memory) and inside the decoder guard.
+pub fn decode_output(bytes: &[u8]) -> Result<RgbImage, Rejection> {
+    if bytes.len() as u64 > MAX_OUTPUT_BYTES {
+        return Err(Rejection::new(
+            RejectCode::UnsupportedType,
+            format!(
+                "{} bytes: more than a processed image (at most {} KiB)",
+                bytes.len(),
+                MAX_OUTPUT_BYTES / 1024
+            ),
+        ));
+    }
+    if sniff(bytes) != Some(ImageFormat::Jpeg) {
+        return Err(Rejection::new(
+            RejectCode::UnsupportedType,
+            "not a JPEG, so not a processed image",
+        ));
+    }
+    guard(|| {
+        let frame = jpeg_header::read_header(bytes)?.frame;
+        if frame.width > CANVAS_SIDE_PX || frame.height > CANVAS_SIDE_PX {
+            return Err(Rejection::new(
+                RejectCode::TooManyPixels,
+                format!(
+                    "{}×{} pixels: larger than a processed image ({CANVAS_SIDE_PX}×{CANVAS_SIDE_PX})",
+                    frame.width, frame.height
+                ),
+            ));
+        }
+        decode_unguarded(bytes, ImageFormat::Jpeg, CANVAS_SIDE_PX)
+    })
 }
 
 fn decode_unguarded(
