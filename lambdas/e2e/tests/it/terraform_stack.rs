@@ -281,6 +281,8 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
         names,
         [
             "alarm_topic_arn",
+            "app_user_policy_json",
+            "app_viewer_policy_json",
             "bucket_name",
             "desktop_config",
             "dlq_url",
