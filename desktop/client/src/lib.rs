@@ -7,6 +7,7 @@
 //! `Send + Sync`, cheap to clone.
 
 pub mod batch;
+mod dedupe;
 mod error;
 pub mod inputs;
 mod local;
@@ -28,6 +29,7 @@ use augment_pipeline::{
     UploadKey,
 };
 
+pub use dedupe::{SHA256_METADATA, sha256_hex};
 pub use error::{ClientError, ErrorKind};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
 
@@ -261,6 +263,7 @@ impl Remote {
     ) -> Result<(), ClientError> {
         let CheckedFile { bytes, format } = check_file_async(path).await?;
         let total_bytes = bytes.len() as u64;
+        let sha256 = sha256_hex(&bytes);
         let on_sent = OnSent::new(move |sent_bytes| {
             progress(Progress {
                 sent_bytes,
@@ -276,7 +279,7 @@ impl Remote {
                 key: upload_key.as_str().to_owned(),
                 body: bytes,
                 content_type: content_type(format),
-                metadata: Vec::new(),
+                metadata: vec![(SHA256_METADATA, sha256)],
                 on_sent: Some(on_sent),
             })
             .await

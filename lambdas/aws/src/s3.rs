@@ -119,6 +119,35 @@ impl ObjectStore for S3Store {
         })
     }
 
+    fn metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .head_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await;
+            match result {
+                Ok(head) => Ok(Some(
+                    head.metadata()
+                        .into_iter()
+                        .flatten()
+                        .map(|(name, value)| (name.to_lowercase(), value.clone()))
+                        .collect(),
+                )),
+                Err(err)
+                    if err.as_service_error().is_some_and(
+                        aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
+                    ) =>
+                {
+                    Ok(None)
+                }
+                Err(err) => Err(store_error("HeadObject", key, err)),
+            }
+        })
+    }
+
     fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
         Box::pin(async move {
             let too_large = || StoreError::TooLarge {

@@ -17,6 +17,8 @@ use augment_pipeline::ports::{
 };
 use augment_pipeline::steps::{self, StepError, UploadOutcome};
 
+mod metadata;
+
 /// The bucket name local tasks carry.
 pub const LOCAL_BUCKET: &str = "local";
 
@@ -157,11 +159,17 @@ impl ObjectStore for FolderStore {
         Box::pin(async move {
             let path = self.path_of(&object.key)?;
             let PutObject {
-                key, body, on_sent, ..
+                key,
+                body,
+                on_sent,
+                metadata,
+                ..
             } = object;
             let cancelled = Arc::new(AtomicBool::new(false));
             let _cancel_on_drop = CancelOnDrop(cancelled.clone());
             blocking("put", &key, move || {
+                // Before the object, so no reader sees it without its metadata.
+                metadata::write(&path, &metadata)?;
                 write_atomically(&path, |file| {
                     let report = |sent: usize| {
                         if let Some(on_sent) = &on_sent {
@@ -199,11 +207,21 @@ impl ObjectStore for FolderStore {
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let path = self.path_of(key)?;
-            blocking("delete", key, move || match std::fs::remove_file(&path) {
-                Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-                _ => Ok(()),
+            blocking("delete", key, move || {
+                metadata::remove(&path)?;
+                match std::fs::remove_file(&path) {
+                    Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                    _ => Ok(()),
+                }
             })
             .await
+        })
+    }
+
+    fn metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            blocking("head", key, move || metadata::read(&path)).await
         })
     }
 }
@@ -229,7 +247,7 @@ const RESERVED_NAMES: &[&str] = &[
 /// Linux folder accepts cannot escape a Windows one: segments are split on `/`
 /// only; refused are empty, `.` and `..` segments (so absolute keys too), `\`,
 /// `:` (drive letters, NTFS streams), NUL and other control characters, Windows
-/// device names, and the store's own temporary-file prefix.
+/// device names, and the store's own temporary-file and metadata prefixes.
 pub fn key_path(root: &Path, key: &str) -> Result<PathBuf, StoreError> {
     let invalid = |reason| StoreError::InvalidKey {
         key: key.to_owned(),
@@ -245,6 +263,7 @@ pub fn key_path(root: &Path, key: &str) -> Result<PathBuf, StoreError> {
         }
         let stem = segment.split('.').next().unwrap_or(segment).trim_end();
         if segment.starts_with(TEMP_PREFIX)
+            || segment.starts_with(metadata::META_PREFIX)
             || RESERVED_NAMES
                 .iter()
                 .any(|name| stem.eq_ignore_ascii_case(name))
@@ -307,7 +326,7 @@ fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.starts_with(TEMP_PREFIX) {
+        if name.starts_with(TEMP_PREFIX) || name.starts_with(metadata::META_PREFIX) {
             continue;
         }
         let key = format!("{key_prefix}{name}");

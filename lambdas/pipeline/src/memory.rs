@@ -96,6 +96,19 @@ impl ObjectStore for MemoryStore {
         })
     }
 
+    fn metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            self.fault("head", key)?;
+            Ok(locked(&self.objects).get(key).map(|object| {
+                object
+                    .metadata
+                    .iter()
+                    .map(|(name, value)| (name.to_lowercase(), value.clone()))
+                    .collect()
+            }))
+        })
+    }
+
     fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
         Box::pin(async move {
             self.gets.fetch_add(1, Ordering::SeqCst);

@@ -154,6 +154,13 @@ pub trait ObjectStore: Send + Sync {
 
     /// Deleting a missing object succeeds, as on S3.
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
+
+    /// The user metadata the object was written with ([`PutObject::metadata`],
+    /// `x-amz-meta-*` on S3, names lowercased); `Ok(None)` when there is no
+    /// object at `key`. A store that keeps no metadata answers an empty list.
+    fn metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move { Ok(self.head(key).await?.map(|_| Vec::new())) })
+    }
 }
 
 /// Sends rotation tasks to the workers.
