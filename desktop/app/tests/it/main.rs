@@ -5,4 +5,5 @@
     reason = "tests: a panic is a failure with its line"
 )]
 
+mod transfer;
 mod ui;
