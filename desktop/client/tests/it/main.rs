@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod dedupe;
 mod local;
 mod s3;
 mod terraform;
