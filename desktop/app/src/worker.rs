@@ -24,6 +24,11 @@ use augment_client::{
 /// Uploads that run at the same time; the rest wait in the queue. A few keep a
 /// link busy without one large file starving the others.
 pub const MAX_PARALLEL_UPLOADS: usize = 3;
+/// Uploads between their start and the end of their watch at the same time: a
+/// batch of a thousand does not pile up in the pipeline, where the last would
+/// wait out their watch's time-out behind the others (and a thousand watches
+/// would poll the bucket at once). The rest wait as "Queued".
+pub const MAX_AWAITING_PIPELINE: usize = 24;
 /// Thumbnails fetched and decoded at the same time (gallery scrolling asks for
 /// many at once).
 const MAX_PARALLEL_THUMBNAILS: usize = 4;
@@ -278,6 +283,8 @@ struct Worker {
     /// The current connection; upload tasks wait here until there is one.
     remote: watch::Sender<Option<Arc<Remote>>>,
     uploads: Arc<Semaphore>,
+    /// [`MAX_AWAITING_PIPELINE`]: held from the upload to the watch's end.
+    pipeline: Arc<Semaphore>,
     thumbnails: Arc<Semaphore>,
     next_id: Arc<Mutex<TransferId>>,
     /// What each row uploads (for retry) and the task doing it (for cancel).
@@ -322,6 +329,7 @@ impl Worker {
             events,
             remote: watch::Sender::new(None),
             uploads: Arc::new(Semaphore::new(MAX_PARALLEL_UPLOADS)),
+            pipeline: Arc::new(Semaphore::new(MAX_AWAITING_PIPELINE)),
             thumbnails: Arc::new(Semaphore::new(MAX_PARALLEL_THUMBNAILS)),
             next_id: Arc::new(Mutex::new(0)),
             transfers: Arc::new(Mutex::new(HashMap::new())),
@@ -495,6 +503,9 @@ impl Worker {
         let task_key = key.clone();
         let task = tokio::spawn(async move {
             let remote = this.connected().await;
+            let Ok(_in_pipeline) = this.pipeline.acquire().await else {
+                return;
+            };
             if pipeline_failed
                 && let Err(error) = this.upload_as(id, &remote, &input.path, &task_key).await
             {
@@ -714,6 +725,9 @@ impl Worker {
             self.events.send(Event::Skipped { id, existing });
             return;
         }
+        let Ok(_in_pipeline) = self.pipeline.acquire().await else {
+            return;
+        };
         let upload_key = {
             let Some(_permit) = self.upload_slot().await else {
                 return;
