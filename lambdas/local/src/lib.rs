@@ -168,9 +168,9 @@ impl ObjectStore for FolderStore {
             let cancelled = Arc::new(AtomicBool::new(false));
             let _cancel_on_drop = CancelOnDrop(cancelled.clone());
             blocking("put", &key, move || {
-                // Before the object, so no reader sees it without its metadata.
-                metadata::write(&path, &metadata)?;
-                write_atomically(&path, |file| {
+                // The metadata follows the whole object: a cancelled or failed
+                // write leaves neither behind.
+                let written = write_atomically(&path, |file| {
                     let report = |sent: usize| {
                         if let Some(on_sent) = &on_sent {
                             on_sent.report(sent as u64);
@@ -190,7 +190,8 @@ impl ObjectStore for FolderStore {
                         report(sent);
                     }
                     Ok(())
-                })
+                });
+                written.and_then(|()| metadata::write(&path, &metadata))
             })
             .await
         })
