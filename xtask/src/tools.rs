@@ -61,7 +61,10 @@ pub fn ensure_iam_simulator(sh: &Shell) -> Result<PathBuf> {
         std::fs::copy(source.join(file), dir.join(file))?;
     }
     if !installed {
-        println!("==> installing the IAM policy simulator into {}", dir.display());
+        println!(
+            "==> installing the IAM policy simulator into {}",
+            dir.display()
+        );
         let _dir = sh.push_dir(&dir);
         cmd!(sh, "npm ci --no-audit --no-fund --ignore-scripts").run()?;
     }

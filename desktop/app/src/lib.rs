@@ -13,14 +13,17 @@ pub mod gallery;
 pub mod harness;
 pub mod logging;
 pub mod queue;
+pub mod report;
+mod reveal;
 pub mod settings_ui;
+pub mod summary;
 pub mod thumbs;
 pub mod window;
 pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use augment_pipeline::Angle;
 use egui::{Color32, RichText, TextureHandle, TextureOptions, Ui};
@@ -28,7 +31,7 @@ use egui::{Color32, RichText, TextureHandle, TextureOptions, Ui};
 use self::gallery::{Gallery, Thumb};
 use self::harness::Harness;
 pub use self::harness::Outcome;
-use self::queue::{RowAction, State, Transfer};
+use self::queue::{QueueView, RowAction, State, Transfer};
 use self::settings_ui::{SettingsAction, SettingsPanel};
 use self::worker::{Command, Event, WorkerHandle};
 use augment_client::{ImageEntry, Mode, Settings};
@@ -60,6 +63,8 @@ pub struct Launch {
     pub measure: bool,
     /// When the process started, for the time to first frame.
     pub started: Option<Instant>,
+    /// How long to wait for an upload's rotations; `None`: [`worker::WATCH_TIMEOUT`].
+    pub watch_timeout: Option<Duration>,
 }
 
 /// Colours that read well on both the light and the dark theme.
@@ -103,6 +108,9 @@ pub struct DesktopApp {
     /// "Local · /path" or "AWS · bucket", or what is wrong with the connection.
     connection: Option<Result<String, String>>,
     transfers: Vec<Transfer>,
+    queue_view: QueueView,
+    /// The window title last sent ("Augment — 120/203" while a batch runs).
+    title: String,
     gallery: Gallery,
     settings_panel: SettingsPanel,
     /// Messages not tied to a row (a folder without images…), newest last.
@@ -120,9 +128,13 @@ impl DesktopApp {
         fonts::spawn_fallback_fonts(ctx);
         let harness = Harness::new(&launch);
         let Launch {
-            log_file, files, ..
+            log_file,
+            files,
+            watch_timeout,
+            ..
         } = launch;
-        let worker = WorkerHandle::spawn(ctx.clone())?;
+        let worker =
+            WorkerHandle::spawn_with(ctx.clone(), watch_timeout.unwrap_or(worker::WATCH_TIMEOUT))?;
         worker.send(Command::Connect(settings.clone()));
         let files_expected = !files.is_empty();
         if files_expected {
@@ -136,6 +148,8 @@ impl DesktopApp {
             settings,
             connection: None,
             transfers: Vec::new(),
+            queue_view: QueueView::default(),
+            title: APP_NAME.to_owned(),
             gallery,
             notices: Vec::new(),
             files_expected,
@@ -213,6 +227,8 @@ impl DesktopApp {
             gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
         });
         gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
+        commands.extend(queue::duplicates_dialog_ui(&ctx, &mut self.queue_view));
+        self.batch_ui(&ctx, &mut commands);
         drop_overlay_ui(&ctx, &palette);
 
         for command in commands {
@@ -296,11 +312,50 @@ impl DesktopApp {
     fn queue_panel_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
         ui.add_space(6.0);
         let offline = matches!(self.connection, Some(Err(_)));
-        for action in queue::queue_ui(ui, &self.transfers, offline, palette) {
+        let local_root = (self.settings.mode == Mode::Local)
+            .then(|| self.settings.data_dir().ok())
+            .flatten();
+        let actions = queue::queue_ui(
+            ui,
+            &self.transfers,
+            &mut self.queue_view,
+            offline,
+            local_root.as_deref(),
+            palette,
+        );
+        for action in actions {
             match action {
                 RowAction::Send(command) => commands.push(command),
                 RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
+                RowAction::Open(name) => {
+                    self.gallery.save_status = None;
+                    self.gallery.dialogs.push(gallery::Dialog::Detail { name });
+                }
+                RowAction::Delete(name) => {
+                    self.gallery
+                        .dialogs
+                        .push(gallery::Dialog::ConfirmDelete { name });
+                }
             }
+        }
+    }
+
+    /// The window title while a batch runs, and a notification when one ends
+    /// while the window is not focused.
+    fn batch_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let counts = summary::Counts::of(&self.transfers);
+        let title = counts.title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        if let Some(ended) = self.queue_view.clock.update(&counts)
+            && !ctx.input(|i| i.focused)
+        {
+            commands.push(Command::Notify {
+                summary: "Uploads finished".to_owned(),
+                body: ended.text(),
+            });
         }
     }
 
@@ -420,6 +475,9 @@ impl DesktopApp {
             | Event::AddFailed(_)
             | Event::Checked { .. }
             | Event::Restarted(_)
+            | Event::Duplicate { .. }
+            | Event::Skipped { .. }
+            | Event::ReportSaved(_)
             | Event::Cancelled { .. } => self.apply_row_event(ctx, event),
             Event::Uploading { .. }
             | Event::Progress { .. }
@@ -508,16 +566,19 @@ impl DesktopApp {
         match event {
             Event::Added {
                 id,
+                batch,
                 name,
                 path,
                 size_bytes,
             } => self.transfers.push(Transfer {
                 id,
+                batch,
                 name,
                 path,
                 size_bytes,
                 thumb: None,
                 state: State::Checking,
+                upload_key: None,
                 rotations: [None, None, None, None],
             }),
             Event::AddFailed(message) => self.notices.push(message),
@@ -528,6 +589,7 @@ impl DesktopApp {
                     transfer.state = match result {
                         Ok(()) => State::Queued,
                         Err(err) => State::Failed {
+                            code: report::error_code(&err),
                             reason: format!(
                                 "Not uploaded: {}",
                                 shown(&format!("checking {}", transfer.path.display()), err)
@@ -548,6 +610,30 @@ impl DesktopApp {
                     *state = State::Cancelled;
                 }
             }),
+            Event::Duplicate {
+                id,
+                batch,
+                existing,
+            } => {
+                if let Some(transfer) = self.transfer_mut(id) {
+                    let name = transfer.name.clone();
+                    transfer.state = State::Duplicate {
+                        existing: existing.clone(),
+                    };
+                    self.queue_view.ask(batch, &name, &existing);
+                }
+            }
+            Event::Skipped { id, existing } => {
+                self.update(id, |state| *state = State::Skipped { existing });
+            }
+            Event::ReportSaved(Some(Ok(path))) => {
+                self.notices
+                    .push(format!("Saved the report to {}", path.display()));
+            }
+            Event::ReportSaved(Some(Err(err))) => {
+                let message = shown("saving the report", err);
+                self.notices.push(message);
+            }
             _ => {}
         }
     }
@@ -582,13 +668,18 @@ impl DesktopApp {
                 }
             }),
             Event::Uploaded { id, upload_key } => {
-                self.update(id, |state| *state = State::Processing { upload_key });
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.upload_key = Some(upload_key);
+                    transfer.state = State::Processing;
+                }
             }
             Event::Failed { id, error } => {
+                let code = report::error_code(&error);
                 let reason = shown(&format!("uploading {}", self.row_path(id)), error);
                 self.update(id, |state| {
                     *state = State::Failed {
                         reason,
+                        code,
                         retry: true,
                     };
                 });
@@ -600,7 +691,7 @@ impl DesktopApp {
     /// What the pipeline made of an upload: each rotation, a rejection, a
     /// time-out, all four done.
     fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: Event) {
-        let local = self.settings.mode == Mode::Local;
+        let mode = self.settings.mode;
         match event {
             Event::Rotation {
                 id,
@@ -620,11 +711,12 @@ impl DesktopApp {
                     }
                 }
             }
-            Event::PipelineRejected { id, message } => {
+            Event::PipelineRejected { id, code, message } => {
                 tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
                 self.update(id, |state| {
                     *state = State::Failed {
                         reason: format!("The pipeline rejected it: {message}"),
+                        code,
                         retry: false,
                     };
                 });
@@ -634,7 +726,8 @@ impl DesktopApp {
                 self.update(id, |state| {
                     if state.is_active() {
                         *state = State::Failed {
-                            reason: queue::timeout_message(local),
+                            reason: queue::timeout_message(mode),
+                            code: "timed_out".to_owned(),
                             retry: true,
                         };
                     }
@@ -649,7 +742,9 @@ impl DesktopApp {
     fn transfer_done(&mut self, id: worker::TransferId) {
         let mut entry = None;
         if let Some(transfer) = self.transfer_mut(id) {
-            if let State::Processing { upload_key } = &transfer.state {
+            if transfer.state == State::Processing
+                && let Some(upload_key) = &transfer.upload_key
+            {
                 entry = augment_pipeline::UploadKey::parse(upload_key)
                     .ok()
                     .map(|key| ImageEntry {

@@ -60,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         screenshot: args.screenshot,
         measure: args.measure,
         started: Some(started),
+        watch_timeout: None,
     };
 
     let mut viewport = egui::ViewportBuilder::default()

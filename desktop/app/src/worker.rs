@@ -24,6 +24,11 @@ use augment_client::{
 /// Uploads that run at the same time; the rest wait in the queue. A few keep a
 /// link busy without one large file starving the others.
 pub const MAX_PARALLEL_UPLOADS: usize = 3;
+/// Uploads between their start and the end of their watch at the same time: a
+/// batch of a thousand does not pile up in the pipeline, where the last would
+/// wait out their watch's time-out behind the others (and a thousand watches
+/// would poll the bucket at once). The rest wait as "Queued".
+pub const MAX_AWAITING_PIPELINE: usize = 24;
 /// Thumbnails fetched and decoded at the same time (gallery scrolling asks for
 /// many at once).
 const MAX_PARALLEL_THUMBNAILS: usize = 4;
@@ -36,6 +41,16 @@ const PROGRESS_EVENT_INTERVAL: Duration = Duration::from_millis(50);
 
 /// One row of the transfer queue, numbered by the worker.
 pub type TransferId = u64;
+/// The files of one drop, dialog or command line: the duplicate question is
+/// asked once per batch.
+pub type BatchId = u64;
+
+/// The answer to "already uploaded or queued": for the rest of the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateAnswer {
+    Skip,
+    KeepBoth,
+}
 
 /// What the UI asks for.
 #[derive(Debug)]
@@ -57,7 +72,25 @@ pub enum Command {
     /// Show a folder dialog; its images are added recursively.
     PickFolder,
     Cancel(TransferId),
+    /// Again, the way that cannot duplicate: a row already uploaded keeps its
+    /// key (watched again after a time-out, written again after a failure).
     Retry(TransferId),
+    /// Hold (`true`) or release the uploads not started yet.
+    Pause(bool),
+    /// What to do with this batch's duplicates, the ones waiting and the rest.
+    AnswerDuplicates {
+        batch: BatchId,
+        answer: DuplicateAnswer,
+    },
+    /// Show a save dialog and write this CSV report there.
+    SaveReport(String),
+    /// A desktop notification (the batch ended while the window was not focused).
+    Notify {
+        summary: String,
+        body: String,
+    },
+    /// Show this file in the file manager (local mode).
+    Reveal(PathBuf),
     /// A page of the gallery; `generation` ties the answer to one connection.
     ListImages {
         cursor: Option<String>,
@@ -89,6 +122,7 @@ pub enum Event {
     /// A new row in the queue.
     Added {
         id: TransferId,
+        batch: BatchId,
         name: String,
         path: PathBuf,
         size_bytes: Option<u64>,
@@ -103,6 +137,20 @@ pub enum Event {
     },
     /// A retried row starts again from the checks.
     Restarted(TransferId),
+    /// The file is already uploaded or queued (`existing` says where); it waits
+    /// for the batch's answer.
+    Duplicate {
+        id: TransferId,
+        batch: BatchId,
+        existing: String,
+    },
+    /// Not uploaded: the person said to skip duplicates.
+    Skipped {
+        id: TransferId,
+        existing: String,
+    },
+    /// The report was written here, or not; `None`: the dialog was closed.
+    ReportSaved(Option<Result<PathBuf, ClientError>>),
     /// Uploading under this name (`cat-2.jpg` when `cat` was taken).
     Uploading {
         id: TransferId,
@@ -127,6 +175,8 @@ pub enum Event {
     /// The pipeline wrote a failed record: its reason, for people.
     PipelineRejected {
         id: TransferId,
+        /// `too_large`, `corrupt`…: the record's code.
+        code: String,
         message: String,
     },
     /// No rotations in [`WATCH_TIMEOUT`].
@@ -172,6 +222,11 @@ impl WorkerHandle {
     /// Starts the runtime and the command loop. `ctx` is asked to repaint
     /// whenever an event is sent.
     pub fn spawn(ctx: egui::Context) -> std::io::Result<Self> {
+        Self::spawn_with(ctx, WATCH_TIMEOUT)
+    }
+
+    /// [`WorkerHandle::spawn`] with another watch time-out (tests).
+    pub fn spawn_with(ctx: egui::Context, watch_timeout: Duration) -> std::io::Result<Self> {
         // One thread per core, at least two: in local mode the pipeline processes
         // images on all of the runtime's threads but one (the other keeps uploads,
         // polls and thumbnails moving), so a fixed 2 would process one at a time.
@@ -183,7 +238,7 @@ impl WorkerHandle {
             .build()?;
         let (commands, mut command_rx) = tokio::sync::mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel();
-        let worker = Worker::new(Sender { tx: event_tx, ctx });
+        let worker = Worker::new(Sender { tx: event_tx, ctx }, watch_timeout);
         runtime.spawn(async move {
             while let Some(command) = command_rx.recv().await {
                 worker.handle(command);
@@ -228,15 +283,34 @@ struct Worker {
     /// The current connection; upload tasks wait here until there is one.
     remote: watch::Sender<Option<Arc<Remote>>>,
     uploads: Arc<Semaphore>,
+    /// [`MAX_AWAITING_PIPELINE`]: held from the upload to the watch's end.
+    pipeline: Arc<Semaphore>,
     thumbnails: Arc<Semaphore>,
     next_id: Arc<Mutex<TransferId>>,
     /// What each row uploads (for retry) and the task doing it (for cancel).
     transfers: Arc<Mutex<HashMap<TransferId, Transfer>>>,
+    next_batch: Arc<Mutex<BatchId>>,
+    /// Each batch's answer to the duplicate question, once given.
+    answers: Arc<Mutex<HashMap<BatchId, watch::Sender<Option<DuplicateAnswer>>>>>,
+    /// Content hash → the first row that had it: later rows with the same
+    /// bytes are duplicates in the queue.
+    claims: Arc<Mutex<HashMap<String, TransferId>>>,
+    /// Uploads not started yet wait while this is `true`.
+    paused: watch::Sender<bool>,
+    /// How long a watch waits for the rotations ([`WATCH_TIMEOUT`]).
+    watch_timeout: Duration,
 }
 
 struct Transfer {
     input: Input,
+    batch: BatchId,
     task: Option<AbortHandle>,
+    /// Where it was uploaded, once it was: a retry never chooses a new name.
+    uploaded: Option<UploadKey>,
+    /// The local pipeline failed on it (not the file's fault): a retry writes
+    /// it again over itself, so the pipeline starts again. Otherwise (a
+    /// time-out, a cancelled watch) a retry only watches again.
+    pipeline_failed: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -245,11 +319,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Worker {
-    fn new(events: Sender) -> Self {
+    fn new(events: Sender, watch_timeout: Duration) -> Self {
         Self {
+            next_batch: Arc::new(Mutex::new(0)),
+            answers: Arc::new(Mutex::new(HashMap::new())),
+            claims: Arc::new(Mutex::new(HashMap::new())),
+            paused: watch::Sender::new(false),
+            watch_timeout,
             events,
             remote: watch::Sender::new(None),
             uploads: Arc::new(Semaphore::new(MAX_PARALLEL_UPLOADS)),
+            pipeline: Arc::new(Semaphore::new(MAX_AWAITING_PIPELINE)),
             thumbnails: Arc::new(Semaphore::new(MAX_PARALLEL_THUMBNAILS)),
             next_id: Arc::new(Mutex::new(0)),
             transfers: Arc::new(Mutex::new(HashMap::new())),
@@ -273,7 +353,12 @@ impl Worker {
             | Command::PickFolder
             | Command::Add(_)
             | Command::Cancel(_)
-            | Command::Retry(_) => self.handle_transfer(command),
+            | Command::Retry(_)
+            | Command::Pause(_)
+            | Command::AnswerDuplicates { .. } => self.handle_transfer(command),
+            Command::SaveReport(_) | Command::Notify { .. } | Command::Reveal(_) => {
+                self.handle_desktop(command);
+            }
         }
     }
 
@@ -384,14 +469,104 @@ impl Worker {
                 }
                 self.events.send(Event::Cancelled { id });
             }
-            Command::Retry(id) => {
-                let input = lock(&self.transfers)
-                    .get(&id)
-                    .map(|transfer| transfer.input.clone());
-                if let Some(input) = input {
-                    self.events.send(Event::Restarted(id));
-                    self.start(id, input);
-                }
+            Command::Retry(id) => self.retry(id),
+            Command::Pause(paused) => {
+                self.paused.send_replace(paused);
+            }
+            Command::AnswerDuplicates { batch, answer } => {
+                lock(&self.answers)
+                    .entry(batch)
+                    .or_insert_with(|| watch::Sender::new(None))
+                    .send_replace(Some(answer));
+            }
+            _ => {}
+        }
+    }
+
+    /// Retries a row: from the checks if it never reached the bucket; else under
+    /// the key it has (so never a `-2` copy): watched again after a time-out,
+    /// written again over itself after a failure.
+    fn retry(&self, id: TransferId) {
+        let found = lock(&self.transfers).get(&id).map(|transfer| {
+            (
+                transfer.input.clone(),
+                transfer.batch,
+                transfer.uploaded.clone(),
+                transfer.pipeline_failed,
+            )
+        });
+        let Some((input, batch, uploaded, pipeline_failed)) = found else {
+            return;
+        };
+        self.events.send(Event::Restarted(id));
+        let Some(key) = uploaded else {
+            self.start(id, batch, input);
+            return;
+        };
+        let this = self.clone();
+        let task_key = key.clone();
+        let task = tokio::spawn(async move {
+            let remote = this.connected().await;
+            let Ok(_in_pipeline) = this.pipeline.acquire().await else {
+                return;
+            };
+            if pipeline_failed
+                && let Err(error) = this.upload_as(id, &remote, &input.path, &task_key).await
+            {
+                this.events.send(Event::Failed { id, error });
+                return;
+            }
+            this.events.send(Event::Uploaded {
+                id,
+                upload_key: task_key.as_str().to_owned(),
+            });
+            this.watch(id, &remote, &task_key).await;
+        });
+        if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
+            transfer.task = Some(task.abort_handle());
+            transfer.pipeline_failed = false;
+        }
+    }
+
+    /// Saving a report, a notification, revealing a file: the desktop's parts.
+    fn handle_desktop(&self, command: Command) {
+        let this = self.clone();
+        match command {
+            Command::SaveReport(csv) => {
+                tokio::task::spawn_blocking(move || {
+                    let picked = rfd::FileDialog::new()
+                        .set_title("Save the transfer report")
+                        .set_file_name("augment-report.csv")
+                        .add_filter("CSV", &["csv"])
+                        .save_file();
+                    let result = picked.map(|path| {
+                        std::fs::write(&path, csv)
+                            .map(|()| path.clone())
+                            .map_err(|err| ClientError::io("Cannot write the report", &path, err))
+                    });
+                    this.events.send(Event::ReportSaved(result));
+                });
+            }
+            Command::Notify { summary, body } => {
+                tokio::task::spawn_blocking(move || {
+                    let shown = notify_rust::Notification::new()
+                        .appname(super::APP_NAME)
+                        .summary(&summary)
+                        .body(&body)
+                        .show();
+                    // No notification service (no desktop session): the window
+                    // title and the summary say the same.
+                    if let Err(err) = shown {
+                        tracing::debug!("no desktop notification: {err}");
+                    }
+                });
+            }
+            Command::Reveal(path) => {
+                tokio::task::spawn_blocking(move || {
+                    if let Err(err) = super::reveal::reveal(&path) {
+                        tracing::warn!("cannot show {} in the file manager: {err}", path.display());
+                    }
+                });
             }
             _ => {}
         }
@@ -468,6 +643,11 @@ impl Worker {
     /// Expands folders, adds a row for each file and starts it. The final upload
     /// name is the client's choice (it never overwrites). Blocking: runs on the blocking pool.
     fn add(&self, paths: Vec<PathBuf>) {
+        let batch = {
+            let mut next = lock(&self.next_batch);
+            *next += 1;
+            *next
+        };
         for path in paths {
             let found = match inputs::collect(std::slice::from_ref(&path), None) {
                 Ok(found) => found,
@@ -492,41 +672,46 @@ impl Worker {
                     .to_owned();
                 self.events.send(Event::Added {
                     id,
+                    batch,
                     name,
                     path: input.path.clone(),
                     size_bytes,
                 });
-                self.start(id, input);
+                self.start(id, batch, input);
             }
         }
     }
 
     /// Check, upload, watch: one task per row, cancellable.
-    fn start(&self, id: TransferId, input: Input) {
+    fn start(&self, id: TransferId, batch: BatchId, input: Input) {
         let this = self.clone();
         let task_input = input.clone();
-        let task = tokio::spawn(async move { this.run(id, task_input).await });
+        let task = tokio::spawn(async move { this.run(id, batch, task_input).await });
         lock(&self.transfers).insert(
             id,
             Transfer {
                 input,
+                batch,
                 task: Some(task.abort_handle()),
+                uploaded: None,
+                pipeline_failed: false,
             },
         );
     }
 
-    async fn run(&self, id: TransferId, input: Input) {
+    async fn run(&self, id: TransferId, batch: BatchId, input: Input) {
         let path = input.path.clone();
         let upload = input.upload.clone();
         let checked = tokio::task::spawn_blocking(move || check_file(&path, &upload)).await;
-        let (result, thumb) = match checked {
-            Ok(Ok(thumb)) => (Ok(()), thumb),
-            Ok(Err(message)) => (Err(message), None),
+        let (result, thumb, sha256) = match checked {
+            Ok(Ok((thumb, sha256))) => (Ok(()), thumb, Some(sha256)),
+            Ok(Err(message)) => (Err(message), None, None),
             Err(join) => (
                 Err(
                     ClientError::new(ErrorKind::Other, "The file could not be checked.")
                         .with_source(join),
                 ),
+                None,
                 None,
             ),
         };
@@ -537,8 +722,18 @@ impl Worker {
         }
 
         let remote = self.connected().await;
+        if let Some(sha256) = sha256
+            && let Some(existing) = self.duplicate_of(id, &remote, &input, &sha256).await
+            && self.answer(id, batch, &existing).await == DuplicateAnswer::Skip
+        {
+            self.events.send(Event::Skipped { id, existing });
+            return;
+        }
+        let Ok(_in_pipeline) = self.pipeline.acquire().await else {
+            return;
+        };
         let upload_key = {
-            let Ok(_permit) = self.uploads.acquire().await else {
+            let Some(_permit) = self.upload_slot().await else {
                 return;
             };
             match self.upload(id, &remote, &input).await {
@@ -549,11 +744,85 @@ impl Worker {
                 }
             }
         };
+        if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
+            transfer.uploaded = Some(upload_key.clone());
+        }
         self.events.send(Event::Uploaded {
             id,
             upload_key: upload_key.as_str().to_owned(),
         });
         self.watch(id, &remote, &upload_key).await;
+    }
+
+    /// An upload slot, once the queue is not paused.
+    async fn upload_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let mut paused = self.paused.subscribe();
+        loop {
+            paused.wait_for(|paused| !*paused).await.ok()?;
+            let permit = self.uploads.acquire().await.ok()?;
+            if !*self.paused.borrow() {
+                return Some(permit);
+            }
+        }
+    }
+
+    /// Where the same bytes already are: an earlier row of the queue, or an
+    /// upload under the same name in the bucket. A failed look is no duplicate.
+    async fn duplicate_of(
+        &self,
+        id: TransferId,
+        remote: &Remote,
+        input: &Input,
+        sha256: &str,
+    ) -> Option<String> {
+        let first = *lock(&self.claims).entry(sha256.to_owned()).or_insert(id);
+        if first != id {
+            let transfers = lock(&self.transfers);
+            let earlier = transfers.get(&first);
+            return Some(match earlier {
+                Some(Transfer {
+                    uploaded: Some(key),
+                    ..
+                }) => format!("already uploaded as {}", key.as_str()),
+                Some(earlier) => format!("already in the queue ({})", earlier.input.path.display()),
+                None => "already in the queue".to_owned(),
+            });
+        }
+        let file_name = input
+            .upload
+            .as_str()
+            .strip_prefix(UPLOAD_PREFIX)
+            .unwrap_or(input.upload.as_str());
+        match remote.uploaded_copy(file_name, sha256).await {
+            Ok(Some(key)) => Some(format!("already uploaded as {key}")),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!("cannot look for a copy of {file_name}: {}", err.detail());
+                None
+            }
+        }
+    }
+
+    /// The batch's answer to the duplicate question: given already, or asked
+    /// (the UI shows the question once per batch) and waited for.
+    async fn answer(&self, id: TransferId, batch: BatchId, existing: &str) -> DuplicateAnswer {
+        let mut answer = lock(&self.answers)
+            .entry(batch)
+            .or_insert_with(|| watch::Sender::new(None))
+            .subscribe();
+        if let Some(given) = *answer.borrow() {
+            return given;
+        }
+        self.events.send(Event::Duplicate {
+            id,
+            batch,
+            existing: existing.to_owned(),
+        });
+        match answer.wait_for(Option::is_some).await {
+            Ok(given) => given.unwrap_or(DuplicateAnswer::KeepBoth),
+            // The worker is shutting down.
+            Err(_) => DuplicateAnswer::Skip,
+        }
     }
 
     async fn upload(
@@ -568,6 +837,18 @@ impl Worker {
             .strip_prefix(UPLOAD_PREFIX)
             .unwrap_or(input.upload.as_str());
         let key = remote.choose_upload_key(file_name).await?;
+        self.upload_as(id, remote, &input.path, &key).await?;
+        Ok(key)
+    }
+
+    /// Uploads the file at `path` as `key`, reporting its name and progress.
+    async fn upload_as(
+        &self,
+        id: TransferId,
+        remote: &Remote,
+        path: &Path,
+        key: &UploadKey,
+    ) -> Result<(), ClientError> {
         self.events.send(Event::Uploading {
             id,
             name: key
@@ -579,7 +860,7 @@ impl Worker {
         let events = self.events.clone();
         let last = Mutex::new(None::<Instant>);
         remote
-            .upload(&input.path, &key, move |progress: Progress| {
+            .upload(path, key, move |progress: Progress| {
                 let mut last = lock(&last);
                 let done = progress.sent_bytes >= progress.total_bytes;
                 if done || last.is_none_or(|at| at.elapsed() >= PROGRESS_EVENT_INTERVAL) {
@@ -591,8 +872,7 @@ impl Worker {
                     });
                 }
             })
-            .await?;
-        Ok(key)
+            .await
     }
 
     /// Reports each rotation as it lands (with its thumbnail), a rejection, or
@@ -604,7 +884,7 @@ impl Worker {
             move |event| {
                 let _ = tx.send(event);
             },
-            WATCH_TIMEOUT,
+            self.watch_timeout,
         );
         let mut landed = 0;
         let forward = async {
@@ -628,13 +908,19 @@ impl Worker {
                     WatchEvent::Rejected(record) => {
                         self.events.send(Event::PipelineRejected {
                             id,
+                            code: record.code.as_str().to_owned(),
                             message: record.message,
                         });
                     }
-                    WatchEvent::Failed(message) => self.events.send(Event::Failed {
-                        id,
-                        error: ClientError::new(ErrorKind::Other, message),
-                    }),
+                    WatchEvent::Failed(message) => {
+                        if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
+                            transfer.pipeline_failed = true;
+                        }
+                        self.events.send(Event::Failed {
+                            id,
+                            error: ClientError::new(ErrorKind::Other, message),
+                        });
+                    }
                     WatchEvent::TimedOut => self.events.send(Event::TimedOut { id }),
                     // The rotations follow within moments; the row already says
                     // "Processing".
@@ -650,11 +936,18 @@ impl Worker {
 }
 
 /// The client's check before upload (size, then type by content), then the
-/// name. `Ok` carries the queue thumbnail.
-fn check_file(path: &Path, upload: &UploadKey) -> Result<Option<ColorImage>, ClientError> {
+/// name. `Ok` carries the queue thumbnail and the content hash.
+fn check_file(
+    path: &Path,
+    upload: &UploadKey,
+) -> Result<(Option<ColorImage>, String), ClientError> {
     let checked = augment_client::check_file(path)?;
     upload.check_extension().map_err(ClientError::rejected)?;
-    Ok(thumbs::decode_thumbnail(&checked.bytes, QUEUE_THUMB_PX))
+    let sha256 = augment_client::sha256_hex(&checked.bytes);
+    Ok((
+        thumbs::decode_thumbnail(&checked.bytes, QUEUE_THUMB_PX),
+        sha256,
+    ))
 }
 
 /// The contract's upload extensions, in both cases (some file dialogs match

@@ -7,6 +7,7 @@
 //! `Send + Sync`, cheap to clone.
 
 pub mod batch;
+mod dedupe;
 mod error;
 pub mod inputs;
 mod local;
@@ -30,6 +31,7 @@ use augment_pipeline::{
     UploadKey,
 };
 
+pub use dedupe::{SHA256_METADATA, sha256_hex};
 pub use error::{ClientError, ErrorKind};
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
@@ -310,6 +312,7 @@ impl Remote {
     ) -> Result<(), ClientError> {
         let CheckedFile { bytes, format } = check_file_async(path).await?;
         let total_bytes = bytes.len() as u64;
+        let sha256 = sha256_hex(&bytes);
         let on_sent = OnSent::new(move |sent_bytes| {
             progress(Progress {
                 sent_bytes,
@@ -323,7 +326,7 @@ impl Remote {
             .get(&upload_key.name().to_lowercase())
             .copied()
             .unwrap_or_else(|| tokio::time::Instant::now() + RETRY_BUDGET);
-        let (bytes, on_sent) = (&bytes, &on_sent);
+        let (bytes, on_sent, sha256) = (&bytes, &on_sent, &sha256);
         retry::until(deadline, &self.inner.retried, || async move {
             self.inner
                 .store
@@ -331,7 +334,7 @@ impl Remote {
                     key: upload_key.as_str().to_owned(),
                     body: bytes.clone(),
                     content_type: content_type(format),
-                    metadata: Vec::new(),
+                    metadata: vec![(SHA256_METADATA, sha256.clone())],
                     on_sent: Some(on_sent.clone()),
                 })
                 .await

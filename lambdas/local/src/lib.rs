@@ -18,6 +18,8 @@ use augment_pipeline::ports::{
 };
 use augment_pipeline::steps::{self, StepError, UploadOutcome};
 
+mod metadata;
+
 /// The bucket name local tasks carry.
 pub const LOCAL_BUCKET: &str = "local";
 
@@ -158,12 +160,18 @@ impl ObjectStore for FolderStore {
         Box::pin(async move {
             let path = self.path_of(&object.key)?;
             let PutObject {
-                key, body, on_sent, ..
+                key,
+                body,
+                on_sent,
+                metadata,
+                ..
             } = object;
             let cancelled = Arc::new(AtomicBool::new(false));
             let _cancel_on_drop = CancelOnDrop(cancelled.clone());
             blocking("put", &key, move || {
-                write_atomically(&path, |file| {
+                // The metadata follows the whole object: a cancelled or failed
+                // write leaves neither behind.
+                let written = write_atomically(&path, |file| {
                     let report = |sent: usize| {
                         if let Some(on_sent) = &on_sent {
                             on_sent.report(sent as u64);
@@ -183,7 +191,8 @@ impl ObjectStore for FolderStore {
                         report(sent);
                     }
                     Ok(())
-                })
+                });
+                written.and_then(|()| metadata::write(&path, &metadata))
             })
             .await
         })
@@ -197,8 +206,8 @@ impl ObjectStore for FolderStore {
         Box::pin(self.find(prefix))
     }
 
-    /// A folder keeps no metadata, so `head_metadata` is the default (none) and
-    /// local mode keeps no order between uploads of one key (see `LocalPipeline`).
+    /// File-name components of at most 255 bytes; local mode keeps no order
+    /// between uploads of one key (see `LocalPipeline`).
     fn key_rules(&self) -> KeyRules {
         KeyRules::FOLDER
     }
@@ -206,11 +215,21 @@ impl ObjectStore for FolderStore {
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let path = self.path_of(key)?;
-            blocking("delete", key, move || match std::fs::remove_file(&path) {
-                Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-                _ => Ok(()),
+            blocking("delete", key, move || {
+                metadata::remove(&path)?;
+                match std::fs::remove_file(&path) {
+                    Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                    _ => Ok(()),
+                }
             })
             .await
+        })
+    }
+
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            blocking("head", key, move || metadata::read(&path)).await
         })
     }
 }
@@ -236,7 +255,7 @@ const RESERVED_NAMES: &[&str] = &[
 /// Linux folder accepts cannot escape a Windows one: segments are split on `/`
 /// only; refused are empty, `.` and `..` segments (so absolute keys too), `\`,
 /// `:` (drive letters, NTFS streams), NUL and other control characters, Windows
-/// device names, and the store's own temporary-file prefix.
+/// device names, and the store's own temporary-file and metadata prefixes.
 pub fn key_path(root: &Path, key: &str) -> Result<PathBuf, StoreError> {
     let invalid = |reason| StoreError::InvalidKey {
         key: key.to_owned(),
@@ -252,6 +271,7 @@ pub fn key_path(root: &Path, key: &str) -> Result<PathBuf, StoreError> {
         }
         let stem = segment.split('.').next().unwrap_or(segment).trim_end();
         if segment.starts_with(TEMP_PREFIX)
+            || segment.starts_with(metadata::META_PREFIX)
             || RESERVED_NAMES
                 .iter()
                 .any(|name| stem.eq_ignore_ascii_case(name))
@@ -314,7 +334,7 @@ fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.starts_with(TEMP_PREFIX) {
+        if name.starts_with(TEMP_PREFIX) || name.starts_with(metadata::META_PREFIX) {
             continue;
         }
         let key = format!("{key_prefix}{name}");
@@ -393,8 +413,8 @@ pub const MAX_QUEUED_ROTATIONS: usize = 64;
 /// [`LocalPipeline::resume`] finds the unfinished uploads there.
 ///
 /// Local mode keeps no order between two uploads of one key, as the S3 sequencer
-/// does in AWS: a notification names only a key, the folder keeps no metadata to
-/// record an order in, and local clients never write an upload key twice (a new
+/// does in AWS: a notification names only a key and carries no sequencer to
+/// record, and local clients never write an upload key twice (a new
 /// file of the same name gets `-2`). The processor reads the file as it is when
 /// its turn comes, so a repeated notification processes the newest bytes.
 #[derive(Debug)]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::contract::KeyRules;
 use crate::ports::{
     BoxError, Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreError,
     StoreFuture,
@@ -163,5 +164,16 @@ impl<S: ObjectStore> ObjectStore for FaultyStore<S> {
 
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         self.inner.delete(key)
+    }
+
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        if self.fate("head", self.plan.heads, key).is_some() {
+            return Box::pin(async move { Err(self.fault("head", key, false)) });
+        }
+        self.inner.head_metadata(key)
+    }
+
+    fn key_rules(&self) -> KeyRules {
+        self.inner.key_rules()
     }
 }

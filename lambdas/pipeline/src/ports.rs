@@ -155,9 +155,9 @@ pub trait ObjectStore: Send + Sync {
     /// Deleting a missing object succeeds, as on S3.
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
 
-    /// The user metadata of the object at `key` (S3's `x-amz-meta-*`, names in
-    /// lower case), or `Ok(None)` when there is none there. A store that keeps no
-    /// metadata (a folder) answers an empty list for an object that exists.
+    /// The user metadata the object was written with ([`PutObject::metadata`],
+    /// S3's `x-amz-meta-*`, names in lower case), or `Ok(None)` when there is no
+    /// object at `key`. A store that keeps no metadata answers an empty list.
     fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
         Box::pin(async move { Ok(self.head(key).await?.map(|_| Vec::new())) })
     }

@@ -6,4 +6,5 @@
 )]
 
 mod layout;
+mod transfer;
 mod ui;

@@ -165,6 +165,9 @@ fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
     let mut harness = app(local_settings(data.path()));
     drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
 
+    // Rows are compact: the rotations show on demand.
+    wait_until(&mut harness, "the row done", |h| shows(h, "Done"));
+    click(&mut harness, "Rotations");
     wait_until(&mut harness, "four rotation thumbnails in the queue", |h| {
         h.query_all_by_label_contains("landscape.jpg rotated")
             .filter(|node| node.accesskit_node().role() == Role::Image)

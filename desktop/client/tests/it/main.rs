@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod dedupe;
 mod faults;
 mod local;
 mod s3;

@@ -1,0 +1,56 @@
+//! The transfer report: every row as CSV (file, key, state, code, message), for
+//! "Copy report" and "Save report…".
+
+use super::queue::{State, Transfer};
+
+/// The report's columns.
+pub const HEADER: [&str; 5] = ["file", "key", "state", "code", "message"];
+
+/// Every row, in queue order, quoted where CSV needs it.
+pub fn csv(transfers: &[Transfer]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail; a row that could not be written is left out
+    // rather than the report.
+    let _ = writer.write_record(HEADER);
+    for transfer in transfers {
+        let code = match &transfer.state {
+            State::Failed { code, .. } => code.as_str(),
+            State::Skipped { .. } => "duplicate",
+            _ => "",
+        };
+        let message = match &transfer.state {
+            State::Done => String::new(),
+            state => state.describe(),
+        };
+        let file = transfer.path.display().to_string();
+        let key = transfer.upload_key.as_deref().unwrap_or("");
+        let _ = writer.write_record([
+            file.as_str(),
+            key,
+            transfer.state.word(),
+            code,
+            message.as_str(),
+        ]);
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The report's code for an error: the rejection's own (`too_large`…), else
+/// the kind in `snake_case` (`offline`, `access_denied`…).
+pub fn error_code(err: &augment_client::ClientError) -> String {
+    use augment_client::ErrorKind;
+    match &err.kind {
+        ErrorKind::Rejected(rejection) => rejection.code.as_str(),
+        ErrorKind::NoCredentials => "no_credentials",
+        ErrorKind::BadCredentials => "bad_credentials",
+        ErrorKind::AccessDenied => "access_denied",
+        ErrorKind::NoSuchBucket => "no_such_bucket",
+        ErrorKind::Offline => "offline",
+        ErrorKind::InvalidSettings => "invalid_settings",
+        ErrorKind::NotFound => "not_found",
+        ErrorKind::Io => "io",
+        ErrorKind::Other => "other",
+    }
+    .to_owned()
+}

@@ -1,0 +1,205 @@
+//! The batch summary above the queue: "N done · M failed · K left", one
+//! progress bar with rate and time left, the window title while a batch runs,
+//! and the end of a batch (for a notification when nobody was looking).
+
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Ui};
+
+use super::format::format_eta;
+use super::queue::{State, Transfer};
+use super::{APP_NAME, Palette};
+
+/// Rate and time left show once the batch has run this long and finished a
+/// file: before that the estimate jumps about.
+const ETA_WARMUP: Duration = Duration::from_secs(1);
+
+/// How many rows are where.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub total: usize,
+    pub done: usize,
+    pub failed: usize,
+    /// Still moving: checking, queued, uploading, processing, waiting for an answer.
+    pub left: usize,
+    pub skipped: usize,
+    pub cancelled: usize,
+}
+
+impl Counts {
+    pub fn of(transfers: &[Transfer]) -> Self {
+        let mut counts = Self {
+            total: transfers.len(),
+            ..Self::default()
+        };
+        for transfer in transfers {
+            match transfer.state {
+                State::Done => counts.done += 1,
+                State::Failed { .. } => counts.failed += 1,
+                State::Skipped { .. } => counts.skipped += 1,
+                State::Cancelled => counts.cancelled += 1,
+                _ => counts.left += 1,
+            }
+        }
+        counts
+    }
+
+    pub fn finished(&self) -> usize {
+        self.total - self.left
+    }
+
+    /// "120 done · 3 failed · 80 left", with skipped and cancelled when there are any.
+    pub fn text(&self) -> String {
+        let mut text = format!(
+            "{} done · {} failed · {} left",
+            self.done, self.failed, self.left
+        );
+        if self.skipped > 0 {
+            text.push_str(&format!(" · {} skipped", self.skipped));
+        }
+        if self.cancelled > 0 {
+            text.push_str(&format!(" · {} cancelled", self.cancelled));
+        }
+        text
+    }
+
+    /// The window title: "Augment — 120/203" while a batch runs.
+    pub fn title(&self) -> String {
+        if self.left == 0 {
+            APP_NAME.to_owned()
+        } else {
+            format!("{APP_NAME} — {}/{}", self.finished(), self.total)
+        }
+    }
+}
+
+/// When the running batch started, and how far it was then, for its rate.
+#[derive(Debug, Default)]
+pub struct BatchClock {
+    started: Option<(Instant, usize)>,
+}
+
+impl BatchClock {
+    /// Follows the counts, once a frame. Returns the counts at the end of a
+    /// batch, the frame it ends.
+    pub fn update(&mut self, counts: &Counts) -> Option<Counts> {
+        match (self.started, counts.left > 0) {
+            (None, true) => {
+                self.started = Some((Instant::now(), counts.finished()));
+                None
+            }
+            (Some(_), false) => {
+                self.started = None;
+                Some(*counts)
+            }
+            _ => None,
+        }
+    }
+
+    /// Files a second and the time left, once there is enough to go on.
+    pub fn estimate(&self, counts: &Counts) -> Option<(f64, Duration)> {
+        let (started, finished_then) = self.started?;
+        let elapsed = started.elapsed();
+        let finished = counts.finished().saturating_sub(finished_then);
+        if elapsed < ETA_WARMUP || finished == 0 || counts.left == 0 {
+            return None;
+        }
+        let rate = finished as f64 / elapsed.as_secs_f64();
+        let left = Duration::from_secs_f64((counts.left as f64 / rate).min(1e7));
+        Some((rate, left))
+    }
+}
+
+/// How much of the batch is through: finished files count whole, an upload
+/// half its progress, a processing file a half.
+pub fn fraction(transfers: &[Transfer]) -> f32 {
+    if transfers.is_empty() {
+        return 1.0;
+    }
+    let through: f64 = transfers
+        .iter()
+        .map(|transfer| match &transfer.state {
+            State::Uploading {
+                sent_bytes,
+                total_bytes,
+                ..
+            } if *total_bytes > 0 => 0.5 * (*sent_bytes as f64 / *total_bytes as f64),
+            State::Processing => 0.5,
+            state if !state.is_active() => 1.0,
+            _ => 0.0,
+        })
+        .sum();
+    (through / transfers.len() as f64) as f32
+}
+
+/// The counts and the batch's progress bar with rate and time left.
+pub fn summary_ui(
+    ui: &mut Ui,
+    transfers: &[Transfer],
+    counts: &Counts,
+    clock: &BatchClock,
+    palette: &Palette,
+) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Transfers").strong());
+        let color = if counts.failed > 0 {
+            palette.error
+        } else {
+            palette.muted
+        };
+        ui.label(RichText::new(counts.text()).color(color));
+    });
+    let fraction = fraction(transfers);
+    let mut text = format!("{}/{} files", counts.finished(), counts.total);
+    if let Some((rate, left)) = clock.estimate(counts) {
+        text.push_str(&format!(" · {rate:.1} files/s · {}", format_eta(left)));
+    }
+    ui.add(
+        egui::ProgressBar::new(fraction)
+            .desired_height(14.0)
+            .text(RichText::new(text).small()),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counts_read_as_a_sentence_and_a_title() {
+        let counts = Counts {
+            total: 203,
+            done: 117,
+            failed: 3,
+            left: 80,
+            skipped: 2,
+            cancelled: 1,
+        };
+        assert_eq!(
+            counts.text(),
+            "117 done · 3 failed · 80 left · 2 skipped · 1 cancelled"
+        );
+        assert_eq!(counts.title(), "Augment — 123/203");
+        let idle = Counts { left: 0, ..counts };
+        assert_eq!(idle.title(), "Augment");
+    }
+
+    #[test]
+    fn a_batch_ends_once() {
+        let mut clock = BatchClock::default();
+        let running = Counts {
+            total: 2,
+            left: 2,
+            ..Counts::default()
+        };
+        assert_eq!(clock.update(&running), None);
+        assert_eq!(clock.update(&running), None);
+        let ended = Counts {
+            total: 2,
+            done: 2,
+            ..Counts::default()
+        };
+        assert_eq!(clock.update(&ended), Some(ended));
+        assert_eq!(clock.update(&ended), None);
+    }
+}

@@ -1,0 +1,76 @@
+//! User metadata in a folder, as S3 keeps `x-amz-meta-*` beside an object: a
+//! small side file `.augment-meta-<file>` next to the object's file, one
+//! `name=value` line per entry. Listing never shows it and no key can name it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Side files of metadata start with this; `list` never shows them.
+pub(crate) const META_PREFIX: &str = ".augment-meta-";
+
+/// The side file of the object stored at `path`.
+pub(crate) fn side_file(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    Some(path.with_file_name(format!("{META_PREFIX}{name}")))
+}
+
+/// Writes (or, for no metadata, removes) the side file of the object at `path`.
+/// S3 replaces an object's metadata with each write, so a write without any
+/// leaves none behind.
+pub(crate) fn write(path: &Path, metadata: &[(&'static str, String)]) -> io::Result<()> {
+    let Some(side) = side_file(path) else {
+        return Ok(());
+    };
+    if metadata.is_empty() {
+        return remove(path);
+    }
+    let mut text = String::new();
+    for (name, value) in metadata {
+        if value.contains(['\n', '\r']) || name.contains(['=', '\n', '\r']) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "metadata holds a line break",
+            ));
+        }
+        text.push_str(&name.to_lowercase());
+        text.push('=');
+        text.push_str(value);
+        text.push('\n');
+    }
+    if let Some(dir) = side.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(side, text)
+}
+
+/// The metadata of the object at `path`: `None` when there is no object.
+pub(crate) fn read(path: &Path) -> io::Result<Option<Vec<(String, String)>>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let Some(side) = side_file(path) else {
+        return Ok(Some(Vec::new()));
+    };
+    let text = match std::fs::read_to_string(side) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Some(Vec::new())),
+        Err(err) => return Err(err),
+    };
+    Ok(Some(
+        text.lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+    ))
+}
+
+/// Removes the side file of the object at `path`, if there is one.
+pub(crate) fn remove(path: &Path) -> io::Result<()> {
+    let Some(side) = side_file(path) else {
+        return Ok(());
+    };
+    match std::fs::remove_file(side) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+        _ => Ok(()),
+    }
+}
