@@ -28,14 +28,14 @@ const DB_ROOT_VAR: &str = "AUGMENT_ADVISORY_DB_ROOT";
 pub fn run(sh: &Shell) -> Result<()> {
     let deny = tools::ensure(sh, "cargo-deny", CARGO_DENY_VERSION)?;
     let root = project_root();
+    // Where cargo-deny keeps (or fetches) its databases: `deny.toml`'s `db-path`.
+    let db_root = target_dir().join("advisory-dbs");
+    let _db_root = sh.push_env(DB_ROOT_VAR, &db_root);
     match find_snapshot(&root) {
         Some(snapshot) => {
             let about = Snapshot::read(&snapshot)?;
-            let db_root = target_dir().join("advisory-dbs");
             about.install(sh, &snapshot, &db_root.join(DEFAULT_DB_DIR))?;
-            cmd!(sh, "{deny} --offline --locked check")
-                .env(DB_ROOT_VAR, &db_root)
-                .run()?;
+            cmd!(sh, "{deny} --offline --locked check").run()?;
             println!(
                 "deny: advisories checked against the offline RustSec snapshot of {} \
                  (commit {}, {}): advisories published later are not in it",

@@ -15,6 +15,10 @@ use augment_client::ImageEntry;
 
 /// Side of a gallery card's thumbnail, in points.
 const CARD_THUMB_PT: f32 = 120.0;
+/// Textures kept once they are off screen (cards, detail images, the queue's
+/// rotations): at most 256 KiB each, so about 64 MiB. More than a 4K screen
+/// of cards and an open detail view; what is on screen is never let go.
+pub const MAX_TEXTURES: usize = 256;
 /// Room under the thumbnail for the name, in points.
 const CARD_LABEL_PT: f32 = 28.0;
 /// Gap between cards, in points.
@@ -67,8 +71,14 @@ pub struct Gallery {
     /// Bumped on every reconnect, so a page from the old connection is dropped.
     pub generation: u64,
     pub filter: String,
-    /// By key: card thumbnails (processed images) and detail images (rotations).
+    /// By key: card thumbnails (processed images) and detail images (rotations),
+    /// also the queue's rotations. At most [`MAX_TEXTURES`] are kept past a
+    /// frame (see [`Gallery::trim`]).
     pub thumbs: HashMap<String, Thumb>,
+    /// The frame each texture in `thumbs` was last asked for.
+    used: HashMap<String, u64>,
+    /// Frames drawn so far (bumped by [`Gallery::trim`]).
+    frame: u64,
     /// The dialogs open over the window, bottom first (see [`dialogs_ui`]).
     pub dialogs: Vec<Dialog>,
     /// The last save's outcome, shown in the detail view.
@@ -170,8 +180,50 @@ impl Gallery {
         }
     }
 
+    /// The texture for `key` once it is loaded, asking the worker for it the
+    /// first time (or again after [`Gallery::trim`] let it go).
+    pub fn texture(
+        &mut self,
+        key: &str,
+        side: u32,
+        commands: &mut Vec<Command>,
+    ) -> Option<TextureHandle> {
+        match self.thumb(key, side, commands) {
+            Thumb::Ready(texture) => Some(texture.clone()),
+            _ => None,
+        }
+    }
+
+    /// Lets go of the textures not asked for this frame beyond the newest
+    /// [`MAX_TEXTURES`] (a texture is 256 KiB at full size: a batch of a
+    /// thousand files once kept 4,000 of them, about 1 GiB). Called once a
+    /// frame, after drawing; one still loading is kept.
+    pub fn trim(&mut self) {
+        let frame = self.frame;
+        self.frame += 1;
+        if self.thumbs.len() <= MAX_TEXTURES {
+            return;
+        }
+        // Never asked for (a rotation that landed in a row) sorts first.
+        let mut idle: Vec<(Option<u64>, String)> = self
+            .thumbs
+            .iter()
+            .filter(|(_, thumb)| !matches!(thumb, Thumb::Loading))
+            .map(|(key, _)| (self.used.get(key).copied(), key.clone()))
+            .filter(|(used, _)| used.is_none_or(|used| used < frame))
+            .collect();
+        idle.sort_unstable();
+        self.used.retain(|key, _| self.thumbs.contains_key(key));
+        let excess = self.thumbs.len() - MAX_TEXTURES;
+        for (_, key) in idle.into_iter().take(excess) {
+            self.thumbs.remove(&key);
+            self.used.remove(&key);
+        }
+    }
+
     /// A texture for `key`, asking the worker for it the first time.
     fn thumb(&mut self, key: &str, side: u32, commands: &mut Vec<Command>) -> &Thumb {
+        self.used.insert(key.to_owned(), self.frame);
         self.thumbs.entry(key.to_owned()).or_insert_with(|| {
             commands.push(Command::Thumbnail {
                 key: key.to_owned(),
@@ -825,4 +877,47 @@ fn help_ui(ui: &mut Ui, palette: &Palette) -> Option<DialogAction> {
         });
     ui.add_space(8.0);
     ui.button("Close").clicked().then_some(DialogAction::Close)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready(ctx: &egui::Context, key: &str) -> Thumb {
+        let image = egui::ColorImage::filled([4, 4], egui::Color32::WHITE);
+        Thumb::Ready(ctx.load_texture(key, image, egui::TextureOptions::LINEAR))
+    }
+
+    #[test]
+    fn the_texture_cache_keeps_what_is_drawn_and_a_bounded_rest() {
+        let ctx = egui::Context::default();
+        let mut gallery = Gallery::default();
+        let mut commands = Vec::new();
+        // A long batch: far more rotations landed than the cache keeps.
+        for n in 0..MAX_TEXTURES * 3 {
+            let key = format!("augmented-images/90-degree/{n}.jpg");
+            gallery.thumbs.insert(key, ready(&ctx, "t"));
+        }
+        gallery.trim();
+        assert_eq!(gallery.thumbs.len(), MAX_TEXTURES);
+
+        // Drawn this frame: kept even past the bound, and reused, not fetched again.
+        let drawn: Vec<String> = gallery.thumbs.keys().take(10).cloned().collect();
+        for n in 0..MAX_TEXTURES {
+            let key = format!("processed/new-{n}_256x256.jpg");
+            gallery.thumbs.insert(key, ready(&ctx, "t"));
+        }
+        for key in &drawn {
+            assert!(gallery.texture(key, FULL_PX, &mut commands).is_some());
+        }
+        assert!(commands.is_empty());
+        gallery.trim();
+        assert_eq!(gallery.thumbs.len(), MAX_TEXTURES);
+        assert!(drawn.iter().all(|key| gallery.thumbs.contains_key(key)));
+
+        // Let go and asked for again: fetched again.
+        let gone = "augmented-images/90-degree/gone.jpg";
+        assert!(gallery.texture(gone, FULL_PX, &mut commands).is_none());
+        assert_eq!(commands.len(), 1);
+    }
 }

@@ -230,6 +230,8 @@ impl DesktopApp {
         commands.extend(queue::duplicates_dialog_ui(&ctx, &mut self.queue_view));
         self.batch_ui(&ctx, &mut commands);
         drop_overlay_ui(&ctx, &palette);
+        // Textures nothing drew this frame, beyond the cache's bound, go.
+        self.gallery.trim();
 
         for command in commands {
             self.worker.send(command);
@@ -315,12 +317,15 @@ impl DesktopApp {
         let local_root = (self.settings.mode == Mode::Local)
             .then(|| self.settings.data_dir().ok())
             .flatten();
+        let gallery = &mut self.gallery;
+        let mut textures = |key: &str| gallery.texture(key, thumbs::FULL_PX, commands);
         let actions = queue::queue_ui(
             ui,
             &self.transfers,
             &mut self.queue_view,
             offline,
             local_root.as_deref(),
+            &mut textures,
             palette,
         );
         for action in actions {
@@ -701,13 +706,14 @@ impl DesktopApp {
             } => {
                 let index = Angle::ALL.iter().position(|a| *a == angle).unwrap_or(0);
                 if let Some(image) = image {
+                    // Into the gallery's bounded cache: the row keeps only the key
+                    // (its detail view and the row's Rotations share the texture).
                     let handle = texture(ctx, &key, image);
-                    // The gallery's detail view can use the same texture.
                     self.gallery
                         .thumbs
-                        .insert(key, Thumb::Ready(handle.clone()));
+                        .insert(key.clone(), Thumb::Ready(handle));
                     if let Some(transfer) = self.transfer_mut(id) {
-                        transfer.rotations[index] = Some(handle);
+                        transfer.rotations[index] = Some(key);
                     }
                 }
             }

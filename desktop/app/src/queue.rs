@@ -143,8 +143,9 @@ pub struct Transfer {
     pub state: State,
     /// `original-uploads/…`, once uploaded (kept after it is done).
     pub upload_key: Option<String>,
-    /// The rotations that have landed, in [`Angle::ALL`] order.
-    pub rotations: [Option<TextureHandle>; 4],
+    /// The keys of the rotations that have landed, in [`Angle::ALL`] order; their
+    /// textures live in the gallery's bounded cache, loaded when shown.
+    pub rotations: [Option<String>; 4],
 }
 
 impl Transfer {
@@ -229,6 +230,7 @@ pub fn queue_ui(
     view: &mut QueueView,
     offline: bool,
     local_root: Option<&Path>,
+    textures: Textures<'_>,
     palette: &Palette,
 ) -> Vec<RowAction> {
     let mut actions = Vec::new();
@@ -265,8 +267,8 @@ pub fn queue_ui(
         palette,
     };
     match view.filter {
-        Filter::All => all_rows_ui(ui, transfers, view, &ctx, &mut actions),
-        Filter::Failed => failed_rows_ui(ui, transfers, &ctx, &mut actions),
+        Filter::All => all_rows_ui(ui, transfers, view, &ctx, textures, &mut actions),
+        Filter::Failed => failed_rows_ui(ui, transfers, &ctx, textures, &mut actions),
     }
     actions
 }
@@ -337,6 +339,9 @@ fn clears(state: &State) -> bool {
     !state.is_active() && !state.is_failed()
 }
 
+/// The texture of a key from the app's bounded cache (loaded on demand).
+pub type Textures<'a> = &'a mut dyn FnMut(&str) -> Option<TextureHandle>;
+
 /// What every row needs besides itself.
 struct RowContext<'a> {
     offline: bool,
@@ -351,6 +356,7 @@ fn all_rows_ui(
     transfers: &[Transfer],
     view: &mut QueueView,
     ctx: &RowContext<'_>,
+    textures: Textures<'_>,
     actions: &mut Vec<RowAction>,
 ) {
     let height_of = |transfer: &Transfer| {
@@ -381,7 +387,7 @@ fn all_rows_ui(
                 );
                 let expanded = view.expanded.contains(&transfer.id);
                 ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
-                    if row_ui(ui, transfer, expanded, false, ctx, actions) {
+                    if row_ui(ui, transfer, expanded, false, ctx, &mut *textures, actions) {
                         toggled.push(transfer.id);
                     }
                 });
@@ -399,6 +405,7 @@ fn failed_rows_ui(
     ui: &mut Ui,
     transfers: &[Transfer],
     ctx: &RowContext<'_>,
+    textures: Textures<'_>,
     actions: &mut Vec<RowAction>,
 ) {
     let failed: Vec<&Transfer> = transfers.iter().filter(|t| t.state.is_failed()).collect();
@@ -410,7 +417,7 @@ fn failed_rows_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             for transfer in failed {
-                row_ui(ui, transfer, false, true, ctx, actions);
+                row_ui(ui, transfer, false, true, ctx, &mut *textures, actions);
                 ui.separator();
             }
         });
@@ -425,6 +432,7 @@ fn row_ui(
     expanded: bool,
     full_reason: bool,
     ctx: &RowContext<'_>,
+    textures: Textures<'_>,
     actions: &mut Vec<RowAction>,
 ) -> bool {
     let palette = ctx.palette;
@@ -517,7 +525,7 @@ fn row_ui(
         ui.painter().rect_filled(bar, 0.0, palette.accent);
     }
     if expanded {
-        rotations_ui(ui, transfer, palette);
+        rotations_ui(ui, transfer, textures, palette);
     }
     toggle
 }
@@ -627,11 +635,12 @@ fn row_menu_ui(
 }
 
 /// The four rotations as they land; an empty frame for each still to come.
-fn rotations_ui(ui: &mut Ui, transfer: &Transfer, palette: &Palette) {
+fn rotations_ui(ui: &mut Ui, transfer: &Transfer, textures: Textures<'_>, palette: &Palette) {
     ui.horizontal(|ui| {
         ui.add_space(ROW_THUMB_PT + 8.0);
-        for (angle, texture) in Angle::ALL.iter().zip(&transfer.rotations) {
+        for (angle, key) in Angle::ALL.iter().zip(&transfer.rotations) {
             let alt = format!("{} rotated {}°", transfer.name, angle.degrees());
+            let texture = key.as_deref().and_then(&mut *textures);
             thumb_ui(ui, texture.as_ref(), ROTATION_THUMB_PT, &alt, palette);
             ui.label(
                 RichText::new(format!("{}°", angle.degrees()))
