@@ -6,6 +6,7 @@
 
 use sha2::{Digest as _, Sha256};
 
+use crate::retry::{self, RETRY_BUDGET};
 use crate::{ClientError, Remote, split_file_name};
 
 /// The user-metadata name of an upload's content hash (lowercase hex SHA-256).
@@ -27,8 +28,21 @@ impl Remote {
     /// The key of an upload already in the bucket under `file_name`'s name (any
     /// upload extension, any case) with these very bytes (`sha256`, from
     /// [`sha256_hex`]), if there is one. Uploads made before hashes were stored
-    /// carry none and never match. One list and one `HEAD` per original.
+    /// carry none and never match. One list and one `HEAD` per original; a
+    /// transient error asks again with backoff within [`RETRY_BUDGET`].
     pub async fn uploaded_copy(
+        &self,
+        file_name: &str,
+        sha256: &str,
+    ) -> Result<Option<String>, ClientError> {
+        let deadline = tokio::time::Instant::now() + RETRY_BUDGET;
+        retry::until(deadline, &self.inner.retried, || {
+            self.uploaded_copy_once(file_name, sha256)
+        })
+        .await
+    }
+
+    async fn uploaded_copy_once(
         &self,
         file_name: &str,
         sha256: &str,

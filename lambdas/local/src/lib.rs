@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 
-use augment_pipeline::contract::{Angle, KeyRules, RotationTask, UploadKey};
+use augment_pipeline::contract::{Angle, KeyRules, RotationTask, UPLOAD_PREFIX, UploadKey};
 use augment_pipeline::ports::{
     Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,
@@ -166,6 +166,11 @@ impl ObjectStore for FolderStore {
                 metadata,
                 ..
             } = object;
+            // Only uploads keep their metadata (the content hash the app compares).
+            // The folder is what people open, so the pipeline's outputs stay the
+            // bucket's layout alone: their metadata (source key, S3 sequencer) has
+            // no reader in local mode.
+            let keeps_metadata = key.starts_with(UPLOAD_PREFIX);
             let cancelled = Arc::new(AtomicBool::new(false));
             let _cancel_on_drop = CancelOnDrop(cancelled.clone());
             blocking("put", &key, move || {
@@ -192,7 +197,13 @@ impl ObjectStore for FolderStore {
                     }
                     Ok(())
                 });
-                written.and_then(|()| metadata::write(&path, &metadata))
+                written.and_then(|()| {
+                    if keeps_metadata {
+                        metadata::write(&path, &metadata)
+                    } else {
+                        Ok(())
+                    }
+                })
             })
             .await
         })
@@ -538,10 +549,7 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
     /// crash; returns how many. The steps are idempotent, so finishing an upload
     /// twice writes the same objects.
     pub async fn resume(&self) -> Result<usize, StoreError> {
-        let uploads = self
-            .store
-            .list(augment_pipeline::contract::UPLOAD_PREFIX)
-            .await?;
+        let uploads = self.store.list(UPLOAD_PREFIX).await?;
         let mut announced = 0;
         for info in uploads {
             let Ok(upload) = UploadKey::parse(&info.key) else {

@@ -5,13 +5,18 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use augment_pipeline::limits::MAX_FILE_NAME_BYTES;
+
 /// Side files of metadata start with this; `list` never shows them.
 pub(crate) const META_PREFIX: &str = ".augment-meta-";
 
-/// The side file of the object stored at `path`.
+/// The side file of the object stored at `path`; none when its name would be
+/// longer than a file name may be (such an upload's name is refused by the
+/// pipeline anyway: it keeps no metadata).
 pub(crate) fn side_file(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    Some(path.with_file_name(format!("{META_PREFIX}{name}")))
+    let side = format!("{META_PREFIX}{name}");
+    (side.len() <= MAX_FILE_NAME_BYTES).then(|| path.with_file_name(side))
 }
 
 /// Writes (or, for no metadata, removes) the side file of the object at `path`.

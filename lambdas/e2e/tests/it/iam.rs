@@ -396,14 +396,16 @@ fn matrix() -> Vec<Case> {
     let probe = |prefix: &str| format!("{prefix}iam-probe.jpg");
     let case = |who, call, allowed| Case { who, call, allowed };
     vec![
-        // The processor: read uploads, write processed/ and failed/, queue rotations.
+        // The processor: read uploads, write processed/ and failed/ (and read them
+        // back: the S3 sequencer they record orders late events), queue rotations.
         case(Processor, Get(original()), true),
+        case(Processor, Get(processed()), true),
+        case(Processor, Get(failed()), true),
         case(Processor, List("original-uploads/"), true),
         case(Processor, Put(probe("processed/")), true),
         case(Processor, Put(probe("failed/")), true),
         case(Processor, Send(Rotations), true),
         case(Processor, Send(ProcessorFailures), true),
-        case(Processor, Get(processed()), false),
         case(Processor, Get(rotation()), false),
         case(Processor, Put(probe("augmented-images/")), false),
         case(Processor, Put(probe("original-uploads/")), false),
