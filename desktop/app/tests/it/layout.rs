@@ -4,92 +4,46 @@
 //! are found by their role and label, as a screen reader finds them.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use augment_client::{LocalSettings, Mode, Settings};
 use augment_desktop::{DesktopApp, Launch};
 use egui::accesskit::Role;
 use egui::{Key, Rect, Vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-/// Longest wait for the worker (checks, local pipeline, thumbnails).
-const WAIT: Duration = Duration::from_secs(60);
-const SAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../assets/samples/landscape.jpg"
-);
+use super::common::{SAMPLE, drop_files, local_settings, shows, wait_until_with};
+
 /// 1920×1080 pixels at 200 %, in points.
 const FULL_HD_AT_200: Vec2 = Vec2::new(960.0, 540.0);
 /// The smallest window the layout must hold in.
 const SMALL: Vec2 = Vec2::new(800.0, 500.0);
 
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|err| err.to_string())
-    }
-}
-
-fn local(data_dir: &Path) -> Settings {
-    Settings {
-        mode: Mode::Local,
-        local: LocalSettings {
-            data_dir: Some(data_dir.to_owned()),
-        },
-        ..Settings::default()
-    }
-}
-
-fn app_at(data_dir: &Path, size: Vec2, pixels_per_point: f32) -> Harness<'static, DesktopApp> {
-    let settings = local(data_dir);
-    Harness::builder()
-        .with_size(size)
-        .with_pixels_per_point(pixels_per_point)
-        .build_eframe(move |cc| DesktopApp::new(&cc.egui_ctx, settings, Launch::default()).unwrap())
-}
-
-fn drop_files(harness: &mut Harness<'_, DesktopApp>, files: &[PathBuf]) {
-    for file in files {
-        harness
-            .input_mut()
-            .dropped_files
-            .push(Arc::new(Dropped(file.clone())));
-    }
-    harness.step();
-}
-
+/// [`super::common::wait_until`], answering the duplicate question as a person keeping
+/// every name would: the samples here are copies of one file.
 fn wait_until(
     harness: &mut Harness<'_, DesktopApp>,
     what: &str,
     done: impl Fn(&Harness<'_, DesktopApp>) -> bool,
 ) {
-    let started = Instant::now();
-    loop {
-        harness.step();
-        // The samples here are copies of one file: the duplicate question is
-        // answered as a person keeping every name would.
-        if let Some(keep) = harness.query_by_role_and_label(Role::Button, "Keep both") {
-            keep.click();
-            harness.step();
-        }
-        if done(harness) {
-            return;
-        }
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_with(
+        harness,
+        what,
+        |harness| {
+            if let Some(keep) = harness.query_by_role_and_label(Role::Button, "Keep both") {
+                keep.click();
+                harness.step();
+            }
+        },
+        done,
+    );
 }
 
-fn shows(harness: &Harness<'_, DesktopApp>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
+fn app_at(data_dir: &Path, size: Vec2, pixels_per_point: f32) -> Harness<'static, DesktopApp> {
+    let settings = local_settings(data_dir);
+    Harness::builder()
+        .with_size(size)
+        .with_pixels_per_point(pixels_per_point)
+        .build_eframe(move |cc| DesktopApp::new(&cc.egui_ctx, settings, Launch::default()).unwrap())
 }
 
 fn button(harness: &Harness<'_, DesktopApp>, label: &str) -> Rect {

@@ -5,6 +5,7 @@
     reason = "tests: a panic is a failure with its line"
 )]
 
+mod common;
 mod layout;
 mod transfer;
 mod ui;

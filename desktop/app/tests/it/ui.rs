@@ -3,86 +3,19 @@
 //! the real pipeline in a temporary folder.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use augment_client::{LocalSettings, Mode, Settings};
+use augment_client::Settings;
 use augment_desktop::{DesktopApp, Launch};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-/// Longest wait for the worker (checks, local pipeline, thumbnails).
-const WAIT: Duration = Duration::from_secs(60);
-const SAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../assets/samples/landscape.jpg"
-);
-
-/// A file dropped on the window, as the windowing layer hands it over.
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|err| err.to_string())
-    }
-}
-
-fn local_settings(data_dir: &Path) -> Settings {
-    Settings {
-        mode: Mode::Local,
-        local: LocalSettings {
-            data_dir: Some(data_dir.to_owned()),
-        },
-        ..Settings::default()
-    }
-}
+use super::common::{SAMPLE, click, drop_files, local_settings, shows, wait_until};
 
 fn app(settings: Settings) -> Harness<'static, DesktopApp> {
     Harness::builder()
         .with_size(egui::vec2(1180.0, 760.0))
         .build_eframe(move |cc| DesktopApp::new(&cc.egui_ctx, settings, Launch::default()).unwrap())
-}
-
-fn drop_files(harness: &mut Harness<'_, DesktopApp>, files: &[PathBuf]) {
-    for file in files {
-        harness
-            .input_mut()
-            .dropped_files
-            .push(Arc::new(Dropped(file.clone())));
-    }
-    harness.step();
-}
-
-/// Steps the app until `done` holds (the worker runs on its own threads).
-fn wait_until(
-    harness: &mut Harness<'_, DesktopApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, DesktopApp>) -> bool,
-) {
-    let started = Instant::now();
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn shows(harness: &Harness<'_, DesktopApp>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
-}
-
-/// Clicks the button with this label, with the pointer where it is drawn.
-fn click(harness: &mut Harness<'_, DesktopApp>, button: &str) {
-    harness.get_by_role_and_label(Role::Button, button).click();
 }
 
 /// Steps until the gallery shows the card of `name`.
