@@ -35,6 +35,11 @@ pub fn run(sh: &Shell) -> Result<()> {
         Some(snapshot) => {
             let about = Snapshot::read(&snapshot)?;
             about.install(sh, &snapshot, &db_root.join(DEFAULT_DB_DIR))?;
+            // cargo-deny reads `cargo metadata` for every platform, which needs
+            // the crates only others build (web-sys, accesskit_ios) on disk: on a
+            // fresh machine `--offline` failed for want of them. Fetched from
+            // crates.io first, so only the advisories are offline.
+            cmd!(sh, "cargo fetch --locked").quiet().run()?;
             cmd!(sh, "{deny} --offline --locked check").run()?;
             println!(
                 "deny: advisories checked against the offline RustSec snapshot of {} \
