@@ -11,7 +11,7 @@ use super::queue::thumb_ui;
 use super::thumbs::{FULL_PX, GALLERY_THUMB_PX, NoImage};
 use super::worker::Command;
 use super::{Palette, empty_state_ui};
-use augment_client::ImageEntry;
+use augment_client::{ImageEntry, RejectedEntry};
 
 /// Side of a gallery card's thumbnail, in points.
 const CARD_THUMB_PT: f32 = 120.0;
@@ -54,6 +54,18 @@ impl Sort {
     }
 }
 
+/// What the panel shows: the processed images, or the uploads the pipeline
+/// rejected (their originals stay in the bucket until deleted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum View {
+    #[default]
+    Images,
+    Rejected,
+}
+
+/// Height of a row of the rejected list, in points.
+const REJECTED_ROW_PT: f32 = 44.0;
+
 /// What the gallery knows: the entries listed so far and the thumbnails asked for.
 #[derive(Default)]
 pub struct Gallery {
@@ -63,6 +75,13 @@ pub struct Gallery {
     /// added on "Show", so no card moves under the pointer.
     pub pending: Vec<ImageEntry>,
     pub sort: Sort,
+    pub view: View,
+    /// The uploads the pipeline rejected, by name: listed from `failed/`, and
+    /// joined by the rejections of this session's batches.
+    pub rejected: Vec<RejectedEntry>,
+    /// Where the next page of `failed/` starts; `None` when all are listed.
+    pub rejected_next: Option<String>,
+    pub rejected_loading: bool,
     /// Where the next page starts; `None` when everything is listed.
     pub next: Option<String>,
     pub loading: bool,
@@ -98,18 +117,57 @@ impl Gallery {
             generation,
             filter: std::mem::take(&mut self.filter),
             sort: self.sort,
+            view: self.view,
             ..Self::default()
         };
     }
 
-    /// The first page of the listing (after a reset or a retry).
-    pub fn first_page(&mut self) -> Command {
+    /// The first pages of both listings, images and rejections (after a reset
+    /// or a retry).
+    pub fn first_page(&mut self) -> [Command; 2] {
         self.loading = true;
+        self.rejected_loading = true;
         self.error = None;
-        Command::ListImages {
-            cursor: None,
-            generation: self.generation,
+        [
+            Command::ListImages {
+                cursor: None,
+                generation: self.generation,
+            },
+            Command::ListRejected {
+                cursor: None,
+                generation: self.generation,
+            },
+        ]
+    }
+
+    /// A page of `failed/`: entries not seen yet join, by name.
+    pub fn add_rejected_page(&mut self, items: Vec<RejectedEntry>, next: Option<String>) {
+        for item in items {
+            if !self.rejected.iter().any(|e| e.name == item.name) {
+                self.rejected.push(item);
+            }
         }
+        self.rejected.sort_by(|a, b| a.name.cmp(&b.name));
+        self.rejected_next = next;
+    }
+
+    /// The pipeline just rejected an upload: it joins the rejected list (in
+    /// place of an earlier rejection of the same name).
+    pub fn add_rejected(&mut self, entry: RejectedEntry) {
+        match self.rejected.binary_search_by(|e| e.name.cmp(&entry.name)) {
+            Ok(at) => self.rejected[at] = entry,
+            Err(at) => self.rejected.insert(at, entry),
+        }
+    }
+
+    /// Indices into `rejected` that the filter lets through, in order.
+    pub fn visible_rejected(&self) -> Vec<usize> {
+        let filter = self.filter.trim().to_lowercase();
+        (0..self.rejected.len())
+            .filter(|&i| {
+                filter.is_empty() || self.rejected[i].name.to_lowercase().contains(&filter)
+            })
+            .collect()
     }
 
     /// A page of the listing: entries not seen yet join, in the current order.
@@ -136,6 +194,8 @@ impl Gallery {
         if entry.last_modified.is_none() {
             entry.last_modified = Some(std::time::SystemTime::now());
         }
+        // The pipeline deleted the stale record of an earlier rejection.
+        self.rejected.retain(|e| e.name != entry.name);
         let appends = match self.sort {
             // After every card shown: joining at the end moves none of them.
             Sort::Name => self
@@ -163,10 +223,11 @@ impl Gallery {
         self.sort_entries();
     }
 
-    /// Forgets one entry (it was deleted).
+    /// Forgets one entry (it was deleted), image or rejection.
     pub fn remove(&mut self, name: &str) {
         self.entries.retain(|e| e.name != name);
         self.pending.retain(|e| e.name != name);
+        self.rejected.retain(|e| e.name != name);
     }
 
     fn sort_entries(&mut self) {
@@ -280,7 +341,7 @@ pub fn gallery_ui(
                 RichText::new(format!("Could not list the images: {error}")).color(palette.error),
             );
             if ui.button("Try again").clicked() {
-                commands.push(gallery.first_page());
+                commands.extend(gallery.first_page());
             }
         });
     }
@@ -295,6 +356,20 @@ pub fn gallery_ui(
             cursor: Some(cursor),
             generation: gallery.generation,
         });
+    }
+    if !gallery.rejected_loading
+        && gallery.error.is_none()
+        && let Some(cursor) = gallery.rejected_next.clone()
+    {
+        gallery.rejected_loading = true;
+        commands.push(Command::ListRejected {
+            cursor: Some(cursor),
+            generation: gallery.generation,
+        });
+    }
+    if gallery.view == View::Rejected {
+        rejected_ui(ui, gallery, palette);
+        return;
     }
 
     let visible = gallery.visible();
@@ -320,12 +395,32 @@ pub fn gallery_ui(
     grid_ui(ui, gallery, &visible, palette, commands);
 }
 
-/// "Gallery", the count, the sort and the filter; wraps onto more lines in a
-/// narrow window rather than overlapping.
+/// "Gallery", the count, the view, the sort and the filter; wraps onto more
+/// lines in a narrow window rather than overlapping.
 fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
     ui.horizontal_wrapped(|ui| {
         ui.heading("Gallery");
         ui.label(RichText::new(count_text(gallery)).color(palette.muted));
+        ui.add_space(8.0);
+        // Always there (greyed out at 0), so the header does not reflow when
+        // the first rejection arrives.
+        let rejected = gallery.rejected.len();
+        let so_far = if gallery.rejected_next.is_some() {
+            "+"
+        } else {
+            ""
+        };
+        let on = gallery.view == View::Rejected;
+        let toggle = ui
+            .add_enabled(
+                rejected > 0 || on,
+                egui::Button::selectable(on, format!("Rejected ({rejected}{so_far})")),
+            )
+            .on_hover_text("Uploads the pipeline could not use, and why")
+            .on_disabled_hover_text("No upload was rejected");
+        if toggle.clicked() {
+            gallery.view = if on { View::Images } else { View::Rejected };
+        }
         ui.add_space(8.0);
         // Each label wraps with its control, never apart from it, and a control
         // that would not fit whole starts the next line.
@@ -397,6 +492,72 @@ fn announcement_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
             }
         },
     );
+}
+
+/// The rejected uploads, a row each: name, reason, Delete… (asks first).
+fn rejected_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("← Images").clicked() {
+            gallery.view = View::Images;
+        }
+        ui.label(
+            RichText::new(
+                "The pipeline could not use these files. Their originals stay in the bucket until you delete them.",
+            )
+            .color(palette.muted),
+        );
+    });
+    ui.add_space(4.0);
+    let visible = gallery.visible_rejected();
+    if visible.is_empty() {
+        let text = if gallery.rejected.is_empty() {
+            "No rejected uploads."
+        } else {
+            "No rejected names match the filter."
+        };
+        ui.label(RichText::new(text).color(palette.muted));
+        return;
+    }
+    let mut delete = None;
+    egui::ScrollArea::vertical()
+        .id_salt("rejected-list")
+        .auto_shrink([false, false])
+        .show_rows(ui, REJECTED_ROW_PT, visible.len(), |ui, range| {
+            for &index in &visible[range] {
+                let entry = &gallery.rejected[index];
+                ui.allocate_ui(Vec2::new(ui.available_width(), REJECTED_ROW_PT), |ui| {
+                    ui.horizontal(|ui| {
+                        let button = ui.button("Delete…").on_hover_text(
+                            "Delete the original and its failure record (asks first)",
+                        );
+                        let label = format!("Delete {}…", entry.name);
+                        button.widget_info(|| {
+                            egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
+                        });
+                        if button.clicked() {
+                            delete = Some(entry.name.clone());
+                        }
+                        ui.vertical(|ui| {
+                            ui.add(
+                                egui::Label::new(RichText::new(&entry.name).strong()).truncate(),
+                            );
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(format!("{} · {}", entry.code, entry.message))
+                                        .color(palette.error)
+                                        .small(),
+                                )
+                                .truncate(),
+                            )
+                            .on_hover_text(&entry.message);
+                        });
+                    });
+                });
+            }
+        });
+    if let Some(name) = delete {
+        gallery.dialogs.push(Dialog::ConfirmDelete { name });
+    }
 }
 
 /// "209 images", "10 of 209" with a filter, "200 images so far" while listing.
@@ -832,7 +993,7 @@ fn confirm_delete_ui(ui: &mut Ui, name: &str, palette: &Palette) -> Option<Dialo
     ui.add(egui::Label::new(RichText::new(format!("Delete “{name}”?")).heading()).wrap());
     ui.add(
         egui::Label::new(
-            "This removes the upload, the processed image and its four rotations. It cannot be undone.",
+            "This removes the upload and everything made from it: the processed image and its four rotations, or the record of why it was rejected. It cannot be undone.",
         )
         .wrap(),
     );
@@ -886,6 +1047,55 @@ mod tests {
     fn ready(ctx: &egui::Context, key: &str) -> Thumb {
         let image = egui::ColorImage::filled([4, 4], egui::Color32::WHITE);
         Thumb::Ready(ctx.load_texture(key, image, egui::TextureOptions::LINEAR))
+    }
+
+    fn rejected(name: &str, code: &str) -> RejectedEntry {
+        RejectedEntry {
+            name: name.to_owned(),
+            failed_key: format!("failed/{name}.json"),
+            code: code.to_owned(),
+            message: "why".to_owned(),
+            last_modified: None,
+        }
+    }
+
+    #[test]
+    fn a_rejection_is_listed_once_by_name_and_goes_when_the_name_succeeds() {
+        let mut gallery = Gallery::default();
+        gallery.add_rejected_page(
+            vec![rejected("b", "corrupt"), rejected("a", "too_large")],
+            None,
+        );
+        // This session's rejection of a name listed already replaces it.
+        gallery.add_rejected(rejected("b", "name_too_long"));
+        gallery.add_rejected(rejected("c", "corrupt"));
+        let listed: Vec<(&str, &str)> = gallery
+            .rejected
+            .iter()
+            .map(|e| (e.name.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            [("a", "too_large"), ("b", "name_too_long"), ("c", "corrupt")]
+        );
+        // A later page of the listing does not bring it back twice.
+        gallery.add_rejected_page(vec![rejected("c", "corrupt")], None);
+        assert_eq!(gallery.rejected.len(), 3);
+
+        gallery.filter = "C".to_owned();
+        assert_eq!(gallery.visible_rejected(), [2]);
+
+        // A later upload of the name succeeded: the pipeline deleted its record.
+        gallery.upsert(ImageEntry {
+            name: "b".to_owned(),
+            processed_key: "processed/b_256x256.jpg".to_owned(),
+            size_bytes: 1,
+            last_modified: None,
+        });
+        // Deleted from the app.
+        gallery.remove("a");
+        let names: Vec<&str> = gallery.rejected.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["c"]);
     }
 
     #[test]

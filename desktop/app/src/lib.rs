@@ -141,7 +141,9 @@ impl DesktopApp {
             worker.send(Command::Add(files));
         }
         let mut gallery = Gallery::default();
-        worker.send(gallery.first_page());
+        for command in gallery.first_page() {
+            worker.send(command);
+        }
         Ok(Self {
             worker,
             settings_panel: SettingsPanel::new(&settings, log_file),
@@ -448,7 +450,7 @@ impl DesktopApp {
         self.connection = None;
         commands.push(Command::Connect(self.settings.clone()));
         self.gallery.reset();
-        commands.push(self.gallery.first_page());
+        commands.extend(self.gallery.first_page());
     }
 
     fn transfer_mut(&mut self, id: worker::TransferId) -> Option<&mut Transfer> {
@@ -473,6 +475,7 @@ impl DesktopApp {
             | Event::Profiles(_)
             | Event::DataDirChosen(_) => self.apply_settings_event(event),
             Event::Page { .. }
+            | Event::RejectedPage { .. }
             | Event::Thumbnail { .. }
             | Event::Deleted { .. }
             | Event::Saved(_) => self.apply_gallery_event(ctx, event),
@@ -542,6 +545,16 @@ impl DesktopApp {
                 match result {
                     Ok((items, next)) => gallery.add_page(items, next),
                     Err(err) => gallery.error = Some(shown("listing the gallery", err)),
+                }
+            }
+            Event::RejectedPage { generation, result } => {
+                if generation != gallery.generation {
+                    return;
+                }
+                gallery.rejected_loading = false;
+                match result {
+                    Ok((items, next)) => gallery.add_rejected_page(items, next),
+                    Err(err) => gallery.error = Some(shown("listing the rejected uploads", err)),
                 }
             }
             Event::Thumbnail { key, image } => {
@@ -719,6 +732,21 @@ impl DesktopApp {
             }
             Event::PipelineRejected { id, code, message } => {
                 tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
+                let upload = self
+                    .transfers
+                    .iter()
+                    .find(|t| t.id == id)
+                    .and_then(|t| t.upload_key.as_deref())
+                    .and_then(|key| augment_pipeline::UploadKey::parse(key).ok());
+                if let Some(upload) = upload {
+                    self.gallery.add_rejected(augment_client::RejectedEntry {
+                        name: upload.name().to_owned(),
+                        failed_key: upload.failed_key(),
+                        code: code.clone(),
+                        message: message.clone(),
+                        last_modified: Some(std::time::SystemTime::now()),
+                    });
+                }
                 self.update(id, |state| {
                     *state = State::Failed {
                         reason: format!("The pipeline rejected it: {message}"),

@@ -17,8 +17,8 @@ use tokio::task::AbortHandle;
 use super::thumbs::{self, QUEUE_THUMB_PX};
 use augment_client::inputs::{self, Input};
 use augment_client::{
-    AwsSettings, ClientError, ErrorKind, ImageEntry, Mode, Progress, Remote, Settings,
-    WATCH_DEFAULT_TIMEOUT, WatchEvent,
+    AwsSettings, ClientError, ErrorKind, ImageEntry, Mode, Progress, RejectedEntry, Remote,
+    Settings, WATCH_DEFAULT_TIMEOUT, WatchEvent,
 };
 
 /// Uploads that run at the same time; the rest wait in the queue. A few keep a
@@ -93,6 +93,11 @@ pub enum Command {
     Reveal(PathBuf),
     /// A page of the gallery; `generation` ties the answer to one connection.
     ListImages {
+        cursor: Option<String>,
+        generation: u64,
+    },
+    /// A page of the rejected uploads (`failed/`), like [`Command::ListImages`].
+    ListRejected {
         cursor: Option<String>,
         generation: u64,
     },
@@ -197,6 +202,10 @@ pub enum Event {
     Page {
         generation: u64,
         result: Result<(Vec<ImageEntry>, Option<String>), ClientError>,
+    },
+    RejectedPage {
+        generation: u64,
+        result: Result<(Vec<RejectedEntry>, Option<String>), ClientError>,
     },
     Thumbnail {
         key: String,
@@ -346,6 +355,7 @@ impl Worker {
             | Command::LoadProfiles
             | Command::ChooseDataDir => self.handle_settings(command),
             Command::ListImages { .. }
+            | Command::ListRejected { .. }
             | Command::Thumbnail { .. }
             | Command::Delete { .. }
             | Command::SaveRotations { .. } => self.handle_gallery(command),
@@ -584,6 +594,16 @@ impl Worker {
                         .await
                         .map(|page| (page.items, page.next));
                     this.events.send(Event::Page { generation, result });
+                });
+            }
+            Command::ListRejected { cursor, generation } => {
+                tokio::spawn(async move {
+                    let remote = this.connected().await;
+                    let result = remote
+                        .list_rejected(cursor)
+                        .await
+                        .map(|page| (page.items, page.next));
+                    this.events.send(Event::RejectedPage { generation, result });
                 });
             }
             Command::Thumbnail { key, side } => {

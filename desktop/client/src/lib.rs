@@ -23,7 +23,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use augment_aws::S3Store;
 use augment_local::FolderStore;
-use augment_pipeline::contract::{PROCESSED_PREFIX, UPLOAD_PREFIX, is_upload_extension};
+use augment_pipeline::contract::{
+    FAILED_PREFIX, PROCESSED_PREFIX, UPLOAD_PREFIX, is_upload_extension,
+};
 use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use augment_pipeline::sniff::{self, ImageFormat};
 use augment_pipeline::{
@@ -41,6 +43,8 @@ pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
 pub const PAGE_SIZE: usize = 200;
 /// Largest `failed/<name>.json` read back: the pipeline writes a few hundred bytes.
 pub const MAX_FAILED_RECORD_BYTES: u64 = 64 * 1024;
+/// Failed records [`Remote::list_rejected`] reads at once (each is its own GET).
+const PARALLEL_RECORD_READS: usize = 16;
 /// First pause of [`Remote::watch`]: the processor usually answers within a second.
 pub const WATCH_FIRST_DELAY: Duration = Duration::from_millis(250);
 /// Longest pause of [`Remote::watch`]: fast enough to feel live, slow enough that
@@ -76,6 +80,28 @@ pub struct ImageEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Page {
     pub items: Vec<ImageEntry>,
+    pub next: Option<String>,
+}
+
+/// One upload the pipeline rejected, read from its `failed/` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedEntry {
+    /// `<name>` of the bucket contract, as for [`ImageEntry::name`]:
+    /// [`Remote::delete_image`] of it removes the original and the record.
+    pub name: String,
+    /// `failed/<name>.json` (or its short form for a long name).
+    pub failed_key: String,
+    /// `too_large`, `corrupt`…: the record's code.
+    pub code: String,
+    /// Why, for people.
+    pub message: String,
+    pub last_modified: Option<SystemTime>,
+}
+
+/// One page of [`Remote::list_rejected`]; pass `next` back for the following page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RejectedPage {
+    pub items: Vec<RejectedEntry>,
     pub next: Option<String>,
 }
 
@@ -424,6 +450,53 @@ impl Remote {
             })
             .collect();
         Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+
+    /// One page of the uploads the pipeline rejected, by record key; `cursor` is
+    /// the previous page's `next`. Each record is read (at most
+    /// [`MAX_FAILED_RECORD_BYTES`], [`PARALLEL_RECORD_READS`] at a time) and
+    /// trusted only as far as the bucket's layout: a record whose `source_key`
+    /// is not an upload whose failed key is this one is left out, so no record
+    /// can name, and get deleted, an image it is not about. A record deleted
+    /// meanwhile is left out too.
+    pub async fn list_rejected(&self, cursor: Option<String>) -> Result<RejectedPage, ClientError> {
+        let page = self
+            .inner
+            .store
+            .list_page(ListRequest::new(
+                FAILED_PREFIX,
+                cursor.as_deref(),
+                PAGE_SIZE,
+            ))
+            .await
+            .map_err(|err| self.error(err))?;
+        let mut items = Vec::new();
+        for chunk in page.objects.chunks(PARALLEL_RECORD_READS) {
+            let mut reads = tokio::task::JoinSet::new();
+            for info in chunk {
+                let remote = self.clone();
+                let info = info.clone();
+                reads.spawn(async move {
+                    let bytes = match remote.get(&info.key, MAX_FAILED_RECORD_BYTES).await {
+                        Ok(bytes) => bytes,
+                        Err(err) if err.kind == ErrorKind::NotFound => return Ok(None),
+                        Err(err) => return Err(err),
+                    };
+                    Ok(rejected_entry(&info.key, &bytes, info.last_modified))
+                });
+            }
+            while let Some(read) = reads.join_next().await {
+                let read = read.map_err(|err| {
+                    ClientError::new(ErrorKind::Other, format!("reading a failed record: {err}"))
+                })?;
+                items.extend(read?);
+            }
+        }
+        items.sort_by(|a: &RejectedEntry, b| a.failed_key.cmp(&b.failed_key));
+        Ok(RejectedPage {
             items,
             next: page.next,
         })
@@ -780,6 +853,24 @@ fn parse_failed_record(upload_key: &UploadKey, bytes: &[u8]) -> FailedRecord {
                 "The pipeline rejected this file, but its record could not be read. Look at the record in the bucket's failed/ folder.",
             ),
         )
+    })
+}
+
+/// The entry a `failed/` record at `key` stands for, if it is one the pipeline
+/// could have written there (see [`Remote::list_rejected`]).
+fn rejected_entry(
+    key: &str,
+    bytes: &[u8],
+    last_modified: Option<SystemTime>,
+) -> Option<RejectedEntry> {
+    let record: FailedRecord = serde_json::from_slice(bytes).ok()?;
+    let upload = UploadKey::parse(&record.source_key).ok()?;
+    (upload.failed_key() == key).then(|| RejectedEntry {
+        name: upload.name().to_owned(),
+        failed_key: key.to_owned(),
+        code: record.code.as_str().to_owned(),
+        message: record.message,
+        last_modified,
     })
 }
 

@@ -153,6 +153,7 @@ const HEADER: &[(Role, &str)] = &[
     (Role::Button, "Settings"),
     (Role::Button, "Help"),
     (Role::Label, "Gallery"),
+    (Role::Button, "Rejected (0)"),
     (Role::ComboBox, "Sort"),
     (Role::TextInput, "Filter"),
 ];

@@ -259,6 +259,32 @@ fn a_file_the_pipeline_rejects_shows_the_reason() {
             .query_by_role_and_label(Role::Button, "Retry")
             .is_none()
     );
+    // The gallery lists it among the rejected uploads at once…
+    click_until_shown(&mut harness, Role::Button, "Rejected (1)", "broken");
+    assert!(shows(&harness, "corrupt ·"));
+    drop(harness);
+
+    // …and after a restart, from the bucket, where it can be deleted.
+    let mut harness = app(local_settings(data.path()));
+    wait_until(&mut harness, "the rejected upload listed", |h| {
+        h.query_by_role_and_label(Role::Button, "Rejected (1)")
+            .is_some()
+    });
+    click_until_shown(&mut harness, Role::Button, "Rejected (1)", "broken");
+    click_until_shown(
+        &mut harness,
+        Role::Button,
+        "Delete broken…",
+        "Delete “broken”?",
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Delete")
+        .click();
+    wait_until(&mut harness, "the rejected upload deleted", |h| {
+        shows(h, "No rejected uploads.")
+    });
+    assert!(!data.path().join("original-uploads/broken.jpg").exists());
+    assert!(!data.path().join("failed/broken.json").exists());
 }
 
 #[test]

@@ -156,6 +156,48 @@ async fn a_bad_file_is_refused_before_upload_and_a_corrupt_one_is_rejected_by_th
     assert_eq!(record.source_key, "original-uploads/cut.jpg");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rejected_uploads_are_listed_with_their_reason_and_can_be_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let remote = local(&data).await;
+    let whole = jpeg(400, 300);
+    let cut = write(dir.path(), "cut.jpg", &whole[..whole.len() / 3]);
+    let good = write(dir.path(), "good.jpg", &whole);
+    for path in [&cut, &good] {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let key = remote.choose_upload_key(name).await.unwrap();
+        remote.upload(path, &key, |_| {}).await.unwrap();
+        remote.watch(&key, |_| {}, WATCH_TIMEOUT).await.unwrap();
+    }
+    // A record that names another upload than its key says (anyone who can
+    // write the bucket can write one): not listed, so never deleted through it.
+    std::fs::write(
+        data.join("failed/forged.json"),
+        br#"{"v":1,"source_key":"original-uploads/good.jpg","code":"corrupt","message":"x"}"#,
+    )
+    .unwrap();
+    std::fs::write(data.join("failed/garbage.json"), b"{").unwrap();
+
+    let page = remote.list_rejected(None).await.unwrap();
+    assert_eq!(page.next, None);
+    let [entry] = page.items.as_slice() else {
+        panic!("{:?}", page.items)
+    };
+    assert_eq!(entry.name, "cut");
+    assert_eq!(entry.failed_key, "failed/cut.json");
+    assert_eq!(entry.code, "corrupt");
+    assert!(!entry.message.is_empty());
+
+    remote.delete_image(&entry.name).await.unwrap();
+    assert!(!data.join("original-uploads/cut.jpg").exists());
+    assert!(!data.join("failed/cut.json").exists());
+    assert!(remote.list_rejected(None).await.unwrap().items.is_empty());
+    // The good image was not touched.
+    assert!(data.join("original-uploads/good.jpg").exists());
+    assert_eq!(remote.list_images(None).await.unwrap().items.len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watching_an_upload_that_never_came_times_out() {
     let dir = tempfile::tempdir().unwrap();
