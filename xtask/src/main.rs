@@ -214,9 +214,15 @@ fn step(name: &str, run: impl FnOnce() -> xshell::Result<()>) -> Result<()> {
     Ok(())
 }
 
-/// The workspace root, wherever `cargo xtask` is run from.
+/// The workspace root, wherever `cargo xtask` is run from. `cargo run` names
+/// the manifest folder at run time; the compile-time one is only the fallback.
+/// Two checkouts sharing one target dir (`.ci/run`'s default) share the xtask
+/// binary too, as cargo's fingerprints do not tell their sources apart: built in
+/// one, it drove the other's build and wrote into it.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
