@@ -71,9 +71,12 @@ const REJECTED_ROW_PT: f32 = 44.0;
 pub struct Gallery {
     /// In [`Gallery::sort`] order.
     pub entries: Vec<ImageEntry>,
-    /// Finished since the cards were laid out: announced ("3 new — Show"),
-    /// added on "Show", so no card moves under the pointer.
+    /// Finished while the pointer was over the cards (or one had the keyboard
+    /// focus): announced ("3 new — Show"), added on "Show" or once the pointer
+    /// leaves them, so no card moves under the pointer.
     pub pending: Vec<ImageEntry>,
+    /// Last frame the pointer was over the cards, or a card had the focus.
+    holding: bool,
     pub sort: Sort,
     pub view: View,
     /// The uploads the pipeline rejected, by name: listed from `failed/`, and
@@ -334,6 +337,11 @@ pub fn gallery_ui(
     palette: &Palette,
     commands: &mut Vec<Command>,
 ) {
+    // Nobody is at the cards: nothing can slide under a pointer or a focus.
+    if !gallery.holding {
+        gallery.show_pending();
+    }
+    gallery.holding = false;
     header_ui(ui, gallery, palette);
     if let Some(error) = gallery.error.clone() {
         ui.horizontal_wrapped(|ui| {
@@ -497,7 +505,7 @@ fn announcement_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
 /// The rejected uploads, a row each: name, reason, Delete… (asks first).
 fn rejected_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
     ui.horizontal_wrapped(|ui| {
-        if ui.button("← Images").clicked() {
+        if ui.button("Back to the images").clicked() {
             gallery.view = View::Images;
         }
         ui.label(
@@ -610,6 +618,7 @@ fn grid_ui(
         area = area.vertical_scroll_offset(row_height * (at / per_row) as f32);
     }
     let mut focused = None;
+    let over = ui.rect_contains_pointer(ui.available_rect_before_wrap());
     area.show_rows(ui, row_height, rows, |ui, range| {
         gallery.rows_shown = range.clone();
         for row in range {
@@ -624,6 +633,7 @@ fn grid_ui(
             ui.add_space(CARD_GAP_PT - ui.spacing().item_spacing.y);
         }
     });
+    gallery.holding = over || focused.is_some();
     let Some(at) = focused else {
         return;
     };

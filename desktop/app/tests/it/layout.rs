@@ -306,10 +306,15 @@ fn new_images_during_a_batch_are_announced_not_slid_under_the_pointer() {
     let (_dir, first) = samples(&["mike.jpg"]);
     upload(&mut harness, &first, &["mike"]);
     let mike = harness.get_by_role_and_label(Role::Button, "mike").rect();
+    harness.hover_at(mike.center());
 
-    // "alpha" sorts before "mike": shown at once, it would take mike's place.
-    let (_dir2, second) = samples(&["alpha.jpg"]);
-    drop_files(&mut harness, &second);
+    // "alpha" sorts before "mike": shown at once, it would take mike's place
+    // under the pointer. (Other pictures than mike's: no duplicate question,
+    // whose answer would move the pointer.)
+    let other = tempfile::tempdir().unwrap();
+    let alpha = other.path().join("alpha.jpg");
+    std::fs::copy(SAMPLE.replace("landscape.jpg", "tall.jpeg"), &alpha).unwrap();
+    drop_files(&mut harness, &[alpha]);
     wait_until(&mut harness, "the announcement", |h| {
         shows(h, "1 new image")
     });
@@ -338,6 +343,19 @@ fn new_images_during_a_batch_are_announced_not_slid_under_the_pointer() {
     );
     harness.step();
     harness.get_by_label("2 images");
+
+    // With the pointer away from the cards (on the queue), a new image joins
+    // at once: nothing is under the pointer to slide away.
+    let queue = harness.get_by_label_contains("Transfers").rect();
+    harness.hover_at(queue.center());
+    let bravo = other.path().join("bravo.png");
+    std::fs::copy(SAMPLE.replace("landscape.jpg", "badge.png"), &bravo).unwrap();
+    drop_files(&mut harness, &[bravo]);
+    wait_until(&mut harness, "the card of bravo", |h| {
+        h.query_by_role_and_label(Role::Button, "bravo").is_some()
+    });
+    assert!(!shows(&harness, "1 new image"));
+    harness.get_by_label("3 images");
 }
 
 #[test]
