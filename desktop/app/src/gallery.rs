@@ -143,19 +143,16 @@ impl Gallery {
         ]
     }
 
-    /// A page of `failed/`: entries not seen yet join, by name.
+    /// A page of `failed/`: each entry joins by name, as [`Gallery::add_rejected`].
     pub fn add_rejected_page(&mut self, items: Vec<RejectedEntry>, next: Option<String>) {
         for item in items {
-            if !self.rejected.iter().any(|e| e.name == item.name) {
-                self.rejected.push(item);
-            }
+            self.add_rejected(item);
         }
-        self.rejected.sort_by(|a, b| a.name.cmp(&b.name));
         self.rejected_next = next;
     }
 
-    /// The pipeline just rejected an upload: it joins the rejected list (in
-    /// place of an earlier rejection of the same name).
+    /// A rejection joins the list, kept by name, in place of an earlier one of
+    /// the same name (the pipeline just rejected it again, or a page listed it).
     pub fn add_rejected(&mut self, entry: RejectedEntry) {
         match self.rejected.binary_search_by(|e| e.name.cmp(&entry.name)) {
             Ok(at) => self.rejected[at] = entry,
@@ -165,12 +162,16 @@ impl Gallery {
 
     /// Indices into `rejected` that the filter lets through, in order.
     pub fn visible_rejected(&self) -> Vec<usize> {
-        let filter = self.filter.trim().to_lowercase();
+        let matches = self.filter_matcher();
         (0..self.rejected.len())
-            .filter(|&i| {
-                filter.is_empty() || self.rejected[i].name.to_lowercase().contains(&filter)
-            })
+            .filter(|&i| matches(&self.rejected[i].name))
             .collect()
+    }
+
+    /// Whether a name passes the filter box (case-insensitive, anywhere).
+    fn filter_matcher(&self) -> impl Fn(&str) -> bool {
+        let filter = self.filter.trim().to_lowercase();
+        move |name| filter.is_empty() || name.to_lowercase().contains(&filter)
     }
 
     /// A page of the listing: entries not seen yet join, in the current order.
@@ -299,9 +300,9 @@ impl Gallery {
 
     /// Indices into `entries` of the cards the filter lets through, in order.
     pub fn visible(&self) -> Vec<usize> {
-        let filter = self.filter.trim().to_lowercase();
+        let matches = self.filter_matcher();
         (0..self.entries.len())
-            .filter(|&i| filter.is_empty() || self.entries[i].name.to_lowercase().contains(&filter))
+            .filter(|&i| matches(&self.entries[i].name))
             .collect()
     }
 
