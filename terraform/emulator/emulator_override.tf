@@ -13,6 +13,7 @@ provider "aws" {
   s3_use_path_style = true
 
   endpoints {
+    budgets    = var.emulator_endpoint
     cloudwatch = var.emulator_endpoint
     ecr        = var.emulator_endpoint
     iam        = var.emulator_endpoint
