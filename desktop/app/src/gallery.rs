@@ -46,6 +46,18 @@ pub enum Sort {
 }
 
 impl Sort {
+    /// How two entries compare in this order.
+    fn order(self) -> fn(&ImageEntry, &ImageEntry) -> std::cmp::Ordering {
+        match self {
+            Self::Name => |a, b| a.name.cmp(&b.name),
+            Self::Newest => |a, b| {
+                b.last_modified
+                    .cmp(&a.last_modified)
+                    .then_with(|| a.name.cmp(&b.name))
+            },
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Self::Name => "Name",
@@ -71,12 +83,13 @@ const REJECTED_ROW_PT: f32 = 44.0;
 pub struct Gallery {
     /// In [`Gallery::sort`] order.
     pub entries: Vec<ImageEntry>,
-    /// Finished while the pointer was over the cards (or one had the keyboard
-    /// focus): announced ("3 new — Show"), added on "Show" or once the pointer
-    /// leaves them, so no card moves under the pointer.
+    /// Finished while a card they would move was under the pointer (or had the
+    /// keyboard focus): announced ("3 new — Show"), added on "Show" or once
+    /// that card is let go, so no card moves under the pointer.
     pub pending: Vec<ImageEntry>,
-    /// Last frame the pointer was over the cards, or a card had the focus.
-    holding: bool,
+    /// The card held last frame: the first one under the pointer or with the
+    /// focus. Nothing before it may move.
+    anchor: Option<String>,
     pub sort: Sort,
     pub view: View,
     /// The uploads the pipeline rejected, by name: listed from `failed/`, and
@@ -187,9 +200,8 @@ impl Gallery {
     }
 
     /// An upload just finished. A name already shown is refreshed in place; a
-    /// new one joins at once only where no card moves for it (at the end), else
-    /// it waits in [`Gallery::pending`], so the cards under the pointer stay
-    /// where they are.
+    /// new one joins at once unless it would move the card under the pointer
+    /// (or with the focus): then it waits in [`Gallery::pending`].
     pub fn upsert(&mut self, mut entry: ImageEntry) {
         self.thumbs.remove(&entry.processed_key);
         for angle in Angle::ALL {
@@ -200,21 +212,41 @@ impl Gallery {
         }
         // The pipeline deleted the stale record of an earlier rejection.
         self.rejected.retain(|e| e.name != entry.name);
-        let appends = match self.sort {
-            // After every card shown: joining at the end moves none of them.
-            Sort::Name => self
-                .entries
-                .last()
-                .is_none_or(|last| last.name < entry.name),
-            Sort::Newest => self.entries.is_empty(),
-        };
         if let Some(shown) = self.entries.iter_mut().find(|e| e.name == entry.name) {
             *shown = entry;
-        } else if appends && self.pending.is_empty() {
-            self.entries.push(entry);
-        } else {
-            self.pending.retain(|e| e.name != entry.name);
-            self.pending.push(entry);
+            return;
+        }
+        self.pending.retain(|e| e.name != entry.name);
+        self.pending.push(entry);
+        self.release_pending();
+    }
+
+    /// The waiting entries that move no held card (none is held, or they sort
+    /// after it) join the cards, each in its place.
+    pub fn release_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let order = self.sort.order();
+        let anchor = self
+            .anchor
+            .as_ref()
+            .and_then(|name| self.entries.iter().find(|e| &e.name == name))
+            .cloned();
+        let (joining, waiting): (Vec<ImageEntry>, Vec<ImageEntry>) =
+            std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|entry| {
+                    anchor
+                        .as_ref()
+                        .is_none_or(|held| order(entry, held) == std::cmp::Ordering::Greater)
+                });
+        self.pending = waiting;
+        for entry in joining {
+            let at = self
+                .entries
+                .partition_point(|e| order(e, &entry) == std::cmp::Ordering::Less);
+            self.entries.insert(at, entry);
         }
     }
 
@@ -227,6 +259,14 @@ impl Gallery {
         self.sort_entries();
     }
 
+    /// Another order, at once: the cards are sorted again (and the waiting
+    /// ones join: the person just asked every card to move).
+    pub fn set_sort(&mut self, sort: Sort) {
+        self.sort = sort;
+        self.entries.append(&mut self.pending);
+        self.sort_entries();
+    }
+
     /// Forgets one entry (it was deleted), image or rejection.
     pub fn remove(&mut self, name: &str) {
         self.entries.retain(|e| e.name != name);
@@ -235,14 +275,7 @@ impl Gallery {
     }
 
     fn sort_entries(&mut self) {
-        match self.sort {
-            Sort::Name => self.entries.sort_by(|a, b| a.name.cmp(&b.name)),
-            Sort::Newest => self.entries.sort_by(|a, b| {
-                b.last_modified
-                    .cmp(&a.last_modified)
-                    .then_with(|| a.name.cmp(&b.name))
-            }),
-        }
+        self.entries.sort_by(self.sort.order());
     }
 
     /// The texture for `key` once it is loaded, asking the worker for it the
@@ -338,11 +371,9 @@ pub fn gallery_ui(
     palette: &Palette,
     commands: &mut Vec<Command>,
 ) {
-    // Nobody is at the cards: nothing can slide under a pointer or a focus.
-    if !gallery.holding {
-        gallery.show_pending();
-    }
-    gallery.holding = false;
+    // What moves no held card joins (all of it when none is held).
+    gallery.release_pending();
+    gallery.anchor = None;
     header_ui(ui, gallery, palette);
     if let Some(error) = gallery.error.clone() {
         ui.horizontal_wrapped(|ui| {
@@ -409,7 +440,12 @@ pub fn gallery_ui(
 fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
     ui.horizontal_wrapped(|ui| {
         ui.heading("Gallery");
-        ui.label(RichText::new(count_text(gallery)).color(palette.muted));
+        // No label for no count: an empty label in a wrapping row sends the
+        // next widget back to the row's start, over the heading.
+        let count = count_text(gallery);
+        if !count.is_empty() {
+            ui.label(RichText::new(count).color(palette.muted));
+        }
         ui.add_space(8.0);
         // Always there (greyed out at 0), so the header does not reflow when
         // the first rejection arrives.
@@ -449,7 +485,7 @@ fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
                 .response
                 .labelled_by(sort_label.id);
             if gallery.sort != before {
-                gallery.show_pending();
+                gallery.set_sort(gallery.sort);
             }
         });
         ui.add_space(8.0);
@@ -619,22 +655,26 @@ fn grid_ui(
         area = area.vertical_scroll_offset(row_height * (at / per_row) as f32);
     }
     let mut focused = None;
-    let over = ui.rect_contains_pointer(ui.available_rect_before_wrap());
+    let mut held = None;
     area.show_rows(ui, row_height, rows, |ui, range| {
         gallery.rows_shown = range.clone();
         for row in range {
             ui.horizontal(|ui| {
                 ui.spacing_mut().item_spacing.x = CARD_GAP_PT;
                 for (at, &index) in visible.iter().enumerate().skip(row * per_row).take(per_row) {
-                    if card_ui(ui, gallery, index, card, palette, commands) {
+                    let (has_focus, hovered) = card_ui(ui, gallery, index, card, palette, commands);
+                    if has_focus {
                         focused = Some(at);
+                    }
+                    if (has_focus || hovered) && held.is_none() {
+                        held = Some(index);
                     }
                 }
             });
             ui.add_space(CARD_GAP_PT - ui.spacing().item_spacing.y);
         }
     });
-    gallery.holding = over || focused.is_some();
+    gallery.anchor = held.map(|index| gallery.entries[index].name.clone());
     let Some(at) = focused else {
         return;
     };
@@ -678,7 +718,8 @@ fn card_state(thumb: &Thumb) -> &'static str {
 /// Shown instead of anything under `processed/` that the pipeline did not write.
 pub const NOT_PROCESSED: &str = "not a processed image";
 
-/// One card; `true` when it has the keyboard focus.
+/// One card: whether it has the keyboard focus, and whether it is under the
+/// pointer.
 fn card_ui(
     ui: &mut Ui,
     gallery: &mut Gallery,
@@ -686,7 +727,7 @@ fn card_ui(
     card: Vec2,
     palette: &Palette,
     commands: &mut Vec<Command>,
-) -> bool {
+) -> (bool, bool) {
     let (name, key) = {
         let entry = &gallery.entries[index];
         (entry.name.clone(), entry.processed_key.clone())
@@ -729,7 +770,8 @@ fn card_ui(
         response.scroll_to_me(None);
     }
     let focused = response.has_focus();
-    if focused || response.hovered() {
+    let hovered = response.hovered();
+    if focused || hovered {
         // The focus ring is thicker than the hover outline, so both read.
         let width = if focused { 3.0 } else { 2.0 };
         ui.painter().rect_stroke(
@@ -743,7 +785,7 @@ fn card_ui(
         gallery.dialogs.push(Dialog::Detail { name });
         gallery.save_status = None;
     }
-    focused
+    (focused, hovered)
 }
 
 /// A picture in a fixed square, or a placeholder that says why there is none.
@@ -823,6 +865,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Delete", "Delete the image with the focus (asks first)"),
     ("Esc", "Close the dialog or the Settings panel"),
     ("Ctrl+O", "Add images…"),
+    ("Ctrl+Q", "Quit (asks first while files are moving)"),
     ("F1", "This help"),
 ];
 
