@@ -133,6 +133,8 @@ impl State {
 /// One file in the queue.
 pub struct Transfer {
     pub id: TransferId,
+    /// The run it belongs to ([`QueueView::run`]): the summary counts one run.
+    pub run: u64,
     /// The drop (or dialog, or command line) it came with.
     pub batch: BatchId,
     /// The upload name (`trip/beach.jpg`).
@@ -177,9 +179,44 @@ pub struct QueueView {
     /// Batches whose question is answered: a duplicate found while the answer
     /// was on its way does not ask again.
     pub answered: HashSet<BatchId>,
+    /// The run the summary counts: rows added while the queue was idle start
+    /// the next one, and so does *Clear finished*.
+    pub run: u64,
+    /// What the last *Clear finished* removed, in words, until the next run.
+    pub cleared: Option<String>,
 }
 
 impl QueueView {
+    /// The run a row added now belongs to: the next one when nothing in the
+    /// list is still moving.
+    pub fn run_for_new_row(&mut self, transfers: &[Transfer]) -> u64 {
+        if !transfers.iter().any(|t| t.state.is_active()) {
+            self.run += 1;
+            self.cleared = None;
+        }
+        self.run
+    }
+
+    /// *Clear finished*: removes the finished rows that did not fail, says how
+    /// many, and starts a new run (what is kept belongs to the old one).
+    pub fn clear_finished(&mut self, transfers: &mut Vec<Transfer>) {
+        let before = transfers.len();
+        transfers.retain(|t| !clears(&t.state));
+        let removed = before - transfers.len();
+        let kept = transfers.iter().filter(|t| t.state.is_failed()).count();
+        let rows = |n: usize| if n == 1 { "row" } else { "rows" };
+        let mut text = format!("Cleared {removed} finished {}", rows(removed));
+        if kept > 0 {
+            text.push_str(&format!("; kept {kept} {} that failed", rows(kept)));
+        }
+        // Rows still moving carry on in the new run; the kept failures stay
+        // in the old one.
+        self.run += 1;
+        for transfer in transfers.iter_mut().filter(|t| t.state.is_active()) {
+            transfer.run = self.run;
+        }
+        self.cleared = Some(text);
+    }
     /// A row of `batch` waits for the duplicate question.
     pub fn ask(&mut self, batch: BatchId, name: &str, existing: &str) {
         if self.answered.contains(&batch) {
@@ -197,6 +234,8 @@ impl QueueView {
 pub enum RowAction {
     Send(Command),
     Remove(TransferId),
+    /// *Clear finished*.
+    ClearFinished,
     /// Open the gallery's detail view of this image name.
     Open(String),
     /// Ask to delete this image name (the gallery's confirmation).
@@ -242,17 +281,26 @@ pub fn queue_ui(
         );
         return actions;
     }
-    let counts = Counts::of(transfers);
-    summary::summary_ui(ui, transfers, &counts, &view.clock, palette);
+    summary::summary_ui(
+        ui,
+        transfers,
+        view.run,
+        view.cleared.as_deref(),
+        &view.clock,
+        palette,
+    );
+    let counts = Counts::of(transfers, view.run);
     buttons_ui(ui, transfers, view, &counts, &mut actions);
+    // The tabs count the whole list, earlier runs too.
+    let failed_rows = transfers.iter().filter(|t| t.state.is_failed()).count();
     ui.horizontal(|ui| {
         ui.selectable_value(
             &mut view.filter,
             Filter::All,
-            format!("All ({})", counts.total),
+            format!("All ({})", transfers.len()),
         );
-        let failed = RichText::new(format!("Failed ({})", counts.failed));
-        let failed = if counts.failed > 0 {
+        let failed = RichText::new(format!("Failed ({failed_rows})"));
+        let failed = if failed_rows > 0 {
             failed.color(palette.error)
         } else {
             failed
@@ -315,9 +363,7 @@ fn buttons_ui(
             .on_hover_text("Remove the finished rows; failed ones stay with their reasons")
             .clicked()
         {
-            for transfer in transfers.iter().filter(|t| clears(&t.state)) {
-                actions.push(RowAction::Remove(transfer.id));
-            }
+            actions.push(RowAction::ClearFinished);
         }
         if ui
             .small_button("Copy report")

@@ -1,6 +1,10 @@
 //! The batch summary above the queue: "N done · M failed · K left", one
 //! progress bar with rate and time left, the window title while a batch runs,
 //! and the end of a batch (for a notification when nobody was looking).
+//!
+//! Everything here counts one run: the rows added since the queue was last
+//! idle (or cleared). Rows of earlier runs stay in the list (a failure keeps
+//! its reason) but never enter a later run's counts.
 
 use std::time::{Duration, Instant};
 
@@ -27,12 +31,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn of(transfers: &[Transfer]) -> Self {
-        let mut counts = Self {
-            total: transfers.len(),
-            ..Self::default()
-        };
-        for transfer in transfers {
+    /// The counts of `run`'s rows.
+    pub fn of(transfers: &[Transfer], run: u64) -> Self {
+        let mut counts = Self::default();
+        for transfer in transfers.iter().filter(|t| t.run == run) {
+            counts.total += 1;
             match transfer.state {
                 State::Done => counts.done += 1,
                 State::Failed { .. } => counts.failed += 1,
@@ -110,14 +113,15 @@ impl BatchClock {
     }
 }
 
-/// How much of the batch is through: finished files count whole, an upload
+/// How much of `run` is through: finished files count whole, an upload
 /// half its progress, a processing file a half.
-pub fn fraction(transfers: &[Transfer]) -> f32 {
-    if transfers.is_empty() {
+pub fn fraction(transfers: &[Transfer], run: u64, total: usize) -> f32 {
+    if total == 0 {
         return 1.0;
     }
     let through: f64 = transfers
         .iter()
+        .filter(|t| t.run == run)
         .map(|transfer| match &transfer.state {
             State::Uploading {
                 sent_bytes,
@@ -129,17 +133,28 @@ pub fn fraction(transfers: &[Transfer]) -> f32 {
             _ => 0.0,
         })
         .sum();
-    (through / transfers.len() as f64) as f32
+    (through / total as f64) as f32
 }
 
-/// The counts and the batch's progress bar with rate and time left.
+/// The run's counts and its progress bar with rate and time left; with no row
+/// of its own (cleared), what was cleared.
 pub fn summary_ui(
     ui: &mut Ui,
     transfers: &[Transfer],
-    counts: &Counts,
+    run: u64,
+    cleared: Option<&str>,
     clock: &BatchClock,
     palette: &Palette,
 ) {
+    let counts = Counts::of(transfers, run);
+    if counts.total == 0 {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Transfers").strong());
+            let text = cleared.unwrap_or("Nothing running");
+            ui.label(RichText::new(text).color(palette.muted));
+        });
+        return;
+    }
     ui.horizontal(|ui| {
         ui.label(RichText::new("Transfers").strong());
         let color = if counts.failed > 0 {
@@ -149,10 +164,10 @@ pub fn summary_ui(
         };
         ui.label(RichText::new(counts.text()).color(color));
     });
-    let fraction = fraction(transfers);
+    let fraction = fraction(transfers, run, counts.total);
     let mut text = format!("{}/{} files", counts.finished(), counts.total);
-    if let Some((rate, left)) = clock.estimate(counts) {
-        text.push_str(&format!(" · {rate:.1} files/s · {}", format_eta(left)));
+    if let Some((rate, left)) = clock.estimate(&counts) {
+        text.push_str(&format!(" · {} · {}", files_rate(rate), format_eta(left)));
     }
     ui.add(
         egui::ProgressBar::new(fraction)
@@ -161,9 +176,25 @@ pub fn summary_ui(
     );
 }
 
+/// "3.2 files/s", or per minute when fewer than one every ten seconds (a slow
+/// link never reads "0.0 files/s").
+fn files_rate(per_sec: f64) -> String {
+    if per_sec >= 0.1 {
+        format!("{per_sec:.1} files/s")
+    } else {
+        format!("{:.1} files/min", per_sec * 60.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slow_rate_reads_per_minute_never_zero() {
+        assert_eq!(files_rate(3.21), "3.2 files/s");
+        assert_eq!(files_rate(0.02), "1.2 files/min");
+    }
 
     #[test]
     fn the_counts_read_as_a_sentence_and_a_title() {
