@@ -11,8 +11,10 @@ pub mod fonts;
 pub mod format;
 pub mod gallery;
 pub mod harness;
+pub mod journal;
 pub mod logging;
 pub mod queue;
+pub mod quit;
 pub mod report;
 mod reveal;
 pub mod settings_ui;
@@ -65,6 +67,8 @@ pub struct Launch {
     pub started: Option<Instant>,
     /// How long to wait for an upload's rotations; `None`: [`worker::WATCH_TIMEOUT`].
     pub watch_timeout: Option<Duration>,
+    /// Where the queue is kept between runs ([`journal`]); `None`: not kept.
+    pub queue_file: Option<PathBuf>,
 }
 
 /// Colours that read well on both the light and the dark theme.
@@ -119,6 +123,7 @@ pub struct DesktopApp {
     files_expected: bool,
     harness: Harness,
     window_fit: window::WindowFit,
+    quit: quit::Quit,
 }
 
 impl DesktopApp {
@@ -131,10 +136,14 @@ impl DesktopApp {
             log_file,
             files,
             watch_timeout,
+            queue_file,
             ..
         } = launch;
-        let worker =
-            WorkerHandle::spawn_with(ctx.clone(), watch_timeout.unwrap_or(worker::WATCH_TIMEOUT))?;
+        let worker = WorkerHandle::spawn_with(
+            ctx.clone(),
+            watch_timeout.unwrap_or(worker::WATCH_TIMEOUT),
+            queue_file,
+        )?;
         worker.send(Command::Connect(settings.clone()));
         let files_expected = !files.is_empty();
         if files_expected {
@@ -157,6 +166,7 @@ impl DesktopApp {
             files_expected,
             harness,
             window_fit: window::WindowFit::default(),
+            quit: quit::Quit::default(),
         })
     }
 
@@ -177,6 +187,11 @@ impl DesktopApp {
         &self.transfers
     }
 
+    /// The person said to quit and the window is closing.
+    pub fn quitting(&self) -> bool {
+        self.quit.confirmed()
+    }
+
     /// The whole window.
     pub fn show(&mut self, ui: &mut Ui) {
         let build_started = Instant::now();
@@ -185,6 +200,12 @@ impl DesktopApp {
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
         self.window_input(&ctx, &mut commands);
+        let left = self
+            .transfers
+            .iter()
+            .filter(|t| t.state.is_active())
+            .count();
+        self.quit.input(&ctx, left);
         self.window_fit.check(&ctx);
 
         egui::Panel::top("toolbar")
@@ -231,6 +252,7 @@ impl DesktopApp {
         gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
         commands.extend(queue::duplicates_dialog_ui(&ctx, &mut self.queue_view));
         self.batch_ui(&ctx, &mut commands);
+        self.quit.ui(&ctx, left);
         drop_overlay_ui(&ctx, &palette);
         // Textures nothing drew this frame, beyond the cache's bound, go.
         self.gallery.trim();
@@ -334,6 +356,7 @@ impl DesktopApp {
             match action {
                 RowAction::Send(command) => commands.push(command),
                 RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
+                RowAction::ClearFinished => self.queue_view.clear_finished(&mut self.transfers),
                 RowAction::Open(name) => {
                     self.gallery.save_status = None;
                     self.gallery.dialogs.push(gallery::Dialog::Detail { name });
@@ -350,7 +373,7 @@ impl DesktopApp {
     /// The window title while a batch runs, and a notification when one ends
     /// while the window is not focused.
     fn batch_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
-        let counts = summary::Counts::of(&self.transfers);
+        let counts = summary::Counts::of(&self.transfers, self.queue_view.run);
         let title = counts.title();
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
@@ -590,6 +613,7 @@ impl DesktopApp {
                 size_bytes,
             } => self.transfers.push(Transfer {
                 id,
+                run: self.queue_view.run_for_new_row(&self.transfers),
                 batch,
                 name,
                 path,

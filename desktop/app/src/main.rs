@@ -61,6 +61,10 @@ fn main() -> anyhow::Result<()> {
         measure: args.measure,
         started: Some(started),
         watch_timeout: None,
+        // Unattended runs start from nothing and leave nothing to resume.
+        queue_file: (!unattended)
+            .then(augment_desktop::journal::default_path)
+            .flatten(),
     };
 
     let mut viewport = egui::ViewportBuilder::default()

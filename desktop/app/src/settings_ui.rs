@@ -220,7 +220,15 @@ fn connect_ui(
         };
         ui.add(egui::Label::new(RichText::new(inside_settings(text)).color(color)).wrap());
     }
+    if panel.draft.mode == Mode::Custom {
+        // Said before the first upload, not after its watch times out.
+        ui.add(egui::Label::new(RichText::new(CUSTOM_NEEDS_PIPELINE).color(palette.muted)).wrap());
+    }
 }
+
+/// What a custom endpoint must do besides storing: a test can only show that
+/// it stores.
+pub const CUSTOM_NEEDS_PIPELINE: &str = "A custom endpoint must also run the processing pipeline on each upload (an S3 event or webhook to the image processor); Test connection checks the bucket only. Without the pipeline, uploads wait and no rotations come back.";
 
 /// Where the log is, to name when something went wrong.
 fn log_ui(ui: &mut Ui, log_file: Option<&std::path::Path>, palette: &Palette) {

@@ -14,6 +14,7 @@ use egui::ColorImage;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::AbortHandle;
 
+use super::journal::{Journal, SavedRow};
 use super::thumbs::{self, QUEUE_THUMB_PX};
 use augment_client::inputs::{self, Input};
 use augment_client::{
@@ -219,6 +220,25 @@ pub enum Event {
     Saved(Option<Result<String, ClientError>>),
 }
 
+impl Event {
+    /// The row this event ends, if it does (done, failed, rejected, timed out,
+    /// skipped, cancelled, refused by the checks).
+    fn finished_row(&self) -> Option<TransferId> {
+        match self {
+            Self::Done { id }
+            | Self::Failed { id, .. }
+            | Self::PipelineRejected { id, .. }
+            | Self::TimedOut { id }
+            | Self::Skipped { id, .. }
+            | Self::Cancelled { id }
+            | Self::Checked {
+                id, result: Err(_), ..
+            } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
 /// The UI's end: send commands, drain events.
 pub struct WorkerHandle {
     commands: tokio::sync::mpsc::UnboundedSender<Command>,
@@ -231,11 +251,17 @@ impl WorkerHandle {
     /// Starts the runtime and the command loop. `ctx` is asked to repaint
     /// whenever an event is sent.
     pub fn spawn(ctx: egui::Context) -> std::io::Result<Self> {
-        Self::spawn_with(ctx, WATCH_TIMEOUT)
+        Self::spawn_with(ctx, WATCH_TIMEOUT, None)
     }
 
-    /// [`WorkerHandle::spawn`] with another watch time-out (tests).
-    pub fn spawn_with(ctx: egui::Context, watch_timeout: Duration) -> std::io::Result<Self> {
+    /// [`WorkerHandle::spawn`] with another watch time-out (tests), keeping
+    /// the queue in `queue_file` (see [`super::journal`]) and resuming what it
+    /// holds.
+    pub fn spawn_with(
+        ctx: egui::Context,
+        watch_timeout: Duration,
+        queue_file: Option<PathBuf>,
+    ) -> std::io::Result<Self> {
         // One thread per core, at least two: in local mode the pipeline processes
         // images on all of the runtime's threads but one (the other keeps uploads,
         // polls and thumbnails moving), so a fixed 2 would process one at a time.
@@ -247,8 +273,20 @@ impl WorkerHandle {
             .build()?;
         let (commands, mut command_rx) = tokio::sync::mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel();
-        let worker = Worker::new(Sender { tx: event_tx, ctx }, watch_timeout);
+        let resumed = queue_file.map(|path| (super::journal::load(&path), path));
+        let mut worker = Worker::new(
+            Sender {
+                tx: event_tx,
+                ctx,
+                journal: None,
+            },
+            watch_timeout,
+        );
+        if let Some((rows, path)) = resumed {
+            worker.resume(rows, path);
+        }
         runtime.spawn(async move {
+            worker.start_resumed();
             while let Some(command) = command_rx.recv().await {
                 worker.handle(command);
             }
@@ -275,10 +313,17 @@ impl WorkerHandle {
 struct Sender {
     tx: mpsc::Sender<Event>,
     ctx: egui::Context,
+    /// The queue on disk: a row that finishes leaves it as its event goes out.
+    journal: Option<Arc<Journal>>,
 }
 
 impl Sender {
     fn send(&self, event: Event) {
+        if let Some(journal) = &self.journal
+            && let Some(id) = event.finished_row()
+        {
+            journal.end(id);
+        }
         // Fails only when the UI is gone; nothing is waiting for the news then.
         let _ = self.tx.send(event);
         self.ctx.request_repaint();
@@ -308,7 +353,14 @@ struct Worker {
     paused: watch::Sender<bool>,
     /// How long a watch waits for the rotations ([`WATCH_TIMEOUT`]).
     watch_timeout: Duration,
+    /// The rows read back from the saved queue, each with where its upload
+    /// had got to; taken by the first connection.
+    resumed: Arc<Mutex<Vec<Resumed>>>,
 }
+
+/// A row read back from the saved queue: its new id, its file, and the key
+/// chosen for it with whether its upload completed.
+type Resumed = (TransferId, Input, Option<UploadKey>, bool);
 
 struct Transfer {
     input: Input,
@@ -342,7 +394,74 @@ impl Worker {
             thumbnails: Arc::new(Semaphore::new(MAX_PARALLEL_THUMBNAILS)),
             next_id: Arc::new(Mutex::new(0)),
             transfers: Arc::new(Mutex::new(HashMap::new())),
+            resumed: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// Keeps the queue in a journal at `path`, starting with `rows` (what the
+    /// last run left), which are queued again once the UI is listening.
+    fn resume(&mut self, rows: Vec<SavedRow>, path: PathBuf) {
+        let mut kept = std::collections::BTreeMap::new();
+        let mut resumed = Vec::new();
+        for row in rows {
+            let Ok(upload) = UploadKey::parse(&row.upload) else {
+                continue;
+            };
+            let key = row
+                .key
+                .as_deref()
+                .and_then(|key| UploadKey::parse(key).ok());
+            let id = self.next_id();
+            let input = Input {
+                path: row.path.clone(),
+                upload,
+            };
+            resumed.push((id, input, key, row.uploaded));
+            kept.insert(id, row);
+        }
+        self.events.journal = Some(Arc::new(Journal::start(path, kept)));
+        *lock(&self.resumed) = resumed;
+    }
+
+    /// The saved rows, as one batch: rows again, each picking up where it was.
+    fn start_resumed(&self) {
+        let resumed = std::mem::take(&mut *lock(&self.resumed));
+        if resumed.is_empty() {
+            return;
+        }
+        let batch = self.next_batch();
+        for (id, input, key, uploaded) in resumed {
+            self.announce(id, batch, &input);
+            self.start_from(id, batch, input, key.map(|key| (key, uploaded)));
+        }
+    }
+
+    fn next_id(&self) -> TransferId {
+        let mut next = lock(&self.next_id);
+        *next += 1;
+        *next
+    }
+
+    fn next_batch(&self) -> BatchId {
+        let mut next = lock(&self.next_batch);
+        *next += 1;
+        *next
+    }
+
+    /// The row's news for the UI, and its place in the saved queue.
+    fn announce(&self, id: TransferId, batch: BatchId, input: &Input) {
+        let size_bytes = std::fs::metadata(&input.path).ok().map(|meta| meta.len());
+        self.events.send(Event::Added {
+            id,
+            batch,
+            name: file_name(&input.upload).to_owned(),
+            path: input.path.clone(),
+            size_bytes,
+        });
+    }
+
+    fn journal(&self) -> Option<&Journal> {
+        self.events.journal.as_deref()
     }
 
     /// Starts the work for one command; never waits for it. Each area has its
@@ -509,6 +628,17 @@ impl Worker {
             return;
         };
         self.events.send(Event::Restarted(id));
+        if let Some(journal) = self.journal() {
+            journal.set(
+                id,
+                SavedRow {
+                    path: input.path.clone(),
+                    upload: input.upload.as_str().to_owned(),
+                    key: uploaded.as_ref().map(|key| key.as_str().to_owned()),
+                    uploaded: uploaded.is_some(),
+                },
+            );
+        }
         let Some(key) = uploaded else {
             self.start(id, batch, input);
             return;
@@ -526,10 +656,7 @@ impl Worker {
                 this.events.send(Event::Failed { id, error });
                 return;
             }
-            this.events.send(Event::Uploaded {
-                id,
-                upload_key: task_key.as_str().to_owned(),
-            });
+            this.uploaded(id, &task_key);
             this.watch(id, &remote, &task_key).await;
         });
         if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
@@ -663,11 +790,7 @@ impl Worker {
     /// Expands folders, adds a row for each file and starts it. The final upload
     /// name is the client's choice (it never overwrites). Blocking: runs on the blocking pool.
     fn add(&self, paths: Vec<PathBuf>) {
-        let batch = {
-            let mut next = lock(&self.next_batch);
-            *next += 1;
-            *next
-        };
+        let batch = self.next_batch();
         for path in paths {
             let found = match inputs::collect(std::slice::from_ref(&path), None) {
                 Ok(found) => found,
@@ -678,25 +801,19 @@ impl Worker {
                 }
             };
             for input in found {
-                let id = {
-                    let mut next = lock(&self.next_id);
-                    *next += 1;
-                    *next
-                };
-                let size_bytes = std::fs::metadata(&input.path).ok().map(|meta| meta.len());
-                let name = input
-                    .upload
-                    .as_str()
-                    .strip_prefix(UPLOAD_PREFIX)
-                    .unwrap_or(input.upload.as_str())
-                    .to_owned();
-                self.events.send(Event::Added {
-                    id,
-                    batch,
-                    name,
-                    path: input.path.clone(),
-                    size_bytes,
-                });
+                let id = self.next_id();
+                if let Some(journal) = self.journal() {
+                    journal.set(
+                        id,
+                        SavedRow {
+                            path: input.path.clone(),
+                            upload: input.upload.as_str().to_owned(),
+                            key: None,
+                            uploaded: false,
+                        },
+                    );
+                }
+                self.announce(id, batch, &input);
                 self.start(id, batch, input);
             }
         }
@@ -704,9 +821,21 @@ impl Worker {
 
     /// Check, upload, watch: one task per row, cancellable.
     fn start(&self, id: TransferId, batch: BatchId, input: Input) {
+        self.start_from(id, batch, input, None);
+    }
+
+    /// [`Worker::start`] for a row resumed with the key chosen for it (and
+    /// whether its upload completed).
+    fn start_from(
+        &self,
+        id: TransferId,
+        batch: BatchId,
+        input: Input,
+        resumed: Option<(UploadKey, bool)>,
+    ) {
         let this = self.clone();
         let task_input = input.clone();
-        let task = tokio::spawn(async move { this.run(id, batch, task_input).await });
+        let task = tokio::spawn(async move { this.run(id, batch, task_input, resumed).await });
         lock(&self.transfers).insert(
             id,
             Transfer {
@@ -719,7 +848,13 @@ impl Worker {
         );
     }
 
-    async fn run(&self, id: TransferId, batch: BatchId, input: Input) {
+    async fn run(
+        &self,
+        id: TransferId,
+        batch: BatchId,
+        input: Input,
+        resumed: Option<(UploadKey, bool)>,
+    ) {
         let path = input.path.clone();
         let upload = input.upload.clone();
         let checked = tokio::task::spawn_blocking(move || check_file(&path, &upload)).await;
@@ -735,13 +870,26 @@ impl Worker {
                 None,
             ),
         };
-        let passed = result.is_ok();
+        // An upload that completed before the quit is watched even if its
+        // file has gone since.
+        let passed = result.is_ok() || resumed.as_ref().is_some_and(|(_, uploaded)| *uploaded);
+        let result = if passed { Ok(()) } else { result };
         self.events.send(Event::Checked { id, thumb, result });
         if !passed {
             return;
         }
 
         let remote = self.connected().await;
+        if let Some((key, uploaded)) = resumed
+            && (uploaded || is_own_copy(&remote, &key, sha256.as_deref()).await)
+        {
+            let Ok(_in_pipeline) = self.pipeline.acquire().await else {
+                return;
+            };
+            self.uploaded(id, &key);
+            self.watch(id, &remote, &key).await;
+            return;
+        }
         if let Some(sha256) = sha256
             && let Some(existing) = self.duplicate_of(id, &remote, &input, &sha256).await
             && self.answer(id, batch, &existing).await == DuplicateAnswer::Skip
@@ -764,14 +912,26 @@ impl Worker {
                 }
             }
         };
+        self.uploaded(id, &upload_key);
+        self.watch(id, &remote, &upload_key).await;
+    }
+
+    /// The row's file is in the bucket under `key`: noted for retries and the
+    /// saved queue, and the UI told.
+    fn uploaded(&self, id: TransferId, key: &UploadKey) {
         if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
-            transfer.uploaded = Some(upload_key.clone());
+            transfer.uploaded = Some(key.clone());
+        }
+        if let Some(journal) = self.journal() {
+            journal.update(id, |row| {
+                row.key = Some(key.as_str().to_owned());
+                row.uploaded = true;
+            });
         }
         self.events.send(Event::Uploaded {
             id,
-            upload_key: upload_key.as_str().to_owned(),
+            upload_key: key.as_str().to_owned(),
         });
-        self.watch(id, &remote, &upload_key).await;
     }
 
     /// An upload slot, once the queue is not paused.
@@ -857,6 +1017,11 @@ impl Worker {
             .strip_prefix(UPLOAD_PREFIX)
             .unwrap_or(input.upload.as_str());
         let key = remote.choose_upload_key(file_name).await?;
+        // Noted before the first byte goes: after a kill, the next start looks
+        // for this very upload under this key.
+        if let Some(journal) = self.journal() {
+            journal.update(id, |row| row.key = Some(key.as_str().to_owned()));
+        }
         self.upload_as(id, remote, &input.path, &key).await?;
         Ok(key)
     }
@@ -951,6 +1116,28 @@ impl Worker {
         let (result, ()) = tokio::join!(watching, forward);
         if let Err(err) = result {
             self.events.send(Event::Failed { id, error: err });
+        }
+    }
+}
+
+/// The upload's file name (`trip/cat.jpg`): its key below `original-uploads/`.
+fn file_name(key: &UploadKey) -> &str {
+    key.as_str()
+        .strip_prefix(UPLOAD_PREFIX)
+        .unwrap_or(key.as_str())
+}
+
+/// Whether the bucket holds these very bytes under `key`: a resumed row's own
+/// upload, made before the app was stopped and not yet noted as done.
+async fn is_own_copy(remote: &Remote, key: &UploadKey, sha256: Option<&str>) -> bool {
+    let Some(sha256) = sha256 else {
+        return false;
+    };
+    match remote.uploaded_copy(file_name(key), sha256).await {
+        Ok(copy) => copy.as_deref() == Some(key.as_str()),
+        Err(err) => {
+            tracing::warn!("cannot look for {}: {}", key.as_str(), err.detail());
+            false
         }
     }
 }
