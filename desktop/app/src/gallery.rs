@@ -948,6 +948,8 @@ const DIALOG_MARGIN_PT: f32 = 64.0;
 /// Height of everything in the detail view but the rotations, in points
 /// (heading, caption, labels, buttons, frame).
 const DETAIL_CHROME_PT: f32 = 190.0;
+/// Height kept for the save's outcome ("Saved 4 images to …", two lines).
+const SAVE_STATUS_PT: f32 = 40.0;
 
 /// The detail view: the four rotations of `name`, Save to folder…, Delete…,
 /// Close; ←/→ show the previous and next image, Delete asks to delete it.
@@ -973,7 +975,13 @@ fn detail_ui(
     let window = ui.ctx().content_rect();
     let gap = ui.spacing().item_spacing.x;
     let by_width = (window.width() - DIALOG_MARGIN_PT - 24.0) / 4.0 - gap;
-    let by_height = window.height() - DIALOG_MARGIN_PT - DETAIL_CHROME_PT;
+    // The save's outcome takes a line or two under the pictures.
+    let status_pt = if gallery.save_status.is_some() {
+        SAVE_STATUS_PT
+    } else {
+        0.0
+    };
+    let by_height = window.height() - DIALOG_MARGIN_PT - DETAIL_CHROME_PT - status_pt;
     let side = by_width.min(by_height).clamp(48.0, DETAIL_SIDE_PT);
     ui.horizontal(|ui| {
         for (angle, key) in Angle::ALL.iter().zip(&keys) {

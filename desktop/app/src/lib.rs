@@ -588,7 +588,16 @@ impl DesktopApp {
                 gallery.thumbs.insert(key, thumb);
             }
             Event::Deleted { name, result } => match result {
-                Ok(()) => gallery.remove(&name),
+                Ok(()) => {
+                    gallery.remove(&name);
+                    for transfer in &mut self.transfers {
+                        if transfer.state == State::Done
+                            && transfer.image_name().as_deref() == Some(name.as_str())
+                        {
+                            transfer.state = State::Deleted;
+                        }
+                    }
+                }
                 Err(err) => self.notices.push(format!(
                     "Could not delete {name}: {}",
                     shown(&format!("deleting {name}"), err)

@@ -59,6 +59,8 @@ pub enum State {
         existing: String,
     },
     Cancelled,
+    /// Done, then deleted from the bucket (here or from the gallery).
+    Deleted,
 }
 
 impl State {
@@ -95,6 +97,7 @@ impl State {
             Self::Failed { .. } => "failed",
             Self::Skipped { .. } => "skipped",
             Self::Cancelled => "cancelled",
+            Self::Deleted => "deleted",
         }
     }
 
@@ -126,6 +129,7 @@ impl State {
             Self::Failed { reason, .. } => reason.clone(),
             Self::Skipped { existing } => format!("Skipped: {existing}"),
             Self::Cancelled => "Cancelled".to_owned(),
+            Self::Deleted => "Deleted from the bucket".to_owned(),
         }
     }
 }

@@ -37,7 +37,8 @@ impl Counts {
         for transfer in transfers.iter().filter(|t| t.run == run) {
             counts.total += 1;
             match transfer.state {
-                State::Done => counts.done += 1,
+                // Done, then deleted: it was done in this run.
+                State::Done | State::Deleted => counts.done += 1,
                 State::Failed { .. } => counts.failed += 1,
                 State::Skipped { .. } => counts.skipped += 1,
                 State::Cancelled => counts.cancelled += 1,

@@ -761,7 +761,10 @@ impl Worker {
                     .ok()
                     .flatten();
                     let Some(folder) = folder else {
-                        this.events.send(Event::Saved(None));
+                        // No dialog could open: say so, not nothing.
+                        let why = crate::file_dialog::unavailable()
+                            .map(|why| Err(ClientError::new(ErrorKind::Other, why)));
+                        this.events.send(Event::Saved(why));
                         return;
                     };
                     let remote = this.connected().await;
