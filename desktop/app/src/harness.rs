@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use egui::Color32;
 
-use super::Launch;
+use crate::launch::Launch;
 
 /// The screenshot waits this many frames after everything has landed, so the
 /// last textures are on screen.

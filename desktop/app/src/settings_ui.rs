@@ -3,8 +3,8 @@
 
 use egui::{RichText, Ui};
 
-use super::Palette;
-use super::worker::Command;
+use crate::command::Command;
+use crate::style::Palette;
 use augment_client::{Mode, Settings};
 
 /// The panel's own state: a draft of the settings, edited until "Save".

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 
 use egui::{RichText, Ui};
 
-use super::format::format_eta;
-use super::queue::{State, Transfer};
-use super::{APP_NAME, Palette};
+use super::model::{State, Transfer};
+use crate::format::format_eta;
+use crate::launch::APP_NAME;
+use crate::style::Palette;
 
 /// Rate and time left show once the batch has run this long and finished a
 /// file: before that the estimate jumps about.
-const ETA_WARMUP: Duration = Duration::from_secs(1);
+pub(super) const ETA_WARMUP: Duration = Duration::from_secs(1);
 
 /// How many rows are where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,7 +81,7 @@ impl Counts {
 /// When the running batch started, and how far it was then, for its rate.
 #[derive(Debug, Default)]
 pub struct BatchClock {
-    started: Option<(Instant, usize)>,
+    pub(super) started: Option<(Instant, usize)>,
 }
 
 impl BatchClock {
@@ -179,7 +180,7 @@ pub fn summary_ui(
 
 /// "3.2 files/s", or per minute when fewer than one every ten seconds (a slow
 /// link never reads "0.0 files/s").
-fn files_rate(per_sec: f64) -> String {
+pub(super) fn files_rate(per_sec: f64) -> String {
     if per_sec >= 0.1 {
         format!("{per_sec:.1} files/s")
     } else {

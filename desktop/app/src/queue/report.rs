@@ -1,7 +1,7 @@
 //! The transfer report: every row as CSV (file, key, state, code, message), for
 //! "Copy report" and "Save report…".
 
-use super::queue::{State, Transfer};
+use super::model::{State, Transfer};
 
 /// The report's columns.
 pub const HEADER: [&str; 5] = ["file", "key", "state", "code", "message"];

@@ -1,0 +1,411 @@
+//! The worker's events applied to the rooms' models: the one place the UI
+//! state changes, one handler per area.
+
+use std::time::Instant;
+
+use augment_client::{ImageEntry, Mode};
+use augment_pipeline::Angle;
+use egui::{TextureHandle, TextureOptions};
+
+use super::desktop::DesktopApp;
+use crate::command::{Event, TransferId};
+use crate::gallery::Thumb;
+use crate::queue::{self, State, Transfer, report};
+
+/// The words a person reads for a worker's error; what the app was doing
+/// (`what`: "checking /path/cat.jpg") and the technical causes go to the log,
+/// once, here.
+pub(super) fn shown(what: &str, err: augment_client::ClientError) -> String {
+    tracing::warn!(kind = ?err.kind, "{what}: {}", err.detail());
+    err.message
+}
+
+pub(super) fn texture(ctx: &egui::Context, name: &str, image: egui::ColorImage) -> TextureHandle {
+    ctx.load_texture(name, image, TextureOptions::LINEAR)
+}
+
+impl DesktopApp {
+    pub(super) fn transfer_mut(&mut self, id: TransferId) -> Option<&mut Transfer> {
+        self.transfers.iter_mut().find(|t| t.id == id)
+    }
+
+    pub(super) fn drain_events(&mut self, ctx: &egui::Context) {
+        while let Some(event) = self.worker.try_recv() {
+            self.apply_event(ctx, event);
+        }
+    }
+
+    /// The one place the UI state changes: each event goes to the handler of its
+    /// area (connection and settings, the gallery; for the transfer queue: its
+    /// rows, their uploads, the pipeline's answers). Every event is routed here
+    /// by name, so a new one does not compile until it has a handler.
+    pub(super) fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
+        match event {
+            Event::Connected(_)
+            | Event::Tested(_)
+            | Event::Imported(_)
+            | Event::Profiles(_)
+            | Event::DataDirChosen(_) => self.apply_settings_event(event),
+            Event::Page { .. }
+            | Event::RejectedPage { .. }
+            | Event::Thumbnail { .. }
+            | Event::Deleted { .. }
+            | Event::Saved(_) => self.apply_gallery_event(ctx, event),
+            Event::Added { .. }
+            | Event::AddFailed(_)
+            | Event::Checked { .. }
+            | Event::Restarted(_)
+            | Event::Duplicate { .. }
+            | Event::Skipped { .. }
+            | Event::ReportSaved(_)
+            | Event::Cancelled { .. } => self.apply_row_event(ctx, event),
+            Event::Uploading { .. }
+            | Event::Progress { .. }
+            | Event::Uploaded { .. }
+            | Event::Failed { .. } => self.apply_upload_event(event),
+            Event::Rotation { .. }
+            | Event::PipelineRejected { .. }
+            | Event::TimedOut { .. }
+            | Event::Done { .. } => self.apply_pipeline_event(ctx, event),
+        }
+    }
+
+    pub(super) fn apply_settings_event(&mut self, event: Event) {
+        let panel = &mut self.settings_panel;
+        match event {
+            Event::Connected(result) => {
+                self.connection = Some(result.map_err(|err| shown("connecting", err)));
+            }
+            Event::Tested(result) => {
+                if !panel.testing {
+                    // The mode changed since: the answer is about another place.
+                    return;
+                }
+                panel.testing = false;
+                panel.status = Some(
+                    result
+                        .map(|d| format!("Connected: {d}"))
+                        .map_err(|err| shown("testing the connection", err)),
+                );
+            }
+            Event::Imported(Ok(aws)) => {
+                panel.draft.aws = aws;
+                if panel.draft.mode == Mode::Local {
+                    panel.draft.mode = Mode::Aws;
+                }
+                panel.status = Some(Ok(
+                    "Imported the bucket and region from Terraform.".to_owned()
+                ));
+            }
+            Event::Imported(Err(err)) => {
+                panel.status = Some(Err(shown("importing Terraform outputs", err)));
+            }
+            Event::Profiles(profiles) => panel.profiles = profiles,
+            Event::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
+            _ => {}
+        }
+    }
+
+    pub(super) fn apply_gallery_event(&mut self, ctx: &egui::Context, event: Event) {
+        let gallery = &mut self.gallery;
+        match event {
+            Event::Page { generation, result } => {
+                if generation != gallery.generation {
+                    return;
+                }
+                gallery.loading = false;
+                match result {
+                    Ok((items, next)) => gallery.add_page(items, next),
+                    Err(err) => gallery.error = Some(shown("listing the gallery", err)),
+                }
+            }
+            Event::RejectedPage { generation, result } => {
+                if generation != gallery.generation {
+                    return;
+                }
+                gallery.rejected_loading = false;
+                match result {
+                    Ok((items, next)) => gallery.add_rejected_page(items, next),
+                    Err(err) => gallery.error = Some(shown("listing the rejected uploads", err)),
+                }
+            }
+            Event::Thumbnail { key, image } => {
+                let thumb = match image {
+                    Ok(image) => Thumb::Ready(texture(ctx, &key, image)),
+                    Err(why) => Thumb::Missing(why),
+                };
+                gallery.thumbs.insert(key, thumb);
+            }
+            Event::Deleted { name, result } => match result {
+                Ok(()) => {
+                    gallery.remove(&name);
+                    for transfer in &mut self.transfers {
+                        if transfer.state == State::Done
+                            && transfer.image_name().as_deref() == Some(name.as_str())
+                        {
+                            transfer.state = State::Deleted;
+                        }
+                    }
+                }
+                Err(err) => self.notices.push(format!(
+                    "Could not delete {name}: {}",
+                    shown(&format!("deleting {name}"), err)
+                )),
+            },
+            Event::Saved(status) => {
+                gallery.save_status =
+                    status.map(|s| s.map_err(|err| shown("saving rotations", err)));
+            }
+            _ => {}
+        }
+    }
+
+    /// Rows arriving, checked before upload, restarted, cancelled.
+    pub(super) fn apply_row_event(&mut self, ctx: &egui::Context, event: Event) {
+        match event {
+            Event::Added {
+                id,
+                batch,
+                name,
+                path,
+                size_bytes,
+            } => self.transfers.push(Transfer {
+                id,
+                run: self.queue_view.run_for_new_row(&self.transfers),
+                batch,
+                name,
+                path,
+                size_bytes,
+                thumb: None,
+                state: State::Checking,
+                upload_key: None,
+                rotations: [None, None, None, None],
+            }),
+            Event::AddFailed(message) => self.notices.push(message),
+            Event::Checked { id, thumb, result } => {
+                let texture = thumb.map(|image| texture(ctx, &format!("row-{id}"), image));
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.thumb = texture;
+                    transfer.state = match result {
+                        Ok(()) => State::Queued,
+                        Err(err) => State::Failed {
+                            code: report::error_code(&err),
+                            reason: format!(
+                                "Not uploaded: {}",
+                                shown(&format!("checking {}", transfer.path.display()), err)
+                            ),
+                            retry: false,
+                        },
+                    };
+                }
+            }
+            Event::Restarted(id) => {
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.state = State::Checking;
+                    transfer.rotations = [None, None, None, None];
+                }
+            }
+            Event::Cancelled { id } => self.update(id, |state| {
+                if state.is_active() {
+                    *state = State::Cancelled;
+                }
+            }),
+            Event::Duplicate {
+                id,
+                batch,
+                existing,
+            } => {
+                if let Some(transfer) = self.transfer_mut(id) {
+                    let name = transfer.name.clone();
+                    transfer.state = State::Duplicate {
+                        existing: existing.clone(),
+                    };
+                    self.queue_view.ask(batch, &name, &existing);
+                }
+            }
+            Event::Skipped { id, existing } => {
+                self.update(id, |state| *state = State::Skipped { existing });
+            }
+            Event::ReportSaved(Some(Ok(path))) => {
+                self.notices
+                    .push(format!("Saved the report to {}", path.display()));
+            }
+            Event::ReportSaved(Some(Err(err))) => {
+                let message = shown("saving the report", err);
+                self.notices.push(message);
+            }
+            _ => {}
+        }
+    }
+
+    /// The upload of a checked row: its name, progress, the end of it.
+    pub(super) fn apply_upload_event(&mut self, event: Event) {
+        match event {
+            Event::Uploading { id, name } => {
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.name = name;
+                    transfer.state = State::Uploading {
+                        sent_bytes: 0,
+                        total_bytes: transfer.size_bytes.unwrap_or(0),
+                        started: Instant::now(),
+                    };
+                }
+            }
+            Event::Progress {
+                id,
+                sent_bytes,
+                total_bytes,
+            } => self.update(id, |state| {
+                if let State::Uploading {
+                    sent_bytes: sent,
+                    total_bytes: total,
+                    ..
+                } = state
+                {
+                    // An SDK retry starts the body again: the bar follows it back.
+                    *sent = sent_bytes;
+                    *total = total_bytes;
+                }
+            }),
+            Event::Uploaded { id, upload_key } => {
+                if let Some(transfer) = self.transfer_mut(id) {
+                    transfer.upload_key = Some(upload_key);
+                    transfer.state = State::Processing;
+                }
+            }
+            Event::Failed { id, error } => {
+                let code = report::error_code(&error);
+                let reason = shown(&format!("uploading {}", self.row_path(id)), error);
+                self.update(id, |state| {
+                    *state = State::Failed {
+                        reason,
+                        code,
+                        retry: true,
+                    };
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// What the pipeline made of an upload: each rotation, a rejection, a
+    /// time-out, all four done.
+    pub(super) fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: Event) {
+        let mode = self.settings.mode;
+        match event {
+            Event::Rotation {
+                id,
+                angle,
+                key,
+                image,
+            } => {
+                let index = Angle::ALL.iter().position(|a| *a == angle).unwrap_or(0);
+                if let Some(image) = image {
+                    // Into the gallery's bounded cache: the row keeps only the key
+                    // (its detail view and the row's Rotations share the texture).
+                    let handle = texture(ctx, &key, image);
+                    self.gallery
+                        .thumbs
+                        .insert(key.clone(), Thumb::Ready(handle));
+                    if let Some(transfer) = self.transfer_mut(id) {
+                        transfer.rotations[index] = Some(key);
+                    }
+                }
+            }
+            Event::PipelineRejected { id, code, message } => {
+                tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
+                let upload = self
+                    .transfers
+                    .iter()
+                    .find(|t| t.id == id)
+                    .and_then(|t| t.upload_key.as_deref())
+                    .and_then(|key| augment_pipeline::UploadKey::parse(key).ok());
+                if let Some(upload) = upload {
+                    self.gallery.add_rejected(augment_client::RejectedEntry {
+                        name: upload.name().to_owned(),
+                        failed_key: upload.failed_key(),
+                        code: code.clone(),
+                        message: message.clone(),
+                        last_modified: Some(std::time::SystemTime::now()),
+                    });
+                }
+                self.update(id, |state| {
+                    *state = State::Failed {
+                        reason: format!("The pipeline rejected it: {message}"),
+                        code,
+                        retry: false,
+                    };
+                });
+            }
+            Event::TimedOut { id } => {
+                tracing::warn!("no rotations in time for {}", self.row_path(id));
+                self.update(id, |state| {
+                    if state.is_active() {
+                        *state = State::Failed {
+                            reason: queue::timeout_message(mode),
+                            code: "timed_out".to_owned(),
+                            retry: true,
+                        };
+                    }
+                });
+            }
+            Event::Done { id } => self.transfer_done(id),
+            _ => {}
+        }
+    }
+
+    /// All four rotations are there: the row is done and the gallery gains it.
+    pub(super) fn transfer_done(&mut self, id: TransferId) {
+        let mut entry = None;
+        if let Some(transfer) = self.transfer_mut(id) {
+            if transfer.state == State::Processing
+                && let Some(upload_key) = &transfer.upload_key
+            {
+                entry = augment_pipeline::UploadKey::parse(upload_key)
+                    .ok()
+                    .map(|key| ImageEntry {
+                        name: key.name().to_owned(),
+                        processed_key: key.processed_key(),
+                        size_bytes: transfer.size_bytes.unwrap_or(0),
+                        last_modified: None,
+                    });
+            }
+            transfer.state = State::Done;
+        }
+        if let Some(entry) = entry {
+            self.gallery.upsert(entry);
+        }
+    }
+
+    /// The row's file, for the log.
+    pub(super) fn row_path(&self, id: TransferId) -> String {
+        self.transfers
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| format!("row {id}"), |t| t.path.display().to_string())
+    }
+
+    pub(super) fn update(&mut self, id: TransferId, change: impl FnOnce(&mut State)) {
+        if let Some(transfer) = self.transfer_mut(id) {
+            change(&mut transfer.state);
+        }
+    }
+
+    /// Nothing in flight: every queued file has finished, each success shows its
+    /// four rotations, and the gallery's pages and visible thumbnails are in.
+    pub(super) fn settled(&self) -> bool {
+        let transfers_done = self.transfers.iter().all(|t| {
+            !t.state.is_active()
+                && (t.state != State::Done || t.rotations.iter().all(Option::is_some))
+        });
+        let gallery_done = !self.gallery.loading
+            && self.gallery.next.is_none()
+            && !self
+                .gallery
+                .thumbs
+                .values()
+                .any(|thumb| matches!(thumb, Thumb::Loading));
+        let rows_done = !self.files_expected || !self.transfers.is_empty();
+        transfers_done && rows_done && gallery_done && self.connection.is_some()
+    }
+}

@@ -1,0 +1,18 @@
+//! The transfer queue: one compact row per file, from the checks through the
+//! upload to the pipeline's four rotations (or the reason there are none),
+//! under the batch summary; a Failed view with every reason.
+//!
+//! `model.rs` is a row's state and the queue's own (runs, filter, pause, the
+//! duplicate questions), tested without a window; `summary.rs` counts a run,
+//! `report.rs` writes the CSV, `ui.rs` draws the rows and their menus,
+//! `duplicates.rs` asks the duplicate question.
+
+mod duplicates;
+mod model;
+pub mod report;
+pub mod summary;
+mod ui;
+
+pub use self::duplicates::duplicates_dialog_ui;
+pub use self::model::{Filter, QueueView, State, Transfer, timeout_message};
+pub use self::ui::{ROW_PT, RowAction, Textures, queue_ui};
