@@ -26,6 +26,19 @@ pub enum DuplicateAnswer {
 /// What the UI asks for.
 #[derive(Debug)]
 pub enum Command {
+    /// Connections and the settings' dialogs.
+    Settings(SettingsCommand),
+    /// Adding files (and their dialogs), cancelling, retrying, pausing rows.
+    Transfer(TransferCommand),
+    /// Listing, thumbnails, deleting and saving.
+    Gallery(GalleryCommand),
+    /// The desktop's parts: a report file, a notification, the file manager.
+    Desktop(DesktopCommand),
+}
+
+/// Connections and the settings' dialogs.
+#[derive(Debug)]
+pub enum SettingsCommand {
     /// Use these settings from now on (also at start-up).
     Connect(Settings),
     /// Try these settings without switching to them.
@@ -36,6 +49,17 @@ pub enum Command {
     LoadProfiles,
     /// Show a folder dialog for the local data folder.
     ChooseDataDir,
+}
+
+impl From<SettingsCommand> for Command {
+    fn from(inner: SettingsCommand) -> Self {
+        Self::Settings(inner)
+    }
+}
+
+/// Adding files (and their dialogs), cancelling, retrying, pausing rows.
+#[derive(Debug)]
+pub enum TransferCommand {
     /// Files and folders (dropped, opened, or from the command line).
     Add(Vec<PathBuf>),
     /// Show the "Add images" file dialog (multi-select).
@@ -53,15 +77,17 @@ pub enum Command {
         batch: BatchId,
         answer: DuplicateAnswer,
     },
-    /// Show a save dialog and write this CSV report there.
-    SaveReport(String),
-    /// A desktop notification (the batch ended while the window was not focused).
-    Notify {
-        summary: String,
-        body: String,
-    },
-    /// Show this file in the file manager (local mode).
-    Reveal(PathBuf),
+}
+
+impl From<TransferCommand> for Command {
+    fn from(inner: TransferCommand) -> Self {
+        Self::Transfer(inner)
+    }
+}
+
+/// Listing, thumbnails, deleting and saving.
+#[derive(Debug)]
+pub enum GalleryCommand {
     /// A page of the gallery; `generation` ties the answer to one connection.
     ListImages {
         cursor: Option<String>,
@@ -85,9 +111,49 @@ pub enum Command {
     },
 }
 
+impl From<GalleryCommand> for Command {
+    fn from(inner: GalleryCommand) -> Self {
+        Self::Gallery(inner)
+    }
+}
+
+/// The desktop's parts: a report file, a notification, the file manager.
+#[derive(Debug)]
+pub enum DesktopCommand {
+    /// Show a save dialog and write this CSV report there.
+    SaveReport(String),
+    /// A desktop notification (the batch ended while the window was not focused).
+    Notify { summary: String, body: String },
+    /// Show this file in the file manager (local mode).
+    Reveal(PathBuf),
+}
+
+impl From<DesktopCommand> for Command {
+    fn from(inner: DesktopCommand) -> Self {
+        Self::Desktop(inner)
+    }
+}
+
 /// What the worker reports.
 #[derive(Debug)]
 pub enum Event {
+    /// The connection and the settings' dialogs.
+    Settings(SettingsEvent),
+    /// Pages, thumbnails, deletions and saves.
+    Gallery(GalleryEvent),
+    /// Rows arriving, checked before upload, restarted, cancelled.
+    Row(RowEvent),
+    /// The upload of a checked row: its name, progress, the end of it.
+    Upload(UploadEvent),
+    /// What the pipeline made of an upload.
+    Pipeline(PipelineEvent),
+    /// The desktop's parts: a report file.
+    Desktop(DesktopEvent),
+}
+
+/// The connection and the settings' dialogs.
+#[derive(Debug)]
+pub enum SettingsEvent {
     /// The connection for these settings: a short description ("Local · /path")
     /// or what is wrong.
     Connected(Result<String, ClientError>),
@@ -95,6 +161,46 @@ pub enum Event {
     Imported(Result<AwsSettings, ClientError>),
     Profiles(Vec<String>),
     DataDirChosen(PathBuf),
+}
+
+impl From<SettingsEvent> for Event {
+    fn from(inner: SettingsEvent) -> Self {
+        Self::Settings(inner)
+    }
+}
+
+/// Pages, thumbnails, deletions and saves.
+#[derive(Debug)]
+pub enum GalleryEvent {
+    Page {
+        generation: u64,
+        result: Result<(Vec<ImageEntry>, Option<String>), ClientError>,
+    },
+    RejectedPage {
+        generation: u64,
+        result: Result<(Vec<RejectedEntry>, Option<String>), ClientError>,
+    },
+    Thumbnail {
+        key: String,
+        image: Result<ColorImage, NoImage>,
+    },
+    Deleted {
+        name: String,
+        result: Result<(), ClientError>,
+    },
+    /// Rotations saved: where, or what went wrong. `None`: the dialog was closed.
+    Saved(Option<Result<String, ClientError>>),
+}
+
+impl From<GalleryEvent> for Event {
+    fn from(inner: GalleryEvent) -> Self {
+        Self::Gallery(inner)
+    }
+}
+
+/// Rows arriving, checked before upload, restarted, cancelled.
+#[derive(Debug)]
+pub enum RowEvent {
     /// A new row in the queue.
     Added {
         id: TransferId,
@@ -125,8 +231,20 @@ pub enum Event {
         id: TransferId,
         existing: String,
     },
-    /// The report was written here, or not; `None`: the dialog was closed.
-    ReportSaved(Option<Result<PathBuf, ClientError>>),
+    Cancelled {
+        id: TransferId,
+    },
+}
+
+impl From<RowEvent> for Event {
+    fn from(inner: RowEvent) -> Self {
+        Self::Row(inner)
+    }
+}
+
+/// The upload of a checked row: its name, progress, the end of it.
+#[derive(Debug)]
+pub enum UploadEvent {
     /// Uploading under this name (`cat-2.jpg` when `cat` was taken).
     Uploading {
         id: TransferId,
@@ -142,6 +260,21 @@ pub enum Event {
         id: TransferId,
         upload_key: String,
     },
+    Failed {
+        id: TransferId,
+        error: ClientError,
+    },
+}
+
+impl From<UploadEvent> for Event {
+    fn from(inner: UploadEvent) -> Self {
+        Self::Upload(inner)
+    }
+}
+
+/// What the pipeline made of an upload.
+#[derive(Debug)]
+pub enum PipelineEvent {
     Rotation {
         id: TransferId,
         angle: Angle,
@@ -156,38 +289,28 @@ pub enum Event {
         message: String,
     },
     /// No rotations in [`crate::worker::WATCH_TIMEOUT`].
-    TimedOut {
-        id: TransferId,
-    },
+    TimedOut { id: TransferId },
     /// All four rotations are there; the gallery gains this entry.
-    Done {
-        id: TransferId,
-    },
-    Failed {
-        id: TransferId,
-        error: ClientError,
-    },
-    Cancelled {
-        id: TransferId,
-    },
-    Page {
-        generation: u64,
-        result: Result<(Vec<ImageEntry>, Option<String>), ClientError>,
-    },
-    RejectedPage {
-        generation: u64,
-        result: Result<(Vec<RejectedEntry>, Option<String>), ClientError>,
-    },
-    Thumbnail {
-        key: String,
-        image: Result<ColorImage, NoImage>,
-    },
-    Deleted {
-        name: String,
-        result: Result<(), ClientError>,
-    },
-    /// Rotations saved: where, or what went wrong. `None`: the dialog was closed.
-    Saved(Option<Result<String, ClientError>>),
+    Done { id: TransferId },
+}
+
+impl From<PipelineEvent> for Event {
+    fn from(inner: PipelineEvent) -> Self {
+        Self::Pipeline(inner)
+    }
+}
+
+/// The desktop's parts: a report file.
+#[derive(Debug)]
+pub enum DesktopEvent {
+    /// The report was written here, or not; `None`: the dialog was closed.
+    ReportSaved(Option<Result<PathBuf, ClientError>>),
+}
+
+impl From<DesktopEvent> for Event {
+    fn from(inner: DesktopEvent) -> Self {
+        Self::Desktop(inner)
+    }
 }
 
 impl Event {
@@ -195,16 +318,35 @@ impl Event {
     /// skipped, cancelled, refused by the checks).
     pub fn finished_row(&self) -> Option<TransferId> {
         match self {
-            Self::Done { id }
-            | Self::Failed { id, .. }
-            | Self::PipelineRejected { id, .. }
-            | Self::TimedOut { id }
-            | Self::Skipped { id, .. }
-            | Self::Cancelled { id }
-            | Self::Checked {
-                id, result: Err(_), ..
-            } => Some(*id),
-            _ => None,
+            Self::Pipeline(
+                PipelineEvent::Done { id }
+                | PipelineEvent::PipelineRejected { id, .. }
+                | PipelineEvent::TimedOut { id },
+            )
+            | Self::Upload(UploadEvent::Failed { id, .. })
+            | Self::Row(
+                RowEvent::Skipped { id, .. }
+                | RowEvent::Cancelled { id }
+                | RowEvent::Checked {
+                    id, result: Err(_), ..
+                },
+            ) => Some(*id),
+            Self::Pipeline(PipelineEvent::Rotation { .. })
+            | Self::Upload(
+                UploadEvent::Uploading { .. }
+                | UploadEvent::Progress { .. }
+                | UploadEvent::Uploaded { .. },
+            )
+            | Self::Row(
+                RowEvent::Added { .. }
+                | RowEvent::AddFailed(_)
+                | RowEvent::Checked { result: Ok(()), .. }
+                | RowEvent::Restarted(_)
+                | RowEvent::Duplicate { .. },
+            )
+            | Self::Settings(_)
+            | Self::Gallery(_)
+            | Self::Desktop(_) => None,
         }
     }
 }

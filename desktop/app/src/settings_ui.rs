@@ -3,7 +3,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::command::Command;
+use crate::command::{Command, SettingsCommand};
 use crate::style::Palette;
 use augment_client::{Mode, Settings};
 
@@ -112,7 +112,9 @@ fn local_ui(
             draft.local.data_dir = (!text.trim().is_empty()).then(|| text.trim().into());
         }
         if ui.button("Choose…").clicked() {
-            actions.push(SettingsAction::Send(Command::ChooseDataDir));
+            actions.push(SettingsAction::Send(Command::Settings(
+                SettingsCommand::ChooseDataDir,
+            )));
         }
     });
     ui.label(
@@ -155,7 +157,9 @@ fn bucket_ui(
         .on_hover_text("The JSON that `terraform output -json` prints")
         .clicked()
     {
-        actions.push(SettingsAction::Send(Command::ImportTerraform));
+        actions.push(SettingsAction::Send(Command::Settings(
+            SettingsCommand::ImportTerraform,
+        )));
     }
     ui.label(
         RichText::new("Credentials come from your AWS config (profiles, SSO, environment); the app never stores a secret.")
@@ -202,8 +206,8 @@ fn connect_ui(
         {
             panel.testing = true;
             panel.status = None;
-            actions.push(SettingsAction::Send(Command::TestConnection(
-                panel.draft.clone(),
+            actions.push(SettingsAction::Send(Command::Settings(
+                SettingsCommand::TestConnection(panel.draft.clone()),
             )));
         }
         if ui.button("Save and connect").clicked() {

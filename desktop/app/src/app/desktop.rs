@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use augment_client::Settings;
 use egui::Ui;
 
-use crate::command::Command;
+use crate::command::{Command, SettingsCommand, TransferCommand};
 use crate::gallery::Gallery;
 use crate::harness::{Harness, Outcome};
 use crate::launch::{APP_NAME, Launch};
@@ -87,10 +87,12 @@ impl DesktopApp {
             watch_timeout.unwrap_or(worker::WATCH_TIMEOUT),
             queue_file,
         )?;
-        worker.send(Command::Connect(settings.clone()));
+        worker.send(Command::Settings(SettingsCommand::Connect(
+            settings.clone(),
+        )));
         let files_expected = !files.is_empty();
         if files_expected {
-            worker.send(Command::Add(files));
+            worker.send(Command::Transfer(TransferCommand::Add(files)));
         }
         let mut gallery = Gallery::default();
         for command in gallery.first_page() {
@@ -122,7 +124,8 @@ impl DesktopApp {
     /// same path.
     pub fn add_paths(&mut self, paths: Vec<PathBuf>) {
         if !paths.is_empty() {
-            self.worker.send(Command::Add(paths));
+            self.worker
+                .send(Command::Transfer(TransferCommand::Add(paths)));
         }
     }
 

@@ -8,7 +8,10 @@ use augment_pipeline::Angle;
 use egui::{TextureHandle, TextureOptions};
 
 use super::desktop::DesktopApp;
-use crate::command::{Event, TransferId};
+use crate::command::{
+    DesktopEvent, Event, GalleryEvent, PipelineEvent, RowEvent, SettingsEvent, TransferId,
+    UploadEvent,
+};
 use crate::gallery::Thumb;
 use crate::queue::{self, State, Transfer, report};
 
@@ -41,42 +44,38 @@ impl DesktopApp {
     /// by name, so a new one does not compile until it has a handler.
     pub(super) fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
-            Event::Connected(_)
-            | Event::Tested(_)
-            | Event::Imported(_)
-            | Event::Profiles(_)
-            | Event::DataDirChosen(_) => self.apply_settings_event(event),
-            Event::Page { .. }
-            | Event::RejectedPage { .. }
-            | Event::Thumbnail { .. }
-            | Event::Deleted { .. }
-            | Event::Saved(_) => self.apply_gallery_event(ctx, event),
-            Event::Added { .. }
-            | Event::AddFailed(_)
-            | Event::Checked { .. }
-            | Event::Restarted(_)
-            | Event::Duplicate { .. }
-            | Event::Skipped { .. }
-            | Event::ReportSaved(_)
-            | Event::Cancelled { .. } => self.apply_row_event(ctx, event),
-            Event::Uploading { .. }
-            | Event::Progress { .. }
-            | Event::Uploaded { .. }
-            | Event::Failed { .. } => self.apply_upload_event(event),
-            Event::Rotation { .. }
-            | Event::PipelineRejected { .. }
-            | Event::TimedOut { .. }
-            | Event::Done { .. } => self.apply_pipeline_event(ctx, event),
+            Event::Settings(event) => self.apply_settings_event(event),
+            Event::Gallery(event) => self.apply_gallery_event(ctx, event),
+            Event::Row(event) => self.apply_row_event(ctx, event),
+            Event::Upload(event) => self.apply_upload_event(event),
+            Event::Pipeline(event) => self.apply_pipeline_event(ctx, event),
+            Event::Desktop(event) => self.apply_desktop_event(event),
         }
     }
 
-    pub(super) fn apply_settings_event(&mut self, event: Event) {
+    /// The desktop's parts: where the report went.
+    pub(super) fn apply_desktop_event(&mut self, event: DesktopEvent) {
+        match event {
+            DesktopEvent::ReportSaved(Some(Ok(path))) => {
+                self.notices
+                    .push(format!("Saved the report to {}", path.display()));
+            }
+            DesktopEvent::ReportSaved(Some(Err(err))) => {
+                let message = shown("saving the report", err);
+                self.notices.push(message);
+            }
+            // The dialog was closed: nothing happened, nothing to say.
+            DesktopEvent::ReportSaved(None) => {}
+        }
+    }
+
+    pub(super) fn apply_settings_event(&mut self, event: SettingsEvent) {
         let panel = &mut self.settings_panel;
         match event {
-            Event::Connected(result) => {
+            SettingsEvent::Connected(result) => {
                 self.connection = Some(result.map_err(|err| shown("connecting", err)));
             }
-            Event::Tested(result) => {
+            SettingsEvent::Tested(result) => {
                 if !panel.testing {
                     // The mode changed since: the answer is about another place.
                     return;
@@ -88,7 +87,7 @@ impl DesktopApp {
                         .map_err(|err| shown("testing the connection", err)),
                 );
             }
-            Event::Imported(Ok(aws)) => {
+            SettingsEvent::Imported(Ok(aws)) => {
                 panel.draft.aws = aws;
                 if panel.draft.mode == Mode::Local {
                     panel.draft.mode = Mode::Aws;
@@ -97,19 +96,18 @@ impl DesktopApp {
                     "Imported the bucket and region from Terraform.".to_owned()
                 ));
             }
-            Event::Imported(Err(err)) => {
+            SettingsEvent::Imported(Err(err)) => {
                 panel.status = Some(Err(shown("importing Terraform outputs", err)));
             }
-            Event::Profiles(profiles) => panel.profiles = profiles,
-            Event::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
-            _ => {}
+            SettingsEvent::Profiles(profiles) => panel.profiles = profiles,
+            SettingsEvent::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
         }
     }
 
-    pub(super) fn apply_gallery_event(&mut self, ctx: &egui::Context, event: Event) {
+    pub(super) fn apply_gallery_event(&mut self, ctx: &egui::Context, event: GalleryEvent) {
         let gallery = &mut self.gallery;
         match event {
-            Event::Page { generation, result } => {
+            GalleryEvent::Page { generation, result } => {
                 if generation != gallery.generation {
                     return;
                 }
@@ -119,7 +117,7 @@ impl DesktopApp {
                     Err(err) => gallery.error = Some(shown("listing the gallery", err)),
                 }
             }
-            Event::RejectedPage { generation, result } => {
+            GalleryEvent::RejectedPage { generation, result } => {
                 if generation != gallery.generation {
                     return;
                 }
@@ -129,14 +127,14 @@ impl DesktopApp {
                     Err(err) => gallery.error = Some(shown("listing the rejected uploads", err)),
                 }
             }
-            Event::Thumbnail { key, image } => {
+            GalleryEvent::Thumbnail { key, image } => {
                 let thumb = match image {
                     Ok(image) => Thumb::Ready(texture(ctx, &key, image)),
                     Err(why) => Thumb::Missing(why),
                 };
                 gallery.thumbs.insert(key, thumb);
             }
-            Event::Deleted { name, result } => match result {
+            GalleryEvent::Deleted { name, result } => match result {
                 Ok(()) => {
                     gallery.remove(&name);
                     for transfer in &mut self.transfers {
@@ -152,18 +150,17 @@ impl DesktopApp {
                     shown(&format!("deleting {name}"), err)
                 )),
             },
-            Event::Saved(status) => {
+            GalleryEvent::Saved(status) => {
                 gallery.save_status =
                     status.map(|s| s.map_err(|err| shown("saving rotations", err)));
             }
-            _ => {}
         }
     }
 
     /// Rows arriving, checked before upload, restarted, cancelled.
-    pub(super) fn apply_row_event(&mut self, ctx: &egui::Context, event: Event) {
+    pub(super) fn apply_row_event(&mut self, ctx: &egui::Context, event: RowEvent) {
         match event {
-            Event::Added {
+            RowEvent::Added {
                 id,
                 batch,
                 name,
@@ -181,8 +178,8 @@ impl DesktopApp {
                 upload_key: None,
                 rotations: [None, None, None, None],
             }),
-            Event::AddFailed(message) => self.notices.push(message),
-            Event::Checked { id, thumb, result } => {
+            RowEvent::AddFailed(message) => self.notices.push(message),
+            RowEvent::Checked { id, thumb, result } => {
                 let texture = thumb.map(|image| texture(ctx, &format!("row-{id}"), image));
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.thumb = texture;
@@ -199,18 +196,18 @@ impl DesktopApp {
                     };
                 }
             }
-            Event::Restarted(id) => {
+            RowEvent::Restarted(id) => {
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.state = State::Checking;
                     transfer.rotations = [None, None, None, None];
                 }
             }
-            Event::Cancelled { id } => self.update(id, |state| {
+            RowEvent::Cancelled { id } => self.update(id, |state| {
                 if state.is_active() {
                     *state = State::Cancelled;
                 }
             }),
-            Event::Duplicate {
+            RowEvent::Duplicate {
                 id,
                 batch,
                 existing,
@@ -223,25 +220,16 @@ impl DesktopApp {
                     self.queue_view.ask(batch, &name, &existing);
                 }
             }
-            Event::Skipped { id, existing } => {
+            RowEvent::Skipped { id, existing } => {
                 self.update(id, |state| *state = State::Skipped { existing });
             }
-            Event::ReportSaved(Some(Ok(path))) => {
-                self.notices
-                    .push(format!("Saved the report to {}", path.display()));
-            }
-            Event::ReportSaved(Some(Err(err))) => {
-                let message = shown("saving the report", err);
-                self.notices.push(message);
-            }
-            _ => {}
         }
     }
 
     /// The upload of a checked row: its name, progress, the end of it.
-    pub(super) fn apply_upload_event(&mut self, event: Event) {
+    pub(super) fn apply_upload_event(&mut self, event: UploadEvent) {
         match event {
-            Event::Uploading { id, name } => {
+            UploadEvent::Uploading { id, name } => {
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.name = name;
                     transfer.state = State::Uploading {
@@ -251,7 +239,7 @@ impl DesktopApp {
                     };
                 }
             }
-            Event::Progress {
+            UploadEvent::Progress {
                 id,
                 sent_bytes,
                 total_bytes,
@@ -267,13 +255,13 @@ impl DesktopApp {
                     *total = total_bytes;
                 }
             }),
-            Event::Uploaded { id, upload_key } => {
+            UploadEvent::Uploaded { id, upload_key } => {
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.upload_key = Some(upload_key);
                     transfer.state = State::Processing;
                 }
             }
-            Event::Failed { id, error } => {
+            UploadEvent::Failed { id, error } => {
                 let code = report::error_code(&error);
                 let reason = shown(&format!("uploading {}", self.row_path(id)), error);
                 self.update(id, |state| {
@@ -284,16 +272,15 @@ impl DesktopApp {
                     };
                 });
             }
-            _ => {}
         }
     }
 
     /// What the pipeline made of an upload: each rotation, a rejection, a
     /// time-out, all four done.
-    pub(super) fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: Event) {
+    pub(super) fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: PipelineEvent) {
         let mode = self.settings.mode;
         match event {
-            Event::Rotation {
+            PipelineEvent::Rotation {
                 id,
                 angle,
                 key,
@@ -312,7 +299,7 @@ impl DesktopApp {
                     }
                 }
             }
-            Event::PipelineRejected { id, code, message } => {
+            PipelineEvent::PipelineRejected { id, code, message } => {
                 tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
                 let upload = self
                     .transfers
@@ -337,7 +324,7 @@ impl DesktopApp {
                     };
                 });
             }
-            Event::TimedOut { id } => {
+            PipelineEvent::TimedOut { id } => {
                 tracing::warn!("no rotations in time for {}", self.row_path(id));
                 self.update(id, |state| {
                     if state.is_active() {
@@ -349,8 +336,7 @@ impl DesktopApp {
                     }
                 });
             }
-            Event::Done { id } => self.transfer_done(id),
-            _ => {}
+            PipelineEvent::Done { id } => self.transfer_done(id),
         }
     }
 

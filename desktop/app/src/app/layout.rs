@@ -11,7 +11,7 @@ use super::desktop::{
     CONNECTION_LABEL_PT, DesktopApp, MIN_GALLERY_PT, QUEUE_PANEL_MIN_PT, QUEUE_PANEL_PT,
     SETTINGS_PANEL_MIN_PT, SETTINGS_PANEL_PT,
 };
-use crate::command::Command;
+use crate::command::{Command, DesktopCommand, GalleryCommand, SettingsCommand, TransferCommand};
 use crate::gallery;
 use crate::launch::APP_NAME;
 use crate::queue::summary;
@@ -94,10 +94,11 @@ impl DesktopApp {
             && let Some(cursor) = self.gallery.next.clone()
         {
             self.gallery.loading = true;
-            self.worker.send(Command::ListImages {
-                cursor: Some(cursor),
-                generation: self.gallery.generation,
-            });
+            self.worker
+                .send(Command::Gallery(GalleryCommand::ListImages {
+                    cursor: Some(cursor),
+                    generation: self.gallery.generation,
+                }));
         }
         // Only the unattended runs ask (a loop over every row).
         let settled = self.harness.unattended() && self.settled();
@@ -126,7 +127,7 @@ impl DesktopApp {
                 egui::Key::O,
             ))
         }) {
-            commands.push(Command::PickFiles);
+            commands.push(Command::Transfer(TransferCommand::PickFiles));
         }
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
             self.open_help();
@@ -221,10 +222,10 @@ impl DesktopApp {
         if let Some(ended) = self.queue_view.clock.update(&counts)
             && !ctx.input(|i| i.focused)
         {
-            commands.push(Command::Notify {
+            commands.push(Command::Desktop(DesktopCommand::Notify {
                 summary: "Uploads finished".to_owned(),
                 body: ended.text(),
-            });
+            }));
         }
     }
 
@@ -244,14 +245,14 @@ impl DesktopApp {
                 .on_hover_text("JPEG or PNG, up to 10 MiB each (Ctrl+O)")
                 .clicked()
             {
-                commands.push(Command::PickFiles);
+                commands.push(Command::Transfer(TransferCommand::PickFiles));
             }
             if ui
                 .button("Add folder…")
                 .on_hover_text("Every JPEG and PNG in a folder and its subfolders")
                 .clicked()
             {
-                commands.push(Command::PickFolder);
+                commands.push(Command::Transfer(TransferCommand::PickFolder));
             }
             ui.add_space(12.0);
             ui.scope(|ui| {
@@ -297,7 +298,7 @@ impl DesktopApp {
         if self.settings_panel.open {
             self.settings_panel.draft = self.settings.clone();
             self.settings_panel.status = None;
-            commands.push(Command::LoadProfiles);
+            commands.push(Command::Settings(SettingsCommand::LoadProfiles));
         }
     }
 
@@ -315,7 +316,9 @@ impl DesktopApp {
             self.settings_panel.status = Some(Ok("Saved.".to_owned()));
         }
         self.connection = None;
-        commands.push(Command::Connect(self.settings.clone()));
+        commands.push(Command::Settings(SettingsCommand::Connect(
+            self.settings.clone(),
+        )));
         self.gallery.reset();
         commands.extend(self.gallery.first_page());
     }

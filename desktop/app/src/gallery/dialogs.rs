@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 
 use super::model::{Gallery, Thumb, rotation_key};
 use super::ui::{card_state, picture_ui};
-use crate::command::Command;
+use crate::command::{Command, GalleryCommand};
 use crate::style::Palette;
 use crate::thumbs::FULL_PX;
 
@@ -131,7 +131,9 @@ pub fn dialogs_ui(
             }
         }
         Some(DialogAction::Delete(name)) => {
-            commands.push(Command::Delete { name: name.clone() });
+            commands.push(Command::Gallery(GalleryCommand::Delete {
+                name: name.clone(),
+            }));
             gallery.dialogs.retain(|dialog| match dialog {
                 Dialog::Detail { name: open } | Dialog::ConfirmDelete { name: open } => {
                     *open != name
@@ -215,7 +217,7 @@ pub(super) fn detail_ui(
             .clicked()
         {
             gallery.save_status = None;
-            commands.push(Command::SaveRotations { keys: keys.clone() });
+            commands.push(Command::Gallery(GalleryCommand::SaveRotations { keys: keys.clone() }));
         }
         if ui
             .button("Delete…")

@@ -8,7 +8,7 @@ use augment_pipeline::{Angle, UploadKey};
 use egui::TextureHandle;
 
 use super::dialogs::Dialog;
-use crate::command::Command;
+use crate::command::{Command, GalleryCommand};
 #[cfg(test)]
 use crate::thumbs::FULL_PX;
 use crate::thumbs::NoImage;
@@ -134,14 +134,14 @@ impl Gallery {
         self.rejected_loading = true;
         self.error = None;
         [
-            Command::ListImages {
+            Command::Gallery(GalleryCommand::ListImages {
                 cursor: None,
                 generation: self.generation,
-            },
-            Command::ListRejected {
+            }),
+            Command::Gallery(GalleryCommand::ListRejected {
                 cursor: None,
                 generation: self.generation,
-            },
+            }),
         ]
     }
 
@@ -312,10 +312,10 @@ impl Gallery {
     pub(super) fn thumb(&mut self, key: &str, side: u32, commands: &mut Vec<Command>) -> &Thumb {
         self.used.insert(key.to_owned(), self.frame);
         self.thumbs.entry(key.to_owned()).or_insert_with(|| {
-            commands.push(Command::Thumbnail {
+            commands.push(Command::Gallery(GalleryCommand::Thumbnail {
                 key: key.to_owned(),
                 side,
-            });
+            }));
             Thumb::Loading
         })
     }

@@ -6,7 +6,7 @@ use egui::{RichText, TextureHandle, Ui, Vec2};
 use super::dialogs::Dialog;
 use super::model::{Gallery, Sort, Thumb, View, card_id};
 use super::rejected::rejected_ui;
-use crate::command::Command;
+use crate::command::{Command, GalleryCommand};
 use crate::style::{Palette, empty_state_ui, thumb_ui};
 use crate::thumbs::{GALLERY_THUMB_PX, NoImage};
 
@@ -48,20 +48,20 @@ pub fn gallery_ui(
         && let Some(cursor) = gallery.next.clone()
     {
         gallery.loading = true;
-        commands.push(Command::ListImages {
+        commands.push(Command::Gallery(GalleryCommand::ListImages {
             cursor: Some(cursor),
             generation: gallery.generation,
-        });
+        }));
     }
     if !gallery.rejected_loading
         && gallery.error.is_none()
         && let Some(cursor) = gallery.rejected_next.clone()
     {
         gallery.rejected_loading = true;
-        commands.push(Command::ListRejected {
+        commands.push(Command::Gallery(GalleryCommand::ListRejected {
             cursor: Some(cursor),
             generation: gallery.generation,
-        });
+        }));
     }
     if gallery.view == View::Rejected {
         rejected_ui(ui, gallery, palette);

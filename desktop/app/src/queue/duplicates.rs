@@ -1,7 +1,7 @@
 //! The duplicate question, once per batch.
 
 use super::model::QueueView;
-use crate::command::{Command, DuplicateAnswer};
+use crate::command::{Command, DuplicateAnswer, TransferCommand};
 
 /// The duplicate question, once per batch: Skip or Keep both, for the rest of
 /// the batch.
@@ -36,5 +36,8 @@ pub fn duplicates_dialog_ui(ctx: &egui::Context, view: &mut QueueView) -> Option
     let answer = answer?;
     view.questions.remove(&batch);
     view.answered.insert(batch);
-    Some(Command::AnswerDuplicates { batch, answer })
+    Some(Command::Transfer(TransferCommand::AnswerDuplicates {
+        batch,
+        answer,
+    }))
 }

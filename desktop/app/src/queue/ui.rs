@@ -9,7 +9,7 @@ use egui::{RichText, TextureHandle, Ui};
 use super::model::{Filter, QueueView, State, Transfer, clears};
 use super::report;
 use super::summary::{self, Counts};
-use crate::command::{Command, TransferId};
+use crate::command::{Command, DesktopCommand, GalleryCommand, TransferCommand, TransferId};
 use crate::format::format_bytes;
 use crate::gallery::rotation_key;
 use crate::style::{Palette, empty_state_ui, thumb_ui, thumb_with_sense};
@@ -115,14 +115,18 @@ pub(super) fn buttons_ui(
             .clicked()
         {
             view.paused = !view.paused;
-            actions.push(RowAction::Send(Command::Pause(view.paused)));
+            actions.push(RowAction::Send(Command::Transfer(TransferCommand::Pause(
+                view.paused,
+            ))));
         }
         if ui
             .add_enabled(counts.left > 0, egui::Button::new("Cancel all").small())
             .clicked()
         {
             for transfer in transfers.iter().filter(|t| t.state.is_active()) {
-                actions.push(RowAction::Send(Command::Cancel(transfer.id)));
+                actions.push(RowAction::Send(Command::Transfer(TransferCommand::Cancel(
+                    transfer.id,
+                ))));
             }
         }
         let retryable = transfers.iter().filter(|t| t.state.can_retry()).count();
@@ -132,7 +136,9 @@ pub(super) fn buttons_ui(
             .clicked()
         {
             for transfer in transfers.iter().filter(|t| t.state.can_retry()) {
-                actions.push(RowAction::Send(Command::Retry(transfer.id)));
+                actions.push(RowAction::Send(Command::Transfer(TransferCommand::Retry(
+                    transfer.id,
+                ))));
             }
         }
         let clearable = transfers.iter().filter(|t| clears(&t.state)).count();
@@ -151,7 +157,9 @@ pub(super) fn buttons_ui(
             ui.ctx().copy_text(report::csv(transfers));
         }
         if ui.small_button("Save report…").clicked() {
-            actions.push(RowAction::Send(Command::SaveReport(report::csv(transfers))));
+            actions.push(RowAction::Send(Command::Desktop(
+                DesktopCommand::SaveReport(report::csv(transfers)),
+            )));
         }
     });
 }
@@ -374,7 +382,9 @@ pub(super) fn row_menu_ui(
             .iter()
             .map(|angle| rotation_key(name, *angle))
             .collect();
-        actions.push(RowAction::Send(Command::SaveRotations { keys }));
+        actions.push(RowAction::Send(Command::Gallery(
+            GalleryCommand::SaveRotations { keys },
+        )));
         ui.close();
     }
     if ui
@@ -402,7 +412,9 @@ pub(super) fn row_menu_ui(
             .clicked()
             && let Some(stored) = stored
         {
-            actions.push(RowAction::Send(Command::Reveal(stored)));
+            actions.push(RowAction::Send(Command::Desktop(DesktopCommand::Reveal(
+                stored,
+            ))));
             ui.close();
         }
     }
@@ -435,7 +447,9 @@ pub(super) fn row_menu_ui(
 pub(super) fn row_buttons_ui(ui: &mut Ui, transfer: &Transfer, actions: &mut Vec<RowAction>) {
     if transfer.state.is_active() {
         if ui.small_button("Cancel").clicked() {
-            actions.push(RowAction::Send(Command::Cancel(transfer.id)));
+            actions.push(RowAction::Send(Command::Transfer(TransferCommand::Cancel(
+                transfer.id,
+            ))));
         }
         return;
     }
@@ -447,7 +461,9 @@ pub(super) fn row_buttons_ui(ui: &mut Ui, transfer: &Transfer, actions: &mut Vec
         actions.push(RowAction::Remove(transfer.id));
     }
     if transfer.state.can_retry() && ui.small_button("Retry").clicked() {
-        actions.push(RowAction::Send(Command::Retry(transfer.id)));
+        actions.push(RowAction::Send(Command::Transfer(TransferCommand::Retry(
+            transfer.id,
+        ))));
     }
 }
 

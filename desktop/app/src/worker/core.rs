@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::AbortHandle;
 
 use super::upload::file_name;
-use crate::command::{BatchId, DuplicateAnswer, Event, TransferId};
+use crate::command::{BatchId, DuplicateAnswer, Event, RowEvent, TransferId};
 use crate::journal::{Journal, SavedRow};
 
 /// Uploads that run at the same time; the rest wait in the queue. A few keep a
@@ -177,13 +177,13 @@ impl Worker {
     /// The row's news for the UI, and its place in the saved queue.
     pub(super) fn announce(&self, id: TransferId, batch: BatchId, input: &Input) {
         let size_bytes = std::fs::metadata(&input.path).ok().map(|meta| meta.len());
-        self.events.send(Event::Added {
+        self.events.send(Event::Row(RowEvent::Added {
             id,
             batch,
             name: file_name(&input.upload).to_owned(),
             path: input.path.clone(),
             size_bytes,
-        });
+        }));
     }
 
     pub(super) fn journal(&self) -> Option<&Journal> {

@@ -10,7 +10,10 @@ use augment_pipeline::limits::MAX_OUTPUT_BYTES;
 use egui::ColorImage;
 
 use super::core::Worker;
-use crate::command::{Command, Event};
+use crate::command::{
+    DesktopCommand, DesktopEvent, Event, GalleryCommand, GalleryEvent, SettingsCommand,
+    SettingsEvent,
+};
 use crate::launch::APP_NAME;
 use crate::thumbs;
 
@@ -95,10 +98,10 @@ pub(super) async fn save_keys(
 
 impl Worker {
     /// Connections, settings and their dialogs.
-    pub(super) fn handle_settings(&self, command: Command) {
+    pub(super) fn handle_settings(&self, command: SettingsCommand) {
         let this = self.clone();
         match command {
-            Command::Connect(settings) => {
+            SettingsCommand::Connect(settings) => {
                 // Uploads wait for the new connection rather than use the old one.
                 self.remote.send_replace(None);
                 tokio::spawn(async move {
@@ -106,13 +109,16 @@ impl Worker {
                         Ok(remote) => {
                             let description = describe(settings.mode, &remote);
                             this.remote.send_replace(Some(Arc::new(remote)));
-                            this.events.send(Event::Connected(Ok(description)));
+                            this.events
+                                .send(Event::Settings(SettingsEvent::Connected(Ok(description))));
                         }
-                        Err(err) => this.events.send(Event::Connected(Err(err))),
+                        Err(err) => this
+                            .events
+                            .send(Event::Settings(SettingsEvent::Connected(Err(err)))),
                     }
                 });
             }
-            Command::TestConnection(settings) => {
+            SettingsCommand::TestConnection(settings) => {
                 tokio::spawn(async move {
                     let result = async {
                         let remote = Remote::connect(&settings).await?;
@@ -120,10 +126,11 @@ impl Worker {
                         Ok::<_, ClientError>(describe(settings.mode, &remote))
                     }
                     .await;
-                    this.events.send(Event::Tested(result));
+                    this.events
+                        .send(Event::Settings(SettingsEvent::Tested(result)));
                 });
             }
-            Command::ImportTerraform => {
+            SettingsCommand::ImportTerraform => {
                 tokio::task::spawn_blocking(move || {
                     let Some(path) = rfd::FileDialog::new()
                         .set_title("Import Terraform outputs")
@@ -135,34 +142,36 @@ impl Worker {
                     let result = std::fs::read_to_string(&path)
                         .map_err(|err| ClientError::io("Cannot read the file", &path, err))
                         .and_then(|json| AwsSettings::from_terraform_outputs(&json));
-                    this.events.send(Event::Imported(result));
+                    this.events
+                        .send(Event::Settings(SettingsEvent::Imported(result)));
                 });
             }
-            Command::LoadProfiles => {
+            SettingsCommand::LoadProfiles => {
                 tokio::spawn(async move {
                     let profiles = augment_client::aws_profiles().await;
-                    this.events.send(Event::Profiles(profiles));
+                    this.events
+                        .send(Event::Settings(SettingsEvent::Profiles(profiles)));
                 });
             }
-            Command::ChooseDataDir => {
+            SettingsCommand::ChooseDataDir => {
                 tokio::task::spawn_blocking(move || {
                     if let Some(dir) = rfd::FileDialog::new()
                         .set_title("Local data folder")
                         .pick_folder()
                     {
-                        this.events.send(Event::DataDirChosen(dir));
+                        this.events
+                            .send(Event::Settings(SettingsEvent::DataDirChosen(dir)));
                     }
                 });
             }
-            _ => {}
         }
     }
 
     /// Saving a report, a notification, revealing a file: the desktop's parts.
-    pub(super) fn handle_desktop(&self, command: Command) {
+    pub(super) fn handle_desktop(&self, command: DesktopCommand) {
         let this = self.clone();
         match command {
-            Command::SaveReport(csv) => {
+            DesktopCommand::SaveReport(csv) => {
                 tokio::task::spawn_blocking(move || {
                     let picked = rfd::FileDialog::new()
                         .set_title("Save the transfer report")
@@ -174,10 +183,11 @@ impl Worker {
                             .map(|()| path.clone())
                             .map_err(|err| ClientError::io("Cannot write the report", &path, err))
                     });
-                    this.events.send(Event::ReportSaved(result));
+                    this.events
+                        .send(Event::Desktop(DesktopEvent::ReportSaved(result)));
                 });
             }
-            Command::Notify { summary, body } => {
+            DesktopCommand::Notify { summary, body } => {
                 tokio::task::spawn_blocking(move || {
                     let shown = notify_rust::Notification::new()
                         .appname(APP_NAME)
@@ -191,59 +201,64 @@ impl Worker {
                     }
                 });
             }
-            Command::Reveal(path) => {
+            DesktopCommand::Reveal(path) => {
                 tokio::task::spawn_blocking(move || {
                     if let Err(err) = crate::reveal::reveal(&path) {
                         tracing::warn!("cannot show {} in the file manager: {err}", path.display());
                     }
                 });
             }
-            _ => {}
         }
     }
 
     /// Listing pages, thumbnails, deleting and saving.
-    pub(super) fn handle_gallery(&self, command: Command) {
+    pub(super) fn handle_gallery(&self, command: GalleryCommand) {
         let this = self.clone();
         match command {
-            Command::ListImages { cursor, generation } => {
+            GalleryCommand::ListImages { cursor, generation } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
                     let result = remote
                         .list_images(cursor)
                         .await
                         .map(|page| (page.items, page.next));
-                    this.events.send(Event::Page { generation, result });
+                    this.events
+                        .send(Event::Gallery(GalleryEvent::Page { generation, result }));
                 });
             }
-            Command::ListRejected { cursor, generation } => {
+            GalleryCommand::ListRejected { cursor, generation } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
                     let result = remote
                         .list_rejected(cursor)
                         .await
                         .map(|page| (page.items, page.next));
-                    this.events.send(Event::RejectedPage { generation, result });
+                    this.events.send(Event::Gallery(GalleryEvent::RejectedPage {
+                        generation,
+                        result,
+                    }));
                 });
             }
-            Command::Thumbnail { key, side } => {
+            GalleryCommand::Thumbnail { key, side } => {
                 tokio::spawn(async move {
                     let Ok(_permit) = this.thumbnails.acquire().await else {
                         return;
                     };
                     let remote = this.connected().await;
                     let image = fetch_thumbnail(&remote, &key, side).await;
-                    this.events.send(Event::Thumbnail { key, image });
+                    this.events
+                        .send(Event::Gallery(GalleryEvent::Thumbnail { key, image }));
                 });
             }
-            Command::Delete { name } => {
+            GalleryCommand::Delete { name } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
                     let result = remote.delete_image(&name).await;
-                    this.events.send(Event::Deleted { name, result });
+                    this.events
+                        .send(Event::Gallery(GalleryEvent::Deleted { name, result }));
                 });
             }
-            Command::SaveRotations { keys } => {
+            GalleryCommand::SaveRotations { keys } => {
                 tokio::spawn(async move {
                     let folder = tokio::task::spawn_blocking(|| {
                         rfd::FileDialog::new()
@@ -257,15 +272,15 @@ impl Worker {
                         // No dialog could open: say so, not nothing.
                         let why = crate::file_dialog::unavailable()
                             .map(|why| Err(ClientError::new(ErrorKind::Other, why)));
-                        this.events.send(Event::Saved(why));
+                        this.events.send(Event::Gallery(GalleryEvent::Saved(why)));
                         return;
                     };
                     let remote = this.connected().await;
                     let result = save_keys(&remote, &keys, &folder).await;
-                    this.events.send(Event::Saved(Some(result)));
+                    this.events
+                        .send(Event::Gallery(GalleryEvent::Saved(Some(result))));
                 });
             }
-            _ => {}
         }
     }
 }

@@ -94,26 +94,10 @@ impl Worker {
     /// handler.
     pub(super) fn handle(&self, command: Command) {
         match command {
-            Command::Connect(_)
-            | Command::TestConnection(_)
-            | Command::ImportTerraform
-            | Command::LoadProfiles
-            | Command::ChooseDataDir => self.handle_settings(command),
-            Command::ListImages { .. }
-            | Command::ListRejected { .. }
-            | Command::Thumbnail { .. }
-            | Command::Delete { .. }
-            | Command::SaveRotations { .. } => self.handle_gallery(command),
-            Command::PickFiles
-            | Command::PickFolder
-            | Command::Add(_)
-            | Command::Cancel(_)
-            | Command::Retry(_)
-            | Command::Pause(_)
-            | Command::AnswerDuplicates { .. } => self.handle_transfer(command),
-            Command::SaveReport(_) | Command::Notify { .. } | Command::Reveal(_) => {
-                self.handle_desktop(command);
-            }
+            Command::Settings(command) => self.handle_settings(command),
+            Command::Gallery(command) => self.handle_gallery(command),
+            Command::Transfer(command) => self.handle_transfer(command),
+            Command::Desktop(command) => self.handle_desktop(command),
         }
     }
 }

@@ -12,15 +12,17 @@ use tokio::sync::watch;
 use super::core::{Transfer, Worker, lock};
 use super::jobs::dialog_extensions;
 use super::upload::{check_file, is_own_copy};
-use crate::command::{BatchId, Command, DuplicateAnswer, Event, TransferId};
+use crate::command::{
+    BatchId, DuplicateAnswer, Event, RowEvent, TransferCommand, TransferId, UploadEvent,
+};
 use crate::journal::SavedRow;
 
 impl Worker {
     /// Adding files (and their dialogs), cancelling and retrying rows.
-    pub(super) fn handle_transfer(&self, command: Command) {
+    pub(super) fn handle_transfer(&self, command: TransferCommand) {
         let this = self.clone();
         match command {
-            Command::PickFiles => {
+            TransferCommand::PickFiles => {
                 tokio::task::spawn_blocking(move || {
                     if let Some(files) = rfd::FileDialog::new()
                         .set_title("Add images")
@@ -29,11 +31,11 @@ impl Worker {
                     {
                         this.add(files);
                     } else if let Some(why) = crate::file_dialog::unavailable() {
-                        this.events.send(Event::AddFailed(why));
+                        this.events.send(Event::Row(RowEvent::AddFailed(why)));
                     }
                 });
             }
-            Command::PickFolder => {
+            TransferCommand::PickFolder => {
                 tokio::task::spawn_blocking(move || {
                     if let Some(folders) = rfd::FileDialog::new()
                         .set_title("Add a folder of images")
@@ -41,14 +43,14 @@ impl Worker {
                     {
                         this.add(folders);
                     } else if let Some(why) = crate::file_dialog::unavailable() {
-                        this.events.send(Event::AddFailed(why));
+                        this.events.send(Event::Row(RowEvent::AddFailed(why)));
                     }
                 });
             }
-            Command::Add(paths) => {
+            TransferCommand::Add(paths) => {
                 tokio::task::spawn_blocking(move || this.add(paths));
             }
-            Command::Cancel(id) => {
+            TransferCommand::Cancel(id) => {
                 if let Some(task) = lock(&self.transfers)
                     .get_mut(&id)
                     .and_then(|transfer| transfer.task.take())
@@ -57,19 +59,18 @@ impl Worker {
                     // multipart upload) in the client.
                     task.abort();
                 }
-                self.events.send(Event::Cancelled { id });
+                self.events.send(Event::Row(RowEvent::Cancelled { id }));
             }
-            Command::Retry(id) => self.retry(id),
-            Command::Pause(paused) => {
+            TransferCommand::Retry(id) => self.retry(id),
+            TransferCommand::Pause(paused) => {
                 self.paused.send_replace(paused);
             }
-            Command::AnswerDuplicates { batch, answer } => {
+            TransferCommand::AnswerDuplicates { batch, answer } => {
                 lock(&self.answers)
                     .entry(batch)
                     .or_insert_with(|| watch::Sender::new(None))
                     .send_replace(Some(answer));
             }
-            _ => {}
         }
     }
 
@@ -88,7 +89,7 @@ impl Worker {
         let Some((input, batch, uploaded, pipeline_failed)) = found else {
             return;
         };
-        self.events.send(Event::Restarted(id));
+        self.events.send(Event::Row(RowEvent::Restarted(id)));
         if let Some(journal) = self.journal() {
             journal.set(
                 id,
@@ -114,7 +115,8 @@ impl Worker {
             if pipeline_failed
                 && let Err(error) = this.upload_as(id, &remote, &input.path, &task_key).await
             {
-                this.events.send(Event::Failed { id, error });
+                this.events
+                    .send(Event::Upload(UploadEvent::Failed { id, error }));
                 return;
             }
             this.uploaded(id, &task_key);
@@ -135,7 +137,7 @@ impl Worker {
                 Ok(found) => found,
                 Err(err) => {
                     self.events
-                        .send(Event::AddFailed(format!("Not added: {err}")));
+                        .send(Event::Row(RowEvent::AddFailed(format!("Not added: {err}"))));
                     continue;
                 }
             };
@@ -213,7 +215,8 @@ impl Worker {
         // file has gone since.
         let passed = result.is_ok() || resumed.as_ref().is_some_and(|(_, uploaded)| *uploaded);
         let result = if passed { Ok(()) } else { result };
-        self.events.send(Event::Checked { id, thumb, result });
+        self.events
+            .send(Event::Row(RowEvent::Checked { id, thumb, result }));
         if !passed {
             return;
         }
@@ -233,7 +236,8 @@ impl Worker {
             && let Some(existing) = self.duplicate_of(id, &remote, &input, &sha256).await
             && self.answer(id, batch, &existing).await == DuplicateAnswer::Skip
         {
-            self.events.send(Event::Skipped { id, existing });
+            self.events
+                .send(Event::Row(RowEvent::Skipped { id, existing }));
             return;
         }
         let Ok(_in_pipeline) = self.pipeline.acquire().await else {
@@ -246,7 +250,8 @@ impl Worker {
             match self.upload(id, &remote, &input).await {
                 Ok(key) => key,
                 Err(err) => {
-                    self.events.send(Event::Failed { id, error: err });
+                    self.events
+                        .send(Event::Upload(UploadEvent::Failed { id, error: err }));
                     return;
                 }
             }
@@ -319,11 +324,11 @@ impl Worker {
         if let Some(given) = *answer.borrow() {
             return given;
         }
-        self.events.send(Event::Duplicate {
+        self.events.send(Event::Row(RowEvent::Duplicate {
             id,
             batch,
             existing: existing.to_owned(),
-        });
+        }));
         match answer.wait_for(Option::is_some).await {
             Ok(given) => given.unwrap_or(DuplicateAnswer::KeepBoth),
             // The worker is shutting down.
