@@ -219,12 +219,11 @@ impl DesktopApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
         }
-        if let Some(ended) = self.queue_view.clock.update(&counts)
-            && !ctx.input(|i| i.focused)
+        if self.queue_view.clock.update(counts.finished(), counts.left) && !ctx.input(|i| i.focused)
         {
             commands.push(Command::Desktop(DesktopCommand::Notify {
                 summary: "Uploads finished".to_owned(),
-                body: ended.text(),
+                body: counts.text(),
             }));
         }
     }

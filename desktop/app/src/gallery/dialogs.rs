@@ -4,7 +4,7 @@
 use augment_pipeline::Angle;
 use egui::{RichText, Ui};
 
-use super::model::{Gallery, Thumb, rotation_key};
+use super::model::{Dialog, Gallery, Thumb, rotation_key};
 use super::ui::{card_state, picture_ui};
 use crate::command::{Command, GalleryCommand};
 use crate::style::Palette;
@@ -12,29 +12,6 @@ use crate::thumbs::FULL_PX;
 
 /// The detail view shows each rotation at up to its real size, in points.
 pub(super) const DETAIL_SIDE_PT: f32 = 256.0;
-
-/// A dialog over the window. Several can be open, one over the other (the
-/// delete confirmation over the detail view); they live in [`Gallery::dialogs`],
-/// bottom first, and that list is the only record of what is open.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dialog {
-    /// The four rotations of the entry with this name, large.
-    Detail { name: String },
-    /// "Delete …?" for the entry with this name.
-    ConfirmDelete { name: String },
-    /// The keyboard shortcuts and what the app is.
-    Help,
-}
-
-impl Dialog {
-    pub(super) fn id(&self) -> egui::Id {
-        match self {
-            Self::Detail { .. } => egui::Id::unique("detail"),
-            Self::ConfirmDelete { .. } => egui::Id::unique("confirm-delete"),
-            Self::Help => egui::Id::unique("help"),
-        }
-    }
-}
 
 /// What a dialog's buttons asked for.
 pub(super) enum DialogAction {

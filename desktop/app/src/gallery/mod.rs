@@ -11,6 +11,6 @@ mod model;
 mod rejected;
 mod ui;
 
-pub use self::dialogs::{Dialog, SHORTCUTS, dialogs_ui};
-pub use self::model::{Gallery, MAX_TEXTURES, Sort, Thumb, View, card_id, rotation_key};
+pub use self::dialogs::{SHORTCUTS, dialogs_ui};
+pub use self::model::{Dialog, Gallery, MAX_TEXTURES, Sort, Thumb, View, card_id, rotation_key};
 pub use self::ui::{NOT_PROCESSED, count_text, gallery_ui};

@@ -7,8 +7,30 @@ use augment_client::{ImageEntry, RejectedEntry};
 use augment_pipeline::{Angle, UploadKey};
 use egui::TextureHandle;
 
-use super::dialogs::Dialog;
 use crate::command::{Command, GalleryCommand};
+/// A dialog over the window. Several can be open, one over the other (the
+/// delete confirmation over the detail view); they live in [`Gallery::dialogs`],
+/// bottom first, and that list is the only record of what is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// The four rotations of the entry with this name, large.
+    Detail { name: String },
+    /// "Delete …?" for the entry with this name.
+    ConfirmDelete { name: String },
+    /// The keyboard shortcuts and what the app is.
+    Help,
+}
+
+impl Dialog {
+    pub(super) fn id(&self) -> egui::Id {
+        match self {
+            Self::Detail { .. } => egui::Id::unique("detail"),
+            Self::ConfirmDelete { .. } => egui::Id::unique("confirm-delete"),
+            Self::Help => egui::Id::unique("help"),
+        }
+    }
+}
+
 #[cfg(test)]
 use crate::thumbs::FULL_PX;
 use crate::thumbs::NoImage;

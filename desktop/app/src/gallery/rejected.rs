@@ -3,8 +3,7 @@
 
 use egui::{RichText, Ui, Vec2};
 
-use super::dialogs::Dialog;
-use super::model::{Gallery, View};
+use super::model::{Dialog, Gallery, View};
 use crate::style::Palette;
 
 /// Height of a row of the rejected list, in points.

@@ -3,8 +3,7 @@
 
 use egui::{RichText, TextureHandle, Ui, Vec2};
 
-use super::dialogs::Dialog;
-use super::model::{Gallery, Sort, Thumb, View, card_id};
+use super::model::{Dialog, Gallery, Sort, Thumb, View, card_id};
 use super::rejected::rejected_ui;
 use crate::command::{Command, GalleryCommand};
 use crate::style::{Palette, empty_state_ui, thumb_ui};

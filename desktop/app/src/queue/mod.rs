@@ -3,10 +3,11 @@
 //! under the batch summary; a Failed view with every reason.
 //!
 //! `model.rs` is a row's state and the queue's own (runs, filter, pause, the
-//! duplicate questions), tested without a window; `summary.rs` counts a run,
+//! duplicate questions), tested without a window; `summary.rs` counts a run, `clock.rs` times it,
 //! `report.rs` writes the CSV, `ui.rs` draws the rows and their menus,
 //! `duplicates.rs` asks the duplicate question.
 
+mod clock;
 mod duplicates;
 mod model;
 pub mod report;

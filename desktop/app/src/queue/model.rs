@@ -8,7 +8,7 @@ use augment_client::Mode;
 use augment_pipeline::UploadKey;
 use egui::TextureHandle;
 
-use super::summary::BatchClock;
+use super::clock::BatchClock;
 use crate::command::{BatchId, TransferId};
 use crate::format::{format_rate, percent};
 use crate::worker::WATCH_TIMEOUT;

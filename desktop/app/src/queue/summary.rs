@@ -6,7 +6,7 @@
 //! idle (or cleared). Rows of earlier runs stay in the list (a failure keeps
 //! its reason) but never enter a later run's counts.
 
-use std::time::{Duration, Instant};
+use super::clock::BatchClock;
 
 use egui::{RichText, Ui};
 
@@ -14,10 +14,6 @@ use super::model::{State, Transfer};
 use crate::format::format_eta;
 use crate::launch::APP_NAME;
 use crate::style::Palette;
-
-/// Rate and time left show once the batch has run this long and finished a
-/// file: before that the estimate jumps about.
-pub(super) const ETA_WARMUP: Duration = Duration::from_secs(1);
 
 /// How many rows are where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -78,43 +74,6 @@ impl Counts {
     }
 }
 
-/// When the running batch started, and how far it was then, for its rate.
-#[derive(Debug, Default)]
-pub struct BatchClock {
-    pub(super) started: Option<(Instant, usize)>,
-}
-
-impl BatchClock {
-    /// Follows the counts, once a frame. Returns the counts at the end of a
-    /// batch, the frame it ends.
-    pub fn update(&mut self, counts: &Counts) -> Option<Counts> {
-        match (self.started, counts.left > 0) {
-            (None, true) => {
-                self.started = Some((Instant::now(), counts.finished()));
-                None
-            }
-            (Some(_), false) => {
-                self.started = None;
-                Some(*counts)
-            }
-            _ => None,
-        }
-    }
-
-    /// Files a second and the time left, once there is enough to go on.
-    pub fn estimate(&self, counts: &Counts) -> Option<(f64, Duration)> {
-        let (started, finished_then) = self.started?;
-        let elapsed = started.elapsed();
-        let finished = counts.finished().saturating_sub(finished_then);
-        if elapsed < ETA_WARMUP || finished == 0 || counts.left == 0 {
-            return None;
-        }
-        let rate = finished as f64 / elapsed.as_secs_f64();
-        let left = Duration::from_secs_f64((counts.left as f64 / rate).min(1e7));
-        Some((rate, left))
-    }
-}
-
 /// How much of `run` is through: finished files count whole, an upload
 /// half its progress, a processing file a half.
 pub fn fraction(transfers: &[Transfer], run: u64, total: usize) -> f32 {
@@ -168,7 +127,7 @@ pub fn summary_ui(
     });
     let fraction = fraction(transfers, run, counts.total);
     let mut text = format!("{}/{} files", counts.finished(), counts.total);
-    if let Some((rate, left)) = clock.estimate(&counts) {
+    if let Some((rate, left)) = clock.estimate(counts.finished(), counts.left) {
         text.push_str(&format!(" · {} · {}", files_rate(rate), format_eta(left)));
     }
     ui.add(
@@ -215,24 +174,5 @@ mod tests {
         assert_eq!(counts.title(), "Augment — 123/203");
         let idle = Counts { left: 0, ..counts };
         assert_eq!(idle.title(), "Augment");
-    }
-
-    #[test]
-    fn a_batch_ends_once() {
-        let mut clock = BatchClock::default();
-        let running = Counts {
-            total: 2,
-            left: 2,
-            ..Counts::default()
-        };
-        assert_eq!(clock.update(&running), None);
-        assert_eq!(clock.update(&running), None);
-        let ended = Counts {
-            total: 2,
-            done: 2,
-            ..Counts::default()
-        };
-        assert_eq!(clock.update(&ended), Some(ended));
-        assert_eq!(clock.update(&ended), None);
     }
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 use augment_client::inputs::Input;
 use augment_client::{Remote, WATCH_DEFAULT_TIMEOUT};
 use augment_pipeline::UploadKey;
+use augment_pipeline::contract::UPLOAD_PREFIX;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::AbortHandle;
 
-use super::upload::file_name;
 use crate::command::{BatchId, DuplicateAnswer, Event, RowEvent, TransferId};
 use crate::journal::{Journal, SavedRow};
 
@@ -208,3 +208,10 @@ impl Worker {
 /// A row read back from the saved queue: its new id, its file, and the key
 /// chosen for it with whether its upload completed.
 pub(super) type Resumed = (TransferId, Input, Option<UploadKey>, bool);
+
+/// The upload's file name (`trip/cat.jpg`): its key below `original-uploads/`.
+pub(super) fn file_name(key: &UploadKey) -> &str {
+    key.as_str()
+        .strip_prefix(UPLOAD_PREFIX)
+        .unwrap_or(key.as_str())
+}

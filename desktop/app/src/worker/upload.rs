@@ -11,17 +11,10 @@ use augment_pipeline::contract::UPLOAD_PREFIX;
 use augment_pipeline::{Angle, UploadKey};
 use egui::ColorImage;
 
-use super::core::{PROGRESS_EVENT_INTERVAL, Worker, lock};
+use super::core::{PROGRESS_EVENT_INTERVAL, Worker, file_name, lock};
 use super::jobs::fetch_thumbnail;
 use crate::command::{Event, PipelineEvent, TransferId, UploadEvent};
 use crate::thumbs::{self, QUEUE_THUMB_PX};
-
-/// The upload's file name (`trip/cat.jpg`): its key below `original-uploads/`.
-pub(super) fn file_name(key: &UploadKey) -> &str {
-    key.as_str()
-        .strip_prefix(UPLOAD_PREFIX)
-        .unwrap_or(key.as_str())
-}
 
 /// Whether the bucket holds these very bytes under `key`: a resumed row's own
 /// upload, made before the app was stopped and not yet noted as done.
