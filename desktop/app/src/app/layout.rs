@@ -46,31 +46,7 @@ impl DesktopApp {
         if !self.notices.is_empty() {
             egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui, &palette));
         }
-        // At 800×500 (or 200 %) the side panels give up width before the
-        // gallery does: it always keeps MIN_GALLERY_PT.
-        let width = ctx.content_rect().width();
-        let settings_max = (width * 0.4).max(SETTINGS_PANEL_MIN_PT);
-        if self.settings_panel.open {
-            egui::Panel::right("settings")
-                .default_size(SETTINGS_PANEL_PT.min(settings_max))
-                .size_range(SETTINGS_PANEL_MIN_PT..=settings_max)
-                .resizable(true)
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical()
-                        .show(ui, |ui| self.settings_panel_ui(ui, &palette, &mut commands));
-                });
-        }
-        let taken = if self.settings_panel.open {
-            settings_max
-        } else {
-            0.0
-        };
-        let queue_max = (width - taken - MIN_GALLERY_PT).clamp(QUEUE_PANEL_MIN_PT, 700.0);
-        egui::Panel::left("queue")
-            .default_size(QUEUE_PANEL_PT.min(queue_max))
-            .size_range(QUEUE_PANEL_MIN_PT..=queue_max)
-            .resizable(true)
-            .show(ui, |ui| self.queue_panel_ui(ui, &palette, &mut commands));
+        self.side_panels_ui(ui, &palette, &mut commands);
         if self.harness.unattended() {
             // No person, no pointer to move cards under: show every image.
             self.gallery.show_pending();
@@ -89,6 +65,41 @@ impl DesktopApp {
         for command in commands {
             self.worker.send(command);
         }
+        self.after_frame(&ctx, build_started);
+    }
+
+    /// The Settings panel (when open) and the queue panel: at 800×500 (or
+    /// 200 %) they give up width before the gallery does, which always keeps
+    /// `MIN_GALLERY_PT`.
+    fn side_panels_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        let ctx = ui.ctx().clone();
+        let width = ctx.content_rect().width();
+        let settings_max = (width * 0.4).max(SETTINGS_PANEL_MIN_PT);
+        if self.settings_panel.open {
+            egui::Panel::right("settings")
+                .default_size(SETTINGS_PANEL_PT.min(settings_max))
+                .size_range(SETTINGS_PANEL_MIN_PT..=settings_max)
+                .resizable(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| self.settings_panel_ui(ui, palette, commands));
+                });
+        }
+        let taken = if self.settings_panel.open {
+            settings_max
+        } else {
+            0.0
+        };
+        let queue_max = (width - taken - MIN_GALLERY_PT).clamp(QUEUE_PANEL_MIN_PT, 700.0);
+        egui::Panel::left("queue")
+            .default_size(QUEUE_PANEL_PT.min(queue_max))
+            .size_range(QUEUE_PANEL_MIN_PT..=queue_max)
+            .resizable(true)
+            .show(ui, |ui| self.queue_panel_ui(ui, palette, commands));
+    }
+
+    /// After drawing: the unattended runs' whole listing and their figures.
+    fn after_frame(&mut self, ctx: &egui::Context, build_started: Instant) {
         if self.harness.wants_whole_gallery()
             && !self.gallery.loading
             && let Some(cursor) = self.gallery.next.clone()
@@ -103,7 +114,7 @@ impl DesktopApp {
         // Only the unattended runs ask (a loop over every row).
         let settled = self.harness.unattended() && self.settled();
         self.harness.after_frame(
-            &ctx,
+            ctx,
             build_started.elapsed(),
             settled,
             self.gallery.entries.len(),

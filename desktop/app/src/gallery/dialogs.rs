@@ -92,22 +92,28 @@ pub fn dialogs_ui(
                 .or_else(|| closed.then_some(DialogAction::Close));
         }
     }
+    if let Some(action) = action {
+        apply(gallery, action, commands);
+    }
+}
+
+/// What the top dialog asked for, done to the stack.
+fn apply(gallery: &mut Gallery, action: DialogAction, commands: &mut Vec<Command>) {
     match action {
-        None => {}
-        Some(DialogAction::Close) => {
+        DialogAction::Close => {
             if let Some(Dialog::Detail { name }) = gallery.dialogs.pop() {
                 // Back to the card that was open, not to the first button.
                 gallery.focus_request = Some(name);
             }
         }
-        Some(DialogAction::Open(dialog)) => gallery.dialogs.push(dialog),
-        Some(DialogAction::Show(name)) => {
+        DialogAction::Open(dialog) => gallery.dialogs.push(dialog),
+        DialogAction::Show(name) => {
             if let Some(Dialog::Detail { name: open }) = gallery.dialogs.last_mut() {
                 *open = name;
                 gallery.save_status = None;
             }
         }
-        Some(DialogAction::Delete(name)) => {
+        DialogAction::Delete(name) => {
             commands.push(Command::Gallery(GalleryCommand::Delete {
                 name: name.clone(),
             }));
@@ -151,33 +157,7 @@ pub(super) fn detail_ui(
         .wrap(),
     );
     ui.add_space(8.0);
-    // The four side by side, as large as the window lets them be.
-    let window = ui.ctx().content_rect();
-    let gap = ui.spacing().item_spacing.x;
-    let by_width = (window.width() - DIALOG_MARGIN_PT - 24.0) / 4.0 - gap;
-    // The save's outcome takes a line or two under the pictures.
-    let status_pt = if gallery.save_status.is_some() {
-        SAVE_STATUS_PT
-    } else {
-        0.0
-    };
-    let by_height = window.height() - DIALOG_MARGIN_PT - DETAIL_CHROME_PT - status_pt;
-    let side = by_width.min(by_height).clamp(48.0, DETAIL_SIDE_PT);
-    ui.horizontal(|ui| {
-        for (angle, key) in Angle::ALL.iter().zip(&keys) {
-            let thumb = gallery.thumb(key, FULL_PX, commands);
-            let state = card_state(thumb);
-            let texture = match thumb {
-                Thumb::Ready(texture) => Some(texture.clone()),
-                _ => None,
-            };
-            ui.vertical(|ui| {
-                let alt = format!("{name} rotated {}°", angle.degrees());
-                picture_ui(ui, texture.as_ref(), side, &alt, state, palette);
-                ui.label(format!("{}°", angle.degrees()));
-            });
-        }
-    });
+    detail_pictures_ui(ui, gallery, name, &keys, palette, commands);
     if let Some(status) = &gallery.save_status {
         let (text, color) = match status {
             Ok(text) => (text, palette.success),
@@ -212,22 +192,64 @@ pub(super) fn detail_ui(
         }
     });
     if on_top && action.is_none() {
-        action = ui.input_mut(|i| {
-            let mut pressed = |key| i.consume_key(egui::Modifiers::NONE, key);
-            if pressed(egui::Key::ArrowLeft) {
-                gallery.neighbour(name, -1).map(DialogAction::Show)
-            } else if pressed(egui::Key::ArrowRight) {
-                gallery.neighbour(name, 1).map(DialogAction::Show)
-            } else if pressed(egui::Key::Delete) {
-                Some(DialogAction::Open(Dialog::ConfirmDelete {
-                    name: name.to_owned(),
-                }))
-            } else {
-                None
-            }
-        });
+        action = detail_keys(ui, gallery, name);
     }
     action
+}
+
+/// The four rotations side by side, as large as the window lets them be.
+fn detail_pictures_ui(
+    ui: &mut Ui,
+    gallery: &mut Gallery,
+    name: &str,
+    keys: &[String],
+    palette: &Palette,
+    commands: &mut Vec<Command>,
+) {
+    let window = ui.ctx().content_rect();
+    let gap = ui.spacing().item_spacing.x;
+    let by_width = (window.width() - DIALOG_MARGIN_PT - 24.0) / 4.0 - gap;
+    // The save's outcome takes a line or two under the pictures.
+    let status_pt = if gallery.save_status.is_some() {
+        SAVE_STATUS_PT
+    } else {
+        0.0
+    };
+    let by_height = window.height() - DIALOG_MARGIN_PT - DETAIL_CHROME_PT - status_pt;
+    let side = by_width.min(by_height).clamp(48.0, DETAIL_SIDE_PT);
+    ui.horizontal(|ui| {
+        for (angle, key) in Angle::ALL.iter().zip(keys) {
+            let thumb = gallery.thumb(key, FULL_PX, commands);
+            let state = card_state(thumb);
+            let texture = match thumb {
+                Thumb::Ready(texture) => Some(texture.clone()),
+                _ => None,
+            };
+            ui.vertical(|ui| {
+                let alt = format!("{name} rotated {}°", angle.degrees());
+                picture_ui(ui, texture.as_ref(), side, &alt, state, palette);
+                ui.label(format!("{}°", angle.degrees()));
+            });
+        }
+    });
+}
+
+/// The detail view's keys: ←/→ the previous and next image, Delete asks.
+fn detail_keys(ui: &Ui, gallery: &Gallery, name: &str) -> Option<DialogAction> {
+    ui.input_mut(|i| {
+        let mut pressed = |key| i.consume_key(egui::Modifiers::NONE, key);
+        if pressed(egui::Key::ArrowLeft) {
+            gallery.neighbour(name, -1).map(DialogAction::Show)
+        } else if pressed(egui::Key::ArrowRight) {
+            gallery.neighbour(name, 1).map(DialogAction::Show)
+        } else if pressed(egui::Key::Delete) {
+            Some(DialogAction::Open(Dialog::ConfirmDelete {
+                name: name.to_owned(),
+            }))
+        } else {
+            None
+        }
+    })
 }
 
 /// "Delete “name”?" with Delete and Keep it.

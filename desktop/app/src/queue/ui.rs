@@ -296,63 +296,80 @@ pub(super) fn row_ui(
                 }
             }
             ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
-                ui.spacing_mut().item_spacing.y = 1.0;
-                let mut title = transfer.name.clone();
-                if let Some(size) = transfer.size_bytes {
-                    title.push_str(&format!(" · {}", format_bytes(size)));
-                }
-                let name = ui.add(
-                    egui::Label::new(RichText::new(title).strong())
-                        .truncate()
-                        .sense(egui::Sense::click()),
-                );
-                let name = name.on_hover_text(&transfer.name);
-                name.context_menu(|ui| row_menu_ui(ui, transfer, ctx.local_root, actions));
-                let color = match &transfer.state {
-                    State::Failed { .. } => palette.error,
-                    State::Done => palette.success,
-                    _ => palette.muted,
-                };
-                let mut status = transfer.state.describe();
-                if transfer.state == State::Queued {
-                    if ctx.offline {
-                        status.push_str(": not connected, see the message at the top or Settings");
-                    } else if ctx.paused {
-                        status.push_str(" (paused)");
-                    }
-                }
-                let label = egui::Label::new(RichText::new(&status).small().color(color));
-                if full_reason {
-                    ui.add(label.wrap());
-                } else {
-                    ui.add(label.truncate()).on_hover_text(status);
-                }
+                row_text_ui(ui, transfer, full_reason, ctx, actions);
             });
         });
     });
-    if let State::Uploading {
-        sent_bytes,
-        total_bytes,
-        ..
-    } = &transfer.state
-    {
-        // A thin bar along the row's foot.
-        let rect = row.response.rect;
-        let fraction = if *total_bytes == 0 {
-            1.0
-        } else {
-            *sent_bytes as f32 / *total_bytes as f32
-        };
-        let bar = egui::Rect::from_min_size(
-            egui::pos2(rect.left(), rect.bottom() - 2.0),
-            egui::vec2(rect.width() * fraction, 2.0),
-        );
-        ui.painter().rect_filled(bar, 0.0, palette.accent);
-    }
+    upload_bar_ui(ui, row.response.rect, &transfer.state, palette);
     if expanded {
         rotations_ui(ui, transfer, textures, palette);
     }
     toggle
+}
+
+/// The row's name and size, and its status in words (whole when
+/// `full_reason`); both open the row's context menu.
+fn row_text_ui(
+    ui: &mut Ui,
+    transfer: &Transfer,
+    full_reason: bool,
+    ctx: &RowContext<'_>,
+    actions: &mut Vec<RowAction>,
+) {
+    let palette = ctx.palette;
+    ui.spacing_mut().item_spacing.y = 1.0;
+    let mut title = transfer.name.clone();
+    if let Some(size) = transfer.size_bytes {
+        title.push_str(&format!(" · {}", format_bytes(size)));
+    }
+    let name = ui.add(
+        egui::Label::new(RichText::new(title).strong())
+            .truncate()
+            .sense(egui::Sense::click()),
+    );
+    let name = name.on_hover_text(&transfer.name);
+    name.context_menu(|ui| row_menu_ui(ui, transfer, ctx.local_root, actions));
+    let color = match &transfer.state {
+        State::Failed { .. } => palette.error,
+        State::Done => palette.success,
+        _ => palette.muted,
+    };
+    let mut status = transfer.state.describe();
+    if transfer.state == State::Queued {
+        if ctx.offline {
+            status.push_str(": not connected, see the message at the top or Settings");
+        } else if ctx.paused {
+            status.push_str(" (paused)");
+        }
+    }
+    let label = egui::Label::new(RichText::new(&status).small().color(color));
+    if full_reason {
+        ui.add(label.wrap());
+    } else {
+        ui.add(label.truncate()).on_hover_text(status);
+    }
+}
+
+/// While a row uploads: a thin bar along its foot.
+fn upload_bar_ui(ui: &Ui, rect: egui::Rect, state: &State, palette: &Palette) {
+    let State::Uploading {
+        sent_bytes,
+        total_bytes,
+        ..
+    } = state
+    else {
+        return;
+    };
+    let fraction = if *total_bytes == 0 {
+        1.0
+    } else {
+        *sent_bytes as f32 / *total_bytes as f32
+    };
+    let bar = egui::Rect::from_min_size(
+        egui::pos2(rect.left(), rect.bottom() - 2.0),
+        egui::vec2(rect.width() * fraction, 2.0),
+    );
+    ui.painter().rect_filled(bar, 0.0, palette.accent);
 }
 
 /// The row's context menu: Open, Save to folder…, Copy key, Copy file path,
@@ -387,6 +404,38 @@ pub(super) fn row_menu_ui(
         )));
         ui.close();
     }
+    copy_items_ui(ui, transfer, local_root, actions);
+    if ui
+        .add_enabled(
+            name.is_some() && !transfer.state.is_active(),
+            egui::Button::new("Delete…"),
+        )
+        .on_hover_text("Delete the upload and its rotations from the bucket (asks first)")
+        .clicked()
+        && let Some(name) = &name
+    {
+        actions.push(RowAction::Delete(name.clone()));
+        ui.close();
+    }
+    if ui
+        .add_enabled(
+            !transfer.state.is_active(),
+            egui::Button::new("Remove from list"),
+        )
+        .clicked()
+    {
+        actions.push(RowAction::Remove(transfer.id));
+        ui.close();
+    }
+}
+
+/// The menu's Copy key, Copy file path and Reveal in file manager (local mode).
+fn copy_items_ui(
+    ui: &mut Ui,
+    transfer: &Transfer,
+    local_root: Option<&Path>,
+    actions: &mut Vec<RowAction>,
+) {
     if ui
         .add_enabled(transfer.upload_key.is_some(), egui::Button::new("Copy key"))
         .clicked()
@@ -417,28 +466,6 @@ pub(super) fn row_menu_ui(
             ))));
             ui.close();
         }
-    }
-    if ui
-        .add_enabled(
-            name.is_some() && !transfer.state.is_active(),
-            egui::Button::new("Delete…"),
-        )
-        .on_hover_text("Delete the upload and its rotations from the bucket (asks first)")
-        .clicked()
-        && let Some(name) = &name
-    {
-        actions.push(RowAction::Delete(name.clone()));
-        ui.close();
-    }
-    if ui
-        .add_enabled(
-            !transfer.state.is_active(),
-            egui::Button::new("Remove from list"),
-        )
-        .clicked()
-    {
-        actions.push(RowAction::Remove(transfer.id));
-        ui.close();
     }
 }
 
