@@ -166,36 +166,13 @@ impl DesktopApp {
                 name,
                 path,
                 size_bytes,
-            } => self.transfers.push(Transfer {
-                id,
-                run: self.queue_view.run_for_new_row(&self.transfers),
-                batch,
-                name,
-                path,
-                size_bytes,
-                thumb: None,
-                state: State::Checking,
-                upload_key: None,
-                rotations: [None, None, None, None],
-            }),
-            RowEvent::AddFailed(message) => self.notices.push(message),
-            RowEvent::Checked { id, thumb, result } => {
-                let texture = thumb.map(|image| texture(ctx, &format!("row-{id}"), image));
-                if let Some(transfer) = self.transfer_mut(id) {
-                    transfer.thumb = texture;
-                    transfer.state = match result {
-                        Ok(()) => State::Queued,
-                        Err(err) => State::Failed {
-                            code: report::error_code(&err),
-                            reason: format!(
-                                "Not uploaded: {}",
-                                shown(&format!("checking {}", transfer.path.display()), err)
-                            ),
-                            retry: false,
-                        },
-                    };
-                }
+            } => {
+                let run = self.queue_view.run_for_new_row(&self.transfers);
+                let row = Transfer::new(id, run, batch, name, path, size_bytes);
+                self.transfers.push(row);
             }
+            RowEvent::AddFailed(message) => self.notices.push(message),
+            RowEvent::Checked { id, thumb, result } => self.checked(ctx, id, thumb, result),
             RowEvent::Restarted(id) => {
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.state = State::Checking;
@@ -223,6 +200,32 @@ impl DesktopApp {
             RowEvent::Skipped { id, existing } => {
                 self.update(id, |state| *state = State::Skipped { existing });
             }
+        }
+    }
+
+    /// The checks before upload passed (the row waits for its turn) or not
+    /// (the row says why, in the words `shown` picks).
+    fn checked(
+        &mut self,
+        ctx: &egui::Context,
+        id: TransferId,
+        thumb: Option<egui::ColorImage>,
+        result: Result<(), augment_client::ClientError>,
+    ) {
+        let texture = thumb.map(|image| texture(ctx, &format!("row-{id}"), image));
+        if let Some(transfer) = self.transfer_mut(id) {
+            transfer.thumb = texture;
+            transfer.state = match result {
+                Ok(()) => State::Queued,
+                Err(err) => State::Failed {
+                    code: report::error_code(&err),
+                    reason: format!(
+                        "Not uploaded: {}",
+                        shown(&format!("checking {}", transfer.path.display()), err)
+                    ),
+                    retry: false,
+                },
+            };
         }
     }
 
@@ -285,20 +288,7 @@ impl DesktopApp {
                 angle,
                 key,
                 image,
-            } => {
-                let index = Angle::ALL.iter().position(|a| *a == angle).unwrap_or(0);
-                if let Some(image) = image {
-                    // Into the gallery's bounded cache: the row keeps only the key
-                    // (its detail view and the row's Rotations share the texture).
-                    let handle = texture(ctx, &key, image);
-                    self.gallery
-                        .thumbs
-                        .insert(key.clone(), Thumb::Ready(handle));
-                    if let Some(transfer) = self.transfer_mut(id) {
-                        transfer.rotations[index] = Some(key);
-                    }
-                }
-            }
+            } => self.rotation_landed(ctx, id, angle, key, image),
             PipelineEvent::PipelineRejected { id, code, message } => {
                 tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
                 let upload = self
@@ -337,6 +327,29 @@ impl DesktopApp {
                 });
             }
             PipelineEvent::Done { id } => self.transfer_done(id),
+        }
+    }
+
+    /// A rotation of a row's upload landed, with its thumbnail.
+    fn rotation_landed(
+        &mut self,
+        ctx: &egui::Context,
+        id: TransferId,
+        angle: Angle,
+        key: String,
+        image: Option<egui::ColorImage>,
+    ) {
+        let index = Angle::ALL.iter().position(|a| *a == angle).unwrap_or(0);
+        if let Some(image) = image {
+            // Into the gallery's bounded cache: the row keeps only the key
+            // (its detail view and the row's Rotations share the texture).
+            let handle = texture(ctx, &key, image);
+            self.gallery
+                .thumbs
+                .insert(key.clone(), Thumb::Ready(handle));
+            if let Some(transfer) = self.transfer_mut(id) {
+                transfer.rotations[index] = Some(key);
+            }
         }
     }
 

@@ -265,27 +265,7 @@ impl DesktopApp {
                 commands.push(Command::Transfer(TransferCommand::PickFolder));
             }
             ui.add_space(12.0);
-            ui.scope(|ui| {
-                ui.set_max_width(CONNECTION_LABEL_PT);
-                match &self.connection {
-                    None => {
-                        ui.spinner();
-                        ui.label(RichText::new("Connecting…").color(palette.muted));
-                    }
-                    Some(Ok(description)) => {
-                        ui.add(
-                            egui::Label::new(RichText::new(description).color(palette.muted))
-                                .truncate(),
-                        );
-                    }
-                    Some(Err(message)) => {
-                        ui.add(
-                            egui::Label::new(RichText::new(message).color(palette.error))
-                                .truncate(),
-                        );
-                    }
-                }
-            });
+            self.connection_ui(ui, palette);
             if ui
                 .selectable_label(self.settings_panel.open, "Settings")
                 .on_hover_text("Where the images go: this computer, AWS or an S3 endpoint")
@@ -299,6 +279,30 @@ impl DesktopApp {
                 .clicked()
             {
                 self.open_help();
+            }
+        });
+    }
+
+    /// "Local · /path" or "AWS · bucket", or what is wrong with the connection.
+    fn connection_ui(&self, ui: &mut Ui, palette: &Palette) {
+        ui.scope(|ui| {
+            ui.set_max_width(CONNECTION_LABEL_PT);
+            match &self.connection {
+                None => {
+                    ui.spinner();
+                    ui.label(RichText::new("Connecting…").color(palette.muted));
+                }
+                Some(Ok(description)) => {
+                    ui.add(
+                        egui::Label::new(RichText::new(description).color(palette.muted))
+                            .truncate(),
+                    );
+                }
+                Some(Err(message)) => {
+                    ui.add(
+                        egui::Label::new(RichText::new(message).color(palette.error)).truncate(),
+                    );
+                }
             }
         });
     }

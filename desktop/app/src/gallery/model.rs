@@ -167,6 +167,34 @@ impl Gallery {
         ]
     }
 
+    /// The next pages of both listings, once the last ones are in (and none
+    /// failed).
+    pub fn next_pages(&mut self) -> Vec<Command> {
+        let mut commands = Vec::new();
+        if self.error.is_some() {
+            return commands;
+        }
+        if !self.loading
+            && let Some(cursor) = self.next.clone()
+        {
+            self.loading = true;
+            commands.push(Command::Gallery(GalleryCommand::ListImages {
+                cursor: Some(cursor),
+                generation: self.generation,
+            }));
+        }
+        if !self.rejected_loading
+            && let Some(cursor) = self.rejected_next.clone()
+        {
+            self.rejected_loading = true;
+            commands.push(Command::Gallery(GalleryCommand::ListRejected {
+                cursor: Some(cursor),
+                generation: self.generation,
+            }));
+        }
+        commands
+    }
+
     /// A page of `failed/`: each entry joins by name, as [`Gallery::add_rejected`].
     pub fn add_rejected_page(&mut self, items: Vec<RejectedEntry>, next: Option<String>) {
         for item in items {

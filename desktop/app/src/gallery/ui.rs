@@ -5,7 +5,7 @@ use egui::{RichText, TextureHandle, Ui, Vec2};
 
 use super::model::{Dialog, Gallery, Sort, Thumb, View, card_id};
 use super::rejected::rejected_ui;
-use crate::command::{Command, GalleryCommand};
+use crate::command::Command;
 use crate::style::{Palette, empty_state_ui, thumb_ui};
 use crate::thumbs::{GALLERY_THUMB_PX, NoImage};
 
@@ -42,26 +42,7 @@ pub fn gallery_ui(
     }
     announcement_ui(ui, gallery, palette);
     // The whole listing, page after page: true counts, and a sort over all.
-    if !gallery.loading
-        && gallery.error.is_none()
-        && let Some(cursor) = gallery.next.clone()
-    {
-        gallery.loading = true;
-        commands.push(Command::Gallery(GalleryCommand::ListImages {
-            cursor: Some(cursor),
-            generation: gallery.generation,
-        }));
-    }
-    if !gallery.rejected_loading
-        && gallery.error.is_none()
-        && let Some(cursor) = gallery.rejected_next.clone()
-    {
-        gallery.rejected_loading = true;
-        commands.push(Command::Gallery(GalleryCommand::ListRejected {
-            cursor: Some(cursor),
-            generation: gallery.generation,
-        }));
-    }
+    commands.extend(gallery.next_pages());
     if gallery.view == View::Rejected {
         rejected_ui(ui, gallery, palette);
         return;
@@ -69,25 +50,31 @@ pub fn gallery_ui(
 
     let visible = gallery.visible();
     if visible.is_empty() {
-        if gallery.loading {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("Listing the images…");
-            });
-        } else if gallery.error.is_some() {
-            // The error above says it all; "no images yet" might not be true.
-        } else if gallery.entries.is_empty() {
-            empty_state_ui(
-                ui,
-                "No processed images yet",
-                "Each image you upload appears here with its four rotations.",
-            );
-        } else {
-            ui.label(RichText::new("No image names match the filter.").color(palette.muted));
-        }
+        no_cards_ui(ui, gallery, palette);
         return;
     }
     grid_ui(ui, gallery, &visible, palette, commands);
+}
+
+/// Why there is no card: listing, an error (said above), nothing yet, or
+/// nothing the filter lets through.
+fn no_cards_ui(ui: &mut Ui, gallery: &Gallery, palette: &Palette) {
+    if gallery.loading {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Listing the images…");
+        });
+    } else if gallery.error.is_some() {
+        // The error above says it all; "no images yet" might not be true.
+    } else if gallery.entries.is_empty() {
+        empty_state_ui(
+            ui,
+            "No processed images yet",
+            "Each image you upload appears here with its four rotations.",
+        );
+    } else {
+        ui.label(RichText::new("No image names match the filter.").color(palette.muted));
+    }
 }
 
 /// "Gallery", the count, the view, the sort and the filter; wraps onto more

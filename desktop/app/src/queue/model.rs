@@ -145,6 +145,29 @@ pub struct Transfer {
 }
 
 impl Transfer {
+    /// A row just added: being checked, in `run`.
+    pub fn new(
+        id: TransferId,
+        run: u64,
+        batch: BatchId,
+        name: String,
+        path: PathBuf,
+        size_bytes: Option<u64>,
+    ) -> Self {
+        Self {
+            id,
+            run,
+            batch,
+            name,
+            path,
+            size_bytes,
+            thumb: None,
+            state: State::Checking,
+            upload_key: None,
+            rotations: [None, None, None, None],
+        }
+    }
+
     /// The image's name in the bucket contract (`trip/beach`), once uploaded.
     pub fn image_name(&self) -> Option<String> {
         let key = UploadKey::parse(self.upload_key.as_deref()?).ok()?;

@@ -48,7 +48,8 @@ pub(super) struct Sender {
 }
 
 impl Sender {
-    pub(super) fn send(&self, event: Event) {
+    pub(super) fn send(&self, event: impl Into<Event>) {
+        let event = event.into();
         if let Some(journal) = &self.journal
             && let Some(id) = event.finished_row()
         {
@@ -177,13 +178,13 @@ impl Worker {
     /// The row's news for the UI, and its place in the saved queue.
     pub(super) fn announce(&self, id: TransferId, batch: BatchId, input: &Input) {
         let size_bytes = std::fs::metadata(&input.path).ok().map(|meta| meta.len());
-        self.events.send(Event::Row(RowEvent::Added {
+        self.events.send(RowEvent::Added {
             id,
             batch,
             name: file_name(&input.upload).to_owned(),
             path: input.path.clone(),
             size_bytes,
-        }));
+        });
     }
 
     pub(super) fn journal(&self) -> Option<&Journal> {

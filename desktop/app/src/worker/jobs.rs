@@ -11,8 +11,7 @@ use egui::ColorImage;
 
 use super::core::Worker;
 use crate::command::{
-    DesktopCommand, DesktopEvent, Event, GalleryCommand, GalleryEvent, SettingsCommand,
-    SettingsEvent,
+    DesktopCommand, DesktopEvent, GalleryCommand, GalleryEvent, SettingsCommand, SettingsEvent,
 };
 use crate::launch::APP_NAME;
 use crate::thumbs;
@@ -101,23 +100,7 @@ impl Worker {
     pub(super) fn handle_settings(&self, command: SettingsCommand) {
         let this = self.clone();
         match command {
-            SettingsCommand::Connect(settings) => {
-                // Uploads wait for the new connection rather than use the old one.
-                self.remote.send_replace(None);
-                tokio::spawn(async move {
-                    match Remote::connect(&settings).await {
-                        Ok(remote) => {
-                            let description = describe(settings.mode, &remote);
-                            this.remote.send_replace(Some(Arc::new(remote)));
-                            this.events
-                                .send(Event::Settings(SettingsEvent::Connected(Ok(description))));
-                        }
-                        Err(err) => this
-                            .events
-                            .send(Event::Settings(SettingsEvent::Connected(Err(err)))),
-                    }
-                });
-            }
+            SettingsCommand::Connect(settings) => self.connect(settings),
             SettingsCommand::TestConnection(settings) => {
                 tokio::spawn(async move {
                     let result = async {
@@ -126,8 +109,7 @@ impl Worker {
                         Ok::<_, ClientError>(describe(settings.mode, &remote))
                     }
                     .await;
-                    this.events
-                        .send(Event::Settings(SettingsEvent::Tested(result)));
+                    this.events.send(SettingsEvent::Tested(result));
                 });
             }
             SettingsCommand::ImportTerraform => {
@@ -142,15 +124,13 @@ impl Worker {
                     let result = std::fs::read_to_string(&path)
                         .map_err(|err| ClientError::io("Cannot read the file", &path, err))
                         .and_then(|json| AwsSettings::from_terraform_outputs(&json));
-                    this.events
-                        .send(Event::Settings(SettingsEvent::Imported(result)));
+                    this.events.send(SettingsEvent::Imported(result));
                 });
             }
             SettingsCommand::LoadProfiles => {
                 tokio::spawn(async move {
                     let profiles = augment_client::aws_profiles().await;
-                    this.events
-                        .send(Event::Settings(SettingsEvent::Profiles(profiles)));
+                    this.events.send(SettingsEvent::Profiles(profiles));
                 });
             }
             SettingsCommand::ChooseDataDir => {
@@ -159,12 +139,53 @@ impl Worker {
                         .set_title("Local data folder")
                         .pick_folder()
                     {
-                        this.events
-                            .send(Event::Settings(SettingsEvent::DataDirChosen(dir)));
+                        this.events.send(SettingsEvent::DataDirChosen(dir));
                     }
                 });
             }
         }
+    }
+
+    /// Shows a folder dialog, then downloads `keys` into it.
+    fn save_rotations(&self, keys: Vec<String>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let folder = tokio::task::spawn_blocking(|| {
+                rfd::FileDialog::new()
+                    .set_title("Save the rotations to a folder")
+                    .pick_folder()
+            })
+            .await
+            .ok()
+            .flatten();
+            let Some(folder) = folder else {
+                // No dialog could open: say so, not nothing.
+                let why = crate::file_dialog::unavailable()
+                    .map(|why| Err(ClientError::new(ErrorKind::Other, why)));
+                this.events.send(GalleryEvent::Saved(why));
+                return;
+            };
+            let remote = this.connected().await;
+            let result = save_keys(&remote, &keys, &folder).await;
+            this.events.send(GalleryEvent::Saved(Some(result)));
+        });
+    }
+
+    /// Uses these settings from now on: uploads wait for the new connection
+    /// rather than use the old one.
+    fn connect(&self, settings: augment_client::Settings) {
+        let this = self.clone();
+        self.remote.send_replace(None);
+        tokio::spawn(async move {
+            match Remote::connect(&settings).await {
+                Ok(remote) => {
+                    let description = describe(settings.mode, &remote);
+                    this.remote.send_replace(Some(Arc::new(remote)));
+                    this.events.send(SettingsEvent::Connected(Ok(description)));
+                }
+                Err(err) => this.events.send(SettingsEvent::Connected(Err(err))),
+            }
+        });
     }
 
     /// Saving a report, a notification, revealing a file: the desktop's parts.
@@ -183,8 +204,7 @@ impl Worker {
                             .map(|()| path.clone())
                             .map_err(|err| ClientError::io("Cannot write the report", &path, err))
                     });
-                    this.events
-                        .send(Event::Desktop(DesktopEvent::ReportSaved(result)));
+                    this.events.send(DesktopEvent::ReportSaved(result));
                 });
             }
             DesktopCommand::Notify { summary, body } => {
@@ -222,8 +242,7 @@ impl Worker {
                         .list_images(cursor)
                         .await
                         .map(|page| (page.items, page.next));
-                    this.events
-                        .send(Event::Gallery(GalleryEvent::Page { generation, result }));
+                    this.events.send(GalleryEvent::Page { generation, result });
                 });
             }
             GalleryCommand::ListRejected { cursor, generation } => {
@@ -233,10 +252,8 @@ impl Worker {
                         .list_rejected(cursor)
                         .await
                         .map(|page| (page.items, page.next));
-                    this.events.send(Event::Gallery(GalleryEvent::RejectedPage {
-                        generation,
-                        result,
-                    }));
+                    this.events
+                        .send(GalleryEvent::RejectedPage { generation, result });
                 });
             }
             GalleryCommand::Thumbnail { key, side } => {
@@ -246,41 +263,17 @@ impl Worker {
                     };
                     let remote = this.connected().await;
                     let image = fetch_thumbnail(&remote, &key, side).await;
-                    this.events
-                        .send(Event::Gallery(GalleryEvent::Thumbnail { key, image }));
+                    this.events.send(GalleryEvent::Thumbnail { key, image });
                 });
             }
             GalleryCommand::Delete { name } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
                     let result = remote.delete_image(&name).await;
-                    this.events
-                        .send(Event::Gallery(GalleryEvent::Deleted { name, result }));
+                    this.events.send(GalleryEvent::Deleted { name, result });
                 });
             }
-            GalleryCommand::SaveRotations { keys } => {
-                tokio::spawn(async move {
-                    let folder = tokio::task::spawn_blocking(|| {
-                        rfd::FileDialog::new()
-                            .set_title("Save the rotations to a folder")
-                            .pick_folder()
-                    })
-                    .await
-                    .ok()
-                    .flatten();
-                    let Some(folder) = folder else {
-                        // No dialog could open: say so, not nothing.
-                        let why = crate::file_dialog::unavailable()
-                            .map(|why| Err(ClientError::new(ErrorKind::Other, why)));
-                        this.events.send(Event::Gallery(GalleryEvent::Saved(why)));
-                        return;
-                    };
-                    let remote = this.connected().await;
-                    let result = save_keys(&remote, &keys, &folder).await;
-                    this.events
-                        .send(Event::Gallery(GalleryEvent::Saved(Some(result))));
-                });
-            }
+            GalleryCommand::SaveRotations { keys } => self.save_rotations(keys),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::core::{Transfer, Worker, lock};
 use super::jobs::dialog_extensions;
 use super::upload::{check_file, is_own_copy};
 use crate::command::{
-    BatchId, DuplicateAnswer, Event, RowEvent, TransferCommand, TransferId, UploadEvent,
+    BatchId, DuplicateAnswer, RowEvent, TransferCommand, TransferId, UploadEvent,
 };
 use crate::journal::SavedRow;
 
@@ -31,7 +31,7 @@ impl Worker {
                     {
                         this.add(files);
                     } else if let Some(why) = crate::file_dialog::unavailable() {
-                        this.events.send(Event::Row(RowEvent::AddFailed(why)));
+                        this.events.send(RowEvent::AddFailed(why));
                     }
                 });
             }
@@ -43,7 +43,7 @@ impl Worker {
                     {
                         this.add(folders);
                     } else if let Some(why) = crate::file_dialog::unavailable() {
-                        this.events.send(Event::Row(RowEvent::AddFailed(why)));
+                        this.events.send(RowEvent::AddFailed(why));
                     }
                 });
             }
@@ -59,7 +59,7 @@ impl Worker {
                     // multipart upload) in the client.
                     task.abort();
                 }
-                self.events.send(Event::Row(RowEvent::Cancelled { id }));
+                self.events.send(RowEvent::Cancelled { id });
             }
             TransferCommand::Retry(id) => self.retry(id),
             TransferCommand::Pause(paused) => {
@@ -89,7 +89,7 @@ impl Worker {
         let Some((input, batch, uploaded, pipeline_failed)) = found else {
             return;
         };
-        self.events.send(Event::Row(RowEvent::Restarted(id)));
+        self.events.send(RowEvent::Restarted(id));
         if let Some(journal) = self.journal() {
             journal.set(
                 id,
@@ -115,8 +115,7 @@ impl Worker {
             if pipeline_failed
                 && let Err(error) = this.upload_as(id, &remote, &input.path, &task_key).await
             {
-                this.events
-                    .send(Event::Upload(UploadEvent::Failed { id, error }));
+                this.events.send(UploadEvent::Failed { id, error });
                 return;
             }
             this.uploaded(id, &task_key);
@@ -137,7 +136,7 @@ impl Worker {
                 Ok(found) => found,
                 Err(err) => {
                     self.events
-                        .send(Event::Row(RowEvent::AddFailed(format!("Not added: {err}"))));
+                        .send(RowEvent::AddFailed(format!("Not added: {err}")));
                     continue;
                 }
             };
@@ -215,8 +214,7 @@ impl Worker {
         // file has gone since.
         let passed = result.is_ok() || resumed.as_ref().is_some_and(|(_, uploaded)| *uploaded);
         let result = if passed { Ok(()) } else { result };
-        self.events
-            .send(Event::Row(RowEvent::Checked { id, thumb, result }));
+        self.events.send(RowEvent::Checked { id, thumb, result });
         if !passed {
             return;
         }
@@ -236,8 +234,7 @@ impl Worker {
             && let Some(existing) = self.duplicate_of(id, &remote, &input, &sha256).await
             && self.answer(id, batch, &existing).await == DuplicateAnswer::Skip
         {
-            self.events
-                .send(Event::Row(RowEvent::Skipped { id, existing }));
+            self.events.send(RowEvent::Skipped { id, existing });
             return;
         }
         let Ok(_in_pipeline) = self.pipeline.acquire().await else {
@@ -250,8 +247,7 @@ impl Worker {
             match self.upload(id, &remote, &input).await {
                 Ok(key) => key,
                 Err(err) => {
-                    self.events
-                        .send(Event::Upload(UploadEvent::Failed { id, error: err }));
+                    self.events.send(UploadEvent::Failed { id, error: err });
                     return;
                 }
             }
@@ -324,11 +320,11 @@ impl Worker {
         if let Some(given) = *answer.borrow() {
             return given;
         }
-        self.events.send(Event::Row(RowEvent::Duplicate {
+        self.events.send(RowEvent::Duplicate {
             id,
             batch,
             existing: existing.to_owned(),
-        }));
+        });
         match answer.wait_for(Option::is_some).await {
             Ok(given) => given.unwrap_or(DuplicateAnswer::KeepBoth),
             // The worker is shutting down.

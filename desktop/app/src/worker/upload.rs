@@ -13,7 +13,7 @@ use egui::ColorImage;
 
 use super::core::{PROGRESS_EVENT_INTERVAL, Worker, file_name, lock};
 use super::jobs::fetch_thumbnail;
-use crate::command::{Event, PipelineEvent, TransferId, UploadEvent};
+use crate::command::{PipelineEvent, TransferId, UploadEvent};
 use crate::thumbs::{self, QUEUE_THUMB_PX};
 
 /// Whether the bucket holds these very bytes under `key`: a resumed row's own
@@ -59,10 +59,10 @@ impl Worker {
                 row.uploaded = true;
             });
         }
-        self.events.send(Event::Upload(UploadEvent::Uploaded {
+        self.events.send(UploadEvent::Uploaded {
             id,
             upload_key: key.as_str().to_owned(),
-        }));
+        });
     }
 
     pub(super) async fn upload(
@@ -94,14 +94,14 @@ impl Worker {
         path: &Path,
         key: &UploadKey,
     ) -> Result<(), ClientError> {
-        self.events.send(Event::Upload(UploadEvent::Uploading {
+        self.events.send(UploadEvent::Uploading {
             id,
             name: key
                 .as_str()
                 .strip_prefix(UPLOAD_PREFIX)
                 .unwrap_or(key.as_str())
                 .to_owned(),
-        }));
+        });
         let events = self.events.clone();
         let last = Mutex::new(None::<Instant>);
         remote
@@ -110,11 +110,11 @@ impl Worker {
                 let done = progress.sent_bytes >= progress.total_bytes;
                 if done || last.is_none_or(|at| at.elapsed() >= PROGRESS_EVENT_INTERVAL) {
                     *last = Some(Instant::now());
-                    events.send(Event::Upload(UploadEvent::Progress {
+                    events.send(UploadEvent::Progress {
                         id,
                         sent_bytes: progress.sent_bytes,
                         total_bytes: progress.total_bytes,
-                    }));
+                    });
                 }
             })
             .await
@@ -139,38 +139,34 @@ impl Worker {
                         let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
                             .await
                             .ok();
-                        self.events.send(Event::Pipeline(PipelineEvent::Rotation {
+                        self.events.send(PipelineEvent::Rotation {
                             id,
                             angle,
                             key,
                             image,
-                        }));
+                        });
                         landed += 1;
                         if landed == Angle::ALL.len() {
-                            self.events
-                                .send(Event::Pipeline(PipelineEvent::Done { id }));
+                            self.events.send(PipelineEvent::Done { id });
                         }
                     }
                     WatchEvent::Rejected(record) => {
-                        self.events
-                            .send(Event::Pipeline(PipelineEvent::PipelineRejected {
-                                id,
-                                code: record.code.as_str().to_owned(),
-                                message: record.message,
-                            }));
+                        self.events.send(PipelineEvent::PipelineRejected {
+                            id,
+                            code: record.code.as_str().to_owned(),
+                            message: record.message,
+                        });
                     }
                     WatchEvent::Failed(message) => {
                         if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
                             transfer.pipeline_failed = true;
                         }
-                        self.events.send(Event::Upload(UploadEvent::Failed {
+                        self.events.send(UploadEvent::Failed {
                             id,
                             error: ClientError::new(ErrorKind::Other, message),
-                        }));
+                        });
                     }
-                    WatchEvent::TimedOut => self
-                        .events
-                        .send(Event::Pipeline(PipelineEvent::TimedOut { id })),
+                    WatchEvent::TimedOut => self.events.send(PipelineEvent::TimedOut { id }),
                     // The rotations follow within moments; the row already says
                     // "Processing".
                     WatchEvent::Processed { .. } => {}
@@ -179,8 +175,7 @@ impl Worker {
         };
         let (result, ()) = tokio::join!(watching, forward);
         if let Err(err) = result {
-            self.events
-                .send(Event::Upload(UploadEvent::Failed { id, error: err }));
+            self.events.send(UploadEvent::Failed { id, error: err });
         }
     }
 }
