@@ -13,7 +13,7 @@ use crate::command::{
     UploadEvent,
 };
 use crate::gallery::Thumb;
-use crate::queue::{self, State, Transfer, report};
+use crate::queue::{self, FailureCode, State, Transfer};
 
 /// The words a person reads for a worker's error; what the app was doing
 /// (`what`: "checking /path/cat.jpg") and the technical causes go to the log,
@@ -218,7 +218,7 @@ impl DesktopApp {
             transfer.state = match result {
                 Ok(()) => State::Queued,
                 Err(err) => State::Failed {
-                    code: report::error_code(&err),
+                    code: FailureCode::of(&err),
                     reason: format!(
                         "Not uploaded: {}",
                         shown(&format!("checking {}", transfer.path.display()), err)
@@ -265,7 +265,7 @@ impl DesktopApp {
                 }
             }
             UploadEvent::Failed { id, error } => {
-                let code = report::error_code(&error);
+                let code = FailureCode::of(&error);
                 let reason = shown(&format!("uploading {}", self.row_path(id)), error);
                 self.update(id, |state| {
                     *state = State::Failed {
@@ -309,7 +309,7 @@ impl DesktopApp {
                 self.update(id, |state| {
                     *state = State::Failed {
                         reason: format!("The pipeline rejected it: {message}"),
-                        code,
+                        code: FailureCode::Rejected(code),
                         retry: false,
                     };
                 });
@@ -320,7 +320,7 @@ impl DesktopApp {
                     if state.is_active() {
                         *state = State::Failed {
                             reason: queue::timeout_message(mode),
-                            code: "timed_out".to_owned(),
+                            code: FailureCode::TimedOut,
                             retry: true,
                         };
                     }

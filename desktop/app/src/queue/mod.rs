@@ -10,10 +10,12 @@
 mod clock;
 mod duplicates;
 mod model;
+mod outcome;
 pub mod report;
 pub mod summary;
 mod ui;
 
 pub use self::duplicates::duplicates_dialog_ui;
 pub use self::model::{Filter, QueueView, State, Transfer, timeout_message};
+pub use self::outcome::{DUPLICATE, ErrorClass, FailureCode};
 pub use self::ui::{ROW_PT, RowAction, Textures, queue_ui};

@@ -9,6 +9,7 @@ use augment_pipeline::UploadKey;
 use egui::TextureHandle;
 
 use super::clock::BatchClock;
+use super::outcome::FailureCode;
 use crate::command::{BatchId, TransferId};
 use crate::format::{format_rate, percent};
 use crate::worker::WATCH_TIMEOUT;
@@ -41,7 +42,7 @@ pub enum State {
     /// (`too_large`, `timed_out`, `offline`…). `retry` when trying again can help.
     Failed {
         reason: String,
-        code: String,
+        code: FailureCode,
         retry: bool,
     },
     /// Not uploaded: a duplicate, and the person said to skip those.
