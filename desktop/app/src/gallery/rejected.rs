@@ -40,37 +40,43 @@ pub(super) fn rejected_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette)
         .show_rows(ui, REJECTED_ROW_PT, visible.len(), |ui, range| {
             for &index in &visible[range] {
                 let entry = &gallery.rejected[index];
-                ui.allocate_ui(Vec2::new(ui.available_width(), REJECTED_ROW_PT), |ui| {
-                    ui.horizontal(|ui| {
-                        let button = ui.button("Delete…").on_hover_text(
-                            "Delete the original and its failure record (asks first)",
-                        );
-                        let label = format!("Delete {}…", entry.name);
-                        button.widget_info(|| {
-                            egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
-                        });
-                        if button.clicked() {
-                            delete = Some(entry.name.clone());
-                        }
-                        ui.vertical(|ui| {
-                            ui.add(
-                                egui::Label::new(RichText::new(&entry.name).strong()).truncate(),
-                            );
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(format!("{} · {}", entry.code, entry.message))
-                                        .color(palette.error)
-                                        .small(),
-                                )
-                                .truncate(),
-                            )
-                            .on_hover_text(&entry.message);
-                        });
-                    });
-                });
+                if rejected_row_ui(ui, entry, palette) {
+                    delete = Some(entry.name.clone());
+                }
             }
         });
     if let Some(name) = delete {
         gallery.dialogs.push(Dialog::ConfirmDelete { name });
     }
+}
+
+/// One rejected upload: Delete…, its name, its code and reason. `true`
+/// when Delete… was clicked.
+fn rejected_row_ui(ui: &mut Ui, entry: &augment_client::RejectedEntry, palette: &Palette) -> bool {
+    let mut clicked = false;
+    ui.allocate_ui(Vec2::new(ui.available_width(), REJECTED_ROW_PT), |ui| {
+        ui.horizontal(|ui| {
+            let button = ui
+                .button("Delete…")
+                .on_hover_text("Delete the original and its failure record (asks first)");
+            let label = format!("Delete {}…", entry.name);
+            button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+            if button.clicked() {
+                clicked = true;
+            }
+            ui.vertical(|ui| {
+                ui.add(egui::Label::new(RichText::new(&entry.name).strong()).truncate());
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("{} · {}", entry.code, entry.message))
+                            .color(palette.error)
+                            .small(),
+                    )
+                    .truncate(),
+                )
+                .on_hover_text(&entry.message);
+            });
+        });
+    });
+    clicked
 }

@@ -114,22 +114,7 @@ pub(super) fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
         if ui.available_size_before_wrap().x < SORT_GROUP_PT {
             ui.end_row();
         }
-        ui.horizontal(|ui| {
-            let sort_label = ui.label("Sort");
-            let before = gallery.sort;
-            egui::ComboBox::from_id_salt("gallery-sort")
-                .selected_text(gallery.sort.label())
-                .show_ui(ui, |ui| {
-                    for sort in [Sort::Name, Sort::Newest] {
-                        ui.selectable_value(&mut gallery.sort, sort, sort.label());
-                    }
-                })
-                .response
-                .labelled_by(sort_label.id);
-            if gallery.sort != before {
-                gallery.set_sort(gallery.sort);
-            }
-        });
+        sort_ui(ui, gallery);
         ui.add_space(8.0);
         if ui.available_size_before_wrap().x < FILTER_GROUP_PT {
             ui.end_row();
@@ -151,6 +136,48 @@ pub(super) fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
 pub(super) const SORT_GROUP_PT: f32 = 170.0;
 
 pub(super) const FILTER_GROUP_PT: f32 = 220.0;
+
+/// The arrow keys, Home and End over the grid: how many cards to move by.
+fn grid_step(ui: &Ui, per_row: usize) -> Option<isize> {
+    ui.input_mut(|i| {
+        let mut pressed = |key| i.consume_key(egui::Modifiers::NONE, key);
+        if pressed(egui::Key::ArrowLeft) {
+            Some(-1)
+        } else if pressed(egui::Key::ArrowRight) {
+            Some(1)
+        } else if pressed(egui::Key::ArrowUp) {
+            Some(-(per_row as isize))
+        } else if pressed(egui::Key::ArrowDown) {
+            Some(per_row as isize)
+        } else if pressed(egui::Key::Home) {
+            Some(isize::MIN / 2)
+        } else if pressed(egui::Key::End) {
+            Some(isize::MAX / 2)
+        } else {
+            None
+        }
+    })
+}
+
+/// "Sort" and its menu; a change sorts the cards at once.
+fn sort_ui(ui: &mut Ui, gallery: &mut Gallery) {
+    ui.horizontal(|ui| {
+        let sort_label = ui.label("Sort");
+        let before = gallery.sort;
+        egui::ComboBox::from_id_salt("gallery-sort")
+            .selected_text(gallery.sort.label())
+            .show_ui(ui, |ui| {
+                for sort in [Sort::Name, Sort::Newest] {
+                    ui.selectable_value(&mut gallery.sort, sort, sort.label());
+                }
+            })
+            .response
+            .labelled_by(sort_label.id);
+        if gallery.sort != before {
+            gallery.set_sort(gallery.sort);
+        }
+    });
+}
 
 /// "3 new images — Show", in a line that is always there (empty when there is
 /// nothing new), so announcing them does not move the cards either.
@@ -256,24 +283,7 @@ pub(super) fn grid_ui(
         return;
     };
     let name = gallery.entries[visible[at]].name.clone();
-    let step = ui.input_mut(|i| {
-        let mut pressed = |key| i.consume_key(egui::Modifiers::NONE, key);
-        if pressed(egui::Key::ArrowLeft) {
-            Some(-1)
-        } else if pressed(egui::Key::ArrowRight) {
-            Some(1)
-        } else if pressed(egui::Key::ArrowUp) {
-            Some(-(per_row as isize))
-        } else if pressed(egui::Key::ArrowDown) {
-            Some(per_row as isize)
-        } else if pressed(egui::Key::Home) {
-            Some(isize::MIN / 2)
-        } else if pressed(egui::Key::End) {
-            Some(isize::MAX / 2)
-        } else {
-            None
-        }
-    });
+    let step = grid_step(ui, per_row);
     if let Some(step) = step {
         gallery.focus_request = gallery.neighbour(&name, step);
     }
@@ -330,7 +340,26 @@ pub(super) fn card_ui(
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
     ui.ctx()
         .accesskit_node_builder(id, |node| node.set_description(state));
-    // The arrows are the grid's, not egui's spatial focus moves.
+    grid_owns_arrows(ui, id);
+    if gallery.focus_request.as_deref() == Some(name.as_str()) {
+        gallery.focus_request = None;
+        response.request_focus();
+        response.scroll_to_me(None);
+    }
+    let focused = response.has_focus();
+    let hovered = response.hovered();
+    if focused || hovered {
+        outline(ui, response.rect, focused, palette);
+    }
+    if response.clicked() {
+        gallery.dialogs.push(Dialog::Detail { name });
+        gallery.save_status = None;
+    }
+    (focused, hovered)
+}
+
+/// The arrows are the grid's, not egui's spatial focus moves.
+fn grid_owns_arrows(ui: &Ui, id: egui::Id) {
     ui.memory_mut(|m| {
         m.set_focus_lock_filter(
             id,
@@ -341,28 +370,18 @@ pub(super) fn card_ui(
             },
         );
     });
-    if gallery.focus_request.as_deref() == Some(name.as_str()) {
-        gallery.focus_request = None;
-        response.request_focus();
-        response.scroll_to_me(None);
-    }
-    let focused = response.has_focus();
-    let hovered = response.hovered();
-    if focused || hovered {
-        // The focus ring is thicker than the hover outline, so both read.
-        let width = if focused { 3.0 } else { 2.0 };
-        ui.painter().rect_stroke(
-            response.rect.expand(2.0),
-            6.0,
-            egui::Stroke::new(width, palette.accent),
-            egui::StrokeKind::Outside,
-        );
-    }
-    if response.clicked() {
-        gallery.dialogs.push(Dialog::Detail { name });
-        gallery.save_status = None;
-    }
-    (focused, hovered)
+}
+
+/// A card's outline: the focus ring is thicker than the hover outline, so
+/// both read.
+fn outline(ui: &Ui, rect: egui::Rect, focused: bool, palette: &Palette) {
+    let width = if focused { 3.0 } else { 2.0 };
+    ui.painter().rect_stroke(
+        rect.expand(2.0),
+        6.0,
+        egui::Stroke::new(width, palette.accent),
+        egui::StrokeKind::Outside,
+    );
 }
 
 /// A picture in a fixed square, or a placeholder that says why there is none.

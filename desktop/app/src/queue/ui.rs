@@ -149,19 +149,24 @@ pub(super) fn buttons_ui(
         {
             actions.push(RowAction::ClearFinished);
         }
-        if ui
-            .small_button("Copy report")
-            .on_hover_text("Every row as CSV: file, key, state, code, message")
-            .clicked()
-        {
-            ui.ctx().copy_text(report::csv(transfers));
-        }
-        if ui.small_button("Save report…").clicked() {
-            actions.push(RowAction::Send(Command::Desktop(
-                DesktopCommand::SaveReport(report::csv(transfers)),
-            )));
-        }
+        report_buttons_ui(ui, transfers, actions);
     });
+}
+
+/// Copy report and Save report…: every row as CSV.
+fn report_buttons_ui(ui: &mut Ui, transfers: &[Transfer], actions: &mut Vec<RowAction>) {
+    if ui
+        .small_button("Copy report")
+        .on_hover_text("Every row as CSV: file, key, state, code, message")
+        .clicked()
+    {
+        ui.ctx().copy_text(report::csv(transfers));
+    }
+    if ui.small_button("Save report…").clicked() {
+        actions.push(RowAction::Send(Command::Desktop(
+            DesktopCommand::SaveReport(report::csv(transfers)),
+        )));
+    }
 }
 
 /// The texture of a key from the app's bounded cache (loaded on demand).

@@ -7,6 +7,7 @@ use augment_client::inputs::{self, Input};
 use augment_client::{ClientError, ErrorKind, Remote};
 use augment_pipeline::UploadKey;
 use augment_pipeline::contract::UPLOAD_PREFIX;
+use egui::ColorImage;
 use tokio::sync::watch;
 
 use super::core::{Transfer, Worker, lock};
@@ -195,21 +196,7 @@ impl Worker {
         input: Input,
         resumed: Option<(UploadKey, bool)>,
     ) {
-        let path = input.path.clone();
-        let upload = input.upload.clone();
-        let checked = tokio::task::spawn_blocking(move || check_file(&path, &upload)).await;
-        let (result, thumb, sha256) = match checked {
-            Ok(Ok((thumb, sha256))) => (Ok(()), thumb, Some(sha256)),
-            Ok(Err(message)) => (Err(message), None, None),
-            Err(join) => (
-                Err(
-                    ClientError::new(ErrorKind::Other, "The file could not be checked.")
-                        .with_source(join),
-                ),
-                None,
-                None,
-            ),
-        };
+        let (result, thumb, sha256) = checked(&input).await;
         // An upload that completed before the quit is watched even if its
         // file has gone since.
         let passed = result.is_ok() || resumed.as_ref().is_some_and(|(_, uploaded)| *uploaded);
@@ -330,5 +317,24 @@ impl Worker {
             // The worker is shutting down.
             Err(_) => DuplicateAnswer::Skip,
         }
+    }
+}
+
+/// The client's checks of a row's file, off the async threads: the outcome,
+/// the queue thumbnail and the content hash.
+async fn checked(input: &Input) -> (Result<(), ClientError>, Option<ColorImage>, Option<String>) {
+    let path = input.path.clone();
+    let upload = input.upload.clone();
+    match tokio::task::spawn_blocking(move || check_file(&path, &upload)).await {
+        Ok(Ok((thumb, sha256))) => (Ok(()), thumb, Some(sha256)),
+        Ok(Err(message)) => (Err(message), None, None),
+        Err(join) => (
+            Err(
+                ClientError::new(ErrorKind::Other, "The file could not be checked.")
+                    .with_source(join),
+            ),
+            None,
+            None,
+        ),
     }
 }
