@@ -31,6 +31,7 @@ impl Dialog {
     }
 }
 
+use crate::format::fold;
 #[cfg(test)]
 use crate::thumbs::FULL_PX;
 use crate::thumbs::NoImage;
@@ -222,8 +223,8 @@ impl Gallery {
 
     /// Whether a name passes the filter box (case-insensitive, anywhere).
     pub(super) fn filter_matcher(&self) -> impl Fn(&str) -> bool {
-        let filter = self.filter.trim().to_lowercase();
-        move |name| filter.is_empty() || name.to_lowercase().contains(&filter)
+        let filter = fold(self.filter.trim());
+        move |name| filter.is_empty() || fold(name).contains(&filter)
     }
 
     /// A page of the listing: entries not seen yet join, in the current order.
