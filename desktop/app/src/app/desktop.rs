@@ -67,6 +67,12 @@ impl eframe::App for DesktopApp {
     fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
         visuals.panel_fill.to_normalized_gamma_f32()
     }
+
+    /// A restart starts with a fresh UI: no focus ring, tooltip, scroll or
+    /// squeezed panel from the last run (the window's size is kept apart).
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
 }
 
 impl DesktopApp {

@@ -91,7 +91,10 @@ impl DesktopApp {
             0.0
         };
         let queue_max = (width - taken - MIN_GALLERY_PT).clamp(QUEUE_PANEL_MIN_PT, 700.0);
-        egui::Panel::left("queue")
+        // Each scale remembers its own width: a panel squeezed at 200 %
+        // is not left narrow at 100 %.
+        let scale = (ctx.pixels_per_point() * 100.0).round();
+        egui::Panel::left(egui::Id::unique(("queue", scale.to_bits())))
             .default_size(QUEUE_PANEL_PT.min(queue_max))
             .size_range(QUEUE_PANEL_MIN_PT..=queue_max)
             .resizable(true)

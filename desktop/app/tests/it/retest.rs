@@ -300,3 +300,26 @@ fn custom_mode_says_at_test_connection_that_the_endpoint_must_run_the_pipeline()
     harness.get_by_role_and_label(Role::Button, "Test connection");
     harness.get_by_label_contains("must also run the processing pipeline");
 }
+
+#[test]
+fn the_queue_panel_gets_its_width_back_after_200_percent() {
+    let data = tempfile::tempdir().unwrap();
+    // An 800×500 window, first at 100 %.
+    let mut harness = app_with(data.path(), Launch::default());
+    harness.set_size(egui::vec2(800.0, 500.0));
+    harness.run_steps(2);
+    let gallery_at = |h: &Harness<'_, DesktopApp>| h.get_by_label("Gallery").rect().min.x;
+    let before = gallery_at(&harness);
+    // The same screen at 200 %: half the points.
+    harness.set_pixels_per_point(2.0);
+    harness.set_size(egui::vec2(400.0, 250.0));
+    harness.run_steps(3);
+    harness.set_pixels_per_point(1.0);
+    harness.set_size(egui::vec2(800.0, 500.0));
+    harness.run_steps(3);
+    let after = gallery_at(&harness);
+    assert!(
+        (after - before).abs() < 1.0,
+        "the gallery starts at {before} before and {after} after"
+    );
+}
