@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use augment_client::{ImageEntry, Mode};
-use augment_pipeline::Angle;
+use augment_pipeline::{Angle, Output};
 use egui::{TextureHandle, TextureOptions};
 
 use super::desktop::DesktopApp;
@@ -364,7 +364,7 @@ impl DesktopApp {
                     .ok()
                     .map(|key| ImageEntry {
                         name: key.name().to_owned(),
-                        processed_key: key.processed_key(),
+                        processed_key: Output::Processed.key(&key),
                         size_bytes: transfer.size_bytes.unwrap_or(0),
                         last_modified: None,
                     });

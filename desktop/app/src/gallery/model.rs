@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use augment_client::{ImageEntry, RejectedEntry};
-use augment_pipeline::{Angle, UploadKey};
+use augment_pipeline::{Angle, Output};
 use egui::TextureHandle;
 
 use crate::command::{Command, GalleryCommand};
@@ -243,10 +243,11 @@ impl Gallery {
     /// new one joins at once unless it would move the card under the pointer
     /// (or with the focus): then it waits in [`Gallery::pending`].
     pub fn upsert(&mut self, mut entry: ImageEntry) {
-        self.thumbs.remove(&entry.processed_key);
-        for angle in Angle::ALL {
-            self.thumbs.remove(&rotation_key(&entry.name, angle));
+        // Every output's texture is stale: the name was uploaded again.
+        for output in Output::ALL {
+            self.thumbs.remove(&output.key_of_name(&entry.name));
         }
+        self.thumbs.remove(&entry.processed_key);
         if entry.last_modified.is_none() {
             entry.last_modified = Some(std::time::SystemTime::now());
         }
@@ -390,11 +391,9 @@ impl Gallery {
     }
 }
 
-/// The key of one rotation of the upload named `name`.
+/// The key of one rotation of the upload named `name` (the outputs model's).
 pub fn rotation_key(name: &str, angle: Angle) -> String {
-    // The extension does not enter output keys; any accepted one will do.
-    UploadKey::from_name(name, "jpg")
-        .map_or_else(|_| String::new(), |upload| upload.rotation_key(angle))
+    Output::Rotation(angle).key_of_name(name)
 }
 
 /// The id of the card of `name`: the same wherever the card is drawn, so focus

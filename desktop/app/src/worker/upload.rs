@@ -8,7 +8,7 @@ use std::time::Instant;
 use augment_client::inputs::Input;
 use augment_client::{ClientError, ErrorKind, Progress, Remote, WatchEvent};
 use augment_pipeline::contract::UPLOAD_PREFIX;
-use augment_pipeline::{Angle, UploadKey};
+use augment_pipeline::{Landed, Output, UploadKey};
 use egui::ColorImage;
 
 use super::core::{PROGRESS_EVENT_INTERVAL, Worker, file_name, lock};
@@ -120,6 +120,24 @@ impl Worker {
             .await
     }
 
+    /// An output of the row's upload landed: a rotation goes to the UI with
+    /// its thumbnail; the processed image needs no news (the row already says
+    /// "Processing" until the rotations land).
+    async fn output_landed(&self, id: TransferId, remote: &Remote, output: Output, key: String) {
+        let Some(angle) = output.angle() else {
+            return;
+        };
+        let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
+            .await
+            .ok();
+        self.events.send(PipelineEvent::Rotation {
+            id,
+            angle,
+            key,
+            image,
+        });
+    }
+
     /// Reports each rotation as it lands (with its thumbnail), a rejection, or
     /// the time-out.
     pub(super) async fn watch(&self, id: TransferId, remote: &Arc<Remote>, upload_key: &UploadKey) {
@@ -131,22 +149,15 @@ impl Worker {
             },
             self.watch_timeout,
         );
-        let mut landed = 0;
+        let mut landed = Landed::default();
         let forward = async {
             while let Some(event) = rx.recv().await {
                 match event {
-                    WatchEvent::RotationLanded { angle, key } => {
-                        let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
-                            .await
-                            .ok();
-                        self.events.send(PipelineEvent::Rotation {
-                            id,
-                            angle,
-                            key,
-                            image,
-                        });
-                        landed += 1;
-                        if landed == Angle::ALL.len() {
+                    WatchEvent::Landed { output, key } => {
+                        landed.insert(output);
+                        self.output_landed(id, remote, output, key).await;
+                        // The outputs model says when an upload is complete.
+                        if landed.is_complete() {
                             self.events.send(PipelineEvent::Done { id });
                         }
                     }
@@ -167,9 +178,6 @@ impl Worker {
                         });
                     }
                     WatchEvent::TimedOut => self.events.send(PipelineEvent::TimedOut { id }),
-                    // The rotations follow within moments; the row already says
-                    // "Processing".
-                    WatchEvent::Processed { .. } => {}
                 }
             }
         };
