@@ -276,12 +276,12 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_is_not_a_journal_is_set_aside() {
+    fn lines_that_are_not_the_journals_resume_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(QUEUE_FILE);
-        std::fs::write(&path, "not json\n").unwrap();
+        std::fs::write(&path, "not json\n{\"row\": 3}\n").unwrap();
         assert!(load(&path).is_empty());
-        std::fs::write(&path, vec![b'x'; 10]).unwrap();
-        assert!(load(&path).is_empty());
+        // No file: nothing to resume, and no error.
+        assert!(load(&dir.path().join("missing.jsonl")).is_empty());
     }
 }
