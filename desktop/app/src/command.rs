@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use augment_client::{AwsSettings, ClientError, ImageEntry, RejectedEntry, Settings};
-use augment_pipeline::Angle;
+use augment_pipeline::Output;
 use egui::ColorImage;
 
 use crate::thumbs::NoImage;
@@ -275,9 +275,11 @@ impl From<UploadEvent> for Event {
 /// What the pipeline made of an upload.
 #[derive(Debug)]
 pub enum PipelineEvent {
-    Rotation {
+    /// An output of the upload landed (the outputs model names it), with a
+    /// rotation's thumbnail.
+    Landed {
         id: TransferId,
-        angle: Angle,
+        output: Output,
         key: String,
         image: Option<ColorImage>,
     },
@@ -331,7 +333,7 @@ impl Event {
                     id, result: Err(_), ..
                 },
             ) => Some(*id),
-            Self::Pipeline(PipelineEvent::Rotation { .. })
+            Self::Pipeline(PipelineEvent::Landed { .. })
             | Self::Upload(
                 UploadEvent::Uploading { .. }
                 | UploadEvent::Progress { .. }

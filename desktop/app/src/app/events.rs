@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use augment_client::{ImageEntry, Mode};
-use augment_pipeline::{Angle, Output};
+use augment_pipeline::{Landed, Output};
 use egui::{TextureHandle, TextureOptions};
 
 use super::desktop::DesktopApp;
@@ -176,7 +176,8 @@ impl DesktopApp {
             RowEvent::Restarted(id) => {
                 if let Some(transfer) = self.transfer_mut(id) {
                     transfer.state = State::Checking;
-                    transfer.rotations = [None, None, None, None];
+                    transfer.landed = Landed::default();
+                    transfer.outputs.clear();
                 }
             }
             RowEvent::Cancelled { id } => self.update(id, |state| {
@@ -283,12 +284,12 @@ impl DesktopApp {
     pub(super) fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: PipelineEvent) {
         let mode = self.settings.mode;
         match event {
-            PipelineEvent::Rotation {
+            PipelineEvent::Landed {
                 id,
-                angle,
+                output,
                 key,
                 image,
-            } => self.rotation_landed(ctx, id, angle, key, image),
+            } => self.output_landed(ctx, id, output, key, image),
             PipelineEvent::PipelineRejected { id, code, message } => {
                 tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
                 let upload = self
@@ -330,16 +331,15 @@ impl DesktopApp {
         }
     }
 
-    /// A rotation of a row's upload landed, with its thumbnail.
-    fn rotation_landed(
+    /// An output of a row's upload landed (a rotation with its thumbnail).
+    fn output_landed(
         &mut self,
         ctx: &egui::Context,
         id: TransferId,
-        angle: Angle,
+        output: Output,
         key: String,
         image: Option<egui::ColorImage>,
     ) {
-        let index = Angle::ALL.iter().position(|a| *a == angle).unwrap_or(0);
         if let Some(image) = image {
             // Into the gallery's bounded cache: the row keeps only the key
             // (its detail view and the row's Rotations share the texture).
@@ -347,9 +347,10 @@ impl DesktopApp {
             self.gallery
                 .thumbs
                 .insert(key.clone(), Thumb::Ready(handle));
-            if let Some(transfer) = self.transfer_mut(id) {
-                transfer.rotations[index] = Some(key);
-            }
+        }
+        if let Some(transfer) = self.transfer_mut(id) {
+            transfer.landed.insert(output);
+            transfer.outputs.insert(output, key);
         }
     }
 
@@ -393,10 +394,10 @@ impl DesktopApp {
     /// Nothing in flight: every queued file has finished, each success shows its
     /// four rotations, and the gallery's pages and visible thumbnails are in.
     pub(super) fn settled(&self) -> bool {
-        let transfers_done = self.transfers.iter().all(|t| {
-            !t.state.is_active()
-                && (t.state != State::Done || t.rotations.iter().all(Option::is_some))
-        });
+        let transfers_done = self
+            .transfers
+            .iter()
+            .all(|t| !t.state.is_active() && (t.state != State::Done || t.landed.is_complete()));
         let gallery_done = !self.gallery.loading
             && self.gallery.next.is_none()
             && !self

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use augment_client::Mode;
-use augment_pipeline::UploadKey;
+use augment_pipeline::{Landed, Output, UploadKey};
 use egui::TextureHandle;
 
 use super::clock::BatchClock;
@@ -140,9 +140,12 @@ pub struct Transfer {
     pub state: State,
     /// `original-uploads/…`, once uploaded (kept after it is done).
     pub upload_key: Option<String>,
-    /// The keys of the rotations that have landed, in [`Angle::ALL`] order; their
-    /// textures live in the gallery's bounded cache, loaded when shown.
-    pub rotations: [Option<String>; 4],
+    /// What of the upload's outputs has landed (the outputs model says when
+    /// that is all of them).
+    pub landed: Landed,
+    /// The keys of the outputs that have landed; their textures live in the
+    /// gallery's bounded cache, loaded when shown.
+    pub outputs: BTreeMap<Output, String>,
 }
 
 impl Transfer {
@@ -165,7 +168,8 @@ impl Transfer {
             thumb: None,
             state: State::Checking,
             upload_key: None,
-            rotations: [None, None, None, None],
+            landed: Landed::default(),
+            outputs: BTreeMap::new(),
         }
     }
 

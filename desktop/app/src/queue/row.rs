@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use augment_pipeline::Angle;
+use augment_pipeline::{Angle, Output};
 use egui::{RichText, TextureHandle, Ui};
 
 use super::model::{State, Transfer};
@@ -302,9 +302,13 @@ pub(super) fn rotations_ui(
 ) {
     ui.horizontal(|ui| {
         ui.add_space(ROW_THUMB_PT + 8.0);
-        for (angle, key) in Angle::ALL.iter().zip(&transfer.rotations) {
+        for output in Output::ROTATIONS {
+            let Some(angle) = output.angle() else {
+                continue;
+            };
             let alt = format!("{} rotated {}°", transfer.name, angle.degrees());
-            let texture = key.as_deref().and_then(&mut *textures);
+            let key = transfer.outputs.get(&output);
+            let texture = key.map(String::as_str).and_then(&mut *textures);
             thumb_ui(ui, texture.as_ref(), ROTATION_THUMB_PT, &alt, palette);
             ui.label(
                 RichText::new(format!("{}°", angle.degrees()))

@@ -120,19 +120,18 @@ impl Worker {
             .await
     }
 
-    /// An output of the row's upload landed: a rotation goes to the UI with
-    /// its thumbnail; the processed image needs no news (the row already says
-    /// "Processing" until the rotations land).
+    /// An output of the row's upload landed: the UI hears of it, a rotation
+    /// with its thumbnail.
     async fn output_landed(&self, id: TransferId, remote: &Remote, output: Output, key: String) {
-        let Some(angle) = output.angle() else {
-            return;
+        let image = match output.angle() {
+            Some(_) => fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
+                .await
+                .ok(),
+            None => None,
         };
-        let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
-            .await
-            .ok();
-        self.events.send(PipelineEvent::Rotation {
+        self.events.send(PipelineEvent::Landed {
             id,
-            angle,
+            output,
             key,
             image,
         });
