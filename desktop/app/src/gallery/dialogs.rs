@@ -1,10 +1,10 @@
 //! The dialogs over the window: one stack, bottom first, whose top is drawn
 //! on top and alone takes clicks and Esc; each at most the window's size.
 
-use augment_pipeline::Angle;
+use augment_pipeline::Output;
 use egui::{RichText, Ui};
 
-use super::model::{Dialog, Gallery, Thumb, rotation_key};
+use super::model::{Dialog, Gallery, Thumb};
 use super::ui::{card_state, picture_ui};
 use crate::command::{Command, GalleryCommand};
 use crate::style::Palette;
@@ -147,7 +147,10 @@ pub(super) fn detail_ui(
     palette: &Palette,
     commands: &mut Vec<Command>,
 ) -> Option<DialogAction> {
-    let keys: Vec<String> = Angle::ALL.iter().map(|&a| rotation_key(name, a)).collect();
+    let keys: Vec<String> = Output::ROTATIONS
+        .iter()
+        .map(|output| output.key_of_name(name))
+        .collect();
     ui.add(egui::Label::new(RichText::new(name).heading()).truncate());
     ui.add(
         egui::Label::new(
@@ -218,7 +221,10 @@ fn detail_pictures_ui(
     let by_height = window.height() - DIALOG_MARGIN_PT - DETAIL_CHROME_PT - status_pt;
     let side = by_width.min(by_height).clamp(48.0, DETAIL_SIDE_PT);
     ui.horizontal(|ui| {
-        for (angle, key) in Angle::ALL.iter().zip(keys) {
+        for (output, key) in Output::ROTATIONS.iter().zip(keys) {
+            let Some(angle) = output.angle() else {
+                continue;
+            };
             let thumb = gallery.thumb(key, FULL_PX, commands);
             let state = card_state(thumb);
             let texture = match thumb {

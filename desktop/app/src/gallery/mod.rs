@@ -12,5 +12,5 @@ mod rejected;
 mod ui;
 
 pub use self::dialogs::{SHORTCUTS, dialogs_ui};
-pub use self::model::{Dialog, Gallery, MAX_TEXTURES, Sort, Thumb, View, card_id, rotation_key};
+pub use self::model::{Dialog, Gallery, MAX_TEXTURES, Sort, Thumb, View, card_id};
 pub use self::ui::{NOT_PROCESSED, count_text, gallery_ui};

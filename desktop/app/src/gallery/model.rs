@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use augment_client::{ImageEntry, RejectedEntry};
-use augment_pipeline::{Angle, Output};
+use augment_pipeline::Output;
 use egui::TextureHandle;
 
 use crate::command::{Command, GalleryCommand};
@@ -389,11 +389,6 @@ impl Gallery {
             .min(visible.len().saturating_sub(1));
         Some(self.entries[visible[to]].name.clone())
     }
-}
-
-/// The key of one rotation of the upload named `name` (the outputs model's).
-pub fn rotation_key(name: &str, angle: Angle) -> String {
-    Output::Rotation(angle).key_of_name(name)
 }
 
 /// The id of the card of `name`: the same wherever the card is drawn, so focus

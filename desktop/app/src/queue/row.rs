@@ -3,13 +3,12 @@
 
 use std::path::Path;
 
-use augment_pipeline::{Angle, Output};
+use augment_pipeline::Output;
 use egui::{RichText, TextureHandle, Ui};
 
 use super::model::{State, Transfer};
 use crate::command::{Command, DesktopCommand, GalleryCommand, TransferCommand, TransferId};
 use crate::format::format_bytes;
-use crate::gallery::rotation_key;
 use crate::style::{Palette, thumb_ui, thumb_with_sense};
 
 /// Side of the file's thumbnail in a queue row, in points.
@@ -194,9 +193,9 @@ pub(super) fn row_menu_ui(
         .clicked()
         && let Some(name) = &name
     {
-        let keys = Angle::ALL
+        let keys = Output::ROTATIONS
             .iter()
-            .map(|angle| rotation_key(name, *angle))
+            .map(|output| output.key_of_name(name))
             .collect();
         actions.push(RowAction::Send(Command::Gallery(
             GalleryCommand::SaveRotations { keys },
