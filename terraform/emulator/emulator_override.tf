@@ -68,3 +68,10 @@ resource "aws_s3_bucket_policy" "images" {
 resource "aws_lambda_event_source_mapping" "worker" {
   enabled = false
 }
+
+# moto's Budgets answers CreateBudget but not DescribeSubscribersForNotification,
+# which the provider reads after every create: the budget is planned and checked
+# by checkov, never applied here.
+variable "monthly_budget_usd" {
+  default = null
+}
