@@ -360,7 +360,10 @@ impl Remote {
                     key: upload_key.as_str().to_owned(),
                     body: bytes.clone(),
                     content_type: content_type(format),
+                    // The metadata for readers of the original; the tag for the
+                    // duplicate check, which may not read originals.
                     metadata: vec![(SHA256_METADATA, sha256.clone())],
+                    tags: vec![(SHA256_METADATA, sha256.clone())],
                     on_sent: Some(on_sent.clone()),
                 })
                 .await
@@ -535,6 +538,7 @@ impl Remote {
                     body,
                     content_type: "application/octet-stream",
                     metadata: Vec::new(),
+                    tags: Vec::new(),
                     on_sent: None,
                 })
                 .await
@@ -563,6 +567,9 @@ impl Remote {
     /// `original-uploads/` (any of the three extensions, any case), the processed
     /// image, the four rotations and the failed record. Missing pieces are fine.
     pub async fn delete_image(&self, name: &str) -> Result<(), ClientError> {
+        // `processed/` before the rotations: a rotation being written meanwhile
+        // looks at `processed/` after its write and deletes itself when it is gone
+        // (`steps::make_rotation`), so nothing is left behind.
         let key = upload_key_for(name)?;
         let mut keys = self.originals_of(name).await?;
         keys.push(key.processed_key());
@@ -822,6 +829,7 @@ pub async fn write_failed_record(
             body: FailedRecord::new(upload, rejection).to_json(),
             content_type: "application/json",
             metadata: Vec::new(),
+            tags: Vec::new(),
             on_sent: None,
         })
         .await
