@@ -194,7 +194,10 @@ async fn a_task_of_an_older_upload_succeeds_and_writes_nothing() {
     let processed = store.object(&upload.processed_key()).unwrap();
     store
         .put(PutObject {
-            metadata: vec![(SEQUENCER_METADATA, "0055AED6DCD90281F0".into())],
+            metadata: vec![
+                ("source-key", SOURCE.into()),
+                (SEQUENCER_METADATA, "0055AED6DCD90281F0".into()),
+            ],
             ..processed
         })
         .await
