@@ -6,7 +6,7 @@
 //! the handler watches the invocation's deadline (see [`handle`]), so the
 //! invocation always answers in time and never fails the batch as a whole.
 
-use std::time::{Instant as StdInstant, SystemTime};
+use std::time::{Duration, Instant as StdInstant, SystemTime};
 
 use augment_pipeline::error_chain;
 use augment_pipeline::limits::{WORKER_MIN_MESSAGE_TIME, WORKER_REPLY_RESERVE};
@@ -14,13 +14,43 @@ use augment_pipeline::{ObjectStore, RotationOutcome, RotationTask, make_rotation
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use tokio::time::Instant;
 
-/// The invocation's deadline (the Lambda context's, a wall-clock time) on this
-/// process's monotonic clock.
+/// Deadlines before this (2000-01-01) are no wall-clock time Lambda would give.
+const EARLIEST_DEADLINE: Duration = Duration::from_secs(946_684_800);
+
+/// The invocation's deadline on this process's monotonic clock. Lambda states it
+/// in milliseconds since the epoch (`Lambda-Runtime-Deadline-Ms`); the
+/// cargo-lambda emulator (local runs, the end-to-end tests) sends the timeout
+/// itself there (`600000`): a value before [`EARLIEST_DEADLINE`] is read that
+/// way, as time from now, not as a deadline long past.
 pub fn deadline_from(context_deadline: SystemTime) -> Instant {
-    let left = context_deadline
-        .duration_since(SystemTime::now())
+    let since_epoch = context_deadline
+        .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
+    let left = if since_epoch < EARLIEST_DEADLINE {
+        since_epoch
+    } else {
+        context_deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+    };
     Instant::now() + left
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_is_lambdas_epoch_time_or_the_emulators_timeout() {
+        let now = Instant::now();
+        let in_a_minute = deadline_from(SystemTime::now() + Duration::from_secs(60));
+        assert!(in_a_minute > now + Duration::from_secs(50));
+        assert!(in_a_minute <= Instant::now() + Duration::from_secs(60));
+        let past = deadline_from(SystemTime::now() - Duration::from_secs(5));
+        assert!(past <= Instant::now());
+        let emulator = deadline_from(SystemTime::UNIX_EPOCH + Duration::from_millis(600_000));
+        assert!(emulator > now + Duration::from_secs(590));
+    }
 }
 
 /// Handles the batch's messages one after another; `store_for` gives a bucket's
