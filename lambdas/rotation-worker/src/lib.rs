@@ -36,23 +36,6 @@ pub fn deadline_from(context_deadline: SystemTime) -> Instant {
     Instant::now() + left
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_deadline_is_lambdas_epoch_time_or_the_emulators_timeout() {
-        let now = Instant::now();
-        let in_a_minute = deadline_from(SystemTime::now() + Duration::from_secs(60));
-        assert!(in_a_minute > now + Duration::from_secs(50));
-        assert!(in_a_minute <= Instant::now() + Duration::from_secs(60));
-        let past = deadline_from(SystemTime::now() - Duration::from_secs(5));
-        assert!(past <= Instant::now());
-        let emulator = deadline_from(SystemTime::UNIX_EPOCH + Duration::from_millis(600_000));
-        assert!(emulator > now + Duration::from_secs(590));
-    }
-}
-
 /// Handles the batch's messages one after another; `store_for` gives a bucket's
 /// object store. With `allowed_bucket` set, tasks naming another bucket are
 /// refused.
@@ -170,4 +153,21 @@ async fn handle_message<S: ObjectStore>(
         .await
         .map_err(|err| error_chain(&err))?;
     Ok((task, done))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_is_lambdas_epoch_time_or_the_emulators_timeout() {
+        let now = Instant::now();
+        let in_a_minute = deadline_from(SystemTime::now() + Duration::from_secs(60));
+        assert!(in_a_minute > now + Duration::from_secs(50));
+        assert!(in_a_minute <= Instant::now() + Duration::from_secs(60));
+        let past = deadline_from(SystemTime::now() - Duration::from_secs(5));
+        assert!(past <= Instant::now());
+        let emulator = deadline_from(SystemTime::UNIX_EPOCH + Duration::from_millis(600_000));
+        assert!(emulator > now + Duration::from_secs(590));
+    }
 }
