@@ -7,8 +7,8 @@ locals {
   # Every prefix the app and the CLI list: the name check lists original-uploads/,
   # the gallery pages through processed/, the rest is for scripts and the console.
   app_listed_prefixes = [local.upload_prefix, local.processed_prefix, local.augmented_prefix, local.failed_prefix]
-  # What the app and the CLI read: outputs and rejection records (the app's user
-  # also heads originals, for the duplicate question; the viewer never does).
+  # What the app and the CLI read: outputs and rejection records. Nobody here
+  # reads originals: in a shared bucket they are everyone's photos.
   app_read_prefixes = [local.processed_prefix, local.augmented_prefix, local.failed_prefix]
   # What the app's Delete… deletes: the original(s), the processed image, the four
   # rotations, the failed record.
@@ -44,13 +44,13 @@ data "aws_iam_policy_document" "app_user" {
     resources = [for prefix in local.app_read_prefixes : "${local.bucket_arn}/${prefix}*"]
   }
 
-  # The duplicate question compares a file's SHA-256 with the one an upload of the
-  # same name carries in its metadata (x-amz-meta-sha256): a HEAD of the original,
-  # which S3 authorises as s3:GetObject. Without it the app cannot tell a copy
-  # from a new file and uploads it again as name-2.
+  # The duplicate question compares a file's SHA-256 with the tag an upload of the
+  # same name carries (written with the upload: PutObject's Tagging header, which S3
+  # authorises as s3:PutObjectTagging too; read with GetObjectTagging). The tag
+  # tells the hash and nothing of the image: originals stay unreadable.
   statement {
-    sid       = "HashOfUploads"
-    actions   = ["s3:GetObject"]
+    sid       = "HashTagOfUploads"
+    actions   = ["s3:PutObjectTagging", "s3:GetObjectTagging"]
     resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
   }
 

@@ -50,7 +50,19 @@ locals {
     ]
     worker = [
       { sid = "ReadProcessed", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/${local.processed_prefix}*"] },
+      # Without ListBucket, S3 answers 403 for a missing key: a task whose image was
+      # deleted (Delete… while its rotations were queued) would fail into the
+      # dead-letter queue instead of ending as gone. Its own prefix only: the
+      # worker asks a 403 again as a one-key listing of the processed key.
+      {
+        sid           = "TellMissingFromForbidden"
+        actions       = ["s3:ListBucket"]
+        resources     = [local.bucket_arn]
+        list_prefixes = ["${local.processed_prefix}*"]
+      },
       { sid = "WriteRotations", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/${local.augmented_prefix}*"] },
+      # A rotation written just as its image was deleted deletes itself again.
+      { sid = "RemoveOrphanRotations", actions = ["s3:DeleteObject"], resources = ["${local.bucket_arn}/${local.augmented_prefix}*"] },
       # What the SQS event source mapping does with the function's role.
       {
         sid       = "ConsumeRotations"
@@ -75,6 +87,17 @@ data "aws_iam_policy_document" "functions" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      # A listing limited to some prefixes.
+      dynamic "condition" {
+        for_each = length(lookup(statement.value, "list_prefixes", [])) > 0 ? [lookup(statement.value, "list_prefixes", [])] : []
+
+        content {
+          test     = "StringLike"
+          variable = "s3:prefix"
+          values   = condition.value
+        }
+      }
     }
   }
 

@@ -210,6 +210,7 @@ impl LocalMode {
                 body: Vec::new(),
                 content_type: "application/octet-stream",
                 metadata: Vec::new(),
+                tags: Vec::new(),
                 on_sent: None,
             })
             .await

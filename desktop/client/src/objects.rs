@@ -46,6 +46,7 @@ impl Remote {
                     body,
                     content_type: "application/octet-stream",
                     metadata: Vec::new(),
+                    tags: Vec::new(),
                     on_sent: None,
                 })
                 .await
@@ -58,6 +59,10 @@ impl Remote {
     /// `original-uploads/` (any of the three extensions, any case), the processed
     /// image, the four rotations and the failed record. Missing pieces are fine.
     pub async fn delete_image(&self, name: &str) -> Result<(), ClientError> {
+        // `processed/` before the rotations (`Output::ALL` lists it first): a
+        // rotation being written meanwhile looks at `processed/` after its write
+        // and deletes itself when it is gone (`steps::make_rotation`), so nothing
+        // is left behind.
         let key = upload_key_for(name)?;
         let mut keys = self.originals_of(name).await?;
         keys.extend(key.output_keys());

@@ -70,7 +70,10 @@ impl Remote {
                     key: upload_key.as_str().to_owned(),
                     body: bytes.clone(),
                     content_type: content_type(format),
+                    // The metadata for readers of the original; the tag for the
+                    // duplicate check, which may not read originals.
                     metadata: vec![(SHA256_METADATA, sha256.clone())],
+                    tags: vec![(SHA256_METADATA, sha256.clone())],
                     on_sent: Some(on_sent.clone()),
                 })
                 .await
@@ -132,6 +135,7 @@ pub async fn write_failed_record(
             body: FailedRecord::new(upload, rejection).to_json(),
             content_type: "application/json",
             metadata: Vec::new(),
+            tags: Vec::new(),
             on_sent: None,
         })
         .await

@@ -188,7 +188,8 @@ impl ObjectStore for S3Store {
     /// One `PutObject` (objects here are at most 10 MiB: no multipart), and S3
     /// stores nothing from an interrupted one. The body is rebuilt for each SDK
     /// attempt (and its retry checkpoint), each counting [`PutObject::on_sent`]
-    /// from 0.
+    /// from 0. Tags go in the same request (`x-amz-tagging`, which S3 authorises
+    /// as `s3:PutObjectTagging` too).
     fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let PutObject {
@@ -196,8 +197,10 @@ impl ObjectStore for S3Store {
                 body,
                 content_type,
                 metadata,
+                tags,
                 on_sent,
             } = object;
+            let tagging = (!tags.is_empty()).then(|| tagging(&tags));
             let metadata: HashMap<String, String> = metadata
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
@@ -214,6 +217,7 @@ impl ObjectStore for S3Store {
                 .content_type(content_type)
                 .content_length(content_length)
                 .set_metadata(Some(metadata))
+                .set_tagging(tagging)
                 .body(ByteStream::new(body))
                 .send()
                 .await
@@ -290,6 +294,38 @@ impl ObjectStore for S3Store {
         })
     }
 
+    /// One `GetObjectTagging`: allowed by `s3:GetObjectTagging`, which may be
+    /// granted where `s3:GetObject` is not.
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .get_object_tagging()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await;
+            match result {
+                Ok(output) => Ok(Some(
+                    output
+                        .tag_set()
+                        .iter()
+                        .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+                        .collect(),
+                )),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                        == Some("NoSuchKey") =>
+                {
+                    Ok(None)
+                }
+                Err(err) => Err(store_error("GetObjectTagging", key, err)),
+            }
+        })
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             self.client
@@ -302,6 +338,17 @@ impl ObjectStore for S3Store {
                 .map_err(|err| store_error("DeleteObject", key, err))
         })
     }
+}
+
+/// Tags as S3's `x-amz-tagging` header takes them: a URL query string.
+fn tagging(tags: &[(&'static str, String)]) -> String {
+    let encode = |text: &str| {
+        percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    tags.iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A length S3 states (never negative in practice).

@@ -76,6 +76,7 @@ async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
             body: b"12345".to_vec(),
             content_type: "image/jpeg",
             metadata: vec![("source-key", "original-uploads/x y.jpg".into())],
+            tags: Vec::new(),
             on_sent: None,
         })
         .await
@@ -134,6 +135,7 @@ async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
                 body: vec![],
                 content_type: "x",
                 metadata: vec![],
+                tags: Vec::new(),
                 on_sent: None,
             })
             .await
@@ -343,5 +345,80 @@ async fn on_s3_outputs_record_their_order_and_a_success_clears_the_failed_record
         receive_all(&stack).await.len(),
         4,
         "the newer upload's tasks only"
+    );
+}
+
+/// Tags ride on the upload's own `PutObject` (the app's hash for the duplicate
+/// question) and come back by `GetObjectTagging`, awkward keys and values
+/// included; a missing key has none.
+#[tokio::test]
+async fn the_s3_store_writes_tags_with_the_object_and_reads_them_back() {
+    let stack = stack().await;
+    let key = "original-uploads/dir/ünï côde+100%.jpg";
+    stack
+        .store
+        .put(PutObject {
+            key: key.into(),
+            body: b"12345".to_vec(),
+            content_type: "image/jpeg",
+            metadata: vec![],
+            tags: vec![("sha256", "ab12".into()), ("note", "a b+c=d/x:y@z".into())],
+            on_sent: None,
+        })
+        .await
+        .unwrap();
+
+    let mut tags = stack.store.object_tags(key).await.unwrap().unwrap();
+    tags.sort();
+    assert_eq!(
+        tags,
+        [
+            ("note".to_owned(), "a b+c=d/x:y@z".to_owned()),
+            ("sha256".to_owned(), "ab12".to_owned())
+        ]
+    );
+    assert_eq!(
+        stack
+            .store
+            .object_tags("original-uploads/nope.jpg")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// A task whose processed image was deleted before it ran ends as gone on S3
+/// itself, and writes nothing.
+#[tokio::test]
+async fn on_s3_a_task_of_a_deleted_image_is_gone_not_failed() {
+    use augment_pipeline::steps::RotationOutcome;
+
+    let stack = stack().await;
+    let key = "original-uploads/deleted/cat.jpg";
+    upload(&stack, key, red_corner_photo()).await;
+    process_upload(&stack.store, &stack.queue, BUCKET, key)
+        .await
+        .unwrap();
+    let tasks: Vec<RotationTask> = receive_all(&stack)
+        .await
+        .iter()
+        .map(|(_, body)| RotationTask::from_json(body).unwrap())
+        .collect();
+    stack.store.delete(&tasks[0].processed_key).await.unwrap();
+
+    for task in &tasks {
+        assert_eq!(
+            make_rotation(&stack.store, task).await.unwrap(),
+            RotationOutcome::Gone
+        );
+    }
+    assert!(
+        stack
+            .store
+            .list("augmented-images/")
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing written"
     );
 }

@@ -8,7 +8,7 @@
 use augment_pipeline::error_chain;
 use std::time::Instant;
 
-use augment_pipeline::contract::{Sequencer, decode_event_key};
+use augment_pipeline::contract::{EventTime, Sequencer, decode_event_key};
 use augment_pipeline::steps::{self, StepError, UploadEvent, UploadOutcome};
 use augment_pipeline::{ObjectStore, TaskQueue};
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
@@ -154,6 +154,18 @@ where
         .sequencer
         .as_deref()
         .and_then(Sequencer::parse);
+    // The order among uploads of different keys that share outputs; a record
+    // without `eventTime` is read as the epoch, which orders nothing.
+    let event_time = (record.event_time.timestamp_millis() != 0)
+        .then(|| {
+            EventTime::parse(
+                &record
+                    .event_time
+                    .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                    .to_string(),
+            )
+        })
+        .flatten();
     let event = UploadEvent {
         bucket,
         key: &key,
@@ -161,6 +173,7 @@ where
         // download.
         size_bytes: record.s3.object.size.and_then(|n| u64::try_from(n).ok()),
         sequencer: sequencer.as_ref(),
+        event_time: event_time.as_ref(),
     };
     Ok(Record::Done(
         steps::process_upload_event(&store, queue, event).await?,

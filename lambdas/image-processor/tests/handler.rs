@@ -195,6 +195,45 @@ async fn a_late_older_event_of_a_key_writes_nothing_over_the_newer() {
     );
 }
 
+/// `cat.png`, uploaded after `cat.jpg`, arrives first; `cat.jpg`'s event comes
+/// late. Their sequencers are per key (here the newer upload's is the smaller):
+/// the processor orders them by the events' `eventTime`, which it records.
+#[tokio::test]
+async fn uploads_of_two_extensions_are_ordered_by_event_time() {
+    let store = MemoryStore::with("original-uploads/cat.jpg", photo());
+    store.insert("original-uploads/cat.png", photo());
+    let queue = MemoryQueue::default();
+    let mut event = fixture("s3-put-twice-newer-first.json");
+    let newer = &mut event.records[0];
+    newer.s3.object.key = Some("original-uploads/cat.png".into());
+    newer.s3.object.sequencer = Some("0055AED6DCD90281A0".into());
+    newer.event_time = "2026-11-28T12:00:05.250Z".parse().unwrap();
+    let older = &mut event.records[1];
+    older.s3.object.sequencer = Some("0055AED6DCD90281F0".into());
+    older.event_time = "2026-11-28T12:00:00.000Z".parse().unwrap();
+
+    let got = handle(event, "req", |_| &store, &queue).await.unwrap();
+
+    assert_eq!(got, summary(1, 0, 1), "the older cat.jpg is skipped");
+    let processed = store.object("processed/cat_256x256.jpg").unwrap();
+    for entry in [
+        ("source-key", "original-uploads/cat.png"),
+        ("source-event-time", "2026-11-28T12:00:05.250Z"),
+    ] {
+        assert!(
+            processed.metadata.contains(&(entry.0, entry.1.to_owned())),
+            "{entry:?} in {:?}",
+            processed.metadata
+        );
+    }
+    assert_eq!(queue.batches().len(), 1);
+    assert!(
+        queue.batches()[0]
+            .iter()
+            .all(|task| task.source_key == "original-uploads/cat.png")
+    );
+}
+
 /// `s3-text-named-jpg.json` with its one record's key set to `key` (encoded).
 fn event_for(key: &str) -> S3Event {
     let mut event = fixture("s3-text-named-jpg.json");

@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     body: body.clone(),
                     content_type: "image/jpeg",
                     metadata: Vec::new(),
+                    tags: Vec::new(),
                     on_sent: None,
                 });
                 if put.await.is_ok() {

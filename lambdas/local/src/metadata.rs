@@ -1,6 +1,8 @@
-//! User metadata in a folder, as S3 keeps `x-amz-meta-*` beside an object: a
-//! small side file `.augment-meta-<file>` next to the object's file, one
-//! `name=value` line per entry. Listing never shows it and no key can name it.
+//! User metadata and tags in a folder, as S3 keeps `x-amz-meta-*` and an
+//! object's tags beside it: a small side file `.augment-meta-<file>` next to the
+//! object's file, one `name=value` line per metadata entry and one
+//! `tag:name=value` line per tag (metadata names are HTTP header names, which
+//! hold no `:`). Listing never shows it and no key can name it.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,18 +21,32 @@ pub(crate) fn side_file(path: &Path) -> Option<PathBuf> {
     (side.len() <= MAX_FILE_NAME_BYTES).then(|| path.with_file_name(side))
 }
 
-/// Writes (or, for no metadata, removes) the side file of the object at `path`.
-/// S3 replaces an object's metadata with each write, so a write without any
-/// leaves none behind.
-pub(crate) fn write(path: &Path, metadata: &[(&'static str, String)]) -> io::Result<()> {
+/// Starts a tag's line in a side file.
+const TAG_PREFIX: &str = "tag:";
+
+/// Writes (or, for no metadata and no tags, removes) the side file of the object
+/// at `path`. S3 replaces an object's metadata and tags with each write, so a
+/// write without any leaves none behind.
+pub(crate) fn write(
+    path: &Path,
+    metadata: &[(&'static str, String)],
+    tags: &[(&'static str, String)],
+) -> io::Result<()> {
     let Some(side) = side_file(path) else {
         return Ok(());
     };
-    if metadata.is_empty() {
+    if metadata.is_empty() && tags.is_empty() {
         return remove(path);
     }
     let mut text = String::new();
-    for (name, value) in metadata {
+    let tagged = tags
+        .iter()
+        .map(|(name, value)| (format!("{TAG_PREFIX}{name}"), value));
+    let entries = metadata
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value))
+        .chain(tagged);
+    for (name, value) in entries {
         if value.contains(['\n', '\r']) || name.contains(['=', '\n', '\r']) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -48,8 +64,9 @@ pub(crate) fn write(path: &Path, metadata: &[(&'static str, String)]) -> io::Res
     std::fs::write(side, text)
 }
 
-/// The metadata of the object at `path`: `None` when there is no object.
-pub(crate) fn read(path: &Path) -> io::Result<Option<Vec<(String, String)>>> {
+/// The metadata (`tags` false) or the tags (`tags` true) of the object at
+/// `path`: `None` when there is no object.
+pub(crate) fn read(path: &Path, tags: bool) -> io::Result<Option<Vec<(String, String)>>> {
     if !path.is_file() {
         return Ok(None);
     }
@@ -64,6 +81,10 @@ pub(crate) fn read(path: &Path) -> io::Result<Option<Vec<(String, String)>>> {
     Ok(Some(
         text.lines()
             .filter_map(|line| line.split_once('='))
+            .filter_map(|(name, value)| match name.strip_prefix(TAG_PREFIX) {
+                Some(tag) => tags.then_some((tag, value)),
+                None => (!tags).then_some((name, value)),
+            })
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect(),
     ))

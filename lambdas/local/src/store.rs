@@ -154,9 +154,11 @@ impl ObjectStore for FolderStore {
                 body,
                 on_sent,
                 metadata,
+                tags,
                 ..
             } = object;
-            // Only uploads keep their metadata (the content hash the app compares).
+            // Only uploads keep their metadata and tags (the content hash the app
+            // compares).
             // The folder is what people open, so the pipeline's outputs stay the
             // bucket's layout alone: their metadata (source key, S3 sequencer) has
             // no reader in local mode.
@@ -189,7 +191,7 @@ impl ObjectStore for FolderStore {
                 });
                 written.and_then(|()| {
                     if keeps_metadata {
-                        metadata::write(&path, &metadata)
+                        metadata::write(&path, &metadata, &tags)
                     } else {
                         Ok(())
                     }
@@ -230,7 +232,14 @@ impl ObjectStore for FolderStore {
     fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
         Box::pin(async move {
             let path = self.path_of(key)?;
-            blocking("head", key, move || metadata::read(&path)).await
+            blocking("head", key, move || metadata::read(&path, false)).await
+        })
+    }
+
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            blocking("tagging", key, move || metadata::read(&path, true)).await
         })
     }
 }

@@ -17,9 +17,11 @@
 //!   whose `failed/<name>.json` would not fit, is
 //!   `failed/<first 100 bytes of name>~<FNV-1a 64 of name, 16 hex digits>.json`
 //!   ([`UploadKey::failed_key`]), which always fits.
-//! - **Order.** Outputs record the S3 event `sequencer` of the upload they came
-//!   from (user metadata [`SEQUENCER_METADATA`]); a step for an older event than
-//!   the one its outputs record writes nothing ([`Sequencer`]).
+//! - **Order.** Outputs record the upload they came from: its key, S3 event
+//!   `sequencer` and event time (user metadata `source-key`,
+//!   [`SEQUENCER_METADATA`], [`EVENT_TIME_METADATA`]); a step for an older event
+//!   than the one its outputs record writes nothing ([`UploadOrder`]: by sequencer
+//!   within one key, by event time across keys).
 
 use std::fmt;
 
@@ -133,6 +135,79 @@ impl Eq for Sequencer {}
 impl fmt::Display for Sequencer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// User metadata beside [`SEQUENCER_METADATA`]: the S3 event time of the upload
+/// ([`EventTime`]), which orders uploads of different keys that share outputs.
+pub const EVENT_TIME_METADATA: &str = "source-event-time";
+
+/// An S3 event's `eventTime` in the one form S3 writes it,
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds): fixed width, so the text's order
+/// is the time's order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventTime(String);
+
+impl EventTime {
+    /// `None` unless `raw` has exactly that form.
+    pub fn parse(raw: &str) -> Option<Self> {
+        const SHAPE: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
+        let ok = raw.len() == SHAPE.len()
+            && raw.bytes().zip(SHAPE).all(|(byte, &shape)| match shape {
+                b'0' => byte.is_ascii_digit(),
+                _ => byte == shape,
+            });
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where an upload event stands among all the events that write the same outputs
+/// (`cat.jpg`, `cat.png` and `cat.JPEG` share `processed/cat…` and
+/// `failed/cat.json`). S3 orders the events of one key by their sequencer and
+/// nothing orders the events of different keys, so: events of one key compare by
+/// [`Sequencer`]; events of different keys by [`EventTime`], then by key (a tie of
+/// milliseconds is decided alike by every processor). Where either side lacks
+/// what its comparison needs (local mode, outputs of earlier processors), neither
+/// is older: the step writes, as it did before order was kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadOrder {
+    /// The upload key of the event (metadata `source-key`).
+    pub key: String,
+    pub sequencer: Option<Sequencer>,
+    pub time: Option<EventTime>,
+}
+
+impl UploadOrder {
+    /// The order an output records (source key, sequencer, event time), if it
+    /// names its source key.
+    pub fn recorded_in(metadata: &[(String, String)]) -> Option<Self> {
+        let value = |name: &str| {
+            metadata
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_str())
+        };
+        Some(Self {
+            key: value(crate::steps::SOURCE_KEY_METADATA)?.to_owned(),
+            sequencer: value(SEQUENCER_METADATA).and_then(Sequencer::parse),
+            time: value(EVENT_TIME_METADATA).and_then(EventTime::parse),
+        })
+    }
+
+    /// Whether this event is older than the one `recorded` came from, so that
+    /// writing would put older results over newer ones.
+    pub fn is_older_than(&self, recorded: &Self) -> bool {
+        if self.key == recorded.key {
+            return matches!((&self.sequencer, &recorded.sequencer), (Some(ours), Some(theirs)) if ours < theirs);
+        }
+        match (&self.time, &recorded.time) {
+            (Some(ours), Some(theirs)) => (ours, &self.key) < (theirs, &recorded.key),
+            _ => false,
+        }
     }
 }
 
@@ -684,6 +759,23 @@ mod tests {
         let recorded = vec![("Source-Sequencer".to_owned(), "00a1".to_owned())];
         assert_eq!(Sequencer::recorded_in(&recorded), Some(seq("A1")));
         assert_eq!(Sequencer::recorded_in(&[]), None);
+    }
+
+    #[test]
+    fn event_times_are_s3s_one_form_and_order_as_text() {
+        let time = |s: &str| EventTime::parse(s).unwrap();
+        assert!(time("2026-11-28T12:00:00.000Z") < time("2026-11-28T12:00:00.001Z"));
+        assert!(time("2026-11-28T23:59:59.999Z") < time("2026-11-29T00:00:00.000Z"));
+        for bad in [
+            "",
+            "2026-11-28T12:00:00Z",
+            "2026-11-28T12:00:00.000+00:00",
+            "2026-11-28 12:00:00.000Z",
+            "2026-11-28T12:00:00.0000Z",
+            "2026-1a-28T12:00:00.000Z",
+        ] {
+            assert!(EventTime::parse(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -173,6 +173,13 @@ impl<S: ObjectStore> ObjectStore for FaultyStore<S> {
         self.inner.head_metadata(key)
     }
 
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        if self.fate("head", self.plan.heads, key).is_some() {
+            return Box::pin(async move { Err(self.fault("tagging", key, false)) });
+        }
+        self.inner.object_tags(key)
+    }
+
     fn key_rules(&self) -> KeyRules {
         self.inner.key_rules()
     }

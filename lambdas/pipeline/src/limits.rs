@@ -83,3 +83,20 @@ pub const FAILED_KEY_NAME_BYTES: usize = 100;
 /// Longest S3 event `sequencer` accepted (S3 writes 16 to 18 hex digits); a longer
 /// one is treated as absent.
 pub const MAX_SEQUENCER_CHARS: usize = 64;
+
+/// Time the rotation worker keeps back at the end of an invocation: the message
+/// running then is stopped (its output is written whole or not at all) and the
+/// batch's answer (`ReportBatchItemFailures`) is sent to the Lambda Runtime API
+/// on loopback, which takes milliseconds; the rest covers the gap between the
+/// clock the deadline was set by and the function's own. An invocation that ran
+/// out instead would fail the whole batch, done messages included.
+pub const WORKER_REPLY_RESERVE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Least time left (after [`WORKER_REPLY_RESERVE`]) for the worker to start a
+/// message; with less, it and every later message of the batch are reported as
+/// failures untouched, for SQS to deliver again. A message is four S3 requests
+/// (get, head, put, head; about 26 ms a message measured in a batch of 5), and
+/// the SDK's first retry of a throttled request waits up to a second: 2 s lets a
+/// started message finish with one retry, so one slow message costs its
+/// neighbours a redelivery, never a failure of their own doing.
+pub const WORKER_MIN_MESSAGE_TIME: std::time::Duration = std::time::Duration::from_secs(2);

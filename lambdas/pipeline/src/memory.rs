@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::contract::{KeyRules, RotationTask};
 use crate::ports::{
@@ -22,6 +22,9 @@ pub struct MemoryStore {
     pub head_size_override: Mutex<Option<u64>>,
     /// The keys it holds: S3's rule by default, a folder's to stand in for one.
     pub key_rules: Mutex<KeyRules>,
+    /// Answer a read of a missing key with 403 `AccessDenied`, as S3 does to a
+    /// caller without `s3:ListBucket` (listing still works).
+    pub missing_is_forbidden: AtomicBool,
 }
 
 impl Default for MemoryStore {
@@ -32,6 +35,7 @@ impl Default for MemoryStore {
             flaky_keys: Mutex::default(),
             head_size_override: Mutex::default(),
             key_rules: Mutex::new(KeyRules::S3),
+            missing_is_forbidden: AtomicBool::new(false),
         }
     }
 }
@@ -56,6 +60,7 @@ impl MemoryStore {
             body,
             content_type: "application/octet-stream",
             metadata: vec![],
+            tags: Vec::new(),
             on_sent: None,
         };
         locked(&self.objects).insert(key.into(), object);
@@ -77,6 +82,24 @@ impl MemoryStore {
 
     pub fn make_flaky(&self, key: &str) {
         locked(&self.flaky_keys).push(key.into());
+    }
+
+    /// The read of a missing `key`: `Ok(())` to answer "none", or the 403 of a
+    /// caller that may not list.
+    fn missing(&self, op: &'static str, key: &str) -> Result<(), StoreError> {
+        if !self.missing_is_forbidden.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        Err(StoreError::Backend {
+            op,
+            key: key.into(),
+            failure: Failure::Service {
+                code: Some("AccessDenied".into()),
+                status: Some(403),
+            },
+            transient: false,
+            source: BoxError::from("403 Access Denied"),
+        })
     }
 
     fn fault(&self, op: &'static str, key: &str) -> Result<(), StoreError> {
@@ -101,6 +124,9 @@ impl ObjectStore for MemoryStore {
         Box::pin(async move {
             self.fault("head", key)?;
             let size = locked(&self.objects).get(key).map(|o| o.body.len() as u64);
+            if size.is_none() {
+                self.missing("head", key)?;
+            }
             let size = size.map(|real| locked(&self.head_size_override).unwrap_or(real));
             Ok(size.map(|size_bytes| ObjectInfo {
                 key: key.into(),
@@ -116,7 +142,10 @@ impl ObjectStore for MemoryStore {
             self.fault("get", key)?;
             let body = locked(&self.objects).get(key).map(|o| o.body.clone());
             match body {
-                None => Err(StoreError::NotFound { key: key.into() }),
+                None => {
+                    self.missing("get", key)?;
+                    Err(StoreError::NotFound { key: key.into() })
+                }
                 Some(body) if body.len() as u64 > max_bytes => Err(StoreError::TooLarge {
                     key: key.into(),
                     limit_bytes: max_bytes,
@@ -165,13 +194,34 @@ impl ObjectStore for MemoryStore {
     fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
         Box::pin(async move {
             self.fault("head", key)?;
-            Ok(locked(&self.objects).get(key).map(|object| {
+            let found = locked(&self.objects).get(key).map(|object| {
                 object
                     .metadata
                     .iter()
                     .map(|(name, value)| ((*name).to_owned(), value.clone()))
                     .collect()
-            }))
+            });
+            if found.is_none() {
+                self.missing("head", key)?;
+            }
+            Ok(found)
+        })
+    }
+
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            self.fault("tagging", key)?;
+            let found = locked(&self.objects).get(key).map(|object| {
+                object
+                    .tags
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                    .collect()
+            });
+            if found.is_none() {
+                self.missing("tagging", key)?;
+            }
+            Ok(found)
         })
     }
 

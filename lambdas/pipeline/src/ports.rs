@@ -34,7 +34,13 @@ pub struct PutObject {
     pub body: Vec<u8>,
     pub content_type: &'static str,
     /// User metadata (`x-amz-meta-*` on S3), e.g. the source key of an output.
+    /// Read back with the object's own read permission.
     pub metadata: Vec<(&'static str, String)>,
+    /// Object tags (S3's `Tagging`, sent in the same request as the object):
+    /// facts that may be read by someone who may not read the object
+    /// (`s3:GetObjectTagging`), e.g. an upload's content hash for the duplicate
+    /// question. S3 takes at most 10 a object.
+    pub tags: Vec<(&'static str, String)>,
     /// Hears the bytes of `body` handed over so far (a progress bar).
     pub on_sent: Option<OnSent>,
 }
@@ -159,6 +165,13 @@ pub trait ObjectStore: Send + Sync {
     /// S3's `x-amz-meta-*`, names in lower case), or `Ok(None)` when there is no
     /// object at `key`. A store that keeps no metadata answers an empty list.
     fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move { Ok(self.head(key).await?.map(|_| Vec::new())) })
+    }
+
+    /// The tags the object was written with ([`PutObject::tags`]), or `Ok(None)`
+    /// when there is no object at `key`. A store that keeps no tags answers an
+    /// empty list.
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
         Box::pin(async move { Ok(self.head(key).await?.map(|_| Vec::new())) })
     }
 
@@ -295,6 +308,10 @@ impl<T: ObjectStore + ?Sized> ObjectStore for &T {
 
     fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
         (**self).head_metadata(key)
+    }
+
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        (**self).object_tags(key)
     }
 
     fn key_rules(&self) -> KeyRules {

@@ -2,11 +2,14 @@
 //! Lambda, the rotation worker Lambda and local mode all call these.
 
 use crate::contract::{
-    FailedRecord, KeyError, RotationTask, SEQUENCER_METADATA, Sequencer, UploadKey,
+    EVENT_TIME_METADATA, EventTime, FailedRecord, KeyError, RotationTask, SEQUENCER_METADATA,
+    Sequencer, UploadKey, UploadOrder,
 };
 use crate::imaging;
 use crate::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
-use crate::ports::{ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
+use crate::ports::{
+    Failure, ListRequest, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
+};
 use crate::reject::Rejection;
 
 /// Metadata key linking an output to the upload it came from.
@@ -50,9 +53,13 @@ pub enum SkipReason {
 pub enum RotationOutcome {
     /// The output is written.
     Written,
-    /// The processed image is already a newer upload's: that upload's own task
-    /// writes this output, and this one writes nothing.
+    /// The processed image is already a newer upload's (of this key, or of
+    /// another key with the same name): that upload's own task writes this output,
+    /// and this one writes nothing.
     Superseded,
+    /// The processed image is gone (the image was deleted): nothing to rotate, and
+    /// nothing left behind (an output written just as it went is deleted again).
+    Gone,
 }
 
 /// One upload event, as the processor receives it.
@@ -67,6 +74,9 @@ pub struct UploadEvent<'a> {
     /// The event's order among the key's events; `None` where there is none
     /// (local mode), and then no order is checked.
     pub sequencer: Option<&'a Sequencer>,
+    /// The event's time (S3's `eventTime`): the order among uploads of different
+    /// keys that share outputs (`cat.jpg`, `cat.png`); `None` where there is none.
+    pub event_time: Option<&'a EventTime>,
 }
 
 impl<'a> UploadEvent<'a> {
@@ -77,6 +87,16 @@ impl<'a> UploadEvent<'a> {
             key,
             size_bytes: None,
             sequencer: None,
+            event_time: None,
+        }
+    }
+
+    /// Where this event stands among those that write the same outputs.
+    fn order(&self) -> UploadOrder {
+        UploadOrder {
+            key: self.key.to_owned(),
+            sequencer: self.sequencer.cloned(),
+            time: self.event_time.cloned(),
         }
     }
 }
@@ -157,7 +177,13 @@ where
     // A verdict on the name alone: every event of this key gets it, so no order
     // to check (and `processed/` could not even be looked up).
     if let Err(rejection) = upload.check_key_length(store.key_rules()) {
-        return write_failed(store, upload, rejection, None).await;
+        return write_failed(
+            store,
+            upload,
+            rejection,
+            &UploadEvent::key(event.bucket, key),
+        )
+        .await;
     }
 
     let read = match event.size_bytes {
@@ -171,10 +197,10 @@ where
     };
     let jpeg = match processed {
         Ok(jpeg) => jpeg,
-        Err(rejection) => return reject_event(store, upload, rejection, event.sequencer).await,
+        Err(rejection) => return reject_event(store, upload, rejection, &event).await,
     };
 
-    if superseded(store, &upload, event.sequencer).await? {
+    if superseded(store, &upload, &event).await? {
         return skipped(SkipReason::Superseded);
     }
     let processed_key = upload.processed_key();
@@ -183,7 +209,8 @@ where
             key: processed_key.clone(),
             body: jpeg,
             content_type: JPEG,
-            metadata: output_metadata(&upload, event.sequencer),
+            metadata: output_metadata(&upload, &event),
+            tags: Vec::new(),
             on_sent: None,
         })
         .await?;
@@ -192,7 +219,7 @@ where
         task.sequencer = event.sequencer.map(|s| s.as_str().to_owned());
     }
     queue.send_batch(&tasks).await?;
-    clear_failed(store, &upload, event.sequencer).await?;
+    clear_failed(store, &upload, &event).await?;
     Ok(UploadOutcome::Processed {
         upload,
         processed_key,
@@ -206,31 +233,32 @@ pub async fn reject<S: ObjectStore>(
     upload: UploadKey,
     rejection: Rejection,
 ) -> Result<UploadOutcome, StepError> {
-    reject_event(store, upload, rejection, None).await
+    let key = upload.to_string();
+    reject_event(store, upload, rejection, &UploadEvent::key("", &key)).await
 }
 
-/// [`reject`] for an event with a sequencer: nothing is written when the outputs
+/// [`reject`] for an event with an order: nothing is written when the outputs
 /// record a newer upload.
 async fn reject_event<S: ObjectStore>(
     store: &S,
     upload: UploadKey,
     rejection: Rejection,
-    sequencer: Option<&Sequencer>,
+    event: &UploadEvent<'_>,
 ) -> Result<UploadOutcome, StepError> {
-    if superseded(store, &upload, sequencer).await? {
+    if superseded(store, &upload, event).await? {
         return Ok(UploadOutcome::Skipped {
             key: upload.to_string(),
             reason: SkipReason::Superseded,
         });
     }
-    write_failed(store, upload, rejection, sequencer).await
+    write_failed(store, upload, rejection, event).await
 }
 
 async fn write_failed<S: ObjectStore>(
     store: &S,
     upload: UploadKey,
     rejection: Rejection,
-    sequencer: Option<&Sequencer>,
+    event: &UploadEvent<'_>,
 ) -> Result<UploadOutcome, StepError> {
     let record = FailedRecord::new(&upload, &rejection);
     store
@@ -238,45 +266,47 @@ async fn write_failed<S: ObjectStore>(
             key: upload.failed_key(),
             body: record.to_json(),
             content_type: JSON,
-            metadata: output_metadata(&upload, sequencer),
+            metadata: output_metadata(&upload, event),
+            tags: Vec::new(),
             on_sent: None,
         })
         .await?;
     Ok(UploadOutcome::Rejected { upload, rejection })
 }
 
-/// The source key, and the sequencer when the event had one.
-fn output_metadata(
-    upload: &UploadKey,
-    sequencer: Option<&Sequencer>,
-) -> Vec<(&'static str, String)> {
+/// The source key, and the event's sequencer and time when it had them.
+fn output_metadata(upload: &UploadKey, event: &UploadEvent<'_>) -> Vec<(&'static str, String)> {
     let mut metadata = vec![(SOURCE_KEY_METADATA, upload.to_string())];
-    if let Some(sequencer) = sequencer {
+    if let Some(sequencer) = event.sequencer {
         metadata.push((SEQUENCER_METADATA, sequencer.as_str().to_owned()));
+    }
+    if let Some(time) = event.event_time {
+        metadata.push((EVENT_TIME_METADATA, time.as_str().to_owned()));
     }
     metadata
 }
 
-/// The sequencer recorded at `key`, if there is an object and it records one.
-async fn recorded<S: ObjectStore>(store: &S, key: &str) -> Result<Option<Sequencer>, StepError> {
+/// The order recorded at `key`, if there is an object and it records one.
+async fn recorded<S: ObjectStore>(store: &S, key: &str) -> Result<Option<UploadOrder>, StepError> {
     let metadata = store.head_metadata(key).await?;
-    Ok(metadata.and_then(|metadata| Sequencer::recorded_in(&metadata)))
+    Ok(metadata.and_then(|metadata| UploadOrder::recorded_in(&metadata)))
 }
 
 /// Whether `processed/` or `failed/` of this name records a newer upload than
-/// `sequencer`. Without one there is no order to keep: never.
+/// `event` (see [`UploadOrder`]). An event with no order (local mode): never.
 async fn superseded<S: ObjectStore>(
     store: &S,
     upload: &UploadKey,
-    sequencer: Option<&Sequencer>,
+    event: &UploadEvent<'_>,
 ) -> Result<bool, StepError> {
-    let Some(sequencer) = sequencer else {
+    if event.sequencer.is_none() && event.event_time.is_none() {
         return Ok(false);
-    };
+    }
+    let ours = event.order();
     for key in [upload.processed_key(), upload.failed_key()] {
         if recorded(store, &key)
             .await?
-            .is_some_and(|newer| newer > *sequencer)
+            .is_some_and(|theirs| ours.is_older_than(&theirs))
         {
             return Ok(true);
         }
@@ -285,18 +315,18 @@ async fn superseded<S: ObjectStore>(
 }
 
 /// After a success: the name's `failed/` record is stale, unless a newer upload
-/// of the name wrote it.
+/// of the name (this key or another sharing the name) wrote it.
 async fn clear_failed<S: ObjectStore>(
     store: &S,
     upload: &UploadKey,
-    sequencer: Option<&Sequencer>,
+    event: &UploadEvent<'_>,
 ) -> Result<(), StepError> {
     let failed_key = upload.failed_key();
     let Some(metadata) = store.head_metadata(&failed_key).await? else {
         return Ok(());
     };
-    let newer = sequencer
-        .is_some_and(|ours| Sequencer::recorded_in(&metadata).is_some_and(|theirs| theirs > *ours));
+    let newer = UploadOrder::recorded_in(&metadata)
+        .is_some_and(|theirs| event.order().is_older_than(&theirs));
     if !newer {
         store.delete(&failed_key).await?;
     }
@@ -330,26 +360,48 @@ async fn read_upload<S: ObjectStore>(store: &S, upload: &UploadKey) -> Result<Re
 }
 
 /// *Make a rotation*: get the processed image → rotate → put the output.
-/// Idempotent: the output key and bytes depend only on the task. A task with a
-/// sequencer writes nothing when `processed/` already records a newer upload
-/// (checked after the rotation, just before the write): that upload's own task
-/// makes this output.
+/// Idempotent: the output key and bytes depend only on the task.
+/// - A task whose processed image is gone (its image was deleted, and a late or
+///   repeated task came after) is done: [`RotationOutcome::Gone`], not a failure
+///   to retry into the dead-letter queue. A missing key is told from a refusal
+///   even where S3 answers 403 for it (see [`gone`]).
+/// - A task writes nothing when `processed/` now records another upload: a newer
+///   one of the same key (by sequencer), or of another key with the same name
+///   (the processor writes `processed/` only for the newest): that upload's own
+///   task makes this output. Checked after the rotation, just before the write.
+/// - Never a write after a delete: the processed image is looked at again after
+///   the write, and if it is gone the output is deleted again. The app's Delete…
+///   deletes `processed/` before the rotations, so a write that lands after the
+///   app deleted the rotation sees `processed/` gone and removes itself. (A check
+///   before the write alone would leave the moment between check and write open.)
 pub async fn make_rotation<S: ObjectStore>(
     store: &S,
     task: &RotationTask,
 ) -> Result<RotationOutcome, StepError> {
-    let bytes = store.get(&task.processed_key, MAX_OUTPUT_BYTES).await?;
+    let bytes = match store.get(&task.processed_key, MAX_OUTPUT_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(err) if gone(store, &task.processed_key, &err).await? => {
+            return Ok(RotationOutcome::Gone);
+        }
+        Err(err) => return Err(err.into()),
+    };
     let rotated = imaging::rotate_jpeg_bytes(&bytes, task.angle).map_err(|rejection| {
         StepError::BadProcessedImage {
             key: task.processed_key.clone(),
             rejection,
         }
     })?;
+    let Some(recorded) = processed_metadata(store, &task.processed_key).await? else {
+        return Ok(RotationOutcome::Gone);
+    };
     let sequencer = task.sequencer.as_deref().and_then(Sequencer::parse);
-    if let Some(ours) = &sequencer
-        && recorded(store, &task.processed_key)
-            .await?
-            .is_some_and(|newer| newer > *ours)
+    let ours = UploadOrder {
+        key: task.source_key.clone(),
+        sequencer: sequencer.clone(),
+        time: None,
+    };
+    if UploadOrder::recorded_in(&recorded)
+        .is_some_and(|theirs| theirs.key != ours.key || ours.is_older_than(&theirs))
     {
         return Ok(RotationOutcome::Superseded);
     }
@@ -363,8 +415,51 @@ pub async fn make_rotation<S: ObjectStore>(
             body: rotated,
             content_type: JPEG,
             metadata,
+            tags: Vec::new(),
             on_sent: None,
         })
         .await?;
+    if processed_metadata(store, &task.processed_key)
+        .await?
+        .is_none()
+    {
+        store.delete(&task.output_key).await?;
+        return Ok(RotationOutcome::Gone);
+    }
     Ok(RotationOutcome::Written)
+}
+
+/// The processed image's metadata, or `None` when it is gone.
+async fn processed_metadata<S: ObjectStore>(
+    store: &S,
+    key: &str,
+) -> Result<Option<Vec<(String, String)>>, StepError> {
+    match store.head_metadata(key).await {
+        Ok(found) => Ok(found),
+        Err(err) if gone(store, key, &err).await? => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Whether `err`, from reading `key`, means there is no object there. S3 answers
+/// a missing key with 404 only to a caller that may list the bucket, and with
+/// 403 `AccessDenied` to any other (so that keys cannot be probed): a 403 is
+/// asked again as a one-key listing of the key itself (which the worker's
+/// `s3:ListBucket` on its prefix allows), and the key is gone if the listing
+/// does not show it. A transient fault is not an answer: it is retried.
+async fn gone<S: ObjectStore>(store: &S, key: &str, err: &StoreError) -> Result<bool, StepError> {
+    match err {
+        StoreError::NotFound { .. } => Ok(true),
+        StoreError::Backend {
+            failure: Failure::Service {
+                status: Some(403), ..
+            },
+            transient: false,
+            ..
+        } => {
+            let page = store.list_page(ListRequest::new(key, None, 1)).await?;
+            Ok(!page.objects.iter().any(|object| object.key == key))
+        }
+        _ => Ok(false),
+    }
 }

@@ -16,9 +16,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let (s3, allowed_bucket) = (s3.clone(), allowed_bucket.clone());
         async move {
             let store_for = |bucket: &str| S3Store::new(s3.clone(), bucket);
+            let deadline = rotation_worker::deadline_from(event.context.deadline());
             let response = rotation_worker::handle(
                 event.payload,
                 &event.context.request_id,
+                deadline,
                 store_for,
                 allowed_bucket.as_deref(),
             )

@@ -3,11 +3,21 @@
 #![expect(clippy::unwrap_used, reason = "test setup fails the test")]
 
 use augment_pipeline::contract::SEQUENCER_METADATA;
+use std::time::Duration;
+
+use augment_pipeline::limits::{WORKER_MIN_MESSAGE_TIME, WORKER_REPLY_RESERVE};
 use augment_pipeline::memory::MemoryStore;
-use augment_pipeline::{Angle, ObjectStore as _, PutObject, UploadKey, imaging};
+use augment_pipeline::ports::{ListPage, ListRequest, ObjectInfo, StoreFuture};
+use augment_pipeline::{Angle, ObjectStore, PutObject, UploadKey, imaging};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use image::{Rgb, RgbImage};
 use rotation_worker::handle;
+use tokio::time::Instant;
+
+/// A deadline no test reaches.
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(900)
+}
 
 const SOURCE: &str = "original-uploads/trip/beach day.jpg";
 
@@ -52,7 +62,7 @@ async fn a_real_sqs_event_is_parsed_and_each_task_rotated() {
         env!("CARGO_MANIFEST_DIR")
     );
     let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let response = handle(event, "req", |_| &store, Some("augment-uploads")).await;
+    let response = handle(event, "req", far(), |_| &store, Some("augment-uploads")).await;
     assert!(failed_ids(&response).is_empty(), "{response:?}");
     for angle in Angle::ALL {
         let key = format!("augmented-images/{angle}-degree/trip/beach day_{angle}.jpg");
@@ -96,6 +106,7 @@ async fn only_the_bad_messages_are_reported() {
             ),
         ]),
         "req",
+        far(),
         |_| &store,
         Some("augment-uploads"),
     )
@@ -115,8 +126,10 @@ async fn only_the_bad_messages_are_reported() {
     );
 }
 
+/// A deleted image's task is done (logged as skipped), not failed: it never
+/// goes to the dead-letter queue. A store fault fails its message alone.
 #[tokio::test]
-async fn a_missing_processed_image_or_store_fault_fails_that_message() {
+async fn a_missing_processed_image_is_done_and_a_store_fault_fails_that_message() {
     let store = processed_store();
     let missing = UploadKey::parse("original-uploads/never-processed.jpg")
         .unwrap()
@@ -130,22 +143,38 @@ async fn a_missing_processed_image_or_store_fault_fails_that_message() {
             message("flaky-put", &present[3].to_json()),
         ]),
         "req",
+        far(),
         |_| &store,
         None,
     )
     .await;
-    assert_eq!(failed_ids(&response), ["missing", "flaky-put"]);
+    assert_eq!(failed_ids(&response), ["flaky-put"]);
+    assert!(store.object(&missing[0].output_key).is_none());
 }
 
 #[tokio::test]
 async fn the_same_message_twice_leaves_the_same_object() {
     let store = processed_store();
     let task = UploadKey::parse(SOURCE).unwrap().tasks("b")[0].to_json();
-    handle(event(vec![message("m", &task)]), "r1", |_| &store, None).await;
+    handle(
+        event(vec![message("m", &task)]),
+        "r1",
+        far(),
+        |_| &store,
+        None,
+    )
+    .await;
     let first = store
         .object("augmented-images/90-degree/trip/beach day_90.jpg")
         .unwrap();
-    let response = handle(event(vec![message("m", &task)]), "r2", |_| &store, None).await;
+    let response = handle(
+        event(vec![message("m", &task)]),
+        "r2",
+        far(),
+        |_| &store,
+        None,
+    )
+    .await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
         store
@@ -165,7 +194,10 @@ async fn a_task_of_an_older_upload_succeeds_and_writes_nothing() {
     let processed = store.object(&upload.processed_key()).unwrap();
     store
         .put(PutObject {
-            metadata: vec![(SEQUENCER_METADATA, "0055AED6DCD90281F0".into())],
+            metadata: vec![
+                ("source-key", SOURCE.into()),
+                (SEQUENCER_METADATA, "0055AED6DCD90281F0".into()),
+            ],
             ..processed
         })
         .await
@@ -181,6 +213,7 @@ async fn a_task_of_an_older_upload_succeeds_and_writes_nothing() {
             message("new", &newer.to_json()),
         ]),
         "req",
+        far(),
         |_| &store,
         None,
     )
@@ -194,4 +227,96 @@ async fn a_task_of_an_older_upload_succeeds_and_writes_nothing() {
             .metadata
             .contains(&(SEQUENCER_METADATA, "0055AED6DCD90281F0".into()))
     );
+}
+
+/// A store whose reads of the processed image take `read` each (on tokio's
+/// clock: the tests below pause it, so time passes only as tasks wait), or never
+/// end when `None`.
+struct Slow {
+    inner: MemoryStore,
+    read: Option<Duration>,
+}
+
+impl ObjectStore for Slow {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        self.inner.head(key)
+    }
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            match self.read {
+                Some(read) => tokio::time::sleep(read).await,
+                None => std::future::pending().await,
+            }
+            self.inner.get(key, max_bytes).await
+        })
+    }
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+        self.inner.put(object)
+    }
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        self.inner.list_page(request)
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.delete(key)
+    }
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        self.inner.head_metadata(key)
+    }
+}
+
+fn four_tasks() -> SqsEvent {
+    let tasks = UploadKey::parse(SOURCE).unwrap().tasks("b");
+    event(
+        tasks
+            .iter()
+            .map(|task| message(&format!("m{}", task.angle), &task.to_json()))
+            .collect(),
+    )
+}
+
+/// The deadline leaves room for one message: it is done, and the three the
+/// invocation will not reach are reported at once for redelivery, untouched,
+/// instead of the invocation timing out and failing all four.
+#[tokio::test(start_paused = true)]
+async fn messages_past_the_deadline_are_reported_not_started() {
+    let store = Slow {
+        inner: processed_store(),
+        read: Some(Duration::from_secs(1)),
+    };
+    let started = Instant::now();
+    let deadline =
+        started + WORKER_REPLY_RESERVE + WORKER_MIN_MESSAGE_TIME + Duration::from_millis(500);
+
+    let response = handle(four_tasks(), "req", deadline, |_| &store, None).await;
+
+    assert_eq!(failed_ids(&response), ["m180", "m270", "m360"]);
+    let tasks = UploadKey::parse(SOURCE).unwrap().tasks("b");
+    assert!(
+        store.inner.object(&tasks[0].output_key).is_some(),
+        "the first is done"
+    );
+    for task in &tasks[1..] {
+        assert!(
+            store.inner.object(&task.output_key).is_none(),
+            "{}",
+            task.output_key
+        );
+    }
+    assert!(Instant::now() < deadline, "answered before the deadline");
+}
+
+/// A message that never ends is stopped before the deadline, and reported with
+/// the ones after it; the invocation still answers in time.
+#[tokio::test(start_paused = true)]
+async fn a_hung_message_is_stopped_in_time_and_fails_alone_with_the_unreached() {
+    let store = Slow {
+        inner: processed_store(),
+        read: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+
+    let response = handle(four_tasks(), "req", deadline, |_| &store, None).await;
+
+    assert_eq!(failed_ids(&response), ["m90", "m180", "m270", "m360"]);
+    assert_eq!(Instant::now(), deadline - WORKER_REPLY_RESERVE);
 }

@@ -1,11 +1,19 @@
-//! Uploads carry their content hash, and a later file with the same bytes under
-//! the same name is found, in local mode (the folder store's side file) and on a
-//! real S3 API (moto: `x-amz-meta-sha256`).
+//! Uploads carry their content hash as a tag, and a later file with the same
+//! bytes under the same name is found, in local mode (the folder store's side
+//! file), on a real S3 API (moto: `x-amz-tagging`), and by a user who may not
+//! read originals at all.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use augment_aws::testing::{self, Moto};
 use augment_client::{LocalSettings, Mode, Remote, SHA256_METADATA, Settings, sha256_hex};
+use augment_pipeline::contract::UPLOAD_PREFIX;
+use augment_pipeline::memory::MemoryStore;
+use augment_pipeline::ports::{
+    BoxError, Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreError,
+    StoreFuture,
+};
 
 use super::common::jpeg;
 
@@ -47,7 +55,7 @@ async fn a_local_upload_keeps_its_hash_beside_it_unlisted() {
     same_bytes_are_found_under_the_name(&remote, dir.path()).await;
     // The hash is not an object: the folder lists the upload alone.
     let store = augment_local::FolderStore::new(&data);
-    let listed: Vec<String> = augment_pipeline::ObjectStore::list(&store, "original-uploads/")
+    let listed: Vec<String> = ObjectStore::list(&store, "original-uploads/")
         .await
         .unwrap()
         .into_iter()
@@ -63,7 +71,7 @@ async fn a_local_upload_keeps_its_hash_beside_it_unlisted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_s3_upload_carries_its_hash_as_user_metadata() {
+async fn an_s3_upload_carries_its_hash_as_a_tag() {
     const BUCKET: &str = "augment-dedupe-test";
     let moto = Moto::start().unwrap();
     let clients = moto.clients();
@@ -87,4 +95,77 @@ async fn an_s3_upload_carries_its_hash_as_user_metadata() {
         .cloned();
     let bytes = std::fs::read(dir.path().join("cat.jpg")).unwrap();
     assert_eq!(stored, Some(sha256_hex(&bytes)));
+    let tagging = clients
+        .s3
+        .get_object_tagging()
+        .bucket(BUCKET)
+        .key("original-uploads/cat.jpg")
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(&str, &str)> = tagging
+        .tag_set()
+        .iter()
+        .map(|tag| (tag.key(), tag.value()))
+        .collect();
+    assert_eq!(tags, [(SHA256_METADATA, sha256_hex(&bytes).as_str())]);
+}
+
+/// A store that refuses every read of an original (`GetObject`, `HeadObject`), as
+/// S3 does to the app's user under the shipped policy: 403 `AccessDenied`.
+struct OriginalsPrivate(MemoryStore);
+
+fn denied(op: &'static str, key: &str) -> StoreError {
+    StoreError::Backend {
+        op,
+        key: key.to_owned(),
+        failure: Failure::Service {
+            code: Some("AccessDenied".into()),
+            status: Some(403),
+        },
+        transient: false,
+        source: BoxError::from("403 Access Denied"),
+    }
+}
+
+impl ObjectStore for OriginalsPrivate {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        if key.starts_with(UPLOAD_PREFIX) {
+            return Box::pin(async move { Err(denied("head", key)) });
+        }
+        self.0.head(key)
+    }
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        if key.starts_with(UPLOAD_PREFIX) {
+            return Box::pin(async move { Err(denied("get", key)) });
+        }
+        self.0.get(key, max_bytes)
+    }
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+        self.0.put(object)
+    }
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        self.0.list_page(request)
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.0.delete(key)
+    }
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        if key.starts_with(UPLOAD_PREFIX) {
+            return Box::pin(async move { Err(denied("head", key)) });
+        }
+        self.0.head_metadata(key)
+    }
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        self.0.object_tags(key)
+    }
+}
+
+/// The duplicate question is answered without reading any original: the
+/// listing and the tag are all it asks for.
+#[tokio::test]
+async fn a_copy_is_found_by_a_user_who_may_not_read_originals() {
+    let remote = Remote::over_store(Arc::new(OriginalsPrivate(MemoryStore::default())), "b");
+    let dir = tempfile::tempdir().unwrap();
+    same_bytes_are_found_under_the_name(&remote, dir.path()).await;
 }

@@ -32,8 +32,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use augment_aws::Clients;
 use augment_aws::testing::Moto;
+use augment_aws::{Clients, S3Store};
+use augment_pipeline::ObjectStore as _;
+use augment_pipeline::ports::{Failure, PutObject, StoreError};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_s3::error::ProvideErrorMetadata;
@@ -93,6 +95,14 @@ enum Queue {
 #[derive(Clone, Debug)]
 enum Call {
     Get(String),
+    /// `GetObject` of a key with no object: moto answers `NoSuchKey` once IAM
+    /// allows the read (it does not model S3's 403 to callers without
+    /// `s3:ListBucket`: the simulator's listing cases decide that part).
+    GetMissing(String),
+    /// `GetObjectTagging` (the duplicate question's hash).
+    GetTagging(String),
+    /// `PutObjectTagging`, which a `PutObject` with tags needs as well.
+    PutTagging(String),
     Put(String),
     Delete(String),
     /// `ListObjectsV2` with this prefix.
@@ -105,7 +115,9 @@ enum Call {
 impl Call {
     fn action(&self) -> &'static str {
         match self {
-            Self::Get(_) => "s3:GetObject",
+            Self::Get(_) | Self::GetMissing(_) => "s3:GetObject",
+            Self::GetTagging(_) => "s3:GetObjectTagging",
+            Self::PutTagging(_) => "s3:PutObjectTagging",
             Self::Put(_) => "s3:PutObject",
             Self::Delete(_) => "s3:DeleteObject",
             Self::List(_) => "s3:ListBucket",
@@ -170,9 +182,12 @@ impl Stack {
     /// The request as the simulator takes it.
     fn simulation(&self, case: &Case) -> Value {
         let (resource, context) = match &case.call {
-            Call::Get(key) | Call::Put(key) | Call::Delete(key) => {
-                (format!("arn:aws:s3:::{}/{key}", self.bucket), json!({}))
-            }
+            Call::Get(key)
+            | Call::GetMissing(key)
+            | Call::GetTagging(key)
+            | Call::PutTagging(key)
+            | Call::Put(key)
+            | Call::Delete(key) => (format!("arn:aws:s3:::{}/{key}", self.bucket), json!({})),
             Call::List(prefix) => (
                 format!("arn:aws:s3:::{}", self.bucket),
                 json!({ "s3:prefix": prefix }),
@@ -200,11 +215,11 @@ const fn function_of(who: Who) -> &'static str {
 }
 
 /// Whether moto can decide the case: not a listing under a conditioned statement
-/// (the app's people may list only some prefixes).
+/// (the app's people and the worker may list only some prefixes).
 const fn moto_decides(case: &Case) -> bool {
     !matches!(
         (case.who, &case.call),
-        (Who::AppUser | Who::AppViewer, Call::List(_))
+        (Who::AppUser | Who::AppViewer | Who::Worker, Call::List(_))
     )
 }
 
@@ -332,6 +347,45 @@ async fn call(clients: &Clients, stack: &Stack, call: &Call) -> Result<(), Strin
             .await
             .map(drop)
             .map_err(|e| code(&e)),
+        // Allowed when the store got to say there is nothing there.
+        Call::GetMissing(key) => match s3.get_object().bucket(bucket).key(key).send().await {
+            Ok(_) => Err(format!("{key} exists: not a missing-key probe")),
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(code(&err)),
+        },
+        Call::GetTagging(key) => s3
+            .get_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| code(&e)),
+        Call::PutTagging(key) => {
+            let tag = aws_sdk_s3::types::Tag::builder()
+                .key("sha256")
+                .value("probe")
+                .build()
+                .unwrap();
+            let tagging = aws_sdk_s3::types::Tagging::builder()
+                .tag_set(tag)
+                .build()
+                .unwrap();
+            s3.put_object_tagging()
+                .bucket(bucket)
+                .key(key)
+                .tagging(tagging)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| code(&e))
+        }
         Call::Put(key) => s3
             .put_object()
             .bucket(bucket)
@@ -386,13 +440,18 @@ async fn call(clients: &Clients, stack: &Stack, call: &Call) -> Result<(), Strin
 /// The matrix: every principal's part of the contract, and calls just outside it.
 /// Object keys are the pipeline run's (reads, deletes) or probes (writes).
 fn matrix() -> Vec<Case> {
-    use Call::{Attributes, Delete, Get, List, Put, Receive, Send};
+    use Call::{
+        Attributes, Delete, Get, GetMissing, GetTagging, List, Put, PutTagging, Receive, Send,
+    };
     use Queue::{Dlq, ProcessorFailures, Rotations};
     use Who::{AppUser, AppViewer, Processor, Worker};
     let original = || "original-uploads/photo.jpg".to_owned();
     let processed = || "processed/photo_256x256.jpg".to_owned();
     let rotation = || "augmented-images/90-degree/photo_90.jpg".to_owned();
     let failed = || "failed/notes.json".to_owned();
+    // Keys with no object: a deleted image, as a late task or a late event sees it.
+    let gone_original = || "original-uploads/gone.jpg".to_owned();
+    let gone_processed = || "processed/gone_256x256.jpg".to_owned();
     let probe = |prefix: &str| format!("{prefix}iam-probe.jpg");
     let case = |who, call, allowed| Case { who, call, allowed };
     vec![
@@ -402,6 +461,8 @@ fn matrix() -> Vec<Case> {
         case(Processor, Get(processed()), true),
         case(Processor, Get(failed()), true),
         case(Processor, List("original-uploads/"), true),
+        case(Processor, GetMissing(gone_original()), true),
+        case(Processor, GetMissing(gone_processed()), true),
         case(Processor, Put(probe("processed/")), true),
         case(Processor, Put(probe("failed/")), true),
         case(Processor, Send(Rotations), true),
@@ -417,10 +478,17 @@ fn matrix() -> Vec<Case> {
         case(Worker, Put(probe("augmented-images/")), true),
         case(Worker, Receive(Rotations), true),
         case(Worker, Attributes(Rotations), true),
+        // A deleted image: NotFound (on AWS only with the listing of its own key,
+        // which the worker asks when S3 answers 403), so its task ends as gone.
+        case(Worker, GetMissing(gone_processed()), true),
+        case(Worker, List("processed/gone_256x256.jpg"), true),
+        case(Worker, List("processed/"), true),
+        case(Worker, List("original-uploads/"), false),
+        case(Worker, List(""), false),
+        case(Worker, GetMissing(gone_original()), false),
         case(Worker, Put(probe("processed/")), false),
         case(Worker, Put(probe("failed/")), false),
         case(Worker, Get(original()), false),
-        case(Worker, List("processed/"), false),
         case(Worker, Send(Rotations), false),
         case(Worker, Receive(Dlq), false),
         case(Worker, Send(ProcessorFailures), false),
@@ -429,8 +497,13 @@ fn matrix() -> Vec<Case> {
         case(AppUser, Get(processed()), true),
         case(AppUser, Get(rotation()), true),
         case(AppUser, Get(failed()), true),
-        // A HEAD of the original: the duplicate question's hash is in its metadata.
-        case(AppUser, Get(original()), true),
+        // Originals stay private: the duplicate question reads the hash's tag.
+        case(AppUser, Get(original()), false),
+        case(AppUser, GetMissing(gone_original()), false),
+        case(AppUser, GetTagging(original()), true),
+        case(AppUser, PutTagging(original()), true),
+        case(AppUser, GetMissing(gone_processed()), true),
+        case(AppUser, GetTagging(processed()), false),
         case(AppUser, List("original-uploads/photo."), true),
         case(AppUser, List("processed/"), true),
         case(AppUser, List("augmented-images/"), true),
@@ -450,12 +523,16 @@ fn matrix() -> Vec<Case> {
         case(AppViewer, List("processed/"), true),
         case(AppViewer, List("original-uploads/"), false),
         case(AppViewer, Get(original()), false),
+        case(AppViewer, GetTagging(original()), false),
+        case(AppViewer, PutTagging(original()), false),
+        case(AppViewer, GetMissing(gone_processed()), true),
         case(AppViewer, Put(probe("original-uploads/")), false),
         case(AppViewer, Delete(processed()), false),
         // Deletes last, after every read of what they delete.
         case(Processor, Delete(failed()), true),
         case(Processor, Delete(processed()), false),
-        case(Worker, Delete(rotation()), false),
+        case(Worker, Delete(original()), false),
+        case(Worker, Delete(probe("augmented-images/")), true),
         case(AppUser, Delete(original()), true),
         case(AppUser, Delete(processed()), true),
         case(AppUser, Delete(rotation()), true),
@@ -569,16 +646,44 @@ async fn rendered_policies_allow_the_pipeline_and_deny_the_rest_on_moto_and_in_t
         ("original-uploads/photo.jpg", photo),
         ("original-uploads/notes.jpg", b"not a photo".to_vec()),
     ];
+    // As the app uploads: the real adapter, the hash as a tag in the same PUT.
+    let app_store = S3Store::new(app.s3.clone(), &bucket);
     for (key, body) in &uploads {
-        app.s3
-            .put_object()
-            .bucket(&bucket)
-            .key(*key)
-            .body(ByteStream::from(body.clone()))
-            .send()
+        app_store
+            .put(PutObject {
+                key: (*key).to_owned(),
+                body: body.clone(),
+                content_type: "image/jpeg",
+                metadata: vec![],
+                tags: vec![("sha256", format!("{:x}", body.len()))],
+                on_sent: None,
+            })
             .await
             .unwrap_or_else(|err| panic!("the app's user cannot upload {key}: {err:?}"));
     }
+    // The duplicate question reads the tag; the original itself stays unreadable.
+    let (photo_key, photo_body) = &uploads[0];
+    assert_eq!(
+        app_store.object_tags(photo_key).await.unwrap(),
+        Some(vec![(
+            "sha256".to_owned(),
+            format!("{:x}", photo_body.len())
+        )])
+    );
+    let refused = app_store.head_metadata(photo_key).await.unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            StoreError::Backend {
+                failure: Failure::Service {
+                    status: Some(403),
+                    ..
+                },
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
     let api = RuntimeApi::start();
     let logs = tempfile::tempdir().unwrap();
     let _processor = api.start_function(
@@ -669,6 +774,25 @@ async fn rendered_policies_allow_the_pipeline_and_deny_the_rest_on_moto_and_in_t
         }
         moto_results.push(Some(result.is_ok()));
     }
+
+    // The image deleted by the matrix (processed/ and the 90° rotation, as
+    // Delete… does): its four tasks delivered again are done, not failed into the
+    // dead-letter queue, and write nothing back.
+    let response = api.invoke(WORKER_BIN, &json!({ "Records": records }));
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    let rewritten = call(
+        &app,
+        &stack,
+        &Call::GetMissing("augmented-images/90-degree/photo_90.jpg".to_owned()),
+    )
+    .await;
+    assert_eq!(
+        rewritten,
+        Ok(()),
+        "a task of a deleted image wrote its output again"
+    );
+    let worker_log = std::fs::read_to_string(logs.path().join("worker.log")).unwrap();
+    assert!(worker_log.contains(r#""reason":"gone""#), "{worker_log}");
 
     // The same stack planned with a key (moto's checks off again; nothing calls
     // KMS): its key policy and the policies that change with it.

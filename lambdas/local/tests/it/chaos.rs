@@ -46,6 +46,7 @@ async fn upload(store: &Store, key: &str, body: &[u8], tally: &Tally) {
                 body: body.to_vec(),
                 content_type: "image/jpeg",
                 metadata: Vec::new(),
+                tags: Vec::new(),
                 on_sent: None,
             })
             .await;

@@ -72,6 +72,7 @@ fn peak_over(count: usize) -> usize {
                         body: body.clone(),
                         content_type: "image/jpeg",
                         metadata: Vec::new(),
+                        tags: Vec::new(),
                         on_sent: None,
                     })
                     .await

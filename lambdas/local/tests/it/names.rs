@@ -28,6 +28,7 @@ async fn upload(
             body,
             content_type: "image/jpeg",
             metadata: vec![],
+            tags: Vec::new(),
             on_sent: None,
         })
         .await

@@ -50,6 +50,7 @@ async fn the_folder_store_refuses_keys_that_escape_it() {
             body: vec![1],
             content_type: "x",
             metadata: vec![],
+            tags: Vec::new(),
             on_sent: None,
         };
         let err = store.put(put).await.unwrap_err();
@@ -80,6 +81,7 @@ async fn the_folder_store_behaves_like_a_bucket() {
         body: body.to_vec(),
         content_type: "x",
         metadata: vec![],
+        tags: Vec::new(),
         on_sent: None,
     };
     store.put(put("b/ünï côde+.jpg", b"12345")).await.unwrap();
@@ -188,6 +190,7 @@ async fn a_put_reports_progress_and_a_dropped_one_leaves_nothing() {
         body: vec![7_u8; size],
         content_type: "x",
         metadata: vec![],
+        tags: Vec::new(),
         on_sent: Some(on_sent),
     };
 
@@ -279,6 +282,7 @@ async fn local_mode_runs_both_steps_for_each_upload() {
                 body: body.clone(),
                 content_type: "x",
                 metadata: vec![],
+                tags: Vec::new(),
                 on_sent: None,
             })
             .await

@@ -1,9 +1,10 @@
 //! The steps' rules on names and order, over the in-memory ports: names too long
 //! for the outputs are refused up front, a success clears the name's stale
-//! `failed/` record, and a late older event (by its S3 sequencer) never writes over
-//! what a newer upload of the same key made.
+//! `failed/` record, and a late older event never writes over what a newer upload
+//! made: of the same key by its S3 sequencer, of another key sharing the name
+//! (`cat.jpg`, `cat.png`) by its event time.
 
-use augment_pipeline::contract::{KeyRules, SEQUENCER_METADATA, Sequencer};
+use augment_pipeline::contract::{EventTime, KeyRules, SEQUENCER_METADATA, Sequencer};
 use augment_pipeline::memory::{MemoryQueue, MemoryStore};
 use augment_pipeline::ports::{ObjectStore, PutObject};
 use augment_pipeline::steps::{
@@ -255,6 +256,7 @@ async fn outputs_without_a_recorded_order_are_written_over() {
             body: photo([0, 0, 0]),
             content_type: "image/jpeg",
             metadata: vec![],
+            tags: Vec::new(),
             on_sent: None,
         })
         .await
@@ -265,4 +267,131 @@ async fn outputs_without_a_recorded_order_are_written_over() {
         "{outcome:?}"
     );
     assert_eq!(recorded(&store, PROCESSED).as_deref(), Some(OLDER));
+}
+
+/// An upload of `key` with this sequencer (S3's, per key) at this event time.
+async fn process_at(
+    store: &MemoryStore,
+    queue: &MemoryQueue,
+    key: &str,
+    sequencer: &str,
+    time: &str,
+) -> UploadOutcome {
+    let sequencer = Sequencer::parse(sequencer).unwrap();
+    let time = EventTime::parse(time).unwrap();
+    let event = UploadEvent {
+        sequencer: Some(&sequencer),
+        event_time: Some(&time),
+        ..UploadEvent::key("b", key)
+    };
+    process_upload_event(store, queue, event).await.unwrap()
+}
+
+fn source_of(store: &MemoryStore, key: &str) -> Option<String> {
+    let object = store.object(key)?;
+    object
+        .metadata
+        .iter()
+        .find(|(name, _)| *name == "source-key")
+        .map(|(_, value)| value.clone())
+}
+
+/// `cat.jpg` and `cat.png` share `processed/cat…`. Their sequencers are S3's per
+/// key and say nothing about each other (here the newer upload's is the smaller):
+/// the event time orders them.
+#[tokio::test]
+async fn uploads_of_two_extensions_are_ordered_by_event_time_not_by_sequencer() {
+    const JPG: &str = "original-uploads/trip/cat.jpg";
+    const PNG: &str = "original-uploads/trip/cat.png";
+    const EARLIER: &str = "2026-11-28T12:00:00.000Z";
+    const LATER: &str = "2026-11-28T12:00:05.250Z";
+    let store = MemoryStore::with(JPG, photo([200, 10, 10]));
+    store.insert(PNG, photo([10, 10, 200]));
+    let queue = MemoryQueue::default();
+
+    let outcome = process_at(&store, &queue, JPG, NEWER, EARLIER).await;
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+    let jpg_tasks = queue.batches()[0].clone();
+    // The newer cat.png, whose sequencer is smaller than cat.jpg's: processed.
+    let outcome = process_at(&store, &queue, PNG, OLDER, LATER).await;
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(source_of(&store, PROCESSED).as_deref(), Some(PNG));
+    let png_output = store.object(PROCESSED).unwrap().body;
+    let png_tasks = queue.batches()[1].clone();
+
+    // A late, older event of cat.jpg (redelivered) does not overwrite it.
+    let outcome = process_at(&store, &queue, JPG, NEWER, EARLIER).await;
+    assert_eq!(
+        outcome,
+        UploadOutcome::Skipped {
+            key: JPG.into(),
+            reason: SkipReason::Superseded
+        }
+    );
+    assert_eq!(store.object(PROCESSED).unwrap().body, png_output);
+    assert_eq!(queue.batches().len(), 2, "no tasks for the older upload");
+
+    // cat.jpg's queued tasks write nothing; cat.png's write the rotations.
+    assert_eq!(
+        make_rotation(&store, &jpg_tasks[0]).await.unwrap(),
+        RotationOutcome::Superseded
+    );
+    assert!(store.object(&jpg_tasks[0].output_key).is_none());
+    assert_eq!(
+        make_rotation(&store, &png_tasks[0]).await.unwrap(),
+        RotationOutcome::Written
+    );
+    assert_eq!(
+        source_of(&store, &png_tasks[0].output_key).as_deref(),
+        Some(PNG)
+    );
+
+    // A bad cat.jpg uploaded later still gets its failed record over cat.png's
+    // success, and cat.png's late event does not clear it.
+    store.insert(JPG, b"text".to_vec());
+    const LATEST: &str = "2026-11-28T12:01:00.000Z";
+    let outcome = process_at(&store, &queue, JPG, "0055AED6DCD90281F9", LATEST).await;
+    assert!(
+        matches!(outcome, UploadOutcome::Rejected { .. }),
+        "{outcome:?}"
+    );
+    let outcome = process_at(&store, &queue, PNG, OLDER, LATER).await;
+    assert!(
+        matches!(
+            outcome,
+            UploadOutcome::Skipped {
+                reason: SkipReason::Superseded,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(source_of(&store, FAILED).as_deref(), Some(JPG));
+}
+
+/// Two keys at the same millisecond: the key decides, the same way every time.
+#[tokio::test]
+async fn uploads_at_the_same_millisecond_are_ordered_by_key() {
+    const JPG: &str = "original-uploads/trip/cat.jpg";
+    const PNG: &str = "original-uploads/trip/cat.png";
+    const AT: &str = "2026-11-28T12:00:00.000Z";
+    for first in [JPG, PNG] {
+        let second = if first == JPG { PNG } else { JPG };
+        let store = MemoryStore::with(JPG, photo([200, 10, 10]));
+        store.insert(PNG, photo([10, 10, 200]));
+        let queue = MemoryQueue::default();
+        process_at(&store, &queue, first, OLDER, AT).await;
+        process_at(&store, &queue, second, OLDER, AT).await;
+        assert_eq!(
+            source_of(&store, PROCESSED).as_deref(),
+            Some(PNG),
+            "{first} first"
+        );
+    }
 }

@@ -2,9 +2,15 @@
 //! including faults); the real folder store and channel of local mode are tested
 //! in `augment-local`.
 
+use std::sync::atomic::Ordering;
+
 use augment_pipeline::memory::{MemoryQueue, MemoryStore};
-use augment_pipeline::ports::{ObjectStore, StoreError};
-use augment_pipeline::steps::{SkipReason, UploadOutcome, make_rotation, process_upload};
+use augment_pipeline::ports::{
+    ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreFuture,
+};
+use augment_pipeline::steps::{
+    RotationOutcome, SkipReason, UploadOutcome, make_rotation, process_upload,
+};
 use augment_pipeline::{
     Angle, FailedRecord, RejectCode, Rejection, RotationTask, StepError, imaging,
 };
@@ -211,20 +217,94 @@ async fn processing_twice_gives_the_same_objects() {
     assert_eq!(store.object(&task.output_key).unwrap(), rotated);
 }
 
+/// A task whose image was deleted before it ran (Delete… while rotations were
+/// queued) is done, not failed: nothing is written and SQS does not try it again
+/// into the dead-letter queue. Also where the store answers 403 for a missing key
+/// (S3, to a caller without `s3:ListBucket`): a one-key listing tells them apart.
 #[tokio::test]
-async fn a_rotation_without_its_processed_image_fails_for_retry() {
-    let store = MemoryStore::default();
+async fn a_rotation_whose_processed_image_is_gone_ends_quietly() {
     let task = augment_pipeline::UploadKey::parse(KEY).unwrap().tasks("b")[1].clone();
-    let err = make_rotation(&store, &task).await.unwrap_err();
-    assert!(
-        matches!(err, StepError::Store(StoreError::NotFound { .. })),
-        "{err}"
-    );
+    for forbidden in [false, true] {
+        let store = MemoryStore::default();
+        store
+            .missing_is_forbidden
+            .store(forbidden, Ordering::SeqCst);
+        assert_eq!(
+            make_rotation(&store, &task).await.unwrap(),
+            RotationOutcome::Gone,
+            "403 for a missing key: {forbidden}"
+        );
+        assert!(store.keys().is_empty(), "nothing written");
+    }
 
-    store.insert(&task.processed_key, b"garbage".to_vec());
+    // A fault is not a vanished image: it is retried.
+    let store = MemoryStore::with(&task.processed_key, photo(256, 256));
+    store.make_flaky(&task.processed_key);
+    let err = make_rotation(&store, &task).await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+
+    let store = MemoryStore::with(&task.processed_key, b"garbage".to_vec());
     let err = make_rotation(&store, &task).await.unwrap_err();
     assert!(
         matches!(err, StepError::BadProcessedImage { .. }) && !err.is_transient(),
         "{err}"
+    );
+}
+
+/// A store where the image is deleted (processed image first, as the app's
+/// Delete… does, then the rotations) while a rotation of it is being written:
+/// the delete lands just before the rotation's `put`.
+struct DeletedDuringWrite {
+    inner: MemoryStore,
+    task: RotationTask,
+}
+
+impl ObjectStore for DeletedDuringWrite {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        self.inner.head(key)
+    }
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        self.inner.get(key, max_bytes)
+    }
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            if object.key == self.task.output_key {
+                self.inner.delete(&self.task.processed_key).await?;
+                self.inner.delete(&self.task.output_key).await?;
+            }
+            self.inner.put(object).await
+        })
+    }
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        self.inner.list_page(request)
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.delete(key)
+    }
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        self.inner.head_metadata(key)
+    }
+}
+
+#[tokio::test]
+async fn a_rotation_never_leaves_an_output_after_its_image_was_deleted() {
+    let store = MemoryStore::with(KEY, photo(300, 200));
+    let queue = MemoryQueue::default();
+    process_upload(&store, &queue, "b", KEY).await.unwrap();
+    let task = queue.batches()[0][2].clone();
+    let racing = DeletedDuringWrite {
+        inner: store,
+        task: task.clone(),
+    };
+
+    assert_eq!(
+        make_rotation(&racing, &task).await.unwrap(),
+        RotationOutcome::Gone
+    );
+    assert_eq!(
+        racing.inner.keys(),
+        [KEY],
+        "no orphan rotation: {:?}",
+        racing.inner.keys()
     );
 }
