@@ -43,8 +43,9 @@ pub(super) struct Scan {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Frame {
+    /// The frame marker's code (`0xC0` baseline, `0xC1`, `0xC2`, `0xC3`).
+    pub marker: u8,
     pub coding: Coding,
-    pub arithmetic: bool,
     pub precision: u8,
     pub width: u32,
     pub height: u32,
@@ -92,6 +93,13 @@ impl Frame {
         ((w as u32).div_ceil(8), (h as u32).div_ceil(8))
     }
 
+    /// A component's samples, unpadded (a lossless scan codes one at a time).
+    pub fn samples(&self, component: &Component) -> u64 {
+        let w = (u64::from(self.width) * u64::from(component.h)).div_ceil(u64::from(self.max_h()));
+        let h = (u64::from(self.height) * u64::from(component.v)).div_ceil(u64::from(self.max_v()));
+        w * h
+    }
+
     /// Blocks of every component, padded to whole MCUs.
     pub fn total_blocks(&self) -> u64 {
         self.components
@@ -127,6 +135,15 @@ impl JpegHeader<'_> {
     /// work, and what a scan flood inflates.
     pub fn block_visits(&self) -> u64 {
         self.scans.iter().map(|scan| self.scan_blocks(scan)).sum()
+    }
+
+    /// Samples visited over all scans of a lossless frame (its decoder's work).
+    pub fn lossless_samples(&self) -> u64 {
+        self.scans
+            .iter()
+            .flat_map(|scan| &scan.components)
+            .map(|&(index, _, _)| self.frame.samples(&self.frame.components[index]))
+            .sum()
     }
 
     /// Blocks visited by the DC scans alone (the DC-only decoder's work).
@@ -313,6 +330,9 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
         ));
     }
     check_coverage(&frame, &scans)?;
+    if frame.coding == Coding::Progressive {
+        check_progression(&frame, &scans)?;
+    }
     Ok(JpegHeader {
         frame,
         scans,
@@ -347,13 +367,18 @@ fn parse_frame(code: u8, body: &[u8]) -> Result<Frame, Rejection> {
             ),
         )
     };
-    let (coding, arithmetic) = match code {
-        0xC0 | 0xC1 => (Coding::Sequential, false),
-        0xC2 => (Coding::Progressive, false),
-        0xC3 => (Coding::Lossless, false),
-        0xC9 => (Coding::Sequential, true),
-        0xCA => (Coding::Progressive, true),
-        0xCB => return Err(unsupported("an arithmetic-coded lossless JPEG")),
+    let coding = match code {
+        0xC0 | 0xC1 => Coding::Sequential,
+        0xC2 => Coding::Progressive,
+        0xC3 => Coding::Lossless,
+        // Refused by measurement, not for want of a decoder: see
+        // `limits::MAX_JPEG_BLOCK_VISITS`.
+        0xC9..=0xCB => {
+            return Err(Rejection::new(
+                RejectCode::UnsupportedType,
+                "The JPEG is arithmetic-coded, which web browsers and this tool do not read. Re-save it as a standard JPEG or PNG, then upload it again.",
+            ));
+        }
         _ => return Err(unsupported("a hierarchical JPEG")),
     };
     let Some(&[precision, h1, h0, w1, w0, count]) = body.get(..6) else {
@@ -407,8 +432,8 @@ fn parse_frame(code: u8, body: &[u8]) -> Result<Frame, Rejection> {
         )));
     }
     Ok(Frame {
+        marker: code,
         coding,
-        arithmetic,
         precision,
         width,
         height,
@@ -464,10 +489,23 @@ pub(super) fn parse_scan(frame: &Frame, body: &[u8]) -> Result<Scan, Rejection> 
 }
 
 /// Every component must get all 64 coefficients (sequential and lossless scans
-/// send them all; progressive first scans, `Ah = 0`, send a band each).
+/// send them all; progressive first scans, `Ah = 0`, send a band each), and a
+/// sequential or lossless component comes in exactly one scan (the standard's
+/// rule; a repeat would be a whole pass more for the decoder).
 fn check_coverage(frame: &Frame, scans: &[Scan]) -> Result<(), Rejection> {
     let mut sent = vec![0_u64; frame.components.len()];
     for scan in scans {
+        if frame.coding != Coding::Progressive
+            && scan
+                .components
+                .iter()
+                .any(|&(index, _, _)| sent[index] != 0)
+        {
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "a JPEG component coded in two sequential scans",
+            ));
+        }
         let band = if frame.coding == Coding::Progressive {
             if scan.ah != 0 {
                 0
@@ -494,12 +532,57 @@ fn check_coverage(frame: &Frame, scans: &[Scan]) -> Result<(), Rejection> {
     ))
 }
 
+/// A progressive frame's scans in the order the standard gives them (libjpeg warns
+/// of any other, and a warning fails the decode, but only once every scan has cost
+/// its pass): a component's DC before its AC, and each coefficient first sent
+/// (`Ah = 0`) once, then refined one bit a scan (`Ah` the last `Al`, `Al = Ah - 1`).
+/// So a coefficient is in at most 14 scans, and a scan repeated is refused here,
+/// before any decoder runs.
+fn check_progression(frame: &Frame, scans: &[Scan]) -> Result<(), Rejection> {
+    // Each component's coefficients: the `Al` of the last scan that sent them.
+    let mut bits = vec![[None::<u8>; 64]; frame.components.len()];
+    for scan in scans {
+        for &(index, _, _) in &scan.components {
+            let coefficients = &mut bits[index];
+            let in_order = (scan.ss == 0 || coefficients[0].is_some())
+                && coefficients[usize::from(scan.ss)..=usize::from(scan.se)]
+                    .iter()
+                    .all(|&sent| match sent {
+                        None => scan.ah == 0,
+                        Some(al) => scan.ah == al && scan.al + 1 == scan.ah,
+                    });
+            if !in_order {
+                return Err(Rejection::corrupt(
+                    Claimed::Jpeg,
+                    "the JPEG's progressive scans are out of order",
+                ));
+            }
+            coefficients[usize::from(scan.ss)..=usize::from(scan.se)].fill(Some(scan.al));
+        }
+    }
+    Ok(())
+}
+
 /// A Huffman-coded block takes at least two bits in a sequential scan (a DC
 /// difference code and an end-of-block code) and one in a progressive DC first
-/// scan: a header claiming more blocks than its data can hold is cut short, and is
-/// rejected before a decoder spends time making up the missing rows.
+/// scan; a lossless sample at least one (its difference code, counted here per
+/// "block" of one sample). A header claiming more than its data can hold is cut
+/// short, and is rejected before a decoder spends time making up the missing rows.
 pub(super) fn check_data_amount(frame: &Frame, scans: &[Scan]) -> Result<(), Rejection> {
-    if frame.arithmetic || frame.coding == Coding::Lossless {
+    if frame.coding == Coding::Lossless {
+        for scan in scans {
+            let samples: u64 = scan
+                .components
+                .iter()
+                .map(|&(index, _, _)| frame.samples(&frame.components[index]))
+                .sum();
+            if (scan.data_len as u64) * 8 < samples {
+                return Err(Rejection::corrupt(
+                    Claimed::Jpeg,
+                    "the JPEG data ends early",
+                ));
+            }
+        }
         return Ok(());
     }
     for scan in scans {
