@@ -39,6 +39,16 @@ pub(super) struct Scan {
     pub al: u8,
     /// Bytes of entropy-coded data after the header (restart markers included).
     pub data_len: usize,
+    /// Restart markers (`RSTn`) in that data.
+    pub restart_markers: usize,
+}
+
+impl Scan {
+    /// Bytes of entropy-coded data, restart markers (two bytes each) left out: a
+    /// scan of nothing but markers holds no block.
+    pub fn entropy_bytes(&self) -> usize {
+        self.data_len.saturating_sub(2 * self.restart_markers)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +241,9 @@ fn walk<'a>(bytes: &'a [u8], mut sink: Option<&mut Vec<u8>>) -> Result<JpegHeade
         }
         match code {
             0xD0..=0xD7 if in_scan => {
+                if let Some(scan) = scans.last_mut() {
+                    scan.restart_markers += 1;
+                }
                 at = code_at + 1;
                 continue;
             }
@@ -471,6 +484,7 @@ pub(super) fn parse_scan(frame: &Frame, body: &[u8]) -> Result<Scan, Rejection> 
         ah: a >> 4,
         al: a & 15,
         data_len: 0,
+        restart_markers: 0,
     };
     let ok = match frame.coding {
         Coding::Progressive => {
@@ -576,7 +590,7 @@ pub(super) fn check_data_amount(frame: &Frame, scans: &[Scan]) -> Result<(), Rej
                 .iter()
                 .map(|&(index, _, _)| frame.samples(&frame.components[index]))
                 .sum();
-            if (scan.data_len as u64) * 8 < samples {
+            if (scan.entropy_bytes() as u64) * 8 < samples {
                 return Err(Rejection::corrupt(
                     Claimed::Jpeg,
                     "the JPEG data ends early",
@@ -604,7 +618,7 @@ pub(super) fn check_data_amount(frame: &Frame, scans: &[Scan]) -> Result<(), Rej
                 u64::from(w) * u64::from(h)
             })
             .sum();
-        if (scan.data_len as u64) * 8 < blocks * bits_a_block {
+        if (scan.entropy_bytes() as u64) * 8 < blocks * bits_a_block {
             return Err(Rejection::corrupt(
                 Claimed::Jpeg,
                 "the JPEG data ends early",
