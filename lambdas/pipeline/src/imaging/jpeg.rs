@@ -8,7 +8,8 @@ use image::RgbImage;
 use image::metadata::Orientation;
 
 use super::jpeg_dc::{self, ColourKind, colour_kind, inverted_cmyk_to_rgb};
-use super::jpeg_header::{Coding, JpegHeader, check_data_amount, essential_segments, read_header};
+use super::jpeg_header::{Coding, JpegHeader, essential_segments, read_header};
+use super::jpeg_rules::check_data_amount;
 use super::{check_dimensions, fit_size};
 use crate::limits::{
     MAX_DECODE_ALLOC_BYTES, MAX_JPEG_BLOCK_VISITS, MAX_JPEG_LOSSLESS_SAMPLES, MAX_JPEG_SCANS,

@@ -20,6 +20,7 @@ use crate::sniff::{ImageFormat, check_upload};
 mod jpeg;
 mod jpeg_dc;
 mod jpeg_header;
+mod jpeg_rules;
 pub(crate) mod png;
 mod processed;
 
