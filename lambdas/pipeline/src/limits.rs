@@ -27,12 +27,30 @@ pub const MAX_DECODE_ALLOC_BYTES: u64 = 40 * 1024 * 1024;
 /// pass over the image. libjpeg-turbo's own "limit scans" flag allows 500.
 pub const MAX_JPEG_SCANS: usize = 100;
 
-/// Most blocks (8×8 samples of one component) a JPEG decode may visit, summed over
-/// its scans: the work bound. A real 64-megapixel progressive CMYK photo visits 8
-/// million at 1/8 (two DC scans of 4 million blocks); a full decode of a
-/// 2040×2040 progressive CMYK one (the largest that is not decoded at 1/8) about 2
-/// million. At about 7 ns a block this is under a quarter of a second.
+/// Most blocks (8×8 samples of one component) a Huffman-coded DCT JPEG decode may
+/// visit, summed over its scans: the work bound. A real 64-megapixel progressive
+/// CMYK photo visits 8 million at 1/8 (two DC scans of 4 million blocks); a full
+/// decode of a 2040×2040 progressive CMYK one (the largest that is not decoded at
+/// 1/8) about 2 million. Huffman data costs at least a bit a block in every scan
+/// that is not a refinement (checked before decoding), so the file's size bounds
+/// the rest of the work too.
+///
+/// Only Huffman coding: arithmetic-coded JPEGs (SOF9 to SOF11) are refused
+/// outright. Their decoder spends dozens of decisions a block from almost no data,
+/// so neither the file's size nor a block count bounds its work: measured in
+/// release (`examples/hostile_inputs.rs --measure`), a 7,100-byte 4160×4160 file of
+/// 100 scans, each block's one coefficient at the last zigzag position, took 5.0 s
+/// of CPU and 41 MiB in libjpeg-turbo at 1/8. No browser decodes them and no
+/// camera writes them, so refusing them costs users nothing.
 pub const MAX_JPEG_BLOCK_VISITS: u64 = 32_000_000;
+
+/// Most samples a lossless JPEG (SOF3) decode may visit, summed over its scans.
+/// Each component is coded in exactly one scan (as the JPEG standard says of
+/// sequential and lossless frames; a repeat is refused as damaged), so this is the
+/// image's samples; [`MAX_DECODE_ALLOC_BYTES`] already holds them under about 4.7
+/// million (1.55 megapixels of RGB, 3.8 of grey). jpeg-decoder spends about 4 ns a
+/// sample: well under a tenth of a second.
+pub const MAX_JPEG_LOSSLESS_SAMPLES: u64 = 8_000_000;
 
 /// Most bytes a PNG decode may hold: the `png` crate's row buffers (a few rows and
 /// its inflate window), one 8-bit row, and the sums of the box shrink that runs as
@@ -43,6 +61,14 @@ pub const MAX_JPEG_BLOCK_VISITS: u64 = 32_000_000;
 /// 16-bit or Adam7-interlaced ones included, is refused (measured: 1.4 MiB for a
 /// 16384-wide RGBA16 one, 5 MiB for a 510² one, which is not shrunk).
 pub const MAX_PNG_DECODE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Most bytes of unpacked PNG image data (the filtered rows, a filter byte each,
+/// over every Adam7 pass), computed from the header before anything is inflated:
+/// the work bound of a PNG decode, since every byte is inflated and unfiltered
+/// (Paeth, the costliest filter, about 1.4 ns a byte here). 256 MiB holds a
+/// 64-megapixel 8-bit RGBA PNG; a 16-bit RGBA one may have up to 33 megapixels (a
+/// 16384×3906 one, 512 MB of rows, took 0.7 s of CPU).
+pub const MAX_PNG_IMAGE_DATA_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Most bytes of a PNG's `eXIf` chunk searched for the orientation tag (it sits in
 /// the first directory, near the start). The chunk is read in place, never copied,
@@ -61,6 +87,12 @@ pub const JPEG_QUALITY: u8 = 90;
 /// few tens of KiB, so anything bigger at an output key was not written by the
 /// pipeline and is not decoded.
 pub const MAX_OUTPUT_BYTES: u64 = 1024 * 1024;
+
+/// CPU time one upload's processing (or one rotation) may take on the development
+/// machine, asserted by the budget tests for every hostile case (user + system time
+/// of a child process). Lambda at 128 MB gets about 0.072 vCPU, so a second here
+/// is about 14 s there: the processor's timeout must allow it.
+pub const MAX_CPU_MS: u64 = 1000;
 
 /// Longest object key S3 accepts, in bytes of UTF-8. An upload is refused up front
 /// (`name_too_long`) when its longest output key

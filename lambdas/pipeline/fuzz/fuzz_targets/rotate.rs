@@ -1,6 +1,7 @@
-//! The first byte picks the angle, the rest is a processed image:
-//! `rotate_jpeg_bytes` returns a JPEG or a rejection, within the peak-allocation
-//! ceiling, and never panics.
+//! The first byte picks the angle, the rest is what lies under `processed/`:
+//! `rotate_jpeg_bytes` (the check that it is exactly what the processor writes,
+//! from its headers, then libjpeg-turbo's transform) returns a JPEG or a
+//! rejection, within the peak-allocation ceiling, and never panics.
 
 #![no_main]
 

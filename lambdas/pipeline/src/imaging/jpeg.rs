@@ -8,9 +8,12 @@ use image::RgbImage;
 use image::metadata::Orientation;
 
 use super::jpeg_dc::{self, ColourKind, colour_kind, inverted_cmyk_to_rgb};
-use super::jpeg_header::{Coding, JpegHeader, check_data_amount, essential_segments, read_header};
+use super::jpeg_header::{Coding, JpegHeader, essential_segments, read_header};
+use super::jpeg_rules::check_data_amount;
 use super::{check_dimensions, fit_size};
-use crate::limits::{MAX_DECODE_ALLOC_BYTES, MAX_JPEG_BLOCK_VISITS, MAX_JPEG_SCANS};
+use crate::limits::{
+    MAX_DECODE_ALLOC_BYTES, MAX_JPEG_BLOCK_VISITS, MAX_JPEG_LOSSLESS_SAMPLES, MAX_JPEG_SCANS,
+};
 use crate::reject::{Claimed, RejectCode, Rejection};
 
 /// What libjpeg-turbo holds whatever the image: its state, Huffman and range
@@ -69,7 +72,7 @@ fn choose_path(header: &JpegHeader<'_>, target_side: u32) -> Path {
     // faster than ours (76 against 135 ms on a 6000×4000 photo). Files of several
     // scans would make it buffer every coefficient at full size: those are the
     // DC decoder's, which skips progressive AC scans without decoding them.
-    if eighths == 1 && !frame.arithmetic && header.multi_scan() {
+    if eighths == 1 && header.multi_scan() {
         Path::DcOnly
     } else {
         Path::Turbo { eighths }
@@ -137,14 +140,6 @@ fn check_budget(header: &JpegHeader<'_>, path: Path) -> Result<(), Rejection> {
             Path::Lossless => format!(
                 "It is a lossless JPEG, which has no reduced-size decoding, and at {w}×{h} it would need more than {mib} MiB. Re-save it as a standard JPEG or PNG, then upload it again."
             ),
-            _ if frame.arithmetic => format!(
-                "It is an arithmetic-coded {} JPEG, which can only be decoded at full size, and at {w}×{h} that needs more than {mib} MiB. Re-save it as a standard JPEG, then upload it again.",
-                if frame.coding == Coding::Progressive {
-                    "progressive"
-                } else {
-                    "multi-scan"
-                }
-            ),
             _ => format!(
                 "At {w}×{h} it would need more than {mib} MiB to decode. Scale it down, then upload it again."
             ),
@@ -152,6 +147,16 @@ fn check_budget(header: &JpegHeader<'_>, path: Path) -> Result<(), Rejection> {
         return Err(Rejection::new(
             RejectCode::TooManyPixels,
             format!("The JPEG is too large to decode. {why}"),
+        ));
+    }
+    let samples = header.lossless_samples();
+    if path == Path::Lossless && samples > MAX_JPEG_LOSSLESS_SAMPLES {
+        return Err(Rejection::new(
+            RejectCode::TooComplex,
+            format!(
+                "The lossless JPEG's {} scans would decode {samples} samples, over the limit of {MAX_JPEG_LOSSLESS_SAMPLES}. Re-save it as a standard JPEG or PNG, then upload it again.",
+                header.scans.len()
+            ),
         ));
     }
     Ok(())
@@ -443,34 +448,4 @@ fn jpeg_rejection(err: jpeg_decoder::Error) -> Rejection {
         }
         other => Rejection::corrupt(Claimed::Jpeg, other),
     }
-}
-
-/// Checks a processed image can be turned exactly: a DCT JPEG of whole MCUs whose
-/// coefficients (all of which the transform holds) fit the decode budget.
-pub(super) fn check_rotatable(bytes: &[u8]) -> Result<(), Rejection> {
-    let header = read_header(bytes)?;
-    let frame = &header.frame;
-    check_dimensions(frame.width, frame.height)?;
-    let (mcu_w, mcu_h) = (8 * frame.max_h(), 8 * frame.max_v());
-    if frame.coding == Coding::Lossless || frame.width % mcu_w != 0 || frame.height % mcu_h != 0 {
-        return Err(Rejection::new(
-            RejectCode::UnsupportedType,
-            format!(
-                "The processed image is {}×{}, not whole {mcu_w}×{mcu_h} DCT blocks, so it cannot be turned without loss.",
-                frame.width, frame.height
-            ),
-        ));
-    }
-    if frame.total_blocks() * 128 + LIBJPEG_FIXED_BYTES > MAX_DECODE_ALLOC_BYTES
-        || header.block_visits() > MAX_JPEG_BLOCK_VISITS
-    {
-        return Err(Rejection::new(
-            RejectCode::TooManyPixels,
-            format!(
-                "The processed image is {}×{}, too large to turn within the decode budget.",
-                frame.width, frame.height
-            ),
-        ));
-    }
-    Ok(())
 }

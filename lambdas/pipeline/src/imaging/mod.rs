@@ -13,14 +13,16 @@ use fast_image_resize as fr;
 use image::{DynamicImage, RgbImage};
 
 use crate::contract::Angle;
-use crate::limits::{CANVAS_SIDE_PX, JPEG_QUALITY, MAX_OUTPUT_BYTES, MAX_PIXELS, MAX_SIDE_PX};
+use crate::limits::{CANVAS_SIDE_PX, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE_PX};
 use crate::reject::{Claimed, RejectCode, Rejection};
-use crate::sniff::{ImageFormat, check_upload, sniff};
+use crate::sniff::{ImageFormat, check_upload};
 
 mod jpeg;
 mod jpeg_dc;
 mod jpeg_header;
+mod jpeg_rules;
 pub(crate) mod png;
+mod processed;
 
 pub use png::flatten_onto_white;
 
@@ -40,17 +42,14 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 ///
 /// The rotation is exact: the DCT coefficients are moved (libjpeg-turbo's lossless
 /// transform), nothing is decoded or encoded again, and 360° copies the coefficients as they are (the same pass refuses a damaged file).
-/// That needs whole MCUs (the processed image is 256×256, a multiple of the 16-px
-/// MCU of 4:2:0): any other JPEG is refused.
+/// Only what the processor writes is turned (see [`processed::check_processed`]:
+/// a baseline 256×256 YCbCr 4:2:0 JPEG of one scan, at most [`crate::limits::MAX_OUTPUT_BYTES`],
+/// checked from its headers before the transform runs); anything else under
+/// `processed/` is refused at once (`unsupported_type`). 256 is a multiple of the
+/// 16-px MCU of 4:2:0, so the transform is exact.
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
     guard(|| {
-        if check_upload(bytes)? != ImageFormat::Jpeg {
-            return Err(Rejection::new(
-                RejectCode::UnsupportedType,
-                "A processed image must be a JPEG.",
-            ));
-        }
-        jpeg::check_rotatable(bytes)?;
+        processed::check_processed(bytes)?;
         // libjpeg-turbo's ROT90 turns clockwise; our angles are counter-clockwise.
         let op = match angle {
             Angle::Deg90 => turbojpeg::TransformOp::Rot270,
@@ -93,38 +92,13 @@ pub fn decode(bytes: &[u8], format: ImageFormat, target_side: u32) -> Result<Rgb
 /// A pipeline output read back from the bucket (a processed image or a
 /// rotation) → RGB, for a viewer that treats the bucket as untrusted (anyone
 /// with write access can put anything under `processed/`). Only what the
-/// pipeline itself writes is decoded: a JPEG of at most [`MAX_OUTPUT_BYTES`]
-/// whose frame header, read before any decoder runs, says at most
-/// [`CANVAS_SIDE_PX`] on each side. The decode then runs under the same budgets
-/// as an upload's (scans, block visits, memory) and inside the decoder guard.
+/// pipeline itself writes is decoded, by the worker's own check (a baseline
+/// 256×256 YCbCr 4:2:0 JPEG of one scan, at most [`crate::limits::MAX_OUTPUT_BYTES`]), read
+/// before any decoder runs; the decode then runs under the upload's budgets and
+/// inside the decoder guard. Anything else is `unsupported_type`.
 pub fn decode_output(bytes: &[u8]) -> Result<RgbImage, Rejection> {
-    if bytes.len() as u64 > MAX_OUTPUT_BYTES {
-        return Err(Rejection::new(
-            RejectCode::UnsupportedType,
-            format!(
-                "{} bytes: more than a processed image (at most {} KiB)",
-                bytes.len(),
-                MAX_OUTPUT_BYTES / 1024
-            ),
-        ));
-    }
-    if sniff(bytes) != Some(ImageFormat::Jpeg) {
-        return Err(Rejection::new(
-            RejectCode::UnsupportedType,
-            "not a JPEG, so not a processed image",
-        ));
-    }
     guard(|| {
-        let frame = jpeg_header::read_header(bytes)?.frame;
-        if frame.width > CANVAS_SIDE_PX || frame.height > CANVAS_SIDE_PX {
-            return Err(Rejection::new(
-                RejectCode::TooManyPixels,
-                format!(
-                    "{}×{} pixels: larger than a processed image ({CANVAS_SIDE_PX}×{CANVAS_SIDE_PX})",
-                    frame.width, frame.height
-                ),
-            ));
-        }
+        processed::check_processed(bytes)?;
         decode_unguarded(bytes, ImageFormat::Jpeg, CANVAS_SIDE_PX)
     })
 }

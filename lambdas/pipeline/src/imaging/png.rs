@@ -15,7 +15,7 @@ use image::{DynamicImage, RgbImage, RgbaImage};
 use png::{Adam7Info, ColorType, DecodingError, InterlaceInfo, Transformations};
 
 use super::{check_dimensions, fit_size};
-use crate::limits::{MAX_PNG_DECODE_BYTES, MAX_PNG_EXIF_BYTES};
+use crate::limits::{MAX_PNG_DECODE_BYTES, MAX_PNG_EXIF_BYTES, MAX_PNG_IMAGE_DATA_BYTES};
 use crate::reject::{Claimed, RejectCode, Rejection};
 
 /// Decodes to RGB flattened onto white, box-shrunk by the largest integer factor that
@@ -46,6 +46,17 @@ pub(super) fn decode_png(
         return Err(too_much_memory(width, height));
     }
     let interlaced = header.interlaced;
+    let bits_a_pixel =
+        u64::from(header.color_type.samples() as u8) * u64::from(header.bit_depth as u8);
+    let image_data_bytes = image_data_bytes(width, height, interlaced, bits_a_pixel);
+    if image_data_bytes > MAX_PNG_IMAGE_DATA_BYTES {
+        return Err(too_much_data(
+            width,
+            height,
+            header.bit_depth as u8,
+            image_data_bytes,
+        ));
+    }
 
     let mut reader = decoder
         .read_info()
@@ -137,6 +148,29 @@ fn png_rejection(err: DecodingError, part: &str) -> Rejection {
             ),
         ),
     }
+}
+
+/// Bytes of filtered rows (a filter byte each) over every pass: what the decoder
+/// inflates and unfilters.
+fn image_data_bytes(width: u32, height: u32, interlaced: bool, bits_a_pixel: u64) -> u64 {
+    passes(width, height, interlaced)
+        .iter()
+        .map(|pass| {
+            u64::from(pass.lines) * (1 + (u64::from(pass.samples) * bits_a_pixel).div_ceil(8))
+        })
+        .sum()
+}
+
+fn too_much_data(width: u32, height: u32, depth: u8, bytes: u64) -> Rejection {
+    let mib = |bytes: u64| bytes.div_ceil(1024 * 1024);
+    Rejection::new(
+        RejectCode::TooManyPixels,
+        format!(
+            "The PNG is {width}×{height} pixels at {depth} bits a channel: {} MiB of image data to unpack, over the limit of {} MiB. Scale it down or save it at 8 bits a channel, then upload it again.",
+            mib(bytes),
+            mib(MAX_PNG_IMAGE_DATA_BYTES)
+        ),
+    )
 }
 
 fn too_much_memory(width: u32, height: u32) -> Rejection {

@@ -1,14 +1,20 @@
 //! Hostile and extreme JPEGs, each with the outcome a user should see, processed
-//! in a child process whose peak RSS must stay within the budget (see `budget`).
-//! The photo-like inputs come from the library's `makers` (shared with the
-//! `hostile_inputs` example); the hostile ones are made here by hand, segment by
-//! segment.
+//! in a child process whose CPU time and peak RSS must stay within the budget (see
+//! `budget`); and processed images planted under `processed/`, turned four ways
+//! in a child as the worker does a batch. The inputs come from the library's
+//! `makers` (shared with the `hostile_inputs` example), the hostile ones built
+//! segment by segment.
 
 use augment_pipeline::RejectCode;
-use augment_pipeline::makers::{flat_jpeg, photo_jpeg, restart_every_mcu, segment, with_segments};
+use augment_pipeline::imaging::process_upload_bytes;
+use augment_pipeline::makers::{
+    arithmetic_bomb, arithmetic_without_data, flat_jpeg, hand_made_jpeg, huffman_table_flood,
+    jpeg_headers, jpeg_scan_header, lossless_scan_flood, photo_jpeg, refinement_flood,
+    restart_every_block, restart_every_mcu, segment, with_segments,
+};
 use turbojpeg::{Colorspace, PixelFormat};
 
-use crate::budget::{Case, Expect, check_cases, run_child_if_asked};
+use crate::budget::{Case, Expect, check_cases, check_rotations, run_child_if_asked};
 
 const CASES: &[Case] = &[
     Case {
@@ -55,12 +61,22 @@ const CASES: &[Case] = &[
     Case {
         name: "progressive arithmetic 16 MP",
         make: || flat_jpeg((4000, 4000), PixelFormat::RGB, None, true, true),
-        expect: Expect::Rejected(RejectCode::TooManyPixels),
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
         name: "baseline arithmetic 16 MP",
         make: || flat_jpeg((4000, 4000), PixelFormat::RGB, None, false, true),
-        expect: Expect::Processed,
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "arithmetic 4160x4160, 100 scans, coefficient 63",
+        make: || arithmetic_bomb(4160, 100),
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "arithmetic CMYK 64 MP without data",
+        make: || arithmetic_without_data((8000, 8000), 4),
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
         name: "3,000 repeated AC scans",
@@ -68,14 +84,34 @@ const CASES: &[Case] = &[
         expect: Expect::Rejected(RejectCode::TooComplex),
     },
     Case {
-        name: "60 DC refinement scans at 64 MP",
-        make: dc_refinement_flood,
+        name: "progressive AC scan repeated 90 times",
+        make: || scan_flood(90),
+        expect: Expect::Rejected(RejectCode::Corrupt),
+    },
+    Case {
+        name: "DC refined to the last bit, 64 MP CMYK",
+        make: || refinement_flood(8000, 4, false),
         expect: Expect::Rejected(RejectCode::TooComplex),
     },
     Case {
-        name: "lossless 64 MP header",
-        make: || hand_made(0xC3, 8000, 8000, 3, &[], 0),
+        name: "every band refined to the last bit, 2040 CMYK",
+        make: || refinement_flood(2040, 4, true),
+        expect: Expect::Processed,
+    },
+    Case {
+        name: "lossless 64 MP grey",
+        make: || hand_made_jpeg(0xC3, (8000, 8000), 1, &[], 8_000_000),
         expect: Expect::Rejected(RejectCode::TooManyPixels),
+    },
+    Case {
+        name: "lossless 1800x1800 grey",
+        make: || lossless_scan_flood(1800, 1),
+        expect: Expect::Processed,
+    },
+    Case {
+        name: "lossless 1000x1000 grey, 42 scans",
+        make: || lossless_scan_flood(1000, 42),
+        expect: Expect::Rejected(RejectCode::Corrupt),
     },
     Case {
         name: "lossless 1200x1200 RGB",
@@ -89,12 +125,32 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "64 MP header over 1 KB of data",
-        make: || hand_made(0xC0, 8000, 8000, 1, &[], 1024),
+        make: || hand_made_jpeg(0xC0, (8000, 8000), 1, &[], 1024),
         expect: Expect::Rejected(RejectCode::Corrupt),
     },
     Case {
         name: "restart marker after every MCU, 64 MP",
         make: restart_every_mcu,
+        expect: Expect::Processed,
+    },
+    Case {
+        name: "1x1 MCUs 16384 wide, 64 MP grey",
+        make: || hand_made_jpeg(0xC0, (16384, 3906), 1, &[], 2048 * 489 / 4),
+        expect: Expect::Processed,
+    },
+    Case {
+        name: "1x1 MCUs, 64 MP CMYK",
+        make: || hand_made_jpeg(0xC0, (8000, 8000), 4, &[], 1000 * 1000),
+        expect: Expect::Processed,
+    },
+    Case {
+        name: "restart marker after every block, 16384 wide",
+        make: || restart_every_block((16384, 3906)),
+        expect: Expect::Processed,
+    },
+    Case {
+        name: "9 MiB of Huffman table definitions",
+        make: || huffman_table_flood(9 * 1024 * 1024),
         expect: Expect::Processed,
     },
     Case {
@@ -122,6 +178,88 @@ fn hostile_jpegs_stay_within_budget() {
     check_cases("jpeg_budget::hostile_jpegs_stay_within_budget", CASES);
 }
 
+/// What may lie under `processed/`: the processor's own output, and what an
+/// attacker with write access to the bucket plants there.
+const PLANTED: &[Case] = &[
+    Case {
+        name: "the processor's own output",
+        make: || process_upload_bytes(&photo_jpeg(1024, 768, false)).unwrap(),
+        expect: Expect::Processed,
+    },
+    Case {
+        name: "arithmetic 4160x4160, 100 scans, coefficient 63",
+        make: || arithmetic_bomb(4160, 100),
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "baseline 3712x3712",
+        make: || flat_jpeg((3712, 3712), PixelFormat::RGB, None, false, false),
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "256x256 arithmetic",
+        make: || flat_jpeg((256, 256), PixelFormat::RGB, None, false, true),
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "256x256 progressive",
+        make: || flat_jpeg((256, 256), PixelFormat::RGB, None, true, false),
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "256x256 4:4:4",
+        make: || {
+            flat_jpeg(
+                (256, 256),
+                PixelFormat::RGB,
+                Some(Colorspace::YCbCr),
+                false,
+                false,
+            )
+        },
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "256x256 CMYK",
+        make: || {
+            flat_jpeg(
+                (256, 256),
+                PixelFormat::CMYK,
+                Some(Colorspace::CMYK),
+                false,
+                false,
+            )
+        },
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+    Case {
+        name: "processed image with 2 MiB of EXIF",
+        make: || {
+            let processed = process_upload_bytes(&photo_jpeg(1024, 768, false)).unwrap();
+            let mut out = processed[..2].to_vec();
+            let mut body = b"Exif\0\0".to_vec();
+            body.resize(65_533, 0);
+            for _ in 0..32 {
+                segment(&mut out, 0xE1, &body);
+            }
+            out.extend_from_slice(&processed[2..]);
+            out
+        },
+        expect: Expect::Rejected(RejectCode::UnsupportedType),
+    },
+];
+
+#[test]
+fn planted_processed_images_are_turned_only_if_the_processor_wrote_them() {
+    if run_child_if_asked() {
+        return;
+    }
+    check_rotations(
+        "jpeg_budget::planted_processed_images_are_turned_only_if_the_processor_wrote_them",
+        PLANTED,
+    );
+}
+
 /// An 8-bit RGB lossless JPEG of a `side`² gradient.
 fn lossless_gradient(side: usize) -> Vec<u8> {
     let samples: Vec<u16> = (0..side * side * 3)
@@ -129,59 +267,6 @@ fn lossless_gradient(side: usize) -> Vec<u8> {
         .collect();
     let side = u16::try_from(side).unwrap();
     crate::imaging::lossless_jpeg(8, (side, side), 3, &samples)
-}
-
-/// SOI, a quantisation table, a frame of `components` (1:1 sampling) and a
-/// one-code Huffman table for DC and AC, as headers for hand-made scans.
-fn headers(sof: u8, width: u16, height: u16, components: u8) -> Vec<u8> {
-    let mut out = vec![0xFF, 0xD8];
-    let mut dqt = vec![0];
-    dqt.extend_from_slice(&[1; 64]);
-    segment(&mut out, 0xDB, &dqt);
-    let mut frame = vec![8];
-    frame.extend_from_slice(&height.to_be_bytes());
-    frame.extend_from_slice(&width.to_be_bytes());
-    frame.push(components);
-    for id in 1..=components {
-        frame.extend_from_slice(&[id, 0x11, 0]);
-    }
-    segment(&mut out, sof, &frame);
-    for class in [0x00, 0x10] {
-        let mut dht = vec![class, 1];
-        dht.extend_from_slice(&[0; 15]);
-        dht.push(0);
-        segment(&mut out, 0xC4, &dht);
-    }
-    out
-}
-
-fn scan_header(out: &mut Vec<u8>, components: &[u8], ss: u8, se: u8, ah_al: u8) {
-    let mut sos = vec![u8::try_from(components.len()).unwrap()];
-    for &id in components {
-        sos.extend_from_slice(&[id, 0x00]);
-    }
-    sos.extend_from_slice(&[ss, se, ah_al]);
-    segment(out, 0xDA, &sos);
-}
-
-/// A frame with one scan of every component and `data_len` zero bytes of data
-/// (`extra` segments before it): the budget decides before any data is read.
-fn hand_made(
-    sof: u8,
-    width: u16,
-    height: u16,
-    components: u8,
-    extra: &[u8],
-    data_len: usize,
-) -> Vec<u8> {
-    let mut out = headers(sof, width, height, components);
-    out.extend_from_slice(extra);
-    let ids: Vec<u8> = (1..=components).collect();
-    let (ss, se) = if sof == 0xC3 { (1, 0) } else { (0, 63) };
-    scan_header(&mut out, &ids, ss, se, 0);
-    out.resize(out.len() + data_len, 0);
-    out.extend_from_slice(&[0xFF, 0xD9]);
-    out
 }
 
 /// A small progressive JPEG whose last AC scan is repeated `times` times: each
@@ -201,35 +286,18 @@ fn scan_flood(times: usize) -> Vec<u8> {
     out
 }
 
-/// 64 MP gray progressive: a DC first scan, then DC refinement scans (one bit a
-/// block each, 125 KB apiece) up to the scan limit, then the AC band.
-fn dc_refinement_flood() -> Vec<u8> {
-    let mut out = headers(0xC2, 8000, 8000, 1);
-    let blocks = 1000 * 1000;
-    scan_header(&mut out, &[1], 0, 0, 0x0D);
-    out.resize(out.len() + blocks / 8, 0);
-    for al in (0..13).rev().cycle().take(60) {
-        scan_header(&mut out, &[1], 0, 0, 0x10 | al);
-        out.resize(out.len() + blocks / 8, 0);
-    }
-    scan_header(&mut out, &[1], 1, 63, 0);
-    out.extend_from_slice(&[0; 64]);
-    out.extend_from_slice(&[0xFF, 0xD9]);
-    out
-}
-
 /// 64 MP gray progressive whose DC scan's data is nothing but restart markers
 /// (9 MiB of them), with a restart interval of one MCU.
 fn restart_marker_flood() -> Vec<u8> {
     let mut dri = Vec::new();
     segment(&mut dri, 0xDD, &1_u16.to_be_bytes());
-    let mut out = headers(0xC2, 8000, 8000, 1);
+    let mut out = jpeg_headers(0xC2, (8000, 8000), &[0x11]);
     out.extend_from_slice(&dri);
-    scan_header(&mut out, &[1], 0, 0, 0);
+    jpeg_scan_header(&mut out, &[1], (0, 0), 0);
     for i in 0..(9 * 1024 * 1024 / 2) {
         out.extend_from_slice(&[0xFF, 0xD0 + (i % 8) as u8]);
     }
-    scan_header(&mut out, &[1], 1, 63, 0);
+    jpeg_scan_header(&mut out, &[1], (1, 63), 0);
     out.extend_from_slice(&[0; 64]);
     out.extend_from_slice(&[0xFF, 0xD9]);
     out

@@ -337,19 +337,82 @@ fn a_64_megapixel_png_turned_by_exif_6_comes_out_landscape() {
 }
 
 #[test]
-fn sixteen_bit_rgba_at_the_pixel_limit_is_processed_plain_or_adam7() {
-    // 16384 a side, 64 megapixels, 8 bytes a pixel: 512 MB of pixels, streamed.
+fn sixteen_bit_rgba_up_to_the_image_data_limit_is_processed_plain_or_adam7() {
+    // 16384 a side, 8 bytes a pixel: 2047 rows are just under 256 MiB of rows.
     let gray16 = [0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0xFF, 0xFF];
     for (what, interlaced) in [("plain", false), ("Adam7", true)] {
-        let input = solid_png((16_384, 3906), (RGBA8, 16), &gray16, interlaced, &[]);
-        let out = processed(&format!("16384x3906 RGBA16, {what}"), &input);
+        let input = solid_png((16_384, 2047), (RGBA8, 16), &gray16, interlaced, &[]);
+        let out = processed(&format!("16384x2047 RGBA16, {what}"), &input);
         assert_picture(
             &format!("RGBA16 at the limit, {what}"),
             &out,
-            (256, 61),
+            (256, 32),
             GRAY,
         );
+        // 64 megapixels of it would be 512 MB of rows to inflate and unfilter.
+        let over = solid_png((16_384, 3906), (RGBA8, 16), &gray16, interlaced, &[]);
+        let rejection = rejected(
+            &format!("16384x3906 RGBA16, {what}"),
+            &over,
+            RejectCode::TooManyPixels,
+        );
+        assert!(
+            rejection.message.contains("16 bits a channel"),
+            "{rejection}"
+        );
     }
+}
+
+/// Costly PNGs within the limits, each processed in a child whose CPU time and
+/// peak RSS are asserted (see `budget`).
+#[cfg(target_os = "linux")]
+const CASES: &[crate::budget::Case] = {
+    use crate::budget::{Case, Expect};
+    use augment_pipeline::makers::{many_idat_png, paeth_png};
+    &[
+        Case {
+            name: "RGBA16 16384x2047 Paeth",
+            make: || paeth_png((16_384, 2047), 16, false),
+            expect: Expect::Processed,
+        },
+        Case {
+            name: "RGBA16 16384x2047 Paeth Adam7",
+            make: || paeth_png((16_384, 2047), 16, true),
+            expect: Expect::Processed,
+        },
+        Case {
+            name: "RGBA16 16384x3906 Paeth (64 MP)",
+            make: || paeth_png((16_384, 3906), 16, false),
+            expect: Expect::Rejected(RejectCode::TooManyPixels),
+        },
+        Case {
+            name: "RGBA8 8000x8000 Paeth Adam7",
+            make: || paeth_png((8000, 8000), 8, true),
+            expect: Expect::Processed,
+        },
+        Case {
+            name: "800,000 empty IDAT chunks",
+            make: || many_idat_png(800_000, 0),
+            expect: Expect::Processed,
+        },
+        Case {
+            name: "image data in 1-byte IDAT chunks",
+            make: || many_idat_png(0, 1),
+            expect: Expect::Processed,
+        },
+    ]
+};
+
+#[cfg(target_os = "linux")]
+#[test]
+fn costly_pngs_stay_within_the_cpu_and_memory_budget() {
+    if crate::budget::run_child_if_asked() {
+        return;
+    }
+    crate::budget::check_cases(
+        "png_budget::costly_pngs_stay_within_the_cpu_and_memory_budget",
+        CASES,
+    );
 }
 
 #[test]

@@ -8,11 +8,11 @@
 //! (B = Y + 1.772 Cb), and smooth chroma upsampling rounds differently by
 //! direction, so RGB comparisons show 3-4 levels where the samples show 1.
 
-use augment_pipeline::Angle;
 use augment_pipeline::imaging::{
     decode, encode_jpeg, process_upload_bytes, rotate, rotate_jpeg_bytes,
 };
 use augment_pipeline::sniff::ImageFormat;
+use augment_pipeline::{Angle, RejectCode};
 use image::RgbImage;
 use turbojpeg::{Colorspace, Compressor, Image, PixelFormat, Subsamp};
 
@@ -132,10 +132,7 @@ fn turbo_jpeg(image: &RgbImage, subsamp: Subsamp) -> Vec<u8> {
 #[test]
 fn rotations_are_the_processed_pixels_turned() {
     let processed_420 = process_upload_bytes(&turbo_jpeg(&sharp_canvas(), Subsamp::None)).unwrap();
-    let inputs = [
-        ("processed (4:2:0)", processed_420),
-        ("4:4:4", turbo_jpeg(&sharp_canvas(), Subsamp::None)),
-    ];
+    let inputs = [("processed (4:2:0)", processed_420)];
     for (what, jpeg) in inputs {
         let before = open(&jpeg);
         let before_planes = planes(&jpeg);
@@ -164,15 +161,30 @@ fn rotations_are_the_processed_pixels_turned() {
 }
 
 #[test]
-fn a_jpeg_of_partial_blocks_is_not_rotated() {
+fn only_what_the_processor_writes_is_turned() {
     let canvas = sharp_canvas();
+    // A 4:2:0 256×256 baseline JPEG, as the processor writes, and its rotations
+    // (which the app decodes under the same check) are turned.
+    let same_kind = turbo_jpeg(&canvas, Subsamp::Sub2x2);
+    let turned = rotate_jpeg_bytes(&same_kind, Angle::Deg90).unwrap();
+    rotate_jpeg_bytes(&turned, Angle::Deg270).unwrap();
+    augment_pipeline::imaging::decode_output(&turned).unwrap();
+    // Partial blocks, another size, another sampling: refused from the header.
     let odd = image::imageops::crop_imm(&canvas, 0, 0, 250, 256).to_image();
-    let rejection =
-        rotate_jpeg_bytes(&turbo_jpeg(&odd, Subsamp::Sub2x2), Angle::Deg90).unwrap_err();
-    assert!(rejection.message.contains("250×256"), "{rejection}");
-    // 4:4:4 has 8-px MCUs: 256×248 is whole blocks, 256×250 is not.
-    let ok = image::imageops::crop_imm(&canvas, 0, 0, 256, 248).to_image();
-    rotate_jpeg_bytes(&turbo_jpeg(&ok, Subsamp::None), Angle::Deg90).unwrap();
+    let short = image::imageops::crop_imm(&canvas, 0, 0, 256, 248).to_image();
+    let refused = [
+        ("250×256", turbo_jpeg(&odd, Subsamp::Sub2x2)),
+        ("256×248", turbo_jpeg(&short, Subsamp::None)),
+        ("not as YCbCr 4:2:0", turbo_jpeg(&canvas, Subsamp::None)),
+        ("not as YCbCr 4:2:0", turbo_jpeg(&canvas, Subsamp::Sub2x1)),
+    ];
+    for (why, jpeg) in refused {
+        let rejection = rotate_jpeg_bytes(&jpeg, Angle::Deg90).unwrap_err();
+        assert_eq!(rejection.code, RejectCode::UnsupportedType, "{rejection}");
+        assert!(rejection.message.contains(why), "{why}: {rejection}");
+        let rejection = augment_pipeline::imaging::decode_output(&jpeg).unwrap_err();
+        assert!(rejection.message.contains(why), "{why}: {rejection}");
+    }
 }
 
 /// A smooth picture (chroma changes slowly, so replicated chroma and
