@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
 use augment_pipeline::contract::{Angle, KeyRules, RotationTask, UPLOAD_PREFIX, UploadKey};
+use augment_pipeline::folder_names;
 use augment_pipeline::ports::{
     Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,
@@ -23,7 +24,8 @@ mod metadata;
 /// The bucket name local tasks carry.
 pub const LOCAL_BUCKET: &str = "local";
 
-/// Temporary files of in-flight writes start with this; `list` never shows them.
+/// Temporary files of in-flight writes start with this; `list` never shows them
+/// (it starts with [`folder_names::STORE_FILE_PREFIX`], which no key names).
 const TEMP_PREFIX: &str = ".augment-tmp-";
 
 /// Chunk of a write between two progress reports and cancellation checks: small
@@ -75,16 +77,16 @@ impl FolderStore {
             let folder = prefix_owned
                 .rfind('/')
                 .map_or("", |slash| &prefix_owned[..=slash]);
-            let start = folder
-                .split('/')
-                .filter(|segment| !segment.is_empty())
-                .fold(root, |path, segment| path.join(segment));
-            let mut found = Vec::new();
+            let segments = folder.split('/').filter(|segment| !segment.is_empty());
             // No key has such a segment (`path_of` refuses them), and they could
             // leave the root.
-            let escapes = folder
-                .split('/')
-                .any(|segment| segment == "." || segment == ".." || segment.contains('\\'));
+            let escapes = segments
+                .clone()
+                .any(|segment| segment == "." || segment == "..");
+            let start = segments.fold(root, |path, segment| {
+                path.join(folder_names::escape(segment).as_ref())
+            });
+            let mut found = Vec::new();
             if !escapes && start.is_dir() {
                 walk(&start, folder, &mut found)?;
             }
@@ -254,42 +256,26 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// Windows device names: a file called `CON`, `nul.jpg` or `COM1.png` is the
-/// device, not a file, in any folder and with any extension.
-const RESERVED_NAMES: &[&str] = &[
-    "CON", "PRN", "AUX", "NUL", "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
-    "COM8", "COM9", "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-];
-
 /// The one way a bucket key becomes a file below `root` (the folder store, "Save
 /// to folder…", `augment upload --out`). The same rules on every OS, so a key a
-/// Linux folder accepts cannot escape a Windows one: segments are split on `/`
-/// only; refused are empty, `.` and `..` segments (so absolute keys too), `\`,
-/// `:` (drive letters, NTFS streams), NUL and other control characters, Windows
-/// device names, and the store's own temporary-file and metadata prefixes.
+/// Linux folder accepts cannot escape or alias on a Windows one: segments are
+/// split on `/` only, and each is named by [`folder_names::escape`] (reversible
+/// percent-escapes of what some OS's folder cannot hold: `\`, `:` and the rest
+/// of Windows' reserved characters, control characters, device names such as
+/// `CON.jpg`, trailing dots and spaces, the store's own file prefixes), so
+/// `10:30.jpg` is the file `10%3A30.jpg` and lists back as `10:30.jpg`. Refused
+/// are only empty, `.` and `..` segments (so absolute keys too): no file has
+/// such a name, and they would leave the root.
 pub fn key_path(root: &Path, key: &str) -> Result<PathBuf, StoreError> {
-    let invalid = |reason| StoreError::InvalidKey {
-        key: key.to_owned(),
-        reason,
-    };
-    if key.contains(['\\', ':']) || key.chars().any(char::is_control) {
-        return Err(invalid("backslash, colon or control character"));
-    }
     let mut path = root.to_owned();
     for segment in key.split('/') {
         if segment.is_empty() || segment == "." || segment == ".." {
-            return Err(invalid("empty, '.' or '..' path segment"));
+            return Err(StoreError::InvalidKey {
+                key: key.to_owned(),
+                reason: "empty, '.' or '..' path segment",
+            });
         }
-        let stem = segment.split('.').next().unwrap_or(segment).trim_end();
-        if segment.starts_with(TEMP_PREFIX)
-            || segment.starts_with(metadata::META_PREFIX)
-            || RESERVED_NAMES
-                .iter()
-                .any(|name| stem.eq_ignore_ascii_case(name))
-        {
-            return Err(invalid("reserved name"));
-        }
-        path.push(segment);
+        path.push(folder_names::escape(segment).as_ref());
     }
     Ok(path)
 }
@@ -343,11 +329,12 @@ fn write_atomically(
 fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with(TEMP_PREFIX) || name.starts_with(metadata::META_PREFIX) {
+        // Only names the store makes are keys: not the store's own temporary
+        // and metadata files (`.augment-…`, which a key's part never names
+        // unescaped), nor a file `key_path` would not find again.
+        let Some(name) = entry.file_name().to_str().and_then(folder_names::unescape) else {
             continue;
-        }
+        };
         let key = format!("{key_prefix}{name}");
         let file_type = entry.file_type()?;
         if file_type.is_dir() {
