@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn no_key_names_a_file_of_the_store_itself() {
-        for prefix in [super::META_PREFIX, crate::TEMP_PREFIX] {
+        for prefix in [super::META_PREFIX, crate::store::TEMP_PREFIX] {
             assert!(prefix.starts_with(STORE_FILE_PREFIX), "{prefix}");
             assert!(!escape(&format!("{prefix}x.jpg")).starts_with(prefix));
         }

@@ -3,6 +3,7 @@
 //! - [`imaging`]: validate, decode, fit onto the white 256×256 canvas, rotate, encode.
 //! - [`contract`]: the bucket layout, the rotation task and the failed record;
 //!   [`folder_names`]: how a key's parts are named in a folder.
+//! - [`outputs`]: what an upload becomes: its outputs, their keys, when it is complete.
 //! - [`steps`]: *process an upload* and *make a rotation*, generic over the
 //!   [`ports`] (an object store and a task queue).
 //! - `memory` (feature `testing`): the ports in memory, with fault switches, for
@@ -25,12 +26,14 @@ pub mod limits;
 pub mod makers;
 #[cfg(feature = "testing")]
 pub mod memory;
+pub mod outputs;
 pub mod ports;
 pub mod reject;
 pub mod sniff;
 pub mod steps;
 
 pub use contract::{Angle, FailedRecord, RotationTask, UploadKey};
+pub use outputs::{BucketKey, Landed, Output};
 pub use ports::{
     ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,

@@ -310,10 +310,18 @@ fn awkward_names_are_processed_into_names_every_os_can_hold() {
             format!("augmented-images/90-degree/{escaped}_90.jpg"),
             format!("augmented-images/360-degree/{escaped}_360.jpg"),
         ] {
-            assert!(files.contains_key(&output), "{name}: {output} in {:?}", files.keys());
+            assert!(
+                files.contains_key(&output),
+                "{name}: {output} in {:?}",
+                files.keys()
+            );
         }
     }
-    assert!(!files.keys().any(|file| file.starts_with("failed/")), "{:?}", files.keys());
+    assert!(
+        !files.keys().any(|file| file.starts_with("failed/")),
+        "{:?}",
+        files.keys()
+    );
     // One file per output: no two names collapsed into one.
     assert_eq!(files.len(), names.len() * 6, "{:?}", files.keys());
 }
@@ -338,7 +346,10 @@ fn a_folder_with_a_symlink_loop_processes_its_other_files() {
         stderr.contains("WARN") && stderr.contains("loop") && stderr.contains("sub/loop"),
         "{stderr}"
     );
-    assert!(stderr.contains("points nowhere") && stderr.contains("gone.jpg"), "{stderr}");
+    assert!(
+        stderr.contains("points nowhere") && stderr.contains("gone.jpg"),
+        "{stderr}"
+    );
     let files = tree(&out);
     for output in ["processed/a_256x256.jpg", "processed/sub/b_256x256.jpg"] {
         assert!(files.contains_key(output), "{output} in {:?}", files.keys());
@@ -350,7 +361,10 @@ fn the_verbose_version_names_the_libjpeg_turbo_built_in() {
     let short = augment(&["--version"]);
     let stdout = String::from_utf8_lossy(&short.stdout);
     assert_eq!(short.status.code(), Some(0));
-    assert_eq!(stdout.trim(), format!("augment {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout.trim(),
+        format!("augment {}", env!("CARGO_PKG_VERSION"))
+    );
 
     let long = augment(&["--version", "--verbose"]);
     let stdout = String::from_utf8_lossy(&long.stdout);

@@ -213,7 +213,13 @@ fn plain_http_to_another_machine_needs_allow_http() {
         run(augment(home.path())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .args(["upload", "--bucket", "b", "--endpoint-url", "http://0.0.0.0:9/"])
+            .args([
+                "upload",
+                "--bucket",
+                "b",
+                "--endpoint-url",
+                "http://0.0.0.0:9/",
+            ])
             .args(extra)
             .arg(&photo))
     };
@@ -230,7 +236,13 @@ fn plain_http_to_another_machine_needs_allow_http() {
     let (code, _, stderr) = run(augment(home.path())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
-        .args(["upload", "--bucket", "b", "--endpoint-url", "http://127.0.0.1:9/"])
+        .args([
+            "upload",
+            "--bucket",
+            "b",
+            "--endpoint-url",
+            "http://127.0.0.1:9/",
+        ])
         .arg(&photo));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(!stderr.contains("--allow-http"), "{stderr}");
