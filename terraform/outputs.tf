@@ -44,11 +44,28 @@ output "alarm_topic_arn" {
 }
 
 output "desktop_config" {
-  description = "What the desktop app's \"Import Terraform outputs\" reads (terraform output -json): the bucket and its region."
+  description = "What the desktop app's \"Import Terraform outputs\" and the CLI read (terraform output -json): the bucket and its region, and what status, logs and redrive operate: the queues, the functions and their log groups."
   value = {
-    bucket = aws_s3_bucket.images.id
-    region = var.region
+    bucket                  = aws_s3_bucket.images.id
+    region                  = var.region
+    queue_url               = aws_sqs_queue.rotations.url
+    dlq_url                 = aws_sqs_queue.failures["rotations-dlq"].url
+    processor_failures_url  = aws_sqs_queue.failures["processor-failures"].url
+    processor_function_name = aws_lambda_function.functions["processor"].function_name
+    worker_function_name    = aws_lambda_function.functions["worker"].function_name
+    log_groups              = [for group in aws_cloudwatch_log_group.functions : group.name]
+    dashboard_name          = aws_cloudwatch_dashboard.pipeline.dashboard_name
   }
+}
+
+output "operator_policy_json" {
+  description = "IAM policy (JSON) for the people who run the stack: what augment status, logs and redrive need (list the bucket, read outputs and records, the queues' counts, move dead letters back, invoke the processor, read both functions' logs); never the originals' bytes."
+  value       = data.aws_iam_policy_document.operator.json
+}
+
+output "dashboard_url" {
+  description = "The CloudWatch dashboard: function duration and errors, queue depth, dead letters, S3 requests, the bucket's size."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards:name=${aws_cloudwatch_dashboard.pipeline.dashboard_name}"
 }
 
 output "app_user_policy_json" {

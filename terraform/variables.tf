@@ -247,3 +247,31 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+# Monitoring
+
+variable "s3_request_metrics" {
+  description = "S3 request metrics (requests and errors per minute) on the whole bucket, for the dashboard. CloudWatch bills them as custom metrics (about 16 metrics)."
+  type        = bool
+  default     = true
+}
+
+variable "bucket_size_alarm_gib" {
+  description = "Alarm when the bucket holds more than this many GiB in S3 Standard (S3's daily metric). null: no alarm."
+  type        = number
+  default     = 100
+  validation {
+    condition     = var.bucket_size_alarm_gib == null ? true : var.bucket_size_alarm_gib > 0
+    error_message = "bucket_size_alarm_gib: more than 0, or null."
+  }
+}
+
+variable "monthly_budget_usd" {
+  description = "An AWS Budgets alert to the alarm topic when this stack's cost this month (by its Project tag, once that tag is activated for cost allocation) is, or is forecast to be, over this many USD. null: no budget."
+  type        = number
+  default     = 20
+  validation {
+    condition     = var.monthly_budget_usd == null ? true : var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd: more than 0, or null."
+  }
+}

@@ -40,6 +40,38 @@ pub fn percent(sent: u64, total: u64) -> u64 {
     if sent < total { pct.min(99) } else { 100 }
 }
 
+/// `text` as the filter compares it: lower case, and Latin letters without
+/// their accents ("Café" finds "cafe" and "CAFÉ").
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(base_letter)
+        .collect()
+}
+
+/// A lower-case Latin letter without its accent (Latin-1 and Latin
+/// Extended-A); any other character as it is.
+fn base_letter(c: char) -> char {
+    match c {
+        'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
+        'ď' | 'đ' => 'd',
+        'è'..='ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
+        'ì'..='ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => 'i',
+        'ĺ' | 'ļ' | 'ľ' | 'ł' => 'l',
+        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
+        'ò'..='ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
+        'ŕ' | 'ř' => 'r',
+        'ś' | 'ŝ' | 'ş' | 'š' => 's',
+        'ţ' | 'ť' => 't',
+        'ù'..='ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
+        'ý' | 'ÿ' | 'ŷ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +86,13 @@ mod tests {
         assert_eq!(percent(999, 1000), 99);
         assert_eq!(percent(1000, 1000), 100);
         assert_eq!(percent(0, 0), 100);
+    }
+
+    #[test]
+    fn the_filter_ignores_case_and_accents() {
+        assert_eq!(fold("Café Crème"), "cafe creme");
+        assert_eq!(fold("ŁÓDŹ"), "lodz");
+        assert!(fold("Zürich-Straße").contains(&fold("zurich")));
+        assert_eq!(fold("東京"), "東京");
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use egui::Color32;
 
-use super::Launch;
+use crate::launch::Launch;
 
 /// The screenshot waits this many frames after everything has landed, so the
 /// last textures are on screen.
@@ -88,6 +88,41 @@ impl Harness {
         }
     }
 
+    /// `--measure`: one settled frame's times; once there are
+    /// [`MEASURE_FRAMES`], the figures, and the window closes unless a
+    /// screenshot is still to come. `false` while this frame ends the run's work.
+    fn measure_frame(
+        &mut self,
+        ctx: &egui::Context,
+        now: Instant,
+        ui_time: Duration,
+        gallery_items: usize,
+    ) -> bool {
+        if let Some(last) = self.last_frame {
+            self.frame_times.push(now - last);
+            self.ui_times.push(ui_time);
+        }
+        self.last_frame = Some(now);
+        if self.frame_times.len() < MEASURE_FRAMES {
+            return false;
+        }
+        self.measured = true;
+        let (frame_mean, frame_p95) = mean_and_p95(&self.frame_times);
+        let (ui_mean, ui_p95) = mean_and_p95(&self.ui_times);
+        self.report(format!("gallery_items={gallery_items}"));
+        self.report(format!(
+            "frame_ms_mean={frame_mean:.1} frame_ms_p95={frame_p95:.1} (all of a frame, software GL)"
+        ));
+        self.report(format!(
+            "ui_ms_mean={ui_mean:.2} ui_ms_p95={ui_p95:.2} (building the UI)"
+        ));
+        if self.screenshot.is_none() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return false;
+        }
+        true
+    }
+
     /// Called at the end of each frame: `ui_time` is what building the UI took,
     /// `settled` whether nothing is in flight any more.
     pub fn after_frame(
@@ -118,29 +153,8 @@ impl Harness {
             return;
         }
         self.settled_frames += 1;
-        if self.measure && !self.measured {
-            if let Some(last) = self.last_frame {
-                self.frame_times.push(now - last);
-                self.ui_times.push(ui_time);
-            }
-            self.last_frame = Some(now);
-            if self.frame_times.len() < MEASURE_FRAMES {
-                return;
-            }
-            self.measured = true;
-            let (frame_mean, frame_p95) = mean_and_p95(&self.frame_times);
-            let (ui_mean, ui_p95) = mean_and_p95(&self.ui_times);
-            self.report(format!("gallery_items={gallery_items}"));
-            self.report(format!(
-                "frame_ms_mean={frame_mean:.1} frame_ms_p95={frame_p95:.1} (all of a frame, software GL)"
-            ));
-            self.report(format!(
-                "ui_ms_mean={ui_mean:.2} ui_ms_p95={ui_p95:.2} (building the UI)"
-            ));
-            if self.screenshot.is_none() {
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                return;
-            }
+        if self.measure && !self.measured && !self.measure_frame(ctx, now, ui_time, gallery_items) {
+            return;
         }
         if let Some(path) = self.screenshot.clone()
             && self.settled_frames >= SCREENSHOT_SETTLE_FRAMES

@@ -61,25 +61,13 @@ fn main() -> anyhow::Result<()> {
         measure: args.measure,
         started: Some(started),
         watch_timeout: None,
+        // Unattended runs start from nothing and leave nothing to resume.
+        queue_file: (!unattended)
+            .then(augment_desktop::journal::default_path)
+            .flatten(),
     };
 
-    let mut viewport = egui::ViewportBuilder::default()
-        .with_title(APP_NAME)
-        .with_app_id("augment-desktop")
-        .with_inner_size(WINDOW_SIZE)
-        .with_min_inner_size(MIN_WINDOW_SIZE)
-        .with_drag_and_drop(true);
-    match eframe::icon_data::from_png_bytes(ICON_PNG) {
-        Ok(icon) => viewport = viewport.with_icon(icon),
-        Err(err) => tracing::warn!("no window icon: {err}"),
-    }
-    let options = eframe::NativeOptions {
-        viewport,
-        renderer: eframe::Renderer::Glow,
-        // Unattended runs must not pick up a saved window size or zoom.
-        persist_window: !unattended,
-        ..Default::default()
-    };
+    let options = native_options(unattended);
 
     let outcome = std::sync::Arc::new(std::sync::Mutex::new(None));
     let outcome_slot = std::sync::Arc::clone(&outcome);
@@ -97,6 +85,15 @@ fn main() -> anyhow::Result<()> {
     .map_err(|err| anyhow::anyhow!("{err}"))
     .context("cannot open the window")?;
 
+    print_outcome(&outcome, unattended)
+}
+
+/// What `--screenshot` / `--measure` found: the figures on stdout, an error
+/// as the exit status.
+fn print_outcome(
+    outcome: &std::sync::Mutex<Option<std::sync::Arc<std::sync::Mutex<augment_desktop::Outcome>>>>,
+    unattended: bool,
+) -> anyhow::Result<()> {
     let Some(outcome) = outcome.lock().ok().and_then(|slot| slot.clone()) else {
         return Ok(());
     };
@@ -113,6 +110,28 @@ fn main() -> anyhow::Result<()> {
         bail!("{error}");
     }
     Ok(())
+}
+
+/// The window: title, app id, size, icon, glow; unattended runs do not
+/// restore a saved size or zoom.
+fn native_options(unattended: bool) -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(APP_NAME)
+        .with_app_id("augment-desktop")
+        .with_inner_size(WINDOW_SIZE)
+        .with_min_inner_size(MIN_WINDOW_SIZE)
+        .with_drag_and_drop(true);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(err) => tracing::warn!("no window icon: {err}"),
+    }
+    eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        // Unattended runs must not pick up a saved window size or zoom.
+        persist_window: !unattended,
+        ..Default::default()
+    }
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in KiB.

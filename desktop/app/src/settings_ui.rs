@@ -3,8 +3,8 @@
 
 use egui::{RichText, Ui};
 
-use super::Palette;
-use super::worker::Command;
+use crate::command::{Command, SettingsCommand};
+use crate::style::Palette;
 use augment_client::{Mode, Settings};
 
 /// The panel's own state: a draft of the settings, edited until "Save".
@@ -112,7 +112,9 @@ fn local_ui(
             draft.local.data_dir = (!text.trim().is_empty()).then(|| text.trim().into());
         }
         if ui.button("Choose…").clicked() {
-            actions.push(SettingsAction::Send(Command::ChooseDataDir));
+            actions.push(SettingsAction::Send(Command::Settings(
+                SettingsCommand::ChooseDataDir,
+            )));
         }
     });
     ui.label(
@@ -155,7 +157,9 @@ fn bucket_ui(
         .on_hover_text("The JSON that `terraform output -json` prints")
         .clicked()
     {
-        actions.push(SettingsAction::Send(Command::ImportTerraform));
+        actions.push(SettingsAction::Send(Command::Settings(
+            SettingsCommand::ImportTerraform,
+        )));
     }
     ui.label(
         RichText::new("Credentials come from your AWS config (profiles, SSO, environment); the app never stores a secret.")
@@ -202,8 +206,8 @@ fn connect_ui(
         {
             panel.testing = true;
             panel.status = None;
-            actions.push(SettingsAction::Send(Command::TestConnection(
-                panel.draft.clone(),
+            actions.push(SettingsAction::Send(Command::Settings(
+                SettingsCommand::TestConnection(panel.draft.clone()),
             )));
         }
         if ui.button("Save and connect").clicked() {
@@ -220,7 +224,15 @@ fn connect_ui(
         };
         ui.add(egui::Label::new(RichText::new(inside_settings(text)).color(color)).wrap());
     }
+    if panel.draft.mode == Mode::Custom {
+        // Said before the first upload, not after its watch times out.
+        ui.add(egui::Label::new(RichText::new(CUSTOM_NEEDS_PIPELINE).color(palette.muted)).wrap());
+    }
 }
+
+/// What a custom endpoint must do besides storing: a test can only show that
+/// it stores.
+pub const CUSTOM_NEEDS_PIPELINE: &str = "A custom endpoint must also run the processing pipeline on each upload (an S3 event or webhook to the image processor); Test connection checks the bucket only. Without the pipeline, uploads wait and no rotations come back.";
 
 /// Where the log is, to name when something went wrong.
 fn log_ui(ui: &mut Ui, log_file: Option<&std::path::Path>, palette: &Palette) {

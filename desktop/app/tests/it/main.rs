@@ -7,5 +7,6 @@
 
 mod common;
 mod layout;
+mod retest;
 mod transfer;
 mod ui;

@@ -125,7 +125,8 @@ fn failures_are_kept_in_their_own_view_and_clear_finished_keeps_them() {
     click(&mut harness, "Clear finished");
     // Files refused before upload keep their rows and reasons.
     wait_until(&mut harness, "the done rows to go", |h| {
-        h.state().transfers().len() == 2 && shows(h, "0 done · 2 failed · 0 left")
+        h.state().transfers().len() == 2
+            && shows(h, "Cleared 2 finished rows; kept 2 rows that failed")
     });
     harness.get_by_label_contains("huge.jpg");
     harness.get_by_label_contains("notes.png");
@@ -271,7 +272,8 @@ fn duplicates_ask_skip_or_keep_both_once_per_batch() {
             .count(),
         2
     );
-    harness.get_by_label_contains("1 done · 0 failed · 0 left · 2 skipped");
+    // The summary counts this batch alone: the first upload was the last one's.
+    harness.get_by_label_contains("0 done · 0 failed · 0 left · 2 skipped");
     assert_eq!(originals(data.path()), vec!["landscape.jpg"]);
 
     // A new batch asks again; Keep both uploads each under a new name.
@@ -407,6 +409,7 @@ fn pause_holds_the_queue_and_cancel_all_stops_every_row() {
     });
     click(&mut harness, "Cancel all");
     wait_until(&mut harness, "the row cancelled", |h| all_finished(h, 4));
-    harness.get_by_label_contains("3 done · 0 failed · 0 left · 1 cancelled");
+    // This batch alone: the one row it had.
+    harness.get_by_label_contains("0 done · 0 failed · 0 left · 1 cancelled");
     assert!(!data.path().join("original-uploads/img-03.png").exists());
 }

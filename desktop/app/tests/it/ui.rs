@@ -179,6 +179,10 @@ fn deleting_an_image_asks_first() {
             .join("augmented-images/90-degree/landscape_90.jpg")
             .exists()
     );
+    // Its row in the queue says so, not "Done".
+    wait_until(&mut harness, "the row to say it is deleted", |h| {
+        shows(h, "Deleted from the bucket")
+    });
 }
 
 #[test]

@@ -253,10 +253,9 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
     let bucket = str_of(&output("bucket_name"));
     assert!(bucket.starts_with(&format!("{name}-")), "{bucket}");
     assert_eq!(output("region"), json!(REGION));
-    assert_eq!(
-        output("desktop_config"),
-        json!({ "bucket": bucket, "region": REGION })
-    );
+    let desktop_config = output("desktop_config");
+    assert_eq!(desktop_config["bucket"], json!(bucket));
+    assert_eq!(desktop_config["region"], json!(REGION));
     let processor_name = format!("{name}-image-processor");
     let worker_name = format!("{name}-rotation-worker");
     assert_eq!(output("processor_function_name"), json!(processor_name));
@@ -270,6 +269,22 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
     let queue_url = str_of(&output("queue_url"));
     let dlq_url = str_of(&output("dlq_url"));
     let failures_url = str_of(&output("processor_failures_url"));
+    // What the operator's tools read: the same queues, functions and log groups.
+    assert_eq!(
+        desktop_config,
+        json!({
+            "bucket": bucket,
+            "region": REGION,
+            "queue_url": queue_url,
+            "dlq_url": dlq_url,
+            "processor_failures_url": failures_url,
+            "processor_function_name": processor_name,
+            "worker_function_name": worker_name,
+            "log_groups": [format!("/aws/lambda/{processor_name}"), format!("/aws/lambda/{worker_name}")],
+            "dashboard_name": name,
+        })
+    );
+    assert!(str_of(&output("dashboard_url")).ends_with(&format!("#dashboards:name={name}")));
     let mut names: Vec<&str> = outputs
         .as_object()
         .unwrap()
@@ -284,9 +299,11 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
             "app_user_policy_json",
             "app_viewer_policy_json",
             "bucket_name",
+            "dashboard_url",
             "desktop_config",
             "dlq_url",
             "ecr_repository_urls",
+            "operator_policy_json",
             "processor_failures_url",
             "processor_function_name",
             "queue_url",
@@ -297,6 +314,26 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
 
     // The applied functions and their trigger, as Lambda (moto) reports them.
     let state: Value = serde_json::from_str(&tf.ok(&["show", "-json"])).unwrap();
+    // The dashboard shows the original design's key metrics, on this stack's names.
+    let dashboard = resource(&state, "aws_cloudwatch_dashboard.pipeline");
+    let body: Value = serde_json::from_str(&str_of(&dashboard["dashboard_body"])).unwrap();
+    let metrics = body["widgets"].to_string();
+    for needed in [
+        "Duration",
+        "Errors",
+        "ApproximateNumberOfMessagesVisible",
+        "AllRequests",
+        "BucketSizeBytes",
+    ] {
+        assert!(
+            metrics.contains(needed),
+            "{needed} on the dashboard: {metrics}"
+        );
+    }
+    for name in [&processor_name, &worker_name, &bucket] {
+        assert!(metrics.contains(name.as_str()), "{name} on the dashboard");
+    }
+    assert!(resource(&state, "aws_s3_bucket_metric.requests[0]").is_object());
     let processor = resource(&state, r#"aws_lambda_function.functions["processor"]"#);
     let worker = resource(&state, r#"aws_lambda_function.functions["worker"]"#);
     for (function, memory_mb) in [(processor, 128), (worker, 128)] {

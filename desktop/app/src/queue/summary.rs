@@ -1,18 +1,19 @@
 //! The batch summary above the queue: "N done · M failed · K left", one
 //! progress bar with rate and time left, the window title while a batch runs,
 //! and the end of a batch (for a notification when nobody was looking).
+//!
+//! Everything here counts one run: the rows added since the queue was last
+//! idle (or cleared). Rows of earlier runs stay in the list (a failure keeps
+//! its reason) but never enter a later run's counts.
 
-use std::time::{Duration, Instant};
+use super::clock::BatchClock;
 
 use egui::{RichText, Ui};
 
-use super::format::format_eta;
-use super::queue::{State, Transfer};
-use super::{APP_NAME, Palette};
-
-/// Rate and time left show once the batch has run this long and finished a
-/// file: before that the estimate jumps about.
-const ETA_WARMUP: Duration = Duration::from_secs(1);
+use super::model::{State, Transfer};
+use crate::format::format_eta;
+use crate::launch::APP_NAME;
+use crate::style::Palette;
 
 /// How many rows are where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,14 +28,14 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn of(transfers: &[Transfer]) -> Self {
-        let mut counts = Self {
-            total: transfers.len(),
-            ..Self::default()
-        };
-        for transfer in transfers {
+    /// The counts of `run`'s rows.
+    pub fn of(transfers: &[Transfer], run: u64) -> Self {
+        let mut counts = Self::default();
+        for transfer in transfers.iter().filter(|t| t.run == run) {
+            counts.total += 1;
             match transfer.state {
-                State::Done => counts.done += 1,
+                // Done, then deleted: it was done in this run.
+                State::Done | State::Deleted => counts.done += 1,
                 State::Failed { .. } => counts.failed += 1,
                 State::Skipped { .. } => counts.skipped += 1,
                 State::Cancelled => counts.cancelled += 1,
@@ -73,51 +74,15 @@ impl Counts {
     }
 }
 
-/// When the running batch started, and how far it was then, for its rate.
-#[derive(Debug, Default)]
-pub struct BatchClock {
-    started: Option<(Instant, usize)>,
-}
-
-impl BatchClock {
-    /// Follows the counts, once a frame. Returns the counts at the end of a
-    /// batch, the frame it ends.
-    pub fn update(&mut self, counts: &Counts) -> Option<Counts> {
-        match (self.started, counts.left > 0) {
-            (None, true) => {
-                self.started = Some((Instant::now(), counts.finished()));
-                None
-            }
-            (Some(_), false) => {
-                self.started = None;
-                Some(*counts)
-            }
-            _ => None,
-        }
-    }
-
-    /// Files a second and the time left, once there is enough to go on.
-    pub fn estimate(&self, counts: &Counts) -> Option<(f64, Duration)> {
-        let (started, finished_then) = self.started?;
-        let elapsed = started.elapsed();
-        let finished = counts.finished().saturating_sub(finished_then);
-        if elapsed < ETA_WARMUP || finished == 0 || counts.left == 0 {
-            return None;
-        }
-        let rate = finished as f64 / elapsed.as_secs_f64();
-        let left = Duration::from_secs_f64((counts.left as f64 / rate).min(1e7));
-        Some((rate, left))
-    }
-}
-
-/// How much of the batch is through: finished files count whole, an upload
+/// How much of `run` is through: finished files count whole, an upload
 /// half its progress, a processing file a half.
-pub fn fraction(transfers: &[Transfer]) -> f32 {
-    if transfers.is_empty() {
+pub fn fraction(transfers: &[Transfer], run: u64, total: usize) -> f32 {
+    if total == 0 {
         return 1.0;
     }
     let through: f64 = transfers
         .iter()
+        .filter(|t| t.run == run)
         .map(|transfer| match &transfer.state {
             State::Uploading {
                 sent_bytes,
@@ -129,17 +94,28 @@ pub fn fraction(transfers: &[Transfer]) -> f32 {
             _ => 0.0,
         })
         .sum();
-    (through / transfers.len() as f64) as f32
+    (through / total as f64) as f32
 }
 
-/// The counts and the batch's progress bar with rate and time left.
+/// The run's counts and its progress bar with rate and time left; with no row
+/// of its own (cleared), what was cleared.
 pub fn summary_ui(
     ui: &mut Ui,
     transfers: &[Transfer],
-    counts: &Counts,
+    run: u64,
+    cleared: Option<&str>,
     clock: &BatchClock,
     palette: &Palette,
 ) {
+    let counts = Counts::of(transfers, run);
+    if counts.total == 0 {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Transfers").strong());
+            let text = cleared.unwrap_or("Nothing running");
+            ui.label(RichText::new(text).color(palette.muted));
+        });
+        return;
+    }
     ui.horizontal(|ui| {
         ui.label(RichText::new("Transfers").strong());
         let color = if counts.failed > 0 {
@@ -149,10 +125,10 @@ pub fn summary_ui(
         };
         ui.label(RichText::new(counts.text()).color(color));
     });
-    let fraction = fraction(transfers);
+    let fraction = fraction(transfers, run, counts.total);
     let mut text = format!("{}/{} files", counts.finished(), counts.total);
-    if let Some((rate, left)) = clock.estimate(counts) {
-        text.push_str(&format!(" · {rate:.1} files/s · {}", format_eta(left)));
+    if let Some((rate, left)) = clock.estimate(counts.finished(), counts.left) {
+        text.push_str(&format!(" · {} · {}", files_rate(rate), format_eta(left)));
     }
     ui.add(
         egui::ProgressBar::new(fraction)
@@ -161,9 +137,25 @@ pub fn summary_ui(
     );
 }
 
+/// "3.2 files/s", or per minute when fewer than one every ten seconds (a slow
+/// link never reads "0.0 files/s").
+pub(super) fn files_rate(per_sec: f64) -> String {
+    if per_sec >= 0.1 {
+        format!("{per_sec:.1} files/s")
+    } else {
+        format!("{:.1} files/min", per_sec * 60.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slow_rate_reads_per_minute_never_zero() {
+        assert_eq!(files_rate(3.21), "3.2 files/s");
+        assert_eq!(files_rate(0.02), "1.2 files/min");
+    }
 
     #[test]
     fn the_counts_read_as_a_sentence_and_a_title() {
@@ -182,24 +174,5 @@ mod tests {
         assert_eq!(counts.title(), "Augment — 123/203");
         let idle = Counts { left: 0, ..counts };
         assert_eq!(idle.title(), "Augment");
-    }
-
-    #[test]
-    fn a_batch_ends_once() {
-        let mut clock = BatchClock::default();
-        let running = Counts {
-            total: 2,
-            left: 2,
-            ..Counts::default()
-        };
-        assert_eq!(clock.update(&running), None);
-        assert_eq!(clock.update(&running), None);
-        let ended = Counts {
-            total: 2,
-            done: 2,
-            ..Counts::default()
-        };
-        assert_eq!(clock.update(&ended), Some(ended));
-        assert_eq!(clock.update(&ended), None);
     }
 }

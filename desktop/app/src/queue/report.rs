@@ -1,7 +1,8 @@
 //! The transfer report: every row as CSV (file, key, state, code, message), for
 //! "Copy report" and "Save report…".
 
-use super::queue::{State, Transfer};
+use super::model::{State, Transfer};
+use super::outcome::DUPLICATE;
 
 /// The report's columns.
 pub const HEADER: [&str; 5] = ["file", "key", "state", "code", "message"];
@@ -15,7 +16,7 @@ pub fn csv(transfers: &[Transfer]) -> String {
     for transfer in transfers {
         let code = match &transfer.state {
             State::Failed { code, .. } => code.as_str(),
-            State::Skipped { .. } => "duplicate",
+            State::Skipped { .. } => DUPLICATE,
             _ => "",
         };
         let message = match &transfer.state {
@@ -34,23 +35,4 @@ pub fn csv(transfers: &[Transfer]) -> String {
     }
     let bytes = writer.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// The report's code for an error: the rejection's own (`too_large`…), else
-/// the kind in `snake_case` (`offline`, `access_denied`…).
-pub fn error_code(err: &augment_client::ClientError) -> String {
-    use augment_client::ErrorKind;
-    match &err.kind {
-        ErrorKind::Rejected(rejection) => rejection.code.as_str(),
-        ErrorKind::NoCredentials => "no_credentials",
-        ErrorKind::BadCredentials => "bad_credentials",
-        ErrorKind::AccessDenied => "access_denied",
-        ErrorKind::NoSuchBucket => "no_such_bucket",
-        ErrorKind::Offline => "offline",
-        ErrorKind::InvalidSettings => "invalid_settings",
-        ErrorKind::NotFound => "not_found",
-        ErrorKind::Io => "io",
-        ErrorKind::Other => "other",
-    }
-    .to_owned()
 }

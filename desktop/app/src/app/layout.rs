@@ -1,0 +1,342 @@
+//! The frame: the header, the side panels, the gallery, the dialogs, each
+//! handed to its room's `*_ui`; what those ask for goes to the worker.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use augment_client::Mode;
+use egui::{RichText, Ui};
+
+use super::desktop::{
+    CONNECTION_LABEL_PT, DesktopApp, MIN_GALLERY_PT, QUEUE_PANEL_MIN_PT, QUEUE_PANEL_PT,
+    SETTINGS_PANEL_MIN_PT, SETTINGS_PANEL_PT,
+};
+use crate::command::{Command, DesktopCommand, GalleryCommand, SettingsCommand, TransferCommand};
+use crate::gallery;
+use crate::launch::APP_NAME;
+use crate::queue::summary;
+use crate::queue::{self, RowAction};
+use crate::settings_ui::{self, SettingsAction};
+use crate::style::{Palette, drop_overlay_ui};
+use crate::thumbs;
+
+impl DesktopApp {
+    /// The whole window.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let build_started = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.drain_events(&ctx);
+        let palette = Palette::for_visuals(ui.visuals());
+        let mut commands = Vec::new();
+        self.window_input(&ctx, &mut commands);
+        let left = self
+            .transfers
+            .iter()
+            .filter(|t| t.state.is_active())
+            .count();
+        self.quit.input(&ctx, left);
+        self.window_fit.check(&ctx);
+
+        egui::Panel::top("toolbar")
+            .frame(
+                egui::Frame::side_top_panel(ui.style())
+                    .inner_margin(egui::Margin::symmetric(12, 8)),
+            )
+            .show(ui, |ui| self.toolbar_ui(ui, &palette, &mut commands));
+        if !self.notices.is_empty() {
+            egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui, &palette));
+        }
+        self.side_panels_ui(ui, &palette, &mut commands);
+        if self.harness.unattended() {
+            // No person, no pointer to move cards under: show every image.
+            self.gallery.show_pending();
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
+        });
+        gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
+        commands.extend(queue::duplicates_dialog_ui(&ctx, &mut self.queue_view));
+        self.batch_ui(&ctx, &mut commands);
+        self.quit.ui(&ctx, left);
+        drop_overlay_ui(&ctx, &palette);
+        // Textures nothing drew this frame, beyond the cache's bound, go.
+        self.gallery.trim();
+
+        for command in commands {
+            self.worker.send(command);
+        }
+        self.after_frame(&ctx, build_started);
+    }
+
+    /// The Settings panel (when open) and the queue panel: at 800×500 (or
+    /// 200 %) they give up width before the gallery does, which always keeps
+    /// `MIN_GALLERY_PT`.
+    fn side_panels_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        let ctx = ui.ctx().clone();
+        let width = ctx.content_rect().width();
+        let settings_max = (width * 0.4).max(SETTINGS_PANEL_MIN_PT);
+        if self.settings_panel.open {
+            egui::Panel::right("settings")
+                .default_size(SETTINGS_PANEL_PT.min(settings_max))
+                .size_range(SETTINGS_PANEL_MIN_PT..=settings_max)
+                .resizable(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| self.settings_panel_ui(ui, palette, commands));
+                });
+        }
+        let taken = if self.settings_panel.open {
+            settings_max
+        } else {
+            0.0
+        };
+        let queue_max = (width - taken - MIN_GALLERY_PT).clamp(QUEUE_PANEL_MIN_PT, 700.0);
+        // Each scale remembers its own width: a panel squeezed at 200 %
+        // is not left narrow at 100 %.
+        let scale = (ctx.pixels_per_point() * 100.0).round();
+        egui::Panel::left(egui::Id::unique(("queue", scale.to_bits())))
+            .default_size(QUEUE_PANEL_PT.min(queue_max))
+            .size_range(QUEUE_PANEL_MIN_PT..=queue_max)
+            .resizable(true)
+            .show(ui, |ui| self.queue_panel_ui(ui, palette, commands));
+    }
+
+    /// After drawing: the unattended runs' whole listing and their figures.
+    fn after_frame(&mut self, ctx: &egui::Context, build_started: Instant) {
+        if self.harness.wants_whole_gallery()
+            && !self.gallery.loading
+            && let Some(cursor) = self.gallery.next.clone()
+        {
+            self.gallery.loading = true;
+            self.worker
+                .send(Command::Gallery(GalleryCommand::ListImages {
+                    cursor: Some(cursor),
+                    generation: self.gallery.generation,
+                }));
+        }
+        // Only the unattended runs ask (a loop over every row).
+        let settled = self.harness.unattended() && self.settled();
+        self.harness.after_frame(
+            ctx,
+            build_started.elapsed(),
+            settled,
+            self.gallery.entries.len(),
+        );
+    }
+
+    /// What reaches the whole window rather than one widget: dropped files,
+    /// Ctrl+O, F1, Esc for the Settings panel.
+    pub(super) fn window_input(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_owned())
+                .collect()
+        });
+        self.add_paths(dropped);
+        if ctx.input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::O,
+            ))
+        }) {
+            commands.push(Command::Transfer(TransferCommand::PickFiles));
+        }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
+            self.open_help();
+        }
+        // Esc closes the dialog on top (`dialogs_ui`); with none open, Settings.
+        if self.gallery.dialogs.is_empty()
+            && self.settings_panel.open
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+        {
+            self.settings_panel.open = false;
+        }
+    }
+
+    /// The latest message not tied to a row, and "Dismiss".
+    pub(super) fn notices_ui(&mut self, ui: &mut Ui, palette: &Palette) {
+        ui.horizontal(|ui| {
+            if let Some(notice) = self.notices.last() {
+                ui.label(RichText::new(notice).color(palette.error));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.small_button("Dismiss").clicked() {
+                    self.notices.clear();
+                }
+            });
+        });
+    }
+
+    pub(super) fn settings_panel_ui(
+        &mut self,
+        ui: &mut Ui,
+        palette: &Palette,
+        commands: &mut Vec<Command>,
+    ) {
+        for action in settings_ui::settings_ui(ui, &mut self.settings_panel, palette) {
+            match action {
+                SettingsAction::Send(command) => commands.push(command),
+                SettingsAction::Apply => self.apply_settings(commands),
+                SettingsAction::Close => self.settings_panel.open = false,
+            }
+        }
+    }
+
+    pub(super) fn queue_panel_ui(
+        &mut self,
+        ui: &mut Ui,
+        palette: &Palette,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.add_space(6.0);
+        let offline = matches!(self.connection, Some(Err(_)));
+        let local_root = (self.settings.mode == Mode::Local)
+            .then(|| self.settings.data_dir().ok())
+            .flatten();
+        let gallery = &mut self.gallery;
+        let mut textures = |key: &str| gallery.texture(key, thumbs::FULL_PX, commands);
+        let actions = queue::queue_ui(
+            ui,
+            &self.transfers,
+            &mut self.queue_view,
+            offline,
+            local_root.as_deref(),
+            &mut textures,
+            palette,
+        );
+        for action in actions {
+            match action {
+                RowAction::Send(command) => commands.push(command),
+                RowAction::Remove(id) => self.transfers.retain(|t| t.id != id),
+                RowAction::ClearFinished => self.queue_view.clear_finished(&mut self.transfers),
+                RowAction::Open(name) => {
+                    self.gallery.save_status = None;
+                    self.gallery.dialogs.push(gallery::Dialog::Detail { name });
+                }
+                RowAction::Delete(name) => {
+                    self.gallery
+                        .dialogs
+                        .push(gallery::Dialog::ConfirmDelete { name });
+                }
+            }
+        }
+    }
+
+    /// The window title while a batch runs, and a notification when one ends
+    /// while the window is not focused.
+    pub(super) fn batch_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let counts = summary::Counts::of(&self.transfers, self.queue_view.run);
+        let title = counts.title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        if self.queue_view.clock.update(counts.finished(), counts.left) && !ctx.input(|i| i.focused)
+        {
+            commands.push(Command::Desktop(DesktopCommand::Notify {
+                summary: "Uploads finished".to_owned(),
+                body: counts.text(),
+            }));
+        }
+    }
+
+    /// The header: wraps onto a second line in a narrow window (800×500, 200 %)
+    /// instead of drawing its parts over each other.
+    pub(super) fn toolbar_ui(
+        &mut self,
+        ui: &mut Ui,
+        palette: &Palette,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            ui.heading(RichText::new(APP_NAME).strong());
+            ui.add_space(12.0);
+            if ui
+                .button("Add images…")
+                .on_hover_text("JPEG or PNG, up to 10 MiB each (Ctrl+O)")
+                .clicked()
+            {
+                commands.push(Command::Transfer(TransferCommand::PickFiles));
+            }
+            if ui
+                .button("Add folder…")
+                .on_hover_text("Every JPEG and PNG in a folder and its subfolders")
+                .clicked()
+            {
+                commands.push(Command::Transfer(TransferCommand::PickFolder));
+            }
+            ui.add_space(12.0);
+            self.connection_ui(ui, palette);
+            if ui
+                .selectable_label(self.settings_panel.open, "Settings")
+                .on_hover_text("Where the images go: this computer, AWS or an S3 endpoint")
+                .clicked()
+            {
+                self.toggle_settings(commands);
+            }
+            if ui
+                .button("Help")
+                .on_hover_text("Keyboard shortcuts (F1)")
+                .clicked()
+            {
+                self.open_help();
+            }
+        });
+    }
+
+    /// "Local · /path" or "AWS · bucket", or what is wrong with the connection.
+    fn connection_ui(&self, ui: &mut Ui, palette: &Palette) {
+        ui.scope(|ui| {
+            ui.set_max_width(CONNECTION_LABEL_PT);
+            match &self.connection {
+                None => {
+                    ui.spinner();
+                    ui.label(RichText::new("Connecting…").color(palette.muted));
+                }
+                Some(Ok(description)) => {
+                    ui.add(
+                        egui::Label::new(RichText::new(description).color(palette.muted))
+                            .truncate(),
+                    );
+                }
+                Some(Err(message)) => {
+                    ui.add(
+                        egui::Label::new(RichText::new(message).color(palette.error)).truncate(),
+                    );
+                }
+            }
+        });
+    }
+
+    pub(super) fn toggle_settings(&mut self, commands: &mut Vec<Command>) {
+        self.settings_panel.open = !self.settings_panel.open;
+        if self.settings_panel.open {
+            self.settings_panel.draft = self.settings.clone();
+            self.settings_panel.status = None;
+            commands.push(Command::Settings(SettingsCommand::LoadProfiles));
+        }
+    }
+
+    pub(super) fn open_help(&mut self) {
+        if !self.gallery.dialogs.contains(&gallery::Dialog::Help) {
+            self.gallery.dialogs.push(gallery::Dialog::Help);
+        }
+    }
+
+    pub(super) fn apply_settings(&mut self, commands: &mut Vec<Command>) {
+        self.settings = self.settings_panel.draft.clone();
+        if let Err(err) = self.settings.save() {
+            self.settings_panel.status = Some(Err(err.message));
+        } else {
+            self.settings_panel.status = Some(Ok("Saved.".to_owned()));
+        }
+        self.connection = None;
+        commands.push(Command::Settings(SettingsCommand::Connect(
+            self.settings.clone(),
+        )));
+        self.gallery.reset();
+        commands.extend(self.gallery.first_page());
+    }
+}

@@ -1,0 +1,354 @@
+//! What the rooms ask the worker for ([`Command`]) and what it answers
+//! ([`Event`]): the one protocol between the UI thread and the worker.
+
+use std::path::PathBuf;
+
+use augment_client::{AwsSettings, ClientError, ImageEntry, RejectedEntry, Settings};
+use augment_pipeline::Output;
+use egui::ColorImage;
+
+use crate::thumbs::NoImage;
+
+/// One row of the transfer queue, numbered by the worker.
+pub type TransferId = u64;
+
+/// The files of one drop, dialog or command line: the duplicate question is
+/// asked once per batch.
+pub type BatchId = u64;
+
+/// The answer to "already uploaded or queued": for the rest of the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateAnswer {
+    Skip,
+    KeepBoth,
+}
+
+/// What the UI asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Connections and the settings' dialogs.
+    Settings(SettingsCommand),
+    /// Adding files (and their dialogs), cancelling, retrying, pausing rows.
+    Transfer(TransferCommand),
+    /// Listing, thumbnails, deleting and saving.
+    Gallery(GalleryCommand),
+    /// The desktop's parts: a report file, a notification, the file manager.
+    Desktop(DesktopCommand),
+}
+
+/// Connections and the settings' dialogs.
+#[derive(Debug)]
+pub enum SettingsCommand {
+    /// Use these settings from now on (also at start-up).
+    Connect(Settings),
+    /// Try these settings without switching to them.
+    TestConnection(Settings),
+    /// Show a file dialog for the JSON that `terraform output -json` prints.
+    ImportTerraform,
+    /// Read the profile names from the AWS config files.
+    LoadProfiles,
+    /// Show a folder dialog for the local data folder.
+    ChooseDataDir,
+}
+
+impl From<SettingsCommand> for Command {
+    fn from(inner: SettingsCommand) -> Self {
+        Self::Settings(inner)
+    }
+}
+
+/// Adding files (and their dialogs), cancelling, retrying, pausing rows.
+#[derive(Debug)]
+pub enum TransferCommand {
+    /// Files and folders (dropped, opened, or from the command line).
+    Add(Vec<PathBuf>),
+    /// Show the "Add images" file dialog (multi-select).
+    PickFiles,
+    /// Show a folder dialog; its images are added recursively.
+    PickFolder,
+    Cancel(TransferId),
+    /// Again, the way that cannot duplicate: a row already uploaded keeps its
+    /// key (watched again after a time-out, written again after a failure).
+    Retry(TransferId),
+    /// Hold (`true`) or release the uploads not started yet.
+    Pause(bool),
+    /// What to do with this batch's duplicates, the ones waiting and the rest.
+    AnswerDuplicates {
+        batch: BatchId,
+        answer: DuplicateAnswer,
+    },
+}
+
+impl From<TransferCommand> for Command {
+    fn from(inner: TransferCommand) -> Self {
+        Self::Transfer(inner)
+    }
+}
+
+/// Listing, thumbnails, deleting and saving.
+#[derive(Debug)]
+pub enum GalleryCommand {
+    /// A page of the gallery; `generation` ties the answer to one connection.
+    ListImages {
+        cursor: Option<String>,
+        generation: u64,
+    },
+    /// A page of the rejected uploads (`failed/`), like [`Command::ListImages`].
+    ListRejected {
+        cursor: Option<String>,
+        generation: u64,
+    },
+    Thumbnail {
+        key: String,
+        side: u32,
+    },
+    Delete {
+        name: String,
+    },
+    /// Show a folder dialog, then download these keys into it.
+    SaveRotations {
+        keys: Vec<String>,
+    },
+}
+
+impl From<GalleryCommand> for Command {
+    fn from(inner: GalleryCommand) -> Self {
+        Self::Gallery(inner)
+    }
+}
+
+/// The desktop's parts: a report file, a notification, the file manager.
+#[derive(Debug)]
+pub enum DesktopCommand {
+    /// Show a save dialog and write this CSV report there.
+    SaveReport(String),
+    /// A desktop notification (the batch ended while the window was not focused).
+    Notify { summary: String, body: String },
+    /// Show this file in the file manager (local mode).
+    Reveal(PathBuf),
+}
+
+impl From<DesktopCommand> for Command {
+    fn from(inner: DesktopCommand) -> Self {
+        Self::Desktop(inner)
+    }
+}
+
+/// What the worker reports.
+#[derive(Debug)]
+pub enum Event {
+    /// The connection and the settings' dialogs.
+    Settings(SettingsEvent),
+    /// Pages, thumbnails, deletions and saves.
+    Gallery(GalleryEvent),
+    /// Rows arriving, checked before upload, restarted, cancelled.
+    Row(RowEvent),
+    /// The upload of a checked row: its name, progress, the end of it.
+    Upload(UploadEvent),
+    /// What the pipeline made of an upload.
+    Pipeline(PipelineEvent),
+    /// The desktop's parts: a report file.
+    Desktop(DesktopEvent),
+}
+
+/// The connection and the settings' dialogs.
+#[derive(Debug)]
+pub enum SettingsEvent {
+    /// The connection for these settings: a short description ("Local · /path")
+    /// or what is wrong.
+    Connected(Result<String, ClientError>),
+    Tested(Result<String, ClientError>),
+    Imported(Result<AwsSettings, ClientError>),
+    Profiles(Vec<String>),
+    DataDirChosen(PathBuf),
+}
+
+impl From<SettingsEvent> for Event {
+    fn from(inner: SettingsEvent) -> Self {
+        Self::Settings(inner)
+    }
+}
+
+/// Pages, thumbnails, deletions and saves.
+#[derive(Debug)]
+pub enum GalleryEvent {
+    Page {
+        generation: u64,
+        result: Result<(Vec<ImageEntry>, Option<String>), ClientError>,
+    },
+    RejectedPage {
+        generation: u64,
+        result: Result<(Vec<RejectedEntry>, Option<String>), ClientError>,
+    },
+    Thumbnail {
+        key: String,
+        image: Result<ColorImage, NoImage>,
+    },
+    Deleted {
+        name: String,
+        result: Result<(), ClientError>,
+    },
+    /// Rotations saved: where, or what went wrong. `None`: the dialog was closed.
+    Saved(Option<Result<String, ClientError>>),
+}
+
+impl From<GalleryEvent> for Event {
+    fn from(inner: GalleryEvent) -> Self {
+        Self::Gallery(inner)
+    }
+}
+
+/// Rows arriving, checked before upload, restarted, cancelled.
+#[derive(Debug)]
+pub enum RowEvent {
+    /// A new row in the queue.
+    Added {
+        id: TransferId,
+        batch: BatchId,
+        name: String,
+        path: PathBuf,
+        size_bytes: Option<u64>,
+    },
+    /// A named file or folder that could not be added at all.
+    AddFailed(String),
+    /// The file passed (or failed) the checks before upload.
+    Checked {
+        id: TransferId,
+        thumb: Option<ColorImage>,
+        result: Result<(), ClientError>,
+    },
+    /// A retried row starts again from the checks.
+    Restarted(TransferId),
+    /// The file is already uploaded or queued (`existing` says where); it waits
+    /// for the batch's answer.
+    Duplicate {
+        id: TransferId,
+        batch: BatchId,
+        existing: String,
+    },
+    /// Not uploaded: the person said to skip duplicates.
+    Skipped {
+        id: TransferId,
+        existing: String,
+    },
+    Cancelled {
+        id: TransferId,
+    },
+}
+
+impl From<RowEvent> for Event {
+    fn from(inner: RowEvent) -> Self {
+        Self::Row(inner)
+    }
+}
+
+/// The upload of a checked row: its name, progress, the end of it.
+#[derive(Debug)]
+pub enum UploadEvent {
+    /// Uploading under this name (`cat-2.jpg` when `cat` was taken).
+    Uploading {
+        id: TransferId,
+        name: String,
+    },
+    Progress {
+        id: TransferId,
+        sent_bytes: u64,
+        total_bytes: u64,
+    },
+    /// The file is in the bucket; the pipeline takes over.
+    Uploaded {
+        id: TransferId,
+        upload_key: String,
+    },
+    Failed {
+        id: TransferId,
+        error: ClientError,
+    },
+}
+
+impl From<UploadEvent> for Event {
+    fn from(inner: UploadEvent) -> Self {
+        Self::Upload(inner)
+    }
+}
+
+/// What the pipeline made of an upload.
+#[derive(Debug)]
+pub enum PipelineEvent {
+    /// An output of the upload landed (the outputs model names it), with a
+    /// rotation's thumbnail.
+    Landed {
+        id: TransferId,
+        output: Output,
+        key: String,
+        image: Option<ColorImage>,
+    },
+    /// The pipeline wrote a failed record: its reason, for people.
+    PipelineRejected {
+        id: TransferId,
+        /// `too_large`, `corrupt`…: the record's code.
+        code: String,
+        message: String,
+    },
+    /// No rotations in [`crate::worker::WATCH_TIMEOUT`].
+    TimedOut { id: TransferId },
+    /// All four rotations are there; the gallery gains this entry.
+    Done { id: TransferId },
+}
+
+impl From<PipelineEvent> for Event {
+    fn from(inner: PipelineEvent) -> Self {
+        Self::Pipeline(inner)
+    }
+}
+
+/// The desktop's parts: a report file.
+#[derive(Debug)]
+pub enum DesktopEvent {
+    /// The report was written here, or not; `None`: the dialog was closed.
+    ReportSaved(Option<Result<PathBuf, ClientError>>),
+}
+
+impl From<DesktopEvent> for Event {
+    fn from(inner: DesktopEvent) -> Self {
+        Self::Desktop(inner)
+    }
+}
+
+impl Event {
+    /// The row this event ends, if it does (done, failed, rejected, timed out,
+    /// skipped, cancelled, refused by the checks).
+    pub fn finished_row(&self) -> Option<TransferId> {
+        match self {
+            Self::Pipeline(
+                PipelineEvent::Done { id }
+                | PipelineEvent::PipelineRejected { id, .. }
+                | PipelineEvent::TimedOut { id },
+            )
+            | Self::Upload(UploadEvent::Failed { id, .. })
+            | Self::Row(
+                RowEvent::Skipped { id, .. }
+                | RowEvent::Cancelled { id }
+                | RowEvent::Checked {
+                    id, result: Err(_), ..
+                },
+            ) => Some(*id),
+            Self::Pipeline(PipelineEvent::Landed { .. })
+            | Self::Upload(
+                UploadEvent::Uploading { .. }
+                | UploadEvent::Progress { .. }
+                | UploadEvent::Uploaded { .. },
+            )
+            | Self::Row(
+                RowEvent::Added { .. }
+                | RowEvent::AddFailed(_)
+                | RowEvent::Checked { result: Ok(()), .. }
+                | RowEvent::Restarted(_)
+                | RowEvent::Duplicate { .. },
+            )
+            | Self::Settings(_)
+            | Self::Gallery(_)
+            | Self::Desktop(_) => None,
+        }
+    }
+}

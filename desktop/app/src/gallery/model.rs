@@ -1,0 +1,490 @@
+//! What the gallery knows: the entries listed so far (and those waiting to
+//! join), their order, the rejected uploads, the bounded texture cache.
+
+use std::collections::HashMap;
+
+use augment_client::{ImageEntry, RejectedEntry};
+use augment_pipeline::Output;
+use egui::TextureHandle;
+
+use crate::command::{Command, GalleryCommand};
+/// A dialog over the window. Several can be open, one over the other (the
+/// delete confirmation over the detail view); they live in [`Gallery::dialogs`],
+/// bottom first, and that list is the only record of what is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// The four rotations of the entry with this name, large.
+    Detail { name: String },
+    /// "Delete …?" for the entry with this name.
+    ConfirmDelete { name: String },
+    /// The keyboard shortcuts and what the app is.
+    Help,
+}
+
+impl Dialog {
+    pub(super) fn id(&self) -> egui::Id {
+        match self {
+            Self::Detail { .. } => egui::Id::unique("detail"),
+            Self::ConfirmDelete { .. } => egui::Id::unique("confirm-delete"),
+            Self::Help => egui::Id::unique("help"),
+        }
+    }
+}
+
+use crate::format::fold;
+#[cfg(test)]
+use crate::thumbs::FULL_PX;
+use crate::thumbs::NoImage;
+
+/// Textures kept once they are off screen (cards, detail images, the queue's
+/// rotations): at most 256 KiB each, so about 64 MiB. More than a 4K screen
+/// of cards and an open detail view; what is on screen is never let go.
+pub const MAX_TEXTURES: usize = 256;
+
+/// A thumbnail in the cache.
+pub enum Thumb {
+    Loading,
+    Ready(TextureHandle),
+    /// No picture, and why: a placeholder stays.
+    Missing(NoImage),
+}
+
+/// The order of the cards. The order never changes by itself: images that
+/// arrive during a batch wait in [`Gallery::pending`] until "show".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, A to Z (the bucket's own order).
+    #[default]
+    Name,
+    /// Newest first (by the processed image's time), then by name.
+    Newest,
+}
+
+impl Sort {
+    /// How two entries compare in this order.
+    pub(super) fn order(self) -> fn(&ImageEntry, &ImageEntry) -> std::cmp::Ordering {
+        match self {
+            Self::Name => |a, b| a.name.cmp(&b.name),
+            Self::Newest => |a, b| {
+                b.last_modified
+                    .cmp(&a.last_modified)
+                    .then_with(|| a.name.cmp(&b.name))
+            },
+        }
+    }
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Newest => "Newest",
+        }
+    }
+}
+
+/// What the panel shows: the processed images, or the uploads the pipeline
+/// rejected (their originals stay in the bucket until deleted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum View {
+    #[default]
+    Images,
+    Rejected,
+}
+
+/// What the gallery knows: the entries listed so far and the thumbnails asked for.
+#[derive(Default)]
+pub struct Gallery {
+    /// In [`Gallery::sort`] order.
+    pub entries: Vec<ImageEntry>,
+    /// Finished while a card they would move was under the pointer (or had the
+    /// keyboard focus): announced ("3 new — Show"), added on "Show" or once
+    /// that card is let go, so no card moves under the pointer.
+    pub pending: Vec<ImageEntry>,
+    /// The card held last frame: the first one under the pointer or with the
+    /// focus. Nothing before it may move.
+    pub(super) anchor: Option<String>,
+    pub sort: Sort,
+    pub view: View,
+    /// The uploads the pipeline rejected, by name: listed from `failed/`, and
+    /// joined by the rejections of this session's batches.
+    pub rejected: Vec<RejectedEntry>,
+    /// Where the next page of `failed/` starts; `None` when all are listed.
+    pub rejected_next: Option<String>,
+    pub rejected_loading: bool,
+    /// Where the next page starts; `None` when everything is listed.
+    pub next: Option<String>,
+    pub loading: bool,
+    /// The listing failed: the message, until a retry.
+    pub error: Option<String>,
+    /// Bumped on every reconnect, so a page from the old connection is dropped.
+    pub generation: u64,
+    pub filter: String,
+    /// By key: card thumbnails (processed images) and detail images (rotations),
+    /// also the queue's rotations. At most [`MAX_TEXTURES`] are kept past a
+    /// frame (see [`Gallery::trim`]).
+    pub thumbs: HashMap<String, Thumb>,
+    /// The frame each texture in `thumbs` was last asked for.
+    pub(super) used: HashMap<String, u64>,
+    /// Frames drawn so far (bumped by [`Gallery::trim`]).
+    pub(super) frame: u64,
+    /// The dialogs open over the window, bottom first (see [`dialogs_ui`]).
+    pub dialogs: Vec<Dialog>,
+    /// The last save's outcome, shown in the detail view.
+    pub save_status: Option<Result<String, String>>,
+    /// The card to give keyboard focus to when it is next drawn (arrow keys,
+    /// closing the detail view), scrolled into view.
+    pub(super) focus_request: Option<String>,
+    /// Rows of cards drawn last frame, to know when a focus request must scroll.
+    pub(super) rows_shown: std::ops::Range<usize>,
+}
+
+impl Gallery {
+    /// Forgets everything listed; the caller asks for the first page again.
+    pub fn reset(&mut self) {
+        let generation = self.generation + 1;
+        *self = Self {
+            generation,
+            filter: std::mem::take(&mut self.filter),
+            sort: self.sort,
+            view: self.view,
+            ..Self::default()
+        };
+    }
+
+    /// The first pages of both listings, images and rejections (after a reset
+    /// or a retry).
+    pub fn first_page(&mut self) -> [Command; 2] {
+        self.loading = true;
+        self.rejected_loading = true;
+        self.error = None;
+        [
+            Command::Gallery(GalleryCommand::ListImages {
+                cursor: None,
+                generation: self.generation,
+            }),
+            Command::Gallery(GalleryCommand::ListRejected {
+                cursor: None,
+                generation: self.generation,
+            }),
+        ]
+    }
+
+    /// The next pages of both listings, once the last ones are in (and none
+    /// failed).
+    pub fn next_pages(&mut self) -> Vec<Command> {
+        let mut commands = Vec::new();
+        if self.error.is_some() {
+            return commands;
+        }
+        if !self.loading
+            && let Some(cursor) = self.next.clone()
+        {
+            self.loading = true;
+            commands.push(Command::Gallery(GalleryCommand::ListImages {
+                cursor: Some(cursor),
+                generation: self.generation,
+            }));
+        }
+        if !self.rejected_loading
+            && let Some(cursor) = self.rejected_next.clone()
+        {
+            self.rejected_loading = true;
+            commands.push(Command::Gallery(GalleryCommand::ListRejected {
+                cursor: Some(cursor),
+                generation: self.generation,
+            }));
+        }
+        commands
+    }
+
+    /// A page of `failed/`: each entry joins by name, as [`Gallery::add_rejected`].
+    pub fn add_rejected_page(&mut self, items: Vec<RejectedEntry>, next: Option<String>) {
+        for item in items {
+            self.add_rejected(item);
+        }
+        self.rejected_next = next;
+    }
+
+    /// A rejection joins the list, kept by name, in place of an earlier one of
+    /// the same name (the pipeline just rejected it again, or a page listed it).
+    pub fn add_rejected(&mut self, entry: RejectedEntry) {
+        match self.rejected.binary_search_by(|e| e.name.cmp(&entry.name)) {
+            Ok(at) => self.rejected[at] = entry,
+            Err(at) => self.rejected.insert(at, entry),
+        }
+    }
+
+    /// Indices into `rejected` that the filter lets through, in order.
+    pub fn visible_rejected(&self) -> Vec<usize> {
+        let matches = self.filter_matcher();
+        (0..self.rejected.len())
+            .filter(|&i| matches(&self.rejected[i].name))
+            .collect()
+    }
+
+    /// Whether a name passes the filter box (case-insensitive, anywhere).
+    pub(super) fn filter_matcher(&self) -> impl Fn(&str) -> bool {
+        let filter = fold(self.filter.trim());
+        move |name| filter.is_empty() || fold(name).contains(&filter)
+    }
+
+    /// A page of the listing: entries not seen yet join, in the current order.
+    pub fn add_page(&mut self, items: Vec<ImageEntry>, next: Option<String>) {
+        for item in items {
+            if !self.entries.iter().any(|e| e.name == item.name) {
+                self.pending.retain(|e| e.name != item.name);
+                self.entries.push(item);
+            }
+        }
+        self.next = next;
+        self.sort_entries();
+    }
+
+    /// An upload just finished. A name already shown is refreshed in place; a
+    /// new one joins at once unless it would move the card under the pointer
+    /// (or with the focus): then it waits in [`Gallery::pending`].
+    pub fn upsert(&mut self, mut entry: ImageEntry) {
+        // Every output's texture is stale: the name was uploaded again.
+        for output in Output::ALL {
+            self.thumbs.remove(&output.key_of_name(&entry.name));
+        }
+        self.thumbs.remove(&entry.processed_key);
+        if entry.last_modified.is_none() {
+            entry.last_modified = Some(std::time::SystemTime::now());
+        }
+        // The pipeline deleted the stale record of an earlier rejection.
+        self.rejected.retain(|e| e.name != entry.name);
+        if let Some(shown) = self.entries.iter_mut().find(|e| e.name == entry.name) {
+            *shown = entry;
+            return;
+        }
+        self.pending.retain(|e| e.name != entry.name);
+        self.pending.push(entry);
+        self.release_pending();
+    }
+
+    /// The waiting entries that move no held card (none is held, or they sort
+    /// after it) join the cards, each in its place.
+    pub fn release_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let order = self.sort.order();
+        let anchor = self
+            .anchor
+            .as_ref()
+            .and_then(|name| self.entries.iter().find(|e| &e.name == name))
+            .cloned();
+        let (joining, waiting): (Vec<ImageEntry>, Vec<ImageEntry>) =
+            std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|entry| {
+                    anchor
+                        .as_ref()
+                        .is_none_or(|held| order(entry, held) == std::cmp::Ordering::Greater)
+                });
+        self.pending = waiting;
+        for entry in joining {
+            let at = self
+                .entries
+                .partition_point(|e| order(e, &entry) == std::cmp::Ordering::Less);
+            self.entries.insert(at, entry);
+        }
+    }
+
+    /// "Show": the waiting entries join the cards, in the current order.
+    pub fn show_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.entries.append(&mut self.pending);
+        self.sort_entries();
+    }
+
+    /// Another order, at once: the cards are sorted again (and the waiting
+    /// ones join: the person just asked every card to move).
+    pub fn set_sort(&mut self, sort: Sort) {
+        self.sort = sort;
+        self.entries.append(&mut self.pending);
+        self.sort_entries();
+    }
+
+    /// Forgets one entry (it was deleted), image or rejection.
+    pub fn remove(&mut self, name: &str) {
+        self.entries.retain(|e| e.name != name);
+        self.pending.retain(|e| e.name != name);
+        self.rejected.retain(|e| e.name != name);
+    }
+
+    pub(super) fn sort_entries(&mut self) {
+        self.entries.sort_by(self.sort.order());
+    }
+
+    /// The texture for `key` once it is loaded, asking the worker for it the
+    /// first time (or again after [`Gallery::trim`] let it go).
+    pub fn texture(
+        &mut self,
+        key: &str,
+        side: u32,
+        commands: &mut Vec<Command>,
+    ) -> Option<TextureHandle> {
+        match self.thumb(key, side, commands) {
+            Thumb::Ready(texture) => Some(texture.clone()),
+            _ => None,
+        }
+    }
+
+    /// Lets go of the textures not asked for this frame beyond the newest
+    /// [`MAX_TEXTURES`] (a texture is 256 KiB at full size: a batch of a
+    /// thousand files once kept 4,000 of them, about 1 GiB). Called once a
+    /// frame, after drawing; one still loading is kept.
+    pub fn trim(&mut self) {
+        let frame = self.frame;
+        self.frame += 1;
+        if self.thumbs.len() <= MAX_TEXTURES {
+            return;
+        }
+        // Never asked for (a rotation that landed in a row) sorts first.
+        let mut idle: Vec<(Option<u64>, String)> = self
+            .thumbs
+            .iter()
+            .filter(|(_, thumb)| !matches!(thumb, Thumb::Loading))
+            .map(|(key, _)| (self.used.get(key).copied(), key.clone()))
+            .filter(|(used, _)| used.is_none_or(|used| used < frame))
+            .collect();
+        idle.sort_unstable();
+        self.used.retain(|key, _| self.thumbs.contains_key(key));
+        let excess = self.thumbs.len() - MAX_TEXTURES;
+        for (_, key) in idle.into_iter().take(excess) {
+            self.thumbs.remove(&key);
+            self.used.remove(&key);
+        }
+    }
+
+    /// A texture for `key`, asking the worker for it the first time.
+    pub(super) fn thumb(&mut self, key: &str, side: u32, commands: &mut Vec<Command>) -> &Thumb {
+        self.used.insert(key.to_owned(), self.frame);
+        self.thumbs.entry(key.to_owned()).or_insert_with(|| {
+            commands.push(Command::Gallery(GalleryCommand::Thumbnail {
+                key: key.to_owned(),
+                side,
+            }));
+            Thumb::Loading
+        })
+    }
+
+    /// Indices into `entries` of the cards the filter lets through, in order.
+    pub fn visible(&self) -> Vec<usize> {
+        let matches = self.filter_matcher();
+        (0..self.entries.len())
+            .filter(|&i| matches(&self.entries[i].name))
+            .collect()
+    }
+
+    /// The visible entry `step` places from `name` (clamped at the ends).
+    pub(super) fn neighbour(&self, name: &str, step: isize) -> Option<String> {
+        let visible = self.visible();
+        let at = visible.iter().position(|&i| self.entries[i].name == name)?;
+        let to = at
+            .saturating_add_signed(step)
+            .min(visible.len().saturating_sub(1));
+        Some(self.entries[visible[to]].name.clone())
+    }
+}
+
+/// The id of the card of `name`: the same wherever the card is drawn, so focus
+/// can be sent back to it.
+pub fn card_id(name: &str) -> egui::Id {
+    egui::Id::unique(("gallery-card", name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready(ctx: &egui::Context, key: &str) -> Thumb {
+        let image = egui::ColorImage::filled([4, 4], egui::Color32::WHITE);
+        Thumb::Ready(ctx.load_texture(key, image, egui::TextureOptions::LINEAR))
+    }
+
+    fn rejected(name: &str, code: &str) -> RejectedEntry {
+        RejectedEntry {
+            name: name.to_owned(),
+            failed_key: format!("failed/{name}.json"),
+            code: code.to_owned(),
+            message: "why".to_owned(),
+            last_modified: None,
+        }
+    }
+
+    #[test]
+    fn a_rejection_is_listed_once_by_name_and_goes_when_the_name_succeeds() {
+        let mut gallery = Gallery::default();
+        gallery.add_rejected_page(
+            vec![rejected("b", "corrupt"), rejected("a", "too_large")],
+            None,
+        );
+        // This session's rejection of a name listed already replaces it.
+        gallery.add_rejected(rejected("b", "name_too_long"));
+        gallery.add_rejected(rejected("c", "corrupt"));
+        let listed: Vec<(&str, &str)> = gallery
+            .rejected
+            .iter()
+            .map(|e| (e.name.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            [("a", "too_large"), ("b", "name_too_long"), ("c", "corrupt")]
+        );
+        // A later page of the listing does not bring it back twice.
+        gallery.add_rejected_page(vec![rejected("c", "corrupt")], None);
+        assert_eq!(gallery.rejected.len(), 3);
+
+        gallery.filter = "C".to_owned();
+        assert_eq!(gallery.visible_rejected(), [2]);
+
+        // A later upload of the name succeeded: the pipeline deleted its record.
+        gallery.upsert(ImageEntry {
+            name: "b".to_owned(),
+            processed_key: "processed/b_256x256.jpg".to_owned(),
+            size_bytes: 1,
+            last_modified: None,
+        });
+        // Deleted from the app.
+        gallery.remove("a");
+        let names: Vec<&str> = gallery.rejected.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["c"]);
+    }
+
+    #[test]
+    fn the_texture_cache_keeps_what_is_drawn_and_a_bounded_rest() {
+        let ctx = egui::Context::default();
+        let mut gallery = Gallery::default();
+        let mut commands = Vec::new();
+        // A long batch: far more rotations landed than the cache keeps.
+        for n in 0..MAX_TEXTURES * 3 {
+            let key = format!("augmented-images/90-degree/{n}.jpg");
+            gallery.thumbs.insert(key, ready(&ctx, "t"));
+        }
+        gallery.trim();
+        assert_eq!(gallery.thumbs.len(), MAX_TEXTURES);
+
+        // Drawn this frame: kept even past the bound, and reused, not fetched again.
+        let drawn: Vec<String> = gallery.thumbs.keys().take(10).cloned().collect();
+        for n in 0..MAX_TEXTURES {
+            let key = format!("processed/new-{n}_256x256.jpg");
+            gallery.thumbs.insert(key, ready(&ctx, "t"));
+        }
+        for key in &drawn {
+            assert!(gallery.texture(key, FULL_PX, &mut commands).is_some());
+        }
+        assert!(commands.is_empty());
+        gallery.trim();
+        assert_eq!(gallery.thumbs.len(), MAX_TEXTURES);
+        assert!(drawn.iter().all(|key| gallery.thumbs.contains_key(key)));
+
+        // Let go and asked for again: fetched again.
+        let gone = "augmented-images/90-degree/gone.jpg";
+        assert!(gallery.texture(gone, FULL_PX, &mut commands).is_none());
+        assert_eq!(commands.len(), 1);
+    }
+}

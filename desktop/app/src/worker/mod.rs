@@ -1,0 +1,103 @@
+//! The worker: every disk and network job the app starts runs here, on a tokio
+//! runtime off the UI thread. The UI sends [`Command`]s; the worker sends
+//! [`Event`]s back and asks for a repaint, so the UI never waits on anything.
+//!
+//! `core.rs` holds the worker's shared state, `transfer.rs` a row's way from
+//! the checks to its upload (with the duplicate question, retry, resume),
+//! `upload.rs` the upload and the watch, `jobs.rs` the settings, gallery and
+//! desktop jobs.
+
+mod core;
+mod jobs;
+mod transfer;
+mod upload;
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub use self::core::{MAX_AWAITING_PIPELINE, MAX_PARALLEL_UPLOADS, WATCH_TIMEOUT};
+use self::core::{Sender, Worker};
+use crate::command::{Command, Event};
+
+/// The UI's end: send commands, drain events.
+pub struct WorkerHandle {
+    pub(super) commands: tokio::sync::mpsc::UnboundedSender<Command>,
+    pub(super) events: mpsc::Receiver<Event>,
+    /// Keeps the runtime alive as long as the app.
+    pub(super) _runtime: tokio::runtime::Runtime,
+}
+
+impl WorkerHandle {
+    /// Starts the runtime and the command loop. `ctx` is asked to repaint
+    /// whenever an event is sent.
+    pub fn spawn(ctx: egui::Context) -> std::io::Result<Self> {
+        Self::spawn_with(ctx, WATCH_TIMEOUT, None)
+    }
+
+    /// [`WorkerHandle::spawn`] with another watch time-out (tests), keeping
+    /// the queue in `queue_file` (see [`super::journal`]) and resuming what it
+    /// holds.
+    pub fn spawn_with(
+        ctx: egui::Context,
+        watch_timeout: Duration,
+        queue_file: Option<PathBuf>,
+    ) -> std::io::Result<Self> {
+        // One thread per core, at least two: in local mode the pipeline processes
+        // images on all of the runtime's threads but one (the other keeps uploads,
+        // polls and thumbnails moving), so a fixed 2 would process one at a time.
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("augment-worker")
+            .enable_all()
+            .build()?;
+        let (commands, mut command_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (event_tx, events) = mpsc::channel();
+        let resumed = queue_file.map(|path| (super::journal::load(&path), path));
+        let mut worker = Worker::new(
+            Sender {
+                tx: event_tx,
+                ctx,
+                journal: None,
+            },
+            watch_timeout,
+        );
+        if let Some((rows, path)) = resumed {
+            worker.resume(rows, path);
+        }
+        runtime.spawn(async move {
+            worker.start_resumed();
+            while let Some(command) = command_rx.recv().await {
+                worker.handle(command);
+            }
+        });
+        Ok(Self {
+            commands,
+            events,
+            _runtime: runtime,
+        })
+    }
+
+    pub fn send(&self, command: Command) {
+        // Only fails when the runtime is gone, i.e. the app is closing.
+        let _ = self.commands.send(command);
+    }
+
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+}
+
+impl Worker {
+    /// Starts the work for one command; never waits for it. Each area has its
+    /// handler.
+    pub(super) fn handle(&self, command: Command) {
+        match command {
+            Command::Settings(command) => self.handle_settings(command),
+            Command::Gallery(command) => self.handle_gallery(command),
+            Command::Transfer(command) => self.handle_transfer(command),
+            Command::Desktop(command) => self.handle_desktop(command),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The upload itself (its name, its progress) and the watch for what the
+//! pipeline makes of it.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use augment_client::inputs::Input;
+use augment_client::{ClientError, ErrorKind, Progress, Remote, WatchEvent};
+use augment_pipeline::contract::UPLOAD_PREFIX;
+use augment_pipeline::{Landed, Output, UploadKey};
+use egui::ColorImage;
+
+use super::core::{PROGRESS_EVENT_INTERVAL, Worker, file_name, lock};
+use super::jobs::fetch_thumbnail;
+use crate::command::{PipelineEvent, TransferId, UploadEvent};
+use crate::thumbs::{self, QUEUE_THUMB_PX};
+
+/// Whether the bucket holds these very bytes under `key`: a resumed row's own
+/// upload, made before the app was stopped and not yet noted as done.
+pub(super) async fn is_own_copy(remote: &Remote, key: &UploadKey, sha256: Option<&str>) -> bool {
+    let Some(sha256) = sha256 else {
+        return false;
+    };
+    match remote.uploaded_copy(file_name(key), sha256).await {
+        Ok(copy) => copy.as_deref() == Some(key.as_str()),
+        Err(err) => {
+            tracing::warn!("cannot look for {}: {}", key.as_str(), err.detail());
+            false
+        }
+    }
+}
+
+/// The client's check before upload (size, then type by content), then the
+/// name. `Ok` carries the queue thumbnail and the content hash.
+pub(super) fn check_file(
+    path: &Path,
+    upload: &UploadKey,
+) -> Result<(Option<ColorImage>, String), ClientError> {
+    let checked = augment_client::check_file(path)?;
+    upload.check_extension().map_err(ClientError::rejected)?;
+    let sha256 = augment_client::sha256_hex(&checked.bytes);
+    Ok((
+        thumbs::decode_thumbnail(&checked.bytes, QUEUE_THUMB_PX),
+        sha256,
+    ))
+}
+
+impl Worker {
+    /// The row's file is in the bucket under `key`: noted for retries and the
+    /// saved queue, and the UI told.
+    pub(super) fn uploaded(&self, id: TransferId, key: &UploadKey) {
+        if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
+            transfer.uploaded = Some(key.clone());
+        }
+        if let Some(journal) = self.journal() {
+            journal.update(id, |row| {
+                row.key = Some(key.as_str().to_owned());
+                row.uploaded = true;
+            });
+        }
+        self.events.send(UploadEvent::Uploaded {
+            id,
+            upload_key: key.as_str().to_owned(),
+        });
+    }
+
+    pub(super) async fn upload(
+        &self,
+        id: TransferId,
+        remote: &Remote,
+        input: &Input,
+    ) -> Result<UploadKey, ClientError> {
+        let file_name = input
+            .upload
+            .as_str()
+            .strip_prefix(UPLOAD_PREFIX)
+            .unwrap_or(input.upload.as_str());
+        let key = remote.choose_upload_key(file_name).await?;
+        // Noted before the first byte goes: after a kill, the next start looks
+        // for this very upload under this key.
+        if let Some(journal) = self.journal() {
+            journal.update(id, |row| row.key = Some(key.as_str().to_owned()));
+        }
+        self.upload_as(id, remote, &input.path, &key).await?;
+        Ok(key)
+    }
+
+    /// Uploads the file at `path` as `key`, reporting its name and progress.
+    pub(super) async fn upload_as(
+        &self,
+        id: TransferId,
+        remote: &Remote,
+        path: &Path,
+        key: &UploadKey,
+    ) -> Result<(), ClientError> {
+        self.events.send(UploadEvent::Uploading {
+            id,
+            name: key
+                .as_str()
+                .strip_prefix(UPLOAD_PREFIX)
+                .unwrap_or(key.as_str())
+                .to_owned(),
+        });
+        let events = self.events.clone();
+        let last = Mutex::new(None::<Instant>);
+        remote
+            .upload(path, key, move |progress: Progress| {
+                let mut last = lock(&last);
+                let done = progress.sent_bytes >= progress.total_bytes;
+                if done || last.is_none_or(|at| at.elapsed() >= PROGRESS_EVENT_INTERVAL) {
+                    *last = Some(Instant::now());
+                    events.send(UploadEvent::Progress {
+                        id,
+                        sent_bytes: progress.sent_bytes,
+                        total_bytes: progress.total_bytes,
+                    });
+                }
+            })
+            .await
+    }
+
+    /// An output of the row's upload landed: the UI hears of it, a rotation
+    /// with its thumbnail.
+    async fn output_landed(&self, id: TransferId, remote: &Remote, output: Output, key: String) {
+        let image = match output.angle() {
+            Some(_) => fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
+                .await
+                .ok(),
+            None => None,
+        };
+        self.events.send(PipelineEvent::Landed {
+            id,
+            output,
+            key,
+            image,
+        });
+    }
+
+    /// Reports each rotation as it lands (with its thumbnail), a rejection, or
+    /// the time-out.
+    pub(super) async fn watch(&self, id: TransferId, remote: &Arc<Remote>, upload_key: &UploadKey) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let watching = remote.watch(
+            upload_key,
+            move |event| {
+                let _ = tx.send(event);
+            },
+            self.watch_timeout,
+        );
+        let mut landed = Landed::default();
+        let forward = async {
+            while let Some(event) = rx.recv().await {
+                match event {
+                    WatchEvent::Landed { output, key } => {
+                        landed.insert(output);
+                        self.output_landed(id, remote, output, key).await;
+                        // The outputs model says when an upload is complete.
+                        if landed.is_complete() {
+                            self.events.send(PipelineEvent::Done { id });
+                        }
+                    }
+                    WatchEvent::Rejected(record) => {
+                        self.events.send(PipelineEvent::PipelineRejected {
+                            id,
+                            code: record.code.as_str().to_owned(),
+                            message: record.message,
+                        });
+                    }
+                    WatchEvent::Failed(message) => {
+                        if let Some(transfer) = lock(&self.transfers).get_mut(&id) {
+                            transfer.pipeline_failed = true;
+                        }
+                        self.events.send(UploadEvent::Failed {
+                            id,
+                            error: ClientError::new(ErrorKind::Other, message),
+                        });
+                    }
+                    WatchEvent::TimedOut => self.events.send(PipelineEvent::TimedOut { id }),
+                }
+            }
+        };
+        let (result, ()) = tokio::join!(watching, forward);
+        if let Err(err) = result {
+            self.events.send(UploadEvent::Failed { id, error: err });
+        }
+    }
+}
