@@ -18,7 +18,14 @@ const EXIT_SOME_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "augment", version, about, long_about = None, arg_required_else_help = true)]
+#[command(
+    name = "augment",
+    version,
+    disable_version_flag = true,
+    about,
+    long_about = None,
+    arg_required_else_help = true
+)]
 /// Fit images onto a white 256×256 canvas and make their 90/180/270/360° rotations.
 struct Cli {
     #[command(subcommand)]
@@ -27,6 +34,10 @@ struct Cli {
     /// (`RUST_LOG` chooses finer).
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Print the version, then exit; with --verbose also the libjpeg-turbo
+    /// built in (the C library that reads every JPEG).
+    #[arg(long, short = 'V')]
+    version: bool,
     /// Write this program's man page (roff) to stdout, then exit.
     #[arg(long, hide = true)]
     generate_man_page: bool,
@@ -110,6 +121,11 @@ enum Command {
         /// An S3-compatible endpoint (MinIO, LocalStack, moto): custom mode.
         #[arg(long, value_name = "URL")]
         endpoint_url: Option<String>,
+        /// Allow a custom endpoint over plain http:// to another machine: the
+        /// signed requests and the images cross the network unencrypted. Not
+        /// needed for https:// or this machine (localhost, 127.0.0.0/8, the IPv6 loopback).
+        #[arg(long, conflicts_with = "local")]
+        allow_http: bool,
         /// No progress bars and no summary line; rejections are still reported.
         #[arg(long, short)]
         quiet: bool,
@@ -134,6 +150,16 @@ fn main() -> ExitCode {
             }
         };
     }
+    if cli.version {
+        println!("augment {}", env!("CARGO_PKG_VERSION"));
+        if cli.verbose {
+            println!(
+                "libjpeg-turbo {}",
+                augment_pipeline::imaging::libjpeg_turbo_version()
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
     init_logging(cli.verbose);
     let Some(command) = cli.command else {
         // `arg_required_else_help` has shown the help for a bare `augment`.
@@ -157,6 +183,7 @@ fn main() -> ExitCode {
             profile,
             region,
             endpoint_url,
+            allow_http,
             quiet,
         } => {
             let overrides = upload::Overrides {
@@ -165,6 +192,7 @@ fn main() -> ExitCode {
                 profile,
                 region,
                 endpoint_url,
+                allow_http,
             };
             let options = upload::Options {
                 wait: wait || out.is_some(),

@@ -29,6 +29,9 @@ pub struct Overrides {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// `--allow-http`: this run may use plain HTTP to another machine (a setting
+    /// saved by the app does not carry over to the command line).
+    pub allow_http: bool,
 }
 
 #[derive(Debug)]
@@ -57,6 +60,7 @@ pub fn settings_with(mut settings: Settings, overrides: &Overrides) -> Settings 
         return settings;
     }
     let aws = &mut settings.aws;
+    aws.allow_insecure_http = overrides.allow_http;
     if let Some(bucket) = &overrides.bucket {
         aws.bucket.clone_from(bucket);
     }

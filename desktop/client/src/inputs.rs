@@ -69,10 +69,16 @@ pub fn collect(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<Input>, 
                         .is_none_or(|ex| entry.path().canonicalize().ok().as_ref() != Some(ex))
                 });
             for entry in walker {
-                let entry = entry.map_err(|source| InputError::Walk {
-                    path: path.clone(),
-                    source,
-                })?;
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(err) if skippable(&err) => continue,
+                    Err(source) => {
+                        return Err(InputError::Walk {
+                            path: path.clone(),
+                            source,
+                        });
+                    }
+                };
                 if entry.file_type().is_file() && has_image_extension(entry.path()) {
                     let relative = entry.path().strip_prefix(path).unwrap_or(entry.path());
                     found.push(named(entry.path(), relative));
@@ -98,6 +104,30 @@ pub fn collect(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<Input>, 
         })
         .collect();
     Ok(inputs)
+}
+
+/// A link the walk cannot follow, skipped with a warning so the rest of the
+/// folder goes on: one back to a folder that contains it (followed, it would
+/// never end), or one that points nowhere.
+fn skippable(err: &walkdir::Error) -> bool {
+    let Some(path) = err.path() else {
+        return false;
+    };
+    if err.loop_ancestor().is_some() {
+        tracing::warn!(
+            "skipped a link to a folder that contains it (a loop): {}",
+            path.display()
+        );
+        return true;
+    }
+    let dangling = err
+        .io_error()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+        && path.symlink_metadata().is_ok_and(|meta| meta.is_symlink());
+    if dangling {
+        tracing::warn!("skipped a link that points nowhere: {}", path.display());
+    }
+    dangling
 }
 
 /// `(path, name, extension)` for a file, its name from `relative` with `/`
@@ -182,6 +212,27 @@ mod tests {
         touch(&dir.path().join("out/processed/a_256x256.jpg"));
         let inputs = collect(&[dir.path().to_owned()], Some(&dir.path().join("out"))).unwrap();
         assert_eq!(keys(&inputs), ["original-uploads/a.jpg"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_that_loop_or_point_nowhere_are_skipped_and_the_rest_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join("a.jpg"));
+        touch(&dir.path().join("sub/b.png"));
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("gone.jpg", dir.path().join("dangling.jpg")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a.jpg"), dir.path().join("c.jpg")).unwrap();
+        let inputs = collect(&[dir.path().to_owned()], None).unwrap();
+        assert_eq!(
+            keys(&inputs),
+            [
+                "original-uploads/a.jpg",
+                "original-uploads/c.jpg",
+                "original-uploads/sub/b.png"
+            ]
+        );
     }
 
     #[test]

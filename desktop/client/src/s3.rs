@@ -5,7 +5,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::ClientError;
-use super::settings::AwsSettings;
+use super::settings::{AwsSettings, is_insecure_endpoint};
 
 /// Attempts per request (the SDK's standard retry mode: exponential backoff with
 /// jitter, only for throttling, 5xx, timeouts and connection errors).
@@ -58,6 +58,11 @@ pub(super) async fn sdk_config(
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(ClientError::invalid_settings(format!(
                 "The endpoint URL must start with http:// or https://. Correct it in Settings: {endpoint}"
+            )));
+        }
+        if is_insecure_endpoint(endpoint) && !aws.allow_insecure_http {
+            return Err(ClientError::invalid_settings(format!(
+                "The endpoint uses plain http:// to another machine: the signed requests and the images would cross the network unencrypted. Use https://, or allow plain HTTP for it (augment upload --allow-http; in the app, confirm it in Settings): {endpoint}"
             )));
         }
         loader = loader.endpoint_url(endpoint);

@@ -61,6 +61,47 @@ pub struct AwsSettings {
     pub bucket: String,
     /// Only for [`Mode::Custom`], e.g. `http://localhost:9000`.
     pub endpoint_url: Option<String>,
+    /// The person has confirmed a custom endpoint over plain `http://` to another
+    /// machine ([`is_insecure_endpoint`]): signed requests and images cross the
+    /// network unencrypted. Without it such an endpoint is refused.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+impl AwsSettings {
+    /// Whether the endpoint is refused until the person allows plain HTTP: the
+    /// app asks (and sets [`AwsSettings::allow_insecure_http`]), `augment upload`
+    /// wants `--allow-http`.
+    pub fn needs_http_confirmation(&self) -> bool {
+        !self.allow_insecure_http
+            && self
+                .endpoint_url
+                .as_deref()
+                .is_some_and(is_insecure_endpoint)
+    }
+}
+
+/// Whether requests to `endpoint` would cross the network unencrypted: an
+/// `http://` URL whose host is not this machine (127.0.0.0/8, `::1`,
+/// `localhost`). `https://` and loopback are never insecure.
+pub fn is_insecure_endpoint(endpoint: &str) -> bool {
+    let Some(rest) = endpoint.trim().strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
 }
 
 impl Settings {
@@ -184,6 +225,7 @@ impl AwsSettings {
             region: Some(region),
             bucket,
             endpoint_url: None,
+            allow_insecure_http: false,
         })
     }
 }
@@ -261,6 +303,7 @@ mod tests {
                 region: Some("eu-west-1".into()),
                 bucket: "b".into(),
                 endpoint_url: Some("http://localhost:9000".into()),
+                allow_insecure_http: true,
             },
         };
         settings.save_to(&path).unwrap();
@@ -271,11 +314,45 @@ mod tests {
         assert_eq!(loaded.mode, Mode::Aws);
         assert_eq!(loaded.aws.bucket, "x");
         assert_eq!(loaded.local, LocalSettings::default());
+        assert!(!loaded.aws.allow_insecure_http);
 
         std::fs::write(&path, "{not json").unwrap();
         assert_eq!(
             Settings::load_from(&path).unwrap_err().kind,
             super::super::ErrorKind::InvalidSettings
         );
+    }
+
+    #[test]
+    fn plain_http_is_insecure_unless_it_stays_on_this_machine() {
+        for endpoint in [
+            "http://192.0.2.7:9000",
+            "http://minio.example.com",
+            "http://localhost.example.com:9000",
+            "http://user@10.0.0.1/",
+            "http://[2001:db8::1]:9000",
+            "http://[::ffff:127.0.0.1]",
+            " http://s3.internal ",
+        ] {
+            assert!(is_insecure_endpoint(endpoint), "{endpoint}");
+        }
+        for endpoint in [
+            "https://minio.example.com",
+            "http://localhost:9000",
+            "http://LOCALHOST.",
+            "http://127.0.0.1:5000/path",
+            "http://127.42.0.9",
+            "http://[::1]:9000",
+            "http://evil@127.0.0.1",
+        ] {
+            assert!(!is_insecure_endpoint(endpoint), "{endpoint}");
+        }
+        let mut aws = AwsSettings {
+            endpoint_url: Some("http://192.0.2.7:9000".into()),
+            ..AwsSettings::default()
+        };
+        assert!(aws.needs_http_confirmation());
+        aws.allow_insecure_http = true;
+        assert!(!aws.needs_http_confirmation());
     }
 }

@@ -343,3 +343,30 @@ async fn the_saved_fuzz_corpus_of_events_is_handled() {
     }
     assert!(handled_events >= 5, "{handled_events}");
 }
+
+/// A key S3 takes whose characters SQS refuses in a body as they are (U+FFFE,
+/// U+FFFF): its tasks go out as JSON escapes, which SQS carries and the worker
+/// reads back as the same key.
+#[tokio::test]
+async fn a_key_with_noncharacters_is_queued_as_json_sqs_carries() {
+    let key = "original-uploads/odd\u{FFFE}\u{FFFF}.jpg";
+    let store = MemoryStore::with(key, photo());
+    let queue = MemoryQueue::default();
+    let encoded = "original-uploads/odd%EF%BF%BE%EF%BF%BF.jpg";
+    let got = handle(event_for(encoded), "req", |_| &store, &queue)
+        .await
+        .unwrap();
+    assert_eq!(got, summary(1, 0, 0));
+    let tasks = queue.batches().concat();
+    assert_eq!(tasks.len(), 4);
+    for task in tasks {
+        let body = task.to_json();
+        assert!(!body.contains(['\u{FFFE}', '\u{FFFF}']), "{body}");
+        assert!(body.contains("odd\\ufffe\\uffff"), "{body}");
+        assert_eq!(task.source_key, key);
+        assert_eq!(
+            augment_pipeline::RotationTask::from_json(&body).unwrap(),
+            task
+        );
+    }
+}

@@ -100,3 +100,16 @@ pub(crate) fn remove(path: &Path) -> io::Result<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use augment_pipeline::folder_names::{STORE_FILE_PREFIX, escape};
+
+    #[test]
+    fn no_key_names_a_file_of_the_store_itself() {
+        for prefix in [super::META_PREFIX, crate::store::TEMP_PREFIX] {
+            assert!(prefix.starts_with(STORE_FILE_PREFIX), "{prefix}");
+            assert!(!escape(&format!("{prefix}x.jpg")).starts_with(prefix));
+        }
+    }
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use augment_pipeline::contract::{KeyRules, UPLOAD_PREFIX};
+use augment_pipeline::folder_names;
 use augment_pipeline::ports::{
     Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreError, StoreFuture,
 };
@@ -13,7 +14,8 @@ use augment_pipeline::ports::{
 use crate::key_path::key_path;
 use crate::metadata;
 
-/// Temporary files of in-flight writes start with this; `list` never shows them.
+/// Temporary files of in-flight writes start with this; `list` never shows them
+/// (it starts with [`folder_names::STORE_FILE_PREFIX`], which no key names).
 pub(crate) const TEMP_PREFIX: &str = ".augment-tmp-";
 
 /// Chunk of a write between two progress reports and cancellation checks: small
@@ -65,16 +67,16 @@ impl FolderStore {
             let folder = prefix_owned
                 .rfind('/')
                 .map_or("", |slash| &prefix_owned[..=slash]);
-            let start = folder
-                .split('/')
-                .filter(|segment| !segment.is_empty())
-                .fold(root, |path, segment| path.join(segment));
-            let mut found = Vec::new();
+            let segments = folder.split('/').filter(|segment| !segment.is_empty());
             // No key has such a segment (`path_of` refuses them), and they could
             // leave the root.
-            let escapes = folder
-                .split('/')
-                .any(|segment| segment == "." || segment == ".." || segment.contains('\\'));
+            let escapes = segments
+                .clone()
+                .any(|segment| segment == "." || segment == "..");
+            let start = segments.fold(root, |path, segment| {
+                path.join(folder_names::escape(segment).as_ref())
+            });
+            let mut found = Vec::new();
             if !escapes && start.is_dir() {
                 walk(&start, folder, &mut found)?;
             }
@@ -302,11 +304,12 @@ fn write_atomically(
 fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with(TEMP_PREFIX) || name.starts_with(metadata::META_PREFIX) {
+        // Only names the store makes are keys: not the store's own temporary
+        // and metadata files (`.augment-…`, which a key's part never names
+        // unescaped), nor a file `key_path` would not find again.
+        let Some(name) = entry.file_name().to_str().and_then(folder_names::unescape) else {
             continue;
-        }
+        };
         let key = format!("{key_prefix}{name}");
         let file_type = entry.file_type()?;
         if file_type.is_dir() {

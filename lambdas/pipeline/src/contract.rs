@@ -27,6 +27,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::folder_names;
 use crate::limits::{
     FAILED_KEY_NAME_BYTES, MAX_FILE_NAME_BYTES, MAX_KEY_BYTES, MAX_SEQUENCER_CHARS,
 };
@@ -50,7 +51,8 @@ pub const SEQUENCER_METADATA: &str = "source-sequencer";
 pub struct KeyRules {
     /// Longest key, in bytes.
     pub max_key_bytes: usize,
-    /// Longest part between two `/`, in bytes, where the store has such a limit.
+    /// Longest part between two `/`, in bytes, where the store has such a limit:
+    /// a folder's, measured as the folder names the part ([`folder_names::escape`]).
     pub max_file_name_bytes: Option<usize>,
 }
 
@@ -70,9 +72,10 @@ impl KeyRules {
     /// Whether `key` fits.
     pub fn fits(self, key: &str) -> bool {
         key.len() <= self.max_key_bytes
-            && self
-                .max_file_name_bytes
-                .is_none_or(|max| key.split('/').all(|part| part.len() <= max))
+            && self.max_file_name_bytes.is_none_or(|max| {
+                key.split('/')
+                    .all(|part| folder_names::escaped_len(part) <= max)
+            })
     }
 }
 
@@ -386,11 +389,17 @@ impl UploadKey {
         if KeyRules::FOLDER.fits(&full) {
             return full;
         }
-        format!(
-            "{FAILED_PREFIX}{}~{:016x}.json",
-            truncated(self.name(), FAILED_KEY_NAME_BYTES),
-            fnv1a_64(self.name().as_bytes())
-        )
+        let hash = fnv1a_64(self.name().as_bytes());
+        let mut kept = truncated(self.name(), FAILED_KEY_NAME_BYTES);
+        loop {
+            // Shorter still if escaping makes it too long for a folder (100
+            // colons are 300 bytes there).
+            let short = format!("{FAILED_PREFIX}{kept}~{hash:016x}.json");
+            if KeyRules::FOLDER.fits(&short) || kept.is_empty() {
+                return short;
+            }
+            kept = truncated(kept, kept.len() - 1);
+        }
     }
 
     /// The keys of every [`Output`], in [`Output::ALL`] order.
@@ -429,7 +438,7 @@ impl UploadKey {
         );
         if let Some(max) = rules.max_file_name_bytes {
             limit.push_str(&format!(
-                ", and at most {} bytes for each folder or file name",
+                ", and at most {} bytes for each folder or file name, where each of \\ : * ? \" < > | counts 3",
                 max.saturating_sub(longest_file)
             ));
         }
@@ -505,9 +514,23 @@ pub enum TaskError {
 impl RotationTask {
     pub const VERSION: u32 = 1;
 
+    /// The message body: JSON that SQS can carry. SQS refuses a body with a
+    /// character outside `#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD |
+    /// #x10000–#x10FFFF`; a key may hold U+FFFE or U+FFFF (S3 takes any UTF-8),
+    /// so those are written as the JSON escapes `\ufffe` and `\uffff`, which
+    /// parse back to the same key. (`serde_json` escapes the control characters
+    /// already, and a Rust string holds no surrogate.)
     pub fn to_json(&self) -> String {
         // Serializing plain strings and numbers cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|err| unreachable!("task JSON: {err}"))
+        let json =
+            serde_json::to_string(self).unwrap_or_else(|err| unreachable!("task JSON: {err}"));
+        // Outside strings JSON is ASCII, so every such character is in a string.
+        if json.contains(['\u{FFFE}', '\u{FFFF}']) {
+            json.replace('\u{FFFE}', "\\ufffe")
+                .replace('\u{FFFF}', "\\uffff")
+        } else {
+            json
+        }
     }
 
     /// Parses and checks a message body: the version, and that both keys are the
@@ -837,6 +860,47 @@ mod tests {
         let rejection = long.check_key_length(KeyRules::FOLDER).unwrap_err();
         assert_eq!(rejection.code, RejectCode::NameTooLong);
         assert!(rejection.message.contains("243 bytes"), "{rejection}");
+    }
+
+    #[test]
+    fn escaped_names_count_as_the_folder_holds_them() {
+        // 81 colons are 243 bytes in a folder: the most `<name>_256x256.jpg` allows.
+        let fits = UploadKey::from_name(&":".repeat(81), "jpg").unwrap();
+        assert!(fits.check_key_length(KeyRules::FOLDER).is_ok());
+        let over = UploadKey::from_name(&":".repeat(82), "jpg").unwrap();
+        assert!(over.check_key_length(KeyRules::S3).is_ok());
+        assert!(over.check_key_length(KeyRules::FOLDER).is_err());
+        // Its record still fits a folder, under the short key.
+        let many = UploadKey::from_name(&":".repeat(300), "jpg").unwrap();
+        let failed = many.failed_key();
+        assert!(KeyRules::FOLDER.fits(&failed), "{failed}");
+        assert!(failed.starts_with("failed/::::"), "{failed}");
+    }
+
+    #[test]
+    fn a_task_with_any_key_is_json_sqs_carries_and_round_trips() {
+        // SQS: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
+        let sqs_safe = |c: char| {
+            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+                || c >= '\u{10000}'
+        };
+        let controls: String = ('\u{0}'..='\u{1F}').collect();
+        for name in [
+            "a\u{FFFE}b",
+            "\u{FFFF}",
+            "x\u{FFFE}\u{FFFF}\u{FFFD}\u{10FFFF}\u{1FFFE}",
+            &controls,
+            "\u{7F}\u{85}\u{2028}\"\\",
+        ] {
+            let upload = UploadKey::from_name(name, "jpg").unwrap();
+            for task in upload.tasks("bucket") {
+                let json = task.to_json();
+                assert!(json.chars().all(sqs_safe), "{json:?}");
+                assert_eq!(RotationTask::from_json(&json).unwrap(), task);
+            }
+        }
+        let json = UploadKey::from_name("a\u{FFFE}", "jpg").unwrap().tasks("b")[0].to_json();
+        assert!(json.contains("a\\ufffe.jpg"), "{json}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The image augmentation pipeline: everything but the transport.
 //!
 //! - [`imaging`]: validate, decode, fit onto the white 256×256 canvas, rotate, encode.
-//! - [`contract`]: the bucket layout, the rotation task and the failed record.
+//! - [`contract`]: the bucket layout, the rotation task and the failed record;
+//!   [`folder_names`]: how a key's parts are named in a folder.
 //! - [`outputs`]: what an upload becomes: its outputs, their keys, when it is complete.
 //! - [`steps`]: *process an upload* and *make a rotation*, generic over the
 //!   [`ports`] (an object store and a task queue).
@@ -18,6 +19,7 @@
 pub mod contract;
 #[cfg(feature = "testing")]
 pub mod faults;
+pub mod folder_names;
 pub mod imaging;
 pub mod limits;
 #[cfg(feature = "testing")]

@@ -269,3 +269,116 @@ fn help_explains_layout_and_exit_status() {
         assert!(help.contains(needle), "{needle} in:\n{help}");
     }
 }
+
+/// Names legal on Linux that a folder on some OS cannot hold as they are: each is
+/// processed, and its outputs are files whose names every OS can hold, escaped
+/// reversibly (`10:30` → `10%3A30`).
+#[cfg(unix)]
+#[test]
+fn awkward_names_are_processed_into_names_every_os_can_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    // (file, its copy under original-uploads/, its outputs' `<name>`): a device
+    // name is one only with nothing but an extension after it (`CON_90.jpg` is
+    // a file).
+    let names = [
+        ("10:30.jpg", "10%3A30.jpg", "10%3A30"),
+        ("a\\b.jpg", "a%5Cb.jpg", "a%5Cb"),
+        ("CON.jpg", "%43ON.jpg", "CON"),
+        ("nul .png", "%6Eul .png", "nul "),
+        ("COM¹.jpg", "%43OM¹.jpg", "COM¹"),
+        ("conout$.JPG", "%63onout$.JPG", "conout$"),
+        ("what?.jpeg", "what%3F.jpeg", "what%3F"),
+        ("trip./x.jpg", "trip%2E/x.jpg", "trip%2E/x"),
+        ("trip /y.jpg", "trip%20/y.jpg", "trip%20/y"),
+    ];
+    for (name, _, _) in names {
+        write(&input.join(name), &jpeg(64, 48));
+    }
+    let out = dir.path().join("out");
+
+    let run = process(&input, &out, &["--quiet"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+
+    let files = tree(&out);
+    for (name, upload, escaped) in names {
+        for output in [
+            format!("original-uploads/{upload}"),
+            format!("processed/{escaped}_256x256.jpg"),
+            format!("augmented-images/90-degree/{escaped}_90.jpg"),
+            format!("augmented-images/360-degree/{escaped}_360.jpg"),
+        ] {
+            assert!(
+                files.contains_key(&output),
+                "{name}: {output} in {:?}",
+                files.keys()
+            );
+        }
+    }
+    assert!(
+        !files.keys().any(|file| file.starts_with("failed/")),
+        "{:?}",
+        files.keys()
+    );
+    // One file per output: no two names collapsed into one.
+    assert_eq!(files.len(), names.len() * 6, "{:?}", files.keys());
+}
+
+/// A link that loops back to a folder above it, and one that points nowhere, are
+/// skipped with a warning; the folder's other files are processed.
+#[cfg(unix)]
+#[test]
+fn a_folder_with_a_symlink_loop_processes_its_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photos");
+    write(&input.join("a.jpg"), &jpeg(64, 48));
+    write(&input.join("sub/b.jpg"), &jpeg(48, 64));
+    std::os::unix::fs::symlink(&input, input.join("sub/loop")).unwrap();
+    std::os::unix::fs::symlink("missing.jpg", input.join("gone.jpg")).unwrap();
+    let out = dir.path().join("out");
+
+    let run = process(&input, &out, &["--quiet"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("WARN") && stderr.contains("loop") && stderr.contains("sub/loop"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("points nowhere") && stderr.contains("gone.jpg"),
+        "{stderr}"
+    );
+    let files = tree(&out);
+    for output in ["processed/a_256x256.jpg", "processed/sub/b_256x256.jpg"] {
+        assert!(files.contains_key(output), "{output} in {:?}", files.keys());
+    }
+}
+
+#[test]
+fn the_verbose_version_names_the_libjpeg_turbo_built_in() {
+    let short = augment(&["--version"]);
+    let stdout = String::from_utf8_lossy(&short.stdout);
+    assert_eq!(short.status.code(), Some(0));
+    assert_eq!(
+        stdout.trim(),
+        format!("augment {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let long = augment(&["--version", "--verbose"]);
+    let stdout = String::from_utf8_lossy(&long.stdout);
+    assert_eq!(long.status.code(), Some(0));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("augment {}", env!("CARGO_PKG_VERSION")),
+            format!(
+                "libjpeg-turbo {}",
+                augment_pipeline::imaging::libjpeg_turbo_version()
+            )
+        ]
+    );
+    assert!(lines[1].starts_with("libjpeg-turbo 3."), "{stdout}");
+}

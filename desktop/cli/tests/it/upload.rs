@@ -201,6 +201,53 @@ fn settings_and_usage_errors_exit_2() {
     assert_eq!(code, Some(2));
 }
 
+/// A custom endpoint over plain http:// to another machine is refused, saying
+/// why and naming the flag; with `--allow-http` it is used (and here, where
+/// nothing listens, unreachable).
+#[test]
+fn plain_http_to_another_machine_needs_allow_http() {
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("a.jpg"), &jpeg(16, 16));
+    // 0.0.0.0 is not loopback, and a connection to it is refused at once.
+    let upload = |extra: &[&str]| {
+        run(augment(home.path())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .args([
+                "upload",
+                "--bucket",
+                "b",
+                "--endpoint-url",
+                "http://0.0.0.0:9/",
+            ])
+            .args(extra)
+            .arg(&photo))
+    };
+    let (code, _, stderr) = upload(&[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unencrypted") && stderr.contains("--allow-http"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = upload(&["--allow-http"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("--allow-http"), "{stderr}");
+    // This machine needs no flag.
+    let (code, _, stderr) = run(augment(home.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .args([
+            "upload",
+            "--bucket",
+            "b",
+            "--endpoint-url",
+            "http://127.0.0.1:9/",
+        ])
+        .arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("--allow-http"), "{stderr}");
+}
+
 #[test]
 fn no_credentials_anywhere_says_how_to_get_some() {
     let moto = Moto::start().unwrap();

@@ -428,6 +428,7 @@ async fn settings_that_cannot_work_are_refused_before_any_request() {
         (custom(None, "b"), "needs its URL"),
         (custom(Some("localhost:9000"), "b"), "http://"),
         (custom(Some("http://localhost:9000"), " "), "No bucket"),
+        (custom(Some("http://192.0.2.7:9000"), "b"), "--allow-http"),
     ] {
         let err = Remote::connect(&settings).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidSettings, "{}", err.message);

@@ -130,3 +130,71 @@ async fn a_later_success_of_the_same_name_deletes_its_failed_record() {
             .is_file()
     );
 }
+
+/// Names legal on Linux, macOS or Windows that a folder cannot hold as they are
+/// (Windows' reserved characters and device names, trailing dots and spaces, keys
+/// SQS cannot carry as they are): each ends with its outputs, listed under the
+/// upload's own name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_awkward_name_ends_with_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pipeline, mut events) = LocalPipeline::start(dir.path(), 2);
+    for name in [
+        "10:30",
+        "a\\b",
+        "CON",
+        "nul ",
+        "com¹",
+        "LPT³",
+        "CONIN$",
+        "conout$",
+        "trip./beach",
+        "trip /x.",
+        "what?*<>|\"",
+        "tab\there",
+        "50%25",
+        ".augment-meta-x",
+        "odd\u{FFFE}\u{FFFF}",
+    ] {
+        let key = format!("original-uploads/{name}.jpg");
+        let outcome = upload(&pipeline, &mut events, &key, photo()).await;
+        assert!(
+            matches!(outcome, UploadOutcome::Processed { .. }),
+            "{name}: {outcome:?}"
+        );
+        let upload_key = UploadKey::parse(&key).unwrap();
+        let mut expected = vec![key.clone()];
+        expected.extend(upload_key.output_keys());
+        for expected in expected {
+            let info = pipeline.store().head(&expected).await.unwrap();
+            assert!(info.is_some(), "{name}: {expected}");
+        }
+        let listed = pipeline
+            .store()
+            .list(&upload_key.rotation_key(augment_pipeline::Angle::Deg90))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1, "{name}");
+    }
+}
+
+/// A name that needs escaping and is too long once escaped gets its record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_too_long_once_escaped_gets_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pipeline, mut events) = LocalPipeline::start(dir.path(), 2);
+    let key = format!("original-uploads/{}.jpg", ":".repeat(82));
+    let outcome = upload(&pipeline, &mut events, &key, photo()).await;
+    let UploadOutcome::Rejected { rejection, upload } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(rejection.code, RejectCode::NameTooLong);
+    assert!(
+        pipeline
+            .store()
+            .head(&upload.failed_key())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

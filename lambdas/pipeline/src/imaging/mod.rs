@@ -28,6 +28,14 @@ pub use png::flatten_onto_white;
 
 const WHITE: [u8; 3] = [255, 255, 255];
 
+/// The version of libjpeg-turbo built into this binary (`3.1.0`), as its
+/// `jconfig.h` says (read at build time; "unknown" if it could not be): the C
+/// code that reads every JPEG upload, for `augment --version --verbose`, the
+/// Lambdas' first log line and the check against its known CVEs.
+pub fn libjpeg_turbo_version() -> &'static str {
+    env!("AUGMENT_LIBJPEG_TURBO_VERSION")
+}
+
 /// An upload's bytes → the processed image: fitted onto a white 256×256 canvas,
 /// encoded as JPEG (quality 90). Every input problem is a [`Rejection`].
 pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {

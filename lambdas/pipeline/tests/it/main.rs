@@ -12,6 +12,7 @@ mod fuzz_corpus;
 mod imaging;
 #[cfg(target_os = "linux")]
 mod jpeg_budget;
+mod libjpeg_turbo;
 mod order;
 mod parser_corpus;
 mod png_budget;
