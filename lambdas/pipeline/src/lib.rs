@@ -2,6 +2,7 @@
 //!
 //! - [`imaging`]: validate, decode, fit onto the white 256×256 canvas, rotate, encode.
 //! - [`contract`]: the bucket layout, the rotation task and the failed record.
+//! - [`provenance`]: what every output records about how it was made.
 //! - [`steps`]: *process an upload* and *make a rotation*, generic over the
 //!   [`ports`] (an object store and a task queue).
 //! - `memory` (feature `testing`): the ports in memory, with fault switches, for
@@ -24,6 +25,7 @@ pub mod makers;
 #[cfg(feature = "testing")]
 pub mod memory;
 pub mod ports;
+pub mod provenance;
 pub mod reject;
 pub mod sniff;
 pub mod steps;
@@ -33,6 +35,7 @@ pub use ports::{
     ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,
 };
+pub use provenance::Provenance;
 pub use reject::{RejectCode, Rejection};
 pub use steps::{
     RotationOutcome, StepError, UploadEvent, UploadOutcome, make_rotation, process_upload,

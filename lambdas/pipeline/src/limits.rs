@@ -83,3 +83,9 @@ pub const FAILED_KEY_NAME_BYTES: usize = 100;
 /// Longest S3 event `sequencer` accepted (S3 writes 16 to 18 hex digits); a longer
 /// one is treated as absent.
 pub const MAX_SEQUENCER_CHARS: usize = 64;
+
+/// Longest provenance value (pipeline version, parameters) an output's metadata
+/// or a rotation task may carry, in bytes of printable ASCII: this pipeline writes
+/// about 70; S3 allows 2 KiB of user metadata in all, and the source key takes up
+/// to 1,024 of it.
+pub const MAX_PROVENANCE_VALUE_BYTES: usize = 128;

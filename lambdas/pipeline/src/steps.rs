@@ -7,6 +7,7 @@ use crate::contract::{
 use crate::imaging;
 use crate::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use crate::ports::{ObjectStore, PutObject, QueueError, StoreError, TaskQueue};
+use crate::provenance::Provenance;
 use crate::reject::Rejection;
 
 /// Metadata key linking an output to the upload it came from.
@@ -164,10 +165,13 @@ where
         Some(size) if size > MAX_UPLOAD_BYTES => Read::Rejected(Rejection::too_large(size)),
         _ => read_upload(store, &upload).await?,
     };
-    let processed = match read {
+    let (processed, provenance) = match read {
         Read::Gone => return skipped(SkipReason::Gone),
-        Read::Rejected(rejection) => Err(rejection),
-        Read::Bytes(bytes) => imaging::process_upload_bytes(&bytes),
+        Read::Rejected(rejection) => (Err(rejection), Provenance::default()),
+        Read::Bytes(bytes) => (
+            imaging::process_upload_bytes(&bytes),
+            Provenance::of_source(&bytes),
+        ),
     };
     let jpeg = match processed {
         Ok(jpeg) => jpeg,
@@ -183,13 +187,14 @@ where
             key: processed_key.clone(),
             body: jpeg,
             content_type: JPEG,
-            metadata: output_metadata(&upload, event.sequencer),
+            metadata: output_metadata(&upload, event.sequencer, &provenance),
             on_sent: None,
         })
         .await?;
     let mut tasks = upload.tasks(event.bucket);
     for task in &mut tasks {
         task.sequencer = event.sequencer.map(|s| s.as_str().to_owned());
+        task.provenance = Some(provenance.clone());
     }
     queue.send_batch(&tasks).await?;
     clear_failed(store, &upload, event.sequencer).await?;
@@ -238,22 +243,25 @@ async fn write_failed<S: ObjectStore>(
             key: upload.failed_key(),
             body: record.to_json(),
             content_type: JSON,
-            metadata: output_metadata(&upload, sequencer),
+            metadata: output_metadata(&upload, sequencer, &Provenance::of_this_pipeline()),
             on_sent: None,
         })
         .await?;
     Ok(UploadOutcome::Rejected { upload, rejection })
 }
 
-/// The source key, and the sequencer when the event had one.
+/// The source key, the sequencer when the event had one, and the provenance
+/// (a failed record has no image: the pipeline's version and parameters only).
 fn output_metadata(
     upload: &UploadKey,
     sequencer: Option<&Sequencer>,
+    provenance: &Provenance,
 ) -> Vec<(&'static str, String)> {
     let mut metadata = vec![(SOURCE_KEY_METADATA, upload.to_string())];
     if let Some(sequencer) = sequencer {
         metadata.push((SEQUENCER_METADATA, sequencer.as_str().to_owned()));
     }
+    metadata.extend(provenance.metadata());
     metadata
 }
 
@@ -356,6 +364,9 @@ pub async fn make_rotation<S: ObjectStore>(
     let mut metadata = vec![(SOURCE_KEY_METADATA, task.source_key.clone())];
     if let Some(sequencer) = sequencer {
         metadata.push((SEQUENCER_METADATA, sequencer.as_str().to_owned()));
+    }
+    if let Some(provenance) = &task.provenance {
+        metadata.extend(provenance.metadata());
     }
     store
         .put(PutObject {
