@@ -7,10 +7,14 @@
 //! `Send + Sync`, cheap to clone.
 
 pub mod batch;
+pub mod dataset;
 mod dedupe;
+pub mod download;
 mod error;
+mod files;
 pub mod inputs;
 mod local;
+mod pages;
 mod retry;
 mod s3;
 pub mod settings;
@@ -34,7 +38,9 @@ use augment_pipeline::{
 };
 
 pub use dedupe::{SHA256_METADATA, sha256_hex};
+pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 pub use error::{ClientError, ErrorKind};
+pub use pages::LIST_PAGE_KEYS;
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
 

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod makers;
 #[cfg(feature = "testing")]
 pub mod memory;
+pub mod outputs;
 pub mod ports;
 pub mod provenance;
 pub mod reject;
