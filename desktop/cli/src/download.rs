@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use augment_client::download::DOWNLOAD_JOBS;
-use augment_client::{Area, DownloadEvent, DownloadRequest};
+use augment_client::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 use crate::EXIT_SOME_FAILED;
@@ -128,24 +128,28 @@ async fn download(
         }
     };
     if !quiet {
-        let mut line = format!(
-            "{} fetched ({}), {} up to date",
-            summary.fetched,
-            HumanBytes(summary.fetched_bytes),
-            summary.up_to_date
-        );
-        if summary.failed > 0 {
-            line.push_str(&format!(", {} failed", summary.failed));
-        }
-        println!(
-            "{line} in {:.1} s → {}",
-            started.elapsed().as_secs_f64(),
-            request.dest.display()
-        );
+        print_summary(&summary, started, request);
     }
     if summary.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_SOME_FAILED)
     }
+}
+
+fn print_summary(summary: &DownloadSummary, started: Instant, request: &DownloadRequest) {
+    let mut line = format!(
+        "{} fetched ({}), {} up to date",
+        summary.fetched,
+        HumanBytes(summary.fetched_bytes),
+        summary.up_to_date
+    );
+    if summary.failed > 0 {
+        line.push_str(&format!(", {} failed", summary.failed));
+    }
+    println!(
+        "{line} in {:.1} s → {}",
+        started.elapsed().as_secs_f64(),
+        request.dest.display()
+    );
 }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use augment_client::dataset::{DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest, Format, SplitSpec};
+use augment_client::dataset::{
+    DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest, ExportSummary, Format, SplitSpec,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::EXIT_SOME_FAILED;
@@ -166,34 +168,36 @@ async fn export(
         }
     };
     if !quiet {
-        let splits: Vec<String> = summary
-            .splits
-            .iter()
-            .map(|(split, uploads)| format!("{split} {uploads}"))
-            .collect();
-        let mut line = format!(
-            "{} images ({}), {} files",
-            summary.uploads,
-            splits.join(", "),
-            summary.files
-        );
-        if summary.incomplete + summary.failed > 0 {
-            line.push_str(&format!(
-                ", {} left out",
-                summary.incomplete + summary.failed
-            ));
-        }
-        println!(
-            "{line} in {:.1} s → {}",
-            started.elapsed().as_secs_f64(),
-            request.dest.display()
-        );
+        print_summary(&summary, started, request);
     }
     if summary.incomplete + summary.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_SOME_FAILED)
     }
+}
+
+fn print_summary(summary: &ExportSummary, started: Instant, request: &ExportRequest) {
+    let splits: Vec<String> = summary
+        .splits
+        .iter()
+        .map(|(split, uploads)| format!("{split} {uploads}"))
+        .collect();
+    let mut line = format!(
+        "{} images ({}), {} files",
+        summary.uploads,
+        splits.join(", "),
+        summary.files
+    );
+    let left_out = summary.incomplete + summary.failed;
+    if left_out > 0 {
+        line.push_str(&format!(", {left_out} left out"));
+    }
+    println!(
+        "{line} in {:.1} s → {}",
+        started.elapsed().as_secs_f64(),
+        request.dest.display()
+    );
 }
 
 #[cfg(test)]

@@ -233,3 +233,118 @@ fn splits_keep_groups_together_and_repeat_with_the_seed() {
     let used: BTreeSet<&String> = split_of_name.values().flatten().collect();
     assert!(used.len() >= 2, "{used:?}");
 }
+
+/// On S3 (moto), with the steps the Lambdas run: the manifest carries each
+/// output's provenance; an output made before provenance was recorded still
+/// exports, its source's hash read from the original; `verify --bucket` agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_from_s3_carries_the_provenance_the_outputs_record() {
+    use augment_aws::testing::{self, Moto};
+    use augment_aws::{S3Store, SqsQueue};
+    use augment_pipeline::provenance::{PIPELINE_VERSION, parameters, sha256_hex};
+    use augment_pipeline::steps::{make_rotation, process_upload};
+    use augment_pipeline::{ObjectStore as _, PutObject, RotationTask};
+
+    const BUCKET: &str = "augment-export-test";
+    let moto = Moto::start().unwrap();
+    let clients = moto.clients();
+    let queue_url = testing::create_bucket_and_queue(&clients, BUCKET, "rotations")
+        .await
+        .unwrap();
+    let store = S3Store::new(clients.s3.clone(), BUCKET);
+    let queue = SqsQueue::new(clients.sqs.clone(), &queue_url);
+    let put = |key: &str, body: Vec<u8>, metadata: Vec<(&'static str, String)>| PutObject {
+        key: key.to_owned(),
+        body,
+        content_type: "image/jpeg",
+        metadata,
+        on_sent: None,
+    };
+    let (cat, dog) = (jpeg(200, 100), jpeg(100, 150));
+    let uploads = [
+        ("original-uploads/cats/tom.jpg", cat.clone()),
+        ("original-uploads/dogs/rex.jpg", dog.clone()),
+        ("original-uploads/dogs/tom again.jpg", cat.clone()),
+    ];
+    for (key, body) in &uploads {
+        store.put(put(key, body.clone(), Vec::new())).await.unwrap();
+        process_upload(&store, &queue, BUCKET, key).await.unwrap();
+        for message in testing::receive_all(&clients, &queue_url).await.unwrap() {
+            let task = RotationTask::from_json(message.body().unwrap()).unwrap();
+            make_rotation(&store, &task).await.unwrap();
+            clients
+                .sqs
+                .delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    // Each rotation records what the processed image records.
+    let rotation = store
+        .head_metadata("augmented-images/90-degree/dogs/rex_90.jpg")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        rotation.contains(&("source-sha256".to_owned(), sha256_hex(&dog))),
+        "{rotation:?}"
+    );
+    // An output from before provenance: the source key alone.
+    let processed = "processed/dogs/rex_256x256.jpg";
+    let bytes = store.get(processed, 1 << 20).await.unwrap();
+    let old = vec![("source-key", "original-uploads/dogs/rex.jpg".to_owned())];
+    store.put(put(processed, bytes, old)).await.unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let dest = home.path().join("rows");
+    let on_moto = |command: &mut Command| {
+        command.envs(
+            moto.env()
+                .into_iter()
+                .filter(|(name, _)| *name != "AWS_ENDPOINT_URL"),
+        );
+        command.args(["--bucket", BUCKET, "--endpoint-url", &moto.endpoint]);
+    };
+    let mut command = augment(home.path());
+    command
+        .args(["export", "--format", "manifest", "--all-angles"])
+        .arg(&dest);
+    on_moto(&mut command);
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("3 images ("), "{stdout}");
+    let rows = rows(&dest);
+    assert_eq!(rows.len(), 12);
+    for row in &rows {
+        let name = row["name"].as_str().unwrap();
+        let source = if name == "dogs/rex" { &dog } else { &cat };
+        assert_eq!(row["source_sha256"], sha256_hex(source), "{row}");
+        assert_eq!(row["group"], format!("sha256:{}", sha256_hex(source)));
+        let recorded = name != "dogs/rex";
+        assert_eq!(
+            row["pipeline_version"] == PIPELINE_VERSION,
+            recorded,
+            "{row}"
+        );
+        assert_eq!(row["parameters"] == parameters(), recorded, "{row}");
+    }
+    let splits: BTreeSet<&str> = rows
+        .iter()
+        .filter(|row| row["group"] == format!("sha256:{}", sha256_hex(&cat)))
+        .map(|row| row["split"].as_str().unwrap())
+        .collect();
+    assert_eq!(splits.len(), 1, "the same bytes under two names: one split");
+
+    let mut command = augment(home.path());
+    command.args(["verify"]);
+    on_moto(&mut command);
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("15 files checked, 0 problems\n"),
+        "{stdout}"
+    );
+}

@@ -33,27 +33,8 @@ impl Remote {
     ) -> Result<ExportSummary, ClientError> {
         let dest = request.dest.clone();
         prepare(&dest)?;
-        let classes = self.classes(request).await?;
-        let listing: Vec<&str> = classes.iter().map(String::as_str).collect();
-        let mut text = listing.join("\n");
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        write_atomically(
-            &dest.join(CLASSES_TXT),
-            text.as_bytes(),
-            None,
-            Existing::Refuse,
-        )
-        .map_err(|err| ClientError::io("Cannot write the export", &dest, err))?;
-        let classes: BTreeMap<String, usize> = classes
-            .into_iter()
-            .enumerate()
-            .map(|(index, label)| (label, index))
-            .collect();
-
-        let jobs = request.jobs.max(1);
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Exported>(jobs);
+        let classes = self.write_classes(request).await?;
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Exported>(request.jobs.max(1));
         let mut sink = Sink::new(request, classes)
             .map_err(|err| ClientError::io("Cannot write the export", &dest, err))?;
         let writer_dest = dest.clone();
@@ -63,13 +44,35 @@ impl Remote {
             }
             sink.finish(&writer_dest)
         });
+        let walked = self.read_uploads(request, &sender, &mut on_event).await;
+        drop(sender);
+        let written = match writer.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(ClientError::io("Cannot write the export", &dest, err)),
+            Err(_) => Err(ClientError::new(
+                ErrorKind::Other,
+                "The export's writer stopped unexpectedly.",
+            )),
+        };
+        // A writer's failure is why the walk stopped early: it comes first.
+        written.and(walked)
+    }
 
+    /// The second walk: each upload read (at most `jobs` at once) and handed
+    /// to the writer in listing order.
+    async fn read_uploads(
+        &self,
+        request: &ExportRequest,
+        sender: &tokio::sync::mpsc::Sender<Exported>,
+        on_event: &mut impl FnMut(&ExportEvent),
+    ) -> Result<ExportSummary, ClientError> {
+        let jobs = request.jobs.max(1);
         let plan = Arc::new(request.plan());
         let mut summary = ExportSummary::default();
         let mut window = VecDeque::new();
         let mut cursor: Option<String> = None;
         let prefix = format!("{PROCESSED_PREFIX}{}", request.name_prefix);
-        'pages: loop {
+        loop {
             let page = self.page(&prefix, cursor.as_deref()).await?;
             for info in page.objects {
                 let BucketKey::Output {
@@ -81,9 +84,9 @@ impl Remote {
                 };
                 if window.len() >= jobs
                     && let Some(oldest) = window.pop_front()
-                    && !deliver(oldest, &sender, &mut summary, &mut on_event).await
+                    && !deliver(oldest, sender, &mut summary, on_event).await
                 {
-                    break 'pages;
+                    return Ok(summary);
                 }
                 let remote = self.clone();
                 window.push_back(tokio::spawn(
@@ -96,19 +99,32 @@ impl Remote {
             }
         }
         while let Some(oldest) = window.pop_front() {
-            if !deliver(oldest, &sender, &mut summary, &mut on_event).await {
+            if !deliver(oldest, sender, &mut summary, on_event).await {
                 break;
             }
         }
-        drop(sender);
-        match writer.join() {
-            Ok(Ok(())) => Ok(summary),
-            Ok(Err(err)) => Err(ClientError::io("Cannot write the export", &dest, err)),
-            Err(_) => Err(ClientError::new(
-                ErrorKind::Other,
-                "The export's writer stopped unexpectedly.",
-            )),
+        Ok(summary)
+    }
+
+    /// `classes.txt`, and each label's index.
+    async fn write_classes(
+        &self,
+        request: &ExportRequest,
+    ) -> Result<BTreeMap<String, usize>, ClientError> {
+        let classes = self.classes(request).await?;
+        let mut text = String::new();
+        for label in &classes {
+            text.push_str(label);
+            text.push('\n');
         }
+        let path = request.dest.join(CLASSES_TXT);
+        write_atomically(&path, text.as_bytes(), None, Existing::Refuse)
+            .map_err(|err| ClientError::io("Cannot write the export", &path, err))?;
+        Ok(classes
+            .into_iter()
+            .enumerate()
+            .map(|(index, label)| (label, index))
+            .collect())
     }
 
     async fn fetch_for_export_owned(self, name: String, plan: Arc<Plan>) -> Fetched {
