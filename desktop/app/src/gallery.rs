@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use augment_pipeline::{Angle, UploadKey};
+use augment_pipeline::{Angle, Output};
 use egui::{RichText, TextureHandle, Ui, Vec2};
 
 use super::queue::thumb_ui;
@@ -319,9 +319,7 @@ impl Gallery {
 
 /// The key of one rotation of the upload named `name`.
 pub fn rotation_key(name: &str, angle: Angle) -> String {
-    // The extension does not enter output keys; any accepted one will do.
-    UploadKey::from_name(name, "jpg")
-        .map_or_else(|_| String::new(), |upload| upload.rotation_key(angle))
+    Output::Rotation(angle).key_of_name(name)
 }
 
 /// The id of the card of `name`: the same wherever the card is drawn, so focus

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use augment_pipeline::contract::{UPLOAD_EXTENSIONS, UPLOAD_PREFIX};
 use augment_pipeline::limits::MAX_OUTPUT_BYTES;
-use augment_pipeline::{Angle, UploadKey};
+use augment_pipeline::{Angle, Landed, UploadKey};
 use egui::ColorImage;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::AbortHandle;
@@ -906,22 +906,25 @@ impl Worker {
             },
             self.watch_timeout,
         );
-        let mut landed = 0;
+        let mut landed = Landed::default();
         let forward = async {
             while let Some(event) = rx.recv().await {
                 match event {
-                    WatchEvent::RotationLanded { angle, key } => {
-                        let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
-                            .await
-                            .ok();
-                        self.events.send(Event::Rotation {
-                            id,
-                            angle,
-                            key,
-                            image,
-                        });
-                        landed += 1;
-                        if landed == Angle::ALL.len() {
+                    WatchEvent::Landed { output, key } => {
+                        landed.insert(output);
+                        // The row already says "Processing" until the rotations land.
+                        if let Some(angle) = output.angle() {
+                            let image = fetch_thumbnail(remote, &key, thumbs::GALLERY_THUMB_PX)
+                                .await
+                                .ok();
+                            self.events.send(Event::Rotation {
+                                id,
+                                angle,
+                                key,
+                                image,
+                            });
+                        }
+                        if landed.is_complete() {
                             self.events.send(Event::Done { id });
                         }
                     }
@@ -942,9 +945,6 @@ impl Worker {
                         });
                     }
                     WatchEvent::TimedOut => self.events.send(Event::TimedOut { id }),
-                    // The rotations follow within moments; the row already says
-                    // "Processing".
-                    WatchEvent::Processed { .. } => {}
                 }
             }
         };

@@ -314,7 +314,7 @@ async fn finish_one(
                         timeout.as_secs()
                     ));
                 }
-                WatchEvent::Processed { .. } | WatchEvent::RotationLanded { .. } => {}
+                WatchEvent::Landed { .. } => {}
             },
             timeout,
         )
@@ -326,11 +326,7 @@ async fn finish_one(
         return ended;
     };
     let keys = match &ended {
-        Ended::Done => {
-            let mut keys = vec![key.processed_key()];
-            keys.extend(augment_pipeline::Angle::ALL.map(|angle| key.rotation_key(angle)));
-            keys
-        }
+        Ended::Done => key.output_keys().to_vec(),
         Ended::Rejected(_) => vec![key.failed_key()],
         Ended::Failed(_) => return ended,
     };

@@ -6,8 +6,9 @@
 
 use sha2::{Digest as _, Sha256};
 
+use crate::names::split_file_name;
 use crate::retry::{self, RETRY_BUDGET};
-use crate::{ClientError, Remote, split_file_name};
+use crate::{ClientError, Remote};
 
 /// The user-metadata name of an upload's content hash (lowercase hex SHA-256).
 pub const SHA256_METADATA: &str = "sha256";

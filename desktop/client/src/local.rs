@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use augment_local::{FolderStore, LocalPipeline, PipelineEvent};
 use augment_pipeline::steps::UploadOutcome;
-use augment_pipeline::{Angle, ObjectStore as _, PutObject, Rejection, UploadKey, error_chain};
+use augment_pipeline::{ObjectStore as _, Output, PutObject, Rejection, UploadKey, error_chain};
 
 use super::{ClientError, ErrorKind};
+use crate::lock;
 
 /// How one upload ended in the local pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +109,7 @@ impl Rotating {
                 let (left, error) = self
                     .0
                     .entry(task.source_key.clone())
-                    .or_insert((Angle::ALL.len(), None));
+                    .or_insert((Output::ROTATIONS.len(), None));
                 *left = left.saturating_sub(1);
                 if let Err(err) = result {
                     error.get_or_insert_with(|| {
@@ -215,10 +216,4 @@ impl LocalMode {
             .map_err(failed)?;
         self.store().delete(probe).await.map_err(failed)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

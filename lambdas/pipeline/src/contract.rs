@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::limits::{
     FAILED_KEY_NAME_BYTES, MAX_FILE_NAME_BYTES, MAX_KEY_BYTES, MAX_SEQUENCER_CHARS,
 };
+use crate::outputs::Output;
 use crate::provenance::Provenance;
 use crate::reject::{RejectCode, Rejection};
 
@@ -38,8 +39,6 @@ pub const FAILED_PREFIX: &str = "failed/";
 
 /// Extensions an upload key may end in (compared case-insensitively).
 pub const UPLOAD_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
-/// What follows `<name>` in a processed key.
-const PROCESSED_SUFFIX: &str = "_256x256.jpg";
 
 /// User metadata on `processed/`, rotation and `failed/` objects: the S3 event
 /// sequencer of the upload they were made from.
@@ -285,26 +284,24 @@ impl UploadKey {
         }
     }
 
+    /// [`Output::Processed`]'s key.
     pub fn processed_key(&self) -> String {
-        format!("{PROCESSED_PREFIX}{}{PROCESSED_SUFFIX}", self.name())
+        Output::Processed.key(self)
     }
 
     /// The inverse of [`UploadKey::processed_key`]: an upload key whose outputs
     /// include `key` (`<name>.jpg`: every output key depends on the name only),
     /// or `None` for anything else under `processed/`.
     pub fn from_processed_key(key: &str) -> Option<Self> {
-        let name = key
-            .strip_prefix(PROCESSED_PREFIX)?
-            .strip_suffix(PROCESSED_SUFFIX)
-            .filter(|name| !name.is_empty())?;
-        Self::from_name(name, "jpg").ok()
+        match Output::parse_key(key)? {
+            (name, Output::Processed) => Self::from_name(name, "jpg").ok(),
+            _ => None,
+        }
     }
 
+    /// [`Output::Rotation`]'s key.
     pub fn rotation_key(&self, angle: Angle) -> String {
-        format!(
-            "{AUGMENTED_PREFIX}{angle}-degree/{}_{angle}.jpg",
-            self.name()
-        )
+        Output::Rotation(angle).key(self)
     }
 
     /// `failed/<name>.json`; for a name so long that this would not fit every
@@ -322,10 +319,9 @@ impl UploadKey {
         )
     }
 
-    /// The output keys that carry `<name>` in full: `processed/` and the rotations.
+    /// The keys of every [`Output`], in [`Output::ALL`] order.
     pub fn output_keys(&self) -> [String; 5] {
-        let [a, b, c, d] = Angle::ALL.map(|angle| self.rotation_key(angle));
-        [self.processed_key(), a, b, c, d]
+        Output::ALL.map(|output| output.key(self))
     }
 
     /// Refuses (`name_too_long`) an upload whose outputs `rules` cannot hold, before
@@ -335,9 +331,24 @@ impl UploadKey {
         if self.output_keys().iter().all(|key| rules.fits(key)) {
             return Ok(());
         }
-        // The rotation keys are the longest: 36 bytes more than the name, and a
-        // file name of 8 more than the name's last part; the processed key's is 12.
-        let longest = AUGMENTED_PREFIX.len() + "360-degree/".len() + "_360.jpg".len();
+        // The longest key's overhead over the name (36 bytes: the 360 rotation's),
+        // and the longest file name's over the name's last part (12: the processed).
+        let longest = Output::ALL
+            .map(|output| output.key_of_name("").len())
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        let longest_file = Output::ALL
+            .map(|output| {
+                output
+                    .key_of_name("")
+                    .rsplit('/')
+                    .next()
+                    .map_or(0, str::len)
+            })
+            .into_iter()
+            .max()
+            .unwrap_or(0);
         let mut limit = format!(
             "at most {} bytes in all",
             rules.max_key_bytes.saturating_sub(longest)
@@ -345,7 +356,7 @@ impl UploadKey {
         if let Some(max) = rules.max_file_name_bytes {
             limit.push_str(&format!(
                 ", and at most {} bytes for each folder or file name",
-                max.saturating_sub(PROCESSED_SUFFIX.len())
+                max.saturating_sub(longest_file)
             ));
         }
         Err(Rejection::new(
@@ -357,7 +368,7 @@ impl UploadKey {
         ))
     }
 
-    /// The four rotation tasks for this upload, in angle order.
+    /// The rotation tasks for this upload, one per [`Output::ROTATIONS`], in angle order.
     pub fn tasks(&self, bucket: &str) -> [RotationTask; 4] {
         Angle::ALL.map(|angle| RotationTask {
             v: RotationTask::VERSION,

@@ -2,6 +2,7 @@
 //!
 //! - [`imaging`]: validate, decode, fit onto the white 256×256 canvas, rotate, encode.
 //! - [`contract`]: the bucket layout, the rotation task and the failed record.
+//! - [`outputs`]: what an upload becomes: its outputs, their keys, when it is complete.
 //! - [`provenance`]: what every output records about how it was made.
 //! - [`steps`]: *process an upload* and *make a rotation*, generic over the
 //!   [`ports`] (an object store and a task queue).
@@ -32,6 +33,7 @@ pub mod sniff;
 pub mod steps;
 
 pub use contract::{Angle, FailedRecord, RotationTask, UploadKey};
+pub use outputs::{BucketKey, Landed, Output};
 pub use ports::{
     ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,

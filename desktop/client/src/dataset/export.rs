@@ -90,7 +90,7 @@ impl Remote {
                 }
                 let remote = self.clone();
                 window.push_back(tokio::spawn(
-                    remote.fetch_for_export_owned(name, plan.clone()),
+                    remote.fetch_for_export_owned(name.to_owned(), plan.clone()),
                 ));
             }
             match page.next {
@@ -143,7 +143,7 @@ impl Remote {
                     name,
                     output: Output::Processed,
                 } = BucketKey::parse(&info.key)
-                    && let (Some(label), _) = split_label(&name, request.label_depth)
+                    && let (Some(label), _) = split_label(name, request.label_depth)
                 {
                     labels.insert(label.to_owned());
                 }

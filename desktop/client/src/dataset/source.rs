@@ -13,8 +13,9 @@ use augment_pipeline::{Angle, UploadKey};
 
 use super::label::split_label;
 use super::split::SplitSpec;
+use crate::names::upload_key_for;
 use crate::retry::{self, RETRY_BUDGET};
-use crate::{ClientError, ErrorKind, Remote, SHA256_METADATA, upload_key_for};
+use crate::{ClientError, ErrorKind, Remote, SHA256_METADATA};
 
 /// The choices of an export that decide what each upload becomes.
 #[derive(Debug, Clone)]

@@ -20,7 +20,8 @@ use augment_pipeline::{Angle, UploadKey};
 use tokio::task::JoinSet;
 
 use super::manifest::{MANIFEST_JSONL, ManifestRow, read_rows};
-use crate::{ClientError, ErrorKind, Remote, upload_key_for};
+use crate::names::upload_key_for;
+use crate::{ClientError, ErrorKind, Remote};
 
 /// What is wrong with one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,7 +270,7 @@ fn verify_download(root: &Path) -> VerifyReport {
         let BucketKey::Output { name, output } = BucketKey::parse(&key) else {
             continue;
         };
-        let (Some(upload), true) = (upload_key_for(&name).ok(), output == base) else {
+        let (Some(upload), true) = (upload_key_for(name).ok(), output == base) else {
             continue;
         };
         report.files += 1;
@@ -330,6 +331,7 @@ impl Remote {
                     merge(&mut report, running.join_next().await)?;
                 }
                 let remote = self.clone();
+                let name = name.to_owned();
                 running.spawn(async move { remote.verify_upload(name).await });
             }
             match page.next {

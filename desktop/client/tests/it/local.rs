@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use augment_client::{ErrorKind, LocalSettings, Mode, Progress, Remote, Settings, WatchEvent};
-use augment_pipeline::{Angle, RejectCode};
+use augment_pipeline::{Output, RejectCode};
 
 use super::common::{cancel_after_first_bytes, jpeg, recorder};
 
@@ -74,26 +74,31 @@ async fn an_upload_is_processed_and_its_four_rotations_land() {
         .await
         .unwrap();
     let events = events.lock().unwrap().clone();
-    let mut landed: Vec<Angle> = events
+    let mut landed: Vec<Output> = events
         .iter()
         .filter_map(|e| match e {
-            WatchEvent::RotationLanded { angle, key: landed } => {
-                assert_eq!(landed, &key.rotation_key(*angle));
-                Some(*angle)
+            WatchEvent::Landed {
+                output,
+                key: landed,
+            } => {
+                assert_eq!(landed, &output.key(&key));
+                Some(*output)
             }
             _ => None,
         })
         .collect();
+    assert_eq!(landed[0], Output::Processed, "the processed image first");
     landed.sort();
-    assert_eq!(landed, Angle::ALL, "{events:?}");
-    assert!(events.contains(&WatchEvent::Processed {
+    assert_eq!(landed, Output::ALL, "{events:?}");
+    assert!(events.contains(&WatchEvent::Landed {
+        output: Output::Processed,
         key: "processed/Cat Photo_256x256.jpg".into()
     }));
 
     let state = remote.outputs(&key).await.unwrap();
-    assert!(state.processed && state.is_complete() && state.failed.is_none());
+    assert!(state.is_complete() && state.failed.is_none());
     let rotation = remote
-        .get(state.rotations[0].as_ref().unwrap(), 1 << 20)
+        .get(&Output::ROTATIONS[0].key(&key), 1 << 20)
         .await
         .unwrap();
     assert!(rotation.starts_with(&[0xFF, 0xD8, 0xFF]));

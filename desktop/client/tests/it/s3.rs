@@ -12,7 +12,7 @@ use augment_client::{
 };
 use augment_pipeline::limits::MAX_UPLOAD_BYTES;
 use augment_pipeline::steps::{UploadOutcome, make_rotation, process_upload};
-use augment_pipeline::{Angle, RejectCode, RotationTask};
+use augment_pipeline::{Output, RejectCode, RotationTask};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
@@ -165,21 +165,27 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
     );
     watcher.await.unwrap().unwrap();
     let events = events.lock().unwrap().clone();
-    let mut landed: Vec<Angle> = events
+    let mut landed: Vec<Output> = events
         .iter()
         .filter_map(|e| match e {
-            WatchEvent::RotationLanded { angle, .. } => Some(*angle),
+            WatchEvent::Landed { output, .. } => Some(*output),
             _ => None,
         })
         .collect();
     landed.sort();
-    assert_eq!(landed, Angle::ALL, "{events:?}");
+    assert_eq!(landed, Output::ALL, "{events:?}");
 
     let state = stack.remote.outputs(&key).await.unwrap();
-    assert!(state.processed && state.is_complete() && state.failed.is_none());
-    assert_eq!(
-        state.rotations[1].as_deref(),
-        Some("augmented-images/180-degree/trip/beach day_180.jpg")
+    assert!(state.is_complete() && state.failed.is_none());
+    assert!(
+        stack
+            .remote
+            .get(
+                "augmented-images/180-degree/trip/beach day_180.jpg",
+                1 << 20
+            )
+            .await
+            .is_ok()
     );
     let thumbnail = stack
         .remote

@@ -1,0 +1,237 @@
+//! [`LocalPipeline`]: the two steps reacting to uploads in this process, as S3
+//! events and SQS do in AWS.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+
+use augment_pipeline::Output;
+use augment_pipeline::contract::{RotationTask, UPLOAD_PREFIX, UploadKey};
+use augment_pipeline::ports::{ObjectStore, StoreError};
+use augment_pipeline::steps::{self, StepError, UploadOutcome};
+
+use crate::{ChannelQueue, FolderStore, LOCAL_BUCKET};
+
+/// What local mode reports as work finishes, in completion order.
+#[derive(Debug)]
+pub enum PipelineEvent {
+    Upload {
+        key: String,
+        result: Result<UploadOutcome, StepError>,
+    },
+    Rotation {
+        task: RotationTask,
+        result: Result<(), StepError>,
+    },
+}
+
+/// Tries of one step before a transient error (a 503 from the store, a full
+/// queue) is reported: as Lambda retries an event and SQS redelivers a task. At
+/// [`STEP_FIRST_DELAY`] doubling to [`STEP_MAX_DELAY`], about 6 s in all.
+pub const STEP_ATTEMPTS: u32 = 10;
+/// The pause after a step's first transient failure; each later one doubles.
+pub const STEP_FIRST_DELAY: Duration = Duration::from_millis(20);
+/// The longest pause between two tries of a step.
+pub const STEP_MAX_DELAY: Duration = Duration::from_secs(1);
+/// Rotation tasks queued or running at once: a new upload waits beyond it, so
+/// a batch of any size holds a bounded backlog (each task is a few hundred
+/// bytes; without the bound, uploads fed faster than rotations piled them up).
+pub const MAX_QUEUED_ROTATIONS: usize = 64;
+
+/// The whole pipeline on this machine: uploads are processed as they are
+/// announced, and their tasks are run by a worker loop, at most `jobs` steps at a
+/// time; a step that fails transiently is tried again (up to
+/// [`STEP_ATTEMPTS`]), without holding a slot while it waits. Must be started
+/// inside a Tokio runtime with at least `jobs` worker threads (image work runs
+/// on them). Nothing is kept but in the store: after a crash,
+/// [`LocalPipeline::resume`] finds the unfinished uploads there.
+///
+/// Local mode keeps no order between two uploads of one key, as the S3 sequencer
+/// does in AWS: a notification names only a key and carries no sequencer to
+/// record, and local clients never write an upload key twice (a new
+/// file of the same name gets `-2`). The processor reads the file as it is when
+/// its turn comes, so a repeated notification processes the newest bytes.
+#[derive(Debug)]
+pub struct LocalPipeline<S = FolderStore> {
+    store: Arc<S>,
+    queue: ChannelQueue,
+    permits: Arc<Semaphore>,
+    events: mpsc::UnboundedSender<PipelineEvent>,
+    retried: Arc<AtomicU64>,
+    /// One permit per rotation that may be queued: an announced upload takes
+    /// four, each rotation gives one back as it ends.
+    backlog: Arc<Semaphore>,
+}
+
+impl<S> Clone for LocalPipeline<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            queue: self.queue.clone(),
+            permits: self.permits.clone(),
+            events: self.events.clone(),
+            retried: self.retried.clone(),
+            backlog: self.backlog.clone(),
+        }
+    }
+}
+
+impl LocalPipeline {
+    pub fn start(
+        root: impl Into<PathBuf>,
+        jobs: usize,
+    ) -> (Self, mpsc::UnboundedReceiver<PipelineEvent>) {
+        Self::start_on(Arc::new(FolderStore::new(root)), jobs)
+    }
+}
+
+impl<S: ObjectStore + 'static> LocalPipeline<S> {
+    /// The pipeline over any store (a fault-injecting one, in tests).
+    pub fn start_on(store: Arc<S>, jobs: usize) -> (Self, mpsc::UnboundedReceiver<PipelineEvent>) {
+        let (queue, mut tasks) = ChannelQueue::new();
+        let permits = Arc::new(Semaphore::new(jobs.max(1)));
+        let (events, event_receiver) = mpsc::unbounded_channel();
+        let this = Self {
+            store,
+            queue,
+            permits,
+            events,
+            retried: Arc::new(AtomicU64::new(0)),
+            backlog: Arc::new(Semaphore::new(MAX_QUEUED_ROTATIONS)),
+        };
+
+        let worker = this.clone();
+        tokio::spawn(async move {
+            while let Some(task) = tasks.recv().await {
+                let Ok(permit) = worker.permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let worker = worker.clone();
+                tokio::spawn(async move {
+                    // Local tasks carry no sequencer: always written.
+                    let result = worker
+                        .with_retries(permit, || {
+                            steps::make_rotation(worker.store.as_ref(), &task)
+                        })
+                        .await
+                        .map(drop);
+                    worker.backlog.add_permits(1);
+                    // The receiver is gone only when nobody waits for results.
+                    let _ = worker.events.send(PipelineEvent::Rotation { task, result });
+                });
+            }
+        });
+        (this, event_receiver)
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Transient step failures tried again so far.
+    pub fn retried(&self) -> u64 {
+        self.retried.load(Ordering::SeqCst)
+    }
+
+    /// Announces an object now in the store, as S3's event does. Waits first for
+    /// room in the rotation backlog ([`MAX_QUEUED_ROTATIONS`]) and for a free
+    /// slot, so rotations already queued go ahead of new uploads.
+    pub async fn notify_upload(&self, key: String) {
+        let rotations = Output::ROTATIONS.len();
+        let Ok(room) = self.backlog.acquire_many(rotations as u32).await else {
+            return;
+        };
+        // Given back by the rotations as they end, or below if none is queued.
+        room.forget();
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let result = this
+                .with_retries(permit, || {
+                    steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key)
+                })
+                .await;
+            // What a person is shown is the rejection's plain message; the decoder's
+            // own words are for the log only.
+            if let Ok(UploadOutcome::Rejected { rejection, .. }) = &result
+                && let Some(detail) = &rejection.detail
+            {
+                tracing::info!(key, code = %rejection.code, detail, "upload rejected");
+            }
+            if !matches!(result, Ok(UploadOutcome::Processed { .. })) {
+                this.backlog.add_permits(rotations);
+            }
+            let _ = this.events.send(PipelineEvent::Upload { key, result });
+        });
+    }
+
+    /// Announces again every upload in the store whose work is not finished (no
+    /// failed record, and the processed image or a rotation missing), as after a
+    /// crash; returns how many. The steps are idempotent, so finishing an upload
+    /// twice writes the same objects.
+    pub async fn resume(&self) -> Result<usize, StoreError> {
+        let uploads = self.store.list(UPLOAD_PREFIX).await?;
+        let mut announced = 0;
+        for info in uploads {
+            let Ok(upload) = UploadKey::parse(&info.key) else {
+                continue;
+            };
+            if self.finished(&upload).await? {
+                continue;
+            }
+            self.notify_upload(info.key).await;
+            announced += 1;
+        }
+        Ok(announced)
+    }
+
+    async fn finished(&self, upload: &UploadKey) -> Result<bool, StoreError> {
+        if self.store.head(&upload.failed_key()).await?.is_some() {
+            return Ok(true);
+        }
+        for key in upload.output_keys() {
+            if self.store.head(&key).await?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Runs a step, and again after a pause when it fails transiently, up to
+    /// [`STEP_ATTEMPTS`]; the slot is given back while it waits.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        mut step: F,
+    ) -> Result<T, StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StepError>>,
+    {
+        let mut permit = Some(permit);
+        let mut delay = STEP_FIRST_DELAY;
+        let mut attempt = 1;
+        loop {
+            let result = step().await;
+            match result {
+                Err(err) if err.is_transient() && attempt < STEP_ATTEMPTS => {
+                    self.retried.fetch_add(1, Ordering::SeqCst);
+                    drop(permit.take());
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(STEP_MAX_DELAY);
+                    attempt += 1;
+                    let Ok(again) = self.permits.clone().acquire_owned().await else {
+                        return Err(err);
+                    };
+                    permit = Some(again);
+                }
+                result => return result,
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! [`FolderStore`]: the object store port on a folder laid out like the bucket.
+
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use augment_pipeline::contract::{KeyRules, UPLOAD_PREFIX};
+use augment_pipeline::ports::{
+    Failure, ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreError, StoreFuture,
+};
+
+use crate::key_path::key_path;
+use crate::metadata;
+
+/// Temporary files of in-flight writes start with this; `list` never shows them.
+pub(crate) const TEMP_PREFIX: &str = ".augment-tmp-";
+
+/// Chunk of a write between two progress reports and cancellation checks: small
+/// enough for a smooth progress bar, large enough that a 10 MiB write is ~160.
+const WRITE_CHUNK_BYTES: usize = 64 * 1024;
+
+/// An object store in a folder: key `a/b.jpg` is the file `<root>/a/b.jpg`.
+/// Writes go to a temporary file that is renamed into place, so a reader (the
+/// desktop gallery, a second process) never sees half an image.
+#[derive(Debug, Clone)]
+pub struct FolderStore {
+    root: PathBuf,
+}
+
+impl FolderStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file that holds `key`: [`key_path`] below the root.
+    pub fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
+        key_path(&self.root, key)
+    }
+
+    /// Copies a file from disk into the store at `key` (an "upload" in local
+    /// mode), streaming, whatever its size: judging it is the processor's job.
+    pub async fn import_file(&self, key: &str, source: &Path) -> Result<(), StoreError> {
+        let target = self.path_of(key)?;
+        let source = source.to_owned();
+        blocking("import", key, move || {
+            write_atomically(&target, |file| {
+                io::copy(&mut std::fs::File::open(&source)?, file).map(drop)
+            })
+        })
+        .await
+    }
+
+    /// Every object under `prefix`, sorted: the walk behind `list` and `list_page`.
+    async fn find(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+        let root = self.root.clone();
+        let prefix_owned = prefix.to_owned();
+        blocking("list", prefix, move || {
+            // Walk only the deepest folder the prefix names (`processed/` of
+            // `processed/ca`): listing one prefix must not read the whole bucket.
+            let folder = prefix_owned
+                .rfind('/')
+                .map_or("", |slash| &prefix_owned[..=slash]);
+            let start = folder
+                .split('/')
+                .filter(|segment| !segment.is_empty())
+                .fold(root, |path, segment| path.join(segment));
+            let mut found = Vec::new();
+            // No key has such a segment (`path_of` refuses them), and they could
+            // leave the root.
+            let escapes = folder
+                .split('/')
+                .any(|segment| segment == "." || segment == ".." || segment.contains('\\'));
+            if !escapes && start.is_dir() {
+                walk(&start, folder, &mut found)?;
+            }
+            found.retain(|info| info.key.starts_with(&prefix_owned));
+            found.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(found)
+        })
+        .await
+    }
+}
+
+impl ObjectStore for FolderStore {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            let owned = key.to_owned();
+            blocking("head", key, move || match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => Ok(Some(ObjectInfo {
+                    key: owned,
+                    size_bytes: meta.len(),
+                    last_modified: meta.modified().ok(),
+                })),
+                Ok(_) => Ok(None),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(err) => Err(err),
+            })
+            .await
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            let read = blocking("get", key, move || {
+                let file = match std::fs::File::open(&path) {
+                    Ok(file) => file,
+                    Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Read::Missing),
+                    Err(err) => return Err(err),
+                };
+                // Sized from the file: an oversized one is refused before anything
+                // is allocated, the rest read in one go. Still one byte past the
+                // limit, as the file may grow in between.
+                let len = file.metadata()?.len();
+                if len > max_bytes {
+                    return Ok(Read::TooLarge);
+                }
+                let mut bytes = Vec::with_capacity(usize::try_from(len + 1).unwrap_or(0));
+                file.take(max_bytes.saturating_add(1))
+                    .read_to_end(&mut bytes)?;
+                Ok(if bytes.len() as u64 > max_bytes {
+                    Read::TooLarge
+                } else {
+                    Read::Bytes(bytes)
+                })
+            })
+            .await?;
+            match read {
+                Read::Bytes(bytes) => Ok(bytes),
+                Read::Missing => Err(StoreError::NotFound {
+                    key: key.to_owned(),
+                }),
+                Read::TooLarge => Err(StoreError::TooLarge {
+                    key: key.to_owned(),
+                    limit_bytes: max_bytes,
+                }),
+            }
+        })
+    }
+
+    /// Written in chunks on a blocking thread, which a dropped future cannot stop:
+    /// a flag set on drop stops it at the next chunk, and the temporary file goes.
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let path = self.path_of(&object.key)?;
+            let PutObject {
+                key,
+                body,
+                on_sent,
+                metadata,
+                ..
+            } = object;
+            // Only uploads keep their metadata (the content hash the app compares).
+            // The folder is what people open, so the pipeline's outputs stay the
+            // bucket's layout alone: their metadata (source key, S3 sequencer) has
+            // no reader in local mode.
+            let keeps_metadata = key.starts_with(UPLOAD_PREFIX);
+            let cancelled = Arc::new(AtomicBool::new(false));
+            let _cancel_on_drop = CancelOnDrop(cancelled.clone());
+            blocking("put", &key, move || {
+                // The metadata follows the whole object: a cancelled or failed
+                // write leaves neither behind.
+                let written = write_atomically(&path, |file| {
+                    let report = |sent: usize| {
+                        if let Some(on_sent) = &on_sent {
+                            on_sent.report(sent as u64);
+                        }
+                    };
+                    report(0);
+                    let mut sent = 0;
+                    for chunk in body.chunks(WRITE_CHUNK_BYTES) {
+                        if cancelled.load(Ordering::Relaxed) {
+                            return Err(io::Error::new(
+                                io::ErrorKind::Interrupted,
+                                "the write was cancelled",
+                            ));
+                        }
+                        file.write_all(chunk)?;
+                        sent += chunk.len();
+                        report(sent);
+                    }
+                    Ok(())
+                });
+                written.and_then(|()| {
+                    if keeps_metadata {
+                        metadata::write(&path, &metadata)
+                    } else {
+                        Ok(())
+                    }
+                })
+            })
+            .await
+        })
+    }
+
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        Box::pin(async move { Ok(request.page_of(self.find(request.prefix).await?)) })
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
+        Box::pin(self.find(prefix))
+    }
+
+    /// File-name components of at most 255 bytes; local mode keeps no order
+    /// between uploads of one key (see `LocalPipeline`).
+    fn key_rules(&self) -> KeyRules {
+        KeyRules::FOLDER
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            blocking("delete", key, move || {
+                metadata::remove(&path)?;
+                match std::fs::remove_file(&path) {
+                    Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                    _ => Ok(()),
+                }
+            })
+            .await
+        })
+    }
+
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let path = self.path_of(key)?;
+            blocking("head", key, move || metadata::read(&path)).await
+        })
+    }
+}
+
+/// Sets the flag when a write's future is dropped (the write then stops).
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs file work off the async threads; maps I/O failures to store errors.
+async fn blocking<T: Send + 'static>(
+    op: &'static str,
+    key: &str,
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Result<T, StoreError> {
+    let backend = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend {
+        op,
+        key: key.to_owned(),
+        failure: Failure::Other,
+        transient: false,
+        source,
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(backend(err.into())),
+        Err(join) => Err(backend(join.into())),
+    }
+}
+
+/// What a bounded read of one object found.
+enum Read {
+    Bytes(Vec<u8>),
+    Missing,
+    TooLarge,
+}
+
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a key names a file below the root",
+        )
+    })?;
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)?;
+    write(temp.as_file_mut())?;
+    temp.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(TEMP_PREFIX) || name.starts_with(metadata::META_PREFIX) {
+            continue;
+        }
+        let key = format!("{key_prefix}{name}");
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            walk(&entry.path(), &format!("{key}/"), found)?;
+        } else if file_type.is_file() {
+            let meta = entry.metadata()?;
+            found.push(ObjectInfo {
+                key,
+                size_bytes: meta.len(),
+                last_modified: meta.modified().ok(),
+            });
+        }
+    }
+    Ok(())
+}
