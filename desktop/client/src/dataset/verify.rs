@@ -122,7 +122,7 @@ fn verify_export(root: &Path) -> Result<VerifyReport, ClientError> {
     let unreadable =
         |err| ClientError::io("Cannot read the manifest", &root.join(MANIFEST_JSONL), err);
     let mut report = VerifyReport::default();
-    let mut shard: Option<(String, HashMap<String, Vec<u8>>)> = None;
+    let mut shards = Shards::new();
     let mut upload: Vec<(ManifestRow, Option<Vec<u8>>)> = Vec::new();
     for row in read_rows(root).map_err(unreadable)? {
         let row = row.map_err(unreadable)?;
@@ -137,7 +137,7 @@ fn verify_export(root: &Path) -> Result<VerifyReport, ClientError> {
         let bytes = if row.file.is_empty() {
             None
         } else {
-            load(root, &row.file, &mut shard, &mut report)
+            load(root, &row.file, &mut shards, &mut report)
         };
         if let Some(bytes) = &bytes
             && sha256_hex(bytes) != row.output_sha256
@@ -171,31 +171,38 @@ fn check_upload(rows: &[(ManifestRow, Option<Vec<u8>>)], report: &mut VerifyRepo
     report.check_rotations(upright, rotations);
 }
 
+/// The shard open in each split's folder (a split's rows come in shard order,
+/// but the splits' rows are interleaved): its `.jpg` members by name.
+type Shards = HashMap<String, (String, HashMap<String, Vec<u8>>)>;
+
 /// A manifest's file: a path below the root, or `<shard>#<member>`. A shard is
-/// read once (its images held while its rows are checked: at most a shard's size).
+/// read once (its images held while its rows are checked: at most a shard's
+/// size for each split).
 fn load(
     root: &Path,
     file: &str,
-    shard: &mut Option<(String, HashMap<String, Vec<u8>>)>,
+    shards: &mut Shards,
     report: &mut VerifyReport,
 ) -> Option<Vec<u8>> {
     let Some((tar, member)) = file.split_once('#') else {
         return read_file(root, file, report);
     };
-    if shard.as_ref().is_none_or(|(open, _)| open != tar) {
+    let folder = tar
+        .rsplit_once('/')
+        .map_or("", |(folder, _)| folder)
+        .to_owned();
+    if shards.get(&folder).is_none_or(|(open, _)| open != tar) {
         let members = key_path(root, tar)
             .map_err(io::Error::other)
             .and_then(|path| read_shard(&path));
-        match members {
-            Ok(members) => *shard = Some((tar.to_owned(), members)),
-            Err(err) => {
-                *shard = Some((tar.to_owned(), HashMap::new()));
-                report.problem(ProblemKind::Unreadable, tar, err.to_string());
-            }
-        }
+        let members = members.unwrap_or_else(|err| {
+            report.problem(ProblemKind::Unreadable, tar, err.to_string());
+            HashMap::new()
+        });
+        shards.insert(folder.clone(), (tar.to_owned(), members));
     }
-    let found = shard
-        .as_ref()
+    let found = shards
+        .get(&folder)
         .and_then(|(_, members)| members.get(member))
         .cloned();
     if found.is_none() {
