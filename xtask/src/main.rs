@@ -184,11 +184,16 @@ fn clean_when_disk_is_low(sh: &Shell) -> Result<()> {
 }
 
 /// PyPI tools the tests use, pinned.
-/// (awscli: `cargo xtask redrive` calls it; its test runs it against moto.)
+/// (awscli: `cargo xtask redrive` calls it; its test runs it against moto.
+/// datasets, webdataset and pillow: the CLI's export test loads its exports
+/// with them, as users do; 42 s to install, 0.4 GiB, in a fresh venv.)
 const CI_PYTHON_PINS: &[&str] = &[
     "moto[server]==5.2.5",
     "cargo-lambda==1.9.2",
     "awscli==1.45.11",
+    "datasets==5.2.0",
+    "webdataset==1.0.2",
+    "pillow==13.0.0",
 ];
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` (CI shares one) or `target/`.

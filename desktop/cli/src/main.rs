@@ -9,7 +9,11 @@ use augment_client::batch::{self, FileResult};
 use augment_client::inputs;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
+mod download;
+mod export;
+mod remote;
 mod upload;
+mod verify;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Exit code when any input was rejected or failed.
@@ -130,6 +134,40 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Download the results from the bucket (or the local data folder) into a
+    /// folder, in the bucket's layout.
+    ///
+    /// By default the processed images and the rotations (processed/ and
+    /// augmented-images/); `--only augmented-images` is the original guide's
+    /// `aws s3 sync`. Incremental: a second run fetches only what is new or
+    /// changed (a file of the same size that is not older than the object is
+    /// kept), and an interrupted run continues. Every file is written whole or
+    /// not at all.
+    ///
+    /// Exit status: 0 if every file is in the folder, 1 if any failed or the
+    /// bucket cannot be reached, 2 for a usage or settings error.
+    Download(download::Args),
+    /// Export a training-ready dataset straight from the bucket (or the local
+    /// data folder): imagefolder, webdataset or a manifest.
+    ///
+    /// Labels come from the class folder (the first folder under
+    /// original-uploads/). Splits are seeded and grouped by the source's SHA-256:
+    /// an image, its rotations and any upload with the same bytes land in one
+    /// split. Only the training split gets the rotations unless --all-angles.
+    /// Every export has manifest.csv and manifest.jsonl (file, split, label,
+    /// angle, keys, SHA-256s, group, pipeline version and parameters).
+    ///
+    /// Exit status: 0 if every image was exported, 1 if any was left out
+    /// (outputs missing, unreadable) or the bucket cannot be reached, 2 for a
+    /// usage or settings error (such as a folder that is not empty).
+    Export(export::Args),
+    /// Check a download, an export or the bucket: every rotation is the exact
+    /// lossless rotation of its upright image, every manifest hash matches its
+    /// file, nothing listed is missing.
+    ///
+    /// Exit status: 0 if all is well, 1 if anything is wrong (each problem is
+    /// listed) or the bucket cannot be reached, 2 for a usage or settings error.
+    Verify(verify::Args),
 }
 
 /// Uploads at once by default: enough to fill a home uplink with ≤ 10 MiB files
@@ -203,6 +241,9 @@ fn main() -> ExitCode {
             };
             upload::run(&paths, &overrides, &options)
         }
+        Command::Download(args) => download::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }
 

@@ -207,7 +207,7 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     }
 }
 
-fn connect_failed(err: &ClientError) -> ExitCode {
+pub fn connect_failed(err: &ClientError) -> ExitCode {
     if tracing::enabled!(tracing::Level::DEBUG) {
         eprintln!("error: {}", err.detail());
     } else {

@@ -8,13 +8,17 @@
 
 pub mod batch;
 mod connect;
+pub mod dataset;
 mod dedupe;
+pub mod download;
 mod error;
+mod files;
 pub mod inputs;
 mod listing;
 mod local;
 mod names;
 mod objects;
+mod pages;
 mod retry;
 mod s3;
 pub mod settings;
@@ -29,7 +33,9 @@ use std::time::{Duration, SystemTime};
 use augment_pipeline::{FailedRecord, Landed, ObjectStore, Output};
 
 pub use dedupe::{SHA256_METADATA, sha256_hex};
+pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 pub use error::{ClientError, ErrorKind};
+pub use pages::LIST_PAGE_KEYS;
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
 

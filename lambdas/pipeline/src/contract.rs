@@ -32,6 +32,7 @@ use crate::limits::{
     FAILED_KEY_NAME_BYTES, MAX_FILE_NAME_BYTES, MAX_KEY_BYTES, MAX_SEQUENCER_CHARS,
 };
 use crate::outputs::Output;
+use crate::provenance::Provenance;
 use crate::reject::{RejectCode, Rejection};
 
 pub const UPLOAD_PREFIX: &str = "original-uploads/";
@@ -461,6 +462,7 @@ impl UploadKey {
             angle,
             output_key: self.rotation_key(angle),
             sequencer: None,
+            provenance: None,
         })
     }
 }
@@ -496,6 +498,11 @@ pub struct RotationTask {
     /// a worker that does not know it ignores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequencer: Option<String>,
+    /// What the rotation records about how it was made: the facts of the upload
+    /// the processor read ([`Provenance`]). Absent in tasks of earlier
+    /// processors; optional, as `sequencer` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 /// Why a message body is not a task this worker will run.
@@ -509,6 +516,8 @@ pub enum TaskError {
     Keys(String),
     #[error("the task's sequencer is not 1 to {MAX_SEQUENCER_CHARS} hex digits: {0:?}")]
     Sequencer(String),
+    #[error("the task's provenance is not well-formed (a SHA-256 in hex, short printable values)")]
+    Provenance,
 }
 
 impl RotationTask {
@@ -552,6 +561,13 @@ impl RotationTask {
             && Sequencer::parse(raw).is_none()
         {
             return Err(TaskError::Sequencer(raw.clone()));
+        }
+        if task
+            .provenance
+            .as_ref()
+            .is_some_and(|provenance| !provenance.is_well_formed())
+        {
+            return Err(TaskError::Provenance);
         }
         Ok(task)
     }
@@ -815,6 +831,37 @@ mod tests {
             RotationTask::from_json(&task.to_json()),
             Err(TaskError::Sequencer(_))
         ));
+    }
+
+    #[test]
+    fn a_task_carries_its_upload_provenance_and_stays_version_1() {
+        let key = UploadKey::parse("original-uploads/cat.jpg").unwrap();
+        let [mut task, ..] = key.tasks("b");
+        task.provenance = Some(Provenance::of_source(b"cat"));
+        let json: serde_json::Value = serde_json::from_str(&task.to_json()).unwrap();
+        assert_eq!(json["v"], 1);
+        assert_eq!(
+            json["provenance"]["source_sha256"],
+            crate::provenance::sha256_hex(b"cat")
+        );
+        assert_eq!(RotationTask::from_json(&task.to_json()).unwrap(), task);
+        // A forged value would become an output's metadata: refused.
+        for forged in [
+            Provenance {
+                source_sha256: Some("abc".into()),
+                ..Provenance::default()
+            },
+            Provenance {
+                parameters: Some("quality=90\r\nx-amz-acl: public-read".into()),
+                ..Provenance::default()
+            },
+        ] {
+            task.provenance = Some(forged);
+            assert!(matches!(
+                RotationTask::from_json(&task.to_json()),
+                Err(TaskError::Provenance)
+            ));
+        }
     }
 
     fn name_of(len: usize) -> String {

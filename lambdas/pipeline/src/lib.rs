@@ -4,6 +4,7 @@
 //! - [`contract`]: the bucket layout, the rotation task and the failed record;
 //!   [`folder_names`]: how a key's parts are named in a folder.
 //! - [`outputs`]: what an upload becomes: its outputs, their keys, when it is complete.
+//! - [`provenance`]: what every output records about how it was made.
 //! - [`steps`]: *process an upload* and *make a rotation*, generic over the
 //!   [`ports`] (an object store and a task queue).
 //! - `memory` (feature `testing`): the ports in memory, with fault switches, for
@@ -28,6 +29,7 @@ pub mod makers;
 pub mod memory;
 pub mod outputs;
 pub mod ports;
+pub mod provenance;
 pub mod reject;
 pub mod sniff;
 pub mod steps;
@@ -38,6 +40,7 @@ pub use ports::{
     ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError,
     StoreFuture, TaskQueue,
 };
+pub use provenance::Provenance;
 pub use reject::{RejectCode, Rejection};
 pub use steps::{
     RotationOutcome, StepError, UploadEvent, UploadOutcome, make_rotation, process_upload,

@@ -132,3 +132,9 @@ pub const WORKER_REPLY_RESERVE: std::time::Duration = std::time::Duration::from_
 /// started message finish with one retry, so one slow message costs its
 /// neighbours a redelivery, never a failure of their own doing.
 pub const WORKER_MIN_MESSAGE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Longest provenance value (pipeline version, parameters) an output's metadata
+/// or a rotation task may carry, in bytes of printable ASCII: this pipeline writes
+/// about 70; S3 allows 2 KiB of user metadata in all, and the source key takes up
+/// to 1,024 of it.
+pub const MAX_PROVENANCE_VALUE_BYTES: usize = 128;

@@ -10,6 +10,7 @@ use crate::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use crate::ports::{
     Failure, ListRequest, ObjectStore, PutObject, QueueError, StoreError, TaskQueue,
 };
+use crate::provenance::Provenance;
 use crate::reject::Rejection;
 
 /// Metadata key linking an output to the upload it came from.
@@ -190,10 +191,13 @@ where
         Some(size) if size > MAX_UPLOAD_BYTES => Read::Rejected(Rejection::too_large(size)),
         _ => read_upload(store, &upload).await?,
     };
-    let processed = match read {
+    let (processed, provenance) = match read {
         Read::Gone => return skipped(SkipReason::Gone),
-        Read::Rejected(rejection) => Err(rejection),
-        Read::Bytes(bytes) => imaging::process_upload_bytes(&bytes),
+        Read::Rejected(rejection) => (Err(rejection), Provenance::default()),
+        Read::Bytes(bytes) => (
+            imaging::process_upload_bytes(&bytes),
+            Provenance::of_source(&bytes),
+        ),
     };
     let jpeg = match processed {
         Ok(jpeg) => jpeg,
@@ -209,7 +213,7 @@ where
             key: processed_key.clone(),
             body: jpeg,
             content_type: JPEG,
-            metadata: output_metadata(&upload, &event),
+            metadata: output_metadata(&upload, &event, &provenance),
             tags: Vec::new(),
             on_sent: None,
         })
@@ -217,6 +221,7 @@ where
     let mut tasks = upload.tasks(event.bucket);
     for task in &mut tasks {
         task.sequencer = event.sequencer.map(|s| s.as_str().to_owned());
+        task.provenance = Some(provenance.clone());
     }
     queue.send_batch(&tasks).await?;
     clear_failed(store, &upload, &event).await?;
@@ -266,7 +271,7 @@ async fn write_failed<S: ObjectStore>(
             key: upload.failed_key(),
             body: record.to_json(),
             content_type: JSON,
-            metadata: output_metadata(&upload, event),
+            metadata: output_metadata(&upload, event, &Provenance::of_this_pipeline()),
             tags: Vec::new(),
             on_sent: None,
         })
@@ -274,8 +279,14 @@ async fn write_failed<S: ObjectStore>(
     Ok(UploadOutcome::Rejected { upload, rejection })
 }
 
-/// The source key, and the event's sequencer and time when it had them.
-fn output_metadata(upload: &UploadKey, event: &UploadEvent<'_>) -> Vec<(&'static str, String)> {
+/// The source key, the event's sequencer and time when it had them, and the
+/// provenance (a failed record has no image: the pipeline's version and
+/// parameters only).
+fn output_metadata(
+    upload: &UploadKey,
+    event: &UploadEvent<'_>,
+    provenance: &Provenance,
+) -> Vec<(&'static str, String)> {
     let mut metadata = vec![(SOURCE_KEY_METADATA, upload.to_string())];
     if let Some(sequencer) = event.sequencer {
         metadata.push((SEQUENCER_METADATA, sequencer.as_str().to_owned()));
@@ -283,6 +294,7 @@ fn output_metadata(upload: &UploadKey, event: &UploadEvent<'_>) -> Vec<(&'static
     if let Some(time) = event.event_time {
         metadata.push((EVENT_TIME_METADATA, time.as_str().to_owned()));
     }
+    metadata.extend(provenance.metadata());
     metadata
 }
 
@@ -408,6 +420,9 @@ pub async fn make_rotation<S: ObjectStore>(
     let mut metadata = vec![(SOURCE_KEY_METADATA, task.source_key.clone())];
     if let Some(sequencer) = sequencer {
         metadata.push((SEQUENCER_METADATA, sequencer.as_str().to_owned()));
+    }
+    if let Some(provenance) = &task.provenance {
+        metadata.extend(provenance.metadata());
     }
     store
         .put(PutObject {

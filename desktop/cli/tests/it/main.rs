@@ -1,10 +1,13 @@
-//! `augment` run as a person runs it, one test binary: `process` and `upload`.
+//! `augment` run as a person runs it, one test binary: `process`, `upload`,
+//! `download`, `export` and `verify`.
 
 #![expect(
     clippy::unwrap_used,
     reason = "tests: a panic is a failure with its line"
 )]
 
+mod download;
+mod export;
 mod process;
 mod upload;
 

@@ -18,7 +18,7 @@ const BUCKET: &str = "augment-cli-test";
 
 /// `augment` with a private config folder and data folder, and no AWS
 /// environment from the machine running the tests.
-fn augment(home: &Path) -> Command {
+pub(crate) fn augment(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_augment"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("AWS_") {
@@ -40,7 +40,7 @@ fn augment(home: &Path) -> Command {
     command
 }
 
-fn run(command: &mut Command) -> (Option<i32>, String, String) {
+pub(crate) fn run(command: &mut Command) -> (Option<i32>, String, String) {
     let Output {
         status,
         stdout,
@@ -53,14 +53,14 @@ fn run(command: &mut Command) -> (Option<i32>, String, String) {
     )
 }
 
-fn write(path: &Path, bytes: &[u8]) -> PathBuf {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> PathBuf {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
     path.to_owned()
 }
 
 /// Every file under `root`, relative, with `/`.
-fn files(root: &Path) -> BTreeSet<String> {
+pub(crate) fn files(root: &Path) -> BTreeSet<String> {
     walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(Result::ok)

@@ -6,8 +6,9 @@ use std::sync::atomic::Ordering;
 
 use augment_pipeline::memory::{MemoryQueue, MemoryStore};
 use augment_pipeline::ports::{
-    ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreFuture,
+    ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreError, StoreFuture,
 };
+use augment_pipeline::provenance;
 use augment_pipeline::steps::{
     RotationOutcome, SkipReason, UploadOutcome, make_rotation, process_upload,
 };
@@ -54,7 +55,21 @@ async fn a_good_upload_is_processed_and_queues_four_tasks() {
     assert_eq!(processed_key, "processed/holiday/beach day_256x256.jpg");
     let processed = store.object(&processed_key).unwrap();
     assert_eq!(processed.content_type, "image/jpeg");
-    assert_eq!(processed.metadata, vec![("source-key", KEY.to_owned())]);
+    // The source key and the provenance: the upload's SHA-256 (as `sha256sum`
+    // prints it), this pipeline's version and its parameters.
+    let source_sha256 = provenance::sha256_hex(&photo(800, 600));
+    assert_eq!(
+        processed.metadata,
+        vec![
+            ("source-key", KEY.to_owned()),
+            ("source-sha256", source_sha256.clone()),
+            ("pipeline-version", env!("CARGO_PKG_VERSION").to_owned()),
+            (
+                "pipeline-parameters",
+                "canvas=256;fill=ffffff;filter=lanczos3;quality=90;subsampling=420".to_owned()
+            ),
+        ]
+    );
     assert_eq!(decoded(&processed.body).dimensions(), (256, 256));
 
     let batches = queue.batches();
@@ -85,6 +100,14 @@ async fn rotations_write_the_contract_keys() {
         let object = store.object(&key).unwrap();
         assert_eq!(object.content_type, "image/jpeg");
         assert_eq!(decoded(&object.body).dimensions(), (256, 256));
+        // Each rotation records what its processed image records.
+        assert_eq!(
+            object.metadata,
+            store
+                .object("processed/holiday/beach day_256x256.jpg")
+                .unwrap()
+                .metadata
+        );
     }
 }
 

@@ -1,0 +1,155 @@
+//! `augment download`: the results in the bucket (or the data folder) into a
+//! local folder, in the bucket's layout, incremental and resumable.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use augment_client::download::DOWNLOAD_JOBS;
+use augment_client::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+
+use crate::EXIT_SOME_FAILED;
+use crate::remote::{self, RemoteArgs};
+
+/// Where `augment download` writes without DEST: the original guide's folder.
+const DEFAULT_DEST: &str = "downloaded-results";
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  augment download\n  augment download results --only augmented-images\n  augment download cats --prefix cats/ --originals --failed\n  augment download out --endpoint-url http://localhost:9000 --bucket test"
+)]
+pub struct Args {
+    /// The folder to write into (made if missing); a second run fetches only
+    /// what is new or changed.
+    #[arg(value_name = "DEST", default_value = DEFAULT_DEST)]
+    dest: PathBuf,
+    /// Only these parts of the bucket (comma-separated): processed,
+    /// augmented-images, original-uploads, failed [default: processed,augmented-images].
+    #[arg(long, value_name = "AREAS", value_delimiter = ',', value_parser = parse_area)]
+    only: Vec<Area>,
+    /// Also the originals (original-uploads/).
+    #[arg(long)]
+    originals: bool,
+    /// Also the failed records (failed/): why uploads were rejected.
+    #[arg(long)]
+    failed: bool,
+    /// Only images whose name starts with this (e.g. a class folder, `cats/`).
+    #[arg(long, value_name = "NAME", default_value = "")]
+    prefix: String,
+    /// Files fetched at once.
+    #[arg(long, short, value_name = "N", default_value_t = DOWNLOAD_JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// No progress bar and no summary line; failures are still reported.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    remote: RemoteArgs,
+}
+
+fn parse_area(name: &str) -> Result<Area, String> {
+    Area::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Area::ALL.iter().map(|area| area.name()).collect();
+        format!("not a part of the bucket; one of {}", names.join(", "))
+    })
+}
+
+pub fn run(args: &Args) -> ExitCode {
+    let settings = match args.remote.settings() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let mut areas = if args.only.is_empty() {
+        Area::RESULTS.to_vec()
+    } else {
+        args.only.clone()
+    };
+    areas.extend(args.originals.then_some(Area::Originals));
+    areas.extend(args.failed.then_some(Area::Failed));
+    areas.sort_unstable();
+    areas.dedup();
+    let request = DownloadRequest {
+        dest: args.dest.clone(),
+        areas,
+        name_prefix: args.prefix.clone(),
+        jobs: usize::from(args.jobs),
+    };
+    match remote::runtime() {
+        Ok(runtime) => runtime.block_on(download(&settings, &request, args.quiet)),
+        Err(code) => code,
+    }
+}
+
+async fn download(
+    settings: &augment_client::Settings,
+    request: &DownloadRequest,
+    quiet: bool,
+) -> ExitCode {
+    let remote = match remote::connect(settings).await {
+        Ok(remote) => remote,
+        Err(code) => return code,
+    };
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        )
+    };
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let started = Instant::now();
+    let mut fetched_bytes = 0;
+    let result = remote
+        .download(request, |event| match event {
+            DownloadEvent::Listed { objects, .. } => bar.inc_length(*objects),
+            DownloadEvent::Fetched { bytes, .. } => {
+                fetched_bytes += bytes;
+                bar.set_message(format!("{} fetched", HumanBytes(fetched_bytes)));
+                bar.inc(1);
+            }
+            DownloadEvent::UpToDate { .. } | DownloadEvent::Gone { .. } => bar.inc(1),
+            DownloadEvent::Failed { key, error } => {
+                bar.inc(1);
+                bar.suspend(|| eprintln!("failed: {key}: {}", remote::words(error)));
+            }
+        })
+        .await;
+    bar.finish_and_clear();
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(err) => {
+            eprintln!("error: {}", remote::words(&err));
+            return remote::exit_code_of(&err);
+        }
+    };
+    if !quiet {
+        print_summary(&summary, started, request);
+    }
+    if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_SOME_FAILED)
+    }
+}
+
+fn print_summary(summary: &DownloadSummary, started: Instant, request: &DownloadRequest) {
+    let mut line = format!(
+        "{} fetched ({}), {} up to date",
+        summary.fetched,
+        HumanBytes(summary.fetched_bytes),
+        summary.up_to_date
+    );
+    if summary.failed > 0 {
+        line.push_str(&format!(", {} failed", summary.failed));
+    }
+    println!(
+        "{line} in {:.1} s → {}",
+        started.elapsed().as_secs_f64(),
+        request.dest.display()
+    );
+}

@@ -1,0 +1,105 @@
+//! Which bucket or data folder a command works on: the desktop app's settings
+//! with the same override flags as `augment upload`, and the runtime to run it.
+
+use std::process::ExitCode;
+
+use augment_client::{Remote, Settings};
+
+use crate::upload::{self, Overrides};
+use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
+
+/// The flags that choose the backend for this run (as `augment upload`'s).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RemoteArgs {
+    /// Local mode: the data folder on this machine, whatever the settings say.
+    #[arg(long, conflicts_with_all = ["bucket", "profile", "region", "endpoint_url"])]
+    pub local: bool,
+    /// The bucket (AWS mode, unless --endpoint-url is given).
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// A profile from the AWS config files.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The bucket's region.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// An S3-compatible endpoint (MinIO, LocalStack, moto): custom mode.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Allow a custom endpoint over plain http:// to another machine: the
+    /// signed requests and the images cross the network unencrypted. Not
+    /// needed for https:// or this machine (localhost, 127.0.0.0/8, the IPv6 loopback).
+    #[arg(long, conflicts_with = "local")]
+    pub allow_http: bool,
+}
+
+impl RemoteArgs {
+    /// Whether any flag names a backend.
+    pub fn any(&self) -> bool {
+        self.local
+            || self.bucket.is_some()
+            || self.profile.is_some()
+            || self.region.is_some()
+            || self.endpoint_url.is_some()
+    }
+
+    /// The settings with these flags on top, or the exit code after saying why not.
+    pub fn settings(&self) -> Result<Settings, ExitCode> {
+        let overrides = Overrides {
+            local: self.local,
+            bucket: self.bucket.clone(),
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            allow_http: self.allow_http,
+        };
+        Settings::load()
+            .map(|settings| upload::settings_with(settings, &overrides))
+            .map_err(|err| {
+                eprintln!("error: {err}");
+                ExitCode::from(EXIT_USAGE)
+            })
+    }
+}
+
+/// A multi-threaded runtime, or the exit code after saying why not.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            eprintln!("error: cannot start the async runtime: {err}");
+            ExitCode::from(EXIT_SOME_FAILED)
+        })
+}
+
+/// The backend the settings name, checked (one clear error before any work).
+pub async fn connect(settings: &Settings) -> Result<Remote, ExitCode> {
+    let remote = Remote::connect(settings)
+        .await
+        .map_err(|err| upload::connect_failed(&err))?;
+    remote
+        .check()
+        .await
+        .map_err(|err| upload::connect_failed(&err))?;
+    Ok(remote)
+}
+
+/// An error's words for the terminal: with `--verbose`, the technical causes too.
+pub fn words(err: &augment_client::ClientError) -> String {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        err.detail()
+    } else {
+        err.message.clone()
+    }
+}
+
+/// The exit code of an error that stopped a command: 2 for settings that
+/// cannot work (or a folder that cannot be used), else 1.
+pub fn exit_code_of(err: &augment_client::ClientError) -> ExitCode {
+    if err.kind == augment_client::ErrorKind::InvalidSettings {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        ExitCode::from(EXIT_SOME_FAILED)
+    }
+}

@@ -1,0 +1,117 @@
+//! A training-ready dataset straight from the bucket or the data folder, and the
+//! check of one: `augment export` and `augment verify`.
+//!
+//! - [`split`]: which split a group of uploads lands in (seeded, by the source's
+//!   SHA-256, so nothing leaks between splits);
+//! - [`label`]: an upload's class from its folders;
+//! - `source`: one upload's facts and outputs, read from the bucket;
+//! - `imagefolder`, `webdataset`, [`manifest`]: the layouts written;
+//! - `export`: the driver; `verify`: the check of an export, a download or the
+//!   bucket itself.
+
+mod export;
+mod imagefolder;
+pub mod label;
+pub mod manifest;
+mod source;
+pub mod split;
+mod verify;
+mod webdataset;
+
+use std::path::PathBuf;
+
+pub use imagefolder::METADATA_JSONL;
+pub use manifest::{MANIFEST_CSV, MANIFEST_JSONL, ManifestRow};
+pub use split::SplitSpec;
+pub use verify::{Problem, ProblemKind, VerifyReport, verify_folder};
+
+use crate::ClientError;
+
+/// The labels of a labelled export, one a line; a label's index (`WebDataset`'s
+/// `.cls`) is its line number from 0, as torchvision numbers sorted classes.
+pub const CLASSES_TXT: &str = "classes.txt";
+
+/// Largest `WebDataset` shard by default.
+pub const DEFAULT_SHARD_BYTES: u64 = 128 * 1024 * 1024;
+
+/// What an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `<split>/<label>/<name>_<angle>.jpg` and a `metadata.jsonl` per split.
+    ImageFolder,
+    /// Tar shards per split, a sample per output.
+    WebDataset,
+    /// The manifest alone (CSV and JSONL), pointing into the bucket.
+    Manifest,
+}
+
+/// What to export, and where.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    /// A new or empty folder.
+    pub dest: PathBuf,
+    pub format: Format,
+    pub splits: SplitSpec,
+    pub seed: u64,
+    /// Every split gets every angle (by default only the training split gets the
+    /// rotations; the others the upright, 360, image alone).
+    pub all_angles: bool,
+    /// How many folders make the label (1: the class folder; 0: no labels).
+    pub label_depth: usize,
+    /// `WebDataset`: the largest shard, in bytes.
+    pub shard_bytes: u64,
+    /// Only uploads whose name starts with this.
+    pub name_prefix: String,
+    /// Uploads read at once.
+    pub jobs: usize,
+}
+
+impl ExportRequest {
+    fn plan(&self) -> source::Plan {
+        source::Plan {
+            splits: self.splits.clone(),
+            seed: self.seed,
+            all_angles: self.all_angles,
+            label_depth: self.label_depth,
+        }
+    }
+}
+
+/// What became of one upload.
+#[derive(Debug, Clone)]
+pub enum ExportEvent {
+    Exported {
+        name: String,
+        split: String,
+        files: usize,
+    },
+    /// Left out: outputs it needs are missing (these keys).
+    Incomplete { name: String, missing: Vec<String> },
+    /// Left out: it could not be read.
+    Failed { name: String, error: ClientError },
+}
+
+/// The totals of an export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub uploads: u64,
+    pub files: u64,
+    /// Uploads per split.
+    pub splits: std::collections::BTreeMap<String, u64>,
+    pub incomplete: u64,
+    pub failed: u64,
+}
+
+impl ExportSummary {
+    fn count(&mut self, event: &ExportEvent) {
+        match event {
+            ExportEvent::Exported { split, files, .. } => {
+                self.uploads += 1;
+                self.files += *files as u64;
+                *self.splits.entry(split.clone()).or_default() += 1;
+            }
+            ExportEvent::Incomplete { .. } => self.incomplete += 1,
+            ExportEvent::Failed { .. } => self.failed += 1,
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! `augment download`: what the pipeline made (and, on request, the originals and
+//! the failed records) from the bucket or the data folder into a local folder,
+//! in the bucket's layout, as the original guide's `aws s3 sync` step did.
+//!
+//! Incremental by `aws s3 sync`'s rule: an object is fetched unless the folder
+//! has a file of the same size that is not older than the object (each file
+//! written gets the object's modification time), so a second run fetches only
+//! what is new or changed, and an interrupted run continues where it stopped.
+//! No state file: the folder is the state. Every file lands whole or not at all
+//! ([`crate::files`]), by the folder store's one key → path rule
+//! ([`augment_local::key_path`]: no key can write outside the folder). The
+//! listing is walked page by page with at most `jobs` objects in flight, so
+//! memory stays flat in the number of objects.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use augment_local::key_path;
+use augment_pipeline::ObjectInfo;
+use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX, UPLOAD_PREFIX};
+use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
+use augment_pipeline::outputs::Output;
+use tokio::task::JoinSet;
+
+use crate::files::{Existing, write_atomically};
+use crate::{ClientError, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
+
+/// Objects fetched at once by default: enough to hide a round trip's latency
+/// behind the others, few enough not to be throttled.
+pub const DOWNLOAD_JOBS: usize = 8;
+
+/// How much older than the object a file of the same size may look and still
+/// count as up to date: FAT keeps modification times to 2 s.
+const MTIME_SLACK: Duration = Duration::from_secs(2);
+
+/// A part of the bucket's layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Area {
+    /// `processed/`: the images on the 256×256 canvas.
+    Processed,
+    /// `augmented-images/`: the four rotations.
+    Augmented,
+    /// `original-uploads/`: what people uploaded.
+    Originals,
+    /// `failed/`: why uploads were rejected.
+    Failed,
+}
+
+impl Area {
+    /// What `augment download` fetches by default: the pipeline's results.
+    pub const RESULTS: [Self; 2] = [Self::Processed, Self::Augmented];
+    pub const ALL: [Self; 4] = [
+        Self::Processed,
+        Self::Augmented,
+        Self::Originals,
+        Self::Failed,
+    ];
+
+    /// The area's folder in the bucket, as `--only` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Processed => "processed",
+            Self::Augmented => "augmented-images",
+            Self::Originals => "original-uploads",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The area `name` names (with or without its trailing `/`).
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.trim_end_matches('/');
+        Self::ALL.into_iter().find(|area| area.name() == name)
+    }
+
+    /// The key prefixes of this area's objects whose `<name>` starts with
+    /// `name_prefix` (the rotations' names sit below one folder per angle).
+    pub fn prefixes(self, name_prefix: &str) -> Vec<String> {
+        let within = |prefix: &str| format!("{prefix}{name_prefix}");
+        match self {
+            Self::Processed => vec![within(PROCESSED_PREFIX)],
+            Self::Augmented => Output::ROTATIONS
+                .iter()
+                .map(|output| within(output.prefix()))
+                .collect(),
+            Self::Originals => vec![within(UPLOAD_PREFIX)],
+            Self::Failed => vec![within(FAILED_PREFIX)],
+        }
+    }
+
+    /// The largest object read from this area: what the pipeline writes there.
+    fn max_bytes(self) -> u64 {
+        match self {
+            Self::Processed | Self::Augmented => MAX_OUTPUT_BYTES,
+            Self::Originals => MAX_UPLOAD_BYTES,
+            Self::Failed => MAX_FAILED_RECORD_BYTES,
+        }
+    }
+}
+
+/// What to download, and where.
+#[derive(Debug, Clone)]
+pub struct DownloadRequest {
+    /// The folder the bucket's layout is written into (made if missing).
+    pub dest: PathBuf,
+    /// Which parts of the bucket, in this order.
+    pub areas: Vec<Area>,
+    /// Only names that start with this (`cats/` for one class folder).
+    pub name_prefix: String,
+    /// Objects fetched at once.
+    pub jobs: usize,
+}
+
+/// What happened to one object, or to the listing, as it happens.
+#[derive(Debug, Clone)]
+pub enum DownloadEvent {
+    /// A listing page: this many more objects, of this many bytes, to look at.
+    Listed { objects: u64, bytes: u64 },
+    /// Fetched and written.
+    Fetched { key: String, bytes: u64 },
+    /// The folder already has it.
+    UpToDate { key: String, bytes: u64 },
+    /// Deleted from the bucket after it was listed: nothing to fetch.
+    Gone { key: String },
+    /// Not fetched; the others go on.
+    Failed { key: String, error: ClientError },
+}
+
+/// The totals of a download.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DownloadSummary {
+    pub fetched: u64,
+    pub fetched_bytes: u64,
+    pub up_to_date: u64,
+    pub gone: u64,
+    pub failed: u64,
+}
+
+impl DownloadSummary {
+    fn count(&mut self, event: &DownloadEvent) {
+        match event {
+            DownloadEvent::Listed { .. } => {}
+            DownloadEvent::Fetched { bytes, .. } => {
+                self.fetched += 1;
+                self.fetched_bytes += bytes;
+            }
+            DownloadEvent::UpToDate { .. } => self.up_to_date += 1,
+            DownloadEvent::Gone { .. } => self.gone += 1,
+            DownloadEvent::Failed { .. } => self.failed += 1,
+        }
+    }
+}
+
+impl Remote {
+    /// Downloads the request's areas into its folder, calling `on_event` as each
+    /// object is done. A failed object is reported and the others go on; a
+    /// listing that fails (after its retries) ends the download with that error.
+    pub async fn download(
+        &self,
+        request: &DownloadRequest,
+        mut on_event: impl FnMut(&DownloadEvent),
+    ) -> Result<DownloadSummary, ClientError> {
+        let jobs = request.jobs.max(1);
+        let mut summary = DownloadSummary::default();
+        let mut running = JoinSet::new();
+        let mut finish = |joined: Option<Result<DownloadEvent, tokio::task::JoinError>>| {
+            let event = match joined {
+                Some(Ok(event)) => event,
+                Some(Err(err)) => DownloadEvent::Failed {
+                    key: String::new(),
+                    error: ClientError::new(
+                        ErrorKind::Other,
+                        format!("a download task stopped: {err}"),
+                    ),
+                },
+                None => return,
+            };
+            summary.count(&event);
+            on_event(&event);
+        };
+        for area in &request.areas {
+            for prefix in area.prefixes(&request.name_prefix) {
+                let mut cursor: Option<String> = None;
+                loop {
+                    let page = self.page(&prefix, cursor.as_deref()).await?;
+                    finish(Some(Ok(DownloadEvent::Listed {
+                        objects: page.objects.len() as u64,
+                        bytes: page.objects.iter().map(|info| info.size_bytes).sum(),
+                    })));
+                    for info in page.objects {
+                        while running.len() >= jobs {
+                            finish(running.join_next().await);
+                        }
+                        let (remote, dest, max_bytes) =
+                            (self.clone(), request.dest.clone(), area.max_bytes());
+                        running
+                            .spawn(async move { remote.fetch_one(&dest, info, max_bytes).await });
+                    }
+                    match page.next {
+                        Some(next) => cursor = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+        while !running.is_empty() {
+            finish(running.join_next().await);
+        }
+        Ok(summary)
+    }
+
+    /// One object into `dest`, unless the folder already has it.
+    async fn fetch_one(&self, dest: &Path, info: ObjectInfo, max_bytes: u64) -> DownloadEvent {
+        let ObjectInfo {
+            key,
+            size_bytes,
+            last_modified,
+        } = info;
+        let path = match key_path(dest, &key) {
+            Ok(path) => path,
+            Err(err) => {
+                return DownloadEvent::Failed {
+                    error: ClientError::from_store(err),
+                    key,
+                };
+            }
+        };
+        let checked = path.clone();
+        let current =
+            tokio::task::spawn_blocking(move || is_up_to_date(&checked, size_bytes, last_modified))
+                .await
+                .unwrap_or(false);
+        if current {
+            return DownloadEvent::UpToDate {
+                key,
+                bytes: size_bytes,
+            };
+        }
+        let body = match self.get(&key, max_bytes).await {
+            Ok(body) => body,
+            Err(err) if err.kind == ErrorKind::NotFound => return DownloadEvent::Gone { key },
+            Err(error) => return DownloadEvent::Failed { key, error },
+        };
+        let bytes = body.len() as u64;
+        let written = tokio::task::spawn_blocking(move || {
+            write_atomically(&path, &body, last_modified, Existing::Replace)
+                .map_err(|err| ClientError::io("Cannot write the downloaded file", &path, err))
+        })
+        .await
+        .map_err(|err| ClientError::new(ErrorKind::Other, format!("a write stopped: {err}")))
+        .and_then(|written| written);
+        match written {
+            Ok(()) => DownloadEvent::Fetched { key, bytes },
+            Err(error) => DownloadEvent::Failed { key, error },
+        }
+    }
+}
+
+/// `aws s3 sync`'s rule: the file has the object's size and is not older than
+/// it (give or take [`MTIME_SLACK`]). Without the object's time, never.
+fn is_up_to_date(path: &Path, size_bytes: u64, last_modified: Option<SystemTime>) -> bool {
+    let (Some(remote), Ok(local)) = (last_modified, std::fs::metadata(path)) else {
+        return false;
+    };
+    let Ok(local_modified) = local.modified() else {
+        return false;
+    };
+    local.is_file() && local.len() == size_bytes && local_modified + MTIME_SLACK >= remote
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn areas_name_their_prefixes_and_parse_back() {
+        for area in Area::ALL {
+            assert_eq!(Area::parse(area.name()), Some(area));
+            assert_eq!(Area::parse(&format!("{}/", area.name())), Some(area));
+        }
+        assert_eq!(Area::parse("augmented"), None);
+        assert_eq!(Area::Processed.prefixes("cats/"), ["processed/cats/"]);
+        assert_eq!(
+            Area::Augmented.prefixes("cats/"),
+            [
+                "augmented-images/90-degree/cats/",
+                "augmented-images/180-degree/cats/",
+                "augmented-images/270-degree/cats/",
+                "augmented-images/360-degree/cats/",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_is_current_when_as_large_and_not_older() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.jpg");
+        let then = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        write_atomically(&path, b"12345", Some(then), Existing::Replace).unwrap();
+        assert!(is_up_to_date(&path, 5, Some(then)));
+        assert!(is_up_to_date(&path, 5, Some(then + Duration::from_secs(1))));
+        assert!(!is_up_to_date(&path, 6, Some(then)), "another size");
+        assert!(
+            !is_up_to_date(&path, 5, Some(then + Duration::from_secs(60))),
+            "the object was written again since"
+        );
+        assert!(!is_up_to_date(&path, 5, None));
+        assert!(!is_up_to_date(&dir.path().join("missing"), 5, Some(then)));
+    }
+}
