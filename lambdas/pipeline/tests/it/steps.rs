@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use augment_pipeline::memory::{MemoryQueue, MemoryStore};
 use augment_pipeline::ports::{
-    ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreError, StoreFuture,
+    ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreFuture,
 };
 use augment_pipeline::provenance;
 use augment_pipeline::steps::{
