@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use crate::command::{Command, SettingsCommand};
 use crate::style::Palette;
-use augment_client::{Mode, Settings};
+use augment_client::{AwsSettings, Mode, Settings};
 
 /// The panel's own state: a draft of the settings, edited until "Save".
 pub struct SettingsPanel {
@@ -151,6 +151,9 @@ fn bucket_ui(
                 );
             }
         });
+    if custom {
+        plain_http_ui(ui, aws, palette);
+    }
     ui.add_space(4.0);
     if ui
         .button("Import Terraform outputs…")
@@ -166,6 +169,26 @@ fn bucket_ui(
             .color(palette.muted),
     );
 }
+
+/// Plain `http://` to another machine: said in words, and used only once the
+/// person ticks the box (saved with the settings, for this endpoint).
+fn plain_http_ui(ui: &mut Ui, aws: &mut AwsSettings, palette: &Palette) {
+    let insecure = aws
+        .endpoint_url
+        .as_deref()
+        .is_some_and(augment_client::settings::is_insecure_endpoint);
+    if !insecure {
+        aws.allow_insecure_http = false;
+        return;
+    }
+    ui.label(RichText::new(PLAIN_HTTP_WARNING).color(palette.error));
+    ui.checkbox(&mut aws.allow_insecure_http, ALLOW_PLAIN_HTTP);
+}
+
+/// What a plain-HTTP endpoint to another machine means, before anything is sent.
+pub const PLAIN_HTTP_WARNING: &str = "Plain HTTP to another machine: the signed requests and your images cross the network unencrypted. Use https://, or allow plain HTTP for this endpoint.";
+/// The box that allows it.
+pub const ALLOW_PLAIN_HTTP: &str = "Allow plain HTTP to this endpoint";
 
 /// The profile picker, one row of the bucket grid. `None` is the SDK's default chain.
 fn profile_ui(ui: &mut Ui, profile: &mut Option<String>, profiles: &[String]) {

@@ -356,3 +356,25 @@ fn settings_switch_between_local_aws_and_a_custom_endpoint() {
         "Connected: Local",
     );
 }
+
+#[test]
+fn a_plain_http_endpoint_to_another_machine_asks_for_consent_first() {
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = local_settings(data.path());
+    settings.mode = augment_client::Mode::Custom;
+    settings.aws.bucket = "images".into();
+    // TEST-NET-1, never contacted: the client refuses it before any request.
+    settings.aws.endpoint_url = Some("http://192.0.2.1:9000".into());
+    let mut harness = app(settings);
+    click_until_shown(&mut harness, Role::Button, "Settings", "Endpoint URL");
+    wait_until(&mut harness, "the plain-HTTP warning", |h| {
+        shows(h, "Plain HTTP to another machine")
+    });
+    harness.get_by_role_and_label(Role::CheckBox, "Allow plain HTTP to this endpoint");
+    click_until_shown(
+        &mut harness,
+        Role::Button,
+        "Test connection",
+        "confirm it in Settings",
+    );
+}
