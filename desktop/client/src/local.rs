@@ -72,6 +72,13 @@ impl Driver {
             match pipeline.resume().await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "local pipeline: finishing earlier uploads"),
+                // A short command's runtime ended first: nothing failed, and the
+                // next start looks again.
+                Err(err) if was_cancelled(&err) => {
+                    tracing::debug!(
+                        "local pipeline: the look for unfinished uploads was cut short"
+                    );
+                }
                 Err(err) => tracing::warn!(
                     error = %error_chain(&err),
                     "local pipeline: could not look for unfinished uploads"
@@ -79,6 +86,15 @@ impl Driver {
             }
         });
     }
+}
+
+/// Whether `err` comes from a task the runtime cancelled as it shut down.
+fn was_cancelled(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |err| err.source()).any(|cause| {
+        cause
+            .downcast_ref::<tokio::task::JoinError>()
+            .is_some_and(tokio::task::JoinError::is_cancelled)
+    })
 }
 
 /// Uploads whose rotations are not all in, by key: how many are left and the
@@ -216,5 +232,33 @@ impl LocalMode {
             .await
             .map_err(failed)?;
         self.store().delete(probe).await.map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use augment_pipeline::StoreError;
+    use augment_pipeline::ports::Failure;
+
+    use super::was_cancelled;
+
+    fn store_error(source: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+        StoreError::Backend {
+            op: "head",
+            key: "k".into(),
+            failure: Failure::Other,
+            transient: false,
+            source,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_task_is_told_apart_from_a_failure() {
+        let task = tokio::spawn(std::future::pending::<()>());
+        task.abort();
+        let cancelled = task.await.unwrap_err();
+        assert!(was_cancelled(&store_error(cancelled.into())));
+        let io = std::io::Error::other("disk full");
+        assert!(!was_cancelled(&store_error(io.into())));
     }
 }
