@@ -22,9 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// The journal's file name in the app's state folder.
 pub const QUEUE_FILE: &str = "queue.jsonl";
-/// A journal larger than this is not read (set aside as `queue.jsonl.bad`):
-/// about a million rows, far beyond any queue a person makes.
-pub const MAX_JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
+pub use augment_pipeline::limits::MAX_JOURNAL_BYTES;
 /// The file is rewritten once it holds this many lines more than twice the
 /// live rows: appends stay cheap and the file stays small.
 const COMPACT_SLACK_LINES: usize = 256;

@@ -107,7 +107,9 @@ enum Command {
         /// Uploads at once.
         #[arg(long, short, value_name = "N", default_value_t = DEFAULT_UPLOAD_JOBS, value_parser = clap::value_parser!(u16).range(1..=64))]
         jobs: u16,
-        /// Seconds to wait for each file's rotations with --wait.
+        /// Seconds to wait for each file's rotations with --wait, in AWS and
+        /// custom mode; 0: do not wait. Local mode runs the pipeline in this
+        /// program and always waits until each file is processed.
         #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WAIT_SECS)]
         timeout_secs: u64,
         /// Local mode: the data folder on this machine, whatever the settings say.

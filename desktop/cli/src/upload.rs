@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use augment_client::inputs::{self, Input};
 use augment_client::{ClientError, ErrorKind, Mode, Progress, Remote, Settings, WatchEvent};
-use augment_pipeline::{Rejection, UploadKey};
+use augment_pipeline::UploadKey;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -48,7 +48,12 @@ pub struct Options {
 enum Ended {
     /// Uploaded (and, when waiting, all four rotations exist).
     Done,
-    Rejected(Rejection),
+    /// Refused by the checks or the pipeline: the code as written (a newer
+    /// pipeline's code stays itself) and why.
+    Rejected {
+        code: String,
+        message: String,
+    },
     Failed(String),
 }
 
@@ -91,6 +96,12 @@ pub fn run(paths: &[PathBuf], overrides: &Overrides, options: &Options) -> ExitC
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if settings.mode != Mode::Local && options.out.is_some() && options.timeout.is_zero() {
+        eprintln!(
+            "error: --out downloads each file's rotations, so it waits for them: give --timeout-secs more than 0 (0 means do not wait)"
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
     let inputs = match inputs::collect(paths, options.out.as_deref()) {
         Ok(inputs) => inputs,
         Err(err) => {
@@ -120,9 +131,14 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     if let Err(err) = remote.check().await {
         return connect_failed(&err);
     }
-    // The pipeline runs in this process in local mode: leaving early would leave
-    // the uploads unprocessed.
-    let wait = options.wait || settings.mode == Mode::Local;
+    // Local mode: the pipeline runs in this process, so it waits until each file
+    // is processed (leaving early would leave them unprocessed) and no time
+    // limit applies. Elsewhere `--timeout-secs 0` means do not wait.
+    let (wait, timeout) = match settings.mode {
+        Mode::Local => (true, LOCAL_WAIT),
+        Mode::Aws | Mode::Custom => (options.wait && !options.timeout.is_zero(), options.timeout),
+    };
+    let mode = settings.mode;
 
     let bars = if options.quiet || !std::io::stderr().is_terminal() {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
@@ -139,7 +155,6 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     for (index, input) in inputs.iter().cloned().enumerate() {
         let (remote, permits, bars) = (remote.clone(), permits.clone(), bars.clone());
         let out = options.out.clone();
-        let timeout = options.timeout;
         running.spawn(async move {
             // `--jobs` bounds the uploads only: waiting for the pipeline holds no
             // slot, so later files upload while earlier ones are processed.
@@ -148,7 +163,7 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
                 Err(_) => Err(Ended::Failed("stopped".into())),
             };
             let ended = match uploaded {
-                Ok(key) if wait => finish_one(&remote, &key, timeout, out.as_deref()).await,
+                Ok(key) if wait => finish_one(&remote, &key, (mode, timeout), out.as_deref()).await,
                 Ok(_) => Ended::Done,
                 Err(ended) => ended,
             };
@@ -171,10 +186,10 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
         total.set_message(path.to_string());
         match ended {
             Ended::Done => done += 1,
-            Ended::Rejected(rejection) => {
+            Ended::Rejected { code, message } => {
                 rejected += 1;
                 bars.suspend(|| {
-                    eprintln!("rejected {}: {path}: {}", rejection.code, rejection.message);
+                    eprintln!("rejected {code}: {path}: {message}");
                 });
             }
             Ended::Failed(message) => {
@@ -293,8 +308,30 @@ fn ended_by(err: ClientError) -> Ended {
         err.message.clone()
     };
     match err.kind {
-        ErrorKind::Rejected(rejection) => Ended::Rejected(rejection),
+        ErrorKind::Rejected(rejection) => Ended::Rejected {
+            code: rejection.code.as_str().to_owned(),
+            message: rejection.message,
+        },
         _ => Ended::Failed(message),
+    }
+}
+
+/// How long local mode waits for a file: the pipeline is in this process and
+/// each step is bounded, so in effect until it is done.
+const LOCAL_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// What a file that got no rotations within the time means, in the words of the
+/// mode and the flag.
+fn timed_out(mode: Mode, timeout: Duration) -> String {
+    let secs = timeout.as_secs();
+    match mode {
+        Mode::Custom => format!(
+            "no rotations within {secs} s. The endpoint stored the file, but it makes rotations only if it runs the pipeline (storage alone does not): check that it does, or wait longer with --timeout-secs"
+        ),
+        Mode::Aws => format!(
+            "no rotations within {secs} s. Is the stack deployed and its trigger on? Check the image processor's logs and the dead-letter queue, or wait longer with --timeout-secs"
+        ),
+        Mode::Local => format!("no rotations within {secs} s from the pipeline in this program"),
     }
 }
 
@@ -302,7 +339,7 @@ fn ended_by(err: ClientError) -> Ended {
 async fn finish_one(
     remote: &Remote,
     key: &UploadKey,
-    timeout: Duration,
+    (mode, timeout): (Mode, Duration),
     out: Option<&Path>,
 ) -> Ended {
     let mut ended = Ended::Done;
@@ -310,14 +347,14 @@ async fn finish_one(
         .watch(
             key,
             |event| match event {
-                WatchEvent::Rejected(record) => ended = Ended::Rejected(record.rejection()),
-                WatchEvent::Failed(message) => ended = Ended::Failed(message),
-                WatchEvent::TimedOut => {
-                    ended = Ended::Failed(format!(
-                        "no rotations within {} s. Is the stack deployed and its trigger on? Check the image processor's logs and the dead-letter queue, or wait longer with --timeout-secs",
-                        timeout.as_secs()
-                    ));
+                WatchEvent::Rejected(record) => {
+                    ended = Ended::Rejected {
+                        code: record.code,
+                        message: record.message,
+                    };
                 }
+                WatchEvent::Failed(message) => ended = Ended::Failed(message),
+                WatchEvent::TimedOut => ended = Ended::Failed(timed_out(mode, timeout)),
                 WatchEvent::Landed { .. } => {}
             },
             timeout,
@@ -331,7 +368,7 @@ async fn finish_one(
     };
     let keys = match &ended {
         Ended::Done => key.output_keys().to_vec(),
-        Ended::Rejected(_) => vec![key.failed_key()],
+        Ended::Rejected { .. } => vec![key.failed_key()],
         Ended::Failed(_) => return ended,
     };
     match download(remote, &keys, out).await {

@@ -28,10 +28,33 @@ pub enum ErrorKind {
     Rejected(Rejection),
     /// There is no object at the key asked for.
     NotFound,
+    /// The object is larger than the caller's limit, so it was not read (at a
+    /// pipeline output's key: not something the pipeline wrote).
+    TooLarge,
     /// A file on this machine could not be read or written.
     Io,
     /// Anything else (a server error the SDK's retries did not get past…).
     Other,
+}
+
+impl ErrorKind {
+    /// The stable code of this kind (the app's report, scripts): a rejection's
+    /// own code (`too_large`, `corrupt`…), else the kind's (`offline`…).
+    pub fn code(&self) -> &str {
+        match self {
+            Self::NoCredentials => "no_credentials",
+            Self::BadCredentials => "bad_credentials",
+            Self::AccessDenied => "access_denied",
+            Self::NoSuchBucket => "no_such_bucket",
+            Self::Offline => "offline",
+            Self::InvalidSettings => "invalid_settings",
+            Self::Rejected(rejection) => rejection.code.as_str(),
+            Self::NotFound => "not_found",
+            Self::TooLarge => "object_too_large",
+            Self::Io => "io",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// An error with a plain message that says what to do. `Clone` and `Send` so the
@@ -150,7 +173,7 @@ impl ClientError {
                 format!("There is no such object (it may have been deleted): {key}"),
             ),
             StoreError::TooLarge { key, limit_bytes } => Self::new(
-                ErrorKind::Other,
+                ErrorKind::TooLarge,
                 format!("The object is larger than the {limit_bytes}-byte limit: {key}"),
             ),
             StoreError::InvalidKey { key, reason } => Self::new(
@@ -436,6 +459,19 @@ mod tests {
         let err = listing("b", err);
         assert_eq!(err.kind, ErrorKind::NoCredentials, "{}", err.detail());
         assert!(!err.is_transient());
+    }
+
+    #[test]
+    fn an_object_over_the_limit_is_its_own_kind_with_its_own_code() {
+        let err = ClientError::from_store(StoreError::TooLarge {
+            key: "processed/a_256x256.jpg".to_owned(),
+            limit_bytes: 1024,
+        });
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        assert_eq!(err.kind.code(), "object_too_large");
+        assert!(!err.is_transient());
+        let rejected = ClientError::rejected(Rejection::too_large(11 << 20));
+        assert_eq!(rejected.kind.code(), "too_large");
     }
 
     #[test]

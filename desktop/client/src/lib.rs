@@ -30,7 +30,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use augment_pipeline::{FailedRecord, Landed, ObjectStore, Output};
+use augment_pipeline::{Landed, ObjectStore, Output, Verdict};
 
 pub use dedupe::{SHA256_METADATA, sha256_hex};
 pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
@@ -42,8 +42,7 @@ pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
 /// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at
 /// most 1,000; a gallery screen shows far fewer).
 pub const PAGE_SIZE: usize = 200;
-/// Largest `failed/<name>.json` read back: the pipeline writes a few hundred bytes.
-pub const MAX_FAILED_RECORD_BYTES: u64 = 64 * 1024;
+pub use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 /// Failed records [`Remote::list_rejected`] reads at once (each is its own GET).
 const PARALLEL_RECORD_READS: usize = 16;
 /// First pause of [`Remote::watch`]: the processor usually answers within a second.
@@ -110,7 +109,7 @@ pub struct RejectedPage {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutputsState {
     pub landed: Landed,
-    pub failed: Option<FailedRecord>,
+    pub failed: Option<Verdict>,
 }
 
 impl OutputsState {
@@ -127,7 +126,7 @@ pub enum WatchEvent {
     /// the rotations as they land).
     Landed { output: Output, key: String },
     /// The pipeline rejected the upload: the record says why. Final.
-    Rejected(FailedRecord),
+    Rejected(Verdict),
     /// Local mode only: a step failed for a reason that is not the file's (disk
     /// full, permissions). The message says what. Final.
     Failed(String),

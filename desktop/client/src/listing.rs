@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX};
-use augment_pipeline::{FailedRecord, ListRequest, UploadKey};
+use augment_pipeline::{ListRequest, UploadKey, Verdict};
 
 use crate::error::{ClientError, ErrorKind};
 
@@ -101,12 +101,12 @@ pub(crate) fn rejected_entry(
     bytes: &[u8],
     last_modified: Option<SystemTime>,
 ) -> Option<RejectedEntry> {
-    let record: FailedRecord = serde_json::from_slice(bytes).ok()?;
+    let record = Verdict::parse(bytes)?;
     let upload = UploadKey::parse(&record.source_key).ok()?;
     (upload.failed_key() == key).then(|| RejectedEntry {
         name: upload.name().to_owned(),
         failed_key: key.to_owned(),
-        code: record.code.as_str().to_owned(),
+        code: record.code,
         message: record.message,
         last_modified,
     })

@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use augment_pipeline::{FailedRecord, Landed, Output, Rejection, UploadKey};
+use augment_pipeline::{Landed, Output, UploadKey, Verdict};
 
 use crate::error::{ClientError, ErrorKind};
 
@@ -83,7 +83,7 @@ impl Remote {
     pub(crate) async fn failed_record(
         &self,
         upload_key: &UploadKey,
-    ) -> Result<Option<FailedRecord>, ClientError> {
+    ) -> Result<Option<Verdict>, ClientError> {
         match self
             .get(&upload_key.failed_key(), MAX_FAILED_RECORD_BYTES)
             .await
@@ -126,16 +126,9 @@ impl Remote {
     }
 }
 
-/// A record that does not parse (another version, damaged) still means the
+/// The record's verdict, its code kept as written (a newer pipeline's code
+/// stays itself). A record that does not parse at all (damaged) still means the
 /// upload failed: say so rather than wait for rotations that will not come.
-pub(crate) fn parse_failed_record(upload_key: &UploadKey, bytes: &[u8]) -> FailedRecord {
-    serde_json::from_slice(bytes).unwrap_or_else(|_| {
-        FailedRecord::new(
-            upload_key,
-            &Rejection::new(
-                augment_pipeline::RejectCode::Corrupt,
-                "The pipeline rejected this file, but its record could not be read. Look at the record in the bucket's failed/ folder.",
-            ),
-        )
-    })
+pub(crate) fn parse_failed_record(upload_key: &UploadKey, bytes: &[u8]) -> Verdict {
+    Verdict::parse(bytes).unwrap_or_else(|| Verdict::unreadable(upload_key))
 }

@@ -34,7 +34,7 @@ pub mod reject;
 pub mod sniff;
 pub mod steps;
 
-pub use contract::{Angle, FailedRecord, RotationTask, UploadKey};
+pub use contract::{Angle, FailedRecord, RotationTask, UploadKey, Verdict};
 pub use outputs::{BucketKey, Landed, Output};
 pub use ports::{
     ListPage, ListRequest, ObjectInfo, ObjectStore, OnSent, PutObject, QueueError, StoreError,

@@ -138,3 +138,12 @@ pub const WORKER_MIN_MESSAGE_TIME: std::time::Duration = std::time::Duration::fr
 /// about 70; S3 allows 2 KiB of user metadata in all, and the source key takes up
 /// to 1,024 of it.
 pub const MAX_PROVENANCE_VALUE_BYTES: usize = 128;
+
+/// Largest `failed/<name>.json` a client reads back: the pipeline writes a few
+/// hundred bytes, so a bigger one is not read.
+pub const MAX_FAILED_RECORD_BYTES: u64 = 64 * 1024;
+
+/// Largest queue journal the desktop app reads at start (a larger one is set
+/// aside as `queue.jsonl.bad`): about a million rows, far beyond any queue a
+/// person makes.
+pub const MAX_JOURNAL_BYTES: u64 = 256 * 1024 * 1024;

@@ -18,6 +18,6 @@ mod ui;
 
 pub use self::duplicates::duplicates_dialog_ui;
 pub use self::model::{Filter, QueueView, State, Transfer, timeout_message};
-pub use self::outcome::{DUPLICATE, ErrorClass, FailureCode};
+pub use self::outcome::{DUPLICATE, FailureCode};
 pub use self::row::{ROW_PT, RowAction, Textures};
 pub use self::ui::queue_ui;

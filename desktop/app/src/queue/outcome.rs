@@ -11,42 +11,18 @@ pub enum FailureCode {
     Rejected(String),
     /// No rotations appeared within the watch's time.
     TimedOut,
-    /// Something on the way failed: the client's error kind.
-    Error(ErrorClass),
-}
-
-/// The client's error kinds a row can fail with, each with its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
-    NoCredentials,
-    BadCredentials,
-    AccessDenied,
-    NoSuchBucket,
-    Offline,
-    InvalidSettings,
-    NotFound,
-    Io,
-    Other,
+    /// Something on the way failed: the client's error kind, whose code the
+    /// client spells ([`ErrorKind::code`]).
+    Error(ErrorKind),
 }
 
 impl FailureCode {
     /// The code of an error: the rejection's own (`too_large`…), else its kind.
     pub fn of(err: &ClientError) -> Self {
-        let class = match &err.kind {
-            ErrorKind::Rejected(rejection) => {
-                return Self::Rejected(rejection.code.as_str().to_owned());
-            }
-            ErrorKind::NoCredentials => ErrorClass::NoCredentials,
-            ErrorKind::BadCredentials => ErrorClass::BadCredentials,
-            ErrorKind::AccessDenied => ErrorClass::AccessDenied,
-            ErrorKind::NoSuchBucket => ErrorClass::NoSuchBucket,
-            ErrorKind::Offline => ErrorClass::Offline,
-            ErrorKind::InvalidSettings => ErrorClass::InvalidSettings,
-            ErrorKind::NotFound => ErrorClass::NotFound,
-            ErrorKind::Io => ErrorClass::Io,
-            ErrorKind::Other => ErrorClass::Other,
-        };
-        Self::Error(class)
+        match &err.kind {
+            ErrorKind::Rejected(rejection) => Self::Rejected(rejection.code.as_str().to_owned()),
+            kind => Self::Error(kind.clone()),
+        }
     }
 
     /// The code in the report (`too_large`, `timed_out`, `offline`…).
@@ -54,17 +30,7 @@ impl FailureCode {
         match self {
             Self::Rejected(code) => code,
             Self::TimedOut => "timed_out",
-            Self::Error(class) => match class {
-                ErrorClass::NoCredentials => "no_credentials",
-                ErrorClass::BadCredentials => "bad_credentials",
-                ErrorClass::AccessDenied => "access_denied",
-                ErrorClass::NoSuchBucket => "no_such_bucket",
-                ErrorClass::Offline => "offline",
-                ErrorClass::InvalidSettings => "invalid_settings",
-                ErrorClass::NotFound => "not_found",
-                ErrorClass::Io => "io",
-                ErrorClass::Other => "other",
-            },
+            Self::Error(kind) => kind.code(),
         }
     }
 }

@@ -53,13 +53,9 @@ pub(super) async fn fetch_thumbnail(
 ) -> Result<ColorImage, thumbs::NoImage> {
     let bytes = match remote.get(key, MAX_OUTPUT_BYTES).await {
         Ok(bytes) => bytes,
-        // Over the output limit: the client refused to read it (its words name
-        // the limit), so it was not written by the pipeline.
-        Err(err)
-            if err
-                .message
-                .contains(&format!("{MAX_OUTPUT_BYTES}-byte limit")) =>
-        {
+        // Over the output limit: the client refused to read it, so it was not
+        // written by the pipeline.
+        Err(err) if err.kind == ErrorKind::TooLarge => {
             tracing::info!("not shown, larger than a processed image: {key}");
             return Err(thumbs::NoImage::NotProcessed);
         }

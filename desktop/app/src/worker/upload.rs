@@ -163,7 +163,7 @@ impl Worker {
                     WatchEvent::Rejected(record) => {
                         self.events.send(PipelineEvent::PipelineRejected {
                             id,
-                            code: record.code.as_str().to_owned(),
+                            code: record.code,
                             message: record.message,
                         });
                     }

@@ -410,6 +410,9 @@ fn bucket_content_the_pipeline_did_not_write_is_not_decoded() {
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     std::fs::write(processed.join("png_256x256.jpg"), &png).unwrap();
+    // More than any processed image: not even read.
+    let huge = vec![0xFF; usize::try_from(augment_pipeline::limits::MAX_OUTPUT_BYTES).unwrap() + 1];
+    std::fs::write(processed.join("huge_256x256.jpg"), &huge).unwrap();
 
     let mut harness = app_at(data.path(), FULL_HD_AT_200, 1.0);
     upload(&mut harness, &[PathBuf::from(SAMPLE)], &["landscape"]);
@@ -417,7 +420,7 @@ fn bucket_content_the_pipeline_did_not_write_is_not_decoded() {
         h.query_by_role_and_label(Role::Button, name)
             .and_then(|node| node.accesskit_node().description())
     };
-    for name in ["bomb", "png"] {
+    for name in ["bomb", "png", "huge"] {
         wait_until(&mut harness, &format!("{name} refused"), |h| {
             description(h, name).as_deref() == Some("not a processed image")
         });

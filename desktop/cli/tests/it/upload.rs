@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use augment_aws::testing::{self, Moto};
 use augment_aws::{S3Store, SqsQueue};
 use augment_pipeline::steps::{make_rotation, process_upload};
-use augment_pipeline::{ObjectStore as _, RotationTask};
+use augment_pipeline::{ObjectStore as _, RotationTask, UploadKey};
 use image::{ImageFormat, Rgb, RgbImage};
 
 use super::jpeg;
@@ -75,14 +75,37 @@ pub(crate) fn files(root: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// The keys of every output of an upload named `name`, by the one model.
 fn outputs(name: &str) -> Vec<String> {
-    let mut keys = vec![format!("processed/{name}_256x256.jpg")];
-    for angle in [90, 180, 270, 360] {
-        keys.push(format!(
-            "augmented-images/{angle}-degree/{name}_{angle}.jpg"
-        ));
+    UploadKey::from_name(name, "jpg")
+        .unwrap()
+        .output_keys()
+        .to_vec()
+}
+
+/// `--timeout-secs 0` is "do not wait". Local mode runs the pipeline in this
+/// program, so it still waits until each file is processed: nothing is left
+/// unprocessed. Elsewhere it cannot go with `--out`, which needs the rotations.
+#[test]
+fn timeout_zero_never_leaves_a_local_upload_unprocessed() {
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("photos/wide.jpg"), &jpeg(900, 300));
+    let (code, _, stderr) = run(augment(home.path())
+        .args(["upload", "--local", "--timeout-secs", "0"])
+        .arg(&photo));
+    assert_eq!(code, Some(0), "{stderr}");
+    let data = files(&home.path().join("data"));
+    for key in outputs("wide") {
+        assert!(data.contains(&key), "{key} missing: {data:?}");
     }
-    keys
+
+    let (code, _, stderr) = run(augment(home.path())
+        .args(["upload", "--bucket", BUCKET, "--region", "us-east-1"])
+        .args(["--timeout-secs", "0", "--out"])
+        .arg(home.path().join("out"))
+        .arg(&photo));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--timeout-secs more than 0"), "{stderr}");
 }
 
 #[test]
@@ -209,41 +232,25 @@ fn plain_http_to_another_machine_needs_allow_http() {
     let home = tempfile::tempdir().unwrap();
     let photo = write(&home.path().join("a.jpg"), &jpeg(16, 16));
     // 0.0.0.0 is not loopback, and a connection to it is refused at once.
-    let upload = |extra: &[&str]| {
+    let upload = |endpoint: &str, extra: &[&str]| {
         run(augment(home.path())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .args([
-                "upload",
-                "--bucket",
-                "b",
-                "--endpoint-url",
-                "http://0.0.0.0:9/",
-            ])
+            .args(["upload", "--bucket", "b", "--endpoint-url", endpoint])
             .args(extra)
             .arg(&photo))
     };
-    let (code, _, stderr) = upload(&[]);
+    let (code, _, stderr) = upload("http://0.0.0.0:9/", &[]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("unencrypted") && stderr.contains("--allow-http"),
         "{stderr}"
     );
-    let (code, _, stderr) = upload(&["--allow-http"]);
+    let (code, _, stderr) = upload("http://0.0.0.0:9/", &["--allow-http"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(!stderr.contains("--allow-http"), "{stderr}");
     // This machine needs no flag.
-    let (code, _, stderr) = run(augment(home.path())
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .args([
-            "upload",
-            "--bucket",
-            "b",
-            "--endpoint-url",
-            "http://127.0.0.1:9/",
-        ])
-        .arg(&photo));
+    let (code, _, stderr) = upload("http://127.0.0.1:9/", &[]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(!stderr.contains("--allow-http"), "{stderr}");
 }

@@ -157,7 +157,7 @@ async fn a_bad_file_is_refused_before_upload_and_a_corrupt_one_is_rejected_by_th
     let [WatchEvent::Rejected(record)] = events.as_slice() else {
         panic!("{events:?}")
     };
-    assert_eq!(record.code, RejectCode::Corrupt);
+    assert_eq!(record.known_code(), Some(RejectCode::Corrupt));
     assert_eq!(record.source_key, "original-uploads/cut.jpg");
 }
 
@@ -201,6 +201,47 @@ async fn rejected_uploads_are_listed_with_their_reason_and_can_be_deleted() {
     // The good image was not touched.
     assert!(data.join("original-uploads/good.jpg").exists());
     assert_eq!(remote.list_images(None).await.unwrap().items.len(), 1);
+}
+
+/// A record from a newer pipeline, with a code this version does not know:
+/// listed and watched with its own code and message, not called corrupt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_code_this_version_does_not_know_is_shown_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let remote = local(&data).await;
+    std::fs::create_dir_all(data.join("failed")).unwrap();
+    std::fs::write(
+        data.join("failed/newer.json"),
+        br#"{"v":1,"source_key":"original-uploads/newer.jpg","code":"too_tall","message":"Crop it."}"#,
+    )
+    .unwrap();
+    let page = remote.list_rejected(None).await.unwrap();
+    let [entry] = page.items.as_slice() else {
+        panic!("{:?}", page.items)
+    };
+    assert_eq!(
+        (entry.code.as_str(), entry.message.as_str()),
+        ("too_tall", "Crop it.")
+    );
+    let key = augment_pipeline::UploadKey::parse("original-uploads/newer.jpg").unwrap();
+    let (events, on_event) = recorder::<WatchEvent>();
+    remote.watch(&key, on_event, WATCH_TIMEOUT).await.unwrap();
+    let events = events.lock().unwrap().clone();
+    let [WatchEvent::Rejected(record)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (record.code.as_str(), record.known_code()),
+        ("too_tall", None)
+    );
+    // A record that is not one at all still ends the watch, said as such.
+    std::fs::write(data.join("failed/newer.json"), b"{").unwrap();
+    let state = remote.outputs(&key).await.unwrap();
+    assert_eq!(
+        state.failed.unwrap().code,
+        augment_pipeline::Verdict::UNREADABLE
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

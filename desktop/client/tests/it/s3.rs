@@ -262,7 +262,7 @@ async fn a_rejection_by_the_pipeline_is_watched_and_deleted_with_its_record() {
     let [WatchEvent::Rejected(record)] = events.as_slice() else {
         panic!("{events:?}")
     };
-    assert_eq!(record.code, RejectCode::Corrupt);
+    assert_eq!(record.known_code(), Some(RejectCode::Corrupt));
     // The failed record holds the name too.
     assert_eq!(
         stack

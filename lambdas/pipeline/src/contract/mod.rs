@@ -37,7 +37,7 @@ mod task;
 
 pub use key::{Angle, KeyError, UploadKey, decode_event_key};
 pub use order::{EVENT_TIME_METADATA, EventTime, SEQUENCER_METADATA, Sequencer, UploadOrder};
-pub use record::FailedRecord;
+pub use record::{FailedRecord, Verdict};
 pub use task::{RotationTask, TaskError};
 
 pub const UPLOAD_PREFIX: &str = "original-uploads/";
