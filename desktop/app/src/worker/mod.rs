@@ -50,6 +50,7 @@ impl WorkerHandle {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("augment-worker")
+            .on_thread_start(below_the_ui)
             .enable_all()
             .build()?;
         let (commands, mut command_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -99,5 +100,41 @@ impl Worker {
             Command::Transfer(command) => self.handle_transfer(command),
             Command::Desktop(command) => self.handle_desktop(command),
         }
+    }
+}
+
+/// How much lower than the UI thread the worker's threads run (a nice value:
+/// 0 is normal, 19 the lowest).
+pub const WORKER_NICENESS: i32 = 10;
+
+/// Runs the calling worker thread (the runtime's, and its blocking pool's: the
+/// local pipeline, thumbnail decoding, file checks) at a lower OS priority than
+/// the UI thread, so a batch on every core never keeps the window from
+/// repainting: the scheduler hands the UI thread a core as soon as it wakes. On
+/// Linux the nice value is per thread; elsewhere the threads keep the normal
+/// priority.
+fn below_the_ui() {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::process::setpriority_process(None, WORKER_NICENESS) {
+        tracing::debug!("worker thread priority unchanged: {err}");
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_thread_runs_below_the_ui_thread() {
+        let ui = rustix::process::getpriority_process(None).unwrap();
+        let worker = std::thread::spawn(|| {
+            below_the_ui();
+            rustix::process::getpriority_process(None).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(worker, ui.max(WORKER_NICENESS));
+        // The thread that asked keeps its own priority.
+        assert_eq!(rustix::process::getpriority_process(None).unwrap(), ui);
     }
 }
