@@ -228,6 +228,16 @@ pub fn deploy(flags: &flags::Deploy) -> Result<()> {
     }
     stack.run(&sh, &apply, &tag_var)?;
     let outputs = stack.outputs(&sh)?;
+    report_deployed(&stack, options, &outputs, &tag)
+}
+
+/// Saves the stack's outputs for the app's import and says how to use them.
+fn report_deployed(
+    stack: &Stack,
+    options: &flags::Stack,
+    outputs: &serde_json::Value,
+    tag: &str,
+) -> Result<()> {
     let bucket = outputs["bucket_name"]["value"]
         .as_str()
         .context("terraform output has no bucket_name: did the apply finish?")?;
@@ -237,7 +247,7 @@ pub fn deploy(flags: &flags::Deploy) -> Result<()> {
         .join(&stack.environment)
         .join("terraform-outputs.json");
     std::fs::create_dir_all(file.parent().unwrap_or(&file))?;
-    std::fs::write(&file, serde_json::to_string_pretty(&outputs)?)?;
+    std::fs::write(&file, serde_json::to_string_pretty(outputs)?)?;
     let endpoint = options
         .endpoint_url
         .as_ref()

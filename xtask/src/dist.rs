@@ -219,50 +219,61 @@ fn packager_config(
     object.insert("binariesDir".to_owned(), json!(binaries_dir));
     object.insert("outDir".to_owned(), json!(out_dir));
 
-    let packaging = root.join("packaging");
     if let Some(deb) = object.get_mut("deb").and_then(Value::as_object_mut) {
-        if let Some(template) = deb.get_mut("desktopTemplate") {
-            let path = packaging.join(template.as_str().context("deb.desktopTemplate")?);
-            *template = json!(path);
-        }
-        if let Some(files) = deb.get_mut("files").and_then(Value::as_object_mut) {
-            let absolute = files
-                .iter()
-                .map(|(source, target)| {
-                    (packaging.join(source).display().to_string(), target.clone())
-                })
-                .collect();
-            *files = absolute;
-        }
-        if cfg!(target_os = "linux") {
-            let pages = man::write_pages(sh, binaries_dir, &out_dir.join("man"))?;
-            let files = deb
-                .entry("files")
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .context("deb.files must be a table")?;
-            for (page, installed) in pages {
-                files.insert(page.display().to_string(), json!(installed));
-            }
-            let changelog = man::gzip_copy(
-                sh,
-                &root.join("CHANGELOG.md"),
-                &out_dir.join("changelog.gz"),
-            )?;
-            files.insert(
-                changelog.display().to_string(),
-                json!(format!("/usr/share/doc/{DEB_PACKAGE}/changelog.gz")),
-            );
-            let libc = libc6_dependency(sh, &binaries_dir.join(BINARIES[0]))?;
-            let depends = deb
-                .entry("depends")
-                .or_insert_with(|| json!([]))
-                .as_array_mut()
-                .context("deb.depends must be a list")?;
-            depends.insert(0, json!(libc));
-        }
+        complete_deb(sh, deb, binaries_dir, out_dir)?;
     }
     Ok(config)
+}
+
+/// The `deb` table completed: absolute paths, and on Linux the man pages, the
+/// changelog and the `libc6` version the binary needs.
+fn complete_deb(
+    sh: &Shell,
+    deb: &mut serde_json::Map<String, Value>,
+    binaries_dir: &Path,
+    out_dir: &Path,
+) -> Result<()> {
+    let root = project_root();
+    let packaging = root.join("packaging");
+    if let Some(template) = deb.get_mut("desktopTemplate") {
+        let path = packaging.join(template.as_str().context("deb.desktopTemplate")?);
+        *template = json!(path);
+    }
+    if let Some(files) = deb.get_mut("files").and_then(Value::as_object_mut) {
+        let absolute = files
+            .iter()
+            .map(|(source, target)| (packaging.join(source).display().to_string(), target.clone()))
+            .collect();
+        *files = absolute;
+    }
+    if cfg!(target_os = "linux") {
+        let pages = man::write_pages(sh, binaries_dir, &out_dir.join("man"))?;
+        let files = deb
+            .entry("files")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .context("deb.files must be a table")?;
+        for (page, installed) in pages {
+            files.insert(page.display().to_string(), json!(installed));
+        }
+        let changelog = man::gzip_copy(
+            sh,
+            &root.join("CHANGELOG.md"),
+            &out_dir.join("changelog.gz"),
+        )?;
+        files.insert(
+            changelog.display().to_string(),
+            json!(format!("/usr/share/doc/{DEB_PACKAGE}/changelog.gz")),
+        );
+        let libc = libc6_dependency(sh, &binaries_dir.join(BINARIES[0]))?;
+        let depends = deb
+            .entry("depends")
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .context("deb.depends must be a list")?;
+        depends.insert(0, json!(libc));
+    }
+    Ok(())
 }
 
 /// The `augment-desktop` package as `cargo metadata` reports it (workspace

@@ -152,13 +152,45 @@ fn fuzz_one(
     // Where cargo-fuzz has libFuzzer save a crashing input.
     let artifacts = root.join(FUZZ_DIR).join("artifacts").join(target);
     println!("==> fuzz {target} for {seconds} s");
+    let mut child = fuzz_command(cargo_fuzz, fuzz_target_dir, target, &grown, &saved)?
+        .arg(format!("-max_total_time={seconds}"))
+        .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
+        .arg(format!("-rss_limit_mb={RSS_LIMIT_MIB}"))
+        .arg(format!("-max_len={MAX_INPUT_BYTES}"))
+        .arg("-print_final_stats=1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo-fuzz")?;
+    let executions = follow_stderr(&mut child)?;
+    let status = child.wait()?;
+    if !status.success() {
+        bail!(
+            "fuzz target {target} failed ({status}): the input is saved in {} \
+             (reproduce: cargo +nightly fuzz run --fuzz-dir {FUZZ_DIR} {target} <file>; \
+             minimise: cargo +nightly fuzz tmin --fuzz-dir {FUZZ_DIR} {target} <file>)",
+            artifacts.display()
+        );
+    }
+    executions.with_context(|| format!("libFuzzer printed no execution count for {target}"))
+}
+
+/// `cargo fuzz run` of `target` over both corpora, up to libFuzzer's `--`.
+fn fuzz_command(
+    cargo_fuzz: &Path,
+    fuzz_target_dir: &Path,
+    target: &str,
+    grown: &Path,
+    saved: &Path,
+) -> Result<Command> {
+    let root = project_root();
     // Nightly cargo with our cargo-fuzz on PATH; not the stable cargo that runs
     // xtask (`CARGO`), which cargo-fuzz would otherwise call.
     let tools_bin = cargo_fuzz.parent().context("cargo-fuzz has no folder")?;
     let path = std::env::join_paths(std::iter::once(tools_bin.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))?;
-    let mut child = Command::new("rustup")
+    let mut command = Command::new("rustup");
+    command
         .current_dir(&root)
         .env("PATH", path)
         .env_remove("CARGO")
@@ -175,17 +207,15 @@ fn fuzz_one(
         .arg("--target-dir")
         .arg(fuzz_target_dir)
         .arg(target)
-        .arg(&grown)
-        .arg(&saved)
-        .arg("--")
-        .arg(format!("-max_total_time={seconds}"))
-        .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
-        .arg(format!("-rss_limit_mb={RSS_LIMIT_MIB}"))
-        .arg(format!("-max_len={MAX_INPUT_BYTES}"))
-        .arg("-print_final_stats=1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot start cargo-fuzz")?;
+        .arg(grown)
+        .arg(saved)
+        .arg("--");
+    Ok(command)
+}
+
+/// Prints what libFuzzer says but its noise, and returns its final count of
+/// executions, if it printed one.
+fn follow_stderr(child: &mut std::process::Child) -> Result<Option<u64>> {
     let stderr = child.stderr.take().context("no stderr from cargo-fuzz")?;
     let mut executions = None;
     for line in BufReader::new(stderr).lines() {
@@ -197,16 +227,7 @@ fn fuzz_one(
             eprintln!("{line}");
         }
     }
-    let status = child.wait()?;
-    if !status.success() {
-        bail!(
-            "fuzz target {target} failed ({status}): the input is saved in {} \
-             (reproduce: cargo +nightly fuzz run --fuzz-dir {FUZZ_DIR} {target} <file>; \
-             minimise: cargo +nightly fuzz tmin --fuzz-dir {FUZZ_DIR} {target} <file>)",
-            artifacts.display()
-        );
-    }
-    executions.with_context(|| format!("libFuzzer printed no execution count for {target}"))
+    Ok(executions)
 }
 
 /// libFuzzer's final count (`-print_final_stats=1`): `stat::number_of_executed_units: N`.

@@ -284,12 +284,22 @@ fn build_local(sh: &Shell) -> Result<()> {
         reports.push(report);
     }
     drop(registry);
+    print_reports(&reports);
+    print_push_hint(&storage);
+    println!(
+        "images: built, pushed and run in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 
+/// One line an image: its sizes and its start-up.
+fn print_reports(reports: &[Report]) {
     println!(
         "\n{:<16} {:>10} {:>10} {:>11} {:>22}",
         "image", "binary", "unpacked", "compressed", "start->first API req"
     );
-    for report in &reports {
+    for report in reports {
         println!(
             "{:<16} {:>10} {:>10} {:>11} {:>22}",
             report.function,
@@ -307,12 +317,6 @@ fn build_local(sh: &Shell) -> Result<()> {
         "(pushed to a local registry, pulled back into empty storage, /bootstrap run in \
          the image's rootfs; start-up is the median of {STARTUP_RUNS} runs of the pulled binary)"
     );
-    print_push_hint(&storage);
-    println!(
-        "images: built, pushed and run in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 /// `cargo build` of both Lambdas with the Dockerfile's profile, target and flags;
@@ -416,22 +420,7 @@ fn run_entrypoint(sh: &Shell, storage: &Storage, image: &str, function: &str) ->
     .read()?;
     let result = (|| {
         let inspect = cmd!(sh, "buildah {storage_args...} inspect {container}").read()?;
-        let inspect: serde_json::Value =
-            serde_json::from_str(&inspect).context("buildah inspect: the output is not JSON")?;
-        let config = &inspect["OCIv1"]["config"];
-        ensure!(
-            config["Entrypoint"] == serde_json::json!([BOOTSTRAP]),
-            "{image}: the entrypoint is {}, expected [\"{BOOTSTRAP}\"]",
-            config["Entrypoint"]
-        );
-        let ssl_cert_file = format!("SSL_CERT_FILE={CA_BUNDLE}");
-        ensure!(
-            config["Env"]
-                .as_array()
-                .is_some_and(|env| env.iter().any(|var| *var == *ssl_cert_file)),
-            "{image}: the environment has no {ssl_cert_file}: {}",
-            config["Env"]
-        );
+        check_image_config(image, &inspect)?;
         let env: Vec<String> = lambda_env(function)
             .into_iter()
             .flat_map(|(key, value)| ["--env".to_owned(), format!("{key}={value}")])
@@ -467,6 +456,27 @@ fn run_entrypoint(sh: &Shell, storage: &Storage, image: &str, function: &str) ->
         .ignore_stdout()
         .run()?;
     result
+}
+
+/// The image's entrypoint is /bootstrap and its environment names the CA bundle.
+fn check_image_config(image: &str, inspect: &str) -> Result<()> {
+    let inspect: serde_json::Value =
+        serde_json::from_str(inspect).context("buildah inspect: the output is not JSON")?;
+    let config = &inspect["OCIv1"]["config"];
+    ensure!(
+        config["Entrypoint"] == serde_json::json!([BOOTSTRAP]),
+        "{image}: the entrypoint is {}, expected [\"{BOOTSTRAP}\"]",
+        config["Entrypoint"]
+    );
+    let ssl_cert_file = format!("SSL_CERT_FILE={CA_BUNDLE}");
+    ensure!(
+        config["Env"]
+            .as_array()
+            .is_some_and(|env| env.iter().any(|var| *var == *ssl_cert_file)),
+        "{image}: the environment has no {ssl_cert_file}: {}",
+        config["Env"]
+    );
+    Ok(())
 }
 
 /// The binary must have started and stopped where `lambda_runtime` looks for the

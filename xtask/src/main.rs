@@ -62,32 +62,7 @@ fn ci() -> Result<()> {
     sh.change_dir(project_root());
     let started = Instant::now();
     clean_when_disk_is_low(&sh)?;
-
-    let components = cmd!(sh, "rustup component list --installed")
-        .read()
-        .unwrap_or_default();
-    for component in ["rustfmt", "clippy"] {
-        if !components.lines().any(|line| line.starts_with(component)) {
-            cmd!(sh, "rustup component add {component}").run()?;
-        }
-    }
-
-    // libjpeg-turbo (the pipeline's JPEG codec) is built from source by the
-    // turbojpeg crate: cmake drives its build, nasm assembles its SIMD code.
-    apt::ensure_installed(
-        &sh,
-        "the build (libjpeg-turbo) and the app tests (a CJK font)",
-        BUILD_APT_PACKAGES,
-    )?;
-
-    // The real parts the tests run against: moto (S3/SQS API server),
-    // cargo-lambda (the Lambda Runtime API emulator) and the AWS CLI (which
-    // `redrive` drives), from PyPI.
-    let venv_bin = venv::ensure(&sh, &target_dir().join("ci-venv"), CI_PYTHON_PINS)?;
-    sh.set_var("PATH", venv::path_with(&venv_bin)?);
-    sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
-    // The IAM policy simulator (npm) the IAM test evaluates the rendered policies with.
-    sh.set_var(tools::IAM_SIMULATOR_ENV, tools::ensure_iam_simulator(&sh)?);
+    install_ci_tools(&sh)?;
 
     step("fmt", || cmd!(sh, "cargo fmt --all --check").run())?;
     step("clippy", || {
@@ -99,24 +74,7 @@ fn ci() -> Result<()> {
     })?;
     step_with("CLI without the GUI stack", || gui_free::ci_check(&sh))?;
     step_with("supply chain (cargo-deny)", || deny::run(&sh))?;
-    let nextest = cmd!(sh, "cargo nextest --version")
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run()
-        .is_ok();
-    if nextest {
-        step("tests (nextest)", || {
-            cmd!(sh, "cargo nextest run --workspace --locked --no-fail-fast").run()
-        })?;
-        step("doc tests", || {
-            cmd!(sh, "cargo test --workspace --locked --doc").run()
-        })?;
-    } else {
-        step("tests", || {
-            cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()
-        })?;
-    }
+    run_tests(&sh)?;
     step_with("fuzz", || fuzz::ci_check(&sh))?;
     step_with("terraform", || terraform::ci_check(&sh))?;
     step_with("screenshot", || screenshot::ci_check(&sh))?;
@@ -135,6 +93,62 @@ fn ci() -> Result<()> {
         "xtask ci: all checks passed in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// What CI needs beyond cargo: the rustup components, the build's apt
+/// packages, the Python tools (on `PATH`, moto as `MOTO_SERVER`) and the IAM
+/// policy simulator.
+fn install_ci_tools(sh: &Shell) -> Result<()> {
+    let components = cmd!(sh, "rustup component list --installed")
+        .read()
+        .unwrap_or_default();
+    for component in ["rustfmt", "clippy"] {
+        if !components.lines().any(|line| line.starts_with(component)) {
+            cmd!(sh, "rustup component add {component}").run()?;
+        }
+    }
+
+    // libjpeg-turbo (the pipeline's JPEG codec) is built from source by the
+    // turbojpeg crate: cmake drives its build, nasm assembles its SIMD code.
+    apt::ensure_installed(
+        sh,
+        "the build (libjpeg-turbo) and the app tests (a CJK font)",
+        BUILD_APT_PACKAGES,
+    )?;
+
+    // The real parts the tests run against: moto (S3/SQS API server),
+    // cargo-lambda (the Lambda Runtime API emulator) and the AWS CLI (which
+    // `redrive` drives), from PyPI.
+    let venv_bin = venv::ensure(sh, &target_dir().join("ci-venv"), CI_PYTHON_PINS)?;
+    sh.set_var("PATH", venv::path_with(&venv_bin)?);
+    sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
+    // The IAM policy simulator (npm) the IAM test evaluates the rendered policies with.
+    sh.set_var(tools::IAM_SIMULATOR_ENV, tools::ensure_iam_simulator(sh)?);
+    Ok(())
+}
+
+/// The whole test suite: cargo-nextest when present (faster, one process per
+/// test) and the doc tests, else `cargo test`.
+fn run_tests(sh: &Shell) -> Result<()> {
+    let nextest = cmd!(sh, "cargo nextest --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok();
+    if nextest {
+        step("tests (nextest)", || {
+            cmd!(sh, "cargo nextest run --workspace --locked --no-fail-fast").run()
+        })?;
+        step("doc tests", || {
+            cmd!(sh, "cargo test --workspace --locked --doc").run()
+        })?;
+    } else {
+        step("tests", || {
+            cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()
+        })?;
+    }
     Ok(())
 }
 

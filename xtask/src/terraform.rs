@@ -221,7 +221,20 @@ fn checkov(sh: &Shell) -> Result<()> {
     let summary = &report["summary"];
     let count = |key: &str| summary[key].as_u64().unwrap_or_default();
     let (passed, failed, skipped) = (count("passed"), count("failed"), count("skipped"));
-    let results = &report["results"];
+    judge_checkov(&report["results"], failed)?;
+    ensure!(
+        passed > 0,
+        "checkov passed no checks: did it find terraform/?\n{output}"
+    );
+    println!(
+        "terraform: {CHECKOV_PIN}: {passed} passed, 0 failed, {skipped} skipped with reasons, in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// checkov's results: no failed check, and no skip without a reason.
+fn judge_checkov(results: &serde_json::Value, failed: u64) -> Result<()> {
     let checks = |key: &str| results[key].as_array().cloned().unwrap_or_default();
     let failures: Vec<String> = checks("failed_checks")
         .iter()
@@ -260,14 +273,6 @@ fn checkov(sh: &Shell) -> Result<()> {
         unexplained.is_empty(),
         "checkov: skips without a reason (write `#checkov:skip=<id>:<why it does not apply>`):\n{}",
         unexplained.join("\n")
-    );
-    ensure!(
-        passed > 0,
-        "checkov passed no checks: did it find terraform/?\n{output}"
-    );
-    println!(
-        "terraform: {CHECKOV_PIN}: {passed} passed, 0 failed, {skipped} skipped with reasons, in {:.0} s",
-        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

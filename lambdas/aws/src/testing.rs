@@ -124,6 +124,18 @@ pub async fn create_bucket_and_queue(
         .to_owned())
 }
 
+/// A fresh emulator holding `bucket` and a queue named `queue`: what most tests
+/// start from. Returns the emulator, its clients and the queue URL.
+pub async fn moto_with_bucket_and_queue(
+    bucket: &str,
+    queue: &str,
+) -> Result<(Moto, Clients, String), SetupError> {
+    let moto = Moto::start()?;
+    let clients = moto.clients();
+    let queue_url = create_bucket_and_queue(&clients, bucket, queue).await?;
+    Ok((moto, clients, queue_url))
+}
+
 /// Every message now on the queue (received, not deleted).
 pub async fn receive_all(
     clients: &Clients,

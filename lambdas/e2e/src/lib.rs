@@ -79,76 +79,55 @@ pub fn cargo() -> Command {
     command
 }
 
-/// The two bootstraps, `(image-processor, rotation-worker)`. `cargo test
-/// --workspace` (and nextest) builds them next to the test's own directory, with
-/// the same features; otherwise they are built.
-pub fn build_lambdas() -> (PathBuf, PathBuf) {
+/// The binaries `names` as built next to the test's own directory when the
+/// workspace's tests are built together (nextest, `cargo test --workspace`, with
+/// the same features); otherwise built with `cargo build --bin … -p …`.
+fn built_binaries(names: &[(&str, &str)]) -> Vec<PathBuf> {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let built = |name: &str| profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let (processor, worker) = (built("image-processor"), built("rotation-worker"));
-    if processor.exists() && worker.exists() {
-        return (processor, worker);
+    let beside: Vec<PathBuf> = names
+        .iter()
+        .map(|(bin, _)| profile_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX)))
+        .collect();
+    if beside.iter().all(|path| path.exists()) {
+        return beside;
     }
-    let output = cargo()
-        .args([
-            "build",
-            "--bins",
-            "-p",
-            "image-processor",
-            "-p",
-            "rotation-worker",
-            "--message-format=json",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "building the Lambdas failed");
-    let mut found = (None, None);
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        let Some(exe) = message["executable"].as_str() else {
-            continue;
-        };
-        match message["target"]["name"].as_str() {
-            Some("image-processor") => found.0 = Some(PathBuf::from(exe)),
-            Some("rotation-worker") => found.1 = Some(PathBuf::from(exe)),
-            _ => {}
-        }
+    let mut build = cargo();
+    build.arg("build").arg("--message-format=json");
+    for (bin, package) in names {
+        build.args(["--bin", bin, "-p", package]);
     }
-    (found.0.unwrap(), found.1.unwrap())
+    let output = build.stderr(Stdio::inherit()).output().unwrap();
+    assert!(output.status.success(), "building {names:?} failed");
+    let messages: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    names
+        .iter()
+        .map(|(bin, _)| {
+            let message = messages
+                .iter()
+                .find(|m| m["target"]["name"] == *bin && m["executable"].is_string())
+                .unwrap_or_else(|| panic!("cargo built no {bin}"));
+            PathBuf::from(message["executable"].as_str().unwrap())
+        })
+        .collect()
 }
 
-/// The `augment` CLI: next to the test's own directory when the workspace's tests
-/// are built together (nextest, `cargo test --workspace`), otherwise built.
+/// The two bootstraps, `(image-processor, rotation-worker)`.
+pub fn build_lambdas() -> (PathBuf, PathBuf) {
+    let mut built = built_binaries(&[
+        ("image-processor", "image-processor"),
+        ("rotation-worker", "rotation-worker"),
+    ])
+    .into_iter();
+    (built.next().unwrap(), built.next().unwrap())
+}
+
+/// The `augment` CLI.
 pub fn build_cli() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let built = profile_dir.join(format!("augment{}", std::env::consts::EXE_SUFFIX));
-    if built.exists() {
-        return built;
-    }
-    let output = cargo()
-        .args([
-            "build",
-            "--bin",
-            "augment",
-            "-p",
-            "augment-cli",
-            "--message-format=json",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "building augment failed");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|message| message["target"]["name"] == "augment" && message["executable"].is_string())
-        .map(|message| PathBuf::from(message["executable"].as_str().unwrap()))
-        .unwrap()
+    built_binaries(&[("augment", "augment-cli")]).remove(0)
 }
 
 /// `cargo lambda watch --only-lambda-apis`: the Lambda Runtime API on a free port.

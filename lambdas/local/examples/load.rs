@@ -28,14 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let uploads = tokio::spawn(async move {
             for i in 0..count {
                 let key = format!("{UPLOAD_PREFIX}img_{i:05}.jpg");
-                let put = feeder.store().put(PutObject {
-                    key: key.clone(),
-                    body: body.clone(),
-                    content_type: "image/jpeg",
-                    metadata: Vec::new(),
-                    tags: Vec::new(),
-                    on_sent: None,
-                });
+                let put =
+                    feeder
+                        .store()
+                        .put(PutObject::new(key.clone(), body.clone(), "image/jpeg"));
                 if put.await.is_ok() {
                     feeder.notify_upload(key).await;
                 }

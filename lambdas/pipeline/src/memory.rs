@@ -75,6 +75,16 @@ impl MemoryStore {
         locked(&self.objects).get(key).cloned()
     }
 
+    /// The user metadata `name` of the object at `key`, if both exist.
+    pub fn metadata(&self, key: &str, name: &str) -> Option<String> {
+        locked(&self.objects)
+            .get(key)?
+            .metadata
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, value)| value.clone())
+    }
+
     /// How many `get`s were made (to prove a download did not happen).
     pub fn get_count(&self) -> usize {
         self.gets.load(Ordering::SeqCst)
@@ -228,6 +238,16 @@ impl ObjectStore for MemoryStore {
     fn key_rules(&self) -> KeyRules {
         *locked(&self.key_rules)
     }
+}
+
+/// Every key under `prefix`, in the store's order ([`ObjectStore::list`]).
+pub async fn keys(store: &dyn ObjectStore, prefix: &str) -> Result<Vec<String>, StoreError> {
+    Ok(store
+        .list(prefix)
+        .await?
+        .into_iter()
+        .map(|o| o.key)
+        .collect())
 }
 
 /// The keys under `prefix` as [`ObjectStore::list_page`] hands them out,

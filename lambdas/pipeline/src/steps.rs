@@ -36,6 +36,16 @@ pub enum UploadOutcome {
     Skipped { key: String, reason: SkipReason },
 }
 
+impl UploadOutcome {
+    /// Why the upload was skipped, if it was.
+    pub fn skip_reason(&self) -> Option<SkipReason> {
+        match self {
+            Self::Skipped { reason, .. } => Some(*reason),
+            Self::Processed { .. } | Self::Rejected { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
     /// Outside `original-uploads/`: the pipeline never feeds itself.
@@ -203,19 +213,31 @@ where
         Ok(jpeg) => jpeg,
         Err(rejection) => return reject_event(store, upload, rejection, &event).await,
     };
-
     if superseded(store, &upload, &event).await? {
         return skipped(SkipReason::Superseded);
     }
+    write_processed(store, queue, upload, jpeg, &provenance, &event).await
+}
+
+/// The processed image written, its rotation tasks sent and the name's stale
+/// `failed/` record cleared.
+async fn write_processed<S, Q>(
+    store: &S,
+    queue: &Q,
+    upload: UploadKey,
+    jpeg: Vec<u8>,
+    provenance: &Provenance,
+    event: &UploadEvent<'_>,
+) -> Result<UploadOutcome, StepError>
+where
+    S: ObjectStore,
+    Q: TaskQueue,
+{
     let processed_key = upload.processed_key();
     store
         .put(PutObject {
-            key: processed_key.clone(),
-            body: jpeg,
-            content_type: JPEG,
-            metadata: output_metadata(&upload, &event, &provenance),
-            tags: Vec::new(),
-            on_sent: None,
+            metadata: output_metadata(&upload, event, provenance),
+            ..PutObject::new(processed_key.clone(), jpeg, JPEG)
         })
         .await?;
     let mut tasks = upload.tasks(event.bucket);
@@ -224,7 +246,7 @@ where
         task.provenance = Some(provenance.clone());
     }
     queue.send_batch(&tasks).await?;
-    clear_failed(store, &upload, &event).await?;
+    clear_failed(store, &upload, event).await?;
     Ok(UploadOutcome::Processed {
         upload,
         processed_key,
@@ -268,12 +290,8 @@ async fn write_failed<S: ObjectStore>(
     let record = FailedRecord::new(&upload, &rejection);
     store
         .put(PutObject {
-            key: upload.failed_key(),
-            body: record.to_json(),
-            content_type: JSON,
             metadata: output_metadata(&upload, event, &Provenance::of_this_pipeline()),
-            tags: Vec::new(),
-            on_sent: None,
+            ..PutObject::new(upload.failed_key(), record.to_json(), JSON)
         })
         .await?;
     Ok(UploadOutcome::Rejected { upload, rejection })

@@ -96,3 +96,16 @@ pub fn shows(harness: &Harness<'_, DesktopApp>, text: &str) -> bool {
 pub fn click(harness: &mut Harness<'_, DesktopApp>, button: &str) {
     harness.get_by_role_and_label(Role::Button, button).click();
 }
+
+/// The files under `original-uploads/` of the data folder.
+pub fn originals(data: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data.join("original-uploads"))
+        .map(|dir| {
+            dir.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| !name.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}

@@ -13,7 +13,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
-use super::common::{click, drop_files, local_settings, shows, wait_until};
+use super::common::{click, drop_files, local_settings, originals, shows, wait_until};
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
     let settings = local_settings(data_dir);
@@ -44,19 +44,6 @@ fn all_finished(harness: &Harness<'_, DesktopApp>, rows: usize) -> bool {
 fn all_done(harness: &Harness<'_, DesktopApp>, rows: usize) -> bool {
     let transfers = harness.state().transfers();
     transfers.len() == rows && transfers.iter().all(|t| t.state == State::Done)
-}
-
-/// The files under `original-uploads/` of the data folder.
-fn originals(data: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(data.join("original-uploads"))
-        .map(|dir| {
-            dir.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|name| !name.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 fn card_x(harness: &Harness<'_, DesktopApp>, name: &str) -> f32 {

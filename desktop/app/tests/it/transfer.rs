@@ -11,7 +11,9 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::common::{SAMPLE, WAIT, click, drop_files, local_settings, shows, wait_until};
+use super::common::{
+    SAMPLE, WAIT, click, drop_files, local_settings, originals, shows, wait_until,
+};
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
     let settings = local_settings(data_dir);
@@ -53,19 +55,6 @@ fn bad_files(dir: &Path) -> Vec<PathBuf> {
     let text = dir.join("notes.png");
     std::fs::write(&text, "shopping list: milk, eggs").unwrap();
     vec![big, text]
-}
-
-/// The files under `original-uploads/` of the data folder.
-fn originals(data: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(data.join("original-uploads"))
-        .map(|dir| {
-            dir.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|name| !name.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 /// Titles the app gave its window in the last frame.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use augment_local::{FolderStore, LocalPipeline, PipelineEvent};
 use augment_pipeline::contract::UPLOAD_PREFIX;
 use augment_pipeline::faults::{FaultPlan, FaultyStore};
+use augment_pipeline::memory::keys;
 use augment_pipeline::ports::{ObjectStore, PutObject};
 use augment_pipeline::{Angle, UploadKey, imaging};
 use image::{Rgb, RgbImage};
@@ -41,14 +42,7 @@ struct Tally {
 async fn upload(store: &Store, key: &str, body: &[u8], tally: &Tally) {
     loop {
         let result = store
-            .put(PutObject {
-                key: key.to_owned(),
-                body: body.to_vec(),
-                content_type: "image/jpeg",
-                metadata: Vec::new(),
-                tags: Vec::new(),
-                on_sent: None,
-            })
+            .put(PutObject::new(key.to_owned(), body.to_vec(), "image/jpeg"))
             .await;
         match result {
             Ok(()) => return,
@@ -129,12 +123,10 @@ fn run_once(
 
 /// Uploads in the folder without all four rotations.
 async fn unfinished(folder: &FolderStore) -> Vec<String> {
-    let rotations: BTreeSet<String> = folder
-        .list("augmented-images/")
+    let rotations: BTreeSet<String> = keys(folder, "augmented-images/")
         .await
         .unwrap()
         .into_iter()
-        .map(|info| info.key)
         .collect();
     folder
         .list(UPLOAD_PREFIX)
@@ -177,13 +169,7 @@ fn a_thousand_uploads_survive_faults_and_two_kills() {
     let folder = store.inner();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let all: Vec<String> = runtime.block_on(async {
-        let mut all: Vec<String> = folder
-            .list("")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|i| i.key)
-            .collect();
+        let mut all = keys(folder, "").await.unwrap();
         all.sort();
         all
     });

@@ -67,14 +67,7 @@ fn peak_over(count: usize) -> usize {
                 let key = format!("{UPLOAD_PREFIX}img_{i:05}.jpg");
                 feeder
                     .store()
-                    .put(PutObject {
-                        key: key.clone(),
-                        body: body.clone(),
-                        content_type: "image/jpeg",
-                        metadata: Vec::new(),
-                        tags: Vec::new(),
-                        on_sent: None,
-                    })
+                    .put(PutObject::new(key.clone(), body.clone(), "image/jpeg"))
                     .await
                     .unwrap();
                 feeder.notify_upload(key).await;

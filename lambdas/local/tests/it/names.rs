@@ -4,6 +4,7 @@
 
 use augment_local::{LocalPipeline, PipelineEvent};
 use augment_pipeline::imaging;
+use augment_pipeline::memory::keys;
 use augment_pipeline::ports::{ObjectStore, PutObject};
 use augment_pipeline::steps::UploadOutcome;
 use augment_pipeline::{FailedRecord, RejectCode, UploadKey};
@@ -23,14 +24,7 @@ async fn upload(
 ) -> UploadOutcome {
     pipeline
         .store()
-        .put(PutObject {
-            key: key.into(),
-            body,
-            content_type: "image/jpeg",
-            metadata: vec![],
-            tags: Vec::new(),
-            on_sent: None,
-        })
+        .put(PutObject::new(key, body, "image/jpeg"))
         .await
         .unwrap();
     pipeline.notify_upload(key.into()).await;
@@ -82,15 +76,8 @@ async fn a_250_byte_file_name_is_refused_with_a_record_the_folder_can_hold() {
     .unwrap();
     assert_eq!(record.code, RejectCode::NameTooLong);
     assert_eq!(record.source_key, key);
-    let keys: Vec<String> = pipeline
-        .store()
-        .list("")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key)
-        .collect();
-    assert_eq!(keys, [format!("failed/trip/{name}.json"), key]);
+    let listed = keys(pipeline.store(), "").await.unwrap();
+    assert_eq!(listed, [format!("failed/trip/{name}.json"), key]);
 
     // A longer one still gets its record, under the short key.
     // 251 bytes: the upload is a 255-byte file name, `<name>.json` would be 256.

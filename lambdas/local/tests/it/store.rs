@@ -3,7 +3,7 @@
 
 use augment_local::{ChannelQueue, FolderStore, LOCAL_BUCKET, LocalPipeline, PipelineEvent};
 use augment_pipeline::imaging;
-use augment_pipeline::memory::keys_by_page;
+use augment_pipeline::memory::{keys, keys_by_page};
 use std::sync::{Arc, Mutex};
 
 use augment_pipeline::ports::{
@@ -30,14 +30,7 @@ async fn the_folder_store_refuses_keys_that_escape_it() {
         "",
         "./a.jpg",
     ] {
-        let put = PutObject {
-            key: key.into(),
-            body: vec![1],
-            content_type: "x",
-            metadata: vec![],
-            tags: Vec::new(),
-            on_sent: None,
-        };
+        let put = PutObject::new(key, vec![1], "x");
         let err = store.put(put).await.unwrap_err();
         assert!(matches!(err, StoreError::InvalidKey { .. }), "{key}: {err}");
     }
@@ -52,7 +45,7 @@ async fn keys_a_folder_cannot_hold_as_they_are_are_escaped_and_listed_back() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("bucket");
     let store = FolderStore::new(&root);
-    let keys = [
+    let names = [
         "a\\b.jpg",
         "original-uploads/..\\..\\x.jpg",
         "C:\\Windows\\x.jpg",
@@ -78,7 +71,7 @@ async fn keys_a_folder_cannot_hold_as_they_are_are_escaped_and_listed_back() {
         ".augment-meta-x.jpg",
         ".augment-tmp-x.jpg",
     ];
-    for key in keys {
+    for key in names {
         let path = store.path_of(key).unwrap();
         let relative = path.strip_prefix(&root).unwrap();
         assert_eq!(
@@ -105,27 +98,15 @@ async fn keys_a_folder_cannot_hold_as_they_are_are_escaped_and_listed_back() {
         };
         store.put(put).await.unwrap();
     }
-    let mut expected: Vec<&str> = keys.to_vec();
+    let mut expected: Vec<&str> = names.to_vec();
     expected.sort_unstable();
-    let listed: Vec<String> = store
-        .list("")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key)
-        .collect();
+    let listed: Vec<String> = keys(&store, "").await.unwrap();
     assert_eq!(listed, expected);
-    for key in keys {
+    for key in names {
         assert_eq!(store.get(key, 100).await.unwrap(), key.as_bytes(), "{key}");
     }
     // A prefix of an escaped folder lists it too.
-    let trip: Vec<String> = store
-        .list("trip.")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key)
-        .collect();
+    let trip: Vec<String> = keys(&store, "trip.").await.unwrap();
     assert_eq!(trip, ["trip./x.jpg"]);
     // Names that only look like the refused ones are as they are.
     for key in [
@@ -152,13 +133,7 @@ async fn files_under_names_the_store_never_makes_are_not_listed() {
         std::fs::write(dir.path().join(name), b"x").unwrap();
     }
     let store = FolderStore::new(dir.path());
-    let listed: Vec<String> = store
-        .list("")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key)
-        .collect();
+    let listed: Vec<String> = keys(&store, "").await.unwrap();
     assert_eq!(listed, ["ok.jpg"]);
 }
 
@@ -166,14 +141,7 @@ async fn files_under_names_the_store_never_makes_are_not_listed() {
 async fn the_folder_store_behaves_like_a_bucket() {
     let dir = tempfile::tempdir().unwrap();
     let store = FolderStore::new(dir.path());
-    let put = |key: &str, body: &[u8]| PutObject {
-        key: key.into(),
-        body: body.to_vec(),
-        content_type: "x",
-        metadata: vec![],
-        tags: Vec::new(),
-        on_sent: None,
-    };
+    let put = |key: &str, body: &[u8]| PutObject::new(key, body.to_vec(), "x");
     store.put(put("b/ünï côde+.jpg", b"12345")).await.unwrap();
     store.put(put("a.jpg", b"1")).await.unwrap();
     store.put(put("b/c/d.png", b"12")).await.unwrap();
@@ -193,22 +161,10 @@ async fn the_folder_store_behaves_like_a_bucket() {
         None,
         "a folder is not an object"
     );
-    let keys: Vec<String> = store
-        .list("")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key)
-        .collect();
-    assert_eq!(keys, ["a.jpg", "b/c/d.png", "b/ünï côde+.jpg"]);
-    let keys: Vec<String> = store
-        .list("b/")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key)
-        .collect();
-    assert_eq!(keys, ["b/c/d.png", "b/ünï côde+.jpg"]);
+    let listed = keys(&store, "").await.unwrap();
+    assert_eq!(listed, ["a.jpg", "b/c/d.png", "b/ünï côde+.jpg"]);
+    let listed = keys(&store, "b/").await.unwrap();
+    assert_eq!(listed, ["b/c/d.png", "b/ünï côde+.jpg"]);
     // Page by page: each object once, in order, with its time.
     assert_eq!(
         keys_by_page(&store, "", 2).await.unwrap(),
@@ -229,14 +185,8 @@ async fn the_folder_store_behaves_like_a_bucket() {
         ("../", &[]),
         ("b/../", &[]),
     ] {
-        let keys: Vec<String> = store
-            .list(prefix)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|o| o.key)
-            .collect();
-        assert_eq!(keys, expected, "{prefix}");
+        let listed = keys(&store, prefix).await.unwrap();
+        assert_eq!(listed, expected, "{prefix}");
     }
 
     assert_eq!(store.get("b/ünï côde+.jpg", 5).await.unwrap(), b"12345");
@@ -276,12 +226,8 @@ async fn a_put_reports_progress_and_a_dropped_one_leaves_nothing() {
     let size = 200 * 1024 + 17;
     let store = FolderStore::new(dir.path().join("bucket"));
     let put = |key: &str, on_sent: OnSent| PutObject {
-        key: key.into(),
-        body: vec![7_u8; size],
-        content_type: "x",
-        metadata: vec![],
-        tags: Vec::new(),
         on_sent: Some(on_sent),
+        ..PutObject::new(key, vec![7_u8; size], "x")
     };
 
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -367,14 +313,7 @@ async fn local_mode_runs_both_steps_for_each_upload() {
     for (key, body) in &uploads {
         pipeline
             .store()
-            .put(PutObject {
-                key: (*key).into(),
-                body: body.clone(),
-                content_type: "x",
-                metadata: vec![],
-                tags: Vec::new(),
-                on_sent: None,
-            })
+            .put(PutObject::new(*key, body.clone(), "x"))
             .await
             .unwrap();
         pipeline.notify_upload((*key).into()).await;
@@ -395,16 +334,9 @@ async fn local_mode_runs_both_steps_for_each_upload() {
         }
     }
     assert_eq!((processed, rejected, rotations), (1, 1, 4));
-    let keys: Vec<String> = pipeline
-        .store()
-        .list("")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key)
-        .collect();
+    let listed = keys(pipeline.store(), "").await.unwrap();
     assert_eq!(
-        keys,
+        listed,
         [
             "augmented-images/180-degree/one_180.jpg",
             "augmented-images/270-degree/one_270.jpg",

@@ -33,15 +33,6 @@ async fn process(store: &MemoryStore, queue: &MemoryQueue, sequencer: &str) -> U
     process_upload_event(store, queue, event).await.unwrap()
 }
 
-fn recorded(store: &MemoryStore, key: &str) -> Option<String> {
-    let object = store.object(key)?;
-    object
-        .metadata
-        .iter()
-        .find(|(name, _)| *name == SEQUENCER_METADATA)
-        .map(|(_, value)| value.clone())
-}
-
 fn failed_record(store: &MemoryStore, key: &str) -> FailedRecord {
     serde_json::from_slice(&store.object(key).expect("a failed record").body).unwrap()
 }
@@ -139,7 +130,10 @@ async fn a_late_older_event_never_overwrites_a_newer_upload() {
         "{outcome:?}"
     );
     let newer_output = store.object(PROCESSED).unwrap().body;
-    assert_eq!(recorded(&store, PROCESSED).as_deref(), Some(NEWER));
+    assert_eq!(
+        store.metadata(PROCESSED, SEQUENCER_METADATA).as_deref(),
+        Some(NEWER)
+    );
     let tasks = queue.batches()[0].clone();
     assert!(tasks.iter().all(|t| t.sequencer.as_deref() == Some(NEWER)));
 
@@ -177,14 +171,9 @@ async fn a_late_older_event_neither_hides_nor_writes_a_newer_verdict() {
     );
     store.insert(KEY, photo([9, 9, 9]));
     let outcome = process(&store, &queue, OLDER).await;
-    assert!(
-        matches!(
-            outcome,
-            UploadOutcome::Skipped {
-                reason: SkipReason::Superseded,
-                ..
-            }
-        ),
+    assert_eq!(
+        outcome.skip_reason(),
+        Some(SkipReason::Superseded),
         "{outcome:?}"
     );
     assert_eq!(
@@ -192,21 +181,19 @@ async fn a_late_older_event_neither_hides_nor_writes_a_newer_verdict() {
         [FAILED, KEY],
         "no processed image, the record kept"
     );
-    assert_eq!(recorded(&store, FAILED).as_deref(), Some(NEWER));
+    assert_eq!(
+        store.metadata(FAILED, SEQUENCER_METADATA).as_deref(),
+        Some(NEWER)
+    );
 
     // Newer upload good, older bad but late: no failed record appears.
     let store = MemoryStore::with(KEY, photo([9, 9, 9]));
     process(&store, &queue, NEWER).await;
     store.insert(KEY, b"text".to_vec());
     let outcome = process(&store, &queue, OLDER).await;
-    assert!(
-        matches!(
-            outcome,
-            UploadOutcome::Skipped {
-                reason: SkipReason::Superseded,
-                ..
-            }
-        ),
+    assert_eq!(
+        outcome.skip_reason(),
+        Some(SkipReason::Superseded),
         "{outcome:?}"
     );
     assert_eq!(store.keys(), [KEY, PROCESSED]);
@@ -228,7 +215,9 @@ async fn a_rotation_task_of_an_older_upload_writes_nothing() {
     );
     let written = store.object(&new_task.output_key).unwrap();
     assert_eq!(
-        recorded(&store, &new_task.output_key).as_deref(),
+        store
+            .metadata(&new_task.output_key, SEQUENCER_METADATA)
+            .as_deref(),
         Some(NEWER)
     );
     assert_eq!(
@@ -251,14 +240,7 @@ async fn outputs_without_a_recorded_order_are_written_over() {
     // Written by an earlier processor, before outputs recorded their sequencer.
     let store = MemoryStore::with(KEY, photo([1, 100, 1]));
     store
-        .put(PutObject {
-            key: PROCESSED.into(),
-            body: photo([0, 0, 0]),
-            content_type: "image/jpeg",
-            metadata: vec![],
-            tags: Vec::new(),
-            on_sent: None,
-        })
+        .put(PutObject::new(PROCESSED, photo([0, 0, 0]), "image/jpeg"))
         .await
         .unwrap();
     let outcome = process(&store, &MemoryQueue::default(), OLDER).await;
@@ -266,7 +248,10 @@ async fn outputs_without_a_recorded_order_are_written_over() {
         matches!(outcome, UploadOutcome::Processed { .. }),
         "{outcome:?}"
     );
-    assert_eq!(recorded(&store, PROCESSED).as_deref(), Some(OLDER));
+    assert_eq!(
+        store.metadata(PROCESSED, SEQUENCER_METADATA).as_deref(),
+        Some(OLDER)
+    );
 }
 
 /// An upload of `key` with this sequencer (S3's, per key) at this event time.
@@ -285,15 +270,6 @@ async fn process_at(
         ..UploadEvent::key("b", key)
     };
     process_upload_event(store, queue, event).await.unwrap()
-}
-
-fn source_of(store: &MemoryStore, key: &str) -> Option<String> {
-    let object = store.object(key)?;
-    object
-        .metadata
-        .iter()
-        .find(|(name, _)| *name == "source-key")
-        .map(|(_, value)| value.clone())
 }
 
 /// `cat.jpg` and `cat.png` share `processed/cat…`. Their sequencers are S3's per
@@ -321,7 +297,10 @@ async fn uploads_of_two_extensions_are_ordered_by_event_time_not_by_sequencer() 
         matches!(outcome, UploadOutcome::Processed { .. }),
         "{outcome:?}"
     );
-    assert_eq!(source_of(&store, PROCESSED).as_deref(), Some(PNG));
+    assert_eq!(
+        store.metadata(PROCESSED, "source-key").as_deref(),
+        Some(PNG)
+    );
     let png_output = store.object(PROCESSED).unwrap().body;
     let png_tasks = queue.batches()[1].clone();
 
@@ -348,7 +327,9 @@ async fn uploads_of_two_extensions_are_ordered_by_event_time_not_by_sequencer() 
         RotationOutcome::Written
     );
     assert_eq!(
-        source_of(&store, &png_tasks[0].output_key).as_deref(),
+        store
+            .metadata(&png_tasks[0].output_key, "source-key")
+            .as_deref(),
         Some(PNG)
     );
 
@@ -362,17 +343,12 @@ async fn uploads_of_two_extensions_are_ordered_by_event_time_not_by_sequencer() 
         "{outcome:?}"
     );
     let outcome = process_at(&store, &queue, PNG, OLDER, LATER).await;
-    assert!(
-        matches!(
-            outcome,
-            UploadOutcome::Skipped {
-                reason: SkipReason::Superseded,
-                ..
-            }
-        ),
+    assert_eq!(
+        outcome.skip_reason(),
+        Some(SkipReason::Superseded),
         "{outcome:?}"
     );
-    assert_eq!(source_of(&store, FAILED).as_deref(), Some(JPG));
+    assert_eq!(store.metadata(FAILED, "source-key").as_deref(), Some(JPG));
 }
 
 /// Two keys at the same millisecond: the key decides, the same way every time.
@@ -389,7 +365,7 @@ async fn uploads_at_the_same_millisecond_are_ordered_by_key() {
         process_at(&store, &queue, first, OLDER, AT).await;
         process_at(&store, &queue, second, OLDER, AT).await;
         assert_eq!(
-            source_of(&store, PROCESSED).as_deref(),
+            store.metadata(PROCESSED, "source-key").as_deref(),
             Some(PNG),
             "{first} first"
         );
