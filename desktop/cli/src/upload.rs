@@ -131,13 +131,7 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     if let Err(err) = remote.check().await {
         return connect_failed(&err);
     }
-    // Local mode: the pipeline runs in this process, so it waits until each file
-    // is processed (leaving early would leave them unprocessed) and no time
-    // limit applies. Elsewhere `--timeout-secs 0` means do not wait.
-    let (wait, timeout) = match settings.mode {
-        Mode::Local => (true, LOCAL_WAIT),
-        Mode::Aws | Mode::Custom => (options.wait && !options.timeout.is_zero(), options.timeout),
-    };
+    let (wait, timeout) = waiting(settings.mode, options);
     let mode = settings.mode;
 
     let bars = if options.quiet || !std::io::stderr().is_terminal() {
@@ -319,6 +313,17 @@ fn ended_by(err: ClientError) -> Ended {
 /// How long local mode waits for a file: the pipeline is in this process and
 /// each step is bounded, so in effect until it is done.
 const LOCAL_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Whether to wait for each file's outputs, and how long. Local mode: the
+/// pipeline runs in this process, so it waits until each file is processed
+/// (leaving early would leave them unprocessed) and no time limit applies.
+/// Elsewhere `--timeout-secs 0` means do not wait.
+fn waiting(mode: Mode, options: &Options) -> (bool, Duration) {
+    match mode {
+        Mode::Local => (true, LOCAL_WAIT),
+        Mode::Aws | Mode::Custom => (options.wait && !options.timeout.is_zero(), options.timeout),
+    }
+}
 
 /// What a file that got no rotations within the time means, in the words of the
 /// mode and the flag.
