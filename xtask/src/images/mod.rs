@@ -3,16 +3,19 @@
 //! it to a throwaway local registry, pulls it back and runs its entrypoint.
 
 use std::fs;
-use std::io::{ErrorKind, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
 use crate::{apt, flags, project_root, target_dir, venv};
+
+mod oci;
+mod run;
+
+use oci::{Registry, Storage, print_push_hint};
+use run::{Report, check_missing_api_exit, lambda_env, run_entrypoint, startup_time};
 
 /// The Lambda binaries; each image is named after its function.
 const FUNCTIONS: [&str; 2] = ["image-processor", "rotation-worker"];
@@ -398,288 +401,6 @@ fn layer_bytes(sh: &Shell, remote: &str) -> Result<u64> {
     Ok(bytes)
 }
 
-struct Report {
-    function: String,
-    binary_bytes: u64,
-    unpacked_bytes: u64,
-    compressed_bytes: Option<u64>,
-    startup_median: Duration,
-    startup_fastest: Duration,
-}
-
-/// Creates a container from `image` (pulling it when it is remote), checks its
-/// entrypoint is /bootstrap, runs it in the image's own rootfs (chroot: no libc but
-/// what the binary carries) without a Runtime API address, and expects
-/// `lambda_runtime`'s missing-env panic. Then times start-up of that same binary.
-fn run_entrypoint(sh: &Shell, storage: &Storage, image: &str, function: &str) -> Result<Report> {
-    let storage_args = &storage.args;
-    let container = cmd!(
-        sh,
-        "buildah {storage_args...} from --quiet --tls-verify=false {image}"
-    )
-    .read()?;
-    let result = (|| {
-        let inspect = cmd!(sh, "buildah {storage_args...} inspect {container}").read()?;
-        check_image_config(image, &inspect)?;
-        let env: Vec<String> = lambda_env(function)
-            .into_iter()
-            .flat_map(|(key, value)| ["--env".to_owned(), format!("{key}={value}")])
-            .collect();
-        let output = cmd!(
-            sh,
-            "buildah {storage_args...} run --isolation chroot {env...} {container} -- {BOOTSTRAP}"
-        )
-        .ignore_status()
-        .output()?;
-        check_missing_api_exit(function, &output)?;
-        println!(
-            "{image}: {BOOTSTRAP} ran in the image and stopped as expected: {MISSING_API_PANIC}"
-        );
-
-        let rootfs = PathBuf::from(cmd!(sh, "buildah {storage_args...} mount {container}").read()?);
-        let unpacked_bytes = tree_bytes(&rootfs)?;
-        let bootstrap = rootfs.join(BOOTSTRAP.trim_start_matches('/'));
-        let ca_bundle = rootfs.join(CA_BUNDLE.trim_start_matches('/'));
-        let (startup_median, startup_fastest) =
-            startup_time(&bootstrap, function, Some(&ca_bundle))?;
-        Ok(Report {
-            function: function.to_owned(),
-            binary_bytes: fs::metadata(&bootstrap)?.len(),
-            unpacked_bytes,
-            compressed_bytes: None,
-            startup_median,
-            startup_fastest,
-        })
-    })();
-    cmd!(sh, "buildah {storage_args...} rm {container}")
-        .quiet()
-        .ignore_stdout()
-        .run()?;
-    result
-}
-
-/// The image's entrypoint is /bootstrap and its environment names the CA bundle.
-fn check_image_config(image: &str, inspect: &str) -> Result<()> {
-    let inspect: serde_json::Value =
-        serde_json::from_str(inspect).context("buildah inspect: the output is not JSON")?;
-    let config = &inspect["OCIv1"]["config"];
-    ensure!(
-        config["Entrypoint"] == serde_json::json!([BOOTSTRAP]),
-        "{image}: the entrypoint is {}, expected [\"{BOOTSTRAP}\"]",
-        config["Entrypoint"]
-    );
-    let ssl_cert_file = format!("SSL_CERT_FILE={CA_BUNDLE}");
-    ensure!(
-        config["Env"]
-            .as_array()
-            .is_some_and(|env| env.iter().any(|var| *var == *ssl_cert_file)),
-        "{image}: the environment has no {ssl_cert_file}: {}",
-        config["Env"]
-    );
-    Ok(())
-}
-
-/// The binary must have started and stopped where `lambda_runtime` looks for the
-/// Runtime API: exit status 101 and its message.
-fn check_missing_api_exit(function: &str, output: &std::process::Output) -> Result<()> {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    ensure!(
-        output.status.code() == Some(PANIC_EXIT_CODE) && stderr.contains(MISSING_API_PANIC),
-        "{function}: expected exit status {PANIC_EXIT_CODE} and `{MISSING_API_PANIC}`, got {}:\n{}{stderr}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-    );
-    Ok(())
-}
-
-/// The environment Lambda gives a function, less `AWS_LAMBDA_RUNTIME_API`, plus
-/// what our functions need to get as far as the runtime: a region (so the SDK asks
-/// no metadata service), dummy credentials (never used: no event comes) and
-/// image-processor's `QUEUE_URL`.
-fn lambda_env(function: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024".to_owned()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "xtask".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "xtask".to_owned()),
-        ("QUEUE_URL", "http://127.0.0.1:9/queue".to_owned()),
-    ]
-}
-
-/// Process start -> first Runtime API request (`GET .../invocation/next`): the part
-/// of a cold start the binary controls. Median and fastest of `STARTUP_RUNS`, each
-/// against a listener that stands in for the Runtime API. `ca_bundle` is the image's
-/// `SSL_CERT_FILE`: the SDK reads it while building its clients.
-fn startup_time(
-    binary: &Path,
-    function: &str,
-    ca_bundle: Option<&Path>,
-) -> Result<(Duration, Duration)> {
-    let mut times = Vec::with_capacity(STARTUP_RUNS);
-    for _ in 0..STARTUP_RUNS {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let api = listener.local_addr()?.to_string();
-        let started = Instant::now();
-        let mut child = Command::new(binary)
-            .env_clear()
-            .envs(lambda_env(function))
-            .env("AWS_LAMBDA_RUNTIME_API", &api)
-            .envs(ca_bundle.map(|file| ("SSL_CERT_FILE", file)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("could not start {}", binary.display()))?;
-        let elapsed = first_request(&listener, &mut child, started);
-        // Stopping our own child; it may already have exited.
-        let _ = child.kill();
-        let _ = child.wait();
-        times.push(elapsed.with_context(|| format!("timing {}", binary.display()))?);
-    }
-    times.sort();
-    Ok((times[STARTUP_RUNS / 2], times[0]))
-}
-
-fn first_request(listener: &TcpListener, child: &mut Child, started: Instant) -> Result<Duration> {
-    let deadline = started + Duration::from_secs(10);
-    loop {
-        match listener.accept() {
-            Ok((mut stream, _)) => {
-                let elapsed = started.elapsed();
-                stream.set_nonblocking(false)?;
-                stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-                let mut head = [0; 128];
-                let read = stream.read(&mut head)?;
-                let head = String::from_utf8_lossy(&head[..read]);
-                ensure!(
-                    head.starts_with("GET /2018-06-01/runtime/invocation/next"),
-                    "the first request was not for the next event: {head}"
-                );
-                return Ok(elapsed);
-            }
-            Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                if let Some(status) = child.try_wait()? {
-                    let mut stderr = String::new();
-                    if let Some(pipe) = child.stderr.as_mut() {
-                        pipe.read_to_string(&mut stderr)?;
-                    }
-                    bail!("exited ({status}) before asking for an event:\n{stderr}");
-                }
-                ensure!(
-                    Instant::now() < deadline,
-                    "no Runtime API request within 10 s"
-                );
-                std::thread::sleep(Duration::from_micros(100));
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-}
-
-/// A throwaway `docker-registry` on a free loopback port, with its own config and
-/// storage in `dir`; stopped when dropped.
-struct Registry {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Registry {
-    fn start(dir: &Path) -> Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let addr = format!("127.0.0.1:{port}");
-        let config = dir.join("registry.yml");
-        fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n\
-                 storage:\n  filesystem:\n    rootdirectory: {}\n\
-                 http:\n  addr: {addr}\n",
-                dir.join("registry").display()
-            ),
-        )?;
-        let log = dir.join("registry.log");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log)?)
-            .spawn()
-            .context("could not start docker-registry (Debian package `docker-registry`)")?;
-        let mut registry = Self { child, addr, log };
-        registry.wait_ready()?;
-        Ok(registry)
-    }
-
-    /// Until `GET /v2/` answers 200.
-    fn wait_ready(&mut self) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                let log = fs::read_to_string(&self.log).unwrap_or_default();
-                bail!("docker-registry exited ({status}) on {}:\n{log}", self.addr);
-            }
-            if let Ok(mut stream) = TcpStream::connect(&self.addr) {
-                stream.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n")?;
-                let mut response = String::new();
-                // A registry still starting may close early; then try again.
-                let _ = stream.read_to_string(&mut response);
-                if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") {
-                    return Ok(());
-                }
-            }
-            ensure!(
-                Instant::now() < deadline,
-                "docker-registry did not answer on {} within 20 s",
-                self.addr
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        // Stopping our own child; nothing more to do if it has already exited.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A buildah storage of our own (vfs: no overlay or fuse needed), so runs here never
-/// meet the machine's default storage or its driver.
-struct Storage {
-    args: Vec<String>,
-}
-
-impl Storage {
-    fn new(dir: &Path) -> Self {
-        let path = |name: &str| dir.join(name).display().to_string();
-        Self {
-            args: vec![
-                "--root".into(),
-                path("storage"),
-                "--runroot".into(),
-                path("run"),
-                "--storage-driver".into(),
-                "vfs".into(),
-            ],
-        }
-    }
-}
-
-fn print_push_hint(storage: &Storage) {
-    println!(
-        "push to ECR: buildah {} push localhost/<function>:latest \
-         docker://<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>",
-        storage.args.join(" ")
-    );
-}
-
 /// lambdas/Dockerfile builds what the offline path builds; fail loudly when one of
 /// them changes without the other.
 fn check_dockerfile() -> Result<()> {
@@ -698,7 +419,7 @@ fn check_dockerfile() -> Result<()> {
     ] {
         ensure!(
             text.contains(&expected),
-            "{DOCKERFILE} and xtask/src/images.rs disagree: the Dockerfile has no `{expected}`; \
+            "{DOCKERFILE} and xtask/src/images/ disagree: the Dockerfile has no `{expected}`; \
              keep the two in step"
         );
     }
