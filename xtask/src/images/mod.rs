@@ -15,7 +15,17 @@ mod oci;
 mod run;
 
 use oci::{Registry, Storage, print_push_hint};
-use run::{Report, check_missing_api_exit, lambda_env, run_entrypoint, startup_time};
+use run::{check_missing_api_exit, lambda_env, run_entrypoint, startup_time};
+
+/// What one image came to: its sizes and its start-up.
+struct Report {
+    function: String,
+    binary_bytes: u64,
+    unpacked_bytes: u64,
+    compressed_bytes: Option<u64>,
+    startup_median: Duration,
+    startup_fastest: Duration,
+}
 
 /// The Lambda binaries; each image is named after its function.
 const FUNCTIONS: [&str; 2] = ["image-processor", "rotation-worker"];

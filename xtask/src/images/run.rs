@@ -12,17 +12,9 @@ use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
 use super::{
-    BOOTSTRAP, CA_BUNDLE, MISSING_API_PANIC, PANIC_EXIT_CODE, STARTUP_RUNS, Storage, tree_bytes,
+    BOOTSTRAP, CA_BUNDLE, MISSING_API_PANIC, PANIC_EXIT_CODE, Report, STARTUP_RUNS, Storage,
+    tree_bytes,
 };
-
-pub(super) struct Report {
-    pub(super) function: String,
-    pub(super) binary_bytes: u64,
-    pub(super) unpacked_bytes: u64,
-    pub(super) compressed_bytes: Option<u64>,
-    pub(super) startup_median: Duration,
-    pub(super) startup_fastest: Duration,
-}
 
 /// Creates a container from `image` (pulling it when it is remote), checks its
 /// entrypoint is /bootstrap, runs it in the image's own rootfs (chroot: no libc but
