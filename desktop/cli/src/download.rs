@@ -1,14 +1,13 @@
 //! `augment download`: the results in the bucket (or the data folder) into a
 //! local folder, in the bucket's layout, incremental and resumable.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use augment_client::download::DOWNLOAD_JOBS;
-use augment_client::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
-use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+use augment_client::{Area, DownloadEvent, DownloadRequest, DownloadSummary, Remote};
+use indicatif::HumanBytes;
 
 use crate::EXIT_SOME_FAILED;
 use crate::remote::{self, RemoteArgs};
@@ -56,10 +55,6 @@ fn parse_area(name: &str) -> Result<Area, String> {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let settings = match args.remote.settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
     let mut areas = if args.only.is_empty() {
         Area::RESULTS.to_vec()
     } else {
@@ -73,39 +68,22 @@ pub fn run(args: &Args) -> ExitCode {
         dest: args.dest.clone(),
         areas,
         name_prefix: args.prefix.clone(),
+        name_filter: augment_client::NameFilter::default(),
         jobs: usize::from(args.jobs),
     };
-    match remote::runtime() {
-        Ok(runtime) => runtime.block_on(download(&settings, &request, args.quiet)),
-        Err(code) => code,
-    }
+    remote::run_connected(&args.remote, |remote| download(remote, request, args.quiet))
 }
 
-async fn download(
-    settings: &augment_client::Settings,
-    request: &DownloadRequest,
-    quiet: bool,
-) -> ExitCode {
-    let remote = match remote::connect(settings).await {
-        Ok(remote) => remote,
-        Err(code) => return code,
-    };
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0).with_style(
-            ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        )
-    };
-    bar.enable_steady_tick(Duration::from_millis(100));
+async fn download(remote: Remote, request: DownloadRequest, quiet: bool) -> ExitCode {
+    let bar = remote::progress_bar(
+        quiet,
+        "{spinner} [{bar:30}] {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
+        Some(0),
+    );
     let started = Instant::now();
     let mut fetched_bytes = 0;
     let result = remote
-        .download(request, |event| match event {
+        .download(&request, |event| match event {
             DownloadEvent::Listed { objects, .. } => bar.inc_length(*objects),
             DownloadEvent::Fetched { bytes, .. } => {
                 fetched_bytes += bytes;
@@ -120,15 +98,12 @@ async fn download(
         })
         .await;
     bar.finish_and_clear();
-    let summary = match result {
+    let summary = match remote::ended(result) {
         Ok(summary) => summary,
-        Err(err) => {
-            eprintln!("error: {}", remote::words(&err));
-            return remote::exit_code_of(&err);
-        }
+        Err(code) => return code,
     };
     if !quiet {
-        print_summary(&summary, started, request);
+        print_summary(&summary, started, &request);
     }
     if summary.failed == 0 {
         ExitCode::SUCCESS

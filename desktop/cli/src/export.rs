@@ -1,15 +1,14 @@
 //! `augment export`: a training-ready dataset straight from the bucket or the
 //! data folder.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use augment_client::dataset::{
     DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest, ExportSummary, Format, SplitSpec,
 };
-use indicatif::{ProgressBar, ProgressStyle};
+use augment_client::{NameFilter, Remote};
 
 use crate::EXIT_SOME_FAILED;
 use crate::remote::{self, RemoteArgs};
@@ -96,10 +95,6 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let settings = match args.remote.settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
     let request = ExportRequest {
         dest: args.dest.clone(),
         format: match args.format {
@@ -113,37 +108,21 @@ pub fn run(args: &Args) -> ExitCode {
         label_depth: args.label_depth,
         shard_bytes: args.shard_size,
         name_prefix: args.prefix.clone(),
+        name_filter: NameFilter::default(),
         jobs: usize::from(args.jobs),
     };
-    match remote::runtime() {
-        Ok(runtime) => runtime.block_on(export(&settings, &request, args.quiet)),
-        Err(code) => code,
-    }
+    remote::run_connected(&args.remote, |remote| export(remote, request, args.quiet))
 }
 
-async fn export(
-    settings: &augment_client::Settings,
-    request: &ExportRequest,
-    quiet: bool,
-) -> ExitCode {
-    let remote = match remote::connect(settings).await {
-        Ok(remote) => remote,
-        Err(code) => return code,
-    };
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template(
-                "{spinner} {pos} images  {per_sec}  {elapsed}  {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        )
-    };
-    bar.enable_steady_tick(Duration::from_millis(100));
+async fn export(remote: Remote, request: ExportRequest, quiet: bool) -> ExitCode {
+    let bar = remote::progress_bar(
+        quiet,
+        "{spinner} {pos} images  {per_sec}  {elapsed}  {wide_msg}",
+        None,
+    );
     let started = Instant::now();
     let result = remote
-        .export(request, |event| {
+        .export(&request, |event| {
             bar.inc(1);
             match event {
                 ExportEvent::Exported { name, .. } => bar.set_message(name.clone()),
@@ -160,15 +139,12 @@ async fn export(
         })
         .await;
     bar.finish_and_clear();
-    let summary = match result {
+    let summary = match remote::ended(result) {
         Ok(summary) => summary,
-        Err(err) => {
-            eprintln!("error: {}", remote::words(&err));
-            return remote::exit_code_of(&err);
-        }
+        Err(code) => return code,
     };
     if !quiet {
-        print_summary(&summary, started, request);
+        print_summary(&summary, started, &request);
     }
     if summary.incomplete + summary.failed == 0 {
         ExitCode::SUCCESS
@@ -192,6 +168,15 @@ fn print_summary(summary: &ExportSummary, started: Instant, request: &ExportRequ
     let left_out = summary.incomplete + summary.failed;
     if left_out > 0 {
         line.push_str(&format!(", {left_out} left out"));
+    }
+    if request.label_depth > 0 && summary.unlabeled > 0 {
+        line.push_str(&format!(", {} with no class folder", summary.unlabeled));
+    }
+    if summary.resumed {
+        line.push_str(&format!(
+            " (continued an interrupted export: {} files kept)",
+            summary.kept
+        ));
     }
     println!(
         "{line} in {:.1} s → {}",
