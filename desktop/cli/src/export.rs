@@ -117,14 +117,19 @@ pub fn run(args: &Args) -> ExitCode {
 async fn export(remote: Remote, request: ExportRequest, quiet: bool) -> ExitCode {
     let bar = remote::progress_bar(
         quiet,
-        "{spinner} {pos} images  {per_sec}  {elapsed}  {wide_msg}",
-        None,
+        "{spinner} [{bar:30}] {pos}/{len} images  {per_sec}  ETA {eta}  {wide_msg}",
+        Some(0),
     );
     let started = Instant::now();
     let result = remote
         .export(&request, |event| {
+            if let ExportEvent::Listed { uploads } = event {
+                bar.set_length(*uploads);
+                return;
+            }
             bar.inc(1);
             match event {
+                ExportEvent::Listed { .. } => {}
                 ExportEvent::Exported { name, .. } => bar.set_message(name.clone()),
                 ExportEvent::Incomplete { name, missing } => bar.suspend(|| {
                     eprintln!(

@@ -34,7 +34,8 @@ impl Remote {
     ) -> Result<ExportSummary, ClientError> {
         let dest = request.dest.clone();
         let start = resume::prepare(request)?;
-        let classes = self.write_classes(request).await?;
+        let (classes, uploads) = self.write_classes(request).await?;
+        on_event(&ExportEvent::Listed { uploads });
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<ToWriter>(request.jobs.max(1));
         let mut sink = Sink::new(request, classes, start == Start::Resumed)
             .map_err(|err| ClientError::io("Cannot write the export", &dest, err))?;
@@ -117,12 +118,12 @@ impl Remote {
         Ok(summary)
     }
 
-    /// `classes.txt`, and each label's index.
+    /// `classes.txt`, and each label's index; how many uploads there are.
     async fn write_classes(
         &self,
         request: &ExportRequest,
-    ) -> Result<BTreeMap<String, usize>, ClientError> {
-        let classes = self.classes(request).await?;
+    ) -> Result<(BTreeMap<String, usize>, u64), ClientError> {
+        let (classes, uploads) = self.classes(request).await?;
         let mut text = String::new();
         for label in &classes {
             text.push_str(label);
@@ -131,32 +132,40 @@ impl Remote {
         let path = request.dest.join(CLASSES_TXT);
         write_atomically(&path, text.as_bytes(), None, Existing::Replace)
             .map_err(|err| ClientError::io("Cannot write the export", &path, err))?;
-        Ok(classes
+        let indices = classes
             .into_iter()
             .enumerate()
             .map(|(index, label)| (label, index))
-            .collect())
+            .collect();
+        Ok((indices, uploads))
     }
 
     async fn fetch_for_export_owned(self, name: String, plan: Arc<Plan>) -> Fetched {
         self.fetch_for_export(name, plan).await
     }
 
-    /// Every label of the uploads to export, sorted.
-    async fn classes(&self, request: &ExportRequest) -> Result<BTreeSet<String>, ClientError> {
+    /// Every label of the uploads to export, sorted, and how many uploads.
+    async fn classes(
+        &self,
+        request: &ExportRequest,
+    ) -> Result<(BTreeSet<String>, u64), ClientError> {
         let mut labels = BTreeSet::new();
+        let mut uploads = 0;
         let mut pages = Pages::processed(&request.name_prefix);
         while let Some(objects) = pages.next(self).await? {
             for info in objects {
-                if let Some(name) = processed_name(&info.key)
-                    && request.name_filter.matches(name)
-                    && let (Some(label), _) = split_label(name, request.label_depth)
-                {
+                let Some(name) =
+                    processed_name(&info.key).filter(|n| request.name_filter.matches(n))
+                else {
+                    continue;
+                };
+                uploads += 1;
+                if let (Some(label), _) = split_label(name, request.label_depth) {
                     labels.insert(label.to_owned());
                 }
             }
         }
-        Ok(labels)
+        Ok((labels, uploads))
     }
 }
 
@@ -190,7 +199,11 @@ async fn deliver(
                 label: upload.label.clone(),
                 files: upload.outputs.len(),
             };
-            if sender.send(ToWriter::Upload(Box::new(upload))).await.is_err() {
+            if sender
+                .send(ToWriter::Upload(Box::new(upload)))
+                .await
+                .is_err()
+            {
                 return false;
             }
             event

@@ -81,9 +81,11 @@ impl ExportRequest {
     }
 }
 
-/// What became of one upload.
+/// What became of one upload, and how many there are.
 #[derive(Debug, Clone)]
 pub enum ExportEvent {
+    /// The uploads the export will look at (before the first is read).
+    Listed { uploads: u64 },
     Exported {
         name: String,
         split: String,
@@ -129,6 +131,7 @@ impl ExportSummary {
                 self.files += *files as u64;
                 *self.splits.entry(split.clone()).or_default() += 1;
             }
+            ExportEvent::Listed { .. } => {}
             ExportEvent::Incomplete { .. } => self.incomplete += 1,
             ExportEvent::Failed { .. } => self.failed += 1,
         }
