@@ -17,6 +17,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
 use super::common::{click, local_settings, shows, wait_until};
+use super::layout::{FULL_HD_AT_200, SMALL, app_at, assert_inside, button};
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
     let settings = local_settings(data_dir);
@@ -223,4 +224,26 @@ fn an_export_a_quit_left_continues_at_the_next_start() {
         !state.join(DATASET_JOB_FILE).exists(),
         "a finished job is not resumed again"
     );
+}
+
+#[test]
+fn the_export_dialog_fits_at_800x500_and_at_200_percent() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    for (size, scale) in [(SMALL, 1.0), (FULL_HD_AT_200, 2.0)] {
+        let mut harness = app_at(&data, size, scale);
+        harness.run_steps(3);
+        harness.key_press_modifiers(Modifiers::COMMAND, Key::E);
+        harness.run_steps(3);
+        for label in ["Choose…", "Export", "Cancel"] {
+            assert_inside(&harness, label, button(&harness, label));
+        }
+        let every = harness
+            .get_by_role_and_label(Role::CheckBox, "Every split gets every angle")
+            .rect();
+        assert_inside(&harness, "the angles' checkbox", every);
+        harness.key_press(Key::Escape);
+        harness.run_steps(2);
+        assert!(harness.state().dataset().draft.is_none(), "Esc closes it");
+    }
 }
