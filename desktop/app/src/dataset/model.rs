@@ -108,6 +108,9 @@ pub struct Draft {
     pub export: ExportChoices,
     /// What is wrong with it, said under the buttons.
     pub problem: Option<String>,
+    /// The folder field takes the keyboard's focus on the next frame (the
+    /// dialog just opened: typing goes straight into it).
+    pub focus_folder: bool,
 }
 
 impl Draft {
@@ -178,6 +181,7 @@ impl Dataset {
             everything: false,
             export,
             problem: None,
+            focus_folder: true,
         });
     }
 

@@ -114,12 +114,16 @@ fn draft_ui(ui: &mut Ui, draft: &mut Draft, palette: &Palette, commands: &mut Ve
     ui.add_space(6.0);
     let label = ui.label("Folder");
     ui.horizontal_wrapped(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(&mut draft.folder)
-                .hint_text("a new or empty folder")
-                .desired_width(260.0),
-        )
-        .labelled_by(label.id);
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut draft.folder)
+                    .hint_text("a new or empty folder")
+                    .desired_width(260.0),
+            )
+            .labelled_by(label.id);
+        if std::mem::take(&mut draft.focus_folder) {
+            field.request_focus();
+        }
         if ui.button("Choose…").clicked() {
             commands.push(Command::Dataset(DatasetCommand::PickFolder));
         }

@@ -33,6 +33,7 @@ impl Remote {
         mut on_event: impl FnMut(&ExportEvent),
     ) -> Result<ExportSummary, ClientError> {
         let dest = request.dest.clone();
+        let busy = resume::Busy::claim(&dest).await?;
         let start = resume::prepare(request)?;
         let (classes, uploads) = self.write_classes(request).await?;
         on_event(&ExportEvent::Listed { uploads });
@@ -41,6 +42,9 @@ impl Remote {
             .map_err(|err| ClientError::io("Cannot write the export", &dest, err))?;
         let writer_dest = dest.clone();
         let writer = std::thread::spawn(move || -> io::Result<Option<u64>> {
+            // The folder is this export's until its writer is done, even when
+            // the export was stopped (its future dropped) mid-way.
+            let _busy = busy;
             while let Some(message) = receiver.blocking_recv() {
                 match message {
                     ToWriter::Upload(upload) => sink.add(&upload)?,

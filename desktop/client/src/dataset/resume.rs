@@ -8,8 +8,11 @@
 //! makes. A finished export has no marker: its folder is refused like any
 //! folder that is not empty.
 
+use std::collections::BTreeSet;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -25,6 +28,50 @@ pub const EXPORT_MARKER: &str = ".augment-export.json";
 pub enum Start {
     Fresh,
     Resumed,
+}
+
+/// Folders an export's writer is writing in, in this process.
+static BUSY: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// How long an export waits for a stopped export's writer to let go of the
+/// folder (it finishes the upload in hand, a few milliseconds).
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// A folder held by one export's writer until dropped: a cancelled export
+/// started again at once does not tidy up under its own stopping writer.
+pub(crate) struct Busy(PathBuf);
+
+impl Busy {
+    pub(crate) async fn claim(dest: &Path) -> Result<Self, ClientError> {
+        let deadline = tokio::time::Instant::now() + BUSY_WAIT;
+        loop {
+            if BUSY
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(dest.to_owned())
+            {
+                return Ok(Self(dest.to_owned()));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClientError::new(
+                    ErrorKind::InvalidSettings,
+                    format!(
+                        "Another export is writing into this folder. Wait for it to end, or choose another folder: {}",
+                        dest.display()
+                    ),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.0);
+    }
 }
 
 /// The choices that decide the dataset (not `jobs`: the export is the same

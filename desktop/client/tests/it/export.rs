@@ -112,15 +112,9 @@ async fn an_interrupted_export_continues_into_the_dataset_one_run_makes() {
         let twice = home.path().join(format!("twice-{format:?}"));
         let asked = request(&twice, format, 1);
         interrupted(&remote, &asked, 10).await;
-        let left = tree(&twice);
-        assert!(left.contains_key(EXPORT_MARKER), "{:?}", left.keys());
-        assert!(
-            !left.contains_key(MANIFEST_JSONL),
-            "a manifest before the end"
-        );
-        // Temporary files the stopped writer (or a kill) leaves are swept by
-        // the next run: the trees compared below hold none.
-
+        // The stopped writer lets go of the folder (and its temporary files)
+        // when it has finished the upload in hand: the next export waits for
+        // it, then refuses other choices.
         let other = ExportRequest {
             seed: 8,
             ..asked.clone()
@@ -131,6 +125,14 @@ async fn an_interrupted_export_continues_into_the_dataset_one_run_makes() {
             "{}",
             refused.message
         );
+        let left = tree(&twice);
+        assert!(left.contains_key(EXPORT_MARKER), "{:?}", left.keys());
+        assert!(
+            !left.contains_key(MANIFEST_JSONL),
+            "a manifest before the end"
+        );
+        // Temporary files a kill leaves are swept by the next run: the trees
+        // compared below hold none.
 
         let resumed = remote.export(&asked, |_| {}).await.unwrap();
         assert!(resumed.resumed);
