@@ -113,17 +113,8 @@ async fn download(remote: Remote, request: DownloadRequest, quiet: bool) -> Exit
 }
 
 fn print_summary(summary: &DownloadSummary, started: Instant, request: &DownloadRequest) {
-    let mut line = format!(
-        "{} fetched ({}), {} up to date",
-        summary.fetched,
-        HumanBytes(summary.fetched_bytes),
-        summary.up_to_date
-    );
-    if summary.failed > 0 {
-        line.push_str(&format!(", {} failed", summary.failed));
-    }
     println!(
-        "{line} in {:.1} s → {}",
+        "{summary} in {:.1} s → {}",
         started.elapsed().as_secs_f64(),
         request.dest.display()
     );

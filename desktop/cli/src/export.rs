@@ -114,13 +114,13 @@ pub fn run(args: &Args) -> ExitCode {
     remote::run_connected(&args.remote, |remote| export(remote, request, args.quiet))
 }
 
+/// The export's progress: images done of those listed, the name last read.
+const BAR_TEMPLATE: &str =
+    "{spinner} [{bar:30}] {pos}/{len} images  {per_sec}  ETA {eta}  {wide_msg}";
+
 async fn export(remote: Remote, request: ExportRequest, quiet: bool) -> ExitCode {
-    let bar = remote::progress_bar(
-        quiet,
-        "{spinner} [{bar:30}] {pos}/{len} images  {per_sec}  ETA {eta}  {wide_msg}",
-        Some(0),
-    );
     let started = Instant::now();
+    let bar = remote::progress_bar(quiet, BAR_TEMPLATE, Some(0));
     let result = remote
         .export(&request, |event| {
             if let ExportEvent::Listed { uploads } = event {
@@ -159,32 +159,8 @@ async fn export(remote: Remote, request: ExportRequest, quiet: bool) -> ExitCode
 }
 
 fn print_summary(summary: &ExportSummary, started: Instant, request: &ExportRequest) {
-    let splits: Vec<String> = summary
-        .splits
-        .iter()
-        .map(|(split, uploads)| format!("{split} {uploads}"))
-        .collect();
-    let mut line = format!(
-        "{} images ({}), {} files",
-        summary.uploads,
-        splits.join(", "),
-        summary.files
-    );
-    let left_out = summary.incomplete + summary.failed;
-    if left_out > 0 {
-        line.push_str(&format!(", {left_out} left out"));
-    }
-    if request.label_depth > 0 && summary.unlabeled > 0 {
-        line.push_str(&format!(", {} with no class folder", summary.unlabeled));
-    }
-    if summary.resumed {
-        line.push_str(&format!(
-            " (continued an interrupted export: {} files kept)",
-            summary.kept
-        ));
-    }
     println!(
-        "{line} in {:.1} s → {}",
+        "{summary} in {:.1} s → {}",
         started.elapsed().as_secs_f64(),
         request.dest.display()
     );

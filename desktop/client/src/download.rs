@@ -153,6 +153,24 @@ impl DownloadSummary {
     }
 }
 
+/// "480 fetched (2.1 MiB), 20 up to date, 1 failed": what the CLI prints and
+/// the app reports.
+impl std::fmt::Display for DownloadSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} fetched ({}), {} up to date",
+            self.fetched,
+            augment_pipeline::reject::format_bytes(self.fetched_bytes),
+            self.up_to_date
+        )?;
+        if self.failed > 0 {
+            write!(f, ", {} failed", self.failed)?;
+        }
+        Ok(())
+    }
+}
+
 impl Remote {
     /// Downloads the request's areas into its folder, calling `on_event` as each
     /// object is done. A failed object is reported and the others go on; a

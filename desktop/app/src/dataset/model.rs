@@ -9,7 +9,6 @@ use augment_client::dataset::{ExportSummary, Format, SplitSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::command::DatasetEvent;
-use crate::format::format_bytes;
 
 /// Which of the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,46 +276,14 @@ impl Dataset {
     }
 }
 
-/// "Downloaded 480 files (2.1 MB), 20 up to date, 1 failed".
+/// "Downloaded: 480 fetched (2.1 MiB), 20 up to date".
 pub fn downloaded_text(summary: &DownloadSummary) -> String {
-    let mut text = format!(
-        "Downloaded {} files ({}), {} up to date",
-        summary.fetched,
-        format_bytes(summary.fetched_bytes),
-        summary.up_to_date
-    );
-    if summary.failed > 0 {
-        text.push_str(&format!(", {} failed", summary.failed));
-    }
-    text
+    format!("Downloaded: {summary}")
 }
 
 /// "Exported 120 images (train 96, val 12, test 12), 408 files".
 pub fn exported_text(summary: &ExportSummary) -> String {
-    let splits: Vec<String> = summary
-        .splits
-        .iter()
-        .map(|(split, uploads)| format!("{split} {uploads}"))
-        .collect();
-    let mut text = format!(
-        "Exported {} images ({}), {} files",
-        summary.uploads,
-        splits.join(", "),
-        summary.files
-    );
-    let left_out = summary.incomplete + summary.failed;
-    if left_out > 0 {
-        text.push_str(&format!(
-            ", {left_out} left out (not finished or unreadable)"
-        ));
-    }
-    if summary.resumed {
-        text.push_str(&format!(
-            "; continued an interrupted export, {} files kept",
-            summary.kept
-        ));
-    }
-    text
+    format!("Exported {summary}")
 }
 
 #[cfg(test)]

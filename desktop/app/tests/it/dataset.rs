@@ -47,6 +47,15 @@ fn data_folder(home: &Path) -> PathBuf {
     data
 }
 
+/// A home folder with a data folder of four photos ([`data_folder`]), and
+/// where the test's download or export goes in it.
+fn home_with_data(dest: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let home = tempfile::tempdir().unwrap();
+    let data = data_folder(home.path());
+    let dest = home.path().join(dest);
+    (home, data, dest)
+}
+
 /// Replaces what the field holds with `text`, as typed.
 fn type_into(harness: &mut Harness<'_, DesktopApp>, field: &str, text: &str) {
     harness
@@ -76,9 +85,7 @@ fn manifest_names(dest: &Path) -> Vec<String> {
 
 #[test]
 fn ctrl_e_exports_what_the_gallery_filter_shows_and_reports_where() {
-    let home = tempfile::tempdir().unwrap();
-    let data = data_folder(home.path());
-    let dest = home.path().join("dataset");
+    let (_home, data, dest) = home_with_data("dataset");
     let mut harness = app_with(&data, Launch::default());
     wait_until(&mut harness, "the gallery", |h| shows(h, "felix"));
     type_into(&mut harness, "Filter", "CAT");
@@ -125,9 +132,7 @@ fn ctrl_e_exports_what_the_gallery_filter_shows_and_reports_where() {
 
 #[test]
 fn download_all_from_the_menu_then_again_fetches_only_what_is_new() {
-    let home = tempfile::tempdir().unwrap();
-    let data = data_folder(home.path());
-    let dest = home.path().join("results");
+    let (_home, data, dest) = home_with_data("results");
     let mut harness = app_with(&data, Launch::default());
     wait_until(&mut harness, "the gallery", |h| shows(h, "felix"));
     for round in 0..2 {
@@ -140,9 +145,9 @@ fn download_all_from_the_menu_then_again_fetches_only_what_is_new() {
         }
         click(&mut harness, "Download");
         let expected = if round == 0 {
-            "Downloaded 20 files"
+            "Downloaded: 20 fetched"
         } else {
-            "Downloaded 0 files"
+            "Downloaded: 0 fetched"
         };
         wait_until(&mut harness, expected, |h| shows(h, expected));
     }
@@ -195,9 +200,7 @@ fn interrupted_export(data: &Path, dest: &Path) -> DatasetJob {
 
 #[test]
 fn an_export_a_quit_left_continues_at_the_next_start() {
-    let home = tempfile::tempdir().unwrap();
-    let data = data_folder(home.path());
-    let dest = home.path().join("dataset");
+    let (home, data, dest) = home_with_data("dataset");
     let state = home.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let job = interrupted_export(&data, &dest);

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::jpeg;
 use super::upload::{augment, run, write};
+use super::{jpeg, jpeg_object};
 
 /// Photos (distinct bytes unless copied) processed into a data folder.
 fn data_folder(home: &Path, photos: &[(&str, Vec<u8>)]) -> PathBuf {
@@ -243,7 +243,7 @@ async fn an_export_from_s3_carries_the_provenance_the_outputs_record() {
     use augment_aws::{S3Store, SqsQueue};
     use augment_pipeline::provenance::{PIPELINE_VERSION, parameters, sha256_hex};
     use augment_pipeline::steps::{make_rotation, process_upload};
-    use augment_pipeline::{ObjectStore as _, PutObject, RotationTask};
+    use augment_pipeline::{ObjectStore as _, RotationTask};
 
     const BUCKET: &str = "augment-export-test";
     let moto = Moto::start().unwrap();
@@ -253,14 +253,7 @@ async fn an_export_from_s3_carries_the_provenance_the_outputs_record() {
         .unwrap();
     let store = S3Store::new(clients.s3.clone(), BUCKET);
     let queue = SqsQueue::new(clients.sqs.clone(), &queue_url);
-    let put = |key: &str, body: Vec<u8>, metadata: Vec<(&'static str, String)>| PutObject {
-        key: key.to_owned(),
-        body,
-        content_type: "image/jpeg",
-        metadata,
-        tags: Vec::new(),
-        on_sent: None,
-    };
+    let put = jpeg_object;
     let (cat, dog) = (jpeg(200, 100), jpeg(100, 150));
     let uploads = [
         ("original-uploads/cats/tom.jpg", cat.clone()),

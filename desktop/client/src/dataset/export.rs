@@ -97,9 +97,7 @@ impl Remote {
         let mut pages = Pages::processed(&request.name_prefix);
         while let Some(objects) = pages.next(self).await? {
             for info in objects {
-                let Some(name) =
-                    processed_name(&info.key).filter(|n| request.name_filter.matches(n))
-                else {
+                let Some(name) = request.takes(&info.key) else {
                     continue;
                 };
                 if window.len() >= jobs
@@ -158,9 +156,7 @@ impl Remote {
         let mut pages = Pages::processed(&request.name_prefix);
         while let Some(objects) = pages.next(self).await? {
             for info in objects {
-                let Some(name) =
-                    processed_name(&info.key).filter(|n| request.name_filter.matches(n))
-                else {
+                let Some(name) = request.takes(&info.key) else {
                     continue;
                 };
                 uploads += 1;
@@ -170,6 +166,14 @@ impl Remote {
             }
         }
         Ok((labels, uploads))
+    }
+}
+
+impl ExportRequest {
+    /// The `<name>` of a listed key this export takes: a processed image's,
+    /// through the name filter.
+    fn takes<'k>(&self, key: &'k str) -> Option<&'k str> {
+        processed_name(key).filter(|name| self.name_filter.matches(name))
     }
 }
 

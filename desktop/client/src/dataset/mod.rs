@@ -137,3 +137,38 @@ impl ExportSummary {
         }
     }
 }
+
+/// "1000 images (test 100, train 807, val 93), 3421 files", and what was left
+/// out, had no class folder, or was kept from an interrupted run: what the CLI
+/// prints and the app reports.
+impl std::fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let splits: Vec<String> = self
+            .splits
+            .iter()
+            .map(|(split, uploads)| format!("{split} {uploads}"))
+            .collect();
+        write!(
+            f,
+            "{} images ({}), {} files",
+            self.uploads,
+            splits.join(", "),
+            self.files
+        )?;
+        let left_out = self.incomplete + self.failed;
+        if left_out > 0 {
+            write!(f, ", {left_out} left out (not finished or unreadable)")?;
+        }
+        if self.unlabeled > 0 && self.unlabeled < self.uploads {
+            write!(f, ", {} with no class folder", self.unlabeled)?;
+        }
+        if self.resumed {
+            write!(
+                f,
+                " (continued an interrupted export: {} files kept)",
+                self.kept
+            )?;
+        }
+        Ok(())
+    }
+}

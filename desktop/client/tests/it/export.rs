@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use augment_client::dataset::{EXPORT_MARKER, ExportEvent, ExportRequest, Format, MANIFEST_JSONL};
-use augment_client::{LocalSettings, Mode, NameFilter, Remote, Settings};
+use augment_client::{NameFilter, Remote};
 
-use super::common::jpeg;
+use super::common::{jpeg, local};
 
 /// `count` photos in three class folders (every seventh flat) processed into
 /// a data folder by the local pipeline.
@@ -30,15 +30,14 @@ fn data_folder(home: &Path, count: u32) -> PathBuf {
     data
 }
 
-async fn local(data: &Path) -> Remote {
-    let settings = Settings {
-        mode: Mode::Local,
-        local: LocalSettings {
-            data_dir: Some(data.to_owned()),
-        },
-        ..Settings::default()
-    };
-    Remote::connect(&settings).await.unwrap()
+/// A data folder of `count` photos (see [`data_folder`]) and the client on it.
+async fn local_data(count: u32) -> (tempfile::TempDir, Remote) {
+    let home = tempfile::tempdir().unwrap();
+    let at = home.path().to_owned();
+    let data = tokio::task::spawn_blocking(move || data_folder(&at, count))
+        .await
+        .unwrap();
+    (home, local(&data).await)
 }
 
 fn request(dest: &Path, format: Format, label_depth: usize) -> ExportRequest {
@@ -93,14 +92,7 @@ async fn interrupted(remote: &Remote, request: &ExportRequest, stop_after: usize
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_interrupted_export_continues_into_the_dataset_one_run_makes() {
-    let home = tempfile::tempdir().unwrap();
-    let data = tokio::task::spawn_blocking({
-        let home = home.path().to_owned();
-        move || data_folder(&home, 24)
-    })
-    .await
-    .unwrap();
-    let remote = local(&data).await;
+    let (home, remote) = local_data(24).await;
     for format in [Format::ImageFolder, Format::WebDataset] {
         let once = home.path().join(format!("once-{format:?}"));
         let whole = remote
@@ -152,14 +144,7 @@ async fn an_interrupted_export_continues_into_the_dataset_one_run_makes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn flat_uploads_have_no_class_and_an_unlabelled_export_one_folder() {
-    let home = tempfile::tempdir().unwrap();
-    let data = tokio::task::spawn_blocking({
-        let home = home.path().to_owned();
-        move || data_folder(&home, 8)
-    })
-    .await
-    .unwrap();
-    let remote = local(&data).await;
+    let (home, remote) = local_data(8).await;
     let labelled = home.path().join("labelled");
     let summary = remote
         .export(&request(&labelled, Format::ImageFolder, 1), |_| {})
