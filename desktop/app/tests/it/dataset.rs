@@ -250,3 +250,40 @@ fn the_export_dialog_fits_at_800x500_and_at_200_percent() {
         assert!(harness.state().dataset().draft.is_none(), "Esc closes it");
     }
 }
+
+#[test]
+fn a_running_export_is_kept_until_cancelled_above_the_queue() {
+    let home = tempfile::tempdir().unwrap();
+    // A data folder that cannot be: the job waits for a connection that
+    // never comes, so it is still running when Cancel is pressed.
+    let not_a_folder = home.path().join("a file");
+    std::fs::write(&not_a_folder, b"").unwrap();
+    let state = home.path().join("state");
+    let launch = Launch {
+        queue_file: Some(state.join(QUEUE_FILE)),
+        ..Launch::default()
+    };
+    let mut harness = app_with(&not_a_folder, launch);
+    harness.run_steps(2);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    harness.run_steps(2);
+    let dest = home.path().join("dataset");
+    type_into(&mut harness, "Folder", &dest.display().to_string());
+    click(&mut harness, "Export");
+    wait_until(&mut harness, "the export running", |h| {
+        h.query_by_role_and_label(Role::Button, "Cancel export")
+            .is_some()
+    });
+    assert!(shows(&harness, "Exporting"));
+    assert!(
+        state.join(DATASET_JOB_FILE).is_file(),
+        "kept for the next start while it runs"
+    );
+    click(&mut harness, "Cancel export");
+    wait_until(&mut harness, "the report", |h| shows(h, "Cancelled"));
+    assert!(shows(&harness, "unfinished"));
+    assert!(
+        !state.join(DATASET_JOB_FILE).exists(),
+        "a cancelled job is not resumed"
+    );
+}
