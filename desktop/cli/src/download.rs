@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use augment_client::download::DOWNLOAD_JOBS;
-use augment_client::{Area, DownloadEvent, DownloadRequest, DownloadSummary, Remote};
+use augment_client::{Area, DownloadEvent, DownloadRequest, Remote};
 use indicatif::HumanBytes;
 
-use crate::EXIT_SOME_FAILED;
 use crate::remote::{self, RemoteArgs};
 
 /// Where `augment download` writes without DEST: the original guide's folder.
@@ -97,25 +96,7 @@ async fn download(remote: Remote, request: DownloadRequest, quiet: bool) -> Exit
             }
         })
         .await;
-    bar.finish_and_clear();
-    let summary = match remote::ended(result) {
-        Ok(summary) => summary,
-        Err(code) => return code,
-    };
-    if !quiet {
-        print_summary(&summary, started, &request);
-    }
-    if summary.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_SOME_FAILED)
-    }
-}
-
-fn print_summary(summary: &DownloadSummary, started: Instant, request: &DownloadRequest) {
-    println!(
-        "{summary} in {:.1} s → {}",
-        started.elapsed().as_secs_f64(),
-        request.dest.display()
-    );
+    remote::finish(&bar, result, quiet, started, &request.dest, |summary| {
+        summary.failed > 0
+    })
 }

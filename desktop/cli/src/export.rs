@@ -5,12 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use augment_client::dataset::{
-    DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest, ExportSummary, Format, SplitSpec,
-};
+use augment_client::dataset::{DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest, Format, SplitSpec};
 use augment_client::{NameFilter, Remote};
 
-use crate::EXIT_SOME_FAILED;
 use crate::remote::{self, RemoteArgs};
 
 /// Uploads read at once by default (each is a few small requests).
@@ -143,27 +140,9 @@ async fn export(remote: Remote, request: ExportRequest, quiet: bool) -> ExitCode
             }
         })
         .await;
-    bar.finish_and_clear();
-    let summary = match remote::ended(result) {
-        Ok(summary) => summary,
-        Err(code) => return code,
-    };
-    if !quiet {
-        print_summary(&summary, started, &request);
-    }
-    if summary.incomplete + summary.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_SOME_FAILED)
-    }
-}
-
-fn print_summary(summary: &ExportSummary, started: Instant, request: &ExportRequest) {
-    println!(
-        "{summary} in {:.1} s → {}",
-        started.elapsed().as_secs_f64(),
-        request.dest.display()
-    );
+    remote::finish(&bar, result, quiet, started, &request.dest, |summary| {
+        summary.incomplete + summary.failed > 0
+    })
 }
 
 #[cfg(test)]

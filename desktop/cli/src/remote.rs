@@ -118,6 +118,36 @@ pub fn progress_bar(quiet: bool, template: &str, length: Option<u64>) -> Progres
     bar
 }
 
+/// The end of `download` or `export`: the bar cleared, then the error said, or
+/// the totals ("{summary} in 1.2 s → DEST") unless quiet; exit status 1 when
+/// `some_failed` says some items were not done.
+pub fn finish<S: std::fmt::Display>(
+    bar: &ProgressBar,
+    result: Result<S, ClientError>,
+    quiet: bool,
+    started: std::time::Instant,
+    dest: &std::path::Path,
+    some_failed: impl FnOnce(&S) -> bool,
+) -> ExitCode {
+    bar.finish_and_clear();
+    let summary = match ended(result) {
+        Ok(summary) => summary,
+        Err(code) => return code,
+    };
+    if !quiet {
+        println!(
+            "{summary} in {:.1} s → {}",
+            started.elapsed().as_secs_f64(),
+            dest.display()
+        );
+    }
+    if some_failed(&summary) {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// A command's result, or its error said on stderr and its exit code.
 pub fn ended<T>(result: Result<T, ClientError>) -> Result<T, ExitCode> {
     result.map_err(|err| {

@@ -10,7 +10,8 @@ use augment_aws::S3Store;
 use augment_aws::testing::{self, Moto};
 use augment_pipeline::ObjectStore as _;
 
-use super::upload::{augment, files, run, write};
+use super::export::processed;
+use super::upload::{augment, files, run};
 use super::{jpeg, jpeg_object};
 
 const BUCKET: &str = "augment-download-test";
@@ -144,16 +145,13 @@ async fn a_killed_download_resumes_and_a_second_run_fetches_only_what_changed() 
 #[test]
 fn local_mode_downloads_the_layout_asked_for_and_verify_checks_it() {
     let home = tempfile::tempdir().unwrap();
-    let photos = home.path().join("photos");
-    write(&photos.join("cats/tom.jpg"), &jpeg(300, 200));
-    write(&photos.join("dogs/rex.jpg"), &jpeg(200, 300));
-    write(&photos.join("notes.jpg"), b"not an image");
-    let data = home.path().join("data");
-    let (code, _, stderr) = run(augment(home.path())
-        .args(["process", "--quiet", "--out"])
-        .arg(&data)
-        .arg(&photos));
-    assert_eq!(code, Some(1), "one file is rejected\n{stderr}");
+    let photos = [
+        ("cats/tom.jpg", jpeg(300, 200)),
+        ("dogs/rex.jpg", jpeg(200, 300)),
+        ("notes.jpg", b"not an image".to_vec()),
+    ];
+    // One file is rejected.
+    let data = processed(home.path(), &photos, 1);
 
     // The original guide's step: the rotations alone.
     let only = home.path().join("only");

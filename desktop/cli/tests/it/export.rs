@@ -12,16 +12,22 @@ use super::{jpeg, jpeg_object};
 
 /// Photos (distinct bytes unless copied) processed into a data folder.
 fn data_folder(home: &Path, photos: &[(&str, Vec<u8>)]) -> PathBuf {
+    processed(home, photos, 0)
+}
+
+/// [`data_folder`], where `augment process` exits with `code` (1: some
+/// photos are rejected).
+pub(super) fn processed(home: &Path, photos: &[(&str, Vec<u8>)], code: i32) -> PathBuf {
     let dir = home.join("photos");
     for (name, bytes) in photos {
         write(&dir.join(name), bytes);
     }
     let data = home.join("data");
-    let (code, _, stderr) = run(augment(home)
+    let (exit, _, stderr) = run(augment(home)
         .args(["process", "--quiet", "--out"])
         .arg(&data)
         .arg(&dir));
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(exit, Some(code), "{stderr}");
     data
 }
 
