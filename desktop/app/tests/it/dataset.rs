@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use augment_client::dataset::{ExportEvent, ExportRequest, MANIFEST_JSONL};
 use augment_client::{NameFilter, Remote};
-use augment_desktop::dataset::{DatasetJob, ExportChoices, JobKind};
+use augment_desktop::dataset::ExportChoices;
 use augment_desktop::journal::QUEUE_FILE;
 use augment_desktop::worker::DATASET_JOB_FILE;
 use augment_desktop::{DesktopApp, Launch};
@@ -159,23 +159,17 @@ fn download_all_from_the_menu_then_again_fetches_only_what_is_new() {
     assert!(dest.join("processed/cats/tom_256x256.jpg").is_file());
 }
 
-/// The job as the app keeps it while it runs; the export interrupted as a
-/// quit leaves it (stopped after its first image, no manifest).
-fn interrupted_export(data: &Path, dest: &Path) -> DatasetJob {
-    let job = DatasetJob {
-        kind: JobKind::Export,
-        dest: dest.to_owned(),
-        filter: String::new(),
-        everything: false,
-        export: ExportChoices::default(),
-    };
+/// The export the dialog's default choices make, interrupted as a quit leaves
+/// it (stopped before its first image was written whole, no manifest).
+fn interrupted_export(data: &Path, dest: &Path) {
+    let choices = ExportChoices::default();
     let request = ExportRequest {
         dest: dest.to_owned(),
-        format: job.export.format.format(),
-        splits: job.export.splits.parse().unwrap(),
-        seed: job.export.seed,
-        all_angles: job.export.all_angles,
-        label_depth: job.export.label_depth,
+        format: choices.format.format(),
+        splits: choices.splits.parse().unwrap(),
+        seed: choices.seed,
+        all_angles: choices.all_angles,
+        label_depth: choices.label_depth,
         shard_bytes: augment_client::dataset::DEFAULT_SHARD_BYTES,
         name_prefix: String::new(),
         name_filter: NameFilter::default(),
@@ -195,25 +189,48 @@ fn interrupted_export(data: &Path, dest: &Path) -> DatasetJob {
     });
     assert!(stopped.unwrap_err().is_panic());
     assert!(!dest.join(MANIFEST_JSONL).exists());
-    job
+}
+
+/// The app on a data folder that cannot be (a file): a job it starts waits
+/// for a connection that never comes, so it is still running.
+fn app_without_data(home: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
+    let not_a_folder = home.join("a file");
+    std::fs::write(&not_a_folder, b"").unwrap();
+    app_with(&not_a_folder, launch)
+}
+
+/// Ctrl+E, the folder typed, Export: until the job shows above the queue.
+fn export_running(harness: &mut Harness<'_, DesktopApp>, dest: &Path) {
+    harness.run_steps(2);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    harness.run_steps(2);
+    type_into(harness, "Folder", &dest.display().to_string());
+    click(harness, "Export");
+    wait_until(harness, "the export running", |h| {
+        h.query_by_role_and_label(Role::Button, "Cancel export")
+            .is_some()
+    });
 }
 
 #[test]
 fn an_export_a_quit_left_continues_at_the_next_start() {
     let (home, data, dest) = home_with_data("dataset");
+    interrupted_export(&data, &dest);
     let state = home.path().join("state");
-    std::fs::create_dir_all(&state).unwrap();
-    let job = interrupted_export(&data, &dest);
-    std::fs::write(
-        state.join(DATASET_JOB_FILE),
-        serde_json::to_vec(&job).unwrap(),
-    )
-    .unwrap();
-
-    let launch = Launch {
+    let launch = || Launch {
         queue_file: Some(state.join(QUEUE_FILE)),
         ..Launch::default()
     };
+    // The window closes while the export runs.
+    let mut first = app_without_data(home.path(), launch());
+    export_running(&mut first, &dest);
+    drop(first);
+    assert!(
+        state.join(DATASET_JOB_FILE).is_file(),
+        "kept for the next start"
+    );
+
+    let launch = launch();
     let mut harness = app_with(&data, launch);
     wait_until(&mut harness, "the resumed export's report", |h| {
         shows(h, "continued an interrupted export")
@@ -254,26 +271,13 @@ fn the_export_dialog_fits_at_800x500_and_at_200_percent() {
 #[test]
 fn a_running_export_is_kept_until_cancelled_above_the_queue() {
     let home = tempfile::tempdir().unwrap();
-    // A data folder that cannot be: the job waits for a connection that
-    // never comes, so it is still running when Cancel is pressed.
-    let not_a_folder = home.path().join("a file");
-    std::fs::write(&not_a_folder, b"").unwrap();
     let state = home.path().join("state");
     let launch = Launch {
         queue_file: Some(state.join(QUEUE_FILE)),
         ..Launch::default()
     };
-    let mut harness = app_with(&not_a_folder, launch);
-    harness.run_steps(2);
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::E);
-    harness.run_steps(2);
-    let dest = home.path().join("dataset");
-    type_into(&mut harness, "Folder", &dest.display().to_string());
-    click(&mut harness, "Export");
-    wait_until(&mut harness, "the export running", |h| {
-        h.query_by_role_and_label(Role::Button, "Cancel export")
-            .is_some()
-    });
+    let mut harness = app_without_data(home.path(), launch);
+    export_running(&mut harness, &home.path().join("dataset"));
     assert!(shows(&harness, "Exporting"));
     assert!(
         state.join(DATASET_JOB_FILE).is_file(),
