@@ -6,6 +6,7 @@
 //! ([`batch`]). No UI here; everything is async (Tokio) and the handles are
 //! `Send + Sync`, cheap to clone.
 
+mod adaptive;
 pub mod batch;
 mod connect;
 pub mod dataset;
@@ -19,6 +20,7 @@ mod local;
 mod names;
 mod objects;
 mod pages;
+mod plan;
 mod retry;
 mod s3;
 pub mod settings;
@@ -32,10 +34,12 @@ use std::time::{Duration, SystemTime};
 
 use augment_pipeline::{FailedRecord, Landed, ObjectStore, Output};
 
+pub use adaptive::{Concurrency, Slot};
 pub use dedupe::{SHA256_METADATA, sha256_hex};
 pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 pub use error::{ClientError, ErrorKind};
 pub use pages::LIST_PAGE_KEYS;
+pub use plan::{LIST_PAGES_PER_FILE, UploadPlan};
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
 

@@ -3,6 +3,7 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_types::sdk_config::{RequestChecksumCalculation, ResponseChecksumValidation};
 
 use super::ClientError;
 use super::settings::{AwsSettings, is_insecure_endpoint};
@@ -65,7 +66,14 @@ pub(super) async fn sdk_config(
                 "The endpoint uses plain http:// to another machine: the signed requests and the images would cross the network unencrypted. Use https://, or allow plain HTTP for it (augment upload --allow-http; in the app, confirm it in Settings): {endpoint}"
             )));
         }
-        loader = loader.endpoint_url(endpoint);
+        // Since 2025 the SDK sends a CRC32 checksum with every upload and
+        // validates every download's, which several S3-compatible stores refuse
+        // or lack (aws-sdk-rust#1240): for them, only where an operation
+        // requires one.
+        loader = loader
+            .endpoint_url(endpoint)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
     }
     let config = loader.load().await;
     if config.region().is_some() {

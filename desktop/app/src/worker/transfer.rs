@@ -114,7 +114,9 @@ impl Worker {
                 return;
             };
             if pipeline_failed
-                && let Err(error) = this.upload_as(id, &remote, &input.path, &task_key).await
+                && let Err(error) = this
+                    .upload_as(id, &remote, &input.path, &task_key, true)
+                    .await
             {
                 this.events.send(UploadEvent::Failed { id, error });
                 return;
