@@ -82,6 +82,7 @@ impl Remote {
                 local,
                 reserved: Mutex::new(HashSet::new()),
                 deadlines: Mutex::new(HashMap::new()),
+                watching: Mutex::default(),
                 retried: AtomicU64::new(0),
                 probe: None,
             }),

@@ -26,6 +26,7 @@ mod s3;
 pub mod settings;
 mod upload;
 mod watch;
+mod watch_all;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
@@ -42,6 +43,7 @@ pub use pages::LIST_PAGE_KEYS;
 pub use plan::{LIST_PAGES_PER_FILE, UploadPlan};
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
+pub use watch_all::WATCH_PAGES_PER_UPLOAD;
 
 /// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at
 /// most 1,000; a gallery screen shows far fewer).
@@ -162,6 +164,8 @@ struct Inner {
     /// When each reserved name's upload must stop retrying: its name check's
     /// start plus [`RETRY_BUDGET`], one budget for the whole file.
     deadlines: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// The uploads [`Remote::watch`] is watching, served by one poll.
+    watching: Mutex<watch_all::Watching>,
     /// Transient errors tried again, for a summary and for tests.
     retried: AtomicU64,
     /// S3: the same bucket through a one-attempt client, for [`Remote::check`],

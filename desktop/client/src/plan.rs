@@ -228,7 +228,7 @@ impl Remote {
 }
 
 /// The longest common prefix of `names`, cut at a character boundary.
-fn common_prefix(names: &[String]) -> &str {
+pub(crate) fn common_prefix(names: &[String]) -> &str {
     let Some(first) = names.first() else {
         return "";
     };
@@ -244,7 +244,7 @@ fn common_prefix(names: &[String]) -> &str {
     &first[..floor_char_boundary(first, len)]
 }
 
-fn floor_char_boundary(text: &str, at: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, at: usize) -> usize {
     (0..=at.min(text.len()))
         .rev()
         .find(|&i| text.is_char_boundary(i))
