@@ -1,7 +1,7 @@
 //! Watching every upload of a remote with one poll: each round lists the output
 //! prefixes under the watched names' common prefix (`processed/` and `failed/`
-//! until something is processed, then the rotations' folders too) and serves
-//! every watched upload from that listing, so a poll costs the same few requests
+//! while something is not processed, the rotations' folders once something
+//! is) and serves every watched upload from that listing, so a poll costs the same few requests
 //! whether 1 or 1,000 uploads are waiting. A failed record is read (one `GET`)
 //! only once its key is listed. When the listing would cost more pages than
 //! asking per upload ([`WATCH_PAGES_PER_UPLOAD`]), the round asks per upload,
@@ -159,15 +159,15 @@ impl Remote {
             .collect();
         let common = common_prefix(&names);
         let failed_cut = floor_char_boundary(common, FAILED_KEY_NAME_BYTES / 2);
-        let mut prefixes = vec![
-            format!("{}{common}", Output::Processed.prefix()),
-            format!("{FAILED_PREFIX}{}", &common[..failed_cut]),
-        ];
-        // Rotations are made from the processed image: none before it.
-        if watched
-            .iter()
-            .any(|(_, _, seen)| seen.contains(Output::Processed))
-        {
+        let processed = |(_, _, seen): &&(u64, UploadKey, Landed)| seen.contains(Output::Processed);
+        let mut prefixes = Vec::new();
+        // A failed record comes instead of the processed image, and rotations
+        // are made from it: ask for each only while it can still come.
+        if !watched.iter().all(|w| processed(&w)) {
+            prefixes.push(format!("{}{common}", Output::Processed.prefix()));
+            prefixes.push(format!("{FAILED_PREFIX}{}", &common[..failed_cut]));
+        }
+        if watched.iter().any(|w| processed(&w)) {
             prefixes.extend(Output::ROTATIONS.map(|o| format!("{}{common}", o.prefix())));
         }
         let budget = (watched.len() * WATCH_PAGES_PER_UPLOAD).max(prefixes.len());

@@ -13,3 +13,4 @@ mod faults;
 mod local;
 mod s3;
 mod terraform;
+mod transfers;
