@@ -204,6 +204,9 @@ struct Machine {
 }
 
 pub fn run(options: &flags::Bench) -> Result<()> {
+    if options.transfer {
+        return crate::bench_transfer::run();
+    }
     let options = Options {
         rounds: options.rounds,
         repeat: options.repeat,
@@ -287,7 +290,7 @@ pub fn run(options: &flags::Bench) -> Result<()> {
     sh.create_dir(root.join("docs"))?;
     sh.write_file(&doc_path, doc)?;
     println!("wrote {}", doc_path.display());
-    Ok(())
+    crate::bench_transfer::run()
 }
 
 /// Makes (or reuses) the venv with the pinned peers; returns its Python.
