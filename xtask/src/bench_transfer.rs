@@ -229,21 +229,24 @@ fn tools(
     let mut tools = Vec::new();
     let home = work.join("home");
     std::fs::create_dir_all(&home)?;
-    let mut ours = Command::new(augment);
-    ours.env("HOME", &home)
-        .envs(CREDENTIALS)
-        .args(["upload", "--quiet", "--endpoint-url", endpoint, "--bucket"])
-        .arg(bench.new_bucket()?)
-        .arg(dir);
-    tools.push(("augment upload (default)".to_owned(), ours));
-    if let Ok(before) = std::env::var("AUGMENT_BENCH_BEFORE") {
-        let mut old = Command::new(before);
-        old.env("HOME", &home)
+    // Ours, and the build before this work when AUGMENT_BENCH_BEFORE names it.
+    let before = std::env::var_os("AUGMENT_BENCH_BEFORE").map(PathBuf::from);
+    let builds = [
+        ("augment upload (default)", Some(augment.to_owned())),
+        ("augment upload before (default)", before),
+    ];
+    for (label, program) in builds {
+        let Some(program) = program else {
+            continue;
+        };
+        let mut upload = Command::new(program);
+        upload
+            .env("HOME", &home)
             .envs(CREDENTIALS)
             .args(["upload", "--quiet", "--endpoint-url", endpoint, "--bucket"])
             .arg(bench.new_bucket()?)
             .arg(dir);
-        tools.push(("augment upload before (default)".to_owned(), old));
+        tools.push((label.to_owned(), upload));
     }
     for transfers in [None, Some(16)] {
         let bucket = bench.new_bucket()?;
@@ -422,27 +425,24 @@ fn verdicts(rows: &[Row]) -> String {
             .find(|r| r.batch == batch && r.round_trip_ms == ms && r.tool.starts_with(tool))
     };
     let mut out = String::from("Verdicts:\n");
-    if let (Some(ours), Some(rclone)) = (
-        find("photos", 50, "augment upload (default)"),
-        find("photos", 50, "rclone copy --transfers 16"),
-    ) {
-        let ratio = ours.seconds / rclone.seconds;
+    let ratios = [
+        (
+            50,
+            "rclone copy --transfers 16",
+            "At 50 ms, ours on its defaults vs `rclone copy --transfers 16`",
+        ),
+        (0, "augment upload before", "At 0 ms, ours vs before"),
+    ];
+    for (ms, peer, what) in ratios {
+        let (Some(ours), Some(peer)) = (
+            find("photos", ms, "augment upload (default)"),
+            find("photos", ms, peer),
+        ) else {
+            continue;
+        };
+        let ratio = ours.seconds / peer.seconds;
         let verdict = if ratio <= 1.0 { "met" } else { "not met" };
-        let _ = writeln!(
-            out,
-            "- At 50 ms, ours on its defaults vs `rclone copy --transfers 16` (goal ≤ 1.0): {ratio:.2}, {verdict}."
-        );
-    }
-    if let (Some(ours), Some(before)) = (
-        find("photos", 0, "augment upload (default)"),
-        find("photos", 0, "augment upload before"),
-    ) {
-        let ratio = ours.seconds / before.seconds;
-        let verdict = if ratio <= 1.0 { "met" } else { "not met" };
-        let _ = writeln!(
-            out,
-            "- At 0 ms, ours vs before (goal ≤ 1.0): {ratio:.2}, {verdict}."
-        );
+        let _ = writeln!(out, "- {what} (goal ≤ 1.0): {ratio:.2}, {verdict}.");
     }
     let worst = rows
         .iter()

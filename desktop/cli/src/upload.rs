@@ -336,7 +336,7 @@ async fn upload_one(
             eprintln!(
                 "replaced {} with the same bytes (--on-duplicate replace)",
                 key.as_str()
-            )
+            );
         });
     } else if key != input.upload {
         let renamed = upload_file_name(&key);

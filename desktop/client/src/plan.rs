@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use augment_pipeline::contract::{FAILED_PREFIX, UPLOAD_PREFIX, is_upload_extension};
 use augment_pipeline::limits::FAILED_KEY_NAME_BYTES;
-use augment_pipeline::{BucketKey, ListRequest, Output, UploadKey};
+use augment_pipeline::{BucketKey, ListRequest, ObjectInfo, Output, UploadKey};
 
 use crate::dedupe::SHA256_METADATA;
 use crate::names::{split_file_name, upload_key_for};
@@ -90,28 +90,13 @@ impl Remote {
             covers: covers.to_owned(),
             ..Known::default()
         };
-        let mut pages = 0;
+        let mut pages = Pages::new(budget);
         for prefix in &prefixes {
-            let mut cursor: Option<String> = None;
-            loop {
-                pages += 1;
-                if pages > budget {
-                    return Ok(None);
-                }
-                let request = ListRequest::new(prefix, cursor.as_deref(), LIST_PAGE_KEYS);
-                let page = self
-                    .inner
-                    .store
-                    .list_page(request)
-                    .await
-                    .map_err(|err| self.error(err))?;
-                for object in page.objects {
-                    known.note(object.key, object.size_bytes);
-                }
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
+            let Some(listed) = self.list_within(prefix, &mut pages).await? else {
+                return Ok(None);
+            };
+            for object in listed {
+                known.note(object.key, object.size_bytes);
             }
         }
         Ok(Some(known))
@@ -224,6 +209,47 @@ impl Remote {
             }))
         })
         .await
+    }
+}
+
+/// Listing pages left to read before a listing stops being worth it.
+pub(crate) struct Pages {
+    left: usize,
+}
+
+impl Pages {
+    /// At least one page, whatever the budget.
+    pub(crate) fn new(budget: usize) -> Self {
+        Self {
+            left: budget.max(1),
+        }
+    }
+}
+
+impl Remote {
+    /// Everything under `prefix`, page by page (1,000 keys each), or `None` once
+    /// `pages` is spent.
+    pub(crate) async fn list_within(
+        &self,
+        prefix: &str,
+        pages: &mut Pages,
+    ) -> Result<Option<Vec<ObjectInfo>>, ClientError> {
+        let mut found = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let Some(left) = pages.left.checked_sub(1) else {
+                return Ok(None);
+            };
+            pages.left = left;
+            let request = ListRequest::new(prefix, cursor.as_deref(), LIST_PAGE_KEYS);
+            let page = self.inner.store.list_page(request).await;
+            let page = page.map_err(|err| self.error(err))?;
+            found.extend(page.objects);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(Some(found)),
+            }
+        }
     }
 }
 

@@ -38,13 +38,19 @@ impl Remote {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut registration = self.register_watch(upload_key);
         let mut landed = Landed::default();
+        // The timeout counts once the poll has looked at least once, so even a
+        // zero timeout looks.
+        let mut looked = false;
         loop {
             tokio::select! {
                 heard = registration.heard.recv() => {
                     let Some(heard) = heard else {
                         return Ok(());
                     };
-                    let event = heard?;
+                    let Some(event) = heard? else {
+                        looked = true;
+                        continue;
+                    };
                     let last = matches!(event, WatchEvent::Rejected(_) | WatchEvent::Failed(_));
                     if let WatchEvent::Landed { output, .. } = &event {
                         landed.insert(*output);
@@ -54,7 +60,7 @@ impl Remote {
                         return Ok(());
                     }
                 }
-                () = tokio::time::sleep_until(deadline) => {
+                () = tokio::time::sleep_until(deadline), if looked => {
                     on_event(WatchEvent::TimedOut);
                     return Ok(());
                 }

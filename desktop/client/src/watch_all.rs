@@ -11,19 +11,20 @@ use std::collections::{HashMap, HashSet};
 
 use augment_pipeline::contract::FAILED_PREFIX;
 use augment_pipeline::limits::FAILED_KEY_NAME_BYTES;
-use augment_pipeline::{Landed, ListRequest, Output, UploadKey};
+use augment_pipeline::{Landed, Output, UploadKey};
 use tokio::sync::mpsc;
 
 use crate::error::ClientError;
-use crate::plan::{common_prefix, floor_char_boundary};
-use crate::{LIST_PAGE_KEYS, Remote, WATCH_FIRST_DELAY, WATCH_MAX_DELAY, WatchEvent, lock};
+use crate::plan::{Pages, common_prefix, floor_char_boundary};
+use crate::{Remote, WATCH_FIRST_DELAY, WATCH_MAX_DELAY, WatchEvent, lock};
 
 /// Listing pages one poll may read per watched upload before that round asks
 /// per upload instead (2 requests an upload while nothing has landed).
 pub const WATCH_PAGES_PER_UPLOAD: usize = 2;
 
-/// What one watched upload hears from the poll.
-pub(crate) type Heard = Result<WatchEvent, ClientError>;
+/// What one watched upload hears from the poll: an event, or `None` after each
+/// round that looked at it (a watch times out only after one look).
+pub(crate) type Heard = Result<Option<WatchEvent>, ClientError>;
 
 /// The uploads being watched, and whether a poll task is running for them.
 #[derive(Debug, Default)]
@@ -107,6 +108,11 @@ impl Remote {
                         .retried
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::debug!(error = %err.detail(), "watch: transient error, polling again");
+                    // A look that failed is a look: a watch's timeout still runs.
+                    let watching = lock(&self.inner.watching);
+                    for entry in watching.entries.values() {
+                        let _ = entry.heard.send(Ok(None));
+                    }
                 }
                 Err(err) => {
                     let watching = lock(&self.inner.watching);
@@ -138,11 +144,12 @@ impl Remote {
             entry.seen = seen;
             news |= !events.is_empty();
             for event in events {
-                let _ = entry.heard.send(Ok(event));
+                let _ = entry.heard.send(Ok(Some(event)));
             }
             if let Some(message) = local_fault {
-                let _ = entry.heard.send(Ok(WatchEvent::Failed(message)));
+                let _ = entry.heard.send(Ok(Some(WatchEvent::Failed(message))));
             }
+            let _ = entry.heard.send(Ok(None));
         }
         Ok(news)
     }
@@ -159,35 +166,37 @@ impl Remote {
             .collect();
         let common = common_prefix(&names);
         let failed_cut = floor_char_boundary(common, FAILED_KEY_NAME_BYTES / 2);
-        let processed = |(_, _, seen): &&(u64, UploadKey, Landed)| seen.contains(Output::Processed);
-        let mut prefixes = Vec::new();
-        // A failed record comes instead of the processed image, and rotations
-        // are made from it: ask for each only while it can still come.
-        if !watched.iter().all(|w| processed(&w)) {
-            prefixes.push(format!("{}{common}", Output::Processed.prefix()));
-            prefixes.push(format!("{FAILED_PREFIX}{}", &common[..failed_cut]));
-        }
-        if watched.iter().any(|w| processed(&w)) {
-            prefixes.extend(Output::ROTATIONS.map(|o| format!("{}{common}", o.prefix())));
-        }
-        let budget = (watched.len() * WATCH_PAGES_PER_UPLOAD).max(prefixes.len());
+        // One round of one upload lists the processed and failed folders and the
+        // four rotations' at most: never less than that.
+        let budget = (watched.len() * WATCH_PAGES_PER_UPLOAD).max(Output::ALL.len() + 1);
+        let mut pages = Pages::new(budget);
         let mut found = HashSet::new();
-        let mut pages = 0;
-        for prefix in &prefixes {
-            let mut cursor: Option<String> = None;
-            loop {
-                pages += 1;
-                if pages > budget {
+        let seen_processed =
+            |(_, _, seen): &(u64, UploadKey, Landed)| seen.contains(Output::Processed);
+        // A failed record comes instead of the processed image: ask for either
+        // only while one can still come.
+        if !watched.iter().all(seen_processed) {
+            for prefix in [
+                format!("{}{common}", Output::Processed.prefix()),
+                format!("{FAILED_PREFIX}{}", &common[..failed_cut]),
+            ] {
+                let Some(listed) = self.list_within(&prefix, &mut pages).await? else {
                     return Ok(None);
-                }
-                let request = ListRequest::new(prefix, cursor.as_deref(), LIST_PAGE_KEYS);
-                let page = self.inner.store.list_page(request).await;
-                let page = page.map_err(|err| self.error(err))?;
-                found.extend(page.objects.into_iter().map(|object| object.key));
-                match page.next {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
+                };
+                found.extend(listed.into_iter().map(|object| object.key));
+            }
+        }
+        // Rotations are made from the processed image: none before it.
+        let any_processed = watched
+            .iter()
+            .any(|w| seen_processed(w) || found.contains(&Output::Processed.key(&w.1)));
+        if any_processed {
+            for output in Output::ROTATIONS {
+                let prefix = format!("{}{common}", output.prefix());
+                let Some(listed) = self.list_within(&prefix, &mut pages).await? else {
+                    return Ok(None);
+                };
+                found.extend(listed.into_iter().map(|object| object.key));
             }
         }
         Ok(Some(found))

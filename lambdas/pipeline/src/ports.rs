@@ -45,6 +45,20 @@ pub struct PutObject {
     pub on_sent: Option<OnSent>,
 }
 
+impl PutObject {
+    /// An object with no metadata, no tags and no progress callback.
+    pub fn new(key: impl Into<String>, body: Vec<u8>, content_type: &'static str) -> Self {
+        Self {
+            key: key.into(),
+            body,
+            content_type,
+            metadata: Vec::new(),
+            tags: Vec::new(),
+            on_sent: None,
+        }
+    }
+}
+
 /// A callback for [`PutObject::on_sent`]: called with 0 when an attempt starts
 /// and then with the running total, so on a retry the count goes back to 0 once
 /// and rises again to the body's length. May be called on another thread.

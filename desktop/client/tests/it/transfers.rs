@@ -61,18 +61,10 @@ fn write_files(dir: &Path, names: &[String], bytes: &[u8]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Another writer's object, straight on moto.
 async fn put(store: &S3Store, key: &str, body: &[u8]) {
-    store
-        .put(PutObject {
-            key: key.into(),
-            body: body.to_vec(),
-            content_type: "image/jpeg",
-            metadata: Vec::new(),
-            tags: Vec::new(),
-            on_sent: None,
-        })
-        .await
-        .unwrap();
+    let written = store.put_if_absent(PutObject::new(key, body.to_vec(), "image/jpeg"));
+    assert!(written.await.unwrap(), "{key} was there already");
 }
 
 /// Each file the way `augment upload` sends it: the duplicate question, the
