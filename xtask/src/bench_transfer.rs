@@ -54,6 +54,8 @@ pub struct Bench {
     link: Arc<Link>,
     next_bucket: AtomicU64,
     work: PathBuf,
+    /// The AWS CLI (from the bench's venv), which makes the buckets.
+    aws: PathBuf,
 }
 
 struct Link {
@@ -75,7 +77,7 @@ pub fn run() -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     cmd!(sh, "{cargo} build --release -p augment-cli").run()?;
     let augment = crate::target_dir().join("release/augment");
-    sh.set_var("PATH", path_with(&bin)?);
+    sh.set_var("PATH", crate::venv::path_with(&bin)?);
 
     let port = free_port()?;
     let mut moto = Command::new(bin.join("moto_server"))
@@ -103,7 +105,7 @@ fn measure_all(
     augment: &Path,
     moto_port: u16,
 ) -> Result<Vec<Row>> {
-    let bench = Bench::start(moto_port, work)?;
+    let bench = Bench::start(moto_port, work, &bin.join("aws"))?;
     wait_for_port(moto_port)?;
     let mut rows = Vec::new();
     for (batch, count, size) in BATCHES {
@@ -126,7 +128,7 @@ fn measure_all(
 }
 
 impl Bench {
-    fn start(moto_port: u16, work: &Path) -> Result<Self> {
+    fn start(moto_port: u16, work: &Path, aws: &Path) -> Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let proxy_endpoint = format!("http://{}", listener.local_addr()?);
         let link = Arc::new(Link {
@@ -146,6 +148,7 @@ impl Bench {
             link,
             next_bucket: AtomicU64::new(0),
             work: work.to_owned(),
+            aws: aws.to_owned(),
         })
     }
 
@@ -163,7 +166,7 @@ impl Bench {
     pub fn new_bucket(&self) -> Result<String> {
         let n = self.next_bucket.fetch_add(1, Ordering::Relaxed);
         let bucket = format!("transfer-bench-{n}");
-        let status = Command::new("aws")
+        let status = Command::new(&self.aws)
             .envs(CREDENTIALS)
             .args(["--endpoint-url", &self.moto_endpoint, "s3", "mb"])
             .arg(format!("s3://{bucket}"))
@@ -473,13 +476,6 @@ fn write_section(doc: &Path, section: &str) -> Result<()> {
     };
     std::fs::write(doc, new)?;
     Ok(())
-}
-
-fn path_with(bin: &Path) -> Result<String> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![bin.to_owned()];
-    dirs.extend(std::env::split_paths(&path));
-    Ok(std::env::join_paths(dirs)?.to_string_lossy().into_owned())
 }
 
 fn free_port() -> Result<u16> {

@@ -89,6 +89,8 @@ fn ci() -> Result<()> {
     sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
     // The IAM policy simulator (npm) the IAM test evaluates the rendered policies with.
     sh.set_var(tools::IAM_SIMULATOR_ENV, tools::ensure_iam_simulator(&sh)?);
+    // A second S3 implementation (crates.io) for the client's custom mode.
+    sh.set_var(tools::S3S_FS_ENV, tools::ensure_s3s_fs(&sh)?);
 
     step("fmt", || cmd!(sh, "cargo fmt --all --check").run())?;
     step("clippy", || {

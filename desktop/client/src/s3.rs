@@ -66,14 +66,7 @@ pub(super) async fn sdk_config(
                 "The endpoint uses plain http:// to another machine: the signed requests and the images would cross the network unencrypted. Use https://, or allow plain HTTP for it (augment upload --allow-http; in the app, confirm it in Settings): {endpoint}"
             )));
         }
-        // Since 2025 the SDK sends a CRC32 checksum with every upload and
-        // validates every download's, which several S3-compatible stores refuse
-        // or lack (aws-sdk-rust#1240): for them, only where an operation
-        // requires one.
-        loader = loader
-            .endpoint_url(endpoint)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        loader = loader.endpoint_url(endpoint);
     }
     let config = loader.load().await;
     if config.region().is_some() {
@@ -88,6 +81,21 @@ pub(super) async fn sdk_config(
         .into_builder()
         .region(Region::new(CUSTOM_DEFAULT_REGION))
         .build())
+}
+
+/// With a custom endpoint, checksums only where an operation requires one:
+/// since 2025 the SDK sends a CRC32 checksum with every upload and validates
+/// every download's by default, which several S3-compatible stores refuse or
+/// lack (aws-sdk-rust#1240). AWS itself keeps the SDK's default.
+pub(super) fn for_endpoint(config: &SdkConfig) -> SdkConfig {
+    if config.endpoint_url().is_none() {
+        return config.clone();
+    }
+    config
+        .to_builder()
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build()
 }
 
 /// The one-attempt config of "Test connection" (and the CLI's check before a

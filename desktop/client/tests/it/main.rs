@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod custom;
 mod dedupe;
 mod faults;
 mod local;
