@@ -204,6 +204,9 @@ struct Machine {
 }
 
 pub fn run(options: &flags::Bench) -> Result<()> {
+    if options.transfer {
+        return crate::bench_transfer::run();
+    }
     let options = Options {
         rounds: options.rounds,
         repeat: options.repeat,
@@ -288,7 +291,7 @@ pub fn run(options: &flags::Bench) -> Result<()> {
     let kept = kept_sections(&std::fs::read_to_string(&doc_path).unwrap_or_default());
     sh.write_file(&doc_path, format!("{doc}{kept}"))?;
     println!("wrote {}", doc_path.display());
-    Ok(())
+    crate::bench_transfer::run()
 }
 
 /// Makes (or reuses) the venv with the pinned peers; returns its Python.

@@ -67,6 +67,10 @@ pub struct Bench {
     /// Timed runs per peer process.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_REPEAT, value_parser = at_least_one)]
     pub repeat: usize,
+    /// Only the transfer section: uploads through a 0, 50 and 150 ms round trip,
+    /// ours against rclone and the AWS CLI.
+    #[arg(long)]
+    pub transfer: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod apt;
 mod bench;
+mod bench_transfer;
 mod deny;
 mod deploy;
 mod dist;
@@ -125,6 +126,8 @@ fn install_ci_tools(sh: &Shell) -> Result<()> {
     sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
     // The IAM policy simulator (npm) the IAM test evaluates the rendered policies with.
     sh.set_var(tools::IAM_SIMULATOR_ENV, tools::ensure_iam_simulator(sh)?);
+    // A second S3 implementation (crates.io) for the client's custom mode.
+    sh.set_var(tools::S3S_FS_ENV, tools::ensure_s3s_fs(sh)?);
     Ok(())
 }
 

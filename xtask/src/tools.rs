@@ -35,6 +35,35 @@ pub fn ensure(sh: &Shell, name: &str, version: &str) -> Result<PathBuf> {
     Ok(binary)
 }
 
+/// The second S3 implementation the client's custom-mode test runs against.
+const S3S_FS_VERSION: &str = "0.14.1";
+/// The environment variable that test reads the server's path from.
+pub const S3S_FS_ENV: &str = "S3S_FS";
+
+/// `s3s-fs` (crates.io, its `binary` feature) at [`S3S_FS_VERSION`], installed
+/// into `<target dir>/tools/s3s-fs-<version>` when missing (a few minutes, once).
+pub fn ensure_s3s_fs(sh: &Shell) -> Result<PathBuf> {
+    let root = target_dir()
+        .join("tools")
+        .join(format!("s3s-fs-{S3S_FS_VERSION}"));
+    let binary = root
+        .join("bin")
+        .join(format!("s3s-fs{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        println!(
+            "==> installing s3s-fs {S3S_FS_VERSION} into {}",
+            root.display()
+        );
+        cmd!(
+            sh,
+            "cargo install s3s-fs --version {S3S_FS_VERSION} --features binary --locked --root {root}"
+        )
+        .env_remove("CARGO_TARGET_DIR")
+        .run()?;
+    }
+    Ok(binary)
+}
+
 /// Where the IAM policy simulator's files are in the repository: package.json,
 /// package-lock.json (the package and its dependencies pinned by integrity hash) and
 /// simulate.mjs, which the IAM test runs with `node`.

@@ -104,9 +104,16 @@ enum Command {
         /// like the bucket (implies --wait).
         #[arg(long, short, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Uploads at once.
-        #[arg(long, short, value_name = "N", default_value_t = DEFAULT_UPLOAD_JOBS, value_parser = clap::value_parser!(u16).range(1..=64))]
-        jobs: u16,
+        /// Uploads at once. Without it the number adapts to the link: 16 to
+        /// start, one more after each round without a retry, half on a throttle
+        /// or a retried fault, at most 64.
+        #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: Option<u16>,
+        /// A file whose bytes (SHA-256) are already uploaded under its name (any
+        /// extension): skip it, upload it again under a new name (`-2`), or
+        /// replace the upload (the pipeline runs again).
+        #[arg(long, value_name = "WHAT", value_enum, default_value_t = upload::OnDuplicate::Skip)]
+        on_duplicate: upload::OnDuplicate,
         /// Seconds to wait for each file's rotations with --wait, in AWS and
         /// custom mode; 0: do not wait. Local mode runs the pipeline in this
         /// program and always waits until each file is processed.
@@ -172,9 +179,6 @@ enum Command {
     Verify(verify::Args),
 }
 
-/// Uploads at once by default: enough to fill a home uplink with ≤ 10 MiB files
-/// without opening a connection per file.
-const DEFAULT_UPLOAD_JOBS: u16 = 4;
 /// Seconds `--wait` waits per file by default (a cold Lambda start plus four
 /// rotations takes a few seconds).
 const DEFAULT_WAIT_SECS: u64 = 60;
@@ -217,6 +221,7 @@ fn main() -> ExitCode {
             wait,
             out,
             jobs,
+            on_duplicate,
             timeout_secs,
             local,
             bucket,
@@ -237,7 +242,8 @@ fn main() -> ExitCode {
             let options = upload::Options {
                 wait: wait || out.is_some(),
                 out,
-                jobs: usize::from(jobs),
+                jobs: jobs.map(usize::from),
+                on_duplicate,
                 timeout: std::time::Duration::from_secs(timeout_secs),
                 quiet,
             };

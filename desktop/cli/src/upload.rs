@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use augment_client::inputs::{self, Input};
-use augment_client::{ClientError, ErrorKind, Mode, Progress, Remote, Settings, WatchEvent};
+use augment_client::{
+    ClientError, Concurrency, ErrorKind, Mode, Progress, Remote, Settings, UploadPlan, WatchEvent,
+};
 use augment_pipeline::UploadKey;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::{EXIT_SOME_FAILED, EXIT_USAGE};
@@ -38,9 +39,23 @@ pub struct Overrides {
 pub struct Options {
     pub wait: bool,
     pub out: Option<PathBuf>,
-    pub jobs: usize,
+    /// `--jobs`; `None`: adapt to the link ([`Concurrency`]).
+    pub jobs: Option<usize>,
+    pub on_duplicate: OnDuplicate,
     pub timeout: Duration,
     pub quiet: bool,
+}
+
+/// What `--on-duplicate` does with a file whose bytes are already uploaded
+/// under its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnDuplicate {
+    /// Leave it: the upload already there stands for it (as the app does).
+    Skip,
+    /// Upload it again under the next free name (`-2`, `-3`…).
+    Rename,
+    /// Upload it over the one there: the pipeline runs on it again.
+    Replace,
 }
 
 /// How one file ended.
@@ -48,6 +63,8 @@ pub struct Options {
 enum Ended {
     /// Uploaded (and, when waiting, all four rotations exist).
     Done,
+    /// The same bytes were uploaded already (`--on-duplicate skip`).
+    Skipped,
     /// Refused by the checks or the pipeline: the code as written (a newer
     /// pipeline's code stays itself) and why.
     Rejected {
@@ -132,7 +149,6 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
         return connect_failed(&err);
     }
     let (wait, timeout) = waiting(settings.mode, options);
-    let mode = settings.mode;
 
     let bars = if options.quiet || !std::io::stderr().is_terminal() {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
@@ -144,28 +160,37 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     )));
     total.enable_steady_tick(PROGRESS_TICK);
     let started = Instant::now();
-    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let batch = match Batch::start(&remote, &inputs, options, (settings.mode, timeout)).await {
+        Ok(batch) => Arc::new(batch),
+        Err(err) => return connect_failed(&err),
+    };
     let mut running = JoinSet::new();
     for (index, input) in inputs.iter().cloned().enumerate() {
-        let (remote, permits, bars) = (remote.clone(), permits.clone(), bars.clone());
-        let out = options.out.clone();
+        let (batch, bars) = (batch.clone(), bars.clone());
         running.spawn(async move {
-            // `--jobs` bounds the uploads only: waiting for the pipeline holds no
-            // slot, so later files upload while earlier ones are processed.
-            let uploaded = match permits.acquire_owned().await {
-                Ok(_permit) => upload_one(&remote, &input, &bars, out.as_deref()).await,
-                Err(_) => Err(Ended::Failed("stopped".into())),
+            // The limit bounds the uploads only: waiting for the pipeline holds
+            // no slot, so later files upload while earlier ones are processed.
+            let uploaded = match batch.jobs.acquire().await {
+                Some(slot) => {
+                    let retried = batch.remote.retried();
+                    let uploaded = upload_one(&batch, &input, &bars).await;
+                    slot.finish(batch.remote.retried() > retried);
+                    uploaded
+                }
+                None => Err(Ended::Failed("stopped".into())),
             };
             let ended = match uploaded {
-                Ok(key) if wait => finish_one(&remote, &key, (mode, timeout), out.as_deref()).await,
-                Ok(_) => Ended::Done,
-                Err(ended) => ended,
+                Ok((key, ended)) if wait => match finish_one(&batch, &key).await {
+                    Ended::Done => ended,
+                    other => other,
+                },
+                Ok((_, ended)) | Err(ended) => ended,
             };
             (index, ended)
         });
     }
 
-    let (mut done, mut rejected, mut failed) = (0_usize, 0_usize, 0_usize);
+    let (mut done, mut skipped, mut rejected, mut failed) = (0_usize, 0_usize, 0_usize, 0_usize);
     while let Some(joined) = running.join_next().await {
         total.inc(1);
         let (index, ended) = match joined {
@@ -180,6 +205,7 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
         total.set_message(path.to_string());
         match ended {
             Ended::Done => done += 1,
+            Ended::Skipped => skipped += 1,
             Ended::Rejected { code, message } => {
                 rejected += 1;
                 bars.suspend(|| {
@@ -197,6 +223,9 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     if !options.quiet {
         let verb = if wait { "done" } else { "uploaded" };
         let mut line = format!("{done} {verb}, {rejected} rejected");
+        if skipped > 0 {
+            line.push_str(&format!(", {skipped} skipped (already uploaded)"));
+        }
         if failed > 0 {
             line.push_str(&format!(", {failed} failed"));
         }
@@ -235,16 +264,53 @@ fn style(template: &str) -> ProgressStyle {
         .progress_chars("=> ")
 }
 
-/// Checks the file (size, then type by content), picks a name that overwrites
-/// nothing (saying so when it is not the file's own), and uploads it with its
-/// own bar. A file refused here gets its `failed/` record in `out`, as one the
-/// pipeline rejects does.
+/// What every file of the run shares: the remote, what the batch learned of
+/// the bucket, the concurrency limit and the options.
+struct Batch {
+    remote: Remote,
+    plan: UploadPlan,
+    jobs: Concurrency,
+    out: Option<PathBuf>,
+    on_duplicate: OnDuplicate,
+    mode: Mode,
+    /// How long to wait for each file's outputs (see [`waiting`]).
+    timeout: Duration,
+}
+
+impl Batch {
+    async fn start(
+        remote: &Remote,
+        inputs: &[Input],
+        options: &Options,
+        (mode, timeout): (Mode, Duration),
+    ) -> Result<Self, ClientError> {
+        let names: Vec<String> = inputs.iter().map(|i| upload_file_name(&i.upload)).collect();
+        let plan = remote
+            .plan_uploads(names.iter().map(String::as_str))
+            .await?;
+        Ok(Self {
+            remote: remote.clone(),
+            plan,
+            jobs: Concurrency::new(options.jobs),
+            out: options.out.clone(),
+            on_duplicate: options.on_duplicate,
+            mode,
+            timeout,
+        })
+    }
+}
+
+/// Checks the file (size, then type by content), looks for the same bytes
+/// under its name (unless `--on-duplicate rename`), picks a name that
+/// overwrites nothing (saying so when it is not the file's own), and uploads it
+/// with its own bar. A file refused here gets its `failed/` record in `out`, as
+/// one the pipeline rejects does. Returns the key that stands for the file.
 async fn upload_one(
-    remote: &Remote,
+    batch: &Batch,
     input: &Input,
     bars: &MultiProgress,
-    out: Option<&Path>,
-) -> Result<UploadKey, Ended> {
+) -> Result<(UploadKey, Ended), Ended> {
+    let out = batch.out.as_deref();
     let refused = |err: ClientError| async move {
         if let (ErrorKind::Rejected(rejection), Some(out)) = (&err.kind, out)
             && let Err(write) =
@@ -254,18 +320,71 @@ async fn upload_one(
         }
         ended_by(err)
     };
-    if let Err(err) = augment_client::check_file_async(&input.path).await {
-        return Err(refused(err).await);
-    }
-    let file_name = upload_file_name(&input.upload);
-    let key = match remote.choose_upload_key(&file_name).await {
-        Ok(key) => key,
+    let checked = match augment_client::check_file_async(&input.path).await {
+        Ok(checked) => checked,
         Err(err) => return Err(refused(err).await),
     };
-    if key != input.upload {
+    let file_name = upload_file_name(&input.upload);
+    let copy = match duplicate_of(batch, &file_name, &checked.bytes).await {
+        Ok(copy) => copy,
+        Err(err) => return Err(refused(err).await),
+    };
+    drop(checked);
+    let (key, replace) = match copy {
+        Some(existing) if batch.on_duplicate == OnDuplicate::Skip => {
+            bars.suspend(|| eprintln!("skipped {file_name}: the same bytes are uploaded as {} (--on-duplicate rename uploads it again)", existing.as_str()));
+            return Ok((existing, Ended::Skipped));
+        }
+        Some(existing) => (existing, true),
+        None => match batch.plan.choose_upload_key(&file_name).await {
+            Ok(key) => (key, false),
+            Err(err) => return Err(refused(err).await),
+        },
+    };
+    let key = send(batch, input, &key, replace, bars)
+        .await
+        .map_err(ended_by)?;
+    if replace {
+        bars.suspend(|| {
+            eprintln!(
+                "replaced {} with the same bytes (--on-duplicate replace)",
+                key.as_str()
+            );
+        });
+    } else if key != input.upload {
         let renamed = upload_file_name(&key);
         bars.suspend(|| eprintln!("renamed {file_name} → {renamed} (the name is taken)"));
     }
+    Ok((key, Ended::Done))
+}
+
+/// The upload already in the bucket with these bytes under the file's name,
+/// unless `--on-duplicate rename` makes that question moot.
+async fn duplicate_of(
+    batch: &Batch,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Option<UploadKey>, ClientError> {
+    if batch.on_duplicate == OnDuplicate::Rename {
+        return Ok(None);
+    }
+    let sha256 = augment_client::sha256_hex(bytes);
+    let copy = batch
+        .plan
+        .uploaded_copy(file_name, &sha256, bytes.len() as u64)
+        .await?;
+    Ok(copy.and_then(|key| UploadKey::parse(&key).ok()))
+}
+
+/// Sends the file as `key` with its own progress bar; returns the key it is
+/// stored under (another, if a writer took `key` meanwhile).
+async fn send(
+    batch: &Batch,
+    input: &Input,
+    key: &UploadKey,
+    replace: bool,
+    bars: &MultiProgress,
+) -> Result<UploadKey, ClientError> {
     // The file's size until the first report says what is being sent.
     let size_bytes = std::fs::metadata(&input.path).map_or(0, |meta| meta.len());
     let bar = bars.add(ProgressBar::new(size_bytes).with_style(style(
@@ -273,16 +392,23 @@ async fn upload_one(
     )));
     bar.set_message(key.name().to_owned());
     let reporter = bar.clone();
-    let result = remote
-        .upload(&input.path, &key, move |progress: Progress| {
-            reporter.set_length(progress.total_bytes);
-            // Goes back to 0 when the SDK retries: the bar shows the restart.
-            reporter.set_position(progress.sent_bytes);
-        })
-        .await;
+    let progress = move |progress: Progress| {
+        reporter.set_length(progress.total_bytes);
+        // Goes back to 0 when the SDK retries: the bar shows the restart.
+        reporter.set_position(progress.sent_bytes);
+    };
+    let result = if replace {
+        batch
+            .remote
+            .upload_over(&input.path, key, progress)
+            .await
+            .map(|()| key.clone())
+    } else {
+        batch.remote.upload(&input.path, key, progress).await
+    };
     bar.finish_and_clear();
     bars.remove(&bar);
-    result.map(|()| key).map_err(ended_by)
+    result
 }
 
 /// `<name>.<ext>` of an upload key (a relative path with `/` for sub-folders).
@@ -341,12 +467,9 @@ fn timed_out(mode: Mode, timeout: Duration) -> String {
 }
 
 /// Waits for the pipeline, then downloads the outputs into `out` when asked.
-async fn finish_one(
-    remote: &Remote,
-    key: &UploadKey,
-    (mode, timeout): (Mode, Duration),
-    out: Option<&Path>,
-) -> Ended {
+async fn finish_one(batch: &Batch, key: &UploadKey) -> Ended {
+    let (remote, timeout, out) = (&batch.remote, batch.timeout, batch.out.as_deref());
+    let mode = batch.mode;
     let mut ended = Ended::Done;
     let watched = remote
         .watch(
@@ -374,7 +497,7 @@ async fn finish_one(
     let keys = match &ended {
         Ended::Done => key.output_keys().to_vec(),
         Ended::Rejected { .. } => vec![key.failed_key()],
-        Ended::Failed(_) => return ended,
+        Ended::Failed(_) | Ended::Skipped => return ended,
     };
     match download(remote, &keys, out).await {
         Ok(()) => ended,

@@ -49,12 +49,14 @@ impl Remote {
 
     /// An S3 backend on an SDK config built by the caller (an emulator's
     /// endpoint and test credentials, or an embedder's own credential provider);
-    /// [`Remote::connect`] is the usual way.
+    /// [`Remote::connect`] is the usual way. With an endpoint, checksums are
+    /// sent and checked only where an operation requires them.
     pub fn with_sdk_config(
         config: &aws_config::SdkConfig,
         bucket: &str,
     ) -> Result<Self, ClientError> {
         let bucket = s3::bucket_name(bucket)?;
+        let config = &s3::for_endpoint(config);
         let mut this = Self::new(
             Arc::new(S3Store::from_config(config, bucket)),
             bucket.to_owned(),
@@ -82,6 +84,7 @@ impl Remote {
                 local,
                 reserved: Mutex::new(HashSet::new()),
                 deadlines: Mutex::new(HashMap::new()),
+                watching: Mutex::default(),
                 retried: AtomicU64::new(0),
                 probe: None,
             }),

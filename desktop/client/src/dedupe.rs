@@ -62,17 +62,7 @@ impl Remote {
     ) -> Result<Option<String>, ClientError> {
         let (name, _ext) = split_file_name(file_name)?;
         for key in self.originals_of(&name).await? {
-            let tags = self
-                .inner
-                .store
-                .object_tags(&key)
-                .await
-                .map_err(|err| self.error(err))?;
-            let same = tags.is_some_and(|tags| {
-                tags.iter()
-                    .any(|(name, value)| name == SHA256_METADATA && value == sha256)
-            });
-            if same {
+            if self.has_hash(&key, sha256).await? {
                 return Ok(Some(key));
             }
         }

@@ -6,6 +6,7 @@
 //! ([`batch`]). No UI here; everything is async (Tokio) and the handles are
 //! `Send + Sync`, cheap to clone.
 
+mod adaptive;
 pub mod batch;
 mod connect;
 pub mod dataset;
@@ -19,11 +20,13 @@ mod local;
 mod names;
 mod objects;
 mod pages;
+mod plan;
 mod retry;
 mod s3;
 pub mod settings;
 mod upload;
 mod watch;
+mod watch_all;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
@@ -32,12 +35,15 @@ use std::time::{Duration, SystemTime};
 
 use augment_pipeline::{Landed, ObjectStore, Output, Verdict};
 
+pub use adaptive::{Concurrency, Slot};
 pub use dedupe::{SHA256_METADATA, sha256_hex};
 pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 pub use error::{ClientError, ErrorKind};
 pub use pages::{LIST_PAGE_KEYS, NameFilter};
+pub use plan::{LIST_PAGES_PER_FILE, UploadPlan};
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
+pub use watch_all::WATCH_PAGES_PER_UPLOAD;
 
 /// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at
 /// most 1,000; a gallery screen shows far fewer).
@@ -157,6 +163,8 @@ struct Inner {
     /// When each reserved name's upload must stop retrying: its name check's
     /// start plus [`RETRY_BUDGET`], one budget for the whole file.
     deadlines: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// The uploads [`Remote::watch`] is watching, served by one poll.
+    watching: Mutex<watch_all::Watching>,
     /// Transient errors tried again, for a summary and for tests.
     retried: AtomicU64,
     /// S3: the same bucket through a one-attempt client, for [`Remote::check`],

@@ -29,27 +29,46 @@ impl Remote {
         Ok(key)
     }
 
+    /// The file's retry budget starts now (a name chosen without a request).
+    pub(crate) fn set_deadline(&self, key: &UploadKey) {
+        let deadline = tokio::time::Instant::now() + RETRY_BUDGET;
+        lock(&self.inner.deadlines).insert(key.name().to_lowercase(), deadline);
+    }
+
     pub(crate) async fn choose_upload_key_once(
         &self,
         file_name: &str,
     ) -> Result<UploadKey, ClientError> {
+        self.choose_key_with(
+            file_name,
+            |name| async move { self.name_taken(&name).await },
+        )
+        .await
+    }
+
+    /// The first of `<name>`, `<name>-2`… that `taken` says is free and this
+    /// process has not handed out, reserved for this process.
+    pub(crate) async fn choose_key_with<F, Fut>(
+        &self,
+        file_name: &str,
+        mut taken: F,
+    ) -> Result<UploadKey, ClientError>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = Result<bool, ClientError>>,
+    {
         let (stem, ext) = split_file_name(file_name)?;
         for n in 1..=MAX_NAME_SUFFIX {
             let candidate = inputs::numbered(&stem, n);
             let lowered = candidate.to_lowercase();
-            if self.is_reserved(&lowered) || self.name_taken(&candidate).await? {
+            if self.is_reserved(&lowered) || taken(candidate.clone()).await? {
                 continue;
             }
             let key = UploadKey::from_name(&candidate, &ext).map_err(|err| {
                 ClientError::invalid_settings(format!("{err}. Rename the file: {file_name}"))
             })?;
-            let mut reserved = self
-                .inner
-                .reserved
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
             // Another task may have taken it while we asked the store.
-            if reserved.insert(lowered) {
+            if lock(&self.inner.reserved).insert(lowered) {
                 return Ok(key);
             }
         }
@@ -62,20 +81,12 @@ impl Remote {
     }
 
     pub(crate) fn is_reserved(&self, lowered: &str) -> bool {
-        self.inner
-            .reserved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(lowered)
+        lock(&self.inner.reserved).contains(lowered)
     }
 
     pub(crate) fn release(&self, name: &str) {
         lock(&self.inner.deadlines).remove(&name.to_lowercase());
-        self.inner
-            .reserved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&name.to_lowercase());
+        lock(&self.inner.reserved).remove(&name.to_lowercase());
     }
 
     pub(crate) async fn name_taken(&self, name: &str) -> Result<bool, ClientError> {
@@ -133,6 +144,14 @@ pub(crate) fn split_file_name(file_name: &str) -> Result<(String, String), Clien
     }
     stem.push_str(base);
     Ok((stem, ext.to_owned()))
+}
+
+/// `<name>.<ext>` of an upload key, as [`Remote::choose_upload_key`] takes it.
+pub(crate) fn file_name_of(key: &UploadKey) -> String {
+    match key.extension() {
+        Some(ext) => format!("{}.{ext}", key.name()),
+        None => key.name().to_owned(),
+    }
 }
 
 /// Any upload key with this `<name>`: every output key depends on the name only.

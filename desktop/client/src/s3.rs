@@ -3,6 +3,7 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_types::sdk_config::{RequestChecksumCalculation, ResponseChecksumValidation};
 
 use super::ClientError;
 use super::settings::{AwsSettings, is_insecure_endpoint};
@@ -80,6 +81,21 @@ pub(super) async fn sdk_config(
         .into_builder()
         .region(Region::new(CUSTOM_DEFAULT_REGION))
         .build())
+}
+
+/// With a custom endpoint, checksums only where an operation requires one:
+/// since 2025 the SDK sends a CRC32 checksum with every upload and validates
+/// every download's by default, which several S3-compatible stores refuse or
+/// lack (aws-sdk-rust#1240). AWS itself keeps the SDK's default.
+pub(super) fn for_endpoint(config: &SdkConfig) -> SdkConfig {
+    if config.endpoint_url().is_none() {
+        return config.clone();
+    }
+    config
+        .to_builder()
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build()
 }
 
 /// The one-attempt config of "Test connection" (and the CLI's check before a

@@ -40,6 +40,8 @@ pub struct Settings {
     pub mode: Mode,
     pub local: LocalSettings,
     pub aws: AwsSettings,
+    /// Uploads at once; `None`: adapt to the link ([`crate::Concurrency`]).
+    pub transfer_jobs: Option<u16>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,6 +307,7 @@ mod tests {
                 endpoint_url: Some("http://localhost:9000".into()),
                 allow_insecure_http: true,
             },
+            transfer_jobs: Some(8),
         };
         settings.save_to(&path).unwrap();
         assert_eq!(Settings::load_from(&path).unwrap(), settings);

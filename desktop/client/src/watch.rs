@@ -1,15 +1,12 @@
 //! What became of an upload: its outputs now, and watching them land.
 
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use augment_pipeline::{Landed, Output, UploadKey, Verdict};
 
 use crate::error::{ClientError, ErrorKind};
 
-use crate::{
-    MAX_FAILED_RECORD_BYTES, OutputsState, Remote, WATCH_FIRST_DELAY, WATCH_MAX_DELAY, WatchEvent,
-};
+use crate::{MAX_FAILED_RECORD_BYTES, OutputsState, Remote, WatchEvent};
 
 impl Remote {
     /// Which of the upload's outputs exist now.
@@ -26,56 +23,48 @@ impl Remote {
 
     /// Watches for the upload's outputs until every one exists, the
     /// pipeline rejects it, or `timeout` passes; `on_event` hears each as it
-    /// happens. Polls with backoff (250 ms doubling to 2 s, back to 250 ms after
-    /// news) in both modes, so the events are the same; local mode also reports the
-    /// pipeline's own failures ([`WatchEvent::Failed`]). A transient error while
-    /// polling is retried, others are returned.
+    /// happens. Every upload this remote watches is served by one poll (250 ms
+    /// doubling to 2 s, back to 250 ms after news), which lists the output
+    /// folders once a round for all of them (see `watch_all`); both modes give
+    /// the same events, and local mode also reports the pipeline's own failures
+    /// ([`WatchEvent::Failed`]). A transient error while polling is retried,
+    /// others are returned. Dropping the future stops watching.
     pub async fn watch(
         &self,
         upload_key: &UploadKey,
         mut on_event: impl FnMut(WatchEvent) + Send,
         timeout: Duration,
     ) -> Result<(), ClientError> {
-        let started = Instant::now();
-        let mut delay = WATCH_FIRST_DELAY;
-        let mut seen = Landed::default();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut registration = self.register_watch(upload_key);
+        let mut landed = Landed::default();
+        // The timeout counts once the poll has looked at least once, so even a
+        // zero timeout looks.
+        let mut looked = false;
         loop {
-            if let Some(local) = &self.inner.local
-                && let Some(message) = local.fault(upload_key)
-            {
-                on_event(WatchEvent::Failed(message));
-                return Ok(());
-            }
-            match self.poll_outputs(upload_key, &mut seen).await {
-                Ok(events) => {
-                    // Rotations land moments apart: look again soon after news.
-                    if !events.is_empty() {
-                        delay = WATCH_FIRST_DELAY;
+            tokio::select! {
+                heard = registration.heard.recv() => {
+                    let Some(heard) = heard else {
+                        return Ok(());
+                    };
+                    let Some(event) = heard? else {
+                        looked = true;
+                        continue;
+                    };
+                    let last = matches!(event, WatchEvent::Rejected(_) | WatchEvent::Failed(_));
+                    if let WatchEvent::Landed { output, .. } = &event {
+                        landed.insert(*output);
                     }
-                    for event in events {
-                        let last = matches!(event, WatchEvent::Rejected(_));
-                        on_event(event);
-                        if last {
-                            return Ok(());
-                        }
-                    }
-                    if seen.is_complete() {
+                    on_event(event);
+                    if last || landed.is_complete() {
                         return Ok(());
                     }
                 }
-                Err(err) if err.is_transient() => {
-                    self.inner.retried.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(error = %err.detail(), "watch: transient error, polling again");
+                () = tokio::time::sleep_until(deadline), if looked => {
+                    on_event(WatchEvent::TimedOut);
+                    return Ok(());
                 }
-                Err(err) => return Err(err),
             }
-            let left = timeout.saturating_sub(started.elapsed());
-            if left.is_zero() {
-                on_event(WatchEvent::TimedOut);
-                return Ok(());
-            }
-            tokio::time::sleep(delay.min(left)).await;
-            delay = (delay * 2).min(WATCH_MAX_DELAY);
         }
     }
 

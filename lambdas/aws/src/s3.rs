@@ -46,6 +46,53 @@ impl S3Store {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+
+    /// `Ok(false)` when `if_absent` and the key was taken (`412`).
+    async fn put_object(&self, object: PutObject, if_absent: bool) -> Result<bool, StoreError> {
+        let PutObject {
+            key,
+            body,
+            content_type,
+            metadata,
+            tags,
+            on_sent,
+        } = object;
+        let tagging = (!tags.is_empty()).then(|| tagging(&tags));
+        let metadata: HashMap<String, String> = metadata
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let body = Bytes::from(body);
+        let content_length = i64::try_from(body.len()).unwrap_or(i64::MAX);
+        let body = SdkBody::retryable(move || {
+            SdkBody::from_body_1_x(ProgressBody::new(body.clone(), on_sent.clone()))
+        });
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type(content_type)
+            .content_length(content_length)
+            .set_metadata(Some(metadata))
+            .set_tagging(tagging)
+            .set_if_none_match(if_absent.then(|| "*".to_owned()))
+            .body(ByteStream::new(body))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if if_absent
+                    && err
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 412) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(store_error("PutObject", &key, err)),
+        }
+    }
 }
 
 /// How long a TCP (and TLS) connection to S3 may take before the endpoint counts
@@ -191,39 +238,13 @@ impl ObjectStore for S3Store {
     /// from 0. Tags go in the same request (`x-amz-tagging`, which S3 authorises
     /// as `s3:PutObjectTagging` too).
     fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            let PutObject {
-                key,
-                body,
-                content_type,
-                metadata,
-                tags,
-                on_sent,
-            } = object;
-            let tagging = (!tags.is_empty()).then(|| tagging(&tags));
-            let metadata: HashMap<String, String> = metadata
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect();
-            let body = Bytes::from(body);
-            let content_length = i64::try_from(body.len()).unwrap_or(i64::MAX);
-            let body = SdkBody::retryable(move || {
-                SdkBody::from_body_1_x(ProgressBody::new(body.clone(), on_sent.clone()))
-            });
-            self.client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(&key)
-                .content_type(content_type)
-                .content_length(content_length)
-                .set_metadata(Some(metadata))
-                .set_tagging(tagging)
-                .body(ByteStream::new(body))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|err| store_error("PutObject", &key, err))
-        })
+        Box::pin(async move { self.put_object(object, false).await.map(drop) })
+    }
+
+    /// The same `PutObject` with `If-None-Match: *` (S3 conditional writes):
+    /// S3 answers `412 PreconditionFailed` when the key is taken, atomically.
+    fn put_if_absent(&self, object: PutObject) -> StoreFuture<'_, bool> {
+        Box::pin(self.put_object(object, true))
     }
 
     fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {

@@ -6,13 +6,18 @@
 //! the connection cut mid-response (the request was done upstream; the status line,
 //! the headers and half the body are sent, then the socket is closed). An outage
 //! answers every matching request with `SlowDown` until it is lifted. The proxy
-//! counts what it injected, by kind.
+//! counts what it injected, by kind, and every request it saw.
+//!
+//! It can also hold each request and each reply for a set time ([`FaultProxy::
+//! set_one_way_delay`]): the round trip of a real link (the kernel here has no
+//! `netem`), so transfer tools can be compared at 50 or 150 ms.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -60,6 +65,8 @@ struct State {
     upstream: SocketAddr,
     /// Faults per 1,000 requests.
     rate_per_mille: AtomicU32,
+    /// Held before forwarding a request and again before sending its reply.
+    one_way_delay_us: AtomicU64,
     rng: Mutex<fastrand::Rng>,
     outages: Mutex<Vec<Outage>>,
     injected: Mutex<Injected>,
@@ -94,6 +101,7 @@ impl FaultProxy {
         let state = Arc::new(State {
             upstream,
             rate_per_mille: AtomicU32::new(rate_percent * 10),
+            one_way_delay_us: AtomicU64::new(0),
             rng: Mutex::new(fastrand::Rng::with_seed(seed)),
             outages: Mutex::new(Vec::new()),
             injected: Mutex::new(Injected::default()),
@@ -122,6 +130,17 @@ impl FaultProxy {
         self.state
             .rate_per_mille
             .store(rate_percent * 10, Ordering::Relaxed);
+    }
+
+    /// Holds each request and each reply `delay` (half a round trip).
+    pub fn set_one_way_delay(&self, delay: Duration) {
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.state.one_way_delay_us.store(micros, Ordering::Relaxed);
+    }
+
+    /// Requests seen so far (faulted or not).
+    pub fn requests(&self) -> u64 {
+        self.state.injected.lock().unwrap().requests
     }
 
     pub fn add_outage(&self, method: &'static str, path_contains: &str) {
@@ -225,6 +244,26 @@ async fn handle(
             injected.outage += 1;
         }
     }
+    let delay = Duration::from_micros(state.one_way_delay_us.load(Ordering::Relaxed));
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let response = answer(request, state, in_outage, fault, is_head).await;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    response
+}
+
+/// The reply to a request the proxy has counted: an outage's or a fault's, or
+/// the upstream's (whole or cut).
+async fn answer(
+    request: Request<Incoming>,
+    state: &State,
+    in_outage: bool,
+    fault: Option<Fault>,
+    is_head: bool,
+) -> Result<Response<ProxyBody>, ProxyError> {
     if in_outage {
         return Ok(s3_slow_down(is_head));
     }

@@ -107,6 +107,27 @@ impl<S> FaultyStore<S> {
     }
 }
 
+impl<S: ObjectStore> FaultyStore<S> {
+    /// A write through `write`, faulted as a put: before it, or after it was
+    /// done (the reply lost).
+    fn put_with<'s, T: Send + 's>(
+        &'s self,
+        object: PutObject,
+        write: impl Fn(PutObject) -> StoreFuture<'s, T> + Send + 's,
+    ) -> StoreFuture<'s, T> {
+        match self.fate("put", self.plan.puts, &object.key) {
+            None => write(object),
+            Some(after_write) => Box::pin(async move {
+                let key = object.key.clone();
+                if after_write {
+                    write(object).await?;
+                }
+                Err(self.fault("put", &key, after_write))
+            }),
+        }
+    }
+}
+
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -136,16 +157,11 @@ impl<S: ObjectStore> ObjectStore for FaultyStore<S> {
     }
 
     fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
-        match self.fate("put", self.plan.puts, &object.key) {
-            None => self.inner.put(object),
-            Some(after_write) => Box::pin(async move {
-                let key = object.key.clone();
-                if after_write {
-                    self.inner.put(object).await?;
-                }
-                Err(self.fault("put", &key, after_write))
-            }),
-        }
+        self.put_with(object, |object| self.inner.put(object))
+    }
+
+    fn put_if_absent(&self, object: PutObject) -> StoreFuture<'_, bool> {
+        self.put_with(object, |object| self.inner.put_if_absent(object))
     }
 
     fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {

@@ -178,6 +178,23 @@ impl ObjectStore for MemoryStore {
         })
     }
 
+    /// Atomic, as S3's conditional write: the look and the write under one lock.
+    fn put_if_absent(&self, mut object: PutObject) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            self.fault("put", &object.key)?;
+            let mut objects = locked(&self.objects);
+            if objects.contains_key(&object.key) {
+                return Ok(false);
+            }
+            if let Some(on_sent) = object.on_sent.take() {
+                on_sent.report(0);
+                on_sent.report(object.body.len() as u64);
+            }
+            objects.insert(object.key.clone(), object);
+            Ok(true)
+        })
+    }
+
     fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
         Box::pin(async move {
             let found = locked(&self.objects)

@@ -155,6 +155,19 @@ pub trait ObjectStore: Send + Sync {
     /// and dropping the future before it ends leaves nothing at the key.
     fn put(&self, object: PutObject) -> StoreFuture<'_, ()>;
 
+    /// Writes the object as [`ObjectStore::put`] does, but only if no object is at
+    /// its key: `Ok(false)`, and nothing written, when one is. On S3 one
+    /// conditional `PutObject` (`If-None-Match: *`), so two writers racing for a
+    /// key cannot both win; a store that cannot do that atomically looks first.
+    fn put_if_absent(&self, object: PutObject) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            if self.head(&object.key).await?.is_some() {
+                return Ok(false);
+            }
+            self.put(object).await.map(|()| true)
+        })
+    }
+
     /// One page of the objects whose key starts with the prefix, sorted by key.
     fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage>;
 
@@ -310,6 +323,10 @@ impl<T: ObjectStore + ?Sized> ObjectStore for &T {
 
     fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
         (**self).put(object)
+    }
+
+    fn put_if_absent(&self, object: PutObject) -> StoreFuture<'_, bool> {
+        (**self).put_if_absent(object)
     }
 
     fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {

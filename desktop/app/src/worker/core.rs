@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::Duration;
 
 use augment_client::inputs::Input;
-use augment_client::{Remote, WATCH_DEFAULT_TIMEOUT};
+use augment_client::{Concurrency, Remote, WATCH_DEFAULT_TIMEOUT};
 use augment_pipeline::UploadKey;
 use augment_pipeline::contract::UPLOAD_PREFIX;
 use tokio::sync::{Semaphore, watch};
@@ -16,9 +16,10 @@ use tokio::task::AbortHandle;
 use crate::command::{BatchId, DuplicateAnswer, Event, RowEvent, TransferId};
 use crate::journal::{Journal, SavedRow};
 
-/// Uploads that run at the same time; the rest wait in the queue. A few keep a
-/// link busy without one large file starving the others.
-pub const MAX_PARALLEL_UPLOADS: usize = 3;
+/// Uploads that run at the same time when the settings name none: adaptive
+/// (`augment_client::Concurrency`: 16 to start, more while no retry is needed,
+/// half on a throttle), so a link 50–150 ms away stays busy.
+pub const MAX_PARALLEL_UPLOADS: Option<usize> = None;
 
 /// Uploads between their start and the end of their watch at the same time: a
 /// batch of a thousand does not pile up in the pipeline, where the last would
@@ -67,7 +68,8 @@ pub(super) struct Worker {
     pub(super) events: Sender,
     /// The current connection; upload tasks wait here until there is one.
     pub(super) remote: watch::Sender<Option<Arc<Remote>>>,
-    pub(super) uploads: Arc<Semaphore>,
+    /// Replaced when the settings change; uploads running keep their slots.
+    pub(super) uploads: Arc<Mutex<Concurrency>>,
     /// [`MAX_AWAITING_PIPELINE`]: held from the upload to the watch's end.
     pub(super) pipeline: Arc<Semaphore>,
     pub(super) thumbnails: Arc<Semaphore>,
@@ -118,7 +120,7 @@ impl Worker {
             watch_timeout,
             events,
             remote: watch::Sender::new(None),
-            uploads: Arc::new(Semaphore::new(MAX_PARALLEL_UPLOADS)),
+            uploads: Arc::new(Mutex::new(Concurrency::new(MAX_PARALLEL_UPLOADS))),
             pipeline: Arc::new(Semaphore::new(MAX_AWAITING_PIPELINE)),
             thumbnails: Arc::new(Semaphore::new(MAX_PARALLEL_THUMBNAILS)),
             next_id: Arc::new(Mutex::new(0)),

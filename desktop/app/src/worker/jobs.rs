@@ -4,12 +4,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use augment_client::{AwsSettings, ClientError, ErrorKind, Mode, Remote};
+use augment_client::{AwsSettings, ClientError, Concurrency, ErrorKind, Mode, Remote};
 use augment_pipeline::contract::UPLOAD_EXTENSIONS;
 use augment_pipeline::limits::MAX_OUTPUT_BYTES;
 use egui::ColorImage;
 
-use super::core::Worker;
+use super::core::{Worker, lock};
 use crate::command::{
     DesktopCommand, DesktopEvent, GalleryCommand, GalleryEvent, SettingsCommand, SettingsEvent,
 };
@@ -172,6 +172,7 @@ impl Worker {
     fn connect(&self, settings: augment_client::Settings) {
         let this = self.clone();
         self.remote.send_replace(None);
+        *lock(&self.uploads) = Concurrency::new(settings.transfer_jobs.map(usize::from));
         tokio::spawn(async move {
             match Remote::connect(&settings).await {
                 Ok(remote) => {

@@ -114,7 +114,9 @@ impl Worker {
                 return;
             };
             if pipeline_failed
-                && let Err(error) = this.upload_as(id, &remote, &input.path, &task_key).await
+                && let Err(error) = this
+                    .upload_as(id, &remote, &input.path, &task_key, true)
+                    .await
             {
                 this.events.send(UploadEvent::Failed { id, error });
                 return;
@@ -228,10 +230,14 @@ impl Worker {
             return;
         };
         let upload_key = {
-            let Some(_permit) = self.upload_slot().await else {
+            let Some(slot) = self.upload_slot().await else {
                 return;
             };
-            match self.upload(id, &remote, &input).await {
+            let retried = remote.retried();
+            let uploaded = self.upload(id, &remote, &input).await;
+            // A retry on the way is the link's sign to send fewer at once.
+            slot.finish(remote.retried() > retried);
+            match uploaded {
                 Ok(key) => key,
                 Err(err) => {
                     self.events.send(UploadEvent::Failed { id, error: err });
@@ -244,13 +250,14 @@ impl Worker {
     }
 
     /// An upload slot, once the queue is not paused.
-    pub(super) async fn upload_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    pub(super) async fn upload_slot(&self) -> Option<augment_client::Slot> {
         let mut paused = self.paused.subscribe();
         loop {
             paused.wait_for(|paused| !*paused).await.ok()?;
-            let permit = self.uploads.acquire().await.ok()?;
+            let uploads = lock(&self.uploads).clone();
+            let slot = uploads.acquire().await?;
             if !*self.paused.borrow() {
-                return Some(permit);
+                return Some(slot);
             }
         }
     }

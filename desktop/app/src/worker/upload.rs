@@ -82,18 +82,27 @@ impl Worker {
         if let Some(journal) = self.journal() {
             journal.update(id, |row| row.key = Some(key.as_str().to_owned()));
         }
-        self.upload_as(id, remote, &input.path, &key).await?;
-        Ok(key)
+        let stored = self.upload_as(id, remote, &input.path, &key, false).await?;
+        // Another writer took the name meanwhile: the file went under the next.
+        if stored != key
+            && let Some(journal) = self.journal()
+        {
+            journal.update(id, |row| row.key = Some(stored.as_str().to_owned()));
+        }
+        Ok(stored)
     }
 
-    /// Uploads the file at `path` as `key`, reporting its name and progress.
+    /// Uploads the file at `path` as `key` (over what is there, with
+    /// `replace`), reporting its name and progress; returns the key it is stored
+    /// under (without `replace`, another if a writer took `key` meanwhile).
     pub(super) async fn upload_as(
         &self,
         id: TransferId,
         remote: &Remote,
         path: &Path,
         key: &UploadKey,
-    ) -> Result<(), ClientError> {
+        replace: bool,
+    ) -> Result<UploadKey, ClientError> {
         self.events.send(UploadEvent::Uploading {
             id,
             name: key
@@ -104,20 +113,25 @@ impl Worker {
         });
         let events = self.events.clone();
         let last = Mutex::new(None::<Instant>);
-        remote
-            .upload(path, key, move |progress: Progress| {
-                let mut last = lock(&last);
-                let done = progress.sent_bytes >= progress.total_bytes;
-                if done || last.is_none_or(|at| at.elapsed() >= PROGRESS_EVENT_INTERVAL) {
-                    *last = Some(Instant::now());
-                    events.send(UploadEvent::Progress {
-                        id,
-                        sent_bytes: progress.sent_bytes,
-                        total_bytes: progress.total_bytes,
-                    });
-                }
-            })
-            .await
+        let progress = move |progress: Progress| {
+            let mut last = lock(&last);
+            let done = progress.sent_bytes >= progress.total_bytes;
+            if done || last.is_none_or(|at| at.elapsed() >= PROGRESS_EVENT_INTERVAL) {
+                *last = Some(Instant::now());
+                events.send(UploadEvent::Progress {
+                    id,
+                    sent_bytes: progress.sent_bytes,
+                    total_bytes: progress.total_bytes,
+                });
+            }
+        };
+        if replace {
+            return remote
+                .upload_over(path, key, progress)
+                .await
+                .map(|()| key.clone());
+        }
+        remote.upload(path, key, progress).await
     }
 
     /// An output of the row's upload landed: the UI hears of it, a rotation

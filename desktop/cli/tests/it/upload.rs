@@ -164,10 +164,22 @@ fn local_mode_uploads_waits_and_downloads_the_bucket_layout() {
     assert!(data.contains("original-uploads/cut.jpg"), "{data:?}");
     assert!(!data.contains("original-uploads/notes.jpg"), "{data:?}");
 
-    // Again: nothing is overwritten, the new uploads get -2, and it says so.
-    let (code, _, stderr) = run(augment(home.path())
-        .args(["upload", "--quiet"])
-        .arg(photos.join("wide.jpg")));
+    // Again: the same bytes are skipped by default, and it says so.
+    let again = |flags: &[&str]| {
+        run(augment(home.path())
+            .args(["upload", "--quiet"])
+            .args(flags)
+            .arg(photos.join("wide.jpg")))
+    };
+    let (code, _, stderr) = again(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "skipped wide.jpg: the same bytes are uploaded as original-uploads/wide.jpg (--on-duplicate rename uploads it again)"
+    );
+    assert!(!files(&home.path().join("data")).contains("original-uploads/wide-2.jpg"));
+    // Asked to: nothing is overwritten, the new upload gets -2, and it says so.
+    let (code, _, stderr) = again(&["--on-duplicate", "rename"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         stderr.trim_end(),
@@ -393,7 +405,7 @@ async fn s3_upload_waits_for_the_pipeline_and_downloads_its_outputs() {
     // With --out, while the "Lambdas" (the steps) run on what arrives.
     let out = home.path().join("out");
     let child = augment_on(&moto, home.path())
-        .args(["--timeout-secs", "30", "--out"])
+        .args(["--on-duplicate", "rename", "--timeout-secs", "30", "--out"])
         .arg(&out)
         .arg(&photo)
         .stdout(Stdio::piped())

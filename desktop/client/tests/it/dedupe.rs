@@ -144,6 +144,10 @@ impl ObjectStore for OriginalsPrivate {
     fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
         self.0.put(object)
     }
+    // S3's conditional write needs `s3:PutObject` alone, as a plain one does.
+    fn put_if_absent(&self, object: PutObject) -> StoreFuture<'_, bool> {
+        self.0.put_if_absent(object)
+    }
     fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
         self.0.list_page(request)
     }

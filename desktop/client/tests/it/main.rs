@@ -8,9 +8,11 @@
 )]
 
 mod common;
+mod custom;
 mod dedupe;
 mod export;
 mod faults;
 mod local;
 mod s3;
 mod terraform;
+mod transfers;
