@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
@@ -64,8 +66,18 @@ impl S3Store {
             .collect();
         let body = Bytes::from(body);
         let content_length = i64::try_from(body.len()).unwrap_or(i64::MAX);
+        // Dropping this future (a cancel) must stop the body too: the HTTP
+        // client sends it from its connection task, which would otherwise send
+        // the rest and let the store keep the object. A body that fails mid-way
+        // is cut off, and S3 stores nothing from an interrupted PUT.
+        let cancel = CancelOnDrop::default();
+        let cancelled = cancel.0.clone();
         let body = SdkBody::retryable(move || {
-            SdkBody::from_body_1_x(ProgressBody::new(body.clone(), on_sent.clone()))
+            SdkBody::from_body_1_x(ProgressBody::new(
+                body.clone(),
+                on_sent.clone(),
+                cancelled.clone(),
+            ))
         });
         let result = self
             .client
@@ -80,6 +92,7 @@ impl S3Store {
             .body(ByteStream::new(body))
             .send()
             .await;
+        drop(cancel);
         match result {
             Ok(_) => Ok(true),
             Err(err)
@@ -390,15 +403,33 @@ struct ProgressBody {
     sent: usize,
     started: bool,
     on_sent: Option<OnSent>,
+    /// Set when the upload's future is dropped: the body fails at its next chunk.
+    cancelled: Arc<AtomicBool>,
 }
 
+/// Sets its flag when dropped, with the future that owns it.
+#[derive(Default)]
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// What a cancelled upload's body fails with, so the request is cut off.
+#[derive(Debug, thiserror::Error)]
+#[error("the upload was cancelled")]
+struct Cancelled;
+
 impl ProgressBody {
-    fn new(data: Bytes, on_sent: Option<OnSent>) -> Self {
+    fn new(data: Bytes, on_sent: Option<OnSent>, cancelled: Arc<AtomicBool>) -> Self {
         Self {
             data,
             sent: 0,
             started: false,
             on_sent,
+            cancelled,
         }
     }
 
@@ -411,7 +442,7 @@ impl ProgressBody {
 
 impl http_body::Body for ProgressBody {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = Cancelled;
 
     fn poll_frame(
         self: Pin<&mut Self>,
@@ -424,6 +455,9 @@ impl http_body::Body for ProgressBody {
         }
         if this.sent >= this.data.len() {
             return Poll::Ready(None);
+        }
+        if this.cancelled.load(Ordering::Relaxed) {
+            return Poll::Ready(Some(Err(Cancelled)));
         }
         let end = (this.sent + PROGRESS_CHUNK_BYTES).min(this.data.len());
         let chunk = this.data.slice(this.sent..end);
@@ -443,7 +477,7 @@ impl http_body::Body for ProgressBody {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use http_body::Body as _;
 
@@ -460,6 +494,24 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_body_fails_at_its_next_chunk() {
+        let cancel = CancelOnDrop::default();
+        let mut body =
+            ProgressBody::new(Bytes::from(vec![1_u8; 150 * 1024]), None, cancel.0.clone());
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert!(matches!(
+            Pin::new(&mut body).poll_frame(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        drop(cancel);
+        assert!(matches!(
+            Pin::new(&mut body).poll_frame(&mut cx),
+            Poll::Ready(Some(Err(Cancelled)))
+        ));
+    }
+
+    #[test]
     fn progress_rises_to_the_size_and_restarts_from_zero_on_a_retry() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = seen.clone();
@@ -467,7 +519,11 @@ mod tests {
         let data = Bytes::from(vec![1_u8; 150 * 1024]);
         let size = data.len();
         let mut first = SdkBody::retryable(move || {
-            SdkBody::from_body_1_x(ProgressBody::new(data.clone(), on_sent.clone()))
+            SdkBody::from_body_1_x(ProgressBody::new(
+                data.clone(),
+                on_sent.clone(),
+                Arc::default(),
+            ))
         });
         assert_eq!(first.content_length(), Some(size as u64));
         // The SDK clones the body for a retry before the first attempt is read.
