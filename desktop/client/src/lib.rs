@@ -18,6 +18,7 @@ mod listing;
 mod local;
 mod names;
 mod objects;
+pub mod ops;
 mod pages;
 mod retry;
 mod s3;
@@ -37,7 +38,7 @@ pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 pub use error::{ClientError, ErrorKind};
 pub use pages::LIST_PAGE_KEYS;
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
-pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
+pub use settings::{AwsSettings, LocalSettings, Mode, OpsSettings, Settings, aws_profiles};
 
 /// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at
 /// most 1,000; a gallery screen shows far fewer).
