@@ -18,7 +18,7 @@ use serde::Serialize;
 pub use aws::{Operator, QueueDepth, QueueRole};
 pub use logs::{LogFilter, LogLine, parse_since};
 pub use redrive::RedriveReport;
-pub use status::{PipelineStatus, Stages, StuckUpload, Timing};
+pub use status::{PipelineStatus, Stages, StuckUpload, Timing, thousands};
 
 /// Uploads older than this with neither all their outputs nor a record are stuck.
 pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(15 * 60);
@@ -78,6 +78,23 @@ impl Denied {
 }
 
 impl crate::Remote {
+    /// The backend for looking only: as [`crate::Remote::connect`], except that
+    /// local mode opens the data folder without starting the pipeline (which
+    /// would resume unfinished uploads while they are being counted).
+    pub async fn connect_to_look(settings: &crate::Settings) -> Result<Self, crate::ClientError> {
+        if settings.mode != crate::Mode::Local {
+            return Self::connect(settings).await;
+        }
+        let root = settings.data_dir()?;
+        let store = std::sync::Arc::new(augment_local::FolderStore::new(&root));
+        Ok(Self::new(
+            store,
+            String::new(),
+            root.display().to_string(),
+            None,
+        ))
+    }
+
     /// The bucket's name (empty in local mode).
     pub(crate) fn bucket_name(&self) -> &str {
         &self.inner.bucket

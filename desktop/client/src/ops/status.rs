@@ -82,6 +82,54 @@ impl Timing {
     }
 }
 
+impl PipelineStatus {
+    /// One line: `1,204 complete · 3 stuck · 0 dead letters` (a stage the
+    /// credentials could not see is `?`; dead letters only where there is a queue).
+    pub fn headline(&self) -> String {
+        let count = |n: Option<u64>| n.map_or_else(|| "?".to_owned(), thousands);
+        let mut line = format!(
+            "{} complete · {} stuck",
+            count(self.stages.complete),
+            count(self.stages.stuck)
+        );
+        if let Some(dlq) = self.queue(super::QueueRole::DeadLetters) {
+            line.push_str(&format!(
+                " · {} dead letters",
+                thousands(dlq.waiting + dlq.in_flight)
+            ));
+        }
+        line
+    }
+
+    /// The count of one queue, where it could be read.
+    pub fn queue(&self, role: super::QueueRole) -> Option<&QueueDepth> {
+        self.queues.iter().find(|q| q.role == role)
+    }
+
+    /// Nothing stuck, nothing dead-lettered, no failed event waiting.
+    pub fn is_healthy(&self) -> bool {
+        self.stages.stuck.unwrap_or(0) == 0
+            && self
+                .queues
+                .iter()
+                .filter(|q| q.role != super::QueueRole::Rotations)
+                .all(|q| q.waiting + q.in_flight == 0)
+    }
+}
+
+/// `1204` as `1,204`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Remote {
     /// The pipeline's status: the stages from the bucket (paged: memory grows
     /// with the number of names by a hash and a few bytes, never their keys), the
@@ -113,6 +161,25 @@ impl Remote {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_headline_counts_with_separators_and_says_what_it_cannot_see() {
+        let mut status = PipelineStatus::default();
+        status.stages.complete = Some(1204);
+        status.stages.stuck = Some(3);
+        assert_eq!(status.headline(), "1,204 complete · 3 stuck");
+        status.queues.push(QueueDepth {
+            role: super::super::QueueRole::DeadLetters,
+            url: "u".into(),
+            waiting: 0,
+            in_flight: 0,
+        });
+        status.stages.complete = None;
+        assert_eq!(status.headline(), "? complete · 3 stuck · 0 dead letters");
+        assert!(!status.is_healthy());
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
+    }
 
     #[test]
     fn timing_is_the_median_and_the_95th_by_nearest_rank() {
