@@ -57,29 +57,19 @@ resource "aws_s3_bucket_public_access_block" "replica" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "replica" {
+  #checkov:skip=CKV_AWS_300:Only S3's replication writes to the replica, never a multipart upload of ours: there is nothing to abort.
   count    = local.replicate ? 1 : 0
   provider = aws.replica
   bucket   = aws_s3_bucket.replica[0].id
 
+  # Only S3 writes here (no multipart uploads of ours to abort); a version the
+  # source replaced or deleted is kept as long as the source keeps its own.
   rule {
-    id     = "expire-noncurrent-versions"
+    id     = "expire-noncurrent-replicas"
     status = "Enabled"
-
     filter {}
-
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
-    }
-  }
-
-  rule {
-    id     = "abort-incomplete-multipart-uploads"
-    status = "Enabled"
-
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = var.abort_incomplete_multipart_upload_days
     }
   }
 

@@ -26,31 +26,21 @@ provider "aws" {
   }
 }
 
-# The replica's provider (replication.tf) on the same emulator.
+# The replica's provider (replication.tf) on the same emulator: it manages
+# only S3 (and asks STS who it is).
 provider "aws" {
   alias = "replica"
 
-  access_key = "ANOTREAL"
-  secret_key = "notreal"
-
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  # Bucket names without wildcard DNS on the emulator's host.
-  s3_use_path_style = true
-
   endpoints {
-    budgets    = var.emulator_endpoint
-    cloudwatch = var.emulator_endpoint
-    ecr        = var.emulator_endpoint
-    iam        = var.emulator_endpoint
-    lambda     = var.emulator_endpoint
-    logs       = var.emulator_endpoint
-    s3         = var.emulator_endpoint
-    sns        = var.emulator_endpoint
-    sqs        = var.emulator_endpoint
-    sts        = var.emulator_endpoint
+    s3  = var.emulator_endpoint
+    sts = var.emulator_endpoint
   }
+  s3_use_path_style           = true
+  skip_region_validation      = true
+  skip_metadata_api_check     = true
+  skip_credentials_validation = true
+  access_key                  = "ANOTREAL"
+  secret_key                  = "notreal"
 }
 
 # Known moto differences, ignored here and only here: moto re-serialises the

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use augment_client::ops::{PipelineStatus, RedriveReport};
 use augment_client::{AwsSettings, ClientError, ImageEntry, RejectedEntry, Settings};
 use augment_pipeline::Output;
 use egui::ColorImage;
@@ -34,6 +35,35 @@ pub enum Command {
     Gallery(GalleryCommand),
     /// The desktop's parts: a report file, a notification, the file manager.
     Desktop(DesktopCommand),
+    /// The pipeline's status and its re-drive.
+    Status(StatusCommand),
+}
+
+/// The pipeline's status and its re-drive, with the settings in use (the
+/// queues and functions they name).
+#[derive(Debug)]
+pub enum StatusCommand {
+    Refresh(Box<Settings>),
+    Redrive(Box<Settings>),
+}
+
+impl From<StatusCommand> for Command {
+    fn from(inner: StatusCommand) -> Self {
+        Self::Status(inner)
+    }
+}
+
+/// What the status and the re-drive found.
+#[derive(Debug)]
+pub enum StatusEvent {
+    Refreshed(Result<PipelineStatus, ClientError>),
+    Redriven(Result<RedriveReport, ClientError>),
+}
+
+impl From<StatusEvent> for Event {
+    fn from(inner: StatusEvent) -> Self {
+        Self::Status(inner)
+    }
 }
 
 /// Connections and the settings' dialogs.
@@ -149,6 +179,8 @@ pub enum Event {
     Pipeline(PipelineEvent),
     /// The desktop's parts: a report file.
     Desktop(DesktopEvent),
+    /// The pipeline's status, a re-drive's counts.
+    Status(StatusEvent),
 }
 
 /// The connection and the settings' dialogs.
@@ -348,7 +380,8 @@ impl Event {
             )
             | Self::Settings(_)
             | Self::Gallery(_)
-            | Self::Desktop(_) => None,
+            | Self::Desktop(_)
+            | Self::Status(_) => None,
         }
     }
 }

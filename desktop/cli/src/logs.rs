@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use augment_client::ops::{LogFilter, Operator, parse_since};
 
-use crate::remote::{self, RemoteArgs};
-use crate::status::{failed, print_denied};
+use crate::remote::RemoteArgs;
+use crate::status::{failed, prepare, print_denied};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 /// How often `--follow` asks for new lines.
@@ -43,12 +43,8 @@ fn millis(at: SystemTime) -> i64 {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let settings = match args.bucket.settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
-    let runtime = match remote::runtime() {
-        Ok(runtime) => runtime,
+    let (settings, runtime) = match prepare(&args.bucket) {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
     runtime.block_on(async {

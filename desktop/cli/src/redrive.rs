@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use augment_client::ops::{StatusOptions, parse_since};
 
-use crate::remote::{self, RemoteArgs};
-use crate::status::{backend, failed, print_denied};
+use crate::remote::RemoteArgs;
+use crate::status::{backend, failed, prepare, print_denied};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 #[derive(Debug, clap::Args)]
@@ -26,12 +26,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let settings = match args.bucket.settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
-    let runtime = match remote::runtime() {
-        Ok(runtime) => runtime,
+    let (settings, runtime) = match prepare(&args.bucket) {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
     let options = StatusOptions {

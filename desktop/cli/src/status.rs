@@ -41,6 +41,11 @@ pub async fn backend(settings: &Settings) -> Result<(Remote, Option<Operator>), 
     Ok((remote, operator))
 }
 
+/// The settings with the flags on top and a runtime to run the command on.
+pub fn prepare(flags: &RemoteArgs) -> Result<(Settings, tokio::runtime::Runtime), ExitCode> {
+    Ok((flags.settings()?, remote::runtime()?))
+}
+
 /// Says what stopped a command; its exit code.
 pub fn failed(err: &ClientError) -> ExitCode {
     eprintln!("error: {}", remote::words(err));
@@ -48,12 +53,8 @@ pub fn failed(err: &ClientError) -> ExitCode {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let settings = match args.bucket.settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
-    let runtime = match remote::runtime() {
-        Ok(runtime) => runtime,
+    let (settings, runtime) = match prepare(&args.bucket) {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
     let options = StatusOptions {

@@ -13,6 +13,7 @@ use crate::launch::{APP_NAME, Launch};
 use crate::queue::{QueueView, Transfer};
 use crate::quit;
 use crate::settings_ui::SettingsPanel;
+use crate::status::PipelineLine;
 use crate::style::apply_style;
 use crate::worker::{self, WorkerHandle};
 use crate::{fonts, window};
@@ -53,6 +54,8 @@ pub struct DesktopApp {
     pub(super) harness: Harness,
     pub(super) window_fit: window::WindowFit,
     pub(super) quit: quit::Quit,
+    /// The pipeline's status line and panel.
+    pub(super) pipeline: PipelineLine,
 }
 
 impl eframe::App for DesktopApp {
@@ -118,6 +121,7 @@ impl DesktopApp {
             harness,
             window_fit: window::WindowFit::default(),
             quit: quit::Quit::default(),
+            pipeline: PipelineLine::default(),
         })
     }
 

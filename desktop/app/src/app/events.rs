@@ -9,8 +9,8 @@ use egui::{TextureHandle, TextureOptions};
 
 use super::desktop::DesktopApp;
 use crate::command::{
-    DesktopEvent, Event, GalleryEvent, PipelineEvent, RowEvent, SettingsEvent, TransferId,
-    UploadEvent,
+    DesktopEvent, Event, GalleryEvent, PipelineEvent, RowEvent, SettingsEvent, StatusEvent,
+    TransferId, UploadEvent,
 };
 use crate::gallery::Thumb;
 use crate::queue::{self, FailureCode, State, Transfer};
@@ -50,6 +50,19 @@ impl DesktopApp {
             Event::Upload(event) => self.apply_upload_event(event),
             Event::Pipeline(event) => self.apply_pipeline_event(ctx, event),
             Event::Desktop(event) => self.apply_desktop_event(event),
+            Event::Status(event) => self.apply_status_event(event),
+        }
+    }
+
+    /// The pipeline's status, a re-drive's counts.
+    pub(super) fn apply_status_event(&mut self, event: StatusEvent) {
+        match event {
+            StatusEvent::Refreshed(result) => self
+                .pipeline
+                .applied(result.map_err(|err| shown("checking the pipeline", err))),
+            StatusEvent::Redriven(result) => self
+                .pipeline
+                .redrive_done(result.map_err(|err| shown("re-driving", err))),
         }
     }
 
@@ -73,6 +86,7 @@ impl DesktopApp {
         let panel = &mut self.settings_panel;
         match event {
             SettingsEvent::Connected(result) => {
+                self.pipeline.refresh_soon();
                 self.connection = Some(result.map_err(|err| shown("connecting", err)));
             }
             SettingsEvent::Tested(result) => {

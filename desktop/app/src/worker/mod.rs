@@ -9,6 +9,7 @@
 
 mod core;
 mod jobs;
+mod status;
 mod transfer;
 mod upload;
 
@@ -98,6 +99,7 @@ impl Worker {
             Command::Gallery(command) => self.handle_gallery(command),
             Command::Transfer(command) => self.handle_transfer(command),
             Command::Desktop(command) => self.handle_desktop(command),
+            Command::Status(command) => self.handle_status(command),
         }
     }
 }

@@ -8,5 +8,6 @@
 mod common;
 mod layout;
 mod retest;
+mod status;
 mod transfer;
 mod ui;

@@ -242,17 +242,13 @@ impl Operator {
         if messages.is_empty() {
             return Ok(());
         }
-        let entries = messages
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle()?)
-                    .build()
-                    .ok()
-            })
-            .collect();
+        let entries = numbered(messages.iter().copied(), |id, m| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(id)
+                .receipt_handle(m.receipt_handle()?)
+                .build()
+                .ok()
+        });
         let answer = self
             .sqs
             .delete_message_batch()
@@ -263,6 +259,17 @@ impl Operator {
             .map_err(|err| classify(err, "Deleting re-driven messages"))?;
         batch_failed(answer.failed().len(), "deleted", url)
     }
+}
+
+/// A batch call's entries, each numbered by its place (its `Id`).
+fn numbered<'a, T>(
+    messages: impl Iterator<Item = &'a Message>,
+    entry: impl Fn(String, &'a Message) -> Option<T>,
+) -> Vec<T> {
+    messages
+        .enumerate()
+        .filter_map(|(i, m)| entry(i.to_string(), m))
+        .collect()
 }
 
 /// A batch call's `Failed` list as an error (SQS answers 200 with it).
@@ -327,17 +334,13 @@ impl Operator {
             if messages.is_empty() {
                 return Ok(moved);
             }
-            let entries = messages
-                .iter()
-                .enumerate()
-                .filter_map(|(i, m)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(m.body()?)
-                        .build()
-                        .ok()
-                })
-                .collect();
+            let entries = numbered(messages.iter(), |id, m| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(id)
+                    .message_body(m.body()?)
+                    .build()
+                    .ok()
+            });
             let sent = self
                 .sqs
                 .send_message_batch()

@@ -71,7 +71,7 @@ enum Who {
     Worker,
     AppUser,
     AppViewer,
-    /// Who runs `augment status`, `logs` and `redrive` (operator_policy_json).
+    /// Who runs `augment status`, `logs` and `redrive` (`operator_policy_json`).
     Operator,
 }
 
