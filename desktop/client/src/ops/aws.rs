@@ -83,10 +83,12 @@ where
     } else {
         ErrorKind::Other
     };
-    let words = err.message().map_or_else(|| code.clone(), str::to_owned);
-    CallError::Failed(
-        ClientError::new(kind, format!("{what} failed ({code} {words})")).with_source(err),
-    )
+    let words = match (code.as_str(), err.message()) {
+        (_, Some(message)) => format!("{code} {message}"),
+        ("", None) => aws_sdk_sqs::error::DisplayErrorContext(&err).to_string(),
+        (code, None) => code.to_owned(),
+    };
+    CallError::Failed(ClientError::new(kind, format!("{what} failed: {words}")).with_source(err))
 }
 
 /// `arn:aws:sqs:<region>:<account>:<name>` from a queue URL

@@ -84,9 +84,16 @@ impl LogLine {
 /// `2026-12-06T16:40:00.123Z  worker     rotated      85 ms  <key>  <message>`.
 impl fmt::Display for LogLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let time = DateTime::from_millis(self.time_ms)
+        // Always three digits of milliseconds, so the columns line up.
+        let time = DateTime::from_secs(self.time_ms.div_euclid(1000))
             .fmt(DateTimeFormat::DateTime)
-            .unwrap_or_else(|_| self.time_ms.to_string());
+            .map_or_else(
+                |_| self.time_ms.to_string(),
+                |secs| {
+                    let millis = self.time_ms.rem_euclid(1000);
+                    format!("{}.{millis:03}Z", secs.trim_end_matches('Z'))
+                },
+            );
         let outcome = self
             .outcome
             .as_deref()
@@ -212,14 +219,14 @@ mod tests {
     #[test]
     fn a_functions_json_line_is_read_and_formatted() {
         let text = r#"{"timestamp":"2026-12-06T16:40:00.123Z","level":"INFO","request_id":"r","key":"original-uploads/cat.jpg","bytes":10,"ms":85,"outcome":"processed","processed_key":"processed/cat_256x256.jpg"}"#;
-        let line = LogLine::parse("processor", 1_796_575_200_123, text);
+        let line = LogLine::parse("processor", 1_796_575_200_120, text);
         assert_eq!(line.key.as_deref(), Some("original-uploads/cat.jpg"));
         assert_eq!(
             (line.outcome.as_deref(), line.ms),
             (Some("processed"), Some(85))
         );
         let shown = line.to_string();
-        assert!(shown.starts_with("2026-12-06T"), "{shown}");
+        assert!(shown.starts_with("2026-12-06T16:40:00.120Z  "), "{shown}");
         assert!(shown.contains("processor  processed"), "{shown}");
         assert!(
             shown.ends_with("85 ms  original-uploads/cat.jpg"),

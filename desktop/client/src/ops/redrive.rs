@@ -135,13 +135,17 @@ impl Remote {
 /// An `ObjectCreated:Put` notification as S3 sends it (event version 2.1).
 fn s3_event(operator: &Operator, stuck: &StuckUpload, sequencer: &str, at: Option<&str>) -> Value {
     let bucket = &operator.bucket;
+    // Every field S3 sends: the processor's event type requires them all.
+    let by = json!({"principalId": "augment-redrive"});
     json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": operator.region,
         "eventTime": at.unwrap_or("1970-01-01T00:00:00.000Z"), "eventName": "ObjectCreated:Put",
+        "userIdentity": by, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "augment-redrive", "x-amz-id-2": "augment-redrive"},
         "s3": {
             "s3SchemaVersion": "1.0", "configurationId": "augment-redrive",
-            "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-            "object": {"key": encode_event_key(&stuck.key), "size": stuck.size_bytes, "sequencer": sequencer}
+            "bucket": {"name": bucket, "ownerIdentity": by, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": encode_event_key(&stuck.key), "size": stuck.size_bytes, "eTag": "", "sequencer": sequencer}
         }
     }]})
 }

@@ -247,33 +247,44 @@ fn set_no_auth_count(endpoint: &str, count: &str) {
 /// user's policy must be exactly what the stack renders for the principal.
 fn users_of(state: &Value, outputs: &Value) -> Vec<(Who, String, Value, Credentials)> {
     let json_of = |value: &Value| -> Value { serde_json::from_str(&str_of(value)).unwrap() };
-    [Who::Processor, Who::Worker, Who::AppUser, Who::AppViewer, Who::Operator]
-        .into_iter()
-        .map(|who| {
-            let key = who.key();
-            let user = resource(state, &format!(r#"aws_iam_user.iam_test["{key}"]"#));
-            let policy =
-                json_of(&resource(state, &format!(r#"aws_iam_user_policy.iam_test["{key}"]"#))["policy"]);
-            let rendered = match who {
-                Who::Processor | Who::Worker => json_of(
-                    &resource(state, &format!(r#"aws_iam_role_policy.functions["{key}"]"#))["policy"],
-                ),
-                Who::AppUser => json_of(&outputs["app_user_policy_json"]["value"]),
-                Who::AppViewer => json_of(&outputs["app_viewer_policy_json"]["value"]),
-                Who::Operator => json_of(&outputs["operator_policy_json"]["value"]),
-            };
-            assert_eq!(without_batch_actions(&policy), rendered, "{key}: the test user's policy is not the rendered one");
-            let access_key = resource(state, &format!(r#"aws_iam_access_key.iam_test["{key}"]"#));
-            let credentials = Credentials::new(
-                str_of(&access_key["id"]),
-                str_of(&access_key["secret"]),
-                None,
-                None,
-                "iam-test",
-            );
-            (who, str_of(&user["name"]), rendered, credentials)
-        })
-        .collect()
+    [
+        Who::Processor,
+        Who::Worker,
+        Who::AppUser,
+        Who::AppViewer,
+        Who::Operator,
+    ]
+    .into_iter()
+    .map(|who| {
+        let key = who.key();
+        let user = resource(state, &format!(r#"aws_iam_user.iam_test["{key}"]"#));
+        let policy = json_of(
+            &resource(state, &format!(r#"aws_iam_user_policy.iam_test["{key}"]"#))["policy"],
+        );
+        let rendered = match who {
+            Who::Processor | Who::Worker => json_of(
+                &resource(state, &format!(r#"aws_iam_role_policy.functions["{key}"]"#))["policy"],
+            ),
+            Who::AppUser => json_of(&outputs["app_user_policy_json"]["value"]),
+            Who::AppViewer => json_of(&outputs["app_viewer_policy_json"]["value"]),
+            Who::Operator => json_of(&outputs["operator_policy_json"]["value"]),
+        };
+        assert_eq!(
+            without_batch_actions(&policy),
+            rendered,
+            "{key}: the test user's policy is not the rendered one"
+        );
+        let access_key = resource(state, &format!(r#"aws_iam_access_key.iam_test["{key}"]"#));
+        let credentials = Credentials::new(
+            str_of(&access_key["id"]),
+            str_of(&access_key["secret"]),
+            None,
+            None,
+            "iam-test",
+        );
+        (who, str_of(&user["name"]), rendered, credentials)
+    })
+    .collect()
 }
 
 /// The simulator's verdicts, in order: `"Allowed"`, `"ExplicitlyDenied"` or
