@@ -68,8 +68,10 @@ pub struct AwsSettings {
     pub allow_insecure_http: bool,
     /// What the operator's tools (`augment status`, `logs`, `redrive`, the app's
     /// pipeline line) reach beside the bucket: filled by the Terraform import.
+    /// Boxed: most settings are local or a plain bucket, and the app's
+    /// commands carry the settings by value.
     #[serde(default)]
-    pub ops: OpsSettings,
+    pub ops: Box<OpsSettings>,
 }
 
 /// The stack's queues, functions and log groups, as `desktop_config` names them.
@@ -256,7 +258,7 @@ impl AwsSettings {
             bucket,
             endpoint_url: None,
             allow_insecure_http: false,
-            ops,
+            ops: Box::new(ops),
         })
     }
 }
@@ -308,7 +310,7 @@ mod tests {
         assert_eq!(aws.bucket, "augment-abc123");
         assert_eq!(aws.region.as_deref(), Some("eu-central-1"));
         assert_eq!(aws.profile, None);
-        assert_eq!(aws.ops, OpsSettings::default());
+        assert_eq!(*aws.ops, OpsSettings::default());
     }
 
     #[test]
@@ -349,11 +351,11 @@ mod tests {
                 bucket: "b".into(),
                 endpoint_url: Some("http://localhost:9000".into()),
                 allow_insecure_http: true,
-                ops: OpsSettings {
+                ops: Box::new(OpsSettings {
                     dlq_url: Some("http://localhost:9000/1/dlq".into()),
                     log_groups: vec!["/aws/lambda/p".into()],
                     ..OpsSettings::default()
-                },
+                }),
             },
         };
         settings.save_to(&path).unwrap();

@@ -115,7 +115,7 @@ impl DesktopApp {
                     .inner_margin(egui::Margin::symmetric(12, 2)),
             )
             .show(ui, |ui| {
-                status::status_line_ui(ui, &mut self.pipeline, palette)
+                status::status_line_ui(ui, &mut self.pipeline, palette);
             });
         let can_redrive = self.settings.mode != Mode::Local;
         if status::status_panel_ui(&ctx, &mut self.pipeline, can_redrive) {

@@ -12,7 +12,7 @@ use augment_desktop::queue::State;
 use augment_desktop::{DesktopApp, Launch};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 use super::common::{SAMPLE, click, drop_files, local_settings, shows, wait_until};
 
@@ -34,7 +34,7 @@ fn the_line_counts_local_uploads_and_its_panel_shows_the_stages() {
         h.state().transfers().iter().all(|t| t.state == State::Done)
     });
     click(&mut harness, "Pipeline: 0 complete · 0 stuck");
-    harness.get_by_label("Pipeline status");
+    wait_until(&mut harness, "the panel", |h| shows(h, "Pipeline status"));
     click(&mut harness, "Refresh");
     wait_until(&mut harness, "the status after the upload", |h| {
         shows(h, "Pipeline: 1 complete · 0 stuck")
@@ -45,7 +45,7 @@ fn the_line_counts_local_uploads_and_its_panel_shows_the_stages() {
     assert!(shows(&harness, "the original design expects 5–10 s"));
     // Local mode finishes its own unfinished uploads: nothing to re-drive.
     let redrive = harness.get_by_role_and_label(Role::Button, "Re-drive…");
-    assert!(redrive.is_disabled());
+    assert!(redrive.accesskit_node().is_disabled());
 }
 
 /// An S3 and SQS endpoint that refuses everything, answering until dropped.
@@ -74,10 +74,10 @@ fn custom_settings(endpoint: &str) -> Settings {
         aws: AwsSettings {
             bucket: "refused".into(),
             endpoint_url: Some(endpoint.to_owned()),
-            ops: OpsSettings {
+            ops: Box::new(OpsSettings {
                 dlq_url: Some(format!("{endpoint}/123456789012/refused-dlq")),
                 ..OpsSettings::default()
-            },
+            }),
             ..AwsSettings::default()
         },
         ..Settings::default()
@@ -126,7 +126,7 @@ fn without_permission_the_line_says_so_and_the_panel_gives_the_statement() {
         shows(h, "Pipeline: not allowed to list the bucket")
     });
     click(&mut harness, "Pipeline: not allowed to list the bucket");
-    harness.get_by_label("Pipeline status");
+    wait_until(&mut harness, "the panel", |h| shows(h, "Pipeline status"));
     assert!(shows(&harness, "? (not allowed to list)"));
     assert!(shows(
         &harness,

@@ -114,7 +114,7 @@ impl Operator {
         Ok(Some(Self::from_config(
             &config,
             &settings.aws.bucket,
-            settings.aws.ops.clone(),
+            (*settings.aws.ops).clone(),
         )))
     }
 
