@@ -285,7 +285,8 @@ pub fn run(options: &flags::Bench) -> Result<()> {
     println!("\n{doc}");
     let doc_path = root.join("docs/BENCHMARKS.md");
     sh.create_dir(root.join("docs"))?;
-    sh.write_file(&doc_path, doc)?;
+    let kept = kept_sections(&std::fs::read_to_string(&doc_path).unwrap_or_default());
+    sh.write_file(&doc_path, format!("{doc}{kept}"))?;
     println!("wrote {}", doc_path.display());
     Ok(())
 }
@@ -472,6 +473,16 @@ fn record(measured: &mut Measured, json: &Value, repeat: usize) -> Result<()> {
         "outputs are not five {CANVAS_SIDE_PX}x{CANVAS_SIDE_PX} images: {out_px:?}"
     );
     Ok(())
+}
+
+/// Sections measured apart from this run (the dataset export's figures), kept
+/// as they are when the file is written again: everything from this line on.
+const KEPT_MARKER: &str = "<!-- measured apart; cargo xtask bench keeps what follows -->";
+
+fn kept_sections(old_doc: &str) -> String {
+    old_doc
+        .find(KEPT_MARKER)
+        .map_or_else(String::new, |at| format!("\n{}", &old_doc[at..]))
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -953,6 +964,16 @@ mod tests {
         assert_eq!(civil_date(0), "1970-01-01");
         assert_eq!(civil_date(951_782_400), "2000-02-29");
         assert_eq!(civil_date(1_798_675_200), "2026-12-31");
+    }
+
+    #[test]
+    fn sections_measured_apart_survive_a_new_run() {
+        let old = format!("# Benchmarks\nold figures\n{KEPT_MARKER}\n## Dataset export\nrows\n");
+        assert_eq!(
+            kept_sections(&old),
+            format!("\n{KEPT_MARKER}\n## Dataset export\nrows\n")
+        );
+        assert_eq!(kept_sections("# Benchmarks\nno marker\n"), "");
     }
 
     #[test]

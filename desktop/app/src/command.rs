@@ -3,11 +3,15 @@
 
 use std::path::PathBuf;
 
+use augment_client::dataset::ExportSummary;
 use augment_client::ops::{PipelineStatus, RedriveReport};
-use augment_client::{AwsSettings, ClientError, ImageEntry, RejectedEntry, Settings};
+use augment_client::{
+    AwsSettings, ClientError, DownloadSummary, ImageEntry, RejectedEntry, Settings,
+};
 use augment_pipeline::Output;
 use egui::ColorImage;
 
+use crate::dataset::DatasetJob;
 use crate::thumbs::NoImage;
 
 /// One row of the transfer queue, numbered by the worker.
@@ -37,6 +41,26 @@ pub enum Command {
     Desktop(DesktopCommand),
     /// The pipeline's status and its re-drive.
     Status(StatusCommand),
+    /// Downloading everything, exporting a dataset.
+    Dataset(DatasetCommand),
+}
+
+/// Downloading everything, exporting a dataset: one job at a time.
+#[derive(Debug)]
+pub enum DatasetCommand {
+    /// Show a folder dialog for the dialog's folder.
+    PickFolder,
+    /// Run this job (kept on disk until it ends: a quit resumes it).
+    Start(DatasetJob),
+    /// Stop the job running; what it wrote stays (an export continues when
+    /// started again with the same choices).
+    Cancel,
+}
+
+impl From<DatasetCommand> for Command {
+    fn from(inner: DatasetCommand) -> Self {
+        Self::Dataset(inner)
+    }
 }
 
 /// The pipeline's status and its re-drive, with the settings in use (the
@@ -181,6 +205,33 @@ pub enum Event {
     Desktop(DesktopEvent),
     /// The pipeline's status, a re-drive's counts.
     Status(StatusEvent),
+    /// A download or an export: its folder, start, progress and end.
+    Dataset(DatasetEvent),
+}
+
+/// A download or an export: its folder, start, progress and end.
+#[derive(Debug)]
+pub enum DatasetEvent {
+    FolderChosen(PathBuf),
+    /// No folder dialog can open here: why, and what to install.
+    NoFolderDialog(String),
+    /// A job started (asked for, or resumed at start-up).
+    Started(DatasetJob),
+    /// Images (export) or files (download) through, of `total` once listed.
+    Progress {
+        done: u64,
+        total: Option<u64>,
+        failed: u64,
+    },
+    Downloaded(Result<DownloadSummary, ClientError>),
+    Exported(Result<ExportSummary, ClientError>),
+    Cancelled,
+}
+
+impl From<DatasetEvent> for Event {
+    fn from(inner: DatasetEvent) -> Self {
+        Self::Dataset(inner)
+    }
 }
 
 /// The connection and the settings' dialogs.
@@ -381,7 +432,8 @@ impl Event {
             | Self::Settings(_)
             | Self::Gallery(_)
             | Self::Desktop(_)
-            | Self::Status(_) => None,
+            | Self::Status(_)
+            | Self::Dataset(_) => None,
         }
     }
 }

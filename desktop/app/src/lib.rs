@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod command;
+pub mod dataset;
 pub mod file_dialog;
 pub mod fonts;
 pub mod format;

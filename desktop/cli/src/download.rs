@@ -1,16 +1,14 @@
 //! `augment download`: the results in the bucket (or the data folder) into a
 //! local folder, in the bucket's layout, incremental and resumable.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use augment_client::download::DOWNLOAD_JOBS;
-use augment_client::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
-use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+use augment_client::{Area, DownloadEvent, DownloadRequest, Remote};
+use indicatif::HumanBytes;
 
-use crate::EXIT_SOME_FAILED;
 use crate::remote::{self, RemoteArgs};
 
 /// Where `augment download` writes without DEST: the original guide's folder.
@@ -56,10 +54,6 @@ fn parse_area(name: &str) -> Result<Area, String> {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let settings = match args.remote.settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
     let mut areas = if args.only.is_empty() {
         Area::RESULTS.to_vec()
     } else {
@@ -73,39 +67,22 @@ pub fn run(args: &Args) -> ExitCode {
         dest: args.dest.clone(),
         areas,
         name_prefix: args.prefix.clone(),
+        name_filter: augment_client::NameFilter::default(),
         jobs: usize::from(args.jobs),
     };
-    match remote::runtime() {
-        Ok(runtime) => runtime.block_on(download(&settings, &request, args.quiet)),
-        Err(code) => code,
-    }
+    remote::run_connected(&args.remote, |remote| download(remote, request, args.quiet))
 }
 
-async fn download(
-    settings: &augment_client::Settings,
-    request: &DownloadRequest,
-    quiet: bool,
-) -> ExitCode {
-    let remote = match remote::connect(settings).await {
-        Ok(remote) => remote,
-        Err(code) => return code,
-    };
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0).with_style(
-            ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        )
-    };
-    bar.enable_steady_tick(Duration::from_millis(100));
+async fn download(remote: Remote, request: DownloadRequest, quiet: bool) -> ExitCode {
+    let bar = remote::progress_bar(
+        quiet,
+        "{spinner} [{bar:30}] {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
+        Some(0),
+    );
     let started = Instant::now();
     let mut fetched_bytes = 0;
     let result = remote
-        .download(request, |event| match event {
+        .download(&request, |event| match event {
             DownloadEvent::Listed { objects, .. } => bar.inc_length(*objects),
             DownloadEvent::Fetched { bytes, .. } => {
                 fetched_bytes += bytes;
@@ -119,37 +96,7 @@ async fn download(
             }
         })
         .await;
-    bar.finish_and_clear();
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(err) => {
-            eprintln!("error: {}", remote::words(&err));
-            return remote::exit_code_of(&err);
-        }
-    };
-    if !quiet {
-        print_summary(&summary, started, request);
-    }
-    if summary.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_SOME_FAILED)
-    }
-}
-
-fn print_summary(summary: &DownloadSummary, started: Instant, request: &DownloadRequest) {
-    let mut line = format!(
-        "{} fetched ({}), {} up to date",
-        summary.fetched,
-        HumanBytes(summary.fetched_bytes),
-        summary.up_to_date
-    );
-    if summary.failed > 0 {
-        line.push_str(&format!(", {} failed", summary.failed));
-    }
-    println!(
-        "{line} in {:.1} s → {}",
-        started.elapsed().as_secs_f64(),
-        request.dest.display()
-    );
+    remote::finish(&bar, result, quiet, started, &request.dest, |summary| {
+        summary.failed > 0
+    })
 }

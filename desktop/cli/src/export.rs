@@ -1,17 +1,13 @@
 //! `augment export`: a training-ready dataset straight from the bucket or the
 //! data folder.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use augment_client::dataset::{
-    DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest, ExportSummary, Format, SplitSpec,
-};
-use indicatif::{ProgressBar, ProgressStyle};
+use augment_client::dataset::{DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest, Format, SplitSpec};
+use augment_client::{NameFilter, Remote};
 
-use crate::EXIT_SOME_FAILED;
 use crate::remote::{self, RemoteArgs};
 
 /// Uploads read at once by default (each is a few small requests).
@@ -96,10 +92,6 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let settings = match args.remote.settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
-    };
     let request = ExportRequest {
         dest: args.dest.clone(),
         format: match args.format {
@@ -113,39 +105,28 @@ pub fn run(args: &Args) -> ExitCode {
         label_depth: args.label_depth,
         shard_bytes: args.shard_size,
         name_prefix: args.prefix.clone(),
+        name_filter: NameFilter::default(),
         jobs: usize::from(args.jobs),
     };
-    match remote::runtime() {
-        Ok(runtime) => runtime.block_on(export(&settings, &request, args.quiet)),
-        Err(code) => code,
-    }
+    remote::run_connected(&args.remote, |remote| export(remote, request, args.quiet))
 }
 
-async fn export(
-    settings: &augment_client::Settings,
-    request: &ExportRequest,
-    quiet: bool,
-) -> ExitCode {
-    let remote = match remote::connect(settings).await {
-        Ok(remote) => remote,
-        Err(code) => return code,
-    };
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template(
-                "{spinner} {pos} images  {per_sec}  {elapsed}  {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        )
-    };
-    bar.enable_steady_tick(Duration::from_millis(100));
+/// The export's progress: images done of those listed, the name last read.
+const BAR_TEMPLATE: &str =
+    "{spinner} [{bar:30}] {pos}/{len} images  {per_sec}  ETA {eta}  {wide_msg}";
+
+async fn export(remote: Remote, request: ExportRequest, quiet: bool) -> ExitCode {
     let started = Instant::now();
+    let bar = remote::progress_bar(quiet, BAR_TEMPLATE, Some(0));
     let result = remote
-        .export(request, |event| {
+        .export(&request, |event| {
+            if let ExportEvent::Listed { uploads } = event {
+                bar.set_length(*uploads);
+                return;
+            }
             bar.inc(1);
             match event {
+                ExportEvent::Listed { .. } => {}
                 ExportEvent::Exported { name, .. } => bar.set_message(name.clone()),
                 ExportEvent::Incomplete { name, missing } => bar.suspend(|| {
                     eprintln!(
@@ -159,45 +140,9 @@ async fn export(
             }
         })
         .await;
-    bar.finish_and_clear();
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(err) => {
-            eprintln!("error: {}", remote::words(&err));
-            return remote::exit_code_of(&err);
-        }
-    };
-    if !quiet {
-        print_summary(&summary, started, request);
-    }
-    if summary.incomplete + summary.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_SOME_FAILED)
-    }
-}
-
-fn print_summary(summary: &ExportSummary, started: Instant, request: &ExportRequest) {
-    let splits: Vec<String> = summary
-        .splits
-        .iter()
-        .map(|(split, uploads)| format!("{split} {uploads}"))
-        .collect();
-    let mut line = format!(
-        "{} images ({}), {} files",
-        summary.uploads,
-        splits.join(", "),
-        summary.files
-    );
-    let left_out = summary.incomplete + summary.failed;
-    if left_out > 0 {
-        line.push_str(&format!(", {left_out} left out"));
-    }
-    println!(
-        "{line} in {:.1} s → {}",
-        started.elapsed().as_secs_f64(),
-        request.dest.display()
-    );
+    remote::finish(&bar, result, quiet, started, &request.dest, |summary| {
+        summary.incomplete + summary.failed > 0
+    })
 }
 
 #[cfg(test)]

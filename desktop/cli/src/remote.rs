@@ -1,9 +1,13 @@
 //! Which bucket or data folder a command works on: the desktop app's settings
 //! with the same override flags as `augment upload`, and the runtime to run it.
 
+use std::future::Future;
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use augment_client::{Remote, Settings};
+use augment_client::{ClientError, Remote, Settings};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::upload::{self, Overrides};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
@@ -73,6 +77,85 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
+/// The start every bucket command shares: the settings with the flags on top,
+/// a runtime, the backend checked; then `body` with it. Each step that cannot
+/// work says why and gives its exit code.
+pub fn run_connected<Fut>(args: &RemoteArgs, body: impl FnOnce(Remote) -> Fut) -> ExitCode
+where
+    Fut: Future<Output = ExitCode>,
+{
+    let settings = match args.settings() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    runtime.block_on(async {
+        match connect(&settings).await {
+            Ok(remote) => body(remote).await,
+            Err(code) => code,
+        }
+    })
+}
+
+/// A progress bar on stderr drawn by `template` (a spinner when `length` is
+/// `None`), ticking; hidden with `--quiet` or when stderr is not a terminal.
+pub fn progress_bar(quiet: bool, template: &str, length: Option<u64>) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match length {
+        Some(length) => ProgressBar::new(length),
+        None => ProgressBar::new_spinner(),
+    };
+    let style = ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let bar = bar.with_style(style);
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+/// The end of `download` or `export`: the bar cleared, then the error said, or
+/// the totals ("{summary} in 1.2 s → DEST") unless quiet; exit status 1 when
+/// `some_failed` says some items were not done.
+pub fn finish<S: std::fmt::Display>(
+    bar: &ProgressBar,
+    result: Result<S, ClientError>,
+    quiet: bool,
+    started: std::time::Instant,
+    dest: &std::path::Path,
+    some_failed: impl FnOnce(&S) -> bool,
+) -> ExitCode {
+    bar.finish_and_clear();
+    let summary = match ended(result) {
+        Ok(summary) => summary,
+        Err(code) => return code,
+    };
+    if !quiet {
+        println!(
+            "{summary} in {:.1} s → {}",
+            started.elapsed().as_secs_f64(),
+            dest.display()
+        );
+    }
+    if some_failed(&summary) {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A command's result, or its error said on stderr and its exit code.
+pub fn ended<T>(result: Result<T, ClientError>) -> Result<T, ExitCode> {
+    result.map_err(|err| {
+        eprintln!("error: {}", words(&err));
+        exit_code_of(&err)
+    })
+}
+
 /// The backend the settings name, checked (one clear error before any work).
 pub async fn connect(settings: &Settings) -> Result<Remote, ExitCode> {
     let remote = Remote::connect(settings)
@@ -86,7 +169,7 @@ pub async fn connect(settings: &Settings) -> Result<Remote, ExitCode> {
 }
 
 /// An error's words for the terminal: with `--verbose`, the technical causes too.
-pub fn words(err: &augment_client::ClientError) -> String {
+pub fn words(err: &ClientError) -> String {
     if tracing::enabled!(tracing::Level::DEBUG) {
         err.detail()
     } else {
@@ -96,7 +179,7 @@ pub fn words(err: &augment_client::ClientError) -> String {
 
 /// The exit code of an error that stopped a command: 2 for settings that
 /// cannot work (or a folder that cannot be used), else 1.
-pub fn exit_code_of(err: &augment_client::ClientError) -> ExitCode {
+pub fn exit_code_of(err: &ClientError) -> ExitCode {
     if err.kind == augment_client::ErrorKind::InvalidSettings {
         ExitCode::from(EXIT_USAGE)
     } else {

@@ -43,12 +43,9 @@ pub fn run(args: &Args) -> ExitCode {
             Err(code) => return code,
         },
     };
-    match report {
+    match remote::ended(report) {
         Ok(report) => print(&report),
-        Err(err) => {
-            eprintln!("error: {}", remote::words(&err));
-            remote::exit_code_of(&err)
-        }
+        Err(code) => code,
     }
 }
 

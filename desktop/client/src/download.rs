@@ -19,10 +19,11 @@ use augment_local::key_path;
 use augment_pipeline::ObjectInfo;
 use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX, UPLOAD_PREFIX};
 use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
-use augment_pipeline::outputs::Output;
+use augment_pipeline::outputs::{BucketKey, Output};
 use tokio::task::JoinSet;
 
 use crate::files::{Existing, write_atomically};
+use crate::pages::{NameFilter, Pages};
 use crate::{ClientError, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
 
 /// Objects fetched at once by default: enough to hide a round trip's latency
@@ -106,6 +107,8 @@ pub struct DownloadRequest {
     pub areas: Vec<Area>,
     /// Only names that start with this (`cats/` for one class folder).
     pub name_prefix: String,
+    /// Only the uploads it lets through (the app's gallery filter).
+    pub name_filter: NameFilter,
     /// Objects fetched at once.
     pub jobs: usize,
 }
@@ -150,6 +153,24 @@ impl DownloadSummary {
     }
 }
 
+/// "480 fetched (2.1 MiB), 20 up to date, 1 failed": what the CLI prints and
+/// the app reports.
+impl std::fmt::Display for DownloadSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} fetched ({}), {} up to date",
+            self.fetched,
+            augment_pipeline::reject::format_bytes(self.fetched_bytes),
+            self.up_to_date
+        )?;
+        if self.failed > 0 {
+            write!(f, ", {} failed", self.failed)?;
+        }
+        Ok(())
+    }
+}
+
 impl Remote {
     /// Downloads the request's areas into its folder, calling `on_event` as each
     /// object is done. A failed object is reported and the others go on; a
@@ -179,14 +200,17 @@ impl Remote {
         };
         for area in &request.areas {
             for prefix in area.prefixes(&request.name_prefix) {
-                let mut cursor: Option<String> = None;
-                loop {
-                    let page = self.page(&prefix, cursor.as_deref()).await?;
+                let mut pages = Pages::new(prefix);
+                while let Some(objects) = pages.next(self).await? {
+                    let objects: Vec<ObjectInfo> = objects
+                        .into_iter()
+                        .filter(|info| key_matches(&request.name_filter, &info.key))
+                        .collect();
                     finish(Some(Ok(DownloadEvent::Listed {
-                        objects: page.objects.len() as u64,
-                        bytes: page.objects.iter().map(|info| info.size_bytes).sum(),
+                        objects: objects.len() as u64,
+                        bytes: objects.iter().map(|info| info.size_bytes).sum(),
                     })));
-                    for info in page.objects {
+                    for info in objects {
                         while running.len() >= jobs {
                             finish(running.join_next().await);
                         }
@@ -194,10 +218,6 @@ impl Remote {
                             (self.clone(), request.dest.clone(), area.max_bytes());
                         running
                             .spawn(async move { remote.fetch_one(&dest, info, max_bytes).await });
-                    }
-                    match page.next {
-                        Some(next) => cursor = Some(next),
-                        None => break,
                     }
                 }
             }
@@ -253,6 +273,17 @@ impl Remote {
             Err(error) => DownloadEvent::Failed { key, error },
         }
     }
+}
+
+/// Whether the filter takes the upload `key` belongs to (a key that names no
+/// upload, such as a long name's short `failed/` record, only when it takes all).
+fn key_matches(filter: &NameFilter, key: &str) -> bool {
+    let name = match BucketKey::parse(key) {
+        BucketKey::Upload(upload) => return filter.matches(upload.name()),
+        BucketKey::Output { name, .. } | BucketKey::Failed { name: Some(name) } => Some(name),
+        BucketKey::Failed { name: None } | BucketKey::Other => None,
+    };
+    name.map_or_else(|| filter.is_all(), |name| filter.matches(name))
 }
 
 /// `aws s3 sync`'s rule: the file has the object's size and is not older than

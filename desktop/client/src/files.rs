@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 /// Temporary files start with this: the folder store's own prefix, so a folder
 /// written here and later opened as a data folder never lists them.
-const TEMP_PREFIX: &str = ".augment-tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".augment-tmp-";
 
 /// What to do when the final name is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,14 @@ pub(crate) fn write_atomically(
         Existing::Refuse => temp.persist_noclobber(path).map(drop),
     }
     .map_err(|err| err.error)
+}
+
+/// Whether `path` is a file holding exactly `bytes` (by size first, then by
+/// SHA-256): a file an interrupted export already wrote, kept as it is.
+pub(crate) fn holds(path: &Path, bytes: &[u8], sha256: &str) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() == bytes.len() as u64)
+        && std::fs::read(path)
+            .is_ok_and(|on_disk| augment_pipeline::provenance::sha256_hex(&on_disk) == sha256)
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ use augment_pipeline::{FailedRecord, Landed, ObjectStore, Output};
 pub use dedupe::{SHA256_METADATA, sha256_hex};
 pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 pub use error::{ClientError, ErrorKind};
-pub use pages::LIST_PAGE_KEYS;
+pub use pages::{LIST_PAGE_KEYS, NameFilter};
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
 pub use settings::{AwsSettings, LocalSettings, Mode, OpsSettings, Settings, aws_profiles};
 

@@ -7,6 +7,7 @@ use augment_client::Settings;
 use egui::Ui;
 
 use crate::command::{Command, SettingsCommand, TransferCommand};
+use crate::dataset::Dataset;
 use crate::gallery::Gallery;
 use crate::harness::{Harness, Outcome};
 use crate::launch::{APP_NAME, Launch};
@@ -46,6 +47,8 @@ pub struct DesktopApp {
     /// The window title last sent ("Augment — 120/203" while a batch runs).
     pub(super) title: String,
     pub(super) gallery: Gallery,
+    /// Download all…, Export dataset…: the dialog, the job, its report.
+    pub(super) dataset: Dataset,
     pub(super) settings_panel: SettingsPanel,
     /// Messages not tied to a row (a folder without images…), newest last.
     pub(super) notices: Vec<String>,
@@ -116,6 +119,7 @@ impl DesktopApp {
             queue_view: QueueView::default(),
             title: APP_NAME.to_owned(),
             gallery,
+            dataset: Dataset::default(),
             notices: Vec::new(),
             files_expected,
             harness,
@@ -141,6 +145,11 @@ impl DesktopApp {
 
     pub fn transfers(&self) -> &[Transfer] {
         &self.transfers
+    }
+
+    /// The dataset room: its dialog, job and report.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
     }
 
     /// The person said to quit and the window is closing.

@@ -9,8 +9,8 @@ use egui::{TextureHandle, TextureOptions};
 
 use super::desktop::DesktopApp;
 use crate::command::{
-    DesktopEvent, Event, GalleryEvent, PipelineEvent, RowEvent, SettingsEvent, StatusEvent,
-    TransferId, UploadEvent,
+    DatasetEvent, DesktopEvent, Event, GalleryEvent, PipelineEvent, RowEvent, SettingsEvent,
+    StatusEvent, TransferId, UploadEvent,
 };
 use crate::gallery::Thumb;
 use crate::queue::{self, FailureCode, State, Transfer};
@@ -51,6 +51,14 @@ impl DesktopApp {
             Event::Pipeline(event) => self.apply_pipeline_event(ctx, event),
             Event::Desktop(event) => self.apply_desktop_event(event),
             Event::Status(event) => self.apply_status_event(event),
+            Event::Dataset(event) => {
+                if let DatasetEvent::Downloaded(Err(err)) | DatasetEvent::Exported(Err(err)) =
+                    &event
+                {
+                    tracing::warn!(kind = ?err.kind, "the dataset job: {}", err.detail());
+                }
+                self.dataset.apply(event);
+            }
         }
     }
 

@@ -14,6 +14,7 @@ use super::desktop::{
 use crate::command::{
     Command, DesktopCommand, GalleryCommand, SettingsCommand, StatusCommand, TransferCommand,
 };
+use crate::dataset::{self, DatasetAction, JobKind};
 use crate::gallery;
 use crate::launch::APP_NAME;
 use crate::queue::summary;
@@ -59,6 +60,11 @@ impl DesktopApp {
             gallery::gallery_ui(ui, &mut self.gallery, &palette, &mut commands);
         });
         gallery::dialogs_ui(&ctx, &mut self.gallery, &palette, &mut commands);
+        commands.extend(dataset::dataset_dialog_ui(
+            &ctx,
+            &mut self.dataset,
+            &palette,
+        ));
         commands.extend(queue::duplicates_dialog_ui(&ctx, &mut self.queue_view));
         self.batch_ui(&ctx, &mut commands);
         self.quit.ui(&ctx, left);
@@ -171,11 +177,24 @@ impl DesktopApp {
         }) {
             commands.push(Command::Transfer(TransferCommand::PickFiles));
         }
+        for (key, kind) in [
+            (egui::Key::D, JobKind::Download),
+            (egui::Key::E, JobKind::Export),
+        ] {
+            if self.dataset.running.is_none()
+                && ctx.input_mut(|i| {
+                    i.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key))
+                })
+            {
+                self.dataset.open(kind, &self.gallery.filter);
+            }
+        }
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
             self.open_help();
         }
         // Esc closes the dialog on top (`dialogs_ui`); with none open, Settings.
         if self.gallery.dialogs.is_empty()
+            && self.dataset.draft.is_none()
             && self.settings_panel.open
             && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
         {
@@ -219,6 +238,7 @@ impl DesktopApp {
         commands: &mut Vec<Command>,
     ) {
         ui.add_space(6.0);
+        commands.extend(dataset::dataset_progress_ui(ui, &mut self.dataset, palette));
         let offline = matches!(self.connection, Some(Err(_)));
         let local_root = (self.settings.mode == Mode::Local)
             .then(|| self.settings.data_dir().ok())
@@ -294,6 +314,9 @@ impl DesktopApp {
                 .clicked()
             {
                 commands.push(Command::Transfer(TransferCommand::PickFolder));
+            }
+            if let Some(DatasetAction::Open(kind)) = dataset::dataset_menu_ui(ui, &self.dataset) {
+                self.dataset.open(kind, &self.gallery.filter);
             }
             ui.add_space(12.0);
             self.connection_ui(ui, palette);

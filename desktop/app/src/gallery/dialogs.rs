@@ -41,6 +41,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Delete", "Delete the image with the focus (asks first)"),
     ("Esc", "Close the dialog or the Settings panel"),
     ("Ctrl+O", "Add images…"),
+    ("Ctrl+D", "Download all…"),
+    ("Ctrl+E", "Export dataset…"),
     ("Ctrl+Q", "Quit (asks first while files are moving)"),
     ("F1", "This help"),
 ];

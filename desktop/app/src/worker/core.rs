@@ -87,6 +87,8 @@ pub(super) struct Worker {
     /// The rows read back from the saved queue, each with where its upload
     /// had got to; taken by the first connection.
     pub(super) resumed: Arc<Mutex<Vec<Resumed>>>,
+    /// The download or export running, and where it is kept.
+    pub(super) dataset: Arc<super::dataset::DatasetJobs>,
 }
 
 pub(super) struct Transfer {
@@ -122,6 +124,7 @@ impl Worker {
             next_id: Arc::new(Mutex::new(0)),
             transfers: Arc::new(Mutex::new(HashMap::new())),
             resumed: Arc::new(Mutex::new(Vec::new())),
+            dataset: Arc::default(),
         }
     }
 

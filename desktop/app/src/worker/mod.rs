@@ -5,9 +5,10 @@
 //! `core.rs` holds the worker's shared state, `transfer.rs` a row's way from
 //! the checks to its upload (with the duplicate question, retry, resume),
 //! `upload.rs` the upload and the watch, `jobs.rs` the settings, gallery and
-//! desktop jobs.
+//! desktop jobs, `dataset.rs` downloading everything and exporting a dataset.
 
 mod core;
+mod dataset;
 mod jobs;
 mod status;
 mod transfer;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 pub use self::core::{MAX_AWAITING_PIPELINE, MAX_PARALLEL_UPLOADS, WATCH_TIMEOUT};
 use self::core::{Sender, Worker};
+pub use self::dataset::DATASET_JOB_FILE;
 use crate::command::{Command, Event};
 
 /// The UI's end: send commands, drain events.
@@ -55,6 +57,7 @@ impl WorkerHandle {
             .build()?;
         let (commands, mut command_rx) = tokio::sync::mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel();
+        let dataset = dataset::DatasetJobs::beside(queue_file.as_deref());
         let resumed = queue_file.map(|path| (super::journal::load(&path), path));
         let mut worker = Worker::new(
             Sender {
@@ -64,11 +67,13 @@ impl WorkerHandle {
             },
             watch_timeout,
         );
+        worker.dataset = std::sync::Arc::new(dataset);
         if let Some((rows, path)) = resumed {
             worker.resume(rows, path);
         }
         runtime.spawn(async move {
             worker.start_resumed();
+            worker.resume_dataset_job();
             while let Some(command) = command_rx.recv().await {
                 worker.handle(command);
             }
@@ -100,6 +105,7 @@ impl Worker {
             Command::Transfer(command) => self.handle_transfer(command),
             Command::Desktop(command) => self.handle_desktop(command),
             Command::Status(command) => self.handle_status(command),
+            Command::Dataset(command) => self.handle_dataset(command),
         }
     }
 }

@@ -14,9 +14,9 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use super::common::{SAMPLE, drop_files, local_settings, shows, wait_until_with};
 
 /// 1920×1080 pixels at 200 %, in points.
-const FULL_HD_AT_200: Vec2 = Vec2::new(960.0, 540.0);
+pub(super) const FULL_HD_AT_200: Vec2 = Vec2::new(960.0, 540.0);
 /// The smallest window the layout must hold in.
-const SMALL: Vec2 = Vec2::new(800.0, 500.0);
+pub(super) const SMALL: Vec2 = Vec2::new(800.0, 500.0);
 
 /// [`super::common::wait_until`], answering the duplicate question as a person keeping
 /// every name would: the samples here are copies of one file.
@@ -38,7 +38,11 @@ fn wait_until(
     );
 }
 
-fn app_at(data_dir: &Path, size: Vec2, pixels_per_point: f32) -> Harness<'static, DesktopApp> {
+pub(super) fn app_at(
+    data_dir: &Path,
+    size: Vec2,
+    pixels_per_point: f32,
+) -> Harness<'static, DesktopApp> {
     let settings = local_settings(data_dir);
     Harness::builder()
         .with_size(size)
@@ -46,7 +50,7 @@ fn app_at(data_dir: &Path, size: Vec2, pixels_per_point: f32) -> Harness<'static
         .build_eframe(move |cc| DesktopApp::new(&cc.egui_ctx, settings, Launch::default()).unwrap())
 }
 
-fn button(harness: &Harness<'_, DesktopApp>, label: &str) -> Rect {
+pub(super) fn button(harness: &Harness<'_, DesktopApp>, label: &str) -> Rect {
     harness.get_by_role_and_label(Role::Button, label).rect()
 }
 
@@ -54,7 +58,7 @@ fn window(harness: &Harness<'_, DesktopApp>) -> Rect {
     harness.ctx.content_rect()
 }
 
-fn assert_inside(harness: &Harness<'_, DesktopApp>, what: &str, rect: Rect) {
+pub(super) fn assert_inside(harness: &Harness<'_, DesktopApp>, what: &str, rect: Rect) {
     let window = window(harness).expand(0.5);
     assert!(
         window.contains_rect(rect),

@@ -6,6 +6,7 @@
 )]
 
 mod common;
+mod dataset;
 mod layout;
 mod retest;
 mod status;

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use augment_aws::S3Store;
 use augment_aws::testing::{self, Moto};
-use augment_pipeline::{ObjectStore as _, PutObject};
+use augment_pipeline::ObjectStore as _;
 
-use super::jpeg;
-use super::upload::{augment, files, run, write};
+use super::export::processed;
+use super::upload::{augment, files, run};
+use super::{jpeg, jpeg_object};
 
 const BUCKET: &str = "augment-download-test";
 
@@ -34,16 +35,23 @@ async fn bucket_with(moto: &Moto, count: usize) -> Vec<(String, Vec<u8>)> {
 
 async fn put(moto: &Moto, key: &str, body: &[u8]) {
     S3Store::new(moto.clients().s3, BUCKET)
-        .put(PutObject {
-            key: key.to_owned(),
-            body: body.to_vec(),
-            content_type: "image/jpeg",
-            metadata: Vec::new(),
-            tags: Vec::new(),
-            on_sent: None,
-        })
+        .put(jpeg_object(key, body.to_vec(), Vec::new()))
         .await
         .unwrap();
+}
+
+/// `augment download --local` of the data folder `data` into `dest`.
+fn download_local(
+    home: &Path,
+    data: &Path,
+    args: &[&str],
+    dest: &Path,
+) -> (Option<i32>, String, String) {
+    run(augment(home)
+        .env("AUGMENT_DATA_DIR", data)
+        .args(["download", "--local"])
+        .args(args)
+        .arg(dest))
 }
 
 fn download(home: &Path, moto: &Moto, dest: &Path) -> std::process::Command {
@@ -116,7 +124,10 @@ async fn a_killed_download_resumes_and_a_second_run_fetches_only_what_changed() 
     let (code, stdout, stderr) = run(&mut download(home.path(), &moto, &dest));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stdout.starts_with(&format!("0 fetched (0 B), {} up to date", objects.len())),
+        stdout.starts_with(&format!(
+            "0 fetched (0 bytes), {} up to date",
+            objects.len()
+        )),
         "{stdout}"
     );
 
@@ -127,30 +138,25 @@ async fn a_killed_download_resumes_and_a_second_run_fetches_only_what_changed() 
     put(&moto, key, body).await;
     let (code, stdout, stderr) = run(&mut download(home.path(), &moto, &dest));
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(stdout.starts_with("1 fetched (13 B)"), "{stdout}");
+    assert!(stdout.starts_with("1 fetched (13 bytes)"), "{stdout}");
     assert_eq!(all_whole(&dest, &objects), objects.len());
 }
 
 #[test]
 fn local_mode_downloads_the_layout_asked_for_and_verify_checks_it() {
     let home = tempfile::tempdir().unwrap();
-    let photos = home.path().join("photos");
-    write(&photos.join("cats/tom.jpg"), &jpeg(300, 200));
-    write(&photos.join("dogs/rex.jpg"), &jpeg(200, 300));
-    write(&photos.join("notes.jpg"), b"not an image");
-    let data = home.path().join("data");
-    let (code, _, stderr) = run(augment(home.path())
-        .args(["process", "--quiet", "--out"])
-        .arg(&data)
-        .arg(&photos));
-    assert_eq!(code, Some(1), "one file is rejected\n{stderr}");
+    let photos = [
+        ("cats/tom.jpg", jpeg(300, 200)),
+        ("dogs/rex.jpg", jpeg(200, 300)),
+        ("notes.jpg", b"not an image".to_vec()),
+    ];
+    // One file is rejected.
+    let data = processed(home.path(), &photos, 1);
 
     // The original guide's step: the rotations alone.
     let only = home.path().join("only");
-    let (code, stdout, stderr) = run(augment(home.path())
-        .env("AUGMENT_DATA_DIR", &data)
-        .args(["download", "--local", "--only", "augmented-images"])
-        .arg(&only));
+    let (code, stdout, stderr) =
+        download_local(home.path(), &data, &["--only", "augmented-images"], &only);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.starts_with("8 fetched"), "{stdout}");
     let found = files(&only);
@@ -162,10 +168,7 @@ fn local_mode_downloads_the_layout_asked_for_and_verify_checks_it() {
 
     // Everything, on request, is the data folder's layout file for file.
     let all = home.path().join("all");
-    let (code, _, stderr) = run(augment(home.path())
-        .env("AUGMENT_DATA_DIR", &data)
-        .args(["download", "--local", "--originals", "--failed"])
-        .arg(&all));
+    let (code, _, stderr) = download_local(home.path(), &data, &["--originals", "--failed"], &all);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(files(&all), files(&data));
     for file in files(&all) {

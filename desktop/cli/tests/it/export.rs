@@ -7,21 +7,27 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::jpeg;
 use super::upload::{augment, run, write};
+use super::{jpeg, jpeg_object};
 
 /// Photos (distinct bytes unless copied) processed into a data folder.
 fn data_folder(home: &Path, photos: &[(&str, Vec<u8>)]) -> PathBuf {
+    processed(home, photos, 0)
+}
+
+/// [`data_folder`], where `augment process` exits with `code` (1: some
+/// photos are rejected).
+pub(super) fn processed(home: &Path, photos: &[(&str, Vec<u8>)], code: i32) -> PathBuf {
     let dir = home.join("photos");
     for (name, bytes) in photos {
         write(&dir.join(name), bytes);
     }
     let data = home.join("data");
-    let (code, _, stderr) = run(augment(home)
+    let (exit, _, stderr) = run(augment(home)
         .args(["process", "--quiet", "--out"])
         .arg(&data)
         .arg(&dir));
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(exit, Some(code), "{stderr}");
     data
 }
 
@@ -59,11 +65,13 @@ fn python(script: &str) -> String {
 #[test]
 fn exports_load_in_hugging_face_datasets_and_webdataset_and_verify() {
     let home = tempfile::tempdir().unwrap();
-    let photos: Vec<(String, Vec<u8>)> = (0..12_u32)
+    // Twelve in class folders, two flat (no class).
+    let photos: Vec<(String, Vec<u8>)> = (0..14_u32)
         .map(|n| {
-            let class = ["cats", "dogs", "birds"][n as usize % 3];
+            let class = ["cats/", "dogs/", "birds/"][n as usize % 3];
+            let class = if n < 12 { class } else { "" };
             (
-                format!("{class}/photo {n}.jpg"),
+                format!("{class}photo {n}.jpg"),
                 jpeg(120 + n * 8, 90 + n * 4),
             )
         })
@@ -78,34 +86,51 @@ fn exports_load_in_hugging_face_datasets_and_webdataset_and_verify() {
     let mut args = vec!["--format", "imagefolder"];
     args.extend(split);
     let stdout = export(home.path(), &data, &folder, &args);
-    assert!(stdout.starts_with("12 images ("), "{stdout}");
+    assert!(stdout.starts_with("14 images ("), "{stdout}");
+    assert!(stdout.contains(", 2 with no class folder"), "{stdout}");
     let shards = home.path().join("webdataset");
     let mut args = vec!["--format", "webdataset", "--shard-size", "64KiB"];
     args.extend(split);
     export(home.path(), &data, &shards, &args);
 
     // What each split should hold, from the manifest.
-    let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut expected, mut classed) = (BTreeMap::<String, usize>::new(), BTreeMap::new());
     for row in rows(&folder) {
-        *expected
-            .entry(row["split"].as_str().unwrap().to_owned())
-            .or_default() += 1;
+        let split = row["split"].as_str().unwrap().to_owned();
+        if row["label"] != "" {
+            *classed.entry(split.clone()).or_default() += 1;
+        }
+        *expected.entry(split).or_default() += 1;
     }
     assert_eq!(rows(&shards).len(), rows(&folder).len());
     let script = format!(
         r#"
-import glob, json, datasets, webdataset as wds
+import glob, json, os, datasets, webdataset as wds
 out = {{}}
 ds = datasets.load_dataset("imagefolder", data_dir={folder:?})
 for split in ds:
     rows = ds[split]
     assert all(image.size == (256, 256) for image in rows["image"]), split
-    out["hf:" + split] = [len(rows), sorted(set(rows["label"]))]
+    out["hf:" + split] = [len(rows), sorted(set(rows["label"]), key=str)]
+# torchvision's ImageFolder rule (not installed here: a CPU wheel of torch is
+# hundreds of MB): every folder of the split is a class, the images below it
+# its samples; files at the split's root are not read.
+for split in ["train", "val", "test"]:
+    root = os.path.join({folder:?}, split)
+    if not os.path.isdir(root):
+        continue
+    classes = sorted(e.name for e in os.scandir(root) if e.is_dir())
+    found = sum(f.endswith(".jpg") for c in classes for _, _, fs in os.walk(os.path.join(root, c)) for f in fs)
+    out["tv:" + split] = [found, classes]
 classes = open({classes:?}).read().split()
 for split in ["train", "val", "test"]:
     urls = sorted(glob.glob({shards:?} + "/" + split + "/*.tar"))
-    samples = list(wds.WebDataset(urls, shardshuffle=False).decode("pil").to_tuple("jpg", "cls", "json"))
-    assert all(classes[cls] == meta["label"] and image.size == (256, 256) for image, cls, meta in samples)
+    samples = list(wds.WebDataset(urls, shardshuffle=False).decode("pil"))
+    for s in samples:
+        meta = s["json"]
+        assert s["jpg"].size == (256, 256)
+        # A flat upload's sample has no .cls.
+        assert (classes[s["cls"]] if "cls" in s else "") == meta["label"], meta
     out["wds:" + split] = [len(samples), len(urls)]
 print(json.dumps(out))
 "#,
@@ -114,11 +139,21 @@ print(json.dumps(out))
         classes = shards.join("classes.txt").display().to_string(),
     );
     let loaded: serde_json::Value = serde_json::from_str(python(&script).trim()).unwrap();
-    // Hugging Face names the val folder `validation`.
+    // Hugging Face names the val folder `validation`; torchvision reads the
+    // class folders alone: every file but the flat uploads'.
     for (split, hf) in [("train", "train"), ("val", "validation"), ("test", "test")] {
         let count = expected.get(split).copied().unwrap_or(0);
         if count > 0 {
             assert_eq!(loaded[format!("hf:{hf}")][0], count, "{loaded}");
+            let classed = classed.get(split).copied().unwrap_or(0);
+            assert_eq!(loaded[format!("tv:{split}")][0], classed, "{loaded}");
+            let classes = loaded[format!("tv:{split}")][1].as_array().unwrap();
+            assert!(
+                classes
+                    .iter()
+                    .all(|c| ["birds", "cats", "dogs"].contains(&c.as_str().unwrap())),
+                "{loaded}"
+            );
         }
         assert_eq!(loaded[format!("wds:{split}")][0], count, "{loaded}");
     }
@@ -243,7 +278,7 @@ async fn an_export_from_s3_carries_the_provenance_the_outputs_record() {
     use augment_aws::{S3Store, SqsQueue};
     use augment_pipeline::provenance::{PIPELINE_VERSION, parameters, sha256_hex};
     use augment_pipeline::steps::{make_rotation, process_upload};
-    use augment_pipeline::{ObjectStore as _, PutObject, RotationTask};
+    use augment_pipeline::{ObjectStore as _, RotationTask};
 
     const BUCKET: &str = "augment-export-test";
     let moto = Moto::start().unwrap();
@@ -253,14 +288,7 @@ async fn an_export_from_s3_carries_the_provenance_the_outputs_record() {
         .unwrap();
     let store = S3Store::new(clients.s3.clone(), BUCKET);
     let queue = SqsQueue::new(clients.sqs.clone(), &queue_url);
-    let put = |key: &str, body: Vec<u8>, metadata: Vec<(&'static str, String)>| PutObject {
-        key: key.to_owned(),
-        body,
-        content_type: "image/jpeg",
-        metadata,
-        tags: Vec::new(),
-        on_sent: None,
-    };
+    let put = jpeg_object;
     let (cat, dog) = (jpeg(200, 100), jpeg(100, 150));
     let uploads = [
         ("original-uploads/cats/tom.jpg", cat.clone()),

@@ -18,3 +18,19 @@ fn jpeg(width: u32, height: u32) -> Vec<u8> {
     let gradient = |x: u32, y: u32| image::Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128]);
     augment_pipeline::imaging::encode_jpeg(&image::RgbImage::from_fn(width, height, gradient))
 }
+
+/// A JPEG object to put, with this user metadata.
+fn jpeg_object(
+    key: &str,
+    body: Vec<u8>,
+    metadata: Vec<(&'static str, String)>,
+) -> augment_pipeline::PutObject {
+    augment_pipeline::PutObject {
+        key: key.to_owned(),
+        body,
+        content_type: "image/jpeg",
+        metadata,
+        tags: Vec::new(),
+        on_sent: None,
+    }
+}

@@ -10,44 +10,58 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use augment_pipeline::contract::PROCESSED_PREFIX;
-use augment_pipeline::outputs::{BucketKey, Output};
-
 use super::imagefolder::ImageFolder;
 use super::label::split_label;
 use super::manifest::{ManifestRow, ManifestWriter};
+use super::resume::{self, Start};
 use super::source::{Exported, Fetched, Plan};
 use super::webdataset::WebDataset;
 use super::{CLASSES_TXT, ExportEvent, ExportRequest, ExportSummary, Format};
 use crate::files::{Existing, write_atomically};
+use crate::pages::{Pages, processed_name};
 use crate::{ClientError, ErrorKind, Remote};
 
 impl Remote {
-    /// Exports the request's dataset into its folder (which must be empty or
-    /// new), calling `on_event` for each upload. An upload that cannot be read
-    /// is reported and left out; a write that fails ends the export.
+    /// Exports the request's dataset into its folder (new, empty, or holding
+    /// this request's interrupted export, which continues: [`super::resume`]),
+    /// calling `on_event` for each upload. An upload that cannot be read is
+    /// reported and left out; a write that fails ends the export. Dropping the
+    /// future stops it with no manifest written: the next run continues it.
     pub async fn export(
         &self,
         request: &ExportRequest,
         mut on_event: impl FnMut(&ExportEvent),
     ) -> Result<ExportSummary, ClientError> {
         let dest = request.dest.clone();
-        prepare(&dest)?;
-        let classes = self.write_classes(request).await?;
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Exported>(request.jobs.max(1));
-        let mut sink = Sink::new(request, classes)
+        let busy = resume::Busy::claim(&dest).await?;
+        let start = resume::prepare(request)?;
+        let (classes, uploads) = self.write_classes(request).await?;
+        on_event(&ExportEvent::Listed { uploads });
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<ToWriter>(request.jobs.max(1));
+        let mut sink = Sink::new(request, classes, start == Start::Resumed)
             .map_err(|err| ClientError::io("Cannot write the export", &dest, err))?;
         let writer_dest = dest.clone();
-        let writer = std::thread::spawn(move || -> io::Result<()> {
-            while let Some(upload) = receiver.blocking_recv() {
-                sink.add(&upload)?;
+        let writer = std::thread::spawn(move || -> io::Result<Option<u64>> {
+            // The folder is this export's until its writer is done, even when
+            // the export was stopped (its future dropped) mid-way.
+            let _busy = busy;
+            while let Some(message) = receiver.blocking_recv() {
+                match message {
+                    ToWriter::Upload(upload) => sink.add(&upload)?,
+                    ToWriter::End => return sink.finish(&writer_dest).map(Some),
+                }
             }
-            sink.finish(&writer_dest)
+            // Stopped before the end: the temporary files go, the marker stays.
+            Ok(None)
         });
         let walked = self.read_uploads(request, &sender, &mut on_event).await;
+        if walked.is_ok() {
+            // A writer that already stopped has its own error, joined below.
+            let _ = sender.send(ToWriter::End).await;
+        }
         drop(sender);
-        let written = match writer.join() {
-            Ok(Ok(())) => Ok(()),
+        let kept = match writer.join() {
+            Ok(Ok(kept)) => Ok(kept),
             Ok(Err(err)) => Err(ClientError::io("Cannot write the export", &dest, err)),
             Err(_) => Err(ClientError::new(
                 ErrorKind::Other,
@@ -55,7 +69,17 @@ impl Remote {
             )),
         };
         // A writer's failure is why the walk stopped early: it comes first.
-        written.and(walked)
+        let (kept, mut summary) = (kept?, walked?);
+        let Some(kept) = kept else {
+            return Err(ClientError::new(
+                ErrorKind::Other,
+                "The export's writer stopped before the end.",
+            ));
+        };
+        resume::finished(&dest)?;
+        summary.kept = kept;
+        summary.resumed = start == Start::Resumed;
+        Ok(summary)
     }
 
     /// The second walk: each upload read (at most `jobs` at once) and handed
@@ -63,23 +87,17 @@ impl Remote {
     async fn read_uploads(
         &self,
         request: &ExportRequest,
-        sender: &tokio::sync::mpsc::Sender<Exported>,
+        sender: &tokio::sync::mpsc::Sender<ToWriter>,
         on_event: &mut impl FnMut(&ExportEvent),
     ) -> Result<ExportSummary, ClientError> {
         let jobs = request.jobs.max(1);
         let plan = Arc::new(request.plan());
         let mut summary = ExportSummary::default();
         let mut window = VecDeque::new();
-        let mut cursor: Option<String> = None;
-        let prefix = format!("{PROCESSED_PREFIX}{}", request.name_prefix);
-        loop {
-            let page = self.page(&prefix, cursor.as_deref()).await?;
-            for info in page.objects {
-                let BucketKey::Output {
-                    name,
-                    output: Output::Processed,
-                } = BucketKey::parse(&info.key)
-                else {
+        let mut pages = Pages::processed(&request.name_prefix);
+        while let Some(objects) = pages.next(self).await? {
+            for info in objects {
+                let Some(name) = request.takes(&info.key) else {
                     continue;
                 };
                 if window.len() >= jobs
@@ -93,10 +111,6 @@ impl Remote {
                     remote.fetch_for_export_owned(name.to_owned(), plan.clone()),
                 ));
             }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
         }
         while let Some(oldest) = window.pop_front() {
             if !deliver(oldest, sender, &mut summary, on_event).await {
@@ -106,61 +120,75 @@ impl Remote {
         Ok(summary)
     }
 
-    /// `classes.txt`, and each label's index.
+    /// `classes.txt`, and each label's index; how many uploads there are.
     async fn write_classes(
         &self,
         request: &ExportRequest,
-    ) -> Result<BTreeMap<String, usize>, ClientError> {
-        let classes = self.classes(request).await?;
+    ) -> Result<(BTreeMap<String, usize>, u64), ClientError> {
+        let (classes, uploads) = self.classes(request).await?;
         let mut text = String::new();
         for label in &classes {
             text.push_str(label);
             text.push('\n');
         }
         let path = request.dest.join(CLASSES_TXT);
-        write_atomically(&path, text.as_bytes(), None, Existing::Refuse)
+        write_atomically(&path, text.as_bytes(), None, Existing::Replace)
             .map_err(|err| ClientError::io("Cannot write the export", &path, err))?;
-        Ok(classes
+        let indices = classes
             .into_iter()
             .enumerate()
             .map(|(index, label)| (label, index))
-            .collect())
+            .collect();
+        Ok((indices, uploads))
     }
 
     async fn fetch_for_export_owned(self, name: String, plan: Arc<Plan>) -> Fetched {
         self.fetch_for_export(name, plan).await
     }
 
-    /// Every label of the uploads to export, sorted.
-    async fn classes(&self, request: &ExportRequest) -> Result<BTreeSet<String>, ClientError> {
+    /// Every label of the uploads to export, sorted, and how many uploads.
+    async fn classes(
+        &self,
+        request: &ExportRequest,
+    ) -> Result<(BTreeSet<String>, u64), ClientError> {
         let mut labels = BTreeSet::new();
-        let mut cursor: Option<String> = None;
-        let prefix = format!("{PROCESSED_PREFIX}{}", request.name_prefix);
-        loop {
-            let page = self.page(&prefix, cursor.as_deref()).await?;
-            for info in page.objects {
-                if let BucketKey::Output {
-                    name,
-                    output: Output::Processed,
-                } = BucketKey::parse(&info.key)
-                    && let (Some(label), _) = split_label(name, request.label_depth)
-                {
+        let mut uploads = 0;
+        let mut pages = Pages::processed(&request.name_prefix);
+        while let Some(objects) = pages.next(self).await? {
+            for info in objects {
+                let Some(name) = request.takes(&info.key) else {
+                    continue;
+                };
+                uploads += 1;
+                if let (Some(label), _) = split_label(name, request.label_depth) {
                     labels.insert(label.to_owned());
                 }
             }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(labels),
-            }
         }
+        Ok((labels, uploads))
     }
+}
+
+impl ExportRequest {
+    /// The `<name>` of a listed key this export takes: a processed image's,
+    /// through the name filter.
+    fn takes<'k>(&self, key: &'k str) -> Option<&'k str> {
+        processed_name(key).filter(|name| self.name_filter.matches(name))
+    }
+}
+
+/// What the walk hands the writer: an upload, then the end (only a walk that
+/// reached it sends `End`; without it the writer leaves no manifest).
+enum ToWriter {
+    Upload(Box<Exported>),
+    End,
 }
 
 /// Waits for the oldest upload in flight and hands it to the writer; `false`
 /// when the writer has stopped (its error is the export's).
 async fn deliver(
     oldest: tokio::task::JoinHandle<Fetched>,
-    sender: &tokio::sync::mpsc::Sender<Exported>,
+    sender: &tokio::sync::mpsc::Sender<ToWriter>,
     summary: &mut ExportSummary,
     on_event: &mut impl FnMut(&ExportEvent),
 ) -> bool {
@@ -176,9 +204,14 @@ async fn deliver(
             let event = ExportEvent::Exported {
                 name: upload.name.clone(),
                 split: upload.split.clone(),
+                label: upload.label.clone(),
                 files: upload.outputs.len(),
             };
-            if sender.send(upload).await.is_err() {
+            if sender
+                .send(ToWriter::Upload(Box::new(upload)))
+                .await
+                .is_err()
+            {
                 return false;
             }
             event
@@ -190,25 +223,6 @@ async fn deliver(
     summary.count(&event);
     on_event(&event);
     true
-}
-
-/// The folder: made if missing; refused when it holds anything, so an export
-/// never mixes with another.
-fn prepare(dest: &Path) -> Result<(), ClientError> {
-    std::fs::create_dir_all(dest)
-        .map_err(|err| ClientError::io("Cannot make the export folder", dest, err))?;
-    let mut entries = std::fs::read_dir(dest)
-        .map_err(|err| ClientError::io("Cannot read the export folder", dest, err))?;
-    if entries.next().is_some() {
-        return Err(ClientError::new(
-            ErrorKind::InvalidSettings,
-            format!(
-                "The export folder is not empty. Choose a new or empty folder: {}",
-                dest.display()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Where the files go, by format, and the manifest beside them.
@@ -224,9 +238,17 @@ enum Layout {
 }
 
 impl Sink {
-    fn new(request: &ExportRequest, classes: BTreeMap<String, usize>) -> io::Result<Self> {
+    fn new(
+        request: &ExportRequest,
+        classes: BTreeMap<String, usize>,
+        resumed: bool,
+    ) -> io::Result<Self> {
         let layout = match request.format {
-            Format::ImageFolder => Layout::ImageFolder(ImageFolder::new(&request.dest)),
+            Format::ImageFolder => Layout::ImageFolder(ImageFolder::new(
+                &request.dest,
+                request.label_depth > 0,
+                resumed,
+            )),
             Format::WebDataset => {
                 Layout::WebDataset(WebDataset::new(&request.dest, request.shard_bytes, classes))
             }
@@ -269,12 +291,18 @@ impl Sink {
         rows.iter().try_for_each(|row| self.manifest.add(row))
     }
 
-    fn finish(self, dest: &Path) -> io::Result<()> {
-        match self.layout {
+    /// Closes the layout's files and writes the manifest, last; the image
+    /// files an interrupted run had written and this one kept.
+    fn finish(self, dest: &Path) -> io::Result<u64> {
+        let kept = match self.layout {
             Layout::ImageFolder(folder) => folder.finish()?,
-            Layout::WebDataset(shards) => shards.finish()?,
-            Layout::ManifestOnly => {}
-        }
-        self.manifest.finish(dest)
+            Layout::WebDataset(shards) => {
+                shards.finish()?;
+                0
+            }
+            Layout::ManifestOnly => 0,
+        };
+        self.manifest.finish(dest)?;
+        Ok(kept)
     }
 }

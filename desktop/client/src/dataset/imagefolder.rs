@@ -3,6 +3,15 @@
 //! folder (a class per folder, images found below it at any depth); Hugging
 //! Face's `imagefolder` reads the splits by their folder names and each
 //! `metadata.jsonl` (its `file_name` relative to the split, the label a column).
+//!
+//! Uploads with no class folder: with no labels asked for (label depth 0)
+//! every file goes under `<split>/unlabeled/` ([`UNLABELED`]), the one folder
+//! torchvision needs (one class, index 0) while Hugging Face reads the same
+//! files through `metadata.jsonl` with an empty label. In a labelled export a
+//! flat upload has no class: its files sit at the split's root, listed in
+//! `metadata.jsonl` (label null) for Hugging Face, and outside every class
+//! folder, which is where torchvision does not look (it reads class folders
+//! only): a flat file never becomes a class of its own nor lands in another's.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write as _};
@@ -15,22 +24,58 @@ use tempfile::NamedTempFile;
 use super::label::label_folder;
 use super::manifest::{ManifestRow, persist};
 use super::source::Exported;
-use crate::files::{Existing, write_atomically};
+use crate::files::{Existing, TEMP_PREFIX, holds, write_atomically};
 
 /// Each split's metadata file, as Hugging Face's loader looks for it.
 pub const METADATA_JSONL: &str = "metadata.jsonl";
 
+/// The one folder of an export without labels.
+pub const UNLABELED: &str = "unlabeled";
+
 pub(crate) struct ImageFolder {
     dest: PathBuf,
     metadata: BTreeMap<String, BufWriter<NamedTempFile>>,
+    /// Labels were asked for (label depth above 0).
+    labelled: bool,
+    /// Continuing an interrupted export: a file already there with the
+    /// output's bytes is kept, one with other bytes replaced.
+    resumed: bool,
+    kept: u64,
 }
 
 impl ImageFolder {
-    pub(crate) fn new(dest: &Path) -> Self {
+    pub(crate) fn new(dest: &Path, labelled: bool, resumed: bool) -> Self {
         Self {
             dest: dest.to_owned(),
             metadata: BTreeMap::new(),
+            labelled,
+            resumed,
+            kept: 0,
         }
+    }
+
+    /// The folder an upload's files go in below its split.
+    fn class_folder(&self, label: Option<&str>) -> Option<String> {
+        match label {
+            Some(label) => Some(label_folder(label)),
+            None if !self.labelled => Some(UNLABELED.to_owned()),
+            None => None,
+        }
+    }
+
+    /// One output's file: kept when an interrupted run wrote it whole.
+    fn write(&mut self, path: &Path, bytes: &[u8], sha256: &str) -> io::Result<()> {
+        if self.resumed && holds(path, bytes, sha256) {
+            self.kept += 1;
+            return Ok(());
+        }
+        let existing = if self.resumed {
+            Existing::Replace
+        } else {
+            Existing::Refuse
+        };
+        write_atomically(path, bytes, None, existing)
+            .map_err(|err| io::Error::new(err.kind(), format!("{err}: {}", path.display())))
     }
 
     /// Writes the upload's outputs, filling each row's `file`.
@@ -39,10 +84,8 @@ impl ImageFolder {
         for (output, row) in upload.outputs.iter().zip(rows) {
             // The rotation key's own file name: `<last part of name>_<angle>.jpg`.
             let file_name = output.key.rsplit('/').next().unwrap_or(&output.key);
-            let within: Vec<String> = upload
-                .label
-                .as_deref()
-                .map(label_folder)
+            let within: Vec<String> = self
+                .class_folder(upload.label.as_deref())
                 .into_iter()
                 .chain(folders.map(str::to_owned))
                 .chain([file_name.to_owned()])
@@ -50,8 +93,7 @@ impl ImageFolder {
             let within = within.join("/");
             let file = format!("{}/{within}", upload.split);
             let path = key_path(&self.dest, &file).map_err(io::Error::other)?;
-            write_atomically(&path, &output.bytes, None, Existing::Refuse)
-                .map_err(|err| io::Error::new(err.kind(), format!("{err}: {}", path.display())))?;
+            self.write(&path, &output.bytes, &output.sha256)?;
             let line = json!({
                 "file_name": within,
                 "label": upload.label,
@@ -73,7 +115,7 @@ impl ImageFolder {
             let dir = self.dest.join(split);
             std::fs::create_dir_all(&dir)?;
             let temp = tempfile::Builder::new()
-                .prefix(".augment-tmp-")
+                .prefix(TEMP_PREFIX)
                 .tempfile_in(&dir)?;
             self.metadata.insert(split.to_owned(), BufWriter::new(temp));
         }
@@ -82,10 +124,11 @@ impl ImageFolder {
             .ok_or_else(|| io::Error::other("the split's metadata file was just made"))
     }
 
-    pub(crate) fn finish(self) -> io::Result<()> {
+    /// The metadata files in place; how many image files were kept.
+    pub(crate) fn finish(self) -> io::Result<u64> {
         for (split, file) in self.metadata {
             persist(file, &self.dest.join(split).join(METADATA_JSONL))?;
         }
-        Ok(())
+        Ok(self.kept)
     }
 }

@@ -9,6 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tempfile::NamedTempFile;
 
+use crate::files::TEMP_PREFIX;
+
 /// The manifest's files at the root of an export.
 pub const MANIFEST_CSV: &str = "manifest.csv";
 pub const MANIFEST_JSONL: &str = "manifest.jsonl";
@@ -50,7 +52,7 @@ impl ManifestWriter {
     pub(crate) fn create(dest: &Path) -> io::Result<Self> {
         let temp = || {
             tempfile::Builder::new()
-                .prefix(".augment-tmp-")
+                .prefix(TEMP_PREFIX)
                 .tempfile_in(dest)
         };
         Ok(Self {
@@ -76,12 +78,11 @@ impl ManifestWriter {
     }
 }
 
-/// A buffered temporary file flushed and renamed to `path`.
+/// A buffered temporary file flushed and renamed to `path` (over what an
+/// interrupted run of the same export left there).
 pub(crate) fn persist(file: BufWriter<NamedTempFile>, path: &Path) -> io::Result<()> {
     let temp = file.into_inner().map_err(io::IntoInnerError::into_error)?;
-    temp.persist_noclobber(path)
-        .map(drop)
-        .map_err(|err| err.error)
+    temp.persist(path).map(drop).map_err(|err| err.error)
 }
 
 /// The rows of `manifest.jsonl` in `root`, one at a time.

@@ -6,13 +6,14 @@
 //! - [`label`]: an upload's class from its folders;
 //! - `source`: one upload's facts and outputs, read from the bucket;
 //! - `imagefolder`, `webdataset`, [`manifest`]: the layouts written;
-//! - `export`: the driver; `verify`: the check of an export, a download or the
+//! - `export`: the driver; `resume`: an interrupted export continued; `verify`: the check of an export, a download or the
 //!   bucket itself.
 
 mod export;
 mod imagefolder;
 pub mod label;
 pub mod manifest;
+mod resume;
 mod source;
 pub mod split;
 mod verify;
@@ -20,12 +21,13 @@ mod webdataset;
 
 use std::path::PathBuf;
 
-pub use imagefolder::METADATA_JSONL;
+pub use imagefolder::{METADATA_JSONL, UNLABELED};
 pub use manifest::{MANIFEST_CSV, MANIFEST_JSONL, ManifestRow};
+pub use resume::EXPORT_MARKER;
 pub use split::SplitSpec;
 pub use verify::{Problem, ProblemKind, VerifyReport, verify_folder};
 
-use crate::ClientError;
+use crate::{ClientError, NameFilter};
 
 /// The labels of a labelled export, one a line; a label's index (`WebDataset`'s
 /// `.cls`) is its line number from 0, as torchvision numbers sorted classes.
@@ -62,6 +64,8 @@ pub struct ExportRequest {
     pub shard_bytes: u64,
     /// Only uploads whose name starts with this.
     pub name_prefix: String,
+    /// Only the uploads it lets through (the app's gallery filter).
+    pub name_filter: NameFilter,
     /// Uploads read at once.
     pub jobs: usize,
 }
@@ -77,12 +81,16 @@ impl ExportRequest {
     }
 }
 
-/// What became of one upload.
+/// What became of one upload, and how many there are.
 #[derive(Debug, Clone)]
 pub enum ExportEvent {
+    /// The uploads the export will look at (before the first is read).
+    Listed { uploads: u64 },
     Exported {
         name: String,
         split: String,
+        /// `None`: no class folder (a flat upload, or no labels asked for).
+        label: Option<String>,
         files: usize,
     },
     /// Left out: outputs it needs are missing (these keys).
@@ -100,18 +108,67 @@ pub struct ExportSummary {
     pub splits: std::collections::BTreeMap<String, u64>,
     pub incomplete: u64,
     pub failed: u64,
+    /// Uploads exported without a class folder (a flat upload in a labelled
+    /// export: see the layouts for where they go).
+    pub unlabeled: u64,
+    /// This run continued an interrupted export…
+    pub resumed: bool,
+    /// …and kept this many of the files it had written.
+    pub kept: u64,
 }
 
 impl ExportSummary {
     fn count(&mut self, event: &ExportEvent) {
         match event {
-            ExportEvent::Exported { split, files, .. } => {
+            ExportEvent::Exported {
+                split,
+                files,
+                label,
+                ..
+            } => {
                 self.uploads += 1;
+                self.unlabeled += u64::from(label.is_none());
                 self.files += *files as u64;
                 *self.splits.entry(split.clone()).or_default() += 1;
             }
+            ExportEvent::Listed { .. } => {}
             ExportEvent::Incomplete { .. } => self.incomplete += 1,
             ExportEvent::Failed { .. } => self.failed += 1,
         }
+    }
+}
+
+/// "1000 images (test 100, train 807, val 93), 3421 files", and what was left
+/// out, had no class folder, or was kept from an interrupted run: what the CLI
+/// prints and the app reports.
+impl std::fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let splits: Vec<String> = self
+            .splits
+            .iter()
+            .map(|(split, uploads)| format!("{split} {uploads}"))
+            .collect();
+        write!(
+            f,
+            "{} images ({}), {} files",
+            self.uploads,
+            splits.join(", "),
+            self.files
+        )?;
+        let left_out = self.incomplete + self.failed;
+        if left_out > 0 {
+            write!(f, ", {left_out} left out (not finished or unreadable)")?;
+        }
+        if self.unlabeled > 0 && self.unlabeled < self.uploads {
+            write!(f, ", {} with no class folder", self.unlabeled)?;
+        }
+        if self.resumed {
+            write!(
+                f,
+                " (continued an interrupted export: {} files kept)",
+                self.kept
+            )?;
+        }
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use augment_pipeline::contract::UPLOAD_EXTENSIONS;
 use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
 use augment_pipeline::outputs::Output;
 use augment_pipeline::provenance::{Provenance, is_sha256_hex, sha256_hex};
@@ -85,7 +86,7 @@ impl Remote {
         let provenance = Provenance::recorded_in(&metadata);
         let source_key = match recorded_source(&metadata, name) {
             Some(key) => Some(key),
-            None => self.originals_of(name).await?.into_iter().next(),
+            None => self.original_of(name).await?,
         };
         let source_sha256 = match (&provenance.source_sha256, &source_key) {
             (Some(sha), _) => Some(sha.clone()),
@@ -142,6 +143,25 @@ impl Remote {
                 .map_err(|err| self.error(err))
         })
         .await
+    }
+
+    /// The original of `name` when its outputs do not say: a head of each
+    /// usual spelling of the extensions first (one request each, where a
+    /// listing of the name's folder costs the folder's size, per upload), then
+    /// the listing for the rare `.Jpg`.
+    async fn original_of(&self, name: &str) -> Result<Option<String>, ClientError> {
+        for ext in UPLOAD_EXTENSIONS
+            .iter()
+            .flat_map(|ext| [(*ext).to_owned(), ext.to_ascii_uppercase()])
+        {
+            let Ok(upload) = UploadKey::from_name(name, &ext) else {
+                continue;
+            };
+            if self.metadata_of(upload.as_str()).await?.is_some() {
+                return Ok(Some(upload.as_str().to_owned()));
+            }
+        }
+        Ok(self.originals_of(name).await?.into_iter().next())
     }
 
     /// The SHA-256 of an original: the one its upload recorded, else of its

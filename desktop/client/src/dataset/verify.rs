@@ -11,7 +11,6 @@ use std::io::{self, Read as _};
 use std::path::Path;
 
 use augment_local::key_path;
-use augment_pipeline::contract::PROCESSED_PREFIX;
 use augment_pipeline::imaging::rotate_jpeg_bytes;
 use augment_pipeline::limits::MAX_OUTPUT_BYTES;
 use augment_pipeline::outputs::{BucketKey, Output};
@@ -21,6 +20,7 @@ use tokio::task::JoinSet;
 
 use super::manifest::{MANIFEST_JSONL, ManifestRow, read_rows};
 use crate::names::upload_key_for;
+use crate::pages::{Pages, processed_name};
 use crate::{ClientError, ErrorKind, Remote};
 
 /// What is wrong with one file.
@@ -322,16 +322,10 @@ impl Remote {
     ) -> Result<VerifyReport, ClientError> {
         let mut report = VerifyReport::default();
         let mut running = JoinSet::new();
-        let prefix = format!("{PROCESSED_PREFIX}{name_prefix}");
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self.page(&prefix, cursor.as_deref()).await?;
-            for info in page.objects {
-                let BucketKey::Output {
-                    name,
-                    output: Output::Processed,
-                } = BucketKey::parse(&info.key)
-                else {
+        let mut pages = Pages::processed(name_prefix);
+        while let Some(objects) = pages.next(self).await? {
+            for info in objects {
+                let Some(name) = processed_name(&info.key) else {
                     continue;
                 };
                 while running.len() >= jobs.max(1) {
@@ -340,10 +334,6 @@ impl Remote {
                 let remote = self.clone();
                 let name = name.to_owned();
                 running.spawn(async move { remote.verify_upload(name).await });
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
             }
         }
         while !running.is_empty() {

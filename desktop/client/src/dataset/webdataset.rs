@@ -14,6 +14,7 @@ use tempfile::NamedTempFile;
 
 use super::manifest::{ManifestRow, persist};
 use super::source::Exported;
+use crate::files::TEMP_PREFIX;
 
 /// Bytes of a tar header, and the block every member is padded to.
 const TAR_BLOCK: u64 = 512;
@@ -111,7 +112,7 @@ fn open(dest: &Path, split: &str, number: u32) -> io::Result<Shard> {
     let dir = dest.join(split);
     std::fs::create_dir_all(&dir)?;
     let temp = tempfile::Builder::new()
-        .prefix(".augment-tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(&dir)?;
     Ok(Shard {
         builder: tar::Builder::new(BufWriter::new(temp)),

@@ -42,3 +42,15 @@ pub async fn cancel_after_first_bytes(remote: &Remote, path: &Path, key: &Upload
         () = started.notified() => {}
     }
 }
+
+/// The client in local mode on the data folder `data`.
+pub async fn local(data: &Path) -> Remote {
+    let settings = augment_client::Settings {
+        mode: augment_client::Mode::Local,
+        local: augment_client::LocalSettings {
+            data_dir: Some(data.to_owned()),
+        },
+        ..augment_client::Settings::default()
+    };
+    Remote::connect(&settings).await.unwrap()
+}

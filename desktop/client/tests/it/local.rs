@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use augment_client::{ErrorKind, LocalSettings, Mode, Progress, Remote, Settings, WatchEvent};
+use augment_client::{ErrorKind, Progress, WatchEvent};
 use augment_pipeline::{Output, RejectCode};
 
-use super::common::{cancel_after_first_bytes, jpeg, recorder};
+use super::common::{cancel_after_first_bytes, jpeg, local, recorder};
 
 const WATCH_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -26,17 +26,6 @@ fn files_under(data: &Path) -> Vec<String> {
         .filter(|e| e.file_type().is_file())
         .map(|e| e.path().display().to_string())
         .collect()
-}
-
-async fn local(data: &Path) -> Remote {
-    let settings = Settings {
-        mode: Mode::Local,
-        local: LocalSettings {
-            data_dir: Some(data.to_owned()),
-        },
-        ..Settings::default()
-    };
-    Remote::connect(&settings).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

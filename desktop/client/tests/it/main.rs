@@ -9,6 +9,7 @@
 
 mod common;
 mod dedupe;
+mod export;
 mod faults;
 mod local;
 mod s3;
