@@ -13,6 +13,7 @@ use augment_pipeline::{BucketKey, FailedRecord, Landed, ObjectInfo, Output, Uplo
 
 use super::status::{Stages, StuckUpload, Timing};
 use super::{Denied, StatusOptions};
+use crate::pages::Pages;
 use crate::{ClientError, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
 
 /// What the outputs and records say of one name.
@@ -31,37 +32,6 @@ pub(super) struct Census {
     pub(super) stuck: Vec<StuckUpload>,
     pub(super) timing: Option<Timing>,
     pub(super) denied: Vec<Denied>,
-}
-
-/// A listing walked page by page.
-pub(crate) struct Pager<'a> {
-    prefix: &'a str,
-    cursor: Option<String>,
-    done: bool,
-}
-
-impl<'a> Pager<'a> {
-    pub(crate) fn new(prefix: &'a str) -> Self {
-        Self {
-            prefix,
-            cursor: None,
-            done: false,
-        }
-    }
-
-    /// The next page's objects, `None` after the last.
-    pub(crate) async fn next(
-        &mut self,
-        remote: &Remote,
-    ) -> Result<Option<Vec<ObjectInfo>>, ClientError> {
-        if self.done {
-            return Ok(None);
-        }
-        let page = remote.page(self.prefix, self.cursor.as_deref()).await?;
-        self.done = page.next.is_none();
-        self.cursor = page.next;
-        Ok(Some(page.objects))
-    }
 }
 
 fn name_hash(name: &str) -> u64 {
@@ -116,9 +86,9 @@ impl Census {
         let mut all = true;
         let mut processed = 0;
         for output in Output::ALL {
-            let mut pager = Pager::new(output.prefix());
+            let mut pages = Pages::new(output.prefix());
             let walked = async {
-                while let Some(objects) = pager.next(remote).await? {
+                while let Some(objects) = pages.next(remote).await? {
                     for object in objects {
                         let Some((name, output)) = Output::parse_key(&object.key) else {
                             continue;
@@ -151,10 +121,10 @@ impl Census {
         remote: &Remote,
         seen: &mut HashMap<u64, Seen>,
     ) -> Result<bool, ClientError> {
-        let mut pager = Pager::new(FAILED_PREFIX);
+        let mut pages = Pages::new(FAILED_PREFIX);
         let mut rejected = 0;
         let walked = async {
-            while let Some(objects) = pager.next(remote).await? {
+            while let Some(objects) = pages.next(remote).await? {
                 for object in objects {
                     let name = match BucketKey::parse(&object.key) {
                         BucketKey::Failed { name: Some(name) } => name.to_owned(),
@@ -197,12 +167,12 @@ impl Census {
         now: SystemTime,
         judged: bool,
     ) -> Result<(), ClientError> {
-        let mut pager = Pager::new(UPLOAD_PREFIX);
+        let mut pages = Pages::new(UPLOAD_PREFIX);
         let (mut uploads, mut stuck, mut complete) = (0, 0, 0);
         // The latest uploads' (upload time, duration), the oldest on top.
         let mut latest: BinaryHeap<Reverse<(SystemTime, u64)>> = BinaryHeap::new();
         let walked = async {
-            while let Some(objects) = pager.next(remote).await? {
+            while let Some(objects) = pages.next(remote).await? {
                 for object in objects {
                     let BucketKey::Upload(upload) = BucketKey::parse(&object.key) else {
                         continue;
