@@ -7,6 +7,17 @@ provider "aws" {
   }
 }
 
+# The replica's region (replication.tf); the stack's own region while
+# replication is off, so the provider is always valid and never used.
+provider "aws" {
+  alias  = "replica"
+  region = coalesce(var.replication_region, var.region)
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}

@@ -275,3 +275,15 @@ variable "monthly_budget_usd" {
     error_message = "monthly_budget_usd: more than 0, or null."
   }
 }
+
+# Replication
+
+variable "replication_region" {
+  description = "Copy every output (processed/ and augmented-images/) to a bucket in this region as it is written (S3 Cross-Region Replication), for a dataset that must outlive a region's outage. null (the default): no replica. Uploads and records are not copied: the uploads are the user's own files and the rest is remade from them."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.replication_region == null ? true : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.replication_region))
+    error_message = "replication_region: an AWS region name such as eu-west-1, or null."
+  }
+}

@@ -26,6 +26,23 @@ provider "aws" {
   }
 }
 
+# The replica's provider (replication.tf) on the same emulator: it manages
+# only S3 (and asks STS who it is).
+provider "aws" {
+  alias = "replica"
+
+  endpoints {
+    s3  = var.emulator_endpoint
+    sts = var.emulator_endpoint
+  }
+  s3_use_path_style           = true
+  skip_region_validation      = true
+  skip_metadata_api_check     = true
+  skip_credentials_validation = true
+  access_key                  = "ANOTREAL"
+  secret_key                  = "notreal"
+}
+
 # Known moto differences, ignored here and only here: moto re-serialises the
 # redrive policy with other whitespace, and reports an empty image_config the
 # provider did not send. Either would make the second plan show changes that AWS

@@ -37,9 +37,6 @@ pub enum Task {
     Deploy(Deploy),
     /// Remove everything `deploy` made (empties the bucket first, after asking).
     Destroy(Destroy),
-    /// After a fault is fixed: move the rotation dead-letter queue's tasks back to
-    /// the rotation queue and re-send the processor's failed S3 events to it.
-    Redrive(Redrive),
     /// The desktop app under Xvfb in local mode, saved as a PNG.
     Screenshot(Screenshot),
     /// The release app and its installers (.deb/AppImage, NSIS, .app/.dmg) in target/dist.
@@ -131,30 +128,6 @@ pub struct Destroy {
 }
 
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Reads the queue URLs and the processor's name from the outputs `deploy` saved. Needs the AWS CLI with credentials allowed to receive, send and delete on the three queues and to invoke the processor."
-)]
-pub struct Redrive {
-    /// The stack's environment name (which saved outputs to read).
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_ENVIRONMENT)]
-    pub environment: String,
-    /// `terraform output -json` of the stack (default: the file `deploy` saved,
-    /// target/deploy/<environment>/terraform-outputs.json).
-    #[arg(long, value_name = "FILE")]
-    pub outputs: Option<PathBuf>,
-    /// Only count what would be re-driven; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// An emulator (moto) for the SQS and Lambda calls instead of AWS.
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// The Lambda Invoke API somewhere else than --endpoint-url (cargo-lambda's
-    /// emulator, which runs the real processor).
-    #[arg(long, value_name = "URL")]
-    pub lambda_endpoint_url: Option<String>,
-}
-
-#[derive(Debug, Args)]
 pub struct Screenshot {
     /// Where to save the PNG (default: docs/screenshot.png).
     #[arg(long, value_name = "PATH")]
@@ -237,7 +210,6 @@ mod tests {
             "terraform",
             "deploy",
             "destroy",
-            "redrive",
             "screenshot",
             "dist",
             "icons",
@@ -297,16 +269,6 @@ mod tests {
             parse(&["destroy", "--tag", "t"]).is_err(),
             "destroy has no tag"
         );
-    }
-
-    #[test]
-    fn redrive_defaults_to_the_saved_outputs_of_dev() {
-        let Ok(Task::Redrive(redrive)) = parse(&["redrive", "--dry-run"]) else {
-            panic!("redrive --dry-run did not parse");
-        };
-        assert_eq!(redrive.environment, DEFAULT_ENVIRONMENT);
-        assert!(redrive.dry_run && redrive.outputs.is_none());
-        assert!(parse(&["redrive", "--yes"]).is_err());
     }
 
     #[test]

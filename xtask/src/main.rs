@@ -11,7 +11,6 @@ mod fuzz;
 mod gui_free;
 mod icons;
 mod images;
-mod redrive;
 mod screenshot;
 mod terraform;
 mod tools;
@@ -36,7 +35,6 @@ fn main() -> Result<()> {
         Task::Terraform => terraform::run(),
         Task::Deploy(flags) => deploy::deploy(&flags),
         Task::Destroy(flags) => deploy::destroy(&flags),
-        Task::Redrive(flags) => redrive::run(&flags),
         Task::Screenshot(flags) => screenshot::run(&flags),
         Task::Dist(flags) => dist::run(&flags),
         Task::Icons(flags) => icons::run(&flags),
@@ -120,7 +118,7 @@ fn install_ci_tools(sh: &Shell) -> Result<()> {
 
     // The real parts the tests run against: moto (S3/SQS API server),
     // cargo-lambda (the Lambda Runtime API emulator) and the AWS CLI (which
-    // `redrive` drives), from PyPI.
+    // `deploy` drives), from PyPI.
     let venv_bin = venv::ensure(sh, &target_dir().join("ci-venv"), CI_PYTHON_PINS)?;
     sh.set_var("PATH", venv::path_with(&venv_bin)?);
     sh.set_var("MOTO_SERVER", venv_bin.join("moto_server"));
@@ -201,7 +199,7 @@ fn clean_when_disk_is_low(sh: &Shell) -> Result<()> {
 }
 
 /// PyPI tools the tests use, pinned.
-/// (awscli: `cargo xtask redrive` calls it; its test runs it against moto.
+/// (awscli: `cargo xtask deploy` calls it.
 /// datasets, webdataset and pillow: the CLI's export test loads its exports
 /// with them, as users do; 42 s to install, 0.4 GiB, in a fresh venv.)
 const CI_PYTHON_PINS: &[&str] = &[

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use augment_client::dataset::ExportSummary;
+use augment_client::ops::{PipelineStatus, RedriveReport};
 use augment_client::{
     AwsSettings, ClientError, DownloadSummary, ImageEntry, RejectedEntry, Settings,
 };
@@ -38,6 +39,8 @@ pub enum Command {
     Gallery(GalleryCommand),
     /// The desktop's parts: a report file, a notification, the file manager.
     Desktop(DesktopCommand),
+    /// The pipeline's status and its re-drive.
+    Status(StatusCommand),
     /// Downloading everything, exporting a dataset.
     Dataset(DatasetCommand),
 }
@@ -57,6 +60,33 @@ pub enum DatasetCommand {
 impl From<DatasetCommand> for Command {
     fn from(inner: DatasetCommand) -> Self {
         Self::Dataset(inner)
+    }
+}
+
+/// The pipeline's status and its re-drive, with the settings in use (the
+/// queues and functions they name).
+#[derive(Debug)]
+pub enum StatusCommand {
+    Refresh(Box<Settings>),
+    Redrive(Box<Settings>),
+}
+
+impl From<StatusCommand> for Command {
+    fn from(inner: StatusCommand) -> Self {
+        Self::Status(inner)
+    }
+}
+
+/// What the status and the re-drive found.
+#[derive(Debug)]
+pub enum StatusEvent {
+    Refreshed(Result<PipelineStatus, ClientError>),
+    Redriven(Result<RedriveReport, ClientError>),
+}
+
+impl From<StatusEvent> for Event {
+    fn from(inner: StatusEvent) -> Self {
+        Self::Status(inner)
     }
 }
 
@@ -173,6 +203,8 @@ pub enum Event {
     Pipeline(PipelineEvent),
     /// The desktop's parts: a report file.
     Desktop(DesktopEvent),
+    /// The pipeline's status, a re-drive's counts.
+    Status(StatusEvent),
     /// A download or an export: its folder, start, progress and end.
     Dataset(DatasetEvent),
 }
@@ -400,6 +432,7 @@ impl Event {
             | Self::Settings(_)
             | Self::Gallery(_)
             | Self::Desktop(_)
+            | Self::Status(_)
             | Self::Dataset(_) => None,
         }
     }

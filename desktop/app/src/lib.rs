@@ -22,6 +22,7 @@ pub mod queue;
 pub mod quit;
 mod reveal;
 pub mod settings_ui;
+pub mod status;
 pub mod style;
 pub mod thumbs;
 pub mod window;

@@ -11,7 +11,10 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 mod download;
 mod export;
+mod logs;
+mod redrive;
 mod remote;
+mod status;
 mod upload;
 mod verify;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -177,6 +180,24 @@ enum Command {
     /// Exit status: 0 if all is well, 1 if anything is wrong (each problem is
     /// listed) or the bucket cannot be reached, 2 for a usage or settings error.
     Verify(verify::Args),
+    /// The pipeline at a glance: uploads, processed, complete, rejected and
+    /// stuck (each named with what it lacks), the queues, and the time from
+    /// upload to the fourth rotation; what the credentials cannot see, with the
+    /// policy statement that would allow it.
+    ///
+    /// Exit status: 0 if nothing is stuck or waiting in a failure queue, 1
+    /// otherwise or if the bucket cannot be reached, 2 for a usage or settings error.
+    Status(status::Args),
+    /// Both functions' log lines (AWS and custom mode), in time order: time,
+    /// function, outcome, milliseconds, key.
+    Logs(logs::Args),
+    /// Put failed and stuck work back into the pipeline (AWS and custom mode):
+    /// the rotation dead letters onto the queue, the processor's failed events
+    /// and the stuck uploads to the processor again; counts reported.
+    ///
+    /// Exit status: 0 if all was re-driven, 1 if a call was not allowed or
+    /// failed, 2 for a usage or settings error.
+    Redrive(redrive::Args),
 }
 
 /// Seconds `--wait` waits per file by default (a cold Lambda start plus four
@@ -252,6 +273,9 @@ fn main() -> ExitCode {
         Command::Download(args) => download::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Logs(args) => logs::run(&args),
+        Command::Redrive(args) => redrive::run(&args),
     }
 }
 

@@ -14,6 +14,25 @@ use crate::settings::{Mode, Settings};
 
 use crate::{Inner, Remote, local, s3};
 
+/// The endpoint of custom mode (`None` in AWS and local mode); custom mode
+/// without one is a settings mistake.
+pub(crate) fn custom_endpoint(settings: &Settings) -> Result<Option<&str>, ClientError> {
+    if settings.mode != Mode::Custom {
+        return Ok(None);
+    }
+    settings
+        .aws
+        .endpoint_url
+        .as_deref()
+        .filter(|url| !url.trim().is_empty())
+        .map(Some)
+        .ok_or_else(|| {
+            ClientError::invalid_settings(
+                "A custom endpoint needs its URL, e.g. http://localhost:9000. Enter it in Settings.",
+            )
+        })
+}
+
 impl Remote {
     /// Builds the backend the settings name. Local: starts the pipeline in the data
     /// folder (uploads are processed in this process, on the calling runtime, one
@@ -21,29 +40,13 @@ impl Remote {
     /// S3: loads the AWS config (profile, region, endpoint) and builds the client
     /// once; nothing is sent until the first call ([`Remote::check`] tests it).
     pub async fn connect(settings: &Settings) -> Result<Self, ClientError> {
-        let endpoint = match settings.mode {
-            Mode::Local => {
-                let local = local::LocalMode::start(&settings.data_dir()?)?;
-                let store = Arc::new(local.store().clone());
-                let place = local.root().display().to_string();
-                return Ok(Self::new(store, String::new(), place, Some(local)));
-            }
-            Mode::Aws => None,
-            Mode::Custom => {
-                let Some(endpoint) = settings
-                    .aws
-                    .endpoint_url
-                    .as_deref()
-                    .filter(|url| !url.trim().is_empty())
-                else {
-                    return Err(ClientError::invalid_settings(
-                        "A custom endpoint needs its URL, e.g. http://localhost:9000. Enter it in Settings.",
-                    ));
-                };
-                Some(endpoint)
-            }
-        };
-        let config = s3::sdk_config(&settings.aws, endpoint).await?;
+        if settings.mode == Mode::Local {
+            let local = local::LocalMode::start(&settings.data_dir()?)?;
+            let store = Arc::new(local.store().clone());
+            let place = local.root().display().to_string();
+            return Ok(Self::new(store, String::new(), place, Some(local)));
+        }
+        let config = s3::sdk_config(&settings.aws, custom_endpoint(settings)?).await?;
         Self::with_sdk_config(&config, &settings.aws.bucket)
     }
 

@@ -19,6 +19,7 @@ mod listing;
 mod local;
 mod names;
 mod objects;
+pub mod ops;
 mod pages;
 mod plan;
 mod retry;
@@ -42,7 +43,7 @@ pub use error::{ClientError, ErrorKind};
 pub use pages::{LIST_PAGE_KEYS, NameFilter};
 pub use plan::{LIST_PAGES_PER_FILE, UploadPlan};
 pub use retry::{RETRY_BUDGET, RETRY_FIRST_DELAY, RETRY_MAX_DELAY};
-pub use settings::{AwsSettings, LocalSettings, Mode, Settings, aws_profiles};
+pub use settings::{AwsSettings, LocalSettings, Mode, OpsSettings, Settings, aws_profiles};
 pub use watch_all::WATCH_PAGES_PER_UPLOAD;
 
 /// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at

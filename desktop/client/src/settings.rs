@@ -68,6 +68,32 @@ pub struct AwsSettings {
     /// network unencrypted. Without it such an endpoint is refused.
     #[serde(default)]
     pub allow_insecure_http: bool,
+    /// What the operator's tools (`augment status`, `logs`, `redrive`, the app's
+    /// pipeline line) reach beside the bucket: filled by the Terraform import.
+    /// Boxed: most settings are local or a plain bucket, and the app's
+    /// commands carry the settings by value.
+    #[serde(default)]
+    pub ops: Box<OpsSettings>,
+}
+
+/// The stack's queues, functions and log groups, as `desktop_config` names them.
+/// Anything left empty is simply not asked about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OpsSettings {
+    /// The rotation queue.
+    pub queue_url: Option<String>,
+    /// The rotation tasks' dead-letter queue.
+    pub dlq_url: Option<String>,
+    /// The processor's on-failure destination.
+    pub processor_failures_url: Option<String>,
+    pub processor_function_name: Option<String>,
+    pub worker_function_name: Option<String>,
+    /// Both functions' CloudWatch log groups.
+    pub log_groups: Vec<String>,
+    /// The Lambda Invoke API somewhere else than the endpoint (an emulator that
+    /// runs the real processor); `None`: the same endpoint as the rest.
+    pub lambda_endpoint_url: Option<String>,
 }
 
 impl AwsSettings {
@@ -210,13 +236,19 @@ impl AwsSettings {
         struct Value {
             bucket: String,
             region: String,
+            #[serde(flatten)]
+            ops: OpsSettings,
         }
         let outputs: Outputs = serde_json::from_str(json).map_err(|err| {
             ClientError::invalid_settings(format!(
                 "This is not the output of `terraform output -json` for this stack ({err}). Run it in the terraform/ folder after `terraform apply` and paste or choose its output."
             ))
         })?;
-        let Value { bucket, region } = outputs.desktop_config.value;
+        let Value {
+            bucket,
+            region,
+            ops,
+        } = outputs.desktop_config.value;
         if bucket.trim().is_empty() || region.trim().is_empty() {
             return Err(ClientError::invalid_settings(
                 "The Terraform outputs name no bucket or region. Run `terraform apply` first, then `terraform output -json`.",
@@ -228,6 +260,7 @@ impl AwsSettings {
             bucket,
             endpoint_url: None,
             allow_insecure_http: false,
+            ops: Box::new(ops),
         })
     }
 }
@@ -279,6 +312,20 @@ mod tests {
         assert_eq!(aws.bucket, "augment-abc123");
         assert_eq!(aws.region.as_deref(), Some("eu-central-1"));
         assert_eq!(aws.profile, None);
+        assert_eq!(*aws.ops, OpsSettings::default());
+    }
+
+    #[test]
+    fn terraform_outputs_give_the_operators_queues_functions_and_logs() {
+        let json = r#"{"desktop_config": {"value": {"bucket": "b", "region": "eu-central-1",
+            "queue_url": "https://sqs/q", "dlq_url": "https://sqs/d",
+            "processor_failures_url": "https://sqs/f", "processor_function_name": "p",
+            "worker_function_name": "w", "log_groups": ["/aws/lambda/p", "/aws/lambda/w"],
+            "dashboard_name": "x"}}}"#;
+        let ops = AwsSettings::from_terraform_outputs(json).unwrap().ops;
+        assert_eq!(ops.dlq_url.as_deref(), Some("https://sqs/d"));
+        assert_eq!(ops.processor_function_name.as_deref(), Some("p"));
+        assert_eq!(ops.log_groups, ["/aws/lambda/p", "/aws/lambda/w"]);
     }
 
     #[test]
@@ -306,6 +353,11 @@ mod tests {
                 bucket: "b".into(),
                 endpoint_url: Some("http://localhost:9000".into()),
                 allow_insecure_http: true,
+                ops: Box::new(OpsSettings {
+                    dlq_url: Some("http://localhost:9000/1/dlq".into()),
+                    log_groups: vec!["/aws/lambda/p".into()],
+                    ..OpsSettings::default()
+                }),
             },
             transfer_jobs: Some(8),
         };

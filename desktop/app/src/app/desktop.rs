@@ -14,6 +14,7 @@ use crate::launch::{APP_NAME, Launch};
 use crate::queue::{QueueView, Transfer};
 use crate::quit;
 use crate::settings_ui::SettingsPanel;
+use crate::status::PipelineLine;
 use crate::style::apply_style;
 use crate::worker::{self, WorkerHandle};
 use crate::{fonts, window};
@@ -56,6 +57,8 @@ pub struct DesktopApp {
     pub(super) harness: Harness,
     pub(super) window_fit: window::WindowFit,
     pub(super) quit: quit::Quit,
+    /// The pipeline's status line and panel.
+    pub(super) pipeline: PipelineLine,
 }
 
 impl eframe::App for DesktopApp {
@@ -122,6 +125,7 @@ impl DesktopApp {
             harness,
             window_fit: window::WindowFit::default(),
             quit: quit::Quit::default(),
+            pipeline: PipelineLine::default(),
         })
     }
 

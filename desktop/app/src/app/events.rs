@@ -10,7 +10,7 @@ use egui::{TextureHandle, TextureOptions};
 use super::desktop::DesktopApp;
 use crate::command::{
     DatasetEvent, DesktopEvent, Event, GalleryEvent, PipelineEvent, RowEvent, SettingsEvent,
-    TransferId, UploadEvent,
+    StatusEvent, TransferId, UploadEvent,
 };
 use crate::gallery::Thumb;
 use crate::queue::{self, FailureCode, State, Transfer};
@@ -50,6 +50,7 @@ impl DesktopApp {
             Event::Upload(event) => self.apply_upload_event(event),
             Event::Pipeline(event) => self.apply_pipeline_event(ctx, event),
             Event::Desktop(event) => self.apply_desktop_event(event),
+            Event::Status(event) => self.apply_status_event(event),
             Event::Dataset(event) => {
                 if let DatasetEvent::Downloaded(Err(err)) | DatasetEvent::Exported(Err(err)) =
                     &event
@@ -58,6 +59,18 @@ impl DesktopApp {
                 }
                 self.dataset.apply(event);
             }
+        }
+    }
+
+    /// The pipeline's status, a re-drive's counts.
+    pub(super) fn apply_status_event(&mut self, event: StatusEvent) {
+        match event {
+            StatusEvent::Refreshed(result) => self
+                .pipeline
+                .applied(result.map_err(|err| shown("checking the pipeline", err))),
+            StatusEvent::Redriven(result) => self
+                .pipeline
+                .redrive_done(result.map_err(|err| shown("re-driving", err))),
         }
     }
 
@@ -81,6 +94,7 @@ impl DesktopApp {
         let panel = &mut self.settings_panel;
         match event {
             SettingsEvent::Connected(result) => {
+                self.pipeline.refresh_soon();
                 self.connection = Some(result.map_err(|err| shown("connecting", err)));
             }
             SettingsEvent::Tested(result) => {

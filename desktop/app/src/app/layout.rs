@@ -11,13 +11,16 @@ use super::desktop::{
     CONNECTION_LABEL_PT, DesktopApp, MIN_GALLERY_PT, QUEUE_PANEL_MIN_PT, QUEUE_PANEL_PT,
     SETTINGS_PANEL_MIN_PT, SETTINGS_PANEL_PT,
 };
-use crate::command::{Command, DesktopCommand, GalleryCommand, SettingsCommand, TransferCommand};
+use crate::command::{
+    Command, DesktopCommand, GalleryCommand, SettingsCommand, StatusCommand, TransferCommand,
+};
 use crate::dataset::{self, DatasetAction, JobKind};
 use crate::gallery;
 use crate::launch::APP_NAME;
 use crate::queue::summary;
 use crate::queue::{self, RowAction};
 use crate::settings_ui::{self, SettingsAction};
+use crate::status;
 use crate::style::{Palette, drop_overlay_ui};
 use crate::thumbs;
 
@@ -44,6 +47,7 @@ impl DesktopApp {
                     .inner_margin(egui::Margin::symmetric(12, 8)),
             )
             .show(ui, |ui| self.toolbar_ui(ui, &palette, &mut commands));
+        self.pipeline_ui(ui, &palette, &mut commands);
         if !self.notices.is_empty() {
             egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui, &palette));
         }
@@ -105,6 +109,30 @@ impl DesktopApp {
             .size_range(QUEUE_PANEL_MIN_PT..=queue_max)
             .resizable(true)
             .show(ui, |ui| self.queue_panel_ui(ui, palette, commands));
+    }
+
+    /// The status line under the header, its panel, and its timer: the worker
+    /// is asked again every `REFRESH_EVERY`.
+    fn pipeline_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
+        let ctx = ui.ctx().clone();
+        egui::Panel::top("pipeline")
+            .frame(
+                egui::Frame::side_top_panel(ui.style())
+                    .inner_margin(egui::Margin::symmetric(12, 2)),
+            )
+            .show(ui, |ui| {
+                status::status_line_ui(ui, &mut self.pipeline, palette);
+            });
+        let can_redrive = self.settings.mode != Mode::Local;
+        if status::status_panel_ui(&ctx, &mut self.pipeline, can_redrive) {
+            commands.push(StatusCommand::Redrive(Box::new(self.settings.clone())).into());
+        }
+        let now = ctx.input(|i| i.time);
+        if self.pipeline.due(now) {
+            self.pipeline.asked(now);
+            commands.push(StatusCommand::Refresh(Box::new(self.settings.clone())).into());
+        }
+        ctx.request_repaint_after(status::REFRESH_EVERY);
     }
 
     /// After drawing: the unattended runs' whole listing and their figures.

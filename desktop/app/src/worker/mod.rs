@@ -10,6 +10,7 @@
 mod core;
 mod dataset;
 mod jobs;
+mod status;
 mod transfer;
 mod upload;
 
@@ -104,6 +105,7 @@ impl Worker {
             Command::Gallery(command) => self.handle_gallery(command),
             Command::Transfer(command) => self.handle_transfer(command),
             Command::Desktop(command) => self.handle_desktop(command),
+            Command::Status(command) => self.handle_status(command),
             Command::Dataset(command) => self.handle_dataset(command),
         }
     }

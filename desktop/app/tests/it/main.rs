@@ -9,5 +9,6 @@ mod common;
 mod dataset;
 mod layout;
 mod retest;
+mod status;
 mod transfer;
 mod ui;

@@ -9,6 +9,7 @@
 mod download;
 mod export;
 mod process;
+mod status;
 mod upload;
 
 /// A JPEG with a gradient (so it compresses like a photo, not like a flat fill),

@@ -8,7 +8,7 @@
 //! only what `batchItemFailures` names coming back after the visibility timeout,
 //! and after `maxReceiveCount` deliveries moto's redrive policy moves it to the
 //! dead-letter queue. A few keys also meet an outage no retry outlasts, so the
-//! failure queues are exercised; `cargo xtask redrive` then turns them into outputs.
+//! failure queues are exercised; `augment redrive` then turns them into outputs.
 //! Expected: 200 processed images and 800 rotations, nothing lost, no `failed/`.
 
 #![expect(
@@ -28,7 +28,9 @@ use augment_pipeline::RotationTask;
 use aws_sdk_sqs::error::ProvideErrorMetadata as _;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_e2e::proxy::FaultProxy;
-use lambda_e2e::{RuntimeApi, build_cli, build_lambdas, cargo};
+use lambda_e2e::{RuntimeApi, build_cli, build_lambdas};
+
+use crate::operate::Augment;
 use serde_json::{Value, json};
 
 const BUCKET: &str = "augment-chaos";
@@ -388,34 +390,15 @@ fn augment_upload(cli: &Path, home: &Path, moto: &Moto, endpoint: &str, photos: 
     command
 }
 
-/// `cargo xtask redrive` on the emulated stack: the queues on moto, the Lambda
-/// Invoke API on the Runtime API emulator.
-fn redrive(moto: &Moto, api: &RuntimeApi, outputs_file: &Path, dry_run: bool) -> String {
-    let mut command = cargo();
-    command
-        .args(["xtask", "redrive", "--outputs"])
-        .arg(outputs_file)
-        .args(["--endpoint-url", &moto.endpoint])
-        .args(["--lambda-endpoint-url", &api.endpoint()])
-        .envs(moto.env())
-        .env(
-            "AWS_CONFIG_FILE",
-            outputs_file.with_extension("no-aws-config"),
-        )
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            outputs_file.with_extension("no-aws-credentials"),
-        );
+/// `augment redrive` on the emulated stack: the queues and the bucket on moto,
+/// the Lambda Invoke API on the Runtime API emulator.
+fn redrive(augment: &Augment, dry_run: bool) -> String {
+    let mut args = vec!["redrive"];
     if dry_run {
-        command.arg("--dry-run");
+        args.push("--dry-run");
     }
-    let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "cargo xtask redrive failed:\n{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (code, stdout) = augment.run(&args);
+    assert_eq!(code, 0, "augment redrive failed:\n{stdout}");
     stdout
 }
 
@@ -602,25 +585,23 @@ async fn faults_on_every_call_lose_nothing_and_failed_work_is_re_driven() {
         "a good file was rejected"
     );
 
-    // 4. The fault is over: `cargo xtask redrive` turns both queues into outputs.
+    // 4. The fault is over: `augment redrive` turns both queues into outputs.
     proxy.end_outages();
     proxy.set_rate_percent(0);
-    let outputs_file = home.path().join("terraform-outputs.json");
-    std::fs::write(
-        &outputs_file,
-        json!({
-            "region": {"value": REGION},
-            "queue_url": {"value": queues.rotations},
-            "dlq_url": {"value": queues.dlq},
-            "processor_failures_url": {"value": queues.failures},
-            "processor_function_name": {"value": "image-processor"},
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let dry = redrive(&moto, &api, &outputs_file, true);
+    let augment = Augment::new(
+        &moto,
+        BUCKET,
+        &json!({
+            "queue_url": queues.rotations,
+            "dlq_url": queues.dlq,
+            "processor_failures_url": queues.failures,
+            "processor_function_name": "image-processor",
+            "lambda_endpoint_url": api.endpoint(),
+        }),
+    );
+    let dry = redrive(&augment, true);
     let plan = format!(
-        "would move {} rotation tasks from the dead-letter queue and re-send {} S3 events",
+        "would re-drive {} dead-lettered rotation tasks, {} failed S3 events, 0 stuck uploads",
         dlq.len(),
         failed_events.len()
     );
@@ -632,9 +613,9 @@ async fn faults_on_every_call_lose_nothing_and_failed_work_is_re_driven() {
     );
     assert_eq!(outputs(&clients).await, present);
     let redrive_started = Instant::now();
-    let done = redrive(&moto, &api, &outputs_file, false);
+    let done = redrive(&augment, false);
     let report = format!(
-        "moved {} rotation tasks from the dead-letter queue; re-sent {} S3 events",
+        "re-drove {} dead-lettered rotation tasks, {} failed S3 events, 0 stuck uploads",
         dlq.len(),
         failed_events.len()
     );

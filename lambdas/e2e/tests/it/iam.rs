@@ -1,6 +1,6 @@
 //! Least privilege, proven on what Terraform renders. The stack is applied to a moto
 //! server with `iam_users.tf` beside it: one IAM user per principal (the processor,
-//! the worker, the app's user, the app's viewer) holding exactly the policy the stack
+//! the worker, the app's user, the app's viewer, the operator) holding exactly the policy the stack
 //! renders for it, and an access key. Then moto starts enforcing IAM (its
 //! `INITIAL_NO_AUTH_ACTION_COUNT` set to 0 through `/moto-api/reset-auth`: every
 //! request from then on must be signed by a known key and allowed by its user's
@@ -71,6 +71,8 @@ enum Who {
     Worker,
     AppUser,
     AppViewer,
+    /// Who runs `augment status`, `logs` and `redrive` (`operator_policy_json`).
+    Operator,
 }
 
 impl Who {
@@ -81,6 +83,7 @@ impl Who {
             Self::Worker => "worker",
             Self::AppUser => "app_user",
             Self::AppViewer => "app_viewer",
+            Self::Operator => "operator",
         }
     }
 }
@@ -173,7 +176,7 @@ impl Stack {
                 let function = format!("{PROJECT}-{ENVIRONMENT}-{}", function_of(who));
                 format!("arn:aws:sts::{account}:assumed-role/{function}/{function}")
             }
-            Who::AppUser | Who::AppViewer => {
+            Who::AppUser | Who::AppViewer | Who::Operator => {
                 format!("arn:aws:iam::{account}:user/{}", self.user(who).1)
             }
         }
@@ -244,32 +247,44 @@ fn set_no_auth_count(endpoint: &str, count: &str) {
 /// user's policy must be exactly what the stack renders for the principal.
 fn users_of(state: &Value, outputs: &Value) -> Vec<(Who, String, Value, Credentials)> {
     let json_of = |value: &Value| -> Value { serde_json::from_str(&str_of(value)).unwrap() };
-    [Who::Processor, Who::Worker, Who::AppUser, Who::AppViewer]
-        .into_iter()
-        .map(|who| {
-            let key = who.key();
-            let user = resource(state, &format!(r#"aws_iam_user.iam_test["{key}"]"#));
-            let policy =
-                json_of(&resource(state, &format!(r#"aws_iam_user_policy.iam_test["{key}"]"#))["policy"]);
-            let rendered = match who {
-                Who::Processor | Who::Worker => json_of(
-                    &resource(state, &format!(r#"aws_iam_role_policy.functions["{key}"]"#))["policy"],
-                ),
-                Who::AppUser => json_of(&outputs["app_user_policy_json"]["value"]),
-                Who::AppViewer => json_of(&outputs["app_viewer_policy_json"]["value"]),
-            };
-            assert_eq!(without_batch_actions(&policy), rendered, "{key}: the test user's policy is not the rendered one");
-            let access_key = resource(state, &format!(r#"aws_iam_access_key.iam_test["{key}"]"#));
-            let credentials = Credentials::new(
-                str_of(&access_key["id"]),
-                str_of(&access_key["secret"]),
-                None,
-                None,
-                "iam-test",
-            );
-            (who, str_of(&user["name"]), rendered, credentials)
-        })
-        .collect()
+    [
+        Who::Processor,
+        Who::Worker,
+        Who::AppUser,
+        Who::AppViewer,
+        Who::Operator,
+    ]
+    .into_iter()
+    .map(|who| {
+        let key = who.key();
+        let user = resource(state, &format!(r#"aws_iam_user.iam_test["{key}"]"#));
+        let policy = json_of(
+            &resource(state, &format!(r#"aws_iam_user_policy.iam_test["{key}"]"#))["policy"],
+        );
+        let rendered = match who {
+            Who::Processor | Who::Worker => json_of(
+                &resource(state, &format!(r#"aws_iam_role_policy.functions["{key}"]"#))["policy"],
+            ),
+            Who::AppUser => json_of(&outputs["app_user_policy_json"]["value"]),
+            Who::AppViewer => json_of(&outputs["app_viewer_policy_json"]["value"]),
+            Who::Operator => json_of(&outputs["operator_policy_json"]["value"]),
+        };
+        assert_eq!(
+            without_batch_actions(&policy),
+            rendered,
+            "{key}: the test user's policy is not the rendered one"
+        );
+        let access_key = resource(state, &format!(r#"aws_iam_access_key.iam_test["{key}"]"#));
+        let credentials = Credentials::new(
+            str_of(&access_key["id"]),
+            str_of(&access_key["secret"]),
+            None,
+            None,
+            "iam-test",
+        );
+        (who, str_of(&user["name"]), rendered, credentials)
+    })
+    .collect()
 }
 
 /// The simulator's verdicts, in order: `"Allowed"`, `"ExplicitlyDenied"` or
@@ -444,7 +459,7 @@ fn matrix() -> Vec<Case> {
         Attributes, Delete, Get, GetMissing, GetTagging, List, Put, PutTagging, Receive, Send,
     };
     use Queue::{Dlq, ProcessorFailures, Rotations};
-    use Who::{AppUser, AppViewer, Processor, Worker};
+    use Who::{AppUser, AppViewer, Operator, Processor, Worker};
     let original = || "original-uploads/photo.jpg".to_owned();
     let processed = || "processed/photo_256x256.jpg".to_owned();
     let rotation = || "augmented-images/90-degree/photo_90.jpg".to_owned();
@@ -528,6 +543,25 @@ fn matrix() -> Vec<Case> {
         case(AppViewer, GetMissing(gone_processed()), true),
         case(AppViewer, Put(probe("original-uploads/")), false),
         case(AppViewer, Delete(processed()), false),
+        // The operator: status lists everything and reads outputs and records,
+        // never an original's bytes; re-drive moves dead letters and reads the
+        // processor's failures; nothing in the bucket is written.
+        case(Operator, List(""), true),
+        case(Operator, Get(processed()), true),
+        case(Operator, Get(rotation()), true),
+        case(Operator, Get(failed()), true),
+        case(Operator, Get(original()), false),
+        case(Operator, Attributes(Rotations), true),
+        case(Operator, Attributes(Dlq), true),
+        case(Operator, Attributes(ProcessorFailures), true),
+        case(Operator, Receive(Dlq), true),
+        case(Operator, Receive(ProcessorFailures), true),
+        case(Operator, Send(Rotations), true),
+        case(Operator, Receive(Rotations), false),
+        case(Operator, Send(Dlq), false),
+        case(Operator, Put(probe("original-uploads/")), false),
+        case(Operator, Put(probe("processed/")), false),
+        case(Operator, Delete(processed()), false),
         // Deletes last, after every read of what they delete.
         case(Processor, Delete(failed()), true),
         case(Processor, Delete(processed()), false),

@@ -29,6 +29,7 @@ locals {
     worker     = aws_iam_role_policy.functions["worker"].policy
     app_user   = data.aws_iam_policy_document.app_user.json
     app_viewer = data.aws_iam_policy_document.app_viewer.json
+    operator   = data.aws_iam_policy_document.operator.json
   }
 }
 

@@ -3,6 +3,7 @@
 
 mod chaos;
 mod iam;
+mod operate;
 mod runtime_api;
 mod terraform_contract;
 mod terraform_stack;

@@ -22,12 +22,13 @@ use augment_aws::testing::Moto;
 use augment_pipeline::sniff::ImageFormat;
 use augment_pipeline::{Angle, FailedRecord, RejectCode, imaging, limits};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_e2e::{
-    RuntimeApi, assert_red_corner_turned, build_lambdas, log_lines, red_corner_photo, s3_record,
-    sqs_record, workspace_root,
+    RuntimeApi, assert_red_corner_turned, log_lines, red_corner_photo, s3_record, workspace_root,
 };
 use serde_json::{Value, json};
+
+use crate::operate::{run_worker, start_functions};
 
 /// Where CI mirrors the provider (`terraform init -plugin-dir`).
 const DEFAULT_PLUGIN_DIR: &str = "/opt/tf-plugins";
@@ -41,11 +42,11 @@ pub(crate) const REGION: &str = "us-east-1";
 /// The defaults terraform/variables.tf documents, checked on the applied stack.
 const WORKER_TIMEOUT_SECS: u64 = 30;
 const MAX_RECEIVE_COUNT: u64 = 5;
-const BATCH_SIZE: usize = 5;
+pub(crate) const BATCH_SIZE: usize = 5;
 const MAX_CONCURRENCY: u64 = 10;
 const RETENTION_SECS: &str = "1209600";
-const PROCESSOR_BIN: &str = "image-processor";
-const WORKER_BIN: &str = "rotation-worker";
+pub(crate) const PROCESSOR_BIN: &str = "image-processor";
+pub(crate) const WORKER_BIN: &str = "rotation-worker";
 /// An upload over the 10 MiB limit: rejected from its size alone.
 const HUGE_BYTES: usize = 11 * 1024 * 1024;
 
@@ -207,10 +208,6 @@ fn png_photo() -> Vec<u8> {
     png.into_inner()
 }
 
-fn borrowed(env: &[(String, String)]) -> Vec<(&str, &str)> {
-    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
 pub(crate) fn str_of(value: &Value) -> String {
     value
         .as_str()
@@ -221,7 +218,6 @@ pub(crate) fn str_of(value: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
     let plugin_dir = plugin_dir();
-    let (processor_exe, worker_exe) = build_lambdas();
     let moto = Moto::start().unwrap();
     let clients = moto.clients();
     let (s3, sqs) = (&clients.s3, &clients.sqs);
@@ -409,7 +405,6 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
         redrive["maxReceiveCount"].to_string(),
         MAX_RECEIVE_COUNT.to_string()
     );
-    let queue_arn = rotations[&QueueAttributeName::QueueArn].clone();
 
     let notification = s3
         .get_bucket_notification_configuration()
@@ -510,33 +505,8 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
         .prefix("tf-stack-logs-")
         .tempdir()
         .unwrap();
-    let (processor_log, worker_log) = (
-        logs.path().join("processor.log"),
-        logs.path().join("worker.log"),
-    );
-    let env_of = |variables: &Value| -> Vec<(String, String)> {
-        variables
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), str_of(v)))
-            .collect()
-    };
-    let (processor_env, worker_env) = (env_of(processor_env), env_of(worker_env));
-    let _processor = api.start_function(
-        &processor_exe,
-        PROCESSOR_BIN,
-        &moto,
-        &borrowed(&processor_env),
-        &processor_log,
-    );
-    let _worker = api.start_function(
-        &worker_exe,
-        WORKER_BIN,
-        &moto,
-        &borrowed(&worker_env),
-        &worker_log,
-    );
+    let [(_processor, processor_log), (_worker, worker_log)] =
+        start_functions(&api, &moto, &state, logs.path());
 
     // S3 → processor: one record per event, as S3 sends them.
     let e2e_started = Instant::now();
@@ -553,57 +523,10 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
 
     // The queue → worker, in batches of the mapping's size; what succeeded is
     // deleted, as the event source mapping does.
-    let mut messages = Vec::new();
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            // The queue long-polls by default; everything is already there.
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .unwrap();
-        if received.messages().is_empty() {
-            break;
-        }
-        messages.extend_from_slice(received.messages());
-    }
-    assert_eq!(messages.len(), 4 * good.len());
-    for batch in messages.chunks(BATCH_SIZE) {
-        let records: Vec<Value> = batch
-            .iter()
-            .map(|m| {
-                sqs_record(
-                    &queue_arn,
-                    m.message_id().unwrap(),
-                    m.receipt_handle().unwrap(),
-                    m.body().unwrap(),
-                )
-            })
-            .collect();
-        let response = api.invoke(WORKER_BIN, &json!({ "Records": records }));
-        assert_eq!(response["batchItemFailures"], json!([]), "{response}");
-        let entries: Vec<DeleteMessageBatchRequestEntry> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .build()
-                    .unwrap()
-            })
-            .collect();
-        let deleted = sqs
-            .delete_message_batch()
-            .queue_url(&queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .unwrap();
-        assert!(deleted.failed().is_empty(), "{deleted:?}");
-    }
+    assert_eq!(
+        run_worker(&api, sqs, &queue_url, &rotations_arn(&state)).await,
+        4 * good.len()
+    );
     let e2e_secs = e2e_started.elapsed().as_secs_f64();
 
     // Every output: processed and four rotations per good upload, 256×256, the
