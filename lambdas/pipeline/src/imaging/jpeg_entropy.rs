@@ -19,7 +19,10 @@ use crate::reject::{Claimed, Rejection};
 const LOOKAHEAD: u32 = 12;
 const SLOTS: usize = 1 << LOOKAHEAD;
 /// In a skip entry: the symbols end with an end-of-block.
-const SKIP_EOB: u32 = 1 << 16;
+const SKIP_EOB: u16 = 1 << 15;
+/// In a skip entry: where the advance (bits 8..14) is held at, or above which the
+/// entry is never taken (`k + advance < 64` fails for every `k ≥ 1`).
+const SKIP_MAX_ADVANCE: u32 = 63;
 
 fn bad_code() -> Rejection {
     Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman code")
@@ -32,7 +35,11 @@ pub(super) struct Huffman {
     fast: Box<[u16]>,
     /// AC tables: `bits | advance << 8 | SKIP_EOB` of the whole symbols that
     /// start at each lookahead, 0 where not even one fits. Empty for DC tables.
-    skip: Box<[u32]>,
+    /// Two bytes an entry, so both AC tables stay in the L1 cache.
+    skip: Box<[u16]>,
+    /// DC tables: `value << 4 | bits` of the difference (code and extra bits)
+    /// that starts at each lookahead, 0 where it does not fit. Empty for AC.
+    dc_value: Box<[i16]>,
     /// Largest code of each length (1..=16), −1 where none.
     max_code: [i32; 17],
     /// Index into `values` of the first code of each length, minus that code.
@@ -75,16 +82,22 @@ impl Huffman {
             }
             code <<= 1;
         }
-        let skip = if ac {
-            (0..SLOTS as u32)
-                .map(|bits| skip_entry(&fast, bits))
-                .collect()
+        let slots = 0..SLOTS as u32;
+        let (skip, dc_value) = if ac {
+            (
+                slots.map(|bits| skip_entry(&fast, bits)).collect(),
+                Box::default(),
+            )
         } else {
-            Box::default()
+            (
+                Box::default(),
+                slots.map(|bits| dc_entry(&fast, bits)).collect(),
+            )
         };
         Ok(Self {
             fast,
             skip,
+            dc_value,
             max_code,
             offset,
             values: values[..k].to_vec(),
@@ -110,11 +123,51 @@ impl Huffman {
         }
         Err(bad_code())
     }
+
+    /// The next DC difference (a DC table's code and its extra bits).
+    #[inline]
+    pub(super) fn dc_difference(&self, bits: &mut Bits<'_>) -> Result<i32, Rejection> {
+        bits.refill();
+        let entry = i32::from(self.dc_value[bits.peek(LOOKAHEAD) as usize]);
+        if entry != 0 {
+            bits.consume((entry & 15) as u32);
+            return Ok(entry >> 4);
+        }
+        let size = u32::from(self.decode(bits)?);
+        if size > 11 {
+            return Err(Rejection::corrupt(Claimed::Jpeg, "a bad JPEG DC value"));
+        }
+        Ok(bits.receive_extend(size))
+    }
+}
+
+/// The DC entry for the lookahead `bits`: the difference whose code and extra
+/// bits it holds whole.
+fn dc_entry(fast: &[u16], bits: u32) -> i16 {
+    let entry = fast[bits as usize];
+    let (length, size) = (u32::from(entry >> 8), u32::from(entry as u8));
+    if entry == 0 || size > 11 || length + size > LOOKAHEAD {
+        return 0;
+    }
+    let raw = ((bits >> (LOOKAHEAD - length - size)) & ((1 << size) - 1)) as i32;
+    (extend(raw, size) << 4 | (length + size) as i32) as i16
+}
+
+/// JPEG's EXTEND: `size` bits as a signed value.
+#[inline]
+fn extend(raw: i32, size: u32) -> i32 {
+    if size == 0 {
+        0
+    } else if raw < 1 << (size - 1) {
+        raw - (1 << size) + 1
+    } else {
+        raw
+    }
 }
 
 /// The skip entry for the lookahead `bits`: AC symbols (code and extra bits) read
 /// off it while they fit whole, up to and including an end-of-block.
-fn skip_entry(fast: &[u16], bits: u32) -> u32 {
+fn skip_entry(fast: &[u16], bits: u32) -> u16 {
     let (mut used, mut advance) = (0_u32, 0_u32);
     while used < LOOKAHEAD {
         let rest = (bits << used) as usize & (SLOTS - 1);
@@ -126,11 +179,20 @@ fn skip_entry(fast: &[u16], bits: u32) -> u32 {
         }
         used += length + size;
         if size == 0 && run != 15 {
-            return used | advance << 8 | SKIP_EOB;
+            return entry_of(used, advance) | SKIP_EOB;
         }
         advance += run + 1;
     }
-    if used == 0 { 0 } else { used | advance << 8 }
+    if used == 0 {
+        0
+    } else {
+        entry_of(used, advance)
+    }
+}
+
+/// `used` (at most [`LOOKAHEAD`]) and `advance` in a skip entry.
+fn entry_of(used: u32, advance: u32) -> u16 {
+    (used | advance.min(SKIP_MAX_ADVANCE) << 8) as u16
 }
 
 /// Steps over one block's AC symbols of a sequential scan.
@@ -142,10 +204,10 @@ fn skip_ac(table: &Huffman, bits: &mut Bits<'_>) -> Result<(), Rejection> {
             bits.refill();
         }
         let entry = table.skip[bits.peek(LOOKAHEAD) as usize];
-        let advance = (entry >> 8) & 0xFF;
+        let advance = u32::from(entry >> 8) & SKIP_MAX_ADVANCE;
         // Whole symbols, none reaching the block's end: all stepped over at once.
         if entry != 0 && k + advance < 64 {
-            bits.consume(entry & 0xFF);
+            bits.consume(u32::from(entry) & 0xFF);
             k += advance;
             if entry & SKIP_EOB != 0 {
                 return Ok(());
@@ -158,7 +220,7 @@ fn skip_ac(table: &Huffman, bits: &mut Bits<'_>) -> Result<(), Rejection> {
             return Ok(()); // end of block
         }
         k += run + 1;
-        bits.refill();
+        // The decode left at least 57 − 16 bits: enough for the value's.
         bits.consume(size);
         if k >= 64 {
             return Ok(());
@@ -232,11 +294,7 @@ pub(super) fn sequential_scan(
             unit += 1;
             for place in &places {
                 let coder = &coders[place.slot];
-                let size = u32::from(coder.dc.decode(bits)?);
-                if size > 11 {
-                    return Err(Rejection::corrupt(Claimed::Jpeg, "a bad JPEG DC value"));
-                }
-                let pred = preds[place.slot].wrapping_add(bits.receive_extend(size));
+                let pred = preds[place.slot].wrapping_add(coder.dc.dc_difference(bits)?);
                 preds[place.slot] = pred;
                 let at = uy * place.row + ux * place.across + place.offset;
                 *planes[coder.plane].get_mut(at).ok_or_else(bad_code)? = pred as i16;
@@ -359,11 +417,7 @@ impl<'a> Bits<'a> {
         self.refill();
         let value = self.peek(n) as i32;
         self.consume(n);
-        if value < 1 << (n - 1) {
-            value - (1 << n) + 1
-        } else {
-            value
-        }
+        extend(value, n)
     }
 
     #[inline]
