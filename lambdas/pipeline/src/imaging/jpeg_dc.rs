@@ -15,7 +15,7 @@
 
 use image::RgbImage;
 
-use super::jpeg_entropy::{Bits, Coder, Huffman, Use, sequential_scan};
+use super::jpeg_entropy::{Bits, Coder, Huffman, sequential_scan};
 use super::jpeg_header::{Coding, Frame, JpegHeader, Scan, next_marker};
 use crate::reject::{Claimed, Rejection};
 
@@ -106,11 +106,7 @@ impl<'f> State<'f> {
             let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
             let values = rest.get(16..16 + total).ok_or_else(bad)?;
             let (class, id) = (class_id >> 4, usize::from(class_id & 15));
-            let table = Huffman::new(
-                counts,
-                values,
-                if class == 1 { Use::SkipAc } else { Use::Dc },
-            )?;
+            let table = Huffman::new(counts, values, class == 1)?;
             match (class, id) {
                 (0, 0..=3) => self.dc_tables[id] = Some(table),
                 (1, 0..=3) => self.ac_tables[id] = Some(table),

@@ -28,17 +28,6 @@ fn bad_code() -> Rejection {
     Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman code")
 }
 
-/// What a table is for, which decides the lookups built for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Use {
-    /// DC differences ([`Huffman::dc_difference`]).
-    Dc,
-    /// AC symbols stepped over ([`sequential_scan`]).
-    SkipAc,
-    /// AC coefficients decoded ([`Huffman::ac_coefficients`]).
-    Ac,
-}
-
 /// A Huffman table: a lookup for codes up to [`LOOKAHEAD`] bits, the
 /// canonical-code limits for longer ones, and for AC tables the skip lookup.
 pub(super) struct Huffman {
@@ -59,8 +48,8 @@ pub(super) struct Huffman {
 }
 
 impl Huffman {
-    /// A table from its DHT counts and values, with the lookup its use needs.
-    pub(super) fn new(counts: &[u8; 16], values: &[u8], use_: Use) -> Result<Self, Rejection> {
+    /// A table from its DHT counts and values; `ac` adds the skip lookup.
+    pub(super) fn new(counts: &[u8; 16], values: &[u8], ac: bool) -> Result<Self, Rejection> {
         let bad = || Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman table");
         let mut fast = vec![0_u16; SLOTS].into_boxed_slice();
         let mut max_code = [-1_i32; 17];
@@ -94,16 +83,16 @@ impl Huffman {
             code <<= 1;
         }
         let slots = 0..SLOTS as u32;
-        let (skip, dc_value) = match use_ {
-            Use::SkipAc => (
+        let (skip, dc_value) = if ac {
+            (
                 slots.map(|bits| skip_entry(&fast, bits)).collect(),
                 Box::default(),
-            ),
-            Use::Dc => (
+            )
+        } else {
+            (
                 Box::default(),
                 slots.map(|bits| dc_entry(&fast, bits)).collect(),
-            ),
-            Use::Ac => (Box::default(), Box::default()),
+            )
         };
         Ok(Self {
             fast,

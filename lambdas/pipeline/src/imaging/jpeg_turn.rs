@@ -10,7 +10,7 @@
 //! A file of any other layout (restart markers, other segments, a table that
 //! lacks a symbol the turned blocks need) is left to libjpeg-turbo: `None`.
 
-use super::jpeg_entropy::{Bits, Huffman, Use};
+use super::jpeg_entropy::{Bits, Huffman};
 use crate::contract::Angle;
 use crate::reject::{Claimed, Rejection};
 
@@ -160,24 +160,15 @@ fn mcu_blocks(layout: &Layout<'_>) -> Vec<(usize, usize, usize)> {
 
 fn decode(bytes: &[u8], layout: &Layout<'_>) -> Result<[Plane; 3], Rejection> {
     let corrupt = |what: &str| Rejection::corrupt(Claimed::Jpeg, what.to_owned());
-    // Each table the scan names, built once (the chroma components share theirs).
-    let mut built: [Option<Huffman>; 8] = Default::default();
-    for &(_, dc, ac) in &layout.coders {
-        for (index, use_) in [(dc, Use::Dc), (ac, Use::Ac)] {
-            if built[index].is_none() {
-                let table = layout.tables[index]
-                    .as_ref()
-                    .ok_or_else(|| corrupt("a missing JPEG Huffman table"))?;
-                built[index] = Some(Huffman::new(table.counts, table.values, use_)?);
-            }
-        }
-    }
+    let table = |index: usize, ac: bool| {
+        let table = layout.tables[index]
+            .as_ref()
+            .ok_or_else(|| corrupt("a missing JPEG Huffman table"))?;
+        Huffman::new(table.counts, table.values, ac)
+    };
     let mut huffman = Vec::with_capacity(3);
     for &(_, dc, ac) in &layout.coders {
-        let (Some(dc), Some(ac)) = (&built[dc], &built[ac]) else {
-            return Err(corrupt("a missing JPEG Huffman table"));
-        };
-        huffman.push((dc, ac));
+        huffman.push((table(dc, false)?, table(ac, true)?));
     }
     let mut planes = [
         Plane::new(LUMA_BLOCKS),
@@ -193,7 +184,7 @@ fn decode(bytes: &[u8], layout: &Layout<'_>) -> Result<[Plane; 3], Rejection> {
                 let plane = &mut planes[layout.coders[slot].0];
                 let per = if plane.side == LUMA_BLOCKS { 2 } else { 1 };
                 let at = (my * per + y) * plane.side + mx * per + x;
-                let (dc, ac) = huffman[slot];
+                let (dc, ac) = &huffman[slot];
                 preds[slot] = preds[slot].wrapping_add(dc.dc_difference(&mut bits)?);
                 let block = &mut plane.blocks[at];
                 block[0] = preds[slot] as i16;
@@ -321,10 +312,7 @@ fn encode(planes: &[Plane; 3], layout: &Layout<'_>) -> Option<Vec<u8>> {
     for &(_, dc, ac) in &layout.coders {
         coders.push((table_codes(dc)?, table_codes(ac)?));
     }
-    let mut out = BitWriter {
-        bytes: Vec::with_capacity(64 * 1024),
-        ..BitWriter::default()
-    };
+    let mut out = BitWriter::default();
     let mut preds = [0_i32; 3];
     let blocks = mcu_blocks(layout);
     for my in 0..MCUS {
@@ -371,23 +359,13 @@ impl BitWriter {
     fn bits(&mut self, value: u32, length: u32) {
         self.acc = self.acc << length | u64::from(value & ((1 << length) - 1));
         self.count += length;
-        if self.count >= 32 {
-            self.count -= 32;
-            let word = ((self.acc >> self.count) as u32).to_be_bytes();
-            if word.contains(&0xFF) {
-                for byte in word {
-                    self.push(byte);
-                }
-            } else {
-                self.bytes.extend_from_slice(&word);
+        while self.count >= 8 {
+            self.count -= 8;
+            let byte = (self.acc >> self.count) as u8;
+            self.bytes.push(byte);
+            if byte == 0xFF {
+                self.bytes.push(0);
             }
-        }
-    }
-
-    fn push(&mut self, byte: u8) {
-        self.bytes.push(byte);
-        if byte == 0xFF {
-            self.bytes.push(0);
         }
     }
 
@@ -415,12 +393,7 @@ impl BitWriter {
     /// The bytes, the last one padded with one bits.
     fn finish(mut self) -> Vec<u8> {
         let pad = (8 - self.count % 8) % 8;
-        self.acc = self.acc << pad | ((1 << pad) - 1);
-        self.count += pad;
-        while self.count >= 8 {
-            self.count -= 8;
-            self.push((self.acc >> self.count) as u8);
-        }
+        self.bits((1 << pad) - 1, pad);
         self.bytes
     }
 }
