@@ -124,35 +124,6 @@ impl Huffman {
         Err(bad_code())
     }
 
-    /// One block's AC coefficients (zigzag order) into `block`, whose are zero.
-    pub(super) fn ac_coefficients(
-        &self,
-        bits: &mut Bits<'_>,
-        block: &mut [i16; 64],
-    ) -> Result<(), Rejection> {
-        let mut k = 1;
-        while k < 64 {
-            let symbol = self.decode(bits)?;
-            let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 15));
-            if size == 0 {
-                if run != 15 {
-                    break; // end of block
-                }
-                k += 16;
-                continue;
-            }
-            k += run;
-            // Baseline AC values have at most 10 bits.
-            let slot = block
-                .get_mut(k)
-                .filter(|_| size <= 10)
-                .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a bad JPEG AC coefficient"))?;
-            *slot = bits.receive_extend(size) as i16;
-            k += 1;
-        }
-        Ok(())
-    }
-
     /// The next DC difference (a DC table's code and its extra bits).
     #[inline]
     pub(super) fn dc_difference(&self, bits: &mut Bits<'_>) -> Result<i32, Rejection> {

@@ -22,7 +22,6 @@ mod jpeg_dc;
 mod jpeg_entropy;
 mod jpeg_header;
 mod jpeg_rules;
-mod jpeg_turn;
 pub(crate) mod png;
 mod processed;
 
@@ -50,12 +49,8 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 
 /// A processed image's bytes → its rotation by `angle`, counter-clockwise, as JPEG.
 ///
-/// The rotation is exact: the DCT coefficients are moved, nothing is decoded to
-/// pixels or encoded again, and 360° copies the coefficients as they are (the same
-/// pass refuses a damaged file). What the processor writes is turned by a
-/// transform specialised for it ([`jpeg_turn`]), byte for byte what libjpeg-turbo's
-/// lossless transform writes; any other layout the check lets through (restart
-/// markers, other segments) goes to libjpeg-turbo's.
+/// The rotation is exact: the DCT coefficients are moved (libjpeg-turbo's lossless
+/// transform), nothing is decoded or encoded again, and 360° copies the coefficients as they are (the same pass refuses a damaged file).
 /// Only what the processor writes is turned (see [`processed::check_processed`]:
 /// a baseline 256×256 YCbCr 4:2:0 JPEG of one scan, at most [`crate::limits::MAX_OUTPUT_BYTES`],
 /// checked from its headers before the transform runs); anything else under
@@ -64,9 +59,6 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
     guard(|| {
         processed::check_processed(bytes)?;
-        if let Some(turned) = jpeg_turn::turn(bytes, angle) {
-            return turned;
-        }
         // libjpeg-turbo's ROT90 turns clockwise; our angles are counter-clockwise.
         let op = match angle {
             Angle::Deg90 => turbojpeg::TransformOp::Rot270,

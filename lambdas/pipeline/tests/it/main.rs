@@ -20,4 +20,3 @@ mod png_budget;
 mod rotation_exact;
 mod steps;
 mod support;
-mod turn_exact;
