@@ -15,7 +15,7 @@
 
 use image::RgbImage;
 
-use super::jpeg_entropy::{Bits, Coder, Huffman, sequential_scan};
+use super::jpeg_entropy::{Bits, Coder, Huffman, scan_places, sequential_scan};
 use super::jpeg_header::{Coding, Frame, JpegHeader, Scan, next_marker};
 use crate::reject::{Claimed, Rejection};
 
@@ -203,64 +203,43 @@ impl<'f> State<'f> {
             };
             coders.push((index, dc));
         }
-        let interleaved = scan.components.len() > 1;
-        let (units_x, units_y) = if interleaved {
-            frame.mcus()
-        } else {
-            frame.blocks(&frame.components[scan.components[0].0])
-        };
+        let scan_planes: Vec<usize> = scan.components.iter().map(|c| c.0).collect();
+        let (places, (units_x, units_y)) = scan_places(frame, &scan_planes)?;
         let mut preds = [0_i32; 4];
         let mut next_restart = 0_u8;
         let interval = u64::from(self.restart_interval);
         let al = u32::from(scan.al);
         let mut unit = 0_u64;
-        for uy in 0..units_y {
-            for ux in 0..units_x {
+        for uy in 0..units_y as usize {
+            for ux in 0..units_x as usize {
                 if interval > 0 && unit > 0 && unit.is_multiple_of(interval) {
                     bits.restart(next_restart)?;
                     next_restart = (next_restart + 1) % 8;
                     preds = [0; 4];
                 }
                 unit += 1;
-                for (slot, &(index, dc_table)) in coders.iter().enumerate() {
-                    let component = &frame.components[index];
-                    let (padded_w, _) = frame.padded_blocks(component);
-                    let (h, v) = if interleaved {
-                        (u32::from(component.h), u32::from(component.v))
-                    } else {
-                        (1, 1)
-                    };
-                    for by in 0..v {
-                        for bx in 0..h {
-                            let (x, y) = (ux * h + bx, uy * v + by);
-                            let at = y as usize * padded_w as usize + x as usize;
-                            let coefficient = &mut self.dc[index][at];
-                            match dc_table {
-                                Some(table) => {
-                                    let size = u32::from(table.decode(bits)?);
-                                    if size > 11 {
-                                        return Err(Rejection::corrupt(
-                                            Claimed::Jpeg,
-                                            "a bad JPEG DC value",
-                                        ));
-                                    }
-                                    preds[slot] =
-                                        preds[slot].wrapping_add(bits.receive_extend(size));
-                                    *coefficient = (preds[slot] << al) as i16;
-                                }
-                                None => {
-                                    if bits.bit() {
-                                        *coefficient |= 1 << al;
-                                    }
-                                }
-                            }
-                            if bits.overran() {
-                                return Err(Rejection::corrupt(
-                                    Claimed::Jpeg,
-                                    "the JPEG data ends early",
-                                ));
+                for place in &places {
+                    let (index, dc_table) = coders[place.slot];
+                    let coefficient = self.dc[index]
+                        .get_mut(place.at(ux, uy))
+                        .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a bad JPEG scan"))?;
+                    match dc_table {
+                        Some(table) => {
+                            let difference = table.dc_difference(bits)?;
+                            preds[place.slot] = preds[place.slot].wrapping_add(difference);
+                            *coefficient = (preds[place.slot] << al) as i16;
+                        }
+                        None => {
+                            if bits.bit() {
+                                *coefficient |= 1 << al;
                             }
                         }
+                    }
+                    if bits.overran() {
+                        return Err(Rejection::corrupt(
+                            Claimed::Jpeg,
+                            "the JPEG data ends early",
+                        ));
                     }
                 }
             }

@@ -235,29 +235,33 @@ pub(super) struct Coder<'t> {
     pub ac: &'t Huffman,
 }
 
-/// One block of an MCU (or the one of a non-interleaved scan's unit): its coder
-/// and where its DC goes in its plane, `uy * row + ux * across + offset`.
-struct Place {
-    slot: usize,
+/// One block of an MCU (or the one of a non-interleaved scan's unit): its scan
+/// component and where its DC goes in its plane, `uy * row + ux * across + offset`.
+pub(super) struct Place {
+    pub slot: usize,
     offset: usize,
     across: usize,
     row: usize,
 }
 
-/// Decodes a sequential scan's DC coefficients into `planes` (each padded to whole
-/// MCUs, as [`Frame::padded_blocks`]), stepping over the AC symbols; `bits` is
-/// left after the scan's last block.
-pub(super) fn sequential_scan(
-    bits: &mut Bits<'_>,
+impl Place {
+    /// The block's index in its plane in the unit (`ux`, `uy`).
+    #[inline]
+    pub(super) fn at(&self, ux: usize, uy: usize) -> usize {
+        uy * self.row + ux * self.across + self.offset
+    }
+}
+
+/// The blocks of a scan's unit (an MCU if it has several components) whose
+/// components are `planes`, in coding order; and its units across and down.
+pub(super) fn scan_places(
     frame: &Frame,
-    coders: &[Coder<'_>],
-    planes: &mut [Vec<i16>],
-    restart_interval: u32,
-) -> Result<(), Rejection> {
-    let interleaved = coders.len() > 1;
+    planes: &[usize],
+) -> Result<(Vec<Place>, (u32, u32)), Rejection> {
+    let interleaved = planes.len() > 1;
     let mut places = Vec::new();
-    for (slot, coder) in coders.iter().enumerate() {
-        let component = frame.components.get(coder.plane).ok_or_else(bad_code)?;
+    for (slot, &plane) in planes.iter().enumerate() {
+        let component = frame.components.get(plane).ok_or_else(bad_code)?;
         let padded_w = frame.padded_blocks(component).0 as usize;
         let (h, v) = if interleaved {
             (usize::from(component.h), usize::from(component.v))
@@ -276,10 +280,25 @@ pub(super) fn sequential_scan(
             }
         }
     }
-    let (units_x, units_y) = match coders {
-        [one] => frame.blocks(&frame.components[one.plane]),
+    let units = match planes {
+        [one] => frame.blocks(&frame.components[*one]),
         _ => frame.mcus(),
     };
+    Ok((places, units))
+}
+
+/// Decodes a sequential scan's DC coefficients into `planes` (each padded to whole
+/// MCUs, as [`Frame::padded_blocks`]), stepping over the AC symbols; `bits` is
+/// left after the scan's last block.
+pub(super) fn sequential_scan(
+    bits: &mut Bits<'_>,
+    frame: &Frame,
+    coders: &[Coder<'_>],
+    planes: &mut [Vec<i16>],
+    restart_interval: u32,
+) -> Result<(), Rejection> {
+    let scan_planes: Vec<usize> = coders.iter().map(|coder| coder.plane).collect();
+    let (places, (units_x, units_y)) = scan_places(frame, &scan_planes)?;
     let interval = u64::from(restart_interval);
     let mut preds = [0_i32; 4];
     let mut next_restart = 0_u8;
@@ -296,8 +315,9 @@ pub(super) fn sequential_scan(
                 let coder = &coders[place.slot];
                 let pred = preds[place.slot].wrapping_add(coder.dc.dc_difference(bits)?);
                 preds[place.slot] = pred;
-                let at = uy * place.row + ux * place.across + place.offset;
-                *planes[coder.plane].get_mut(at).ok_or_else(bad_code)? = pred as i16;
+                *planes[coder.plane]
+                    .get_mut(place.at(ux, uy))
+                    .ok_or_else(bad_code)? = pred as i16;
                 skip_ac(coder.ac, bits)?;
             }
             if bits.overran() {
