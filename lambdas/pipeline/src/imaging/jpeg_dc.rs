@@ -15,7 +15,7 @@
 
 use image::RgbImage;
 
-use super::jpeg_entropy::{Bits, Coder, Huffman, scan_places, sequential_scan};
+use super::jpeg_entropy::{Bits, Coder, Huffman, Restarts, scan_places, sequential_scan};
 use super::jpeg_header::{Coding, Frame, JpegHeader, Scan, next_marker};
 use crate::reject::{Claimed, Rejection};
 
@@ -206,18 +206,13 @@ impl<'f> State<'f> {
         let scan_planes: Vec<usize> = scan.components.iter().map(|c| c.0).collect();
         let (places, (units_x, units_y)) = scan_places(frame, &scan_planes)?;
         let mut preds = [0_i32; 4];
-        let mut next_restart = 0_u8;
-        let interval = u64::from(self.restart_interval);
+        let mut restarts = Restarts::new(self.restart_interval);
         let al = u32::from(scan.al);
-        let mut unit = 0_u64;
         for uy in 0..units_y as usize {
             for ux in 0..units_x as usize {
-                if interval > 0 && unit > 0 && unit.is_multiple_of(interval) {
-                    bits.restart(next_restart)?;
-                    next_restart = (next_restart + 1) % 8;
+                if restarts.before_unit(bits)? {
                     preds = [0; 4];
                 }
-                unit += 1;
                 for place in &places {
                     let (index, dc_table) = coders[place.slot];
                     let coefficient = self.dc[index]

@@ -299,18 +299,13 @@ pub(super) fn sequential_scan(
 ) -> Result<(), Rejection> {
     let scan_planes: Vec<usize> = coders.iter().map(|coder| coder.plane).collect();
     let (places, (units_x, units_y)) = scan_places(frame, &scan_planes)?;
-    let interval = u64::from(restart_interval);
+    let mut restarts = Restarts::new(restart_interval);
     let mut preds = [0_i32; 4];
-    let mut next_restart = 0_u8;
-    let mut unit = 0_u64;
     for uy in 0..units_y as usize {
         for ux in 0..units_x as usize {
-            if interval > 0 && unit > 0 && unit.is_multiple_of(interval) {
-                bits.restart(next_restart)?;
-                next_restart = (next_restart + 1) % 8;
+            if restarts.before_unit(bits)? {
                 preds = [0; 4];
             }
-            unit += 1;
             for place in &places {
                 let coder = &coders[place.slot];
                 let pred = preds[place.slot].wrapping_add(coder.dc.dc_difference(bits)?);
@@ -329,6 +324,36 @@ pub(super) fn sequential_scan(
         }
     }
     Ok(())
+}
+
+/// Restart markers between a scan's units: every `interval` units (none if 0),
+/// numbered 0..=7 in turn.
+pub(super) struct Restarts {
+    interval: u64,
+    unit: u64,
+    next: u8,
+}
+
+impl Restarts {
+    pub(super) fn new(interval: u32) -> Self {
+        Self {
+            interval: u64::from(interval),
+            unit: 0,
+            next: 0,
+        }
+    }
+
+    /// Before each unit: at the end of an interval, reads the restart marker that
+    /// must come next; returns whether it did (the DC predictions then restart).
+    pub(super) fn before_unit(&mut self, bits: &mut Bits<'_>) -> Result<bool, Rejection> {
+        let due = self.interval > 0 && self.unit > 0 && self.unit.is_multiple_of(self.interval);
+        if due {
+            bits.restart(self.next)?;
+            self.next = (self.next + 1) % 8;
+        }
+        self.unit += 1;
+        Ok(due)
+    }
 }
 
 /// Whether any of the eight bytes of `word` is `0xFF`.
