@@ -71,6 +71,17 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// [`Rejection`] or a JPEG. A panic anywhere, even one the pipeline's decoder guard
 /// would turn into a rejection, is a crash too (libFuzzer's panic hook aborts).
 pub fn check(what: &str, work: impl FnOnce() -> Result<Vec<u8>, Rejection>) {
+    if let Ok(jpeg) = within_ceiling(what, work) {
+        assert!(
+            jpeg.starts_with(&[0xFF, 0xD8, 0xFF]) && jpeg.ends_with(&[0xFF, 0xD9]),
+            "{what} returned {} bytes that are not a JPEG",
+            jpeg.len()
+        );
+    }
+}
+
+/// Runs `work`, asserting its peak allocation stays within the ceiling.
+pub fn within_ceiling<T>(what: &str, work: impl FnOnce() -> T) -> T {
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let result = work();
@@ -79,11 +90,5 @@ pub fn check(what: &str, work: impl FnOnce() -> Result<Vec<u8>, Rejection>) {
         peak <= PEAK_ALLOC_CEILING_BYTES,
         "{what} held {peak} bytes at its peak, over the {PEAK_ALLOC_CEILING_BYTES}-byte ceiling"
     );
-    if let Ok(jpeg) = result {
-        assert!(
-            jpeg.starts_with(&[0xFF, 0xD8, 0xFF]) && jpeg.ends_with(&[0xFF, 0xD9]),
-            "{what} returned {} bytes that are not a JPEG",
-            jpeg.len()
-        );
-    }
+    result
 }

@@ -15,205 +15,9 @@
 
 use image::RgbImage;
 
-use super::jpeg_header::{Coding, Frame, JpegHeader, next_marker};
+use super::jpeg_entropy::{Bits, Coder, Huffman, Restarts, scan_places, sequential_scan};
+use super::jpeg_header::{Coding, Frame, JpegHeader, Scan, next_marker};
 use crate::reject::{Claimed, Rejection};
-
-/// Bits the fast Huffman lookup resolves at once.
-const LOOKAHEAD: u32 = 10;
-
-/// A Huffman table: a lookup for codes up to [`LOOKAHEAD`] bits, and the
-/// canonical-code limits for longer ones.
-struct Huffman {
-    /// `length << 8 | symbol`, 0 where the code is longer than the lookahead.
-    fast: Box<[u16; 1 << LOOKAHEAD]>,
-    /// Largest code of each length (1..=16), −1 where none.
-    max_code: [i32; 17],
-    /// Index into `values` of the first code of each length, minus that code.
-    offset: [i32; 17],
-    values: Vec<u8>,
-}
-
-impl Huffman {
-    fn new(counts: &[u8; 16], values: &[u8]) -> Result<Self, Rejection> {
-        let bad = || Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman table");
-        let mut fast = Box::new([0_u16; 1 << LOOKAHEAD]);
-        let mut max_code = [-1_i32; 17];
-        let mut offset = [0_i32; 17];
-        let mut code = 0_u32;
-        let mut k = 0_usize;
-        for length in 1..=16_u32 {
-            let count = usize::from(counts[length as usize - 1]);
-            if count > 0 {
-                offset[length as usize] = k as i32 - code as i32;
-                for _ in 0..count {
-                    let symbol = *values.get(k).ok_or_else(bad)?;
-                    if length <= LOOKAHEAD {
-                        let shift = LOOKAHEAD - length;
-                        let first = (code << shift) as usize;
-                        let entry = (length as u16) << 8 | u16::from(symbol);
-                        fast.get_mut(first..first + (1 << shift))
-                            .ok_or_else(bad)?
-                            .fill(entry);
-                    }
-                    code += 1;
-                    k += 1;
-                }
-                max_code[length as usize] = code as i32 - 1;
-            }
-            // An all-ones code of any length is reserved; more codes than fit in
-            // `length` bits is a broken table.
-            if code > (1 << length) - u32::from(length == 16) {
-                return Err(bad());
-            }
-            code <<= 1;
-        }
-        Ok(Self {
-            fast,
-            max_code,
-            offset,
-            values: values[..k].to_vec(),
-        })
-    }
-
-    #[inline]
-    fn decode(&self, bits: &mut Bits<'_>) -> Result<u8, Rejection> {
-        bits.refill();
-        let entry = self.fast[bits.peek(LOOKAHEAD) as usize];
-        if entry != 0 {
-            bits.consume(u32::from(entry >> 8));
-            return Ok(entry as u8);
-        }
-        for length in LOOKAHEAD + 1..=16 {
-            let code = bits.peek(length) as i32;
-            if code <= self.max_code[length as usize] {
-                bits.consume(length);
-                let index = (self.offset[length as usize] + code) as usize;
-                return self
-                    .values
-                    .get(index)
-                    .copied()
-                    .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman code"));
-            }
-        }
-        Err(Rejection::corrupt(Claimed::Jpeg, "a bad JPEG Huffman code"))
-    }
-}
-
-/// Entropy-coded data as bits: `FF 00` unstuffed, zeros after a marker (or the
-/// end of the data), counted so reading into them can be told apart.
-struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-    /// Bits, most significant first.
-    acc: u64,
-    count: u32,
-    /// Of `count`, how many are zeros appended after a marker.
-    padding: u32,
-    at_marker: bool,
-}
-
-impl<'a> Bits<'a> {
-    fn new(data: &'a [u8], pos: usize) -> Self {
-        Self {
-            data,
-            pos,
-            acc: 0,
-            count: 0,
-            padding: 0,
-            at_marker: false,
-        }
-    }
-
-    /// Tops the buffer up to at least 57 bits.
-    #[inline]
-    fn refill(&mut self) {
-        while self.count <= 56 {
-            let byte = if self.at_marker {
-                self.padding += 8;
-                0
-            } else {
-                match self.data.get(self.pos) {
-                    Some(&0xFF) if self.data.get(self.pos + 1) == Some(&0) => {
-                        self.pos += 2;
-                        0xFF
-                    }
-                    Some(&0xFF) | None => {
-                        self.at_marker = true;
-                        self.padding += 8;
-                        0
-                    }
-                    Some(&byte) => {
-                        self.pos += 1;
-                        byte
-                    }
-                }
-            };
-            self.acc |= u64::from(byte) << (56 - self.count);
-            self.count += 8;
-        }
-    }
-
-    /// The next `n` bits (1..=16); the buffer holds them after a refill.
-    #[inline]
-    fn peek(&self, n: u32) -> u32 {
-        (self.acc >> (64 - n)) as u32
-    }
-
-    #[inline]
-    fn consume(&mut self, n: u32) {
-        self.acc <<= n;
-        self.count -= n;
-    }
-
-    /// `n` bits (0..=16) as a signed DCT value (JPEG's EXTEND).
-    #[inline]
-    fn receive_extend(&mut self, n: u32) -> i32 {
-        if n == 0 {
-            return 0;
-        }
-        self.refill();
-        let value = self.peek(n) as i32;
-        self.consume(n);
-        if value < 1 << (n - 1) {
-            value - (1 << n) + 1
-        } else {
-            value
-        }
-    }
-
-    #[inline]
-    fn bit(&mut self) -> bool {
-        self.refill();
-        let bit = self.peek(1) == 1;
-        self.consume(1);
-        bit
-    }
-
-    /// Whether a read went past the data into the zeros after a marker.
-    #[inline]
-    fn overran(&self) -> bool {
-        self.count < self.padding
-    }
-
-    /// Drops the rest of the byte-aligned data and reads the restart marker that
-    /// must come next.
-    fn restart(&mut self, expected: u8) -> Result<(), Rejection> {
-        let at = next_marker(self.data, self.pos)
-            .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "the JPEG data ends early"))?;
-        if self.data[at] != 0xD0 + expected {
-            return Err(Rejection::corrupt(
-                Claimed::Jpeg,
-                "a missing JPEG restart marker",
-            ));
-        }
-        self.pos = at + 1;
-        self.acc = 0;
-        self.count = 0;
-        self.padding = 0;
-        self.at_marker = false;
-        Ok(())
-    }
-}
 
 /// Decodes the image at 1/8 scale (`⌈w/8⌉ × ⌈h/8⌉`, as libjpeg's 1/8). The
 /// caller has read and budgeted `header`, a Huffman-coded DCT frame.
@@ -301,8 +105,8 @@ impl<'f> State<'f> {
                 .ok_or_else(bad)?;
             let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
             let values = rest.get(16..16 + total).ok_or_else(bad)?;
-            let table = Huffman::new(counts, values)?;
             let (class, id) = (class_id >> 4, usize::from(class_id & 15));
+            let table = Huffman::new(counts, values, class == 1)?;
             match (class, id) {
                 (0, 0..=3) => self.dc_tables[id] = Some(table),
                 (1, 0..=3) => self.ac_tables[id] = Some(table),
@@ -359,92 +163,83 @@ impl<'f> State<'f> {
                 })?);
             }
         }
-        let refine = progressive && scan.ah != 0;
-        // (component index, DC table, AC table) for each component of the scan.
+        let mut bits = Bits::new(bytes, data_at);
+        if progressive {
+            self.progressive_dc_scan(&mut bits, &scan)?;
+        } else {
+            let coders = scan
+                .components
+                .iter()
+                .map(|&(plane, dc_id, ac_id)| {
+                    Ok(Coder {
+                        plane,
+                        dc: table(&self.dc_tables, dc_id)?,
+                        ac: table(&self.ac_tables, ac_id)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Rejection>>()?;
+            sequential_scan(
+                &mut bits,
+                frame,
+                &coders,
+                &mut self.dc,
+                self.restart_interval,
+            )?;
+        }
+        skip_scan(bytes, bits.pos)
+    }
+
+    /// A progressive DC scan (first or refinement) into the DC planes.
+    fn progressive_dc_scan(&mut self, bits: &mut Bits<'_>, scan: &Scan) -> Result<(), Rejection> {
+        let frame = self.frame;
+        let refine = scan.ah != 0;
+        // (component index, DC table unless refining) for each component of the scan.
         let mut coders = Vec::with_capacity(scan.components.len());
-        for &(index, dc_id, ac_id) in &scan.components {
+        for &(index, dc_id, _) in &scan.components {
             let dc = if refine {
                 None
             } else {
                 Some(table(&self.dc_tables, dc_id)?)
             };
-            let ac = if progressive {
-                None
-            } else {
-                Some(table(&self.ac_tables, ac_id)?)
-            };
-            coders.push((index, dc, ac));
+            coders.push((index, dc));
         }
-
-        let interleaved = scan.components.len() > 1;
-        let (units_x, units_y) = if interleaved {
-            frame.mcus()
-        } else {
-            frame.blocks(&frame.components[scan.components[0].0])
-        };
-        let mut bits = Bits::new(bytes, data_at);
+        let scan_planes: Vec<usize> = scan.components.iter().map(|c| c.0).collect();
+        let (places, (units_x, units_y)) = scan_places(frame, &scan_planes)?;
         let mut preds = [0_i32; 4];
-        let mut next_restart = 0_u8;
-        let total_units = u64::from(units_x) * u64::from(units_y);
-        let interval = u64::from(self.restart_interval);
+        let mut restarts = Restarts::new(self.restart_interval);
         let al = u32::from(scan.al);
-        let mut unit = 0_u64;
-        for uy in 0..units_y {
-            for ux in 0..units_x {
-                if interval > 0 && unit > 0 && unit.is_multiple_of(interval) {
-                    bits.restart(next_restart)?;
-                    next_restart = (next_restart + 1) % 8;
+        for uy in 0..units_y as usize {
+            for ux in 0..units_x as usize {
+                if restarts.before_unit(bits)? {
                     preds = [0; 4];
                 }
-                unit += 1;
-                for (slot, &(index, dc_table, ac_table)) in coders.iter().enumerate() {
-                    let component = &frame.components[index];
-                    let (padded_w, _) = frame.padded_blocks(component);
-                    let (h, v) = if interleaved {
-                        (u32::from(component.h), u32::from(component.v))
-                    } else {
-                        (1, 1)
-                    };
-                    for by in 0..v {
-                        for bx in 0..h {
-                            let (x, y) = (ux * h + bx, uy * v + by);
-                            let at = y as usize * padded_w as usize + x as usize;
-                            let coefficient = &mut self.dc[index][at];
-                            match dc_table {
-                                Some(table) => {
-                                    let size = u32::from(table.decode(&mut bits)?);
-                                    if size > 11 {
-                                        return Err(Rejection::corrupt(
-                                            Claimed::Jpeg,
-                                            "a bad JPEG DC value",
-                                        ));
-                                    }
-                                    preds[slot] =
-                                        preds[slot].wrapping_add(bits.receive_extend(size));
-                                    *coefficient = (preds[slot] << al) as i16;
-                                }
-                                None => {
-                                    if bits.bit() {
-                                        *coefficient |= 1 << al;
-                                    }
-                                }
-                            }
-                            if let Some(table) = ac_table {
-                                skip_ac(table, &mut bits)?;
-                            }
-                            if bits.overran() {
-                                return Err(Rejection::corrupt(
-                                    Claimed::Jpeg,
-                                    "the JPEG data ends early",
-                                ));
+                for place in &places {
+                    let (index, dc_table) = coders[place.slot];
+                    let coefficient = self.dc[index]
+                        .get_mut(place.at(ux, uy))
+                        .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a bad JPEG scan"))?;
+                    match dc_table {
+                        Some(table) => {
+                            let difference = table.dc_difference(bits)?;
+                            preds[place.slot] = preds[place.slot].wrapping_add(difference);
+                            *coefficient = (preds[place.slot] << al) as i16;
+                        }
+                        None => {
+                            if bits.bit() {
+                                *coefficient |= 1 << al;
                             }
                         }
+                    }
+                    if bits.overran() {
+                        return Err(Rejection::corrupt(
+                            Claimed::Jpeg,
+                            "the JPEG data ends early",
+                        ));
                     }
                 }
             }
         }
-        debug_assert_eq!(unit, total_units);
-        skip_scan(bytes, bits.pos)
+        Ok(())
     }
 
     /// The DC planes → RGB at 1/8 scale.
@@ -509,27 +304,6 @@ fn table(tables: &[Option<Huffman>; 4], id: u8) -> Result<&Huffman, Rejection> {
         .get(usize::from(id))
         .and_then(Option::as_ref)
         .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "a missing JPEG Huffman table"))
-}
-
-/// Steps over one block's AC codes of a sequential scan.
-#[inline]
-fn skip_ac(table: &Huffman, bits: &mut Bits<'_>) -> Result<(), Rejection> {
-    let mut k = 1;
-    while k < 64 {
-        let symbol = table.decode(bits)?;
-        let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
-        if size == 0 {
-            if run != 15 {
-                break; // end of block
-            }
-            k += 16;
-            continue;
-        }
-        k += run + 1;
-        bits.refill();
-        bits.consume(size);
-    }
-    Ok(())
 }
 
 /// Where a scan's data ends: the next marker that is not a restart marker.

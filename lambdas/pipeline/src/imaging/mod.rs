@@ -19,6 +19,7 @@ use crate::sniff::{ImageFormat, check_upload};
 
 mod jpeg;
 mod jpeg_dc;
+mod jpeg_entropy;
 mod jpeg_header;
 mod jpeg_rules;
 pub(crate) mod png;

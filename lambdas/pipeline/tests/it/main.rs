@@ -8,6 +8,7 @@
 
 #[cfg(target_os = "linux")]
 mod budget;
+mod dc_skip;
 mod fuzz_corpus;
 mod imaging;
 #[cfg(target_os = "linux")]
