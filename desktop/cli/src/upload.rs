@@ -18,6 +18,12 @@ use tokio::task::JoinSet;
 
 use super::{EXIT_SOME_FAILED, EXIT_USAGE};
 
+/// Most files with a task at once, uploading or waiting for the pipeline: well
+/// above the most transfers at once (`limits::MAX_TRANSFER_JOBS`), so waiting
+/// files never hold up uploads in practice, and a bound, so a batch of 100,000
+/// files costs what one of this many does.
+const FILES_IN_FLIGHT: usize = 1024;
+
 /// Redraw interval of the overall bar's spinner and clock, so they move while
 /// waiting on the pipeline.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
@@ -164,34 +170,23 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
         Ok(batch) => Arc::new(batch),
         Err(err) => return connect_failed(&err),
     };
+    // At most FILES_IN_FLIGHT files have a task at once (uploading or waiting
+    // for the pipeline): memory stays flat in the batch size.
+    let mut pending = inputs.iter().cloned().enumerate();
     let mut running = JoinSet::new();
-    for (index, input) in inputs.iter().cloned().enumerate() {
-        let (batch, bars) = (batch.clone(), bars.clone());
-        running.spawn(async move {
-            // The limit bounds the uploads only: waiting for the pipeline holds
-            // no slot, so later files upload while earlier ones are processed.
-            let uploaded = match batch.jobs.acquire().await {
-                Some(slot) => {
-                    let retried = batch.remote.retried();
-                    let uploaded = upload_one(&batch, &input, &bars).await;
-                    slot.finish(batch.remote.retried() > retried);
-                    uploaded
-                }
-                None => Err(Ended::Failed("stopped".into())),
-            };
-            let ended = match uploaded {
-                Ok((key, ended)) if wait => match finish_one(&batch, &key).await {
-                    Ended::Done => ended,
-                    other => other,
-                },
-                Ok((_, ended)) | Err(ended) => ended,
-            };
-            (index, ended)
-        });
+    let spawn_next = |running: &mut JoinSet<(usize, Ended)>,
+                      pending: &mut dyn Iterator<Item = (usize, Input)>| {
+        if let Some((index, input)) = pending.next() {
+            running.spawn(one_file(batch.clone(), bars.clone(), (index, input), wait));
+        }
+    };
+    for _ in 0..FILES_IN_FLIGHT {
+        spawn_next(&mut running, &mut pending);
     }
 
     let (mut done, mut skipped, mut rejected, mut failed) = (0_usize, 0_usize, 0_usize, 0_usize);
     while let Some(joined) = running.join_next().await {
+        spawn_next(&mut running, &mut pending);
         total.inc(1);
         let (index, ended) = match joined {
             Ok(result) => result,
@@ -262,6 +257,35 @@ fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
+}
+
+/// One file's whole way: its upload (within the concurrency limit), then, when
+/// waiting, the pipeline's outputs. The limit bounds the uploads only: waiting
+/// for the pipeline holds no slot, so later files upload while earlier ones are
+/// processed.
+async fn one_file(
+    batch: Arc<Batch>,
+    bars: MultiProgress,
+    (index, input): (usize, Input),
+    wait: bool,
+) -> (usize, Ended) {
+    let uploaded = match batch.jobs.acquire().await {
+        Some(slot) => {
+            let retried = batch.remote.retried();
+            let uploaded = upload_one(&batch, &input, &bars).await;
+            slot.finish(batch.remote.retried() > retried);
+            uploaded
+        }
+        None => Err(Ended::Failed("stopped".into())),
+    };
+    let ended = match uploaded {
+        Ok((key, ended)) if wait => match finish_one(&batch, &key).await {
+            Ended::Done => ended,
+            other => other,
+        },
+        Ok((_, ended)) | Err(ended) => ended,
+    };
+    (index, ended)
 }
 
 /// What every file of the run shares: the remote, what the batch learned of
