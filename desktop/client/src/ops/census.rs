@@ -8,15 +8,73 @@ use std::collections::{BinaryHeap, HashMap};
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 use std::time::{Duration, SystemTime};
 
+use serde::Serialize;
+
 use augment_pipeline::contract::{FAILED_PREFIX, UPLOAD_PREFIX};
 use augment_pipeline::{BucketKey, FailedRecord, Landed, ObjectInfo, Output, UploadKey};
 
-use super::status::{Stages, StuckUpload, Timing};
 use super::{Denied, StatusOptions};
 use crate::pages::Pages;
 use crate::{ClientError, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
 
 /// What the outputs and records say of one name.
+/// Counts per stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stages {
+    /// Objects under `original-uploads/`.
+    pub uploads: Option<u64>,
+    /// Processed images.
+    pub processed: Option<u64>,
+    /// Names with every output ([`augment_pipeline::Landed::is_complete`]).
+    pub complete: Option<u64>,
+    /// `failed/` records.
+    pub rejected: Option<u64>,
+    /// Uploads older than the threshold, not complete, without a record.
+    pub stuck: Option<u64>,
+}
+
+/// One stuck upload and what it lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StuckUpload {
+    /// `original-uploads/<name>.<ext>`.
+    pub key: String,
+    pub age_secs: u64,
+    /// The missing outputs' codes (`processed`, `90`, …; `Output::code`).
+    pub missing: Vec<&'static str>,
+    pub size_bytes: u64,
+    /// When it was uploaded, as the store says.
+    #[serde(skip)]
+    pub uploaded: Option<SystemTime>,
+}
+
+/// Upload to the fourth rotation, from the objects' last-modified times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Timing {
+    /// How many uploads were measured.
+    pub uploads: usize,
+    pub median_ms: u64,
+    pub p95_ms: u64,
+}
+
+impl Timing {
+    /// Median and p95 (nearest rank) of the durations; `None` for none.
+    pub fn of(mut durations_ms: Vec<u64>) -> Option<Self> {
+        if durations_ms.is_empty() {
+            return None;
+        }
+        durations_ms.sort_unstable();
+        let rank = |q: usize| {
+            let index = (durations_ms.len() * q).div_ceil(100).max(1) - 1;
+            durations_ms[index.min(durations_ms.len() - 1)]
+        };
+        Some(Self {
+            uploads: durations_ms.len(),
+            median_ms: rank(50),
+            p95_ms: rank(95),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Seen {
     landed: Landed,

@@ -16,9 +16,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use aws::{Operator, QueueDepth, QueueRole};
+pub use census::{Stages, StuckUpload, Timing};
 pub use logs::{LogFilter, LogLine, parse_since};
 pub use redrive::RedriveReport;
-pub use status::{PipelineStatus, Stages, StuckUpload, Timing, thousands};
+pub use status::{PipelineStatus, thousands};
 
 /// Uploads older than this with neither all their outputs nor a record are stuck.
 pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(15 * 60);
