@@ -90,7 +90,7 @@ pub(super) struct Worker {
     /// had got to; taken by the first connection.
     pub(super) resumed: Arc<Mutex<Vec<Resumed>>>,
     /// The download or export running, and where it is kept.
-    pub(super) dataset: Arc<super::dataset::DatasetJobs>,
+    pub(super) dataset: Arc<super::dataset_jobs::DatasetJobs>,
 }
 
 pub(super) struct Transfer {

@@ -4,89 +4,22 @@
 //! so a quit or a crash resumes it at the next start: a download fetches only
 //! what it lacks, an export continues (files already written kept).
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use augment_client::dataset::{DEFAULT_SHARD_BYTES, ExportEvent, ExportRequest};
 use augment_client::download::DOWNLOAD_JOBS;
 use augment_client::{Area, DownloadEvent, DownloadRequest, NameFilter, Remote};
-use tokio::task::AbortHandle;
 
 use super::core::{Sender, Worker, lock};
 use crate::command::{DatasetCommand, DatasetEvent};
 use crate::dataset::{DatasetJob, JobKind};
 use crate::format::fold;
 
-/// The saved job's file name, beside the saved queue.
-pub const DATASET_JOB_FILE: &str = "dataset-job.json";
-
 /// Uploads an export reads at once.
 const EXPORT_JOBS: usize = 8;
 
 /// Progress events at most this often: a smooth bar without an event per file.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
-
-/// The job running and where it is kept.
-#[derive(Default)]
-pub(super) struct DatasetJobs {
-    running: Mutex<Option<AbortHandle>>,
-    /// `None`: not kept (tests without a state folder).
-    saved: Option<PathBuf>,
-}
-
-impl DatasetJobs {
-    /// Kept in `queue_file`'s folder.
-    pub(super) fn beside(queue_file: Option<&Path>) -> Self {
-        Self {
-            running: Mutex::new(None),
-            saved: queue_file.map(|path| path.with_file_name(DATASET_JOB_FILE)),
-        }
-    }
-
-    /// The job a quit left, if any (an unreadable file is logged and dropped).
-    fn left_over(&self) -> Option<DatasetJob> {
-        let path = self.saved.as_ref()?;
-        let bytes = std::fs::read(path).ok()?;
-        match serde_json::from_slice(&bytes) {
-            Ok(job) => Some(job),
-            Err(err) => {
-                tracing::warn!(
-                    "the saved dataset job {} is not resumed: {err}",
-                    path.display()
-                );
-                let _ = std::fs::remove_file(path);
-                None
-            }
-        }
-    }
-
-    fn keep(&self, job: &DatasetJob) {
-        let Some(path) = &self.saved else { return };
-        let written = serde_json::to_vec_pretty(job)
-            .map_err(std::io::Error::other)
-            .and_then(|json| {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let temporary = path.with_extension("json.tmp");
-                std::fs::write(&temporary, json)?;
-                std::fs::rename(&temporary, path)
-            });
-        if let Err(err) = written {
-            tracing::warn!("cannot keep the dataset job in {}: {err}", path.display());
-        }
-    }
-
-    fn forget(&self) {
-        if let Some(path) = &self.saved
-            && let Err(err) = std::fs::remove_file(path)
-            && err.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!("cannot remove {}: {err}", path.display());
-        }
-    }
-}
 
 impl Worker {
     pub(super) fn handle_dataset(&self, command: DatasetCommand) {

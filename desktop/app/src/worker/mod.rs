@@ -9,6 +9,7 @@
 
 mod core;
 mod dataset;
+mod dataset_jobs;
 mod jobs;
 mod status;
 mod transfer;
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 pub use self::core::{MAX_AWAITING_PIPELINE, MAX_PARALLEL_UPLOADS, WATCH_TIMEOUT};
 use self::core::{Sender, Worker};
-pub use self::dataset::DATASET_JOB_FILE;
+pub use self::dataset_jobs::DATASET_JOB_FILE;
 use crate::command::{Command, Event};
 
 /// The UI's end: send commands, drain events.
@@ -58,7 +59,7 @@ impl WorkerHandle {
             .build()?;
         let (commands, mut command_rx) = tokio::sync::mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel();
-        let dataset = dataset::DatasetJobs::beside(queue_file.as_deref());
+        let dataset = dataset_jobs::DatasetJobs::beside(queue_file.as_deref());
         let resumed = queue_file.map(|path| (super::journal::load(&path), path));
         let mut worker = Worker::new(
             Sender {
