@@ -14,8 +14,6 @@
 //! cannot carry a hash: `ListObjectsV2` gives the `ETag`, the MD5 of the bytes
 //! only without SSE-KMS.)
 
-use sha2::{Digest as _, Sha256};
-
 use crate::names::split_file_name;
 use crate::retry::{self, RETRY_BUDGET};
 use crate::{ClientError, Remote};
@@ -24,17 +22,8 @@ use crate::{ClientError, Remote};
 /// in its user metadata.
 pub const SHA256_METADATA: &str = "sha256";
 
-/// The lowercase hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(digest.len() * 2);
-    for byte in digest {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
-}
+/// The lowercase hex SHA-256 of `bytes`: the pipeline's one spelling of it.
+pub use augment_pipeline::provenance::sha256_hex;
 
 impl Remote {
     /// The key of an upload already in the bucket under `file_name`'s name (any
