@@ -30,6 +30,10 @@ impl DesktopApp {
         let build_started = Instant::now();
         let ctx = ui.ctx().clone();
         self.drain_events(&ctx);
+        if self.gallery.upload_textures(&ctx) > 0 {
+            // The rest of the decoded thumbnails go in the next frames.
+            ctx.request_repaint();
+        }
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
         self.window_input(&ctx, &mut commands);
@@ -379,7 +383,7 @@ impl DesktopApp {
     pub(super) fn apply_settings(&mut self, commands: &mut Vec<Command>) {
         self.settings = self.settings_panel.draft.clone();
         if let Err(err) = self.settings.save() {
-            self.settings_panel.status = Some(Err(err.message));
+            self.settings_panel.status = Some(Err(err.words(&crate::format::InApp::Settings)));
         } else {
             self.settings_panel.status = Some(Ok("Saved.".to_owned()));
         }

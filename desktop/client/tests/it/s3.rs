@@ -332,11 +332,7 @@ async fn refused_credentials_are_told_apart_from_a_denied_permission() {
     // moto checks keys against its IAM users once this many calls are done:
     // the first (creating the bucket) goes through.
     let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "1")]).unwrap();
-    moto.clients()
-        .s3
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
+    testing::create_bucket(&moto.clients(), BUCKET)
         .await
         .unwrap();
     let remote = Remote::with_sdk_config(&moto.sdk_config(), BUCKET).unwrap();
@@ -379,8 +375,9 @@ async fn no_credentials_say_how_to_get_some() {
     assert_eq!(err.kind, ErrorKind::NoCredentials, "{}", err.detail());
     assert_eq!(
         err.message,
-        "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings."
+        "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in the settings."
     );
+    assert_eq!(err.settings(), [augment_client::Setting::Profile]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
