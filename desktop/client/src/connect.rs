@@ -147,6 +147,19 @@ impl Remote {
         }
     }
 
+    /// The one store every bucket operation goes through.
+    pub(crate) fn store(&self) -> &dyn ObjectStore {
+        self.inner.store.as_ref()
+    }
+
+    /// A store call's answer; its error as a person reads it ([`Remote::error`]).
+    pub(crate) async fn ask<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ClientError> {
+        call.await.map_err(|err| self.error(err))
+    }
+
     /// A store error as a person reads it, classified once from its structure.
     /// "No answer" names the endpoint: the thing to check, not the bucket.
     pub(crate) fn error(&self, err: StoreError) -> ClientError {

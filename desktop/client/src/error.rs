@@ -273,37 +273,20 @@ impl ClientError {
         let class = classify(failure, source);
         let mut this = match class {
             Class::NoCredentials => Self::no_credentials(),
-            Class::BadCredentials => Self::new(
-                ErrorKind::BadCredentials,
-                format!(
-                    "AWS refused the credentials ({}). Run `aws configure` or `aws sso login` again, or pick another profile{PLACE}.",
-                    code.unwrap_or("403")
-                ),
-            )
-            .advised(&[Setting::Profile]),
-            Class::AccessDenied => Self::new(
-                ErrorKind::AccessDenied,
-                format!(
-                    "Access denied: these credentials may not {op} in this bucket. Pick a profile{PLACE} that has access, or ask for the bucket's policy to allow it: {bucket}"
-                ),
-            )
-            .advised(&[Setting::Profile]),
+            Class::BadCredentials => {
+                let code = code.unwrap_or("403");
+                Self::new(ErrorKind::BadCredentials, format!("AWS refused the credentials ({code}). Run `aws configure` or `aws sso login` again, or pick another profile{PLACE}."))
+                    .advised(&[Setting::Profile])
+            }
+            Class::AccessDenied => Self::new(ErrorKind::AccessDenied, format!("Access denied: these credentials may not {op} in this bucket. Pick a profile{PLACE} that has access, or ask for the bucket's policy to allow it: {bucket}"))
+                .advised(&[Setting::Profile]),
             Class::NoSuchBucket => Self::no_such_bucket(bucket),
-            Class::WrongRegion => Self::invalid_settings(format!(
-                "The bucket is in another region. Set its region{PLACE}: {bucket}"
-            ))
-            .advised(&[Setting::Region]),
-            Class::Offline => Self::new(
-                ErrorKind::Offline,
-                format!(
-                    "No answer from the storage service. Check the network connection (and the endpoint URL{PLACE}), then try again: {target}"
-                ),
-            )
-            .advised(&[Setting::EndpointUrl]),
-            Class::BadEndpoint => Self::invalid_settings(format!(
-                "The request could not be made. Check the region and endpoint URL{PLACE}: {target}"
-            ))
-            .advised(&[Setting::Region, Setting::EndpointUrl]),
+            Class::WrongRegion => Self::invalid_settings(format!("The bucket is in another region. Set its region{PLACE}: {bucket}"))
+                .advised(&[Setting::Region]),
+            Class::Offline => Self::new(ErrorKind::Offline, format!("No answer from the storage service. Check the network connection (and the endpoint URL{PLACE}), then try again: {target}"))
+                .advised(&[Setting::EndpointUrl]),
+            Class::BadEndpoint => Self::invalid_settings(format!("The request could not be made. Check the region and endpoint URL{PLACE}: {target}"))
+                .advised(&[Setting::Region, Setting::EndpointUrl]),
             Class::Other => Self::other(op, target, (code, status), transient),
         };
         // The adapter's judgement for what is left over; a missing credential is

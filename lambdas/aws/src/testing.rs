@@ -135,6 +135,20 @@ pub fn isolated_from_machine<'a>(
 /// Test setup failures, with the SDK's context.
 pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
 
+/// One object written straight through the SDK (a test's own setup, not the
+/// store under test).
+pub async fn put_object(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    body: impl Into<Vec<u8>>,
+) -> Result<(), SetupError> {
+    let body = aws_sdk_s3::primitives::ByteStream::from(body.into());
+    let request = clients.s3.put_object().bucket(bucket).key(key).body(body);
+    request.send().await?;
+    Ok(())
+}
+
 /// A bucket on an emulator.
 pub async fn create_bucket(clients: &Clients, bucket: &str) -> Result<(), SetupError> {
     clients.s3.create_bucket().bucket(bucket).send().await?;

@@ -159,29 +159,24 @@ impl Gallery {
     /// The next pages of both listings, once the last ones are in (and none
     /// failed).
     pub fn next_pages(&mut self) -> Vec<Command> {
-        let mut commands = Vec::new();
         if self.error.is_some() {
-            return commands;
+            return Vec::new();
         }
-        if !self.loading
-            && let Some(cursor) = self.next.clone()
-        {
+        let generation = self.generation;
+        let images = next_cursor(self.loading, self.next.as_deref()).map(|cursor| {
             self.loading = true;
-            commands.push(Command::Gallery(GalleryCommand::ListImages {
-                cursor: Some(cursor),
-                generation: self.generation,
-            }));
-        }
-        if !self.rejected_loading
-            && let Some(cursor) = self.rejected_next.clone()
-        {
-            self.rejected_loading = true;
-            commands.push(Command::Gallery(GalleryCommand::ListRejected {
-                cursor: Some(cursor),
-                generation: self.generation,
-            }));
-        }
-        commands
+            GalleryCommand::ListImages { cursor, generation }
+        });
+        let rejected =
+            next_cursor(self.rejected_loading, self.rejected_next.as_deref()).map(|cursor| {
+                self.rejected_loading = true;
+                GalleryCommand::ListRejected { cursor, generation }
+            });
+        images
+            .into_iter()
+            .chain(rejected)
+            .map(Command::Gallery)
+            .collect()
     }
 
     /// A page of `failed/`: each entry joins by name, as [`Gallery::add_rejected`].
@@ -326,6 +321,14 @@ impl Gallery {
             .min(visible.len().saturating_sub(1));
         Some(self.entries[visible[to]].name.clone())
     }
+}
+
+/// Where a listing's next page starts, unless one is loading or it is done.
+fn next_cursor(loading: bool, next: Option<&str>) -> Option<Option<String>> {
+    (!loading)
+        .then_some(next)
+        .flatten()
+        .map(|cursor| Some(cursor.to_owned()))
 }
 
 /// The id of the card of `name`: the same wherever the card is drawn, so focus

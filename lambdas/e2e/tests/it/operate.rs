@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use augment_aws::testing::{self, Moto};
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message};
 use lambda_e2e::{
     Running, RuntimeApi, build_cli, build_lambdas, log_lines, red_corner_photo, s3_record,
@@ -231,7 +230,7 @@ async fn status_logs_and_redrive_on_the_emulated_stack() {
     let plugin_dir = plugin_dir();
     let moto = Moto::start().unwrap();
     let clients = moto.clients();
-    let (s3, sqs) = (&clients.s3, &clients.sqs);
+    let sqs = &clients.sqs;
     let tf = Terraform::prepare(&moto.endpoint);
     tf.ok(&[
         "init",
@@ -257,17 +256,10 @@ async fn status_logs_and_redrive_on_the_emulated_stack() {
     ops["lambda_endpoint_url"] = json!(api.endpoint());
     let augment = Augment::new(&moto, &bucket, &ops);
 
-    let upload = |key: &str, body: Vec<u8>| {
-        let (s3, bucket, key) = (s3.clone(), bucket.clone(), key.to_owned());
-        async move {
-            s3.put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(ByteStream::from(body))
-                .send()
-                .await
-                .unwrap();
-        }
+    let upload = async |key: &str, body: Vec<u8>| {
+        testing::put_object(&clients, &bucket, key, body)
+            .await
+            .unwrap();
     };
     let process = |key: &str, size: usize| {
         let event = json!({ "Records": [s3_record(&bucket, REGION, key, size)] });
