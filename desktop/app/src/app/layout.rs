@@ -31,10 +31,7 @@ impl DesktopApp {
         let build_started = Instant::now();
         let ctx = ui.ctx().clone();
         self.drain_events(&ctx);
-        if self.gallery.upload_textures(&ctx) > 0 {
-            // The rest of the decoded thumbnails go in the next frames.
-            ctx.request_repaint();
-        }
+        self.upload_textures(&ctx);
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
         self.window_input(&ctx, &mut commands);
@@ -379,6 +376,14 @@ impl DesktopApp {
             self.settings_panel.draft = self.settings.clone();
             self.settings_panel.status = None;
             commands.push(Command::Settings(SettingsCommand::LoadProfiles));
+        }
+    }
+
+    /// Decoded thumbnails become textures, a bounded number this frame; for
+    /// the rest, another frame.
+    fn upload_textures(&mut self, ctx: &egui::Context) {
+        if self.gallery.upload_textures(ctx) > 0 {
+            ctx.request_repaint();
         }
     }
 
