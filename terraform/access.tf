@@ -18,76 +18,61 @@ locals {
   kms_via_services = [for service in ["s3", "sqs"] : "${service}.${var.region}.amazonaws.com"]
 }
 
-# Upload, browse, download, delete: everything the desktop app and `augment` do.
-data "aws_iam_policy_document" "app_user" {
-  statement {
-    sid       = "ListContractPrefixes"
-    actions   = ["s3:ListBucket"]
-    resources = [local.bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = [for prefix in local.app_listed_prefixes : "${prefix}*"]
+# The app's two policies, one document each: `user` uploads, browses, downloads
+# and deletes (everything the desktop app and `augment` do); `viewer` browses and
+# downloads only (the gallery, Save to folder…, `augment download`/`--out`).
+locals {
+  app_policies = {
+    user = {
+      list_sid = "ListContractPrefixes"
+      listed   = local.app_listed_prefixes
+      writes = [
+        {
+          sid       = "Upload"
+          actions   = ["s3:PutObject"]
+          resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
+        },
+        # The duplicate question compares a file's SHA-256 with the tag an upload
+        # of the same name carries (written with the upload: PutObject's Tagging
+        # header, which S3 authorises as s3:PutObjectTagging too; read with
+        # GetObjectTagging). The tag tells the hash and nothing of the image:
+        # originals stay unreadable.
+        {
+          sid       = "HashTagOfUploads"
+          actions   = ["s3:PutObjectTagging", "s3:GetObjectTagging"]
+          resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
+        },
+        {
+          sid       = "DeleteImages"
+          actions   = ["s3:DeleteObject"]
+          resources = [for prefix in local.app_deleted_prefixes : "${local.bucket_arn}/${prefix}*"]
+        },
+      ]
+      key_sid     = "UseStackKeyThroughS3"
+      key_actions = ["kms:Decrypt", "kms:GenerateDataKey"]
     }
-  }
-
-  statement {
-    sid       = "Upload"
-    actions   = ["s3:PutObject"]
-    resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
-  }
-
-  statement {
-    sid       = "ReadOutputs"
-    actions   = ["s3:GetObject"]
-    resources = [for prefix in local.app_read_prefixes : "${local.bucket_arn}/${prefix}*"]
-  }
-
-  # The duplicate question compares a file's SHA-256 with the tag an upload of the
-  # same name carries (written with the upload: PutObject's Tagging header, which S3
-  # authorises as s3:PutObjectTagging too; read with GetObjectTagging). The tag
-  # tells the hash and nothing of the image: originals stay unreadable.
-  statement {
-    sid       = "HashTagOfUploads"
-    actions   = ["s3:PutObjectTagging", "s3:GetObjectTagging"]
-    resources = ["${local.bucket_arn}/${local.upload_prefix}*"]
-  }
-
-  statement {
-    sid       = "DeleteImages"
-    actions   = ["s3:DeleteObject"]
-    resources = [for prefix in local.app_deleted_prefixes : "${local.bucket_arn}/${prefix}*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-
-    content {
-      sid       = "UseStackKeyThroughS3"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["s3.${var.region}.amazonaws.com"]
-      }
+    viewer = {
+      list_sid    = "ListOutputPrefixes"
+      listed      = local.app_read_prefixes
+      writes      = []
+      key_sid     = "DecryptThroughS3"
+      key_actions = ["kms:Decrypt"]
     }
   }
 }
 
-# Browse and download only: the gallery, Save to folder…, `augment list`/`--out`.
-data "aws_iam_policy_document" "app_viewer" {
+data "aws_iam_policy_document" "app" {
+  for_each = local.app_policies
+
   statement {
-    sid       = "ListOutputPrefixes"
+    sid       = each.value.list_sid
     actions   = ["s3:ListBucket"]
     resources = [local.bucket_arn]
 
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = [for prefix in local.app_read_prefixes : "${prefix}*"]
+      values   = [for prefix in each.value.listed : "${prefix}*"]
     }
   }
 
@@ -98,11 +83,21 @@ data "aws_iam_policy_document" "app_viewer" {
   }
 
   dynamic "statement" {
+    for_each = each.value.writes
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+
+  dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
 
     content {
-      sid       = "DecryptThroughS3"
-      actions   = ["kms:Decrypt"]
+      sid       = each.value.key_sid
+      actions   = each.value.key_actions
       resources = [statement.value]
 
       condition {

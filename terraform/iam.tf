@@ -80,6 +80,8 @@ locals {
 data "aws_iam_policy_document" "functions" {
   for_each = local.functions
 
+  source_policy_documents = data.aws_iam_policy_document.use_stack_key[*].json
+
   dynamic "statement" {
     for_each = local.function_statements[each.key]
 
@@ -113,14 +115,17 @@ data "aws_iam_policy_document" "functions" {
     resources = ["${aws_cloudwatch_log_group.functions[each.key].arn}:*"]
   }
 
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+}
 
-    content {
-      sid       = "UseStackKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
+# Use of var.kms_key_arn (only when it is set), one statement that the functions'
+# roles and the operator's policy include.
+data "aws_iam_policy_document" "use_stack_key" {
+  count = var.kms_key_arn == null ? 0 : 1
+
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
   }
 }
 

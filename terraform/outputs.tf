@@ -70,12 +70,12 @@ output "dashboard_url" {
 
 output "app_user_policy_json" {
   description = "IAM policy (JSON) for people who use the desktop app or the CLI: list the contract's prefixes, upload to original-uploads/, read processed/, augmented-images/ and failed/, delete what Delete… deletes; nothing else. Attach it to their user, group or role (README: \"Access for the app's users\")."
-  value       = data.aws_iam_policy_document.app_user.json
+  value       = data.aws_iam_policy_document.app["user"].json
 }
 
 output "app_viewer_policy_json" {
   description = "IAM policy (JSON) for people who only browse and download: list and read processed/, augmented-images/ and failed/."
-  value       = data.aws_iam_policy_document.app_viewer.json
+  value       = data.aws_iam_policy_document.app["viewer"].json
 }
 
 output "kms_key_policy_json" {

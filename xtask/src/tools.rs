@@ -2,7 +2,7 @@
 //! installed into `<target dir>/tools` on first use, never into the user's ~/.cargo;
 //! and the npm package the IAM test needs, pinned, into `<target dir>/iam-simulator`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use xshell::{Shell, cmd};
@@ -23,16 +23,27 @@ pub fn ensure(sh: &Shell, name: &str, version: &str) -> Result<PathBuf> {
         .read()
         .is_ok_and(|answer| answer.trim() == format!("{name} {version}"));
     if !installed {
-        println!("==> installing {name} {version} into {}", root.display());
-        cmd!(
-            sh,
-            "cargo install {name} --version {version} --locked --root {root}"
-        )
-        // Its own throwaway target dir, not the workspace's.
-        .env_remove("CARGO_TARGET_DIR")
-        .run()?;
+        cargo_install(sh, &root, (name, version), &[])?;
     }
     Ok(binary)
+}
+
+/// `cargo install --locked` of `name` at `version` into `root`, with `extra`
+/// arguments (features), on its own throwaway target dir, not the workspace's.
+fn cargo_install(
+    sh: &Shell,
+    root: &Path,
+    (name, version): (&str, &str),
+    extra: &[&str],
+) -> Result<()> {
+    println!("==> installing {name} {version} into {}", root.display());
+    cmd!(
+        sh,
+        "cargo install {name} --version {version} {extra...} --locked --root {root}"
+    )
+    .env_remove("CARGO_TARGET_DIR")
+    .run()?;
+    Ok(())
 }
 
 /// The second S3 implementation the client's custom-mode test runs against.
@@ -50,16 +61,8 @@ pub fn ensure_s3s_fs(sh: &Shell) -> Result<PathBuf> {
         .join("bin")
         .join(format!("s3s-fs{}", std::env::consts::EXE_SUFFIX));
     if !binary.exists() {
-        println!(
-            "==> installing s3s-fs {S3S_FS_VERSION} into {}",
-            root.display()
-        );
-        cmd!(
-            sh,
-            "cargo install s3s-fs --version {S3S_FS_VERSION} --features binary --locked --root {root}"
-        )
-        .env_remove("CARGO_TARGET_DIR")
-        .run()?;
+        let features = ["--features", "binary"];
+        cargo_install(sh, &root, ("s3s-fs", S3S_FS_VERSION), &features)?;
     }
     Ok(binary)
 }

@@ -57,12 +57,6 @@ pub enum DatasetCommand {
     Cancel,
 }
 
-impl From<DatasetCommand> for Command {
-    fn from(inner: DatasetCommand) -> Self {
-        Self::Dataset(inner)
-    }
-}
-
 /// The pipeline's status and its re-drive, with the settings in use (the
 /// queues and functions they name).
 #[derive(Debug)]
@@ -71,23 +65,11 @@ pub enum StatusCommand {
     Redrive(Box<Settings>),
 }
 
-impl From<StatusCommand> for Command {
-    fn from(inner: StatusCommand) -> Self {
-        Self::Status(inner)
-    }
-}
-
 /// What the status and the re-drive found.
 #[derive(Debug)]
 pub enum StatusEvent {
     Refreshed(Result<PipelineStatus, ClientError>),
     Redriven(Result<RedriveReport, ClientError>),
-}
-
-impl From<StatusEvent> for Event {
-    fn from(inner: StatusEvent) -> Self {
-        Self::Status(inner)
-    }
 }
 
 /// Connections and the settings' dialogs.
@@ -103,12 +85,6 @@ pub enum SettingsCommand {
     LoadProfiles,
     /// Show a folder dialog for the local data folder.
     ChooseDataDir,
-}
-
-impl From<SettingsCommand> for Command {
-    fn from(inner: SettingsCommand) -> Self {
-        Self::Settings(inner)
-    }
 }
 
 /// Adding files (and their dialogs), cancelling, retrying, pausing rows.
@@ -131,12 +107,6 @@ pub enum TransferCommand {
         batch: BatchId,
         answer: DuplicateAnswer,
     },
-}
-
-impl From<TransferCommand> for Command {
-    fn from(inner: TransferCommand) -> Self {
-        Self::Transfer(inner)
-    }
 }
 
 /// Listing, thumbnails, deleting and saving.
@@ -165,12 +135,6 @@ pub enum GalleryCommand {
     },
 }
 
-impl From<GalleryCommand> for Command {
-    fn from(inner: GalleryCommand) -> Self {
-        Self::Gallery(inner)
-    }
-}
-
 /// The desktop's parts: a report file, a notification, the file manager.
 #[derive(Debug)]
 pub enum DesktopCommand {
@@ -180,12 +144,6 @@ pub enum DesktopCommand {
     Notify { summary: String, body: String },
     /// Show this file in the file manager (local mode).
     Reveal(PathBuf),
-}
-
-impl From<DesktopCommand> for Command {
-    fn from(inner: DesktopCommand) -> Self {
-        Self::Desktop(inner)
-    }
 }
 
 /// What the worker reports.
@@ -228,12 +186,6 @@ pub enum DatasetEvent {
     Cancelled,
 }
 
-impl From<DatasetEvent> for Event {
-    fn from(inner: DatasetEvent) -> Self {
-        Self::Dataset(inner)
-    }
-}
-
 /// The connection and the settings' dialogs.
 #[derive(Debug)]
 pub enum SettingsEvent {
@@ -244,12 +196,6 @@ pub enum SettingsEvent {
     Imported(Result<AwsSettings, ClientError>),
     Profiles(Vec<String>),
     DataDirChosen(PathBuf),
-}
-
-impl From<SettingsEvent> for Event {
-    fn from(inner: SettingsEvent) -> Self {
-        Self::Settings(inner)
-    }
 }
 
 /// Pages, thumbnails, deletions and saves.
@@ -273,12 +219,6 @@ pub enum GalleryEvent {
     },
     /// Rotations saved: where, or what went wrong. `None`: the dialog was closed.
     Saved(Option<Result<String, ClientError>>),
-}
-
-impl From<GalleryEvent> for Event {
-    fn from(inner: GalleryEvent) -> Self {
-        Self::Gallery(inner)
-    }
 }
 
 /// Rows arriving, checked before upload, restarted, cancelled.
@@ -319,12 +259,6 @@ pub enum RowEvent {
     },
 }
 
-impl From<RowEvent> for Event {
-    fn from(inner: RowEvent) -> Self {
-        Self::Row(inner)
-    }
-}
-
 /// The upload of a checked row: its name, progress, the end of it.
 #[derive(Debug)]
 pub enum UploadEvent {
@@ -347,12 +281,6 @@ pub enum UploadEvent {
         id: TransferId,
         error: ClientError,
     },
-}
-
-impl From<UploadEvent> for Event {
-    fn from(inner: UploadEvent) -> Self {
-        Self::Upload(inner)
-    }
 }
 
 /// What the pipeline made of an upload.
@@ -379,23 +307,11 @@ pub enum PipelineEvent {
     Done { id: TransferId },
 }
 
-impl From<PipelineEvent> for Event {
-    fn from(inner: PipelineEvent) -> Self {
-        Self::Pipeline(inner)
-    }
-}
-
 /// The desktop's parts: a report file.
 #[derive(Debug)]
 pub enum DesktopEvent {
     /// The report was written here, or not; `None`: the dialog was closed.
     ReportSaved(Option<Result<PathBuf, ClientError>>),
-}
-
-impl From<DesktopEvent> for Event {
-    fn from(inner: DesktopEvent) -> Self {
-        Self::Desktop(inner)
-    }
 }
 
 impl Event {
@@ -437,3 +353,23 @@ impl Event {
         }
     }
 }
+
+/// `From` each area's own enum into [`Command`] or [`Event`], so a handler
+/// sends `inner.into()` and a new area is one line here.
+macro_rules! from_areas {
+    ($outer:ident: $($area:ident($inner:ty)),+ $(,)?) => {
+        $(
+            impl From<$inner> for $outer {
+                fn from(inner: $inner) -> Self {
+                    Self::$area(inner)
+                }
+            }
+        )+
+    };
+}
+
+from_areas!(Command: Dataset(DatasetCommand), Status(StatusCommand), Settings(SettingsCommand),
+    Transfer(TransferCommand), Gallery(GalleryCommand), Desktop(DesktopCommand));
+from_areas!(Event: Status(StatusEvent), Dataset(DatasetEvent), Settings(SettingsEvent),
+    Gallery(GalleryEvent), Row(RowEvent), Upload(UploadEvent), Pipeline(PipelineEvent),
+    Desktop(DesktopEvent));

@@ -1,6 +1,9 @@
-//! Numbers as people read them in the queue: sizes, rates, time left.
+//! Numbers as people read them in the queue: sizes, rates, time left; and
+//! where an error's advice sends a person in the app.
 
 use std::time::Duration;
+
+use augment_client::{ClientError, Setting, Surface};
 
 pub use augment_pipeline::reject::format_bytes;
 
@@ -70,6 +73,29 @@ fn base_letter(c: char) -> char {
         'ź' | 'ż' | 'ž' => 'z',
         other => other,
     }
+}
+
+/// Where in the app an error's words are read: anywhere in the window (its
+/// settings are "in Settings"), or inside Settings (they are "above").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InApp {
+    Window,
+    Settings,
+}
+
+impl Surface for InApp {
+    fn place(&self, _settings: &[Setting]) -> String {
+        match self {
+            Self::Window => " in Settings",
+            Self::Settings => " above",
+        }
+        .to_owned()
+    }
+}
+
+/// An error's words in the window.
+pub fn error_words(err: &ClientError) -> String {
+    err.words(&InApp::Window)
 }
 
 #[cfg(test)]

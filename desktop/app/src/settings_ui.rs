@@ -245,7 +245,7 @@ fn connect_ui(
             Ok(text) => (text.as_str(), palette.success),
             Err(text) => (text.as_str(), palette.error),
         };
-        ui.add(egui::Label::new(RichText::new(inside_settings(text)).color(color)).wrap());
+        ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
     }
     if panel.draft.mode == Mode::Custom {
         // Said before the first upload, not after its watch times out.
@@ -281,25 +281,4 @@ fn optional_field(ui: &mut Ui, label: &str, value: &mut Option<String>, hint: &s
         *value = (!text.trim().is_empty()).then(|| text.trim().to_owned());
     }
     ui.end_row();
-}
-
-/// A message written for anywhere in the app, read inside Settings: "…, or
-/// pick a profile in Settings." becomes "…, or pick a profile above."
-pub fn inside_settings(message: &str) -> String {
-    message
-        .replace(" in Settings", " above")
-        .replace(" Settings", " these settings")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn advice_inside_settings_does_not_send_you_to_settings() {
-        let message = "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings.";
-        let shown = inside_settings(message);
-        assert!(!shown.contains("Settings"), "{shown}");
-        assert!(shown.ends_with("or pick a profile above."), "{shown}");
-    }
 }

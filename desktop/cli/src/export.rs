@@ -71,13 +71,8 @@ pub struct Args {
 /// `1048576`, `512KiB`, `128MiB`, `2GiB` (also `K`, `M`, `G`, all powers of 1,024).
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("not a size: {text:?}"))?;
+    let (number, unit) = augment_client::ops::number_and_unit(text)
+        .ok_or_else(|| format!("not a size: {text:?}"))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kib" => 10,

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use augment_client::ops::{LogFilter, Operator, parse_since};
 
-use crate::remote::RemoteArgs;
-use crate::status::{failed, prepare, print_denied};
+use crate::remote::{RemoteArgs, failed};
+use crate::status::{prepare, print_denied};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 /// How often `--follow` asks for new lines.

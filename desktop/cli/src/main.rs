@@ -1,23 +1,19 @@
 //! `augment`: the image augmentation pipeline from the command line.
 
-use std::io::IsTerminal as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use augment_client::batch::{self, FileResult};
-use augment_client::inputs;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 mod download;
 mod export;
 mod logs;
+mod process;
 mod redrive;
 mod remote;
 mod status;
 mod upload;
+mod upload_file;
 mod verify;
-use indicatif::{ProgressBar, ProgressStyle};
 
 /// Exit code when any input was rejected or failed.
 const EXIT_SOME_FAILED: u8 = 1;
@@ -63,21 +59,7 @@ enum Command {
     /// Exit status: 0 if every file was processed, 1 if any was rejected or
     /// failed, 2 for a usage error.
     #[command(after_help = "Example: augment process ~/Pictures/cats photo.png --out augmented")]
-    Process {
-        /// Image files, or folders searched recursively for .jpg/.jpeg/.png
-        /// (any case). Sub-folders are kept in the output names.
-        #[arg(required = true, value_name = "FILES|DIRS")]
-        paths: Vec<PathBuf>,
-        /// Folder to write the bucket layout into (created if missing).
-        #[arg(long, short, value_name = "DIR")]
-        out: PathBuf,
-        /// Images processed at once [default: number of CPU cores].
-        #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
-        jobs: Option<u16>,
-        /// No progress bar and no summary line; rejections are still reported.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Process(process::Args),
     /// Upload images to the configured bucket (or the local data folder).
     ///
     /// Uses the desktop app's settings (Local, AWS or a custom S3-compatible
@@ -95,57 +77,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  augment upload photo.jpg ~/Pictures/cats --wait\n  augment upload cats --bucket my-bucket --region eu-west-1 --out augmented\n  augment upload cat.png --endpoint-url http://localhost:9000 --bucket test"
     )]
-    Upload {
-        /// Image files, or folders searched recursively for .jpg/.jpeg/.png
-        /// (any case). Sub-folders are kept in the upload names.
-        #[arg(required = true, value_name = "FILES|DIRS")]
-        paths: Vec<PathBuf>,
-        /// Wait until the pipeline has made the four rotations (or rejected the file).
-        #[arg(long, short)]
-        wait: bool,
-        /// Download each image's processed file and rotations into DIR, laid out
-        /// like the bucket (implies --wait).
-        #[arg(long, short, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Uploads at once. Without it the number adapts to the link: 16 to
-        /// start, one more after each round without a retry, half on a throttle
-        /// or a retried fault, at most 64.
-        #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-        jobs: Option<u16>,
-        /// A file whose bytes (SHA-256) are already uploaded under its name (any
-        /// extension): skip it, upload it again under a new name (`-2`), or
-        /// replace the upload (the pipeline runs again).
-        #[arg(long, value_name = "WHAT", value_enum, default_value_t = upload::OnDuplicate::Skip)]
-        on_duplicate: upload::OnDuplicate,
-        /// Seconds to wait for each file's rotations with --wait, in AWS and
-        /// custom mode; 0: do not wait. Local mode runs the pipeline in this
-        /// program and always waits until each file is processed.
-        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WAIT_SECS)]
-        timeout_secs: u64,
-        /// Local mode: the data folder on this machine, whatever the settings say.
-        #[arg(long, conflicts_with_all = ["bucket", "profile", "region", "endpoint_url"])]
-        local: bool,
-        /// The bucket (AWS mode, unless --endpoint-url is given).
-        #[arg(long, value_name = "NAME")]
-        bucket: Option<String>,
-        /// A profile from the AWS config files.
-        #[arg(long, value_name = "NAME")]
-        profile: Option<String>,
-        /// The bucket's region.
-        #[arg(long, value_name = "REGION")]
-        region: Option<String>,
-        /// An S3-compatible endpoint (MinIO, LocalStack, moto): custom mode.
-        #[arg(long, value_name = "URL")]
-        endpoint_url: Option<String>,
-        /// Allow a custom endpoint over plain http:// to another machine: the
-        /// signed requests and the images cross the network unencrypted. Not
-        /// needed for https:// or this machine (localhost, 127.0.0.0/8, the IPv6 loopback).
-        #[arg(long, conflicts_with = "local")]
-        allow_http: bool,
-        /// No progress bars and no summary line; rejections are still reported.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Upload(upload::Args),
     /// Download the results from the bucket (or the local data folder) into a
     /// folder, in the bucket's layout.
     ///
@@ -200,30 +132,10 @@ enum Command {
     Redrive(redrive::Args),
 }
 
-/// Seconds `--wait` waits per file by default (a cold Lambda start plus four
-/// rotations takes a few seconds).
-const DEFAULT_WAIT_SECS: u64 = 60;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.generate_man_page {
-        return match write_man_page(&mut std::io::stdout().lock()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("error: cannot write the man page: {err}");
-                ExitCode::from(EXIT_SOME_FAILED)
-            }
-        };
-    }
-    if cli.version {
-        println!("augment {}", env!("CARGO_PKG_VERSION"));
-        if cli.verbose {
-            println!(
-                "libjpeg-turbo {}",
-                augment_pipeline::imaging::libjpeg_turbo_version()
-            );
-        }
-        return ExitCode::SUCCESS;
+    if let Some(code) = print_and_exit(&cli) {
+        return code;
     }
     init_logging(cli.verbose);
     let Some(command) = cli.command else {
@@ -231,45 +143,8 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     };
     match command {
-        Command::Process {
-            paths,
-            out,
-            jobs,
-            quiet,
-        } => process(&paths, &out, jobs, quiet),
-        Command::Upload {
-            paths,
-            wait,
-            out,
-            jobs,
-            on_duplicate,
-            timeout_secs,
-            local,
-            bucket,
-            profile,
-            region,
-            endpoint_url,
-            allow_http,
-            quiet,
-        } => {
-            let overrides = upload::Overrides {
-                local,
-                bucket,
-                profile,
-                region,
-                endpoint_url,
-                allow_http,
-            };
-            let options = upload::Options {
-                wait: wait || out.is_some(),
-                out,
-                jobs: jobs.map(usize::from),
-                on_duplicate,
-                timeout: std::time::Duration::from_secs(timeout_secs),
-                quiet,
-            };
-            upload::run(&paths, &overrides, &options)
-        }
+        Command::Process(args) => process::run(&args),
+        Command::Upload(args) => upload::run(&args),
         Command::Download(args) => download::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Verify(args) => verify::run(&args),
@@ -277,6 +152,31 @@ fn main() -> ExitCode {
         Command::Logs(args) => logs::run(&args),
         Command::Redrive(args) => redrive::run(&args),
     }
+}
+
+/// `--generate-man-page` and `--version`: what they print, and the exit code;
+/// `None` for a command to run.
+fn print_and_exit(cli: &Cli) -> Option<ExitCode> {
+    if cli.generate_man_page {
+        return Some(match write_man_page(&mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: cannot write the man page: {err}");
+                ExitCode::from(EXIT_SOME_FAILED)
+            }
+        });
+    }
+    if !cli.version {
+        return None;
+    }
+    println!("augment {}", env!("CARGO_PKG_VERSION"));
+    if cli.verbose {
+        println!(
+            "libjpeg-turbo {}",
+            augment_pipeline::imaging::libjpeg_turbo_version()
+        );
+    }
+    Some(ExitCode::SUCCESS)
 }
 
 /// Logs go to stderr, beside the messages: this program's warnings, or with
@@ -313,73 +213,4 @@ fn write_man_page(out: &mut impl std::io::Write) -> std::io::Result<()> {
         man.render_options_section(out)?;
     }
     Ok(())
-}
-
-fn process(paths: &[PathBuf], out: &std::path::Path, jobs: Option<u16>, quiet: bool) -> ExitCode {
-    let inputs = match inputs::collect(paths, Some(out)) {
-        Ok(inputs) => inputs,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    let jobs = jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        usize::from,
-    );
-
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(inputs.len() as u64).with_style(
-            ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} images  {elapsed}  {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        )
-    };
-    let started = Instant::now();
-    let summary = batch::run(&inputs, out, jobs, |input, result| {
-        bar.inc(1);
-        bar.set_message(input.path.display().to_string());
-        let line = match result {
-            FileResult::Done => return,
-            FileResult::Rejected(rejection) => {
-                format!(
-                    "rejected {}: {}: {}",
-                    rejection.code,
-                    input.path.display(),
-                    rejection.message
-                )
-            }
-            FileResult::Failed(message) => format!("failed: {}: {message}", input.path.display()),
-        };
-        bar.suspend(|| eprintln!("{line}"));
-    });
-    bar.finish_and_clear();
-
-    let summary = match summary {
-        Ok(summary) => summary,
-        Err(err) => {
-            eprintln!("error: could not start the pipeline: {err}");
-            return ExitCode::from(EXIT_SOME_FAILED);
-        }
-    };
-    if !quiet {
-        let mut line = format!("{} done, {} rejected", summary.done, summary.rejected);
-        if summary.failed > 0 {
-            line.push_str(&format!(", {} failed", summary.failed));
-        }
-        println!(
-            "{line} in {:.1} s → {}",
-            started.elapsed().as_secs_f64(),
-            out.display()
-        );
-    }
-    if summary.all_done() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_SOME_FAILED)
-    }
 }

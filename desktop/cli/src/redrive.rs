@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use augment_client::ops::{StatusOptions, parse_since};
 
-use crate::remote::RemoteArgs;
-use crate::status::{backend, failed, prepare, print_denied};
+use crate::remote::{RemoteArgs, failed};
+use crate::status::{on_backend, print_denied};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 #[derive(Debug, clap::Args)]
@@ -26,18 +26,15 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let (settings, runtime) = match prepare(&args.bucket) {
-        Ok(prepared) => prepared,
-        Err(code) => return code,
-    };
     let options = StatusOptions {
         stuck_after: args.stuck_after,
         ..StatusOptions::default()
     };
-    let report = runtime.block_on(async {
-        let (remote, operator) = backend(&settings).await?;
+    let report = on_backend(&args.bucket, async |remote, operator| {
         let Some(operator) = operator else {
-            eprintln!("error: local mode re-drives by itself: every start of augment or the app finishes what a stopped run left");
+            eprintln!(
+                "error: local mode re-drives by itself: every start of augment or the app finishes what a stopped run left"
+            );
             return Err(ExitCode::from(EXIT_USAGE));
         };
         remote

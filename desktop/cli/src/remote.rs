@@ -6,10 +6,10 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use augment_client::{ClientError, Remote, Settings};
+use augment_client::settings::DATA_DIR_ENV;
+use augment_client::{ClientError, Mode, Remote, Setting, Settings, Surface};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::upload::{self, Overrides};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 /// The flags that choose the backend for this run (as `augment upload`'s).
@@ -47,22 +47,43 @@ impl RemoteArgs {
             || self.endpoint_url.is_some()
     }
 
-    /// The settings with these flags on top, or the exit code after saying why not.
+    /// The saved settings with these flags on top, or the exit code after
+    /// saying why not.
     pub fn settings(&self) -> Result<Settings, ExitCode> {
-        let overrides = Overrides {
-            local: self.local,
-            bucket: self.bucket.clone(),
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            allow_http: self.allow_http,
-        };
         Settings::load()
-            .map(|settings| upload::settings_with(settings, &overrides))
+            .map(|settings| self.over(settings))
             .map_err(|err| {
-                eprintln!("error: {err}");
+                eprintln!("error: {}", words(&err));
                 ExitCode::from(EXIT_USAGE)
             })
+    }
+
+    /// `settings` with these flags on top: `--local` is local mode,
+    /// `--endpoint-url` custom mode, any other bucket flag AWS mode. A saved
+    /// `allow_insecure_http` does not carry over: only `--allow-http` allows it.
+    pub fn over(&self, mut settings: Settings) -> Settings {
+        if self.local {
+            settings.mode = Mode::Local;
+            return settings;
+        }
+        let aws = &mut settings.aws;
+        aws.allow_insecure_http = self.allow_http;
+        if let Some(bucket) = &self.bucket {
+            aws.bucket.clone_from(bucket);
+        }
+        if self.profile.is_some() {
+            aws.profile.clone_from(&self.profile);
+        }
+        if self.region.is_some() {
+            aws.region.clone_from(&self.region);
+        }
+        if self.endpoint_url.is_some() {
+            aws.endpoint_url.clone_from(&self.endpoint_url);
+            settings.mode = Mode::Custom;
+        } else if self.any() && settings.mode == Mode::Local {
+            settings.mode = Mode::Aws;
+        }
+        settings
     }
 }
 
@@ -150,30 +171,51 @@ pub fn finish<S: std::fmt::Display>(
 
 /// A command's result, or its error said on stderr and its exit code.
 pub fn ended<T>(result: Result<T, ClientError>) -> Result<T, ExitCode> {
-    result.map_err(|err| {
-        eprintln!("error: {}", words(&err));
-        exit_code_of(&err)
-    })
+    result.map_err(|err| failed(&err))
+}
+
+/// An error that stops the command, said on stderr; its exit code.
+pub fn failed(err: &ClientError) -> ExitCode {
+    eprintln!("error: {}", words(err));
+    exit_code_of(err)
 }
 
 /// The backend the settings name, checked (one clear error before any work).
 pub async fn connect(settings: &Settings) -> Result<Remote, ExitCode> {
     let remote = Remote::connect(settings)
         .await
-        .map_err(|err| upload::connect_failed(&err))?;
-    remote
-        .check()
-        .await
-        .map_err(|err| upload::connect_failed(&err))?;
+        .map_err(|err| failed(&err))?;
+    remote.check().await.map_err(|err| failed(&err))?;
     Ok(remote)
+}
+
+/// The command line's words for where a setting is changed: its flag (the
+/// data folder: its environment variable).
+pub struct Flags;
+
+impl Surface for Flags {
+    fn place(&self, settings: &[Setting]) -> String {
+        let names: Vec<String> = settings
+            .iter()
+            .map(|setting| match setting {
+                Setting::Bucket => "--bucket".to_owned(),
+                Setting::Region => "--region".to_owned(),
+                Setting::Profile => "--profile".to_owned(),
+                Setting::EndpointUrl => "--endpoint-url".to_owned(),
+                Setting::AllowHttp => "--allow-http".to_owned(),
+                Setting::DataFolder => format!("the {DATA_DIR_ENV} environment variable"),
+            })
+            .collect();
+        format!(" with {}", names.join(" and "))
+    }
 }
 
 /// An error's words for the terminal: with `--verbose`, the technical causes too.
 pub fn words(err: &ClientError) -> String {
     if tracing::enabled!(tracing::Level::DEBUG) {
-        err.detail()
+        err.detail_in(&Flags)
     } else {
-        err.message.clone()
+        err.words(&Flags)
     }
 }
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 use augment_client::ops::{
     DESIGN_EXPECTED_SECS, Denied, Operator, PipelineStatus, StatusOptions, parse_since, thousands,
 };
-use augment_client::{ClientError, Remote, Settings};
+use augment_client::{Remote, Settings};
 
-use crate::remote::{self, RemoteArgs};
+use crate::remote::{self, RemoteArgs, failed};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 #[derive(Debug, clap::Args)]
@@ -46,24 +46,26 @@ pub fn prepare(flags: &RemoteArgs) -> Result<(Settings, tokio::runtime::Runtime)
     Ok((flags.settings()?, remote::runtime()?))
 }
 
-/// Says what stopped a command; its exit code.
-pub fn failed(err: &ClientError) -> ExitCode {
-    eprintln!("error: {}", remote::words(err));
-    remote::exit_code_of(err)
+/// `body` on the backend the flags name (and the operator's clients), on a
+/// runtime of its own; each step that cannot work says why.
+pub fn on_backend<T>(
+    flags: &RemoteArgs,
+    body: impl AsyncFnOnce(Remote, Option<Operator>) -> Result<T, ExitCode>,
+) -> Result<T, ExitCode> {
+    let (settings, runtime) = prepare(flags)?;
+    runtime.block_on(async {
+        let (remote, operator) = backend(&settings).await?;
+        body(remote, operator).await
+    })
 }
 
 pub fn run(args: &Args) -> ExitCode {
-    let (settings, runtime) = match prepare(&args.bucket) {
-        Ok(prepared) => prepared,
-        Err(code) => return code,
-    };
     let options = StatusOptions {
         stuck_after: args.stuck_after,
         timing_uploads: args.last,
         ..StatusOptions::default()
     };
-    let status = runtime.block_on(async {
-        let (remote, operator) = backend(&settings).await?;
+    let status = on_backend(&args.bucket, async |remote, operator| {
         let status = remote.status(operator.as_ref(), options).await;
         status
             .map(|s| (remote.describe(), s))

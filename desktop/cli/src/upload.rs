@@ -1,22 +1,23 @@
 //! `augment upload`: files and folders to the configured bucket (or the local
 //! data folder) through the client library, with a progress bar per file, then
-//! optionally waiting for the pipeline and downloading what it made.
+//! optionally waiting for the pipeline and downloading what it made. One file's
+//! way is `upload_file.rs`; this is the batch around it.
 
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use augment_client::inputs::{self, Input};
-use augment_client::{
-    ClientError, Concurrency, ErrorKind, Mode, Progress, Remote, Settings, UploadPlan, WatchEvent,
-};
-use augment_pipeline::UploadKey;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use augment_client::{Mode, Settings};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use tokio::task::JoinSet;
 
-use super::{EXIT_SOME_FAILED, EXIT_USAGE};
+use crate::remote::{self, RemoteArgs};
+pub use crate::upload_file::OnDuplicate;
+use crate::upload_file::{Batch, Ended, one_file, style, waiting};
+use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 /// Most files with a task at once, uploading or waiting for the pipeline: well
 /// above the most transfers at once (`limits::MAX_TRANSFER_JOBS`), so waiting
@@ -28,135 +29,130 @@ const FILES_IN_FLIGHT: usize = 1024;
 /// waiting on the pipeline.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
 
-/// Flags that override the saved settings for this run.
-#[derive(Debug, Default)]
-pub struct Overrides {
-    pub local: bool,
-    pub bucket: Option<String>,
-    pub profile: Option<String>,
-    pub region: Option<String>,
-    pub endpoint_url: Option<String>,
-    /// `--allow-http`: this run may use plain HTTP to another machine (a setting
-    /// saved by the app does not carry over to the command line).
-    pub allow_http: bool,
+/// Seconds `--wait` waits per file by default (a cold Lambda start plus four
+/// rotations takes a few seconds).
+const DEFAULT_WAIT_SECS: u64 = 60;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Image files, or folders searched recursively for .jpg/.jpeg/.png
+    /// (any case). Sub-folders are kept in the upload names.
+    #[arg(required = true, value_name = "FILES|DIRS")]
+    paths: Vec<PathBuf>,
+    /// Wait until the pipeline has made the four rotations (or rejected the file).
+    #[arg(long, short)]
+    wait: bool,
+    /// Download each image's processed file and rotations into DIR, laid out
+    /// like the bucket (implies --wait).
+    #[arg(long, short, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Uploads at once. Without it the number adapts to the link: 16 to
+    /// start, one more after each round without a retry, half on a throttle
+    /// or a retried fault, at most 64.
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
+    /// A file whose bytes (SHA-256) are already uploaded under its name (any
+    /// extension): skip it, upload it again under a new name (`-2`), or
+    /// replace the upload (the pipeline runs again).
+    #[arg(long, value_name = "WHAT", value_enum, default_value_t = OnDuplicate::Skip)]
+    on_duplicate: OnDuplicate,
+    /// Seconds to wait for each file's rotations with --wait, in AWS and
+    /// custom mode; 0: do not wait. Local mode runs the pipeline in this
+    /// program and always waits until each file is processed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WAIT_SECS)]
+    timeout_secs: u64,
+    #[command(flatten)]
+    remote: RemoteArgs,
+    /// No progress bars and no summary line; rejections are still reported.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug)]
 pub struct Options {
     pub wait: bool,
     pub out: Option<PathBuf>,
-    /// `--jobs`; `None`: adapt to the link ([`Concurrency`]).
+    /// `--jobs`; `None`: adapt to the link (`Concurrency`).
     pub jobs: Option<usize>,
     pub on_duplicate: OnDuplicate,
     pub timeout: Duration,
     pub quiet: bool,
 }
 
-/// What `--on-duplicate` does with a file whose bytes are already uploaded
-/// under its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OnDuplicate {
-    /// Leave it: the upload already there stands for it (as the app does).
-    Skip,
-    /// Upload it again under the next free name (`-2`, `-3`…).
-    Rename,
-    /// Upload it over the one there: the pipeline runs on it again.
-    Replace,
-}
-
-/// How one file ended.
-#[derive(Debug)]
-enum Ended {
-    /// Uploaded (and, when waiting, all four rotations exist).
-    Done,
-    /// The same bytes were uploaded already (`--on-duplicate skip`).
-    Skipped,
-    /// Refused by the checks or the pipeline: the code as written (a newer
-    /// pipeline's code stays itself) and why.
-    Rejected {
-        code: String,
-        message: String,
-    },
-    Failed(String),
-}
-
-/// The saved settings with the flags on top: `--local` is local mode,
-/// `--endpoint-url` custom mode, any other bucket flag AWS mode.
-pub fn settings_with(mut settings: Settings, overrides: &Overrides) -> Settings {
-    if overrides.local {
-        settings.mode = Mode::Local;
-        return settings;
-    }
-    let aws = &mut settings.aws;
-    aws.allow_insecure_http = overrides.allow_http;
-    if let Some(bucket) = &overrides.bucket {
-        aws.bucket.clone_from(bucket);
-    }
-    if overrides.profile.is_some() {
-        aws.profile.clone_from(&overrides.profile);
-    }
-    if overrides.region.is_some() {
-        aws.region.clone_from(&overrides.region);
-    }
-    if overrides.endpoint_url.is_some() {
-        aws.endpoint_url.clone_from(&overrides.endpoint_url);
-        settings.mode = Mode::Custom;
-    } else if (overrides.bucket.is_some()
-        || overrides.profile.is_some()
-        || overrides.region.is_some())
-        && settings.mode == Mode::Local
-    {
-        settings.mode = Mode::Aws;
-    }
-    settings
-}
-
-pub fn run(paths: &[PathBuf], overrides: &Overrides, options: &Options) -> ExitCode {
-    let settings = match Settings::load() {
-        Ok(settings) => settings_with(settings, overrides),
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(EXIT_USAGE);
+impl Args {
+    fn options(&self) -> Options {
+        Options {
+            wait: self.wait || self.out.is_some(),
+            out: self.out.clone(),
+            jobs: self.jobs.map(usize::from),
+            on_duplicate: self.on_duplicate,
+            timeout: Duration::from_secs(self.timeout_secs),
+            quiet: self.quiet,
         }
+    }
+}
+
+pub fn run(args: &Args) -> ExitCode {
+    let settings = match args.remote.settings() {
+        Ok(settings) => settings,
+        Err(code) => return code,
     };
+    let options = args.options();
     if settings.mode != Mode::Local && options.out.is_some() && options.timeout.is_zero() {
         eprintln!(
             "error: --out downloads each file's rotations, so it waits for them: give --timeout-secs more than 0 (0 means do not wait)"
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    let inputs = match inputs::collect(paths, options.out.as_deref()) {
+    let inputs = match inputs::collect(&args.paths, options.out.as_deref()) {
         Ok(inputs) => inputs,
         Err(err) => {
             eprintln!("error: {err}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::from(EXIT_SOME_FAILED);
-        }
-    };
-    runtime.block_on(run_async(&settings, inputs, options))
+    match remote::runtime() {
+        Ok(runtime) => runtime.block_on(run_async(&settings, inputs, &options)),
+        Err(code) => code,
+    }
 }
 
 async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -> ExitCode {
-    let remote = match Remote::connect(settings).await {
-        Ok(remote) => remote,
-        Err(err) => return connect_failed(&err),
-    };
     // One clear error before any upload, rather than the same one per file.
-    if let Err(err) = remote.check().await {
-        return connect_failed(&err);
-    }
+    let remote = match remote::connect(settings).await {
+        Ok(remote) => remote,
+        Err(code) => return code,
+    };
     let (wait, timeout) = waiting(settings.mode, options);
+    let started = Instant::now();
+    let batch = match Batch::start(&remote, &inputs, options, (settings.mode, timeout)).await {
+        Ok(batch) => Arc::new(batch),
+        Err(err) => return remote::failed(&err),
+    };
+    let tally = upload_all(&batch, &inputs, options.quiet, wait).await;
+    if !options.quiet {
+        let target = options
+            .out
+            .as_ref()
+            .map_or_else(|| remote.describe(), |out| out.display().to_string());
+        println!(
+            "{} in {:.1} s → {target}",
+            tally.line(wait),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if tally.rejected == 0 && tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_SOME_FAILED)
+    }
+}
 
-    let bars = if options.quiet || !std::io::stderr().is_terminal() {
+/// Every file's way, at most [`FILES_IN_FLIGHT`] at once (uploading or
+/// waiting for the pipeline), so memory stays flat in the batch size; each
+/// ending said as it comes.
+async fn upload_all(batch: &Arc<Batch>, inputs: &[Input], quiet: bool, wait: bool) -> Tally {
+    let bars = if quiet || !std::io::stderr().is_terminal() {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     } else {
         MultiProgress::new()
@@ -165,377 +161,75 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
         "{spinner} {pos}/{len} files  {elapsed}  ETA {eta}  {wide_msg}",
     )));
     total.enable_steady_tick(PROGRESS_TICK);
-    let started = Instant::now();
-    let batch = match Batch::start(&remote, &inputs, options, (settings.mode, timeout)).await {
-        Ok(batch) => Arc::new(batch),
-        Err(err) => return connect_failed(&err),
-    };
-    // At most FILES_IN_FLIGHT files have a task at once (uploading or waiting
-    // for the pipeline): memory stays flat in the batch size.
     let mut pending = inputs.iter().cloned().enumerate();
     let mut running = JoinSet::new();
-    let spawn_next = |running: &mut JoinSet<(usize, Ended)>,
-                      pending: &mut dyn Iterator<Item = (usize, Input)>| {
+    let mut spawn_next = |running: &mut JoinSet<(usize, Ended)>| {
         if let Some((index, input)) = pending.next() {
             running.spawn(one_file(batch.clone(), bars.clone(), (index, input), wait));
         }
     };
     for _ in 0..FILES_IN_FLIGHT {
-        spawn_next(&mut running, &mut pending);
+        spawn_next(&mut running);
     }
-
-    let (mut done, mut skipped, mut rejected, mut failed) = (0_usize, 0_usize, 0_usize, 0_usize);
+    let mut tally = Tally::default();
     while let Some(joined) = running.join_next().await {
-        spawn_next(&mut running, &mut pending);
+        spawn_next(&mut running);
         total.inc(1);
         let (index, ended) = match joined {
             Ok(result) => result,
             Err(err) => {
-                failed += 1;
+                tally.failed += 1;
                 bars.suspend(|| eprintln!("failed: an upload task stopped: {err}"));
                 continue;
             }
         };
-        let path = inputs[index].path.display();
-        total.set_message(path.to_string());
-        match ended {
-            Ended::Done => done += 1,
-            Ended::Skipped => skipped += 1,
-            Ended::Rejected { code, message } => {
-                rejected += 1;
-                bars.suspend(|| {
-                    eprintln!("rejected {code}: {path}: {message}");
-                });
-            }
-            Ended::Failed(message) => {
-                failed += 1;
-                bars.suspend(|| eprintln!("failed: {path}: {message}"));
-            }
+        let path = inputs[index].path.display().to_string();
+        total.set_message(path.clone());
+        if let Some(line) = tally.add(ended, &path) {
+            bars.suspend(|| eprintln!("{line}"));
         }
     }
     total.finish_and_clear();
+    tally
+}
 
-    if !options.quiet {
-        let verb = if wait { "done" } else { "uploaded" };
-        let mut line = format!("{done} {verb}, {rejected} rejected");
-        if skipped > 0 {
-            line.push_str(&format!(", {skipped} skipped (already uploaded)"));
+/// How the files of a run ended, counted.
+#[derive(Debug, Default)]
+struct Tally {
+    done: usize,
+    skipped: usize,
+    rejected: usize,
+    failed: usize,
+}
+
+impl Tally {
+    /// Counts one file's ending; the line to say for it, if any.
+    fn add(&mut self, ended: Ended, path: &str) -> Option<String> {
+        match ended {
+            Ended::Done => self.done += 1,
+            Ended::Skipped => self.skipped += 1,
+            Ended::Rejected { code, message } => {
+                self.rejected += 1;
+                return Some(format!("rejected {code}: {path}: {message}"));
+            }
+            Ended::Failed(message) => {
+                self.failed += 1;
+                return Some(format!("failed: {path}: {message}"));
+            }
         }
-        if failed > 0 {
-            line.push_str(&format!(", {failed} failed"));
+        None
+    }
+
+    /// "3 done, 1 rejected, 2 skipped (already uploaded), 1 failed".
+    fn line(&self, waited: bool) -> String {
+        let verb = if waited { "done" } else { "uploaded" };
+        let mut line = format!("{} {verb}, {} rejected", self.done, self.rejected);
+        if self.skipped > 0 {
+            line.push_str(&format!(", {} skipped (already uploaded)", self.skipped));
         }
-        let target = options
-            .out
-            .as_ref()
-            .map_or_else(|| remote.describe(), |out| out.display().to_string());
-        println!(
-            "{line} in {:.1} s → {target}",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    if rejected == 0 && failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_SOME_FAILED)
-    }
-}
-
-pub fn connect_failed(err: &ClientError) -> ExitCode {
-    if tracing::enabled!(tracing::Level::DEBUG) {
-        eprintln!("error: {}", err.detail());
-    } else {
-        eprintln!("error: {err}");
-    }
-    if err.kind == ErrorKind::InvalidSettings {
-        ExitCode::from(EXIT_USAGE)
-    } else {
-        ExitCode::from(EXIT_SOME_FAILED)
-    }
-}
-
-fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
-}
-
-/// One file's whole way: its upload (within the concurrency limit), then, when
-/// waiting, the pipeline's outputs. The limit bounds the uploads only: waiting
-/// for the pipeline holds no slot, so later files upload while earlier ones are
-/// processed.
-async fn one_file(
-    batch: Arc<Batch>,
-    bars: MultiProgress,
-    (index, input): (usize, Input),
-    wait: bool,
-) -> (usize, Ended) {
-    let uploaded = match batch.jobs.acquire().await {
-        Some(slot) => {
-            let retried = batch.remote.retried();
-            let uploaded = upload_one(&batch, &input, &bars).await;
-            slot.finish(batch.remote.retried() > retried);
-            uploaded
+        if self.failed > 0 {
+            line.push_str(&format!(", {} failed", self.failed));
         }
-        None => Err(Ended::Failed("stopped".into())),
-    };
-    let ended = match uploaded {
-        Ok((key, ended)) if wait => match finish_one(&batch, &key).await {
-            Ended::Done => ended,
-            other => other,
-        },
-        Ok((_, ended)) | Err(ended) => ended,
-    };
-    (index, ended)
-}
-
-/// What every file of the run shares: the remote, what the batch learned of
-/// the bucket, the concurrency limit and the options.
-struct Batch {
-    remote: Remote,
-    plan: UploadPlan,
-    jobs: Concurrency,
-    out: Option<PathBuf>,
-    on_duplicate: OnDuplicate,
-    mode: Mode,
-    /// How long to wait for each file's outputs (see [`waiting`]).
-    timeout: Duration,
-}
-
-impl Batch {
-    async fn start(
-        remote: &Remote,
-        inputs: &[Input],
-        options: &Options,
-        (mode, timeout): (Mode, Duration),
-    ) -> Result<Self, ClientError> {
-        let names: Vec<String> = inputs.iter().map(|i| upload_file_name(&i.upload)).collect();
-        let plan = remote
-            .plan_uploads(names.iter().map(String::as_str))
-            .await?;
-        Ok(Self {
-            remote: remote.clone(),
-            plan,
-            jobs: Concurrency::new(options.jobs),
-            out: options.out.clone(),
-            on_duplicate: options.on_duplicate,
-            mode,
-            timeout,
-        })
+        line
     }
-}
-
-/// Checks the file (size, then type by content), looks for the same bytes
-/// under its name (unless `--on-duplicate rename`), picks a name that
-/// overwrites nothing (saying so when it is not the file's own), and uploads it
-/// with its own bar. A file refused here gets its `failed/` record in `out`, as
-/// one the pipeline rejects does. Returns the key that stands for the file.
-async fn upload_one(
-    batch: &Batch,
-    input: &Input,
-    bars: &MultiProgress,
-) -> Result<(UploadKey, Ended), Ended> {
-    let out = batch.out.as_deref();
-    let refused = |err: ClientError| async move {
-        if let (ErrorKind::Rejected(rejection), Some(out)) = (&err.kind, out)
-            && let Err(write) =
-                augment_client::write_failed_record(out, &input.upload, rejection).await
-        {
-            return Ended::Failed(format!("{} (and its record: {write})", err.message));
-        }
-        ended_by(err)
-    };
-    let checked = match augment_client::check_file_async(&input.path).await {
-        Ok(checked) => checked,
-        Err(err) => return Err(refused(err).await),
-    };
-    let file_name = upload_file_name(&input.upload);
-    let copy = match duplicate_of(batch, &file_name, &checked.bytes).await {
-        Ok(copy) => copy,
-        Err(err) => return Err(refused(err).await),
-    };
-    drop(checked);
-    let (key, replace) = match copy {
-        Some(existing) if batch.on_duplicate == OnDuplicate::Skip => {
-            bars.suspend(|| eprintln!("skipped {file_name}: the same bytes are uploaded as {} (--on-duplicate rename uploads it again)", existing.as_str()));
-            return Ok((existing, Ended::Skipped));
-        }
-        Some(existing) => (existing, true),
-        None => match batch.plan.choose_upload_key(&file_name).await {
-            Ok(key) => (key, false),
-            Err(err) => return Err(refused(err).await),
-        },
-    };
-    let key = send(batch, input, &key, replace, bars)
-        .await
-        .map_err(ended_by)?;
-    if replace {
-        bars.suspend(|| {
-            eprintln!(
-                "replaced {} with the same bytes (--on-duplicate replace)",
-                key.as_str()
-            );
-        });
-    } else if key != input.upload {
-        let renamed = upload_file_name(&key);
-        bars.suspend(|| eprintln!("renamed {file_name} → {renamed} (the name is taken)"));
-    }
-    Ok((key, Ended::Done))
-}
-
-/// The upload already in the bucket with these bytes under the file's name,
-/// unless `--on-duplicate rename` makes that question moot.
-async fn duplicate_of(
-    batch: &Batch,
-    file_name: &str,
-    bytes: &[u8],
-) -> Result<Option<UploadKey>, ClientError> {
-    if batch.on_duplicate == OnDuplicate::Rename {
-        return Ok(None);
-    }
-    let sha256 = augment_client::sha256_hex(bytes);
-    let copy = batch
-        .plan
-        .uploaded_copy(file_name, &sha256, bytes.len() as u64)
-        .await?;
-    Ok(copy.and_then(|key| UploadKey::parse(&key).ok()))
-}
-
-/// Sends the file as `key` with its own progress bar; returns the key it is
-/// stored under (another, if a writer took `key` meanwhile).
-async fn send(
-    batch: &Batch,
-    input: &Input,
-    key: &UploadKey,
-    replace: bool,
-    bars: &MultiProgress,
-) -> Result<UploadKey, ClientError> {
-    // The file's size until the first report says what is being sent.
-    let size_bytes = std::fs::metadata(&input.path).map_or(0, |meta| meta.len());
-    let bar = bars.add(ProgressBar::new(size_bytes).with_style(style(
-        "  [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {eta:>4}  {wide_msg}",
-    )));
-    bar.set_message(key.name().to_owned());
-    let reporter = bar.clone();
-    let progress = move |progress: Progress| {
-        reporter.set_length(progress.total_bytes);
-        // Goes back to 0 when the SDK retries: the bar shows the restart.
-        reporter.set_position(progress.sent_bytes);
-    };
-    let result = if replace {
-        batch
-            .remote
-            .upload_over(&input.path, key, progress)
-            .await
-            .map(|()| key.clone())
-    } else {
-        batch.remote.upload(&input.path, key, progress).await
-    };
-    bar.finish_and_clear();
-    bars.remove(&bar);
-    result
-}
-
-/// `<name>.<ext>` of an upload key (a relative path with `/` for sub-folders).
-fn upload_file_name(upload: &UploadKey) -> String {
-    match upload.extension() {
-        Some(ext) => format!("{}.{ext}", upload.name()),
-        None => upload.name().to_owned(),
-    }
-}
-
-/// A client error as this file's ending; with `--verbose` the message carries
-/// the technical causes too.
-fn ended_by(err: ClientError) -> Ended {
-    let message = if tracing::enabled!(tracing::Level::DEBUG) {
-        err.detail()
-    } else {
-        err.message.clone()
-    };
-    match err.kind {
-        ErrorKind::Rejected(rejection) => Ended::Rejected {
-            code: rejection.code.as_str().to_owned(),
-            message: rejection.message,
-        },
-        _ => Ended::Failed(message),
-    }
-}
-
-/// How long local mode waits for a file: the pipeline is in this process and
-/// each step is bounded, so in effect until it is done.
-const LOCAL_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Whether to wait for each file's outputs, and how long. Local mode: the
-/// pipeline runs in this process, so it waits until each file is processed
-/// (leaving early would leave them unprocessed) and no time limit applies.
-/// Elsewhere `--timeout-secs 0` means do not wait.
-fn waiting(mode: Mode, options: &Options) -> (bool, Duration) {
-    match mode {
-        Mode::Local => (true, LOCAL_WAIT),
-        Mode::Aws | Mode::Custom => (options.wait && !options.timeout.is_zero(), options.timeout),
-    }
-}
-
-/// What a file that got no rotations within the time means, in the words of the
-/// mode and the flag.
-fn timed_out(mode: Mode, timeout: Duration) -> String {
-    let secs = timeout.as_secs();
-    match mode {
-        Mode::Custom => format!(
-            "no rotations within {secs} s. The endpoint stored the file, but it makes rotations only if it runs the pipeline (storage alone does not): check that it does, or wait longer with --timeout-secs"
-        ),
-        Mode::Aws => format!(
-            "no rotations within {secs} s. Is the stack deployed and its trigger on? Check the image processor's logs and the dead-letter queue, or wait longer with --timeout-secs"
-        ),
-        Mode::Local => format!("no rotations within {secs} s from the pipeline in this program"),
-    }
-}
-
-/// Waits for the pipeline, then downloads the outputs into `out` when asked.
-async fn finish_one(batch: &Batch, key: &UploadKey) -> Ended {
-    let (remote, timeout, out) = (&batch.remote, batch.timeout, batch.out.as_deref());
-    let mode = batch.mode;
-    let mut ended = Ended::Done;
-    let watched = remote
-        .watch(
-            key,
-            |event| match event {
-                WatchEvent::Rejected(record) => {
-                    ended = Ended::Rejected {
-                        code: record.code,
-                        message: record.message,
-                    };
-                }
-                WatchEvent::Failed(message) => ended = Ended::Failed(message),
-                WatchEvent::TimedOut => ended = Ended::Failed(timed_out(mode, timeout)),
-                WatchEvent::Landed { .. } => {}
-            },
-            timeout,
-        )
-        .await;
-    if let Err(err) = watched {
-        return Ended::Failed(err.message);
-    }
-    let Some(out) = out else {
-        return ended;
-    };
-    let keys = match &ended {
-        Ended::Done => key.output_keys().to_vec(),
-        Ended::Rejected { .. } => vec![key.failed_key()],
-        Ended::Failed(_) | Ended::Skipped => return ended,
-    };
-    match download(remote, &keys, out).await {
-        Ok(()) => ended,
-        Err(message) => Ended::Failed(message),
-    }
-}
-
-/// Each key to `out/<key>`, written whole or not at all, by the client's one key
-/// → path rule (no key can leave `out`).
-async fn download(remote: &Remote, keys: &[String], out: &Path) -> Result<(), String> {
-    let objects: Vec<(String, String)> =
-        keys.iter().map(|key| (key.clone(), key.clone())).collect();
-    remote
-        .save_to_folder(&objects, out)
-        .await
-        .map_err(|err| format!("download failed: {err}"))
 }

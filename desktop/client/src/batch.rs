@@ -49,53 +49,63 @@ pub fn run(
         }
         on_result(input, &result);
     };
-
     runtime.block_on(async {
-        let (ended, mut endings) = mpsc::unbounded_channel();
+        let (ended, endings) = mpsc::unbounded_channel();
         let heard = ended.clone();
         let driver = Driver::start(out, jobs, move |key, result| {
             let _ = heard.send((key, result));
         });
-        let mut pending: HashMap<String, usize> = inputs
-            .iter()
-            .enumerate()
-            .map(|(index, input)| (input.upload.as_str().to_owned(), index))
-            .collect();
-
-        // Files are copied in and announced in order, while results come back.
-        // The files are not checked here: the processor judges them and writes
-        // `failed/` records, as in AWS.
-        let files = inputs.to_vec();
-        tokio::spawn(async move {
-            for input in files {
-                let key = input.upload.as_str().to_owned();
-                match driver.store().import_file(&key, &input.path).await {
-                    Ok(()) => driver.notify_upload(key).await,
-                    Err(err) => {
-                        let message = format!("Could not copy the file: {}", error_chain(&err));
-                        let _ = ended.send((key, FileResult::Failed(message)));
-                    }
-                }
-            }
-        });
-
-        while !pending.is_empty() {
-            let Some((key, result)) = endings.recv().await else {
-                break;
-            };
-            if let Some(index) = pending.remove(&key) {
-                finish(&inputs[index], result);
-            }
-        }
-        // Whatever is still pending was lost with a crashed task.
-        let mut lost: Vec<usize> = pending.into_values().collect();
-        lost.sort_unstable();
-        for index in lost {
-            finish(
-                &inputs[index],
-                FileResult::Failed("The pipeline stopped before finishing this file.".into()),
-            );
-        }
+        tokio::spawn(import_all(driver, inputs.to_vec(), ended));
+        follow(inputs, endings, &mut finish).await;
     });
     Ok(summary)
+}
+
+/// What the driver says of each upload: its key and how it ended.
+type Ending = (String, FileResult);
+
+/// Copies the files in and announces them, in order, while results come back.
+/// The files are not checked here: the processor judges them and writes
+/// `failed/` records, as in AWS.
+async fn import_all(driver: Driver, files: Vec<Input>, ended: mpsc::UnboundedSender<Ending>) {
+    for input in files {
+        let key = input.upload.as_str().to_owned();
+        match driver.store().import_file(&key, &input.path).await {
+            Ok(()) => driver.notify_upload(key).await,
+            Err(err) => {
+                let message = format!("Could not copy the file: {}", error_chain(&err));
+                let _ = ended.send((key, FileResult::Failed(message)));
+            }
+        }
+    }
+}
+
+/// Hands each input's ending to `finish` as it comes; what never ends (a
+/// crashed task) ends as failed, in input order.
+async fn follow(
+    inputs: &[Input],
+    mut endings: mpsc::UnboundedReceiver<Ending>,
+    finish: &mut impl FnMut(&Input, FileResult),
+) {
+    let mut pending: HashMap<String, usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, input)| (input.upload.as_str().to_owned(), index))
+        .collect();
+    while !pending.is_empty() {
+        let Some((key, result)) = endings.recv().await else {
+            break;
+        };
+        if let Some(index) = pending.remove(&key) {
+            finish(&inputs[index], result);
+        }
+    }
+    let mut lost: Vec<usize> = pending.into_values().collect();
+    lost.sort_unstable();
+    for index in lost {
+        finish(
+            &inputs[index],
+            FileResult::Failed("The pipeline stopped before finishing this file.".into()),
+        );
+    }
 }

@@ -9,6 +9,7 @@ use augment_aws::S3Store;
 use augment_pipeline::contract::PROCESSED_PREFIX;
 use augment_pipeline::{ListRequest, ObjectStore, StoreError};
 
+use crate::advice::{PLACE, Setting};
 use crate::error::{ClientError, ErrorKind};
 use crate::settings::{Mode, Settings};
 
@@ -27,9 +28,10 @@ pub(crate) fn custom_endpoint(settings: &Settings) -> Result<Option<&str>, Clien
         .filter(|url| !url.trim().is_empty())
         .map(Some)
         .ok_or_else(|| {
-            ClientError::invalid_settings(
-                "A custom endpoint needs its URL, e.g. http://localhost:9000. Enter it in Settings.",
-            )
+            ClientError::invalid_settings(format!(
+                "A custom endpoint needs its URL, e.g. http://localhost:9000. Enter it{PLACE}."
+            ))
+            .advised(&[Setting::EndpointUrl])
         })
 }
 
@@ -143,6 +145,19 @@ impl Remote {
             Some(local) => local.check_writable().await,
             None => Ok(()),
         }
+    }
+
+    /// The one store every bucket operation goes through.
+    pub(crate) fn store(&self) -> &dyn ObjectStore {
+        self.inner.store.as_ref()
+    }
+
+    /// A store call's answer; its error as a person reads it ([`Remote::error`]).
+    pub(crate) async fn ask<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ClientError> {
+        call.await.map_err(|err| self.error(err))
     }
 
     /// A store error as a person reads it, classified once from its structure.

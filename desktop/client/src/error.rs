@@ -8,6 +8,11 @@ use std::sync::Arc;
 use augment_pipeline::ports::Failure;
 use augment_pipeline::{Rejection, StoreError};
 
+use crate::advice::{self, Anywhere, PLACE, Place, Setting, SettingSet, Surface};
+
+/// [`ClientError`]'s `place_at` when its message names no place.
+const NO_PLACE: u32 = u32::MAX;
+
 /// What went wrong, as far as the person can act on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -64,10 +69,16 @@ impl ErrorKind {
 pub struct ClientError {
     pub kind: ErrorKind,
     /// A sentence or two for a person: what failed, what to do, the sensitive
-    /// part (path, key, URL) last.
+    /// part (path, key, URL) last. A setting to change is named "in the
+    /// settings"; a front end says where with [`ClientError::words`].
     pub message: String,
     /// Worth trying again later: a timeout, a throttle, a server error.
     pub transient: bool,
+    /// Where `message` names the place of the settings that fix it
+    /// ([`NO_PLACE`]: it does not), and those settings; two small fields, so
+    /// the error stays small.
+    place_at: u32,
+    settings: SettingSet,
     /// Shared, so the error stays cheap to clone.
     #[source]
     source: Option<Arc<dyn StdError + Send + Sync>>,
@@ -80,8 +91,40 @@ impl ClientError {
             kind,
             message: message.into(),
             transient,
+            place_at: NO_PLACE,
+            settings: SettingSet::default(),
             source: None,
         }
+    }
+
+    /// This error's message says where `settings` are changed at its
+    /// [`advice::PLACE`]; each front end words that place.
+    #[must_use]
+    pub(crate) fn advised(mut self, settings: &[Setting]) -> Self {
+        let (message, place) = advice::place(std::mem::take(&mut self.message), settings);
+        self.message = message;
+        if let Some(place) = place {
+            (self.place_at, self.settings) = (place.at, place.settings);
+        }
+        self
+    }
+
+    /// The settings that fix this error (none: no setting will).
+    pub fn settings(&self) -> Vec<Setting> {
+        self.settings.to_vec()
+    }
+
+    /// The message in a front end's words: where the settings that fix it
+    /// are changed there.
+    pub fn words(&self, surface: &dyn Surface) -> String {
+        advice::worded(&self.message, self.place(), surface)
+    }
+
+    fn place(&self) -> Option<Place> {
+        (self.place_at != NO_PLACE).then_some(Place {
+            at: self.place_at,
+            settings: self.settings,
+        })
     }
 
     #[must_use]
@@ -97,13 +140,18 @@ impl ClientError {
 
     /// The message followed by the technical causes, for logs and `--verbose`.
     pub fn detail(&self) -> String {
+        self.detail_in(&Anywhere)
+    }
+
+    /// [`ClientError::detail`] in a front end's words.
+    pub fn detail_in(&self, surface: &dyn Surface) -> String {
+        let words = self.words(surface);
         match &self.source {
             Some(source) => format!(
-                "{} ({})",
-                self.message,
+                "{words} ({})",
                 augment_pipeline::error_chain(source.as_ref())
             ),
-            None => self.message.clone(),
+            None => words,
         }
     }
 
@@ -111,11 +159,15 @@ impl ClientError {
     /// the message says it was tried for that long.
     #[must_use]
     pub(crate) fn gave_up(mut self, tries: u32, spent: std::time::Duration) -> Self {
-        self.message = format!(
-            "Still failing after {tries} tries in {} s. {}",
-            spent.as_secs(),
-            self.message
+        let again = format!(
+            "Still failing after {tries} tries in {} s. ",
+            spent.as_secs()
         );
+        self.message.insert_str(0, &again);
+        if self.place_at != NO_PLACE {
+            let shift = u32::try_from(again.len()).unwrap_or(NO_PLACE);
+            self.place_at = self.place_at.saturating_add(shift);
+        }
         self
     }
 
@@ -123,9 +175,9 @@ impl ClientError {
     #[must_use]
     pub(crate) fn unreachable(mut self, endpoint: &str) -> Self {
         self.message = format!(
-            "No answer from the storage service. Check the network connection and the endpoint URL in Settings, then try again: {endpoint}"
+            "No answer from the storage service. Check the network connection and the endpoint URL{PLACE}, then try again: {endpoint}"
         );
-        self
+        self.advised(&[Setting::EndpointUrl])
     }
 
     pub fn rejected(rejection: Rejection) -> Self {
@@ -144,17 +196,21 @@ impl ClientError {
     pub(crate) fn no_credentials() -> Self {
         Self::new(
             ErrorKind::NoCredentials,
-            "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings.",
+            format!(
+                "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile{PLACE}."
+            ),
         )
+        .advised(&[Setting::Profile])
     }
 
     pub(crate) fn no_such_bucket(bucket: &str) -> Self {
         Self::new(
             ErrorKind::NoSuchBucket,
             format!(
-                "The bucket does not exist. Check the bucket name and region in Settings (or import the Terraform outputs): {bucket}"
+                "The bucket does not exist. Check the bucket name and region{PLACE}, or import the Terraform outputs: {bucket}"
             ),
         )
+        .advised(&[Setting::Bucket, Setting::Region])
     }
 
     /// From a store port error where no bucket is to blame (a folder).
@@ -217,48 +273,21 @@ impl ClientError {
         let class = classify(failure, source);
         let mut this = match class {
             Class::NoCredentials => Self::no_credentials(),
-            Class::BadCredentials => Self::new(
-                ErrorKind::BadCredentials,
-                format!(
-                    "AWS refused the credentials ({}). Run `aws configure` or `aws sso login` again, or pick another profile in Settings.",
-                    code.unwrap_or("403")
-                ),
-            ),
-            Class::AccessDenied => Self::new(
-                ErrorKind::AccessDenied,
-                format!(
-                    "Access denied: these credentials may not {op} in this bucket. Pick a profile with access in Settings, or ask for the bucket's policy to allow it: {bucket}"
-                ),
-            ),
-            Class::NoSuchBucket => Self::no_such_bucket(bucket),
-            Class::WrongRegion => Self::invalid_settings(format!(
-                "The bucket is in another region. Set its region in Settings: {bucket}"
-            )),
-            Class::Offline => Self::new(
-                ErrorKind::Offline,
-                format!(
-                    "No answer from the storage service. Check the network connection (and the endpoint URL in Settings), then try again: {target}"
-                ),
-            ),
-            Class::BadEndpoint => Self::invalid_settings(format!(
-                "The request could not be made. Check the region and endpoint URL in Settings: {target}"
-            )),
-            Class::Other => {
-                let what = match (code, status) {
-                    (Some(code), _) => format!(" ({code})"),
-                    (None, Some(status)) => format!(" (HTTP {status})"),
-                    (None, None) => String::new(),
-                };
-                let again = if transient {
-                    "; try again in a moment"
-                } else {
-                    ""
-                };
-                Self::new(
-                    ErrorKind::Other,
-                    format!("{op} failed{what}{again}: {target}"),
-                )
+            Class::BadCredentials => {
+                let code = code.unwrap_or("403");
+                Self::new(ErrorKind::BadCredentials, format!("AWS refused the credentials ({code}). Run `aws configure` or `aws sso login` again, or pick another profile{PLACE}."))
+                    .advised(&[Setting::Profile])
             }
+            Class::AccessDenied => Self::new(ErrorKind::AccessDenied, format!("Access denied: these credentials may not {op} in this bucket. Pick a profile{PLACE} that has access, or ask for the bucket's policy to allow it: {bucket}"))
+                .advised(&[Setting::Profile]),
+            Class::NoSuchBucket => Self::no_such_bucket(bucket),
+            Class::WrongRegion => Self::invalid_settings(format!("The bucket is in another region. Set its region{PLACE}: {bucket}"))
+                .advised(&[Setting::Region]),
+            Class::Offline => Self::new(ErrorKind::Offline, format!("No answer from the storage service. Check the network connection (and the endpoint URL{PLACE}), then try again: {target}"))
+                .advised(&[Setting::EndpointUrl]),
+            Class::BadEndpoint => Self::invalid_settings(format!("The request could not be made. Check the region and endpoint URL{PLACE}: {target}"))
+                .advised(&[Setting::Region, Setting::EndpointUrl]),
+            Class::Other => Self::other(op, target, (code, status), transient),
         };
         // The adapter's judgement for what is left over; a missing credential is
         // "no answer" to the SDK, but waiting will not fix it.
@@ -268,6 +297,25 @@ impl ClientError {
             _ => false,
         };
         this
+    }
+
+    /// A failure no class covers: the service's code (or HTTP status) as it
+    /// said it, and whether trying again may help.
+    fn other(op: &str, target: &str, said: (Option<&str>, Option<u16>), transient: bool) -> Self {
+        let what = match said {
+            (Some(code), _) => format!(" ({code})"),
+            (None, Some(status)) => format!(" (HTTP {status})"),
+            (None, None) => String::new(),
+        };
+        let again = if transient {
+            "; try again in a moment"
+        } else {
+            ""
+        };
+        Self::new(
+            ErrorKind::Other,
+            format!("{op} failed{what}{again}: {target}"),
+        )
     }
 }
 
@@ -480,6 +528,6 @@ mod tests {
         handle::<ClientError>();
         handle::<super::super::Remote>();
         handle::<super::super::WatchEvent>();
-        handle::<super::super::Page>();
+        handle::<super::super::Page<super::super::ImageEntry>>();
     }
 }

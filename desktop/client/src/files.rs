@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 /// Temporary files start with this: the folder store's own prefix, so a folder
 /// written here and later opened as a data folder never lists them.
-pub(crate) const TEMP_PREFIX: &str = ".augment-tmp-";
+pub(crate) use augment_local::TEMP_PREFIX;
 
 /// What to do when the final name is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,16 +30,7 @@ pub(crate) fn write_atomically(
     modified: Option<SystemTime>,
     existing: Existing,
 ) -> io::Result<()> {
-    let dir = path.parent().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path names no file in a folder",
-        )
-    })?;
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)?;
+    let mut temp = augment_local::temp_file_beside(path)?;
     temp.write_all(bytes)?;
     if let Some(modified) = modified {
         temp.as_file().set_modified(modified)?;

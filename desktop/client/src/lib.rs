@@ -7,6 +7,7 @@
 //! `Send + Sync`, cheap to clone.
 
 mod adaptive;
+mod advice;
 pub mod batch;
 mod connect;
 pub mod dataset;
@@ -37,6 +38,7 @@ use std::time::{Duration, SystemTime};
 use augment_pipeline::{Landed, ObjectStore, Output, Verdict};
 
 pub use adaptive::{Concurrency, Slot};
+pub use advice::{Anywhere, Setting, Surface};
 pub use dedupe::{SHA256_METADATA, sha256_hex};
 pub use download::{Area, DownloadEvent, DownloadRequest, DownloadSummary};
 pub use error::{ClientError, ErrorKind};
@@ -83,10 +85,11 @@ pub struct ImageEntry {
     pub last_modified: Option<SystemTime>,
 }
 
-/// One page of [`Remote::list_images`]; pass `next` back for the following page.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Page {
-    pub items: Vec<ImageEntry>,
+/// One page of a listing ([`Remote::list_images`], [`Remote::list_rejected`]);
+/// pass `next` back for the following page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
     pub next: Option<String>,
 }
 
@@ -103,13 +106,6 @@ pub struct RejectedEntry {
     /// Why, for people.
     pub message: String,
     pub last_modified: Option<SystemTime>,
-}
-
-/// One page of [`Remote::list_rejected`]; pass `next` back for the following page.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RejectedPage {
-    pub items: Vec<RejectedEntry>,
-    pub next: Option<String>,
 }
 
 /// Which outputs of an upload exist now.

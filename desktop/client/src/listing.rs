@@ -3,31 +3,34 @@
 use std::time::SystemTime;
 
 use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX};
-use augment_pipeline::{ListRequest, UploadKey, Verdict};
+use augment_pipeline::{ListPage, ListRequest, UploadKey, Verdict};
 
 use crate::error::{ClientError, ErrorKind};
 
 use crate::{
     ImageEntry, MAX_FAILED_RECORD_BYTES, PAGE_SIZE, PARALLEL_RECORD_READS, Page, RejectedEntry,
-    RejectedPage, Remote,
+    Remote,
 };
 
 impl Remote {
+    /// One page of [`PAGE_SIZE`] keys under `prefix`, from `cursor` on.
+    async fn page_of(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, ClientError> {
+        self.inner
+            .store
+            .list_page(ListRequest::new(prefix, cursor, PAGE_SIZE))
+            .await
+            .map_err(|err| self.error(err))
+    }
+
     /// One page of processed images, sorted by key; `cursor` is the previous
     /// page's `next`.
     /// (Entries of `processed/` that are not a processed image are left out, so a
     /// page can hold fewer than [`PAGE_SIZE`].)
-    pub async fn list_images(&self, cursor: Option<String>) -> Result<Page, ClientError> {
-        let page = self
-            .inner
-            .store
-            .list_page(ListRequest::new(
-                PROCESSED_PREFIX,
-                cursor.as_deref(),
-                PAGE_SIZE,
-            ))
-            .await
-            .map_err(|err| self.error(err))?;
+    pub async fn list_images(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<ImageEntry>, ClientError> {
+        let page = self.page_of(PROCESSED_PREFIX, cursor.as_deref()).await?;
         let items = page
             .objects
             .into_iter()
@@ -53,17 +56,11 @@ impl Remote {
     /// is not an upload whose failed key is this one is left out, so no record
     /// can name, and get deleted, an image it is not about. A record deleted
     /// meanwhile is left out too.
-    pub async fn list_rejected(&self, cursor: Option<String>) -> Result<RejectedPage, ClientError> {
-        let page = self
-            .inner
-            .store
-            .list_page(ListRequest::new(
-                FAILED_PREFIX,
-                cursor.as_deref(),
-                PAGE_SIZE,
-            ))
-            .await
-            .map_err(|err| self.error(err))?;
+    pub async fn list_rejected(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<RejectedEntry>, ClientError> {
+        let page = self.page_of(FAILED_PREFIX, cursor.as_deref()).await?;
         let mut items = Vec::new();
         for chunk in page.objects.chunks(PARALLEL_RECORD_READS) {
             let mut reads = tokio::task::JoinSet::new();
@@ -87,7 +84,7 @@ impl Remote {
             }
         }
         items.sort_by(|a: &RejectedEntry, b| a.failed_key.cmp(&b.failed_key));
-        Ok(RejectedPage {
+        Ok(Page {
             items,
             next: page.next,
         })

@@ -13,6 +13,7 @@ use augment_pipeline::steps::UploadOutcome;
 use augment_pipeline::{ObjectStore as _, Output, PutObject, Rejection, UploadKey, error_chain};
 
 use super::{ClientError, ErrorKind};
+use crate::advice::{PLACE, Setting};
 use crate::lock;
 
 /// How one upload ended in the local pipeline.
@@ -164,10 +165,11 @@ impl LocalMode {
     pub(super) fn start(root: &Path) -> Result<Self, ClientError> {
         std::fs::create_dir_all(root).map_err(|err| {
             ClientError::io(
-                "Cannot create the data folder; choose another in Settings",
+                &format!("Cannot create the data folder; choose another{PLACE}"),
                 root,
                 err,
             )
+            .advised(&[Setting::DataFolder])
         })?;
         let workers = tokio::runtime::Handle::current().metrics().num_workers();
         let jobs = workers.saturating_sub(1).max(1);
@@ -214,10 +216,11 @@ impl LocalMode {
             ClientError::new(
                 ErrorKind::Io,
                 format!(
-                    "The data folder is not writable. Choose another in Settings: {}",
+                    "The data folder is not writable. Choose another{PLACE}: {}",
                     self.root().display()
                 ),
             )
+            .advised(&[Setting::DataFolder])
             .with_source(err)
         };
         self.store()

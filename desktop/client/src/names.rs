@@ -100,12 +100,7 @@ impl Remote {
     /// extension in any case (and not `<name>.x.jpg`, which is another name).
     pub(crate) async fn originals_of(&self, name: &str) -> Result<Vec<String>, ClientError> {
         let prefix = format!("{UPLOAD_PREFIX}{name}.");
-        let found = self
-            .inner
-            .store
-            .list(&prefix)
-            .await
-            .map_err(|err| self.error(err))?;
+        let found = self.ask(self.store().list(&prefix)).await?;
         Ok(found
             .into_iter()
             .map(|info| info.key)

@@ -197,12 +197,7 @@ impl Remote {
     pub(crate) async fn has_hash(&self, key: &str, sha256: &str) -> Result<bool, ClientError> {
         let deadline = tokio::time::Instant::now() + RETRY_BUDGET;
         retry::until(deadline, &self.inner.retried, || async {
-            let tags = self
-                .inner
-                .store
-                .object_tags(key)
-                .await
-                .map_err(|err| self.error(err))?;
+            let tags = self.ask(self.store().object_tags(key)).await?;
             Ok(tags.is_some_and(|tags| {
                 tags.iter()
                     .any(|(name, value)| name == SHA256_METADATA && value == sha256)

@@ -7,6 +7,7 @@ use aws_types::sdk_config::{RequestChecksumCalculation, ResponseChecksumValidati
 
 use super::ClientError;
 use super::settings::{AwsSettings, is_insecure_endpoint};
+use crate::advice::{PLACE, Setting};
 
 /// Attempts per request (the SDK's standard retry mode: exponential backoff with
 /// jitter, only for throttling, 5xx, timeouts and connection errors).
@@ -19,9 +20,10 @@ pub const CUSTOM_DEFAULT_REGION: &str = "us-east-1";
 pub(super) fn bucket_name(bucket: &str) -> Result<&str, ClientError> {
     let bucket = bucket.trim();
     if bucket.is_empty() {
-        return Err(ClientError::invalid_settings(
-            "No bucket is set. Enter the bucket name in Settings, or import the Terraform outputs.",
-        ));
+        return Err(ClientError::invalid_settings(format!(
+            "No bucket is set. Enter the bucket name{PLACE}, or import the Terraform outputs."
+        ))
+        .advised(&[Setting::Bucket]));
     }
     Ok(bucket)
 }
@@ -46,8 +48,9 @@ pub(super) async fn sdk_config(
             .any(|p| p == profile)
         {
             return Err(ClientError::invalid_settings(format!(
-                "There is no such profile in the AWS config files (~/.aws/config, ~/.aws/credentials). Pick one in Settings, or create it with `aws configure --profile`: {profile}"
-            )));
+                "There is no such profile in the AWS config files (~/.aws/config, ~/.aws/credentials). Pick one{PLACE}, or create it with `aws configure --profile`: {profile}"
+            ))
+            .advised(&[Setting::Profile]));
         }
         loader = loader.profile_name(profile);
     }
@@ -58,13 +61,15 @@ pub(super) async fn sdk_config(
         let endpoint = endpoint.trim();
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(ClientError::invalid_settings(format!(
-                "The endpoint URL must start with http:// or https://. Correct it in Settings: {endpoint}"
-            )));
+                "The endpoint URL must start with http:// or https://. Correct it{PLACE}: {endpoint}"
+            ))
+            .advised(&[Setting::EndpointUrl]));
         }
         if is_insecure_endpoint(endpoint) && !aws.allow_insecure_http {
             return Err(ClientError::invalid_settings(format!(
-                "The endpoint uses plain http:// to another machine: the signed requests and the images would cross the network unencrypted. Use https://, or allow plain HTTP for it (augment upload --allow-http; in the app, confirm it in Settings): {endpoint}"
-            )));
+                "The endpoint uses plain http:// to another machine: the signed requests and the images would cross the network unencrypted. Use https://, or allow plain HTTP to it{PLACE}: {endpoint}"
+            ))
+            .advised(&[Setting::AllowHttp]));
         }
         loader = loader.endpoint_url(endpoint);
     }
@@ -73,9 +78,10 @@ pub(super) async fn sdk_config(
         return Ok(config);
     }
     if endpoint.is_none() {
-        return Err(ClientError::invalid_settings(
-            "No AWS region is set. Choose the bucket's region in Settings (or set one in the AWS profile).",
-        ));
+        return Err(ClientError::invalid_settings(format!(
+            "No AWS region is set. Choose the bucket's region{PLACE}, or set one in the AWS profile."
+        ))
+        .advised(&[Setting::Region]));
     }
     Ok(config
         .into_builder()

@@ -165,31 +165,36 @@ where
     }
 }
 
+impl S3Store {
+    /// One `HeadObject`; `None` when there is no object at `key`.
+    async fn head_object(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::head_object::HeadObjectOutput>, StoreError> {
+        let (client, bucket) = (&self.client, &self.bucket);
+        let result = client.head_object().bucket(bucket).key(key).send().await;
+        match result {
+            Ok(head) => Ok(Some(head)),
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(store_error("HeadObject", key, err)),
+        }
+    }
+}
+
 impl ObjectStore for S3Store {
     fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
         Box::pin(async move {
-            let result = self
-                .client
-                .head_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .send()
-                .await;
-            match result {
-                Ok(head) => Ok(Some(ObjectInfo {
-                    key: key.to_owned(),
-                    size_bytes: size(head.content_length()),
-                    last_modified: time(head.last_modified()),
-                })),
-                Err(err)
-                    if err.as_service_error().is_some_and(
-                        aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
-                    ) =>
-                {
-                    Ok(None)
-                }
-                Err(err) => Err(store_error("HeadObject", key, err)),
-            }
+            Ok(self.head_object(key).await?.map(|head| ObjectInfo {
+                key: key.to_owned(),
+                size_bytes: size(head.content_length()),
+                last_modified: time(head.last_modified()),
+            }))
         })
     }
 
@@ -301,30 +306,13 @@ impl ObjectStore for S3Store {
     /// One `HeadObject`: S3 hands back the user metadata with the size.
     fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
         Box::pin(async move {
-            let result = self
-                .client
-                .head_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .send()
-                .await;
-            match result {
-                Ok(head) => Ok(Some(
-                    head.metadata()
-                        .into_iter()
-                        .flatten()
-                        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
-                        .collect(),
-                )),
-                Err(err)
-                    if err.as_service_error().is_some_and(
-                        aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
-                    ) =>
-                {
-                    Ok(None)
-                }
-                Err(err) => Err(store_error("HeadObject", key, err)),
-            }
+            Ok(self.head_object(key).await?.map(|head| {
+                head.metadata()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+                    .collect()
+            }))
         })
     }
 
@@ -332,10 +320,10 @@ impl ObjectStore for S3Store {
     /// granted where `s3:GetObject` is not.
     fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
         Box::pin(async move {
-            let result = self
-                .client
+            let (client, bucket) = (&self.client, &self.bucket);
+            let result = client
                 .get_object_tagging()
-                .bucket(&self.bucket)
+                .bucket(bucket)
                 .key(key)
                 .send()
                 .await;

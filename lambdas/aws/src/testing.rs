@@ -107,8 +107,53 @@ impl Drop for Moto {
     }
 }
 
+/// `command` (the `augment` CLI, a Lambda binary) sees none of this machine's
+/// AWS configuration: no `AWS_*` variable, no config or credentials file, no
+/// instance metadata; its settings and data folder live under `home`.
+pub fn isolated_from_machine<'a>(
+    command: &'a mut Command,
+    home: &std::path::Path,
+) -> &'a mut Command {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("AUGMENT_CONFIG_DIR", home.join("config"))
+        .env("AUGMENT_DATA_DIR", home.join("data"))
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("no-aws-credentials"),
+        )
+        // No instance metadata service to wait for on a developer machine.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
 /// Test setup failures, with the SDK's context.
 pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One object written straight through the SDK (a test's own setup, not the
+/// store under test).
+pub async fn put_object(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    body: impl Into<Vec<u8>>,
+) -> Result<(), SetupError> {
+    let body = aws_sdk_s3::primitives::ByteStream::from(body.into());
+    let request = clients.s3.put_object().bucket(bucket).key(key).body(body);
+    request.send().await?;
+    Ok(())
+}
+
+/// A bucket on an emulator.
+pub async fn create_bucket(clients: &Clients, bucket: &str) -> Result<(), SetupError> {
+    clients.s3.create_bucket().bucket(bucket).send().await?;
+    Ok(())
+}
 
 /// A bucket and a queue on an emulator; returns the queue URL.
 pub async fn create_bucket_and_queue(
@@ -116,7 +161,7 @@ pub async fn create_bucket_and_queue(
     bucket: &str,
     queue: &str,
 ) -> Result<String, SetupError> {
-    clients.s3.create_bucket().bucket(bucket).send().await?;
+    create_bucket(clients, bucket).await?;
     let created = clients.sqs.create_queue().queue_name(queue).send().await?;
     Ok(created
         .queue_url()

@@ -10,7 +10,6 @@ use augment_pipeline::memory::{keys, keys_by_page};
 use augment_pipeline::ports::{ObjectStore, PutObject, StoreError, TaskQueue};
 use augment_pipeline::steps::{UploadOutcome, make_rotation, process_upload};
 use augment_pipeline::{Angle, FailedRecord, RejectCode, RotationTask, UploadKey};
-use aws_sdk_s3::primitives::ByteStream;
 
 const BUCKET: &str = "augment-test";
 
@@ -36,14 +35,7 @@ async fn stack() -> Stack {
 }
 
 async fn upload(stack: &Stack, key: &str, body: Vec<u8>) {
-    stack
-        .clients
-        .s3
-        .put_object()
-        .bucket(BUCKET)
-        .key(key)
-        .body(ByteStream::from(body))
-        .send()
+    testing::put_object(&stack.clients, BUCKET, key, body)
         .await
         .unwrap();
 }
@@ -270,11 +262,14 @@ async fn on_s3_outputs_record_their_order_and_a_success_clears_the_failed_record
         Sequencer::parse("0055AED6DCD90281F0").unwrap(),
     );
     assert_eq!(stack.store.head_metadata(key).await.unwrap(), None);
+    let run = async |sequencer| {
+        process_upload_event(&stack.store, &stack.queue, event(sequencer))
+            .await
+            .unwrap()
+    };
 
     upload(&stack, key, b"not an image".to_vec()).await;
-    let outcome = process_upload_event(&stack.store, &stack.queue, event(&older))
-        .await
-        .unwrap();
+    let outcome = run(&older).await;
     assert!(
         matches!(outcome, UploadOutcome::Rejected { .. }),
         "{outcome:?}"
@@ -291,9 +286,7 @@ async fn on_s3_outputs_record_their_order_and_a_success_clears_the_failed_record
     );
 
     upload(&stack, key, red_corner_photo()).await;
-    let outcome = process_upload_event(&stack.store, &stack.queue, event(&newer))
-        .await
-        .unwrap();
+    let outcome = run(&newer).await;
     assert!(
         matches!(outcome, UploadOutcome::Processed { .. }),
         "{outcome:?}"
@@ -312,9 +305,7 @@ async fn on_s3_outputs_record_their_order_and_a_success_clears_the_failed_record
     assert!(processed.contains(&("source-key".into(), key.into())));
 
     // The older event again, late: nothing is written.
-    let outcome = process_upload_event(&stack.store, &stack.queue, event(&older))
-        .await
-        .unwrap();
+    let outcome = run(&older).await;
     assert_eq!(
         outcome.skip_reason(),
         Some(SkipReason::Superseded),

@@ -304,11 +304,7 @@ async fn forward(
 ) -> Result<(hyper::http::response::Parts, Bytes), ProxyError> {
     let upstream_error = |err: &dyn std::fmt::Display| ProxyError::Upstream(err.to_string());
     let (parts, body) = request.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map_err(|e| upstream_error(&e))?
-        .to_bytes();
+    let body = read_whole(body).await?;
     let stream = TcpStream::connect(upstream)
         .await
         .map_err(|e| upstream_error(&e))?;
@@ -321,12 +317,16 @@ async fn forward(
         .await
         .map_err(|e| upstream_error(&e))?;
     let (parts, body) = response.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map_err(|e| upstream_error(&e))?
-        .to_bytes();
+    let body = read_whole(body).await?;
     Ok((parts, body))
+}
+
+/// A body read to its end.
+async fn read_whole(body: Incoming) -> Result<Bytes, ProxyError> {
+    let collected = body.collect().await;
+    Ok(collected
+        .map_err(|err| ProxyError::Upstream(err.to_string()))?
+        .to_bytes())
 }
 
 /// S3's throttling reply (HEAD replies carry no body, as S3's don't).

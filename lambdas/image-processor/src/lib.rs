@@ -64,46 +64,15 @@ where
     let total = event.records.len();
     for record in &event.records {
         let started = Instant::now();
-        let raw_key = record.s3.object.key.as_deref().unwrap_or_default();
-        let bytes = record.s3.object.size.unwrap_or_default();
         let result = handle_record(record, &store_for, queue).await;
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match result {
-            Ok(Record::Done(UploadOutcome::Processed {
-                upload,
-                processed_key,
-            })) => {
-                summary.processed += 1;
-                tracing::info!(request_id, key = %upload, bytes, ms, outcome = "processed", processed_key);
-            }
-            Ok(Record::Done(UploadOutcome::Rejected { upload, rejection })) => {
-                summary.rejected += 1;
-                // The message is what a person reads; the detail (the decoder's
-                // own words) is for this log only.
-                tracing::info!(request_id, key = %upload, bytes, ms, outcome = "rejected", code = %rejection.code, message = rejection.message, detail = rejection.detail.as_deref());
-            }
-            Ok(Record::Done(UploadOutcome::Skipped { key, reason })) => {
-                summary.skipped += 1;
-                tracing::info!(request_id, key, bytes, ms, outcome = "skipped", reason = ?reason);
-            }
-            Ok(Record::Ignored(reason)) => {
-                summary.skipped += 1;
-                tracing::warn!(request_id, key = raw_key, ms, outcome = "ignored", reason);
-            }
-            Err(err) => {
-                let transient = err.is_transient();
-                let message = error_chain(&err);
-                tracing::error!(
-                    request_id,
-                    key = raw_key,
-                    bytes,
-                    ms,
-                    outcome = "error",
-                    transient,
-                    error = message
-                );
-                errors.push(message);
-            }
+        let seen = Seen {
+            request_id,
+            raw_key: record.s3.object.key.as_deref().unwrap_or_default(),
+            bytes: record.s3.object.size.unwrap_or_default(),
+            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        if let Some(error) = summary.count(&seen, result) {
+            errors.push(error);
         }
     }
     tracing::info!(
@@ -122,6 +91,66 @@ where
             total,
             first: first.clone(),
         }),
+    }
+}
+
+/// What the log line of a record says besides its outcome.
+struct Seen<'a> {
+    request_id: &'a str,
+    /// The key as the event spelled it.
+    raw_key: &'a str,
+    bytes: i64,
+    ms: u64,
+}
+
+impl Summary {
+    /// Counts a record's outcome and logs its one line; the error's words
+    /// when it hit a fault.
+    fn count(&mut self, seen: &Seen<'_>, result: Result<Record, StepError>) -> Option<String> {
+        let Seen {
+            request_id,
+            raw_key,
+            bytes,
+            ms,
+        } = *seen;
+        match result {
+            Ok(Record::Done(UploadOutcome::Processed {
+                upload,
+                processed_key,
+            })) => {
+                self.processed += 1;
+                tracing::info!(request_id, key = %upload, bytes, ms, outcome = "processed", processed_key);
+            }
+            Ok(Record::Done(UploadOutcome::Rejected { upload, rejection })) => {
+                self.rejected += 1;
+                // The message is what a person reads; the detail (the decoder's
+                // own words) is for this log only.
+                tracing::info!(request_id, key = %upload, bytes, ms, outcome = "rejected", code = %rejection.code, message = rejection.message, detail = rejection.detail.as_deref());
+            }
+            Ok(Record::Done(UploadOutcome::Skipped { key, reason })) => {
+                self.skipped += 1;
+                tracing::info!(request_id, key, bytes, ms, outcome = "skipped", reason = ?reason);
+            }
+            Ok(Record::Ignored(reason)) => {
+                self.skipped += 1;
+                tracing::warn!(request_id, key = raw_key, ms, outcome = "ignored", reason);
+            }
+            Err(err) => {
+                let transient = err.is_transient();
+                let message = error_chain(&err);
+                tracing::error!(
+                    request_id,
+                    key = raw_key,
+                    bytes,
+                    ms,
+                    outcome = "error",
+                    transient,
+                    error = message
+                );
+                return Some(message);
+            }
+        }
+        None
     }
 }
 

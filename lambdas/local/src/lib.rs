@@ -15,7 +15,7 @@ pub use pipeline::{
     STEP_MAX_DELAY,
 };
 pub use queue::ChannelQueue;
-pub use store::FolderStore;
+pub use store::{FolderStore, TEMP_PREFIX, temp_file_beside};
 
 /// The bucket name local tasks carry.
 pub const LOCAL_BUCKET: &str = "local";

@@ -16,7 +16,7 @@ use crate::metadata;
 
 /// Temporary files of in-flight writes start with this; `list` never shows them
 /// (it starts with [`folder_names::STORE_FILE_PREFIX`], which no key names).
-pub(crate) const TEMP_PREFIX: &str = ".augment-tmp-";
+pub const TEMP_PREFIX: &str = ".augment-tmp-";
 
 /// Chunk of a write between two progress reports and cancellation checks: small
 /// enough for a smooth progress bar, large enough that a 10 MiB write is ~160.
@@ -282,20 +282,28 @@ enum Read {
     TooLarge,
 }
 
+/// A temporary file in `path`'s folder (made as needed), named with
+/// [`TEMP_PREFIX`] so no listing of a data folder shows it: how a file is
+/// written whole, then renamed into place (also by the client's downloads and
+/// exports).
+pub fn temp_file_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = path.parent().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path names no file in a folder",
+        )
+    })?;
+    std::fs::create_dir_all(dir)?;
+    tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+}
+
 fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = path.parent().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a key names a file below the root",
-        )
-    })?;
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)?;
+    let mut temp = temp_file_beside(path)?;
     write(temp.as_file_mut())?;
     temp.persist(path).map_err(|err| err.error)?;
     Ok(())

@@ -48,6 +48,27 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
+    /// The name-value pairs `field` picks of the object at `key` (its metadata,
+    /// its tags), or `None` where there is none, with the faults `op` has.
+    fn pairs(
+        &self,
+        op: &'static str,
+        key: &str,
+        field: impl Fn(&PutObject) -> &[(&'static str, String)],
+    ) -> Result<Option<Vec<(String, String)>>, StoreError> {
+        self.fault(op, key)?;
+        let found = locked(&self.objects).get(key).map(|object| {
+            field(object)
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect()
+        });
+        if found.is_none() {
+            self.missing(op, key)?;
+        }
+        Ok(found)
+    }
+
     pub fn with(key: &str, body: Vec<u8>) -> Self {
         let store = Self::default();
         store.insert(key, body);
@@ -219,37 +240,11 @@ impl ObjectStore for MemoryStore {
     }
 
     fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
-        Box::pin(async move {
-            self.fault("head", key)?;
-            let found = locked(&self.objects).get(key).map(|object| {
-                object
-                    .metadata
-                    .iter()
-                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
-                    .collect()
-            });
-            if found.is_none() {
-                self.missing("head", key)?;
-            }
-            Ok(found)
-        })
+        Box::pin(async move { self.pairs("head", key, |object| &object.metadata) })
     }
 
     fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
-        Box::pin(async move {
-            self.fault("tagging", key)?;
-            let found = locked(&self.objects).get(key).map(|object| {
-                object
-                    .tags
-                    .iter()
-                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
-                    .collect()
-            });
-            if found.is_none() {
-                self.missing("tagging", key)?;
-            }
-            Ok(found)
-        })
+        Box::pin(async move { self.pairs("tagging", key, |object| &object.tags) })
     }
 
     fn key_rules(&self) -> KeyRules {

@@ -12,15 +12,21 @@ use crate::command::{
     DatasetEvent, DesktopEvent, Event, GalleryEvent, PipelineEvent, RowEvent, SettingsEvent,
     StatusEvent, TransferId, UploadEvent,
 };
+use crate::format::InApp;
 use crate::gallery::Thumb;
 use crate::queue::{self, FailureCode, State, Transfer};
 
 /// The words a person reads for a worker's error; what the app was doing
 /// (`what`: "checking /path/cat.jpg") and the technical causes go to the log,
 /// once, here.
-pub(super) fn shown(what: &str, err: augment_client::ClientError) -> String {
+pub(super) fn shown(what: &str, err: &augment_client::ClientError) -> String {
+    shown_in(InApp::Window, what, err)
+}
+
+/// [`shown`], read at `place` (inside Settings, its advice says "above").
+pub(super) fn shown_in(place: InApp, what: &str, err: &augment_client::ClientError) -> String {
     tracing::warn!(kind = ?err.kind, "{what}: {}", err.detail());
-    err.message
+    err.words(&place)
 }
 
 pub(super) fn texture(ctx: &egui::Context, name: &str, image: egui::ColorImage) -> TextureHandle {
@@ -45,10 +51,10 @@ impl DesktopApp {
     pub(super) fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Settings(event) => self.apply_settings_event(event),
-            Event::Gallery(event) => self.apply_gallery_event(ctx, event),
+            Event::Gallery(event) => self.apply_gallery_event(event),
             Event::Row(event) => self.apply_row_event(ctx, event),
             Event::Upload(event) => self.apply_upload_event(event),
-            Event::Pipeline(event) => self.apply_pipeline_event(ctx, event),
+            Event::Pipeline(event) => self.apply_pipeline_event(event),
             Event::Desktop(event) => self.apply_desktop_event(event),
             Event::Status(event) => self.apply_status_event(event),
             Event::Dataset(event) => {
@@ -67,10 +73,10 @@ impl DesktopApp {
         match event {
             StatusEvent::Refreshed(result) => self
                 .pipeline
-                .applied(result.map_err(|err| shown("checking the pipeline", err))),
+                .applied(result.map_err(|err| shown("checking the pipeline", &err))),
             StatusEvent::Redriven(result) => self
                 .pipeline
-                .redrive_done(result.map_err(|err| shown("re-driving", err))),
+                .redrive_done(result.map_err(|err| shown("re-driving", &err))),
         }
     }
 
@@ -82,7 +88,7 @@ impl DesktopApp {
                     .push(format!("Saved the report to {}", path.display()));
             }
             DesktopEvent::ReportSaved(Some(Err(err))) => {
-                let message = shown("saving the report", err);
+                let message = shown("saving the report", &err);
                 self.notices.push(message);
             }
             // The dialog was closed: nothing happened, nothing to say.
@@ -95,7 +101,7 @@ impl DesktopApp {
         match event {
             SettingsEvent::Connected(result) => {
                 self.pipeline.refresh_soon();
-                self.connection = Some(result.map_err(|err| shown("connecting", err)));
+                self.connection = Some(result.map_err(|err| shown("connecting", &err)));
             }
             SettingsEvent::Tested(result) => {
                 if !panel.testing {
@@ -106,7 +112,7 @@ impl DesktopApp {
                 panel.status = Some(
                     result
                         .map(|d| format!("Connected: {d}"))
-                        .map_err(|err| shown("testing the connection", err)),
+                        .map_err(|err| shown_in(InApp::Settings, "testing the connection", &err)),
                 );
             }
             SettingsEvent::Imported(Ok(aws)) => {
@@ -119,14 +125,18 @@ impl DesktopApp {
                 ));
             }
             SettingsEvent::Imported(Err(err)) => {
-                panel.status = Some(Err(shown("importing Terraform outputs", err)));
+                panel.status = Some(Err(shown_in(
+                    InApp::Settings,
+                    "importing Terraform outputs",
+                    &err,
+                )));
             }
             SettingsEvent::Profiles(profiles) => panel.profiles = profiles,
             SettingsEvent::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
         }
     }
 
-    pub(super) fn apply_gallery_event(&mut self, ctx: &egui::Context, event: GalleryEvent) {
+    pub(super) fn apply_gallery_event(&mut self, event: GalleryEvent) {
         let gallery = &mut self.gallery;
         match event {
             GalleryEvent::Page { generation, result } => {
@@ -136,7 +146,7 @@ impl DesktopApp {
                 gallery.loading = false;
                 match result {
                     Ok((items, next)) => gallery.add_page(items, next),
-                    Err(err) => gallery.error = Some(shown("listing the gallery", err)),
+                    Err(err) => gallery.error = Some(shown("listing the gallery", &err)),
                 }
             }
             GalleryEvent::RejectedPage { generation, result } => {
@@ -146,16 +156,15 @@ impl DesktopApp {
                 gallery.rejected_loading = false;
                 match result {
                     Ok((items, next)) => gallery.add_rejected_page(items, next),
-                    Err(err) => gallery.error = Some(shown("listing the rejected uploads", err)),
+                    Err(err) => gallery.error = Some(shown("listing the rejected uploads", &err)),
                 }
             }
-            GalleryEvent::Thumbnail { key, image } => {
-                let thumb = match image {
-                    Ok(image) => Thumb::Ready(texture(ctx, &key, image)),
-                    Err(why) => Thumb::Missing(why),
-                };
-                gallery.thumbs.insert(key, thumb);
-            }
+            GalleryEvent::Thumbnail { key, image } => match image {
+                Ok(image) => gallery.image_ready(key, image),
+                Err(why) => {
+                    gallery.thumbs.insert(key, Thumb::Missing(why));
+                }
+            },
             GalleryEvent::Deleted { name, result } => match result {
                 Ok(()) => {
                     gallery.remove(&name);
@@ -169,12 +178,12 @@ impl DesktopApp {
                 }
                 Err(err) => self.notices.push(format!(
                     "Could not delete {name}: {}",
-                    shown(&format!("deleting {name}"), err)
+                    shown(&format!("deleting {name}"), &err)
                 )),
             },
             GalleryEvent::Saved(status) => {
                 gallery.save_status =
-                    status.map(|s| s.map_err(|err| shown("saving rotations", err)));
+                    status.map(|s| s.map_err(|err| shown("saving rotations", &err)));
             }
         }
     }
@@ -244,7 +253,7 @@ impl DesktopApp {
                     code: FailureCode::of(&err),
                     reason: format!(
                         "Not uploaded: {}",
-                        shown(&format!("checking {}", transfer.path.display()), err)
+                        shown(&format!("checking {}", transfer.path.display()), &err)
                     ),
                     retry: false,
                 },
@@ -289,7 +298,7 @@ impl DesktopApp {
             }
             UploadEvent::Failed { id, error } => {
                 let code = FailureCode::of(&error);
-                let reason = shown(&format!("uploading {}", self.row_path(id)), error);
+                let reason = shown(&format!("uploading {}", self.row_path(id)), &error);
                 self.update(id, |state| {
                     *state = State::Failed {
                         reason,
@@ -303,7 +312,7 @@ impl DesktopApp {
 
     /// What the pipeline made of an upload: each rotation, a rejection, a
     /// time-out, all four done.
-    pub(super) fn apply_pipeline_event(&mut self, ctx: &egui::Context, event: PipelineEvent) {
+    pub(super) fn apply_pipeline_event(&mut self, event: PipelineEvent) {
         let mode = self.settings.mode;
         match event {
             PipelineEvent::Landed {
@@ -311,7 +320,7 @@ impl DesktopApp {
                 output,
                 key,
                 image,
-            } => self.output_landed(ctx, id, output, key, image),
+            } => self.output_landed(id, output, key, image),
             PipelineEvent::PipelineRejected { id, code, message } => {
                 tracing::info!("the pipeline rejected {}: {message}", self.row_path(id));
                 let upload = self
@@ -356,7 +365,6 @@ impl DesktopApp {
     /// An output of a row's upload landed (a rotation with its thumbnail).
     fn output_landed(
         &mut self,
-        ctx: &egui::Context,
         id: TransferId,
         output: Output,
         key: String,
@@ -365,10 +373,7 @@ impl DesktopApp {
         if let Some(image) = image {
             // Into the gallery's bounded cache: the row keeps only the key
             // (its detail view and the row's Rotations share the texture).
-            let handle = texture(ctx, &key, image);
-            self.gallery
-                .thumbs
-                .insert(key.clone(), Thumb::Ready(handle));
+            self.gallery.image_ready(key.clone(), image);
         }
         if let Some(transfer) = self.transfer_mut(id) {
             transfer.landed.insert(output);

@@ -31,6 +31,7 @@ impl DesktopApp {
         let build_started = Instant::now();
         let ctx = ui.ctx().clone();
         self.drain_events(&ctx);
+        self.upload_textures(&ctx);
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
         self.window_input(&ctx, &mut commands);
@@ -378,6 +379,14 @@ impl DesktopApp {
         }
     }
 
+    /// Decoded thumbnails become textures, a bounded number this frame; for
+    /// the rest, another frame.
+    fn upload_textures(&mut self, ctx: &egui::Context) {
+        if self.gallery.upload_textures(ctx) > 0 {
+            ctx.request_repaint();
+        }
+    }
+
     pub(super) fn open_help(&mut self) {
         if !self.gallery.dialogs.contains(&gallery::Dialog::Help) {
             self.gallery.dialogs.push(gallery::Dialog::Help);
@@ -387,7 +396,7 @@ impl DesktopApp {
     pub(super) fn apply_settings(&mut self, commands: &mut Vec<Command>) {
         self.settings = self.settings_panel.draft.clone();
         if let Err(err) = self.settings.save() {
-            self.settings_panel.status = Some(Err(err.message));
+            self.settings_panel.status = Some(Err(err.words(&crate::format::InApp::Settings)));
         } else {
             self.settings_panel.status = Some(Ok("Saved.".to_owned()));
         }

@@ -9,6 +9,7 @@ use augment_client::dataset::{ExportSummary, Format, SplitSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::command::DatasetEvent;
+use crate::format::error_words;
 
 /// Which of the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,11 +240,15 @@ impl Dataset {
                 self.end(
                     result
                         .map(|s| downloaded_text(&s))
-                        .map_err(|err| err.message),
+                        .map_err(|err| error_words(&err)),
                 );
             }
             DatasetEvent::Exported(result) => {
-                self.end(result.map(|s| exported_text(&s)).map_err(|err| err.message));
+                self.end(
+                    result
+                        .map(|s| exported_text(&s))
+                        .map_err(|err| error_words(&err)),
+                );
             }
             DatasetEvent::Cancelled => self.end(Err("Cancelled".to_owned())),
         }

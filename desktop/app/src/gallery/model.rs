@@ -1,11 +1,11 @@
 //! What the gallery knows: the entries listed so far (and those waiting to
-//! join), their order, the rejected uploads, the bounded texture cache.
+//! join), their order, the rejected uploads; the texture cache's fields (its
+//! methods are `textures.rs`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use augment_client::{ImageEntry, RejectedEntry};
 use augment_pipeline::Output;
-use egui::TextureHandle;
 
 use crate::command::{Command, GalleryCommand};
 /// A dialog over the window. Several can be open, one over the other (the
@@ -31,23 +31,8 @@ impl Dialog {
     }
 }
 
+use super::textures::Thumb;
 use crate::format::fold;
-#[cfg(test)]
-use crate::thumbs::FULL_PX;
-use crate::thumbs::NoImage;
-
-/// Textures kept once they are off screen (cards, detail images, the queue's
-/// rotations): at most 256 KiB each, so about 64 MiB. More than a 4K screen
-/// of cards and an open detail view; what is on screen is never let go.
-pub const MAX_TEXTURES: usize = 256;
-
-/// A thumbnail in the cache.
-pub enum Thumb {
-    Loading,
-    Ready(TextureHandle),
-    /// No picture, and why: a placeholder stays.
-    Missing(NoImage),
-}
 
 /// The order of the cards. The order never changes by itself: images that
 /// arrive during a batch wait in [`Gallery::pending`] until "show".
@@ -124,6 +109,9 @@ pub struct Gallery {
     pub thumbs: HashMap<String, Thumb>,
     /// The frame each texture in `thumbs` was last asked for.
     pub(super) used: HashMap<String, u64>,
+    /// Decoded images waiting for their texture upload, oldest first (see
+    /// [`Gallery::upload_textures`]).
+    pub(super) uploads: VecDeque<(String, egui::ColorImage)>,
     /// Frames drawn so far (bumped by [`Gallery::trim`]).
     pub(super) frame: u64,
     /// The dialogs open over the window, bottom first (see [`dialogs_ui`]).
@@ -171,29 +159,24 @@ impl Gallery {
     /// The next pages of both listings, once the last ones are in (and none
     /// failed).
     pub fn next_pages(&mut self) -> Vec<Command> {
-        let mut commands = Vec::new();
         if self.error.is_some() {
-            return commands;
+            return Vec::new();
         }
-        if !self.loading
-            && let Some(cursor) = self.next.clone()
-        {
+        let generation = self.generation;
+        let images = next_cursor(self.loading, self.next.as_deref()).map(|cursor| {
             self.loading = true;
-            commands.push(Command::Gallery(GalleryCommand::ListImages {
-                cursor: Some(cursor),
-                generation: self.generation,
-            }));
-        }
-        if !self.rejected_loading
-            && let Some(cursor) = self.rejected_next.clone()
-        {
-            self.rejected_loading = true;
-            commands.push(Command::Gallery(GalleryCommand::ListRejected {
-                cursor: Some(cursor),
-                generation: self.generation,
-            }));
-        }
-        commands
+            GalleryCommand::ListImages { cursor, generation }
+        });
+        let rejected =
+            next_cursor(self.rejected_loading, self.rejected_next.as_deref()).map(|cursor| {
+                self.rejected_loading = true;
+                GalleryCommand::ListRejected { cursor, generation }
+            });
+        images
+            .into_iter()
+            .chain(rejected)
+            .map(Command::Gallery)
+            .collect()
     }
 
     /// A page of `failed/`: each entry joins by name, as [`Gallery::add_rejected`].
@@ -244,10 +227,12 @@ impl Gallery {
     /// (or with the focus): then it waits in [`Gallery::pending`].
     pub fn upsert(&mut self, mut entry: ImageEntry) {
         // Every output's texture is stale: the name was uploaded again.
-        for output in Output::ALL {
-            self.thumbs.remove(&output.key_of_name(&entry.name));
-        }
-        self.thumbs.remove(&entry.processed_key);
+        let stale: Vec<String> = Output::ALL
+            .iter()
+            .map(|output| output.key_of_name(&entry.name))
+            .collect();
+        self.forget_textures(stale.iter().map(String::as_str));
+        self.forget_textures([entry.processed_key.as_str()]);
         if entry.last_modified.is_none() {
             entry.last_modified = Some(std::time::SystemTime::now());
         }
@@ -319,59 +304,6 @@ impl Gallery {
         self.entries.sort_by(self.sort.order());
     }
 
-    /// The texture for `key` once it is loaded, asking the worker for it the
-    /// first time (or again after [`Gallery::trim`] let it go).
-    pub fn texture(
-        &mut self,
-        key: &str,
-        side: u32,
-        commands: &mut Vec<Command>,
-    ) -> Option<TextureHandle> {
-        match self.thumb(key, side, commands) {
-            Thumb::Ready(texture) => Some(texture.clone()),
-            _ => None,
-        }
-    }
-
-    /// Lets go of the textures not asked for this frame beyond the newest
-    /// [`MAX_TEXTURES`] (a texture is 256 KiB at full size: a batch of a
-    /// thousand files once kept 4,000 of them, about 1 GiB). Called once a
-    /// frame, after drawing; one still loading is kept.
-    pub fn trim(&mut self) {
-        let frame = self.frame;
-        self.frame += 1;
-        if self.thumbs.len() <= MAX_TEXTURES {
-            return;
-        }
-        // Never asked for (a rotation that landed in a row) sorts first.
-        let mut idle: Vec<(Option<u64>, String)> = self
-            .thumbs
-            .iter()
-            .filter(|(_, thumb)| !matches!(thumb, Thumb::Loading))
-            .map(|(key, _)| (self.used.get(key).copied(), key.clone()))
-            .filter(|(used, _)| used.is_none_or(|used| used < frame))
-            .collect();
-        idle.sort_unstable();
-        self.used.retain(|key, _| self.thumbs.contains_key(key));
-        let excess = self.thumbs.len() - MAX_TEXTURES;
-        for (_, key) in idle.into_iter().take(excess) {
-            self.thumbs.remove(&key);
-            self.used.remove(&key);
-        }
-    }
-
-    /// A texture for `key`, asking the worker for it the first time.
-    pub(super) fn thumb(&mut self, key: &str, side: u32, commands: &mut Vec<Command>) -> &Thumb {
-        self.used.insert(key.to_owned(), self.frame);
-        self.thumbs.entry(key.to_owned()).or_insert_with(|| {
-            commands.push(Command::Gallery(GalleryCommand::Thumbnail {
-                key: key.to_owned(),
-                side,
-            }));
-            Thumb::Loading
-        })
-    }
-
     /// Indices into `entries` of the cards the filter lets through, in order.
     pub fn visible(&self) -> Vec<usize> {
         let matches = self.filter_matcher();
@@ -391,6 +323,14 @@ impl Gallery {
     }
 }
 
+/// Where a listing's next page starts, unless one is loading or it is done.
+fn next_cursor(loading: bool, next: Option<&str>) -> Option<Option<String>> {
+    (!loading)
+        .then_some(next)
+        .flatten()
+        .map(|cursor| Some(cursor.to_owned()))
+}
+
 /// The id of the card of `name`: the same wherever the card is drawn, so focus
 /// can be sent back to it.
 pub fn card_id(name: &str) -> egui::Id {
@@ -400,11 +340,6 @@ pub fn card_id(name: &str) -> egui::Id {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ready(ctx: &egui::Context, key: &str) -> Thumb {
-        let image = egui::ColorImage::filled([4, 4], egui::Color32::WHITE);
-        Thumb::Ready(ctx.load_texture(key, image, egui::TextureOptions::LINEAR))
-    }
 
     fn rejected(name: &str, code: &str) -> RejectedEntry {
         RejectedEntry {
@@ -453,38 +388,5 @@ mod tests {
         gallery.remove("a");
         let names: Vec<&str> = gallery.rejected.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["c"]);
-    }
-
-    #[test]
-    fn the_texture_cache_keeps_what_is_drawn_and_a_bounded_rest() {
-        let ctx = egui::Context::default();
-        let mut gallery = Gallery::default();
-        let mut commands = Vec::new();
-        // A long batch: far more rotations landed than the cache keeps.
-        for n in 0..MAX_TEXTURES * 3 {
-            let key = format!("augmented-images/90-degree/{n}.jpg");
-            gallery.thumbs.insert(key, ready(&ctx, "t"));
-        }
-        gallery.trim();
-        assert_eq!(gallery.thumbs.len(), MAX_TEXTURES);
-
-        // Drawn this frame: kept even past the bound, and reused, not fetched again.
-        let drawn: Vec<String> = gallery.thumbs.keys().take(10).cloned().collect();
-        for n in 0..MAX_TEXTURES {
-            let key = format!("processed/new-{n}_256x256.jpg");
-            gallery.thumbs.insert(key, ready(&ctx, "t"));
-        }
-        for key in &drawn {
-            assert!(gallery.texture(key, FULL_PX, &mut commands).is_some());
-        }
-        assert!(commands.is_empty());
-        gallery.trim();
-        assert_eq!(gallery.thumbs.len(), MAX_TEXTURES);
-        assert!(drawn.iter().all(|key| gallery.thumbs.contains_key(key)));
-
-        // Let go and asked for again: fetched again.
-        let gone = "augmented-images/90-degree/gone.jpg";
-        assert!(gallery.texture(gone, FULL_PX, &mut commands).is_none());
-        assert_eq!(commands.len(), 1);
     }
 }

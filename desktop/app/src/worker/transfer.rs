@@ -91,17 +91,7 @@ impl Worker {
             return;
         };
         self.events.send(RowEvent::Restarted(id));
-        if let Some(journal) = self.journal() {
-            journal.set(
-                id,
-                SavedRow {
-                    path: input.path.clone(),
-                    upload: input.upload.as_str().to_owned(),
-                    key: uploaded.as_ref().map(|key| key.as_str().to_owned()),
-                    uploaded: uploaded.is_some(),
-                },
-            );
-        }
+        self.save_row(id, &input, uploaded.as_ref());
         let Some(key) = uploaded else {
             self.start(id, batch, input);
             return;
@@ -130,6 +120,22 @@ impl Worker {
         }
     }
 
+    /// The row in the journal: its file, and the key it was uploaded under
+    /// (then only the pipeline is left), if it was.
+    fn save_row(&self, id: TransferId, input: &Input, uploaded: Option<&UploadKey>) {
+        if let Some(journal) = self.journal() {
+            journal.set(
+                id,
+                SavedRow {
+                    path: input.path.clone(),
+                    upload: input.upload.as_str().to_owned(),
+                    key: uploaded.map(|key| key.as_str().to_owned()),
+                    uploaded: uploaded.is_some(),
+                },
+            );
+        }
+    }
+
     /// Expands folders, adds a row for each file and starts it. The final upload
     /// name is the client's choice (it never overwrites). Blocking: runs on the blocking pool.
     pub(super) fn add(&self, paths: Vec<PathBuf>) {
@@ -145,17 +151,7 @@ impl Worker {
             };
             for input in found {
                 let id = self.next_id();
-                if let Some(journal) = self.journal() {
-                    journal.set(
-                        id,
-                        SavedRow {
-                            path: input.path.clone(),
-                            upload: input.upload.as_str().to_owned(),
-                            key: None,
-                            uploaded: false,
-                        },
-                    );
-                }
+                self.save_row(id, &input, None);
                 self.announce(id, batch, &input);
                 self.start(id, batch, input);
             }

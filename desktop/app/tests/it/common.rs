@@ -109,3 +109,15 @@ pub fn originals(data: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The quit question's *Cancel* (drawn over the rows' own, so the last one),
+/// then the question titled `question` is gone.
+pub fn cancel_quit(harness: &mut Harness<'_, DesktopApp>, question: &str) {
+    harness
+        .query_all_by_role_and_label(Role::Button, "Cancel")
+        .last()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    assert!(!shows(harness, question));
+}

@@ -16,7 +16,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
-use super::common::{click, local_settings, shows, wait_until};
+use super::common::{cancel_quit, click, local_settings, shows, wait_until};
 use super::layout::{FULL_HD_AT_200, SMALL, app_at, assert_inside, button};
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
@@ -289,13 +289,7 @@ fn a_running_export_is_kept_until_cancelled_and_a_quit_asks_first() {
     harness.get_by_label("An export is still running");
     assert!(shows(&harness, "continues where it stopped"));
     assert!(!harness.state().quitting());
-    harness
-        .query_all_by_role_and_label(Role::Button, "Cancel")
-        .last()
-        .unwrap()
-        .click();
-    harness.run_steps(2);
-    assert!(!shows(&harness, "An export is still running"));
+    cancel_quit(&mut harness, "An export is still running");
     click(&mut harness, "Cancel export");
     wait_until(&mut harness, "the report", |h| shows(h, "Cancelled"));
     assert!(shows(&harness, "unfinished"));

@@ -13,7 +13,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
-use super::common::{click, drop_files, local_settings, originals, shows, wait_until};
+use super::common::{cancel_quit, click, drop_files, local_settings, originals, shows, wait_until};
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
     let settings = local_settings(data_dir);
@@ -138,13 +138,7 @@ fn quitting_mid_batch_asks_and_the_next_start_finishes_the_queue() {
     harness.run_steps(2);
     harness.get_by_label("Uploads are still running");
     // The dialog's Cancel, drawn over the rows' own.
-    harness
-        .query_all_by_role_and_label(Role::Button, "Cancel")
-        .last()
-        .unwrap()
-        .click();
-    harness.run_steps(2);
-    assert!(!shows(&harness, "Uploads are still running"));
+    cancel_quit(&mut harness, "Uploads are still running");
     assert!(!harness.state().quitting());
 
     // The window's close button asks the same, and the window stays.

@@ -71,14 +71,21 @@ fn titles(harness: &Harness<'_, DesktopApp>) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn the_summary_counts_done_failed_and_left_and_the_title_follows() {
+/// The app on a fresh data folder with `good` distinct images and the two bad
+/// files dropped on it; the folders live as long as the returned pair.
+fn dropped_with_bad_files(good: usize) -> (Harness<'static, DesktopApp>, [tempfile::TempDir; 2]) {
     let data = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();
-    let mut dropped = distinct_images(files.path(), 0..3);
+    let mut dropped = distinct_images(files.path(), 0..good);
     dropped.extend(bad_files(files.path()));
     let mut harness = app(data.path());
     drop_files(&mut harness, &dropped);
+    (harness, [data, files])
+}
+
+#[test]
+fn the_summary_counts_done_failed_and_left_and_the_title_follows() {
+    let (mut harness, _folders) = dropped_with_bad_files(3);
 
     let mut seen = Vec::new();
     let started = Instant::now();
@@ -103,12 +110,7 @@ fn the_summary_counts_done_failed_and_left_and_the_title_follows() {
 
 #[test]
 fn failures_are_kept_in_their_own_view_and_clear_finished_keeps_them() {
-    let data = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
-    let mut dropped = distinct_images(files.path(), 0..2);
-    dropped.extend(bad_files(files.path()));
-    let mut harness = app(data.path());
-    drop_files(&mut harness, &dropped);
+    let (mut harness, _folders) = dropped_with_bad_files(2);
     wait_until(&mut harness, "four finished rows", |h| all_finished(h, 4));
 
     click(&mut harness, "Clear finished");
@@ -138,12 +140,7 @@ fn failures_are_kept_in_their_own_view_and_clear_finished_keeps_them() {
 
 #[test]
 fn the_report_is_csv_with_file_key_state_code_and_message() {
-    let data = tempfile::tempdir().unwrap();
-    let files = tempfile::tempdir().unwrap();
-    let mut dropped = distinct_images(files.path(), 0..1);
-    dropped.extend(bad_files(files.path()));
-    let mut harness = app(data.path());
-    drop_files(&mut harness, &dropped);
+    let (mut harness, _folders) = dropped_with_bad_files(1);
     wait_until(&mut harness, "three finished rows", |h| all_finished(h, 3));
 
     click(&mut harness, "Copy report");

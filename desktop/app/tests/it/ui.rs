@@ -375,6 +375,6 @@ fn a_plain_http_endpoint_to_another_machine_asks_for_consent_first() {
         &mut harness,
         Role::Button,
         "Test connection",
-        "confirm it in Settings",
+        "allow plain HTTP to it in Settings",
     );
 }

@@ -20,23 +20,7 @@ const BUCKET: &str = "augment-cli-test";
 /// environment from the machine running the tests.
 pub(crate) fn augment(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_augment"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("AUGMENT_CONFIG_DIR", home.join("config"))
-        .env("AUGMENT_DATA_DIR", home.join("data"))
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.join("no-aws-credentials"),
-        )
-        // No instance metadata service to wait for on a developer machine.
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null());
+    testing::isolated_from_machine(&mut command, home).stdin(Stdio::null());
     command
 }
 
@@ -211,6 +195,7 @@ fn settings_and_usage_errors_exit_2() {
     let (code, _, stderr) = run(augment(home.path()).arg("upload").arg(&photo));
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("endpoint needs its URL"), "{stderr}");
+    assert!(stderr.contains("Enter it with --endpoint-url."), "{stderr}");
 
     // A profile that is in neither AWS file (the saved custom mode is gone).
     std::fs::remove_file(home.path().join("config/settings.json")).unwrap();
@@ -267,6 +252,28 @@ fn plain_http_to_another_machine_needs_allow_http() {
     assert!(!stderr.contains("--allow-http"), "{stderr}");
 }
 
+/// Advice names what the command line has, the flag or the environment
+/// variable, never the app's Settings: in local mode (a data folder that
+/// cannot be made) and in custom mode (no credentials, below).
+#[test]
+fn advice_names_the_flag_or_variable_in_local_and_custom_mode() {
+    let home = tempfile::tempdir().unwrap();
+    let photo = write(&home.path().join("a.jpg"), &jpeg(16, 16));
+    let not_a_folder = write(&home.path().join("data-is-a-file"), b"");
+    let (code, _, stderr) = run(augment(home.path())
+        .env("AUGMENT_DATA_DIR", &not_a_folder)
+        .args(["upload", "--local"])
+        .arg(&photo));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: Cannot create the data folder; choose another with the AUGMENT_DATA_DIR environment variable: "
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Settings"), "{stderr}");
+}
+
 #[test]
 fn no_credentials_anywhere_says_how_to_get_some() {
     let moto = Moto::start().unwrap();
@@ -284,7 +291,7 @@ fn no_credentials_anywhere_says_how_to_get_some() {
         ])
         .arg(&photo));
     assert_eq!(code, Some(1), "{stderr}");
-    let message = "error: No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings.";
+    let message = "error: No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile with --profile.";
     assert_eq!(stderr.trim(), message);
 
     // --verbose: the same words, then the technical causes (the SDK's).

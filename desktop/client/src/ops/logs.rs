@@ -113,14 +113,8 @@ impl fmt::Display for LogLine {
 
 /// `30s`, `15m`, `1h`, `2d` (or plain seconds) as a duration.
 pub fn parse_since(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("not a duration (e.g. 30s, 15m, 1h, 2d): {text}"))?;
+    let (number, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("not a duration (e.g. 30s, 15m, 1h, 2d): {}", text.trim()))?;
     let secs = match unit {
         "" | "s" => 1,
         "m" => 60,
@@ -129,6 +123,16 @@ pub fn parse_since(text: &str) -> Result<Duration, String> {
         _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
     };
     Ok(Duration::from_secs(number.saturating_mul(secs)))
+}
+
+/// `text` (trimmed) as a whole number and the unit after it: `15m` → (15, "m").
+pub fn number_and_unit(text: &str) -> Option<(u64, &str)> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    Some((number.parse().ok()?, unit))
 }
 
 impl Operator {

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use aws::{Operator, QueueDepth, QueueRole};
 pub use census::{Stages, StuckUpload, Timing};
-pub use logs::{LogFilter, LogLine, parse_since};
+pub use logs::{LogFilter, LogLine, number_and_unit, parse_since};
 pub use redrive::RedriveReport;
 pub use status::{PipelineStatus, thousands};
 

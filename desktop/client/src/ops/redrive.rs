@@ -9,7 +9,7 @@
 use std::time::SystemTime;
 
 use augment_pipeline::Output;
-use augment_pipeline::contract::{SEQUENCER_METADATA, UploadKey};
+use augment_pipeline::contract::{SEQUENCER_METADATA, UploadKey, encode_event_key};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_sqs::primitives::{DateTime, DateTimeFormat};
@@ -110,12 +110,7 @@ impl Remote {
         let mut sequencer = "0".to_owned();
         if let Ok(upload) = UploadKey::parse(&stuck.key) {
             let processed = Output::Processed.key(&upload);
-            let metadata = self
-                .inner
-                .store
-                .head_metadata(&processed)
-                .await
-                .map_err(|err| self.error(err))?;
+            let metadata = self.ask(self.store().head_metadata(&processed)).await?;
             if let Some(recorded) = metadata
                 .into_iter()
                 .flatten()
@@ -148,21 +143,6 @@ fn s3_event(operator: &Operator, stuck: &StuckUpload, sequencer: &str, at: Optio
             "object": {"key": encode_event_key(&stuck.key), "size": stuck.size_bytes, "eTag": "", "sequencer": sequencer}
         }
     }]})
-}
-
-/// A key as S3 writes it in an event: URL-encoded, a space as `+`.
-fn encode_event_key(key: &str) -> String {
-    let mut encoded = String::with_capacity(key.len());
-    for byte in key.bytes() {
-        match byte {
-            b' ' => encoded.push('+'),
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                encoded.push(char::from(byte));
-            }
-            _ => encoded.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    encoded
 }
 
 /// A call's answer, a denial noted (`None`), or the error.

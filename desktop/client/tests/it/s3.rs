@@ -16,7 +16,6 @@ use augment_pipeline::{Output, RejectCode, RotationTask};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
-use aws_sdk_s3::primitives::ByteStream;
 use image::{Rgb, RgbImage};
 
 use super::common::{cancel_after_first_bytes, jpeg, recorder};
@@ -87,16 +86,22 @@ async fn run_pipeline(stack: &Stack, key: &str) -> UploadOutcome {
     outcome
 }
 
+/// The largest upload there is, `big.jpg` in `dir`: a JPEG header padded to
+/// the limit with `fill`. Its path and bytes.
+fn largest_upload(dir: &std::path::Path, fill: u8) -> (std::path::PathBuf, Vec<u8>) {
+    let mut bytes = jpeg(64, 64);
+    bytes.resize(usize::try_from(MAX_UPLOAD_BYTES).unwrap(), fill);
+    let path = dir.join("big.jpg");
+    std::fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn progress_rises_monotonically_to_exactly_the_file_size() {
     let stack = stack().await;
     stack.remote.check().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // The largest upload there is: a JPEG header padded to the limit.
-    let mut bytes = jpeg(64, 64);
-    bytes.resize(usize::try_from(MAX_UPLOAD_BYTES).unwrap(), 0x5A);
-    let path = dir.path().join("big.jpg");
-    std::fs::write(&path, &bytes).unwrap();
+    let (path, bytes) = largest_upload(dir.path(), 0x5A);
 
     let key = stack.remote.choose_upload_key("big.jpg").await.unwrap();
     let (seen, on_progress) = recorder::<Progress>();
@@ -222,16 +227,14 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
     assert_eq!(again.as_str(), "original-uploads/trip/beach day-2.jpg");
 
     // An unrelated object that only starts like the name stays.
-    stack
-        .clients
-        .s3
-        .put_object()
-        .bucket(BUCKET)
-        .key("original-uploads/trip/beach day.x.jpg")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap();
+    testing::put_object(
+        &stack.clients,
+        BUCKET,
+        "original-uploads/trip/beach day.x.jpg",
+        *b"x",
+    )
+    .await
+    .unwrap();
     stack.remote.delete_image("trip/beach day").await.unwrap();
     assert_eq!(
         all_keys(&stack).await,
@@ -282,14 +285,8 @@ async fn the_gallery_is_paginated() {
     let stack = stack().await;
     let count = PAGE_SIZE + 3;
     for i in 0..count {
-        stack
-            .clients
-            .s3
-            .put_object()
-            .bucket(BUCKET)
-            .key(format!("processed/img{i:04}_256x256.jpg"))
-            .body(ByteStream::from_static(b"x"))
-            .send()
+        let key = format!("processed/img{i:04}_256x256.jpg");
+        testing::put_object(&stack.clients, BUCKET, &key, *b"x")
             .await
             .unwrap();
     }
@@ -310,7 +307,7 @@ async fn a_missing_bucket_says_so_and_what_to_do() {
     assert_eq!(err.kind, ErrorKind::NoSuchBucket, "{}", err.detail());
     assert!(
         err.message.starts_with("The bucket does not exist.")
-            && err.message.contains("Settings")
+            && err.message.contains("region in the settings")
             && err.message.ends_with("no-such-bucket"),
         "{}",
         err.message
@@ -332,11 +329,7 @@ async fn refused_credentials_are_told_apart_from_a_denied_permission() {
     // moto checks keys against its IAM users once this many calls are done:
     // the first (creating the bucket) goes through.
     let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "1")]).unwrap();
-    moto.clients()
-        .s3
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
+    testing::create_bucket(&moto.clients(), BUCKET)
         .await
         .unwrap();
     let remote = Remote::with_sdk_config(&moto.sdk_config(), BUCKET).unwrap();
@@ -379,8 +372,9 @@ async fn no_credentials_say_how_to_get_some() {
     assert_eq!(err.kind, ErrorKind::NoCredentials, "{}", err.detail());
     assert_eq!(
         err.message,
-        "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in Settings."
+        "No AWS credentials found. Run `aws configure` or `aws sso login`, or pick a profile in the settings."
     );
+    assert_eq!(err.settings(), [augment_client::Setting::Profile]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -428,7 +422,10 @@ async fn settings_that_cannot_work_are_refused_before_any_request() {
         (custom(None, "b"), "needs its URL"),
         (custom(Some("localhost:9000"), "b"), "http://"),
         (custom(Some("http://localhost:9000"), " "), "No bucket"),
-        (custom(Some("http://192.0.2.7:9000"), "b"), "--allow-http"),
+        (
+            custom(Some("http://192.0.2.7:9000"), "b"),
+            "allow plain HTTP",
+        ),
     ] {
         let err = Remote::connect(&settings).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidSettings, "{}", err.message);
@@ -530,10 +527,7 @@ async fn an_sdk_retry_restarts_the_progress_from_zero() {
 async fn a_cancelled_upload_leaves_nothing_in_the_bucket() {
     let stack = stack().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut bytes = jpeg(64, 64);
-    bytes.resize(usize::try_from(MAX_UPLOAD_BYTES).unwrap(), 1);
-    let path = dir.path().join("big.jpg");
-    std::fs::write(&path, &bytes).unwrap();
+    let (path, _) = largest_upload(dir.path(), 1);
     let key = stack.remote.choose_upload_key("big.jpg").await.unwrap();
 
     cancel_after_first_bytes(&stack.remote, &path, &key).await;

@@ -40,7 +40,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
-use lambda_e2e::{RuntimeApi, build_lambdas, red_corner_photo, s3_record, sqs_record};
+use lambda_e2e::{RuntimeApi, build_lambdas, red_corner_photo, s3_record};
 use serde_json::{Value, json};
 
 use crate::terraform_stack::{
@@ -352,16 +352,15 @@ async fn call(clients: &Clients, stack: &Stack, call: &Call) -> Result<(), Strin
             _ => format!("{err:?}"),
         }
     }
+    // A call sent: `Ok`, or its error's code.
+    macro_rules! sent {
+        ($request:expr) => {
+            $request.send().await.map(drop).map_err(|e| code(&e))
+        };
+    }
     let (s3, sqs, bucket) = (&clients.s3, &clients.sqs, &stack.bucket);
     match call {
-        Call::Get(key) => s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
+        Call::Get(key) => sent!(s3.get_object().bucket(bucket).key(key)),
         // Allowed when the store got to say there is nothing there.
         Call::GetMissing(key) => match s3.get_object().bucket(bucket).key(key).send().await {
             Ok(_) => Err(format!("{key} exists: not a missing-key probe")),
@@ -374,14 +373,7 @@ async fn call(clients: &Clients, stack: &Stack, call: &Call) -> Result<(), Strin
             }
             Err(err) => Err(code(&err)),
         },
-        Call::GetTagging(key) => s3
-            .get_object_tagging()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
+        Call::GetTagging(key) => sent!(s3.get_object_tagging().bucket(bucket).key(key)),
         Call::PutTagging(key) => {
             let tag = aws_sdk_s3::types::Tag::builder()
                 .key("sha256")
@@ -392,63 +384,34 @@ async fn call(clients: &Clients, stack: &Stack, call: &Call) -> Result<(), Strin
                 .tag_set(tag)
                 .build()
                 .unwrap();
-            s3.put_object_tagging()
+            sent!(
+                s3.put_object_tagging()
+                    .bucket(bucket)
+                    .key(key)
+                    .tagging(tagging)
+            )
+        }
+        Call::Put(key) => sent!(
+            s3.put_object()
                 .bucket(bucket)
                 .key(key)
-                .tagging(tagging)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| code(&e))
+                .body(ByteStream::from_static(b"probe"))
+        ),
+        Call::Delete(key) => sent!(s3.delete_object().bucket(bucket).key(key)),
+        Call::List(prefix) => sent!(s3.list_objects_v2().bucket(bucket).prefix(*prefix)),
+        Call::Send(queue) => sent!(
+            sqs.send_message()
+                .queue_url(stack.queue(*queue).0)
+                .message_body("{}")
+        ),
+        Call::Receive(queue) => sent!(
+            sqs.receive_message()
+                .queue_url(stack.queue(*queue).0)
+                .wait_time_seconds(0)
+        ),
+        Call::Attributes(queue) => {
+            sent!(sqs.get_queue_attributes().queue_url(stack.queue(*queue).0))
         }
-        Call::Put(key) => s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from_static(b"probe"))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
-        Call::Delete(key) => s3
-            .delete_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
-        Call::List(prefix) => s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(*prefix)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
-        Call::Send(queue) => sqs
-            .send_message()
-            .queue_url(stack.queue(*queue).0)
-            .message_body("{}")
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
-        Call::Receive(queue) => sqs
-            .receive_message()
-            .queue_url(stack.queue(*queue).0)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
-        Call::Attributes(queue) => sqs
-            .get_queue_attributes()
-            .queue_url(stack.queue(*queue).0)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| code(&e)),
     }
 }
 
@@ -753,19 +716,7 @@ async fn rendered_policies_allow_the_pipeline_and_deny_the_rest_on_moto_and_in_t
         .unwrap();
     let messages = received.messages();
     assert_eq!(messages.len(), 4, "{messages:?}");
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|m| {
-            sqs_record(
-                rotations_arn,
-                m.message_id().unwrap(),
-                m.receipt_handle().unwrap(),
-                m.body().unwrap(),
-            )
-        })
-        .collect();
-    let response = api.invoke(WORKER_BIN, &json!({ "Records": records }));
-    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    crate::operate::invoke_worker(&api, rotations_arn, messages);
     for message in messages {
         worker
             .sqs
@@ -812,8 +763,7 @@ async fn rendered_policies_allow_the_pipeline_and_deny_the_rest_on_moto_and_in_t
     // The image deleted by the matrix (processed/ and the 90° rotation, as
     // Delete… does): its four tasks delivered again are done, not failed into the
     // dead-letter queue, and write nothing back.
-    let response = api.invoke(WORKER_BIN, &json!({ "Records": records }));
-    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    crate::operate::invoke_worker(&api, rotations_arn, messages);
     let rewritten = call(
         &app,
         &stack,

@@ -27,8 +27,8 @@ locals {
   iam_test_policies = {
     processor  = aws_iam_role_policy.functions["processor"].policy
     worker     = aws_iam_role_policy.functions["worker"].policy
-    app_user   = data.aws_iam_policy_document.app_user.json
-    app_viewer = data.aws_iam_policy_document.app_viewer.json
+    app_user   = data.aws_iam_policy_document.app["user"].json
+    app_viewer = data.aws_iam_policy_document.app["viewer"].json
     operator   = data.aws_iam_policy_document.operator.json
   }
 }

@@ -12,9 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use augment_aws::testing::Moto;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use augment_aws::testing::{self, Moto};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message};
 use lambda_e2e::{
     Running, RuntimeApi, build_cli, build_lambdas, log_lines, red_corner_photo, s3_record,
     sqs_record,
@@ -57,16 +56,10 @@ impl Augment {
     /// `augment ARGS`: (exit code, stdout); stderr is shown.
     pub(crate) fn run(&self, args: &[&str]) -> (i32, String) {
         let home = self.home.path();
-        let output = Command::new(&self.cli)
+        let mut command = Command::new(&self.cli);
+        let output = testing::isolated_from_machine(&mut command, home)
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("AUGMENT_CONFIG_DIR", home.join("config"))
-            .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                home.join("no-aws-credentials"),
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())
             .stderr(Stdio::inherit())
             .output()
@@ -116,6 +109,24 @@ pub(crate) fn start_functions(
     ]
 }
 
+/// The worker invoked on `messages` received from the queue `queue_arn`, as
+/// the event source mapping does; every message must succeed.
+pub(crate) fn invoke_worker(api: &RuntimeApi, queue_arn: &str, messages: &[Message]) {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            sqs_record(
+                queue_arn,
+                m.message_id().unwrap(),
+                m.receipt_handle().unwrap(),
+                m.body().unwrap(),
+            )
+        })
+        .collect();
+    let response = api.invoke(WORKER_BIN, &json!({ "Records": records }));
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+}
+
 /// The event source mapping, emulated: the queue's messages to the worker in
 /// batches, what succeeded deleted. How many messages it handed over.
 pub(crate) async fn run_worker(
@@ -138,19 +149,7 @@ pub(crate) async fn run_worker(
         if batch.is_empty() {
             return handed;
         }
-        let records: Vec<Value> = batch
-            .iter()
-            .map(|m| {
-                sqs_record(
-                    queue_arn,
-                    m.message_id().unwrap(),
-                    m.receipt_handle().unwrap(),
-                    m.body().unwrap(),
-                )
-            })
-            .collect();
-        let response = api.invoke(WORKER_BIN, &json!({ "Records": records }));
-        assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+        invoke_worker(api, queue_arn, batch);
         let entries: Vec<DeleteMessageBatchRequestEntry> = batch
             .iter()
             .enumerate()
@@ -231,7 +230,7 @@ async fn status_logs_and_redrive_on_the_emulated_stack() {
     let plugin_dir = plugin_dir();
     let moto = Moto::start().unwrap();
     let clients = moto.clients();
-    let (s3, sqs) = (&clients.s3, &clients.sqs);
+    let sqs = &clients.sqs;
     let tf = Terraform::prepare(&moto.endpoint);
     tf.ok(&[
         "init",
@@ -257,17 +256,10 @@ async fn status_logs_and_redrive_on_the_emulated_stack() {
     ops["lambda_endpoint_url"] = json!(api.endpoint());
     let augment = Augment::new(&moto, &bucket, &ops);
 
-    let upload = |key: &str, body: Vec<u8>| {
-        let (s3, bucket, key) = (s3.clone(), bucket.clone(), key.to_owned());
-        async move {
-            s3.put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(ByteStream::from(body))
-                .send()
-                .await
-                .unwrap();
-        }
+    let upload = async |key: &str, body: Vec<u8>| {
+        testing::put_object(&clients, &bucket, key, body)
+            .await
+            .unwrap();
     };
     let process = |key: &str, size: usize| {
         let event = json!({ "Records": [s3_record(&bucket, REGION, key, size)] });

@@ -6,7 +6,6 @@
 
 use augment_aws::testing::{self, Moto};
 use augment_pipeline::{Angle, FailedRecord, RejectCode, imaging};
-use aws_sdk_s3::primitives::ByteStream;
 use lambda_e2e::{
     RuntimeApi, assert_red_corner_turned, build_lambdas, log_lines, red_corner_photo,
 };
@@ -49,13 +48,7 @@ async fn upload_to_rotations_through_both_real_lambdas() {
         ])
         .collect();
     for (key, body) in &uploads {
-        clients
-            .s3
-            .put_object()
-            .bucket(BUCKET)
-            .key(*key)
-            .body(ByteStream::from(body.clone()))
-            .send()
+        testing::put_object(&clients, BUCKET, key, body.clone())
             .await
             .unwrap();
     }

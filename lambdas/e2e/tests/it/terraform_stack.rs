@@ -18,10 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use augment_aws::testing::Moto;
+use augment_aws::testing::{self, Moto};
 use augment_pipeline::sniff::ImageFormat;
 use augment_pipeline::{Angle, FailedRecord, RejectCode, imaging, limits};
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_e2e::{
     RuntimeApi, assert_red_corner_turned, log_lines, red_corner_photo, s3_record, workspace_root,
@@ -488,11 +487,7 @@ async fn terraform_stack_applies_replans_clean_runs_end_to_end_and_destroys() {
         )
         .collect();
     for (key, body) in &uploads {
-        s3.put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(ByteStream::from((*body).clone()))
-            .send()
+        testing::put_object(&clients, &bucket, key, (*body).clone())
             .await
             .unwrap();
     }

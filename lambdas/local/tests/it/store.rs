@@ -204,11 +204,7 @@ async fn the_folder_store_behaves_like_a_bucket() {
     store.delete("a.jpg").await.unwrap();
     store.delete("a.jpg").await.unwrap();
     assert_eq!(store.head("a.jpg").await.unwrap(), None);
-    let leftovers: Vec<_> = walk(dir.path())
-        .into_iter()
-        .filter(|p| p.contains(".augment-tmp-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporary_files(dir.path());
 }
 
 /// Sends when dropped: the callback that holds it is gone, so the write has ended.
@@ -265,11 +261,7 @@ async fn a_put_reports_progress_and_a_dropped_one_leaves_nothing() {
         .unwrap()
         .unwrap();
     assert_eq!(store.head("in/b.jpg").await.unwrap(), None);
-    let leftovers: Vec<_> = walk(dir.path())
-        .into_iter()
-        .filter(|p| p.contains(".augment-tmp-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporary_files(dir.path());
 }
 
 fn walk(dir: &std::path::Path) -> Vec<String> {
@@ -348,4 +340,13 @@ async fn local_mode_runs_both_steps_for_each_upload() {
             "processed/one_256x256.jpg",
         ]
     );
+}
+
+/// No temporary file of an unfinished write is left anywhere under `root`.
+fn assert_no_temporary_files(root: &std::path::Path) {
+    let leftovers: Vec<_> = walk(root)
+        .into_iter()
+        .filter(|p| p.contains(augment_local::TEMP_PREFIX))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

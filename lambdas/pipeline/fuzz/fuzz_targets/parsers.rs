@@ -4,24 +4,10 @@
 
 use augment_pipeline::Angle;
 use augment_pipeline::RejectCode;
-use augment_pipeline::contract::{KeyRules, RotationTask, Sequencer, UploadKey, decode_event_key};
+use augment_pipeline::contract::{
+    KeyRules, RotationTask, Sequencer, UploadKey, decode_event_key, encode_event_key,
+};
 use augment_pipeline::limits::MAX_SEQUENCER_CHARS;
-
-/// A key as S3 writes it into an event: form style (`+` for a space, `%XX` for any
-/// byte but letters, digits and `-_.~/`).
-pub fn form_encode(key: &str) -> String {
-    let mut encoded = String::with_capacity(key.len());
-    for byte in key.bytes() {
-        match byte {
-            b' ' => encoded.push('+'),
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                encoded.push(char::from(byte));
-            }
-            _ => encoded.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    encoded
-}
 
 /// `decode_event_key` on any text: decoding what S3 would have encoded gives the
 /// key back, and text with nothing to decode is its own key.
@@ -34,7 +20,7 @@ pub fn check_event_key(raw: &str) {
         assert_eq!(decoded, raw);
     }
     assert_eq!(
-        decode_event_key(&form_encode(&decoded)).as_deref(),
+        decode_event_key(&encode_event_key(&decoded)).as_deref(),
         Ok(decoded.as_str())
     );
 }

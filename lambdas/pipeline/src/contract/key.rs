@@ -257,6 +257,23 @@ impl fmt::Display for UploadKey {
     }
 }
 
+/// A key as S3 writes it into an event notification: form style (`+` for a
+/// space, `%XX` for any byte but letters, digits and `-_.~/`); what
+/// [`decode_event_key`] reads back. For the events a client makes (a re-drive).
+pub fn encode_event_key(key: &str) -> String {
+    let mut encoded = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        match byte {
+            b' ' => encoded.push('+'),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                encoded.push(char::from(byte));
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
 /// Decodes a key as S3 puts it in event notifications: form-style URL encoding,
 /// where `+` is a space and `%2B` is a plus.
 pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {

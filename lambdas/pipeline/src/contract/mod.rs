@@ -35,7 +35,7 @@ mod order;
 mod record;
 mod task;
 
-pub use key::{Angle, KeyError, UploadKey, decode_event_key};
+pub use key::{Angle, KeyError, UploadKey, decode_event_key, encode_event_key};
 pub use order::{EVENT_TIME_METADATA, EventTime, SEQUENCER_METADATA, Sequencer, UploadOrder};
 pub use record::{FailedRecord, Verdict};
 pub use task::{RotationTask, TaskError};

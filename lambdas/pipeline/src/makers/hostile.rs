@@ -14,7 +14,20 @@ use super::png::{ihdr, png_of_chunks, png_with, zlib_of_runs};
 /// `sampling` (`0x11` is 1×1), and a one-code Huffman table for DC and AC (the
 /// code `0` for symbol 0: a DC difference of 0, an end of block), as headers for
 /// hand-made scans.
-pub fn jpeg_headers(sof: u8, (width, height): (u16, u16), sampling: &[u8]) -> Vec<u8> {
+pub fn jpeg_headers(sof: u8, size: (u16, u16), sampling: &[u8]) -> Vec<u8> {
+    let mut out = jpeg_frame(sof, size, sampling);
+    for class in [0x00, 0x10] {
+        let mut dht = vec![class, 1];
+        dht.extend_from_slice(&[0; 15]);
+        dht.push(0);
+        segment(&mut out, 0xC4, &dht);
+    }
+    out
+}
+
+/// SOI, a quantisation table of ones and a frame (`sof`) of one component a
+/// `sampling` entry (`0x11` is 1×1): the start of every hand-made JPEG here.
+fn jpeg_frame(sof: u8, (width, height): (u16, u16), sampling: &[u8]) -> Vec<u8> {
     let mut out = vec![0xFF, 0xD8];
     let mut dqt = vec![0];
     dqt.extend_from_slice(&[1; 64]);
@@ -27,12 +40,6 @@ pub fn jpeg_headers(sof: u8, (width, height): (u16, u16), sampling: &[u8]) -> Ve
         frame.extend_from_slice(&[id, factors, 0]);
     }
     segment(&mut out, sof, &frame);
-    for class in [0x00, 0x10] {
-        let mut dht = vec![class, 1];
-        dht.extend_from_slice(&[0; 15]);
-        dht.push(0);
-        segment(&mut out, 0xC4, &dht);
-    }
     out
 }
 
@@ -86,19 +93,25 @@ pub fn last_coefficient_jpeg(side: usize, arithmetic: bool) -> Vec<u8> {
     let pixels = last_coefficient_pattern(side, side);
     let mut compressor = Compressor::new().expect("libjpeg-turbo starts");
     compressor.set_quality(75).expect("quality 75");
-    compressor.set_subsamp(Subsamp::Gray).expect("grey");
     compressor
         .set_arithmetic(arithmetic)
         .expect("arithmetic or Huffman");
+    grey_jpeg(compressor, &pixels, side)
+}
+
+/// `pixels`, grey `side`², as `compressor` (set up but for the subsampling)
+/// encodes them.
+fn grey_jpeg(mut compressor: Compressor, pixels: &[u8], side: usize) -> Vec<u8> {
+    compressor.set_subsamp(Subsamp::Gray).expect("grey");
     compressor
         .compress_to_vec(Image {
-            pixels: pixels.as_slice(),
+            pixels,
             width: side,
             pitch: side,
             height: side,
             format: PixelFormat::GRAY,
         })
-        .expect("the pattern encodes")
+        .expect("a grey image encodes")
 }
 
 /// The segments of a one-scan JPEG: everything before its scan header (SOI
@@ -162,19 +175,8 @@ fn tables_of(headers: &[u8]) -> Vec<u8> {
 /// A `width`×`height` arithmetic-coded JPEG (SOF9) of `components` at 1×1 whose one
 /// scan has no data at all: the decoder makes every block up from zeros. The
 /// CMYK 64-megapixel one is 192 bytes.
-pub fn arithmetic_without_data((width, height): (u16, u16), components: u8) -> Vec<u8> {
-    let mut out = vec![0xFF, 0xD8];
-    let mut dqt = vec![0];
-    dqt.extend_from_slice(&[1; 64]);
-    segment(&mut out, 0xDB, &dqt);
-    let mut frame = vec![8];
-    frame.extend_from_slice(&height.to_be_bytes());
-    frame.extend_from_slice(&width.to_be_bytes());
-    frame.push(components);
-    for id in 1..=components {
-        frame.extend_from_slice(&[id, 0x11, 0]);
-    }
-    segment(&mut out, 0xC9, &frame);
+pub fn arithmetic_without_data(size: (u16, u16), components: u8) -> Vec<u8> {
+    let mut out = jpeg_frame(0xC9, size, &vec![0x11; usize::from(components)]);
     let ids: Vec<u8> = (1..=components).collect();
     jpeg_scan_header(&mut out, &ids, (0, 63), 0);
     out.extend_from_slice(&[0xFF, 0xD9]);
@@ -189,16 +191,7 @@ pub fn lossless_scan_flood(side: usize, scans: usize) -> Vec<u8> {
         .collect();
     let mut compressor = Compressor::new().expect("libjpeg-turbo starts");
     compressor.set_lossless(true).expect("lossless");
-    compressor.set_subsamp(Subsamp::Gray).expect("grey");
-    let jpeg = compressor
-        .compress_to_vec(Image {
-            pixels: pixels.as_slice(),
-            width: side,
-            pitch: side,
-            height: side,
-            format: PixelFormat::GRAY,
-        })
-        .expect("the gradient encodes");
+    let jpeg = grey_jpeg(compressor, &pixels, side);
     let sos = (0..jpeg.len() - 1)
         .find(|&i| jpeg[i..i + 2] == [0xFF, 0xDA])
         .expect("a scan");

@@ -30,7 +30,7 @@ fn saved_event_keys_decode_back_to_what_s3_encoded() {
         parsers::check_record(&String::from_utf8_lossy(&bytes), None);
     }
     assert_eq!(
-        parsers::form_encode("original-uploads/beach day+1 é.jpg"),
+        augment_pipeline::contract::encode_event_key("original-uploads/beach day+1 é.jpg"),
         "original-uploads/beach+day%2B1+%C3%A9.jpg"
     );
 }
