@@ -2,6 +2,7 @@
 
 mod apt;
 mod bench;
+mod bench_peers;
 mod bench_transfer;
 mod deny;
 mod deploy;

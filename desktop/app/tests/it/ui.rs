@@ -358,6 +358,20 @@ fn settings_switch_between_local_aws_and_a_custom_endpoint() {
 }
 
 #[test]
+fn files_at_once_adapt_by_default_and_can_be_fixed() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
+    click_until_shown(&mut harness, Role::Button, "Settings", "Adapts to the link");
+    click_until_shown(
+        &mut harness,
+        Role::CheckBox,
+        "Fixed number of files at once",
+        "Always this many",
+    );
+    harness.get_by_role_and_label(Role::SpinButton, "Fixed number of files at once");
+}
+
+#[test]
 fn a_plain_http_endpoint_to_another_machine_asks_for_consent_first() {
     let data = tempfile::tempdir().unwrap();
     let mut settings = local_settings(data.path());
