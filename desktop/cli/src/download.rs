@@ -72,7 +72,9 @@ pub fn run(args: &Args) -> ExitCode {
         name_filter: augment_client::NameFilter::default(),
         jobs: args.jobs.map(usize::from).or(DOWNLOAD_JOBS),
     };
-    remote::run_connected(&args.remote, |remote| download(remote, request, args.quiet))
+    // The check beside the download: its first listing need not wait a round
+    // trip, and a file lands whole or not at all if the check stops it.
+    remote::run_checked_alongside(&args.remote, |remote| download(remote, request, args.quiet))
 }
 
 async fn download(remote: Remote, request: DownloadRequest, quiet: bool) -> ExitCode {

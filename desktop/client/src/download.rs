@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use augment_local::key_path;
 use augment_pipeline::ObjectInfo;
 use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX, UPLOAD_PREFIX};
-use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
+use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_TRANSFER_JOBS, MAX_UPLOAD_BYTES};
 use augment_pipeline::outputs::{BucketKey, Output};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -37,6 +37,10 @@ pub const DOWNLOAD_JOBS: Option<usize> = None;
 /// this one's objects are fetched, and memory stays flat (a page is at most
 /// [`crate::LIST_PAGE_KEYS`] objects).
 const PAGES_AHEAD: usize = 2;
+
+/// The download's first listing page: enough objects to fill the most
+/// transfers at once, so the fetches start while the first full page is listed.
+const FIRST_PAGE_KEYS: usize = MAX_TRANSFER_JOBS;
 
 /// A listing page of one area, filtered; or the error that ended the listing.
 type ListedPage = Result<(Area, Vec<ObjectInfo>), ClientError>;
@@ -242,9 +246,14 @@ impl Remote {
     /// Walks the request's areas page by page into `pages`, each page filtered;
     /// stops at the first listing error (sent on) or when nobody listens.
     async fn list_into(self, request: DownloadRequest, pages: mpsc::Sender<ListedPage>) {
+        let mut first = true;
         for area in request.areas {
             for prefix in area.prefixes(&request.name_prefix) {
                 let mut walk = Pages::new(prefix);
+                if std::mem::take(&mut first) {
+                    // The first fetches start after a short page, not a full one.
+                    walk = walk.short_first(FIRST_PAGE_KEYS);
+                }
                 loop {
                     let page = match walk.next(&self).await {
                         Ok(Some(objects)) => Ok((
