@@ -176,4 +176,32 @@ mod tests {
         let text = std::fs::read_to_string(&doc).unwrap();
         assert_eq!(text, format!("# Bench\n\nimages\n\n{BEGIN}\ntwo\n{END}\n"));
     }
+
+    #[test]
+    fn each_verdict_compares_rows_of_one_round_trip_and_way() {
+        let row = |way, round_trip_ms, tool: &str, seconds| Row {
+            batch: "photos".to_owned(),
+            way,
+            round_trip_ms,
+            tool: tool.to_owned(),
+            files: 100,
+            seconds,
+            requests: 101,
+            peak_rss_kib: 1024,
+        };
+        let rows = [
+            row(Way::Upload, 50, OURS_UPLOAD, 1.0),
+            row(Way::Upload, 50, RCLONE_16, 2.0),
+            row(Way::Download, 50, OURS_DOWNLOAD, 3.0),
+            row(Way::Download, 50, RCLONE_16, 2.0),
+            row(Way::Download, 0, RCLONE_16, 9.0),
+        ];
+        let text = verdicts(&rows);
+        assert!(text.contains("Uploads at 50 ms, ours on its defaults vs `rclone copy --transfers 16` (goal ≤ 1.0): 0.50 (photos), met."), "{text}");
+        assert!(text.contains("Downloads at 50 ms, ours on its defaults vs `rclone copy --transfers 16` (goal ≤ 1.0): 1.50 (photos), not met."), "{text}");
+        assert!(
+            !text.contains("before this work"),
+            "no row, no verdict: {text}"
+        );
+    }
 }
