@@ -75,7 +75,7 @@ pub fn run() -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     cmd!(
         sh,
-        "{cargo} build --release -p augment-cli -p augment-client --example app_batch"
+        "{cargo} build --release -p augment-cli --bin augment -p augment-client --example app_batch"
     )
     .run()?;
     let release = crate::target_dir().join("release");
