@@ -1,8 +1,59 @@
-//! Quitting: Ctrl+Q or the window's close button. With files still moving the
-//! app asks first (*Quit and finish later* / *Cancel*); what is left is in the
-//! saved queue ([`super::journal`]) and resumes at the next start.
+//! Quitting: Ctrl+Q or the window's close button. With files or a download or
+//! export still moving the app asks first (*Quit and finish later* /
+//! *Cancel*); what is left is in the saved queue ([`super::journal`]) and the
+//! saved dataset job, and resumes at the next start.
 
 use egui::RichText;
+
+use crate::dataset::JobKind;
+
+/// What is still moving when the person quits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Left {
+    /// Rows still uploading or waiting for the pipeline.
+    pub files: usize,
+    /// The download or export running, if any.
+    pub job: Option<JobKind>,
+}
+
+impl Left {
+    fn is_empty(self) -> bool {
+        self.files == 0 && self.job.is_none()
+    }
+
+    fn heading(self) -> &'static str {
+        match (self.files, self.job) {
+            (0, Some(JobKind::Download)) => "A download is still running",
+            (0, Some(JobKind::Export)) => "An export is still running",
+            _ => "Uploads are still running",
+        }
+    }
+
+    /// What is kept, in a sentence or two.
+    fn text(self) -> String {
+        let files = match self.files {
+            0 => None,
+            1 => Some("1 file is not finished.".to_owned()),
+            n => Some(format!("{n} files are not finished.")),
+        };
+        let job = self.job.map(|kind| match kind {
+            JobKind::Download => "The download",
+            JobKind::Export => "The export",
+        });
+        match (files, job) {
+            (Some(files), None) => format!(
+                "{files} They are kept, and finish the next time you open Augment; nothing already uploaded is sent again."
+            ),
+            (Some(files), Some(job)) => format!(
+                "{files} They are kept, and finish the next time you open Augment; nothing already uploaded is sent again. {job} continues where it stopped."
+            ),
+            (None, Some(job)) => format!(
+                "{job} continues where it stopped the next time you open Augment; nothing already written is fetched again."
+            ),
+            (None, None) => String::new(),
+        }
+    }
+}
 
 /// The quit question's state.
 #[derive(Debug, Default)]
@@ -14,9 +65,9 @@ pub struct Quit {
 }
 
 impl Quit {
-    /// Ctrl+Q and the window's close request, once a frame. `left`: the rows
-    /// still moving. Quits at once when none is, else asks.
-    pub fn input(&mut self, ctx: &egui::Context, left: usize) {
+    /// Ctrl+Q and the window's close request, once a frame. Quits at once when
+    /// nothing is `left`, else asks.
+    pub fn input(&mut self, ctx: &egui::Context, left: Left) {
         let ctrl_q = ctx.input_mut(|i| {
             i.consume_shortcut(&egui::KeyboardShortcut::new(
                 egui::Modifiers::COMMAND,
@@ -24,7 +75,7 @@ impl Quit {
             ))
         });
         let close = ctx.input(|i| i.viewport().close_requested());
-        if self.confirmed || left == 0 {
+        if self.confirmed || left.is_empty() {
             if ctrl_q {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
@@ -39,11 +90,11 @@ impl Quit {
     }
 
     /// The question, while it is asked.
-    pub fn ui(&mut self, ctx: &egui::Context, left: usize) {
+    pub fn ui(&mut self, ctx: &egui::Context, left: Left) {
         if !self.asking {
             return;
         }
-        if left == 0 {
+        if left.is_empty() {
             // Everything finished while the question was open: nothing to keep.
             self.asking = false;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -51,15 +102,8 @@ impl Quit {
         }
         let modal = egui::Modal::new(egui::Id::unique("quit")).show(ctx, |ui| {
             ui.set_max_width(420.0);
-            ui.heading("Uploads are still running");
-            let files = if left == 1 {
-                "1 file is".to_owned()
-            } else {
-                format!("{left} files are")
-            };
-            ui.label(format!(
-                "{files} not finished. They are kept, and finish the next time you open Augment; nothing already uploaded is sent again."
-            ));
+            ui.heading(left.heading());
+            ui.label(left.text());
             ui.add_space(8.0);
             ui.horizontal(|ui| {
                 if ui.button(RichText::new("Quit and finish later")).clicked() {

@@ -19,6 +19,7 @@ use crate::gallery;
 use crate::launch::APP_NAME;
 use crate::queue::summary;
 use crate::queue::{self, RowAction};
+use crate::quit;
 use crate::settings_ui::{self, SettingsAction};
 use crate::status;
 use crate::style::{Palette, drop_overlay_ui};
@@ -33,11 +34,18 @@ impl DesktopApp {
         let palette = Palette::for_visuals(ui.visuals());
         let mut commands = Vec::new();
         self.window_input(&ctx, &mut commands);
-        let left = self
-            .transfers
-            .iter()
-            .filter(|t| t.state.is_active())
-            .count();
+        let left = quit::Left {
+            files: self
+                .transfers
+                .iter()
+                .filter(|t| t.state.is_active())
+                .count(),
+            job: self
+                .dataset
+                .running
+                .as_ref()
+                .map(|running| running.job.kind),
+        };
         self.quit.input(&ctx, left);
         self.window_fit.check(&ctx);
 

@@ -31,6 +31,15 @@ pub const MAX_AWAITING_PIPELINE: usize = 24;
 /// many at once).
 pub(super) const MAX_PARALLEL_THUMBNAILS: usize = 4;
 
+/// Files read, hashed and given a queue thumbnail at the same time: a drop of a
+/// thousand 10 MiB photos reads four at once, in queue order, instead of one
+/// per blocking thread (512: gigabytes held at once, the disk thrashed).
+pub(super) const MAX_PARALLEL_CHECKS: usize = 4;
+
+/// The worker's events repaint the window at most this often (input still
+/// repaints at once): 30 frames a second for progress bars and new rows.
+pub(super) const EVENT_FRAME_INTERVAL: Duration = Duration::from_millis(33);
+
 /// How long to wait for the pipeline's four rotations after an upload (local
 /// mode takes well under a second; a cold Lambda a few seconds).
 pub const WATCH_TIMEOUT: Duration = WATCH_DEFAULT_TIMEOUT;
@@ -58,7 +67,10 @@ impl Sender {
         }
         // Fails only when the UI is gone; nothing is waiting for the news then.
         let _ = self.tx.send(event);
-        self.ctx.request_repaint();
+        // News from the work comes in floods (a thousand rows' progress): it
+        // shares frames, at most one per EVENT_FRAME_INTERVAL, so the UI
+        // thread is free for the person's input between them.
+        self.ctx.request_repaint_after(EVENT_FRAME_INTERVAL);
     }
 }
 
@@ -73,6 +85,8 @@ pub(super) struct Worker {
     /// [`MAX_AWAITING_PIPELINE`]: held from the upload to the watch's end.
     pub(super) pipeline: Arc<Semaphore>,
     pub(super) thumbnails: Arc<Semaphore>,
+    /// [`MAX_PARALLEL_CHECKS`]: held while a row's file is read and checked.
+    pub(super) checks: Arc<Semaphore>,
     pub(super) next_id: Arc<Mutex<TransferId>>,
     /// What each row uploads (for retry) and the task doing it (for cancel).
     pub(super) transfers: Arc<Mutex<HashMap<TransferId, Transfer>>>,
@@ -123,6 +137,7 @@ impl Worker {
             uploads: Arc::new(Mutex::new(Concurrency::new(MAX_PARALLEL_UPLOADS))),
             pipeline: Arc::new(Semaphore::new(MAX_AWAITING_PIPELINE)),
             thumbnails: Arc::new(Semaphore::new(MAX_PARALLEL_THUMBNAILS)),
+            checks: Arc::new(Semaphore::new(MAX_PARALLEL_CHECKS)),
             next_id: Arc::new(Mutex::new(0)),
             transfers: Arc::new(Mutex::new(HashMap::new())),
             resumed: Arc::new(Mutex::new(Vec::new())),

@@ -198,7 +198,11 @@ impl Worker {
         input: Input,
         resumed: Option<(UploadKey, bool)>,
     ) {
-        let (result, thumb, sha256) = checked(&input).await;
+        let (result, thumb, sha256) = {
+            // Never closed; without a permit the check still runs.
+            let _permit = self.checks.acquire().await.ok();
+            checked(&input).await
+        };
         // An upload that completed before the quit is watched even if its
         // file has gone since.
         let passed = result.is_ok() || resumed.as_ref().is_some_and(|(_, uploaded)| *uploaded);

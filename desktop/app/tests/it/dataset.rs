@@ -269,7 +269,7 @@ fn the_export_dialog_fits_at_800x500_and_at_200_percent() {
 }
 
 #[test]
-fn a_running_export_is_kept_until_cancelled_above_the_queue() {
+fn a_running_export_is_kept_until_cancelled_and_a_quit_asks_first() {
     let home = tempfile::tempdir().unwrap();
     let state = home.path().join("state");
     let launch = Launch {
@@ -283,6 +283,19 @@ fn a_running_export_is_kept_until_cancelled_above_the_queue() {
         state.join(DATASET_JOB_FILE).is_file(),
         "kept for the next start while it runs"
     );
+    // Ctrl+Q asks first, and says the export continues at the next start.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Q);
+    harness.run_steps(2);
+    harness.get_by_label("An export is still running");
+    assert!(shows(&harness, "continues where it stopped"));
+    assert!(!harness.state().quitting());
+    harness
+        .query_all_by_role_and_label(Role::Button, "Cancel")
+        .last()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    assert!(!shows(&harness, "An export is still running"));
     click(&mut harness, "Cancel export");
     wait_until(&mut harness, "the report", |h| shows(h, "Cancelled"));
     assert!(shows(&harness, "unfinished"));

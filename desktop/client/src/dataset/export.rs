@@ -38,13 +38,16 @@ impl Remote {
         let (classes, uploads) = self.write_classes(request).await?;
         on_event(&ExportEvent::Listed { uploads });
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<ToWriter>(request.jobs.max(1));
-        let mut sink = Sink::new(request, classes, start == Start::Resumed)
+        let sink = Sink::new(request, classes, start == Start::Resumed)
             .map_err(|err| ClientError::io("Cannot write the export", &dest, err))?;
         let writer_dest = dest.clone();
         let writer = std::thread::spawn(move || -> io::Result<Option<u64>> {
             // The folder is this export's until its writer is done, even when
-            // the export was stopped (its future dropped) mid-way.
+            // the export was stopped (its future dropped) mid-way: `sink`, a
+            // local declared after `_busy`, drops first, so its temporary
+            // files are gone before the folder is free.
             let _busy = busy;
+            let mut sink = sink;
             while let Some(message) = receiver.blocking_recv() {
                 match message {
                     ToWriter::Upload(upload) => sink.add(&upload)?,
