@@ -1,13 +1,11 @@
-//! `cargo xtask bench --transfer`: uploads through a round trip. A TCP proxy on
-//! loopback holds every chunk for half the round trip in each direction (the
-//! kernel here has no `netem`) in front of moto, and counts the HTTP requests
-//! that cross it; `augment upload` on its defaults runs against `rclone copy` and
-//! `aws s3 cp --recursive` on theirs and at 16 at once, interleaved, each into a
-//! fresh bucket. Files/s, requests per file and peak RSS go into their own
-//! section of docs/BENCHMARKS.md with the verdicts. [`Bench::row`] takes any
-//! command line, so the download side can add its rows the same way.
+//! `cargo xtask bench --transfer`: uploads and downloads through a round trip.
+//! A TCP proxy on loopback holds every chunk for half the round trip in each
+//! direction (the kernel here has no `netem`) in front of moto, and counts the
+//! HTTP requests that cross it; ours on its defaults runs against `rclone copy`
+//! and `aws s3 cp --recursive` on theirs and at 16 at once, interleaved (the
+//! command lines: [`crate::bench_peers`]). Files/s, requests per file and peak
+//! RSS go into their own section of docs/BENCHMARKS.md with the verdicts.
 
-use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,17 +17,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use xshell::{Shell, cmd};
 
+use crate::bench_peers::{Ours, Place, Tool, Way};
+
 /// The peers' pins (the moto server, the AWS CLI) and Pillow for the files.
 const PINS: &[&str] = &["moto[server]==5.2.5", "awscli==1.45.11", "pillow==13.0.0"];
 /// Round trips measured (0: loopback as it is; 50: a nearby AWS region; 150: another continent).
 const ROUND_TRIPS_MS: [u64; 3] = [0, 50, 150];
 /// The two batches: photo-sized (640×480) and small (64×64) JPEGs.
-const BATCHES: [(&str, usize, (u32, u32)); 2] =
+pub const BATCHES: [(&str, usize, (u32, u32)); 2] =
     [("photos", 300, (640, 480)), ("small", 1000, (64, 64))];
-/// Where the section starts and ends in docs/BENCHMARKS.md.
-const BEGIN: &str = "<!-- transfer bench: begin -->";
-const END: &str = "<!-- transfer bench: end -->";
-const CREDENTIALS: [(&str, &str); 3] = [
+pub const CREDENTIALS: [(&str, &str); 3] = [
     ("AWS_ACCESS_KEY_ID", "bench"),
     ("AWS_SECRET_ACCESS_KEY", "bench"),
     ("AWS_DEFAULT_REGION", "us-east-1"),
@@ -39,6 +36,7 @@ const CREDENTIALS: [(&str, &str); 3] = [
 #[derive(Debug, Clone)]
 pub struct Row {
     pub batch: String,
+    pub way: Way,
     pub round_trip_ms: u64,
     pub tool: String,
     pub files: usize,
@@ -75,8 +73,18 @@ pub fn run() -> Result<()> {
     let work = crate::target_dir().join("bench/transfer");
     let bin = crate::venv::ensure(&sh, &work.join("venv"), PINS)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    cmd!(sh, "{cargo} build --release -p augment-cli").run()?;
-    let augment = crate::target_dir().join("release/augment");
+    cmd!(
+        sh,
+        "{cargo} build --release -p augment-cli --bin augment -p augment-client --example app_batch"
+    )
+    .run()?;
+    let release = crate::target_dir().join("release");
+    let ours = Ours {
+        augment: release.join("augment"),
+        app_batch: release.join("examples/app_batch"),
+        // The build before this work (its `augment`), when named.
+        before: std::env::var_os("AUGMENT_BENCH_BEFORE").map(PathBuf::from),
+    };
     sh.set_var("PATH", crate::venv::path_with(&bin)?);
 
     let port = free_port()?;
@@ -86,14 +94,14 @@ pub fn run() -> Result<()> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .context("cannot start moto_server")?;
-    let result = measure_all(&sh, &work, &bin, &augment, port);
+    let result = measure_all(&sh, &work, &bin, &ours, port);
     let _ = moto.kill();
     let _ = moto.wait();
     let rows = result?;
-    let section = render(&rows);
+    let section = crate::bench_transfer_report::render(&rows);
     println!("\n{section}");
     let doc = root.join("docs/BENCHMARKS.md");
-    write_section(&doc, &section)?;
+    crate::bench_transfer_report::write_section(&doc, &section)?;
     println!("wrote the transfer section of {}", doc.display());
     Ok(())
 }
@@ -102,21 +110,37 @@ fn measure_all(
     sh: &Shell,
     work: &Path,
     bin: &Path,
-    augment: &Path,
+    ours: &Ours,
     moto_port: u16,
 ) -> Result<Vec<Row>> {
     let bench = Bench::start(moto_port, work, &bin.join("aws"))?;
     wait_for_port(moto_port)?;
+    let place = Place {
+        bench: &bench,
+        work,
+        aws: &bin.join("aws"),
+    };
+    let downloads = work.join("downloads");
     let mut rows = Vec::new();
     for (batch, count, size) in BATCHES {
-        let dir = work.join(batch);
+        // Distinct files (not copies of one), as a person's photos are: the
+        // app's duplicate question compares contents.
+        let dir = work.join(format!("{batch}-distinct"));
         make_files(sh, bin, &dir, count, size)?;
         for round_trip_ms in ROUND_TRIPS_MS {
             bench.set_round_trip(round_trip_ms);
-            for (tool, command) in tools(&bench, augment, bin, &dir, work)? {
-                let row = bench.row(batch, count, &tool, &command)?;
+            let (uploads, our_bucket) = place.uploads(ours, &dir)?;
+            let _ = std::fs::remove_dir_all(&downloads);
+            let tools =
+                uploads
+                    .into_iter()
+                    .chain(place.downloads(ours, &our_bucket, &downloads)?);
+            for tool in tools {
+                let row = bench.row(batch, count, &tool)?;
                 println!(
-                    "{batch} {round_trip_ms} ms {tool}: {:.1} s, {:.2} requests/file",
+                    "{batch} {round_trip_ms} ms {} {}: {:.1} s, {:.2} requests/file",
+                    tool.way.name(),
+                    tool.label,
                     row.seconds,
                     row.requests as f64 / count as f64
                 );
@@ -124,6 +148,7 @@ fn measure_all(
             }
         }
     }
+    let _ = std::fs::remove_dir_all(&downloads);
     Ok(rows)
 }
 
@@ -158,7 +183,7 @@ impl Bench {
             .store(round_trip_ms * 500, Ordering::Relaxed);
     }
 
-    fn round_trip_ms(&self) -> u64 {
+    pub fn round_trip_ms(&self) -> u64 {
         self.link.one_way_us.load(Ordering::Relaxed) / 500
     }
 
@@ -178,9 +203,11 @@ impl Bench {
         Ok(bucket)
     }
 
-    /// Runs `command` (its bucket made beforehand) under `/usr/bin/time`: the
-    /// wall time, the requests that crossed the link, the peak RSS.
-    pub fn row(&self, batch: &str, files: usize, tool: &str, command: &Command) -> Result<Row> {
+    /// Runs the tool's command (its bucket made beforehand) under
+    /// `/usr/bin/time`: the wall time, the requests that crossed the link, the
+    /// peak RSS.
+    pub fn row(&self, batch: &str, files: usize, tool: &Tool) -> Result<Row> {
+        let command = &tool.command;
         let report = self.work.join("time.txt");
         let program = command.get_program().to_owned();
         let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
@@ -201,7 +228,11 @@ impl Bench {
         let output = timed.output()?;
         let seconds = started.elapsed().as_secs_f64();
         if !output.status.success() {
-            bail!("{tool} failed: {}", String::from_utf8_lossy(&output.stderr));
+            bail!(
+                "{} failed: {}",
+                tool.label,
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         let peak_rss_kib = std::fs::read_to_string(&report)?
             .lines()
@@ -210,102 +241,15 @@ impl Bench {
             .context("no peak RSS from /usr/bin/time")?;
         Ok(Row {
             batch: batch.to_owned(),
+            way: tool.way,
             round_trip_ms: self.round_trip_ms(),
-            tool: tool.to_owned(),
+            tool: tool.label.clone(),
             files,
             seconds,
             requests: self.link.requests.load(Ordering::Relaxed) - before,
             peak_rss_kib,
         })
     }
-}
-
-/// The upload tools, each with a fresh bucket, in the order they run.
-fn tools(
-    bench: &Bench,
-    augment: &Path,
-    bin: &Path,
-    dir: &Path,
-    work: &Path,
-) -> Result<Vec<(String, Command)>> {
-    let endpoint = &bench.proxy_endpoint;
-    let mut tools = Vec::new();
-    let home = work.join("home");
-    std::fs::create_dir_all(&home)?;
-    // Ours, and the build before this work when AUGMENT_BENCH_BEFORE names it.
-    let before = std::env::var_os("AUGMENT_BENCH_BEFORE").map(PathBuf::from);
-    let builds = [
-        ("augment upload (default)", Some(augment.to_owned())),
-        ("augment upload before (default)", before),
-    ];
-    for (label, program) in builds {
-        let Some(program) = program else {
-            continue;
-        };
-        let mut upload = Command::new(program);
-        upload
-            .env("HOME", &home)
-            .envs(CREDENTIALS)
-            .args(["upload", "--quiet", "--endpoint-url", endpoint, "--bucket"])
-            .arg(bench.new_bucket()?)
-            .arg(dir);
-        tools.push((label.to_owned(), upload));
-    }
-    for transfers in [None, Some(16)] {
-        let bucket = bench.new_bucket()?;
-        let mut rclone = Command::new("rclone");
-        rclone
-            .env_remove("AWS_CA_BUNDLE")
-            .envs(rclone_remote(endpoint))
-            .args(["copy", "--s3-no-check-bucket"])
-            .arg(dir)
-            .arg(format!("bench:{bucket}/original-uploads"));
-        if let Some(n) = transfers {
-            rclone.args(["--transfers", &n.to_string()]);
-        }
-        let label = transfers.map_or("rclone copy (default, 4)".to_owned(), |n| {
-            format!("rclone copy --transfers {n}")
-        });
-        tools.push((label, rclone));
-    }
-    for concurrency in [None, Some(16)] {
-        let bucket = bench.new_bucket()?;
-        let config = work.join(format!("aws-config-{}", concurrency.unwrap_or(10)));
-        let setting = concurrency.map_or(String::new(), |n| {
-            format!("s3 =\n  max_concurrent_requests = {n}\n")
-        });
-        std::fs::write(&config, format!("[default]\n{setting}"))?;
-        let mut aws = Command::new(bin.join("aws"));
-        aws.envs(CREDENTIALS)
-            .env("AWS_CONFIG_FILE", &config)
-            .args([
-                "--endpoint-url",
-                endpoint,
-                "s3",
-                "cp",
-                "--recursive",
-                "--quiet",
-            ])
-            .arg(dir)
-            .arg(format!("s3://{bucket}/original-uploads/"));
-        let label = concurrency.map_or("aws s3 cp (default, 10)".to_owned(), |n| {
-            format!("aws s3 cp, {n} at once")
-        });
-        tools.push((label, aws));
-    }
-    Ok(tools)
-}
-
-fn rclone_remote(endpoint: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("RCLONE_CONFIG_BENCH_TYPE", "s3".to_owned()),
-        ("RCLONE_CONFIG_BENCH_PROVIDER", "Other".to_owned()),
-        ("RCLONE_CONFIG_BENCH_ENDPOINT", endpoint.to_owned()),
-        ("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", "bench".to_owned()),
-        ("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", "bench".to_owned()),
-        ("RCLONE_CONFIG_BENCH_REGION", "us-east-1".to_owned()),
-        ("RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE", "true".to_owned()),
-    ]
 }
 
 impl Link {
@@ -373,8 +317,8 @@ fn count_request_lines(bytes: &[u8]) -> u64 {
         .count() as u64
 }
 
-/// `count` copies of one JPEG of `size` (photo-like: a gradient with noise), as
-/// `img_0000.jpg`…; made once.
+/// `count` distinct JPEGs of `size` (photo-like: a gradient with noise, each
+/// with its own coloured square), as `img_0000.jpg`…; made once.
 fn make_files(sh: &Shell, bin: &Path, dir: &Path, count: usize, size: (u32, u32)) -> Result<()> {
     let done = dir.join(format!("img_{:04}.jpg", count - 1));
     if done.exists() {
@@ -382,99 +326,9 @@ fn make_files(sh: &Shell, bin: &Path, dir: &Path, count: usize, size: (u32, u32)
     }
     std::fs::create_dir_all(dir)?;
     let python = bin.join("python");
-    let (width, height) = (size.0.to_string(), size.1.to_string());
-    let script = "import sys, random\nfrom PIL import Image\nw, h = int(sys.argv[2]), int(sys.argv[3])\nrandom.seed(7)\nimg = Image.new('RGB', (w, h))\nimg.putdata([((x * 7 + random.randint(0, 60)) % 256, (y * 3 + random.randint(0, 60)) % 256, (x + y) % 256) for y in range(h) for x in range(w)])\nimg.save(sys.argv[1], quality=92)\n";
-    let first = dir.join("img_0000.jpg");
-    cmd!(sh, "{python} -c {script} {first} {width} {height}").run()?;
-    for i in 1..count {
-        std::fs::copy(&first, dir.join(format!("img_{i:04}.jpg")))?;
-    }
-    Ok(())
-}
-
-fn render(rows: &[Row]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{BEGIN}\n## Transfers: uploads through a round trip\n");
-    let _ = writeln!(
-        out,
-        "`cargo xtask bench --transfer`: a TCP proxy on loopback holds each chunk half the round trip each way, in front of moto 5.2.5; every tool uploads the batch into a fresh bucket, interleaved; requests counted at the proxy, peak RSS by `/usr/bin/time`. Wall times on a shared machine vary: compare within a round trip.\n"
-    );
-    let _ = writeln!(
-        out,
-        "| batch | round trip | tool | time | files/s | requests/file | peak RSS |\n|---|---|---|---|---|---|---|"
-    );
-    for row in rows {
-        let _ = writeln!(
-            out,
-            "| {} × {} | {} ms | {} | {:.1} s | {:.0} | {:.2} | {:.0} MiB |",
-            row.files,
-            row.batch,
-            row.round_trip_ms,
-            row.tool,
-            row.seconds,
-            row.files as f64 / row.seconds,
-            row.requests as f64 / row.files as f64,
-            row.peak_rss_kib as f64 / 1024.0
-        );
-    }
-    let _ = writeln!(out, "\n{}", verdicts(rows));
-    let _ = writeln!(out, "{END}");
-    out
-}
-
-fn verdicts(rows: &[Row]) -> String {
-    let find = |batch: &str, ms: u64, tool: &str| {
-        rows.iter()
-            .find(|r| r.batch == batch && r.round_trip_ms == ms && r.tool.starts_with(tool))
-    };
-    let mut out = String::from("Verdicts:\n");
-    let ratios = [
-        (
-            50,
-            "rclone copy --transfers 16",
-            "At 50 ms, ours on its defaults vs `rclone copy --transfers 16`",
-        ),
-        (0, "augment upload before", "At 0 ms, ours vs before"),
-    ];
-    for (ms, peer, what) in ratios {
-        let (Some(ours), Some(peer)) = (
-            find("photos", ms, "augment upload (default)"),
-            find("photos", ms, peer),
-        ) else {
-            continue;
-        };
-        let ratio = ours.seconds / peer.seconds;
-        let verdict = if ratio <= 1.0 { "met" } else { "not met" };
-        let _ = writeln!(out, "- {what} (goal ≤ 1.0): {ratio:.2}, {verdict}.");
-    }
-    let worst = rows
-        .iter()
-        .filter(|r| r.tool.starts_with("augment upload (default)"))
-        .map(|r| r.requests as f64 / r.files as f64)
-        .fold(0.0, f64::max);
-    let verdict = if worst <= 1.1 { "met" } else { "not met" };
-    let _ = writeln!(
-        out,
-        "- Requests per new upload, ours, worst batch (goal ≤ 1.1; includes the connection check and the listing pages): {worst:.2}, {verdict}."
-    );
-    out
-}
-
-/// Replaces the section between the markers in `doc`, or appends it.
-fn write_section(doc: &Path, section: &str) -> Result<()> {
-    let old = std::fs::read_to_string(doc).unwrap_or_default();
-    let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(begin), Some(end)) if begin < end => {
-            format!(
-                "{}{}{}",
-                &old[..begin],
-                section.trim_end(),
-                &old[end + END.len()..]
-            )
-        }
-        _ => format!("{}\n\n{section}", old.trim_end()),
-    };
-    std::fs::write(doc, new)?;
+    let (width, height, count) = (size.0.to_string(), size.1.to_string(), count.to_string());
+    let script = "import sys, random\nfrom PIL import Image, ImageDraw\nout, w, h, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])\nrandom.seed(7)\nbase = Image.new('RGB', (w, h))\nbase.putdata([((x * 7 + random.randint(0, 60)) % 256, (y * 3 + random.randint(0, 60)) % 256, (x + y) % 256) for y in range(h) for x in range(w)])\nfor i in range(n):\n    img = base.copy()\n    x, y = (i * 37) % (w - 16), (i * 11) % (h - 16)\n    ImageDraw.Draw(img).rectangle([x, y, x + 15, y + 15], fill=(i % 256, (i // 256) * 40, 255 - i % 256))\n    img.save(f'{out}/img_{i:04d}.jpg', quality=92)\n";
+    cmd!(sh, "{python} -c {script} {dir} {width} {height} {count}").run()?;
     Ok(())
 }
 
@@ -502,16 +356,5 @@ mod tests {
         let two = b"PUT /b/k HTTP/1.1\r\nHost: x\r\n\r\nbodyGET /b?list-type=2 HTTP/1.1\r\n\r\n";
         assert_eq!(count_request_lines(two), 2);
         assert_eq!(count_request_lines(b"HTTP/1.1 200 OK\r\n"), 0);
-    }
-
-    #[test]
-    fn the_section_is_replaced_in_place() {
-        let dir = tempfile::tempdir().unwrap();
-        let doc = dir.path().join("B.md");
-        std::fs::write(&doc, "# Bench\n\nimages\n").unwrap();
-        write_section(&doc, &format!("{BEGIN}\none\n{END}\n")).unwrap();
-        write_section(&doc, &format!("{BEGIN}\ntwo\n{END}\n")).unwrap();
-        let text = std::fs::read_to_string(&doc).unwrap();
-        assert_eq!(text, format!("# Bench\n\nimages\n\n{BEGIN}\ntwo\n{END}\n"));
     }
 }

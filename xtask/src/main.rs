@@ -2,7 +2,9 @@
 
 mod apt;
 mod bench;
+mod bench_peers;
 mod bench_transfer;
+mod bench_transfer_report;
 mod deny;
 mod deploy;
 mod dist;

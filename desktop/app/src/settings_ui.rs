@@ -6,6 +6,7 @@ use egui::{RichText, Ui};
 use crate::command::{Command, SettingsCommand};
 use crate::style::Palette;
 use augment_client::{AwsSettings, Mode, Settings};
+use augment_pipeline::limits::{MAX_TRANSFER_JOBS, START_TRANSFER_JOBS};
 
 /// The panel's own state: a draft of the settings, edited until "Save".
 pub struct SettingsPanel {
@@ -63,6 +64,8 @@ pub fn settings_ui(
         Mode::Local => local_ui(ui, &mut panel.draft, palette, &mut actions),
         Mode::Aws | Mode::Custom => bucket_ui(ui, panel, palette, &mut actions),
     }
+    ui.add_space(8.0);
+    transfers_ui(ui, &mut panel.draft.transfer_jobs, palette);
     ui.add_space(10.0);
     connect_ui(ui, panel, palette, &mut actions);
     ui.add_space(8.0);
@@ -209,6 +212,28 @@ fn profile_ui(ui: &mut Ui, profile: &mut Option<String>, profiles: &[String]) {
         .response
         .labelled_by(label.id);
     ui.end_row();
+}
+
+/// How many files move at once: adapting to the link (the default), or fixed.
+fn transfers_ui(ui: &mut Ui, jobs: &mut Option<u16>, palette: &Palette) {
+    let most = u16::try_from(MAX_TRANSFER_JOBS).unwrap_or(u16::MAX);
+    ui.horizontal(|ui| {
+        let mut fixed = jobs.is_some();
+        let check = ui.checkbox(&mut fixed, "Fixed number of files at once");
+        if check.changed() {
+            *jobs = fixed.then(|| u16::try_from(START_TRANSFER_JOBS).unwrap_or(most));
+        }
+        if let Some(n) = jobs {
+            ui.add(egui::DragValue::new(n).range(1..=most))
+                .labelled_by(check.id);
+        }
+    });
+    let words = if jobs.is_some() {
+        "Always this many, whatever the link does."
+    } else {
+        "Adapts to the link: 16 at once to start, up to 64, fewer after a throttle."
+    };
+    ui.label(RichText::new(words).color(palette.muted));
 }
 
 /// "Test connection", "Save and connect", and what the last test or import said.

@@ -36,9 +36,11 @@ pub struct Args {
     /// Only images whose name starts with this (e.g. a class folder, `cats/`).
     #[arg(long, value_name = "NAME", default_value = "")]
     prefix: String,
-    /// Files fetched at once.
-    #[arg(long, short, value_name = "N", default_value_t = DOWNLOAD_JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
-    jobs: u16,
+    /// Files fetched at once. Without it the number adapts to the link, as
+    /// uploads do: 16 to start, one more after each round without a retry,
+    /// half on a throttle or a retried fault, at most 64.
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: Option<u16>,
     /// No progress bar and no summary line; failures are still reported.
     #[arg(long, short)]
     quiet: bool,
@@ -68,9 +70,11 @@ pub fn run(args: &Args) -> ExitCode {
         areas,
         name_prefix: args.prefix.clone(),
         name_filter: augment_client::NameFilter::default(),
-        jobs: usize::from(args.jobs),
+        jobs: args.jobs.map(usize::from).or(DOWNLOAD_JOBS),
     };
-    remote::run_connected(&args.remote, |remote| download(remote, request, args.quiet))
+    // The check beside the download: its first listing need not wait a round
+    // trip, and a file lands whole or not at all if the check stops it.
+    remote::run_checked_alongside(&args.remote, |remote| download(remote, request, args.quiet))
 }
 
 async fn download(remote: Remote, request: DownloadRequest, quiet: bool) -> ExitCode {

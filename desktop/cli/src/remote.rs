@@ -105,6 +105,24 @@ pub fn run_connected<Fut>(args: &RemoteArgs, body: impl FnOnce(Remote) -> Fut) -
 where
     Fut: Future<Output = ExitCode>,
 {
+    run_with(args, false, body)
+}
+
+/// [`run_connected`] with the check running beside `body` rather than before
+/// it, a round trip sooner: a failed check stops `body` and says why, as it
+/// would have before. For a body that leaves nothing half-done when stopped
+/// (`augment download`: every file lands whole or not at all).
+pub fn run_checked_alongside<Fut>(args: &RemoteArgs, body: impl FnOnce(Remote) -> Fut) -> ExitCode
+where
+    Fut: Future<Output = ExitCode>,
+{
+    run_with(args, true, body)
+}
+
+fn run_with<Fut>(args: &RemoteArgs, alongside: bool, body: impl FnOnce(Remote) -> Fut) -> ExitCode
+where
+    Fut: Future<Output = ExitCode>,
+{
     let settings = match args.settings() {
         Ok(settings) => settings,
         Err(code) => return code,
@@ -114,9 +132,25 @@ where
         Err(code) => return code,
     };
     runtime.block_on(async {
-        match connect(&settings).await {
-            Ok(remote) => body(remote).await,
-            Err(code) => code,
+        if !alongside {
+            return match connect(&settings).await {
+                Ok(remote) => body(remote).await,
+                Err(code) => code,
+            };
+        }
+        let remote = match Remote::connect(&settings).await {
+            Ok(remote) => remote,
+            Err(err) => return upload::connect_failed(&err),
+        };
+        let working = body(remote.clone());
+        tokio::pin!(working);
+        tokio::select! {
+            checked = remote.check() => match checked {
+                Ok(()) => working.await,
+                Err(err) => upload::connect_failed(&err),
+            },
+            // Done before the check answered: the body's own requests worked.
+            code = &mut working => code,
         }
     })
 }

@@ -9,8 +9,8 @@
 //! No state file: the folder is the state. Every file lands whole or not at all
 //! ([`crate::files`]), by the folder store's one key → path rule
 //! ([`augment_local::key_path`]: no key can write outside the folder). The
-//! listing is walked page by page with at most `jobs` objects in flight, so
-//! memory stays flat in the number of objects.
+//! listing is walked page by page, ahead of the fetches, with at most `jobs`
+//! objects in flight, so memory stays flat in the number of objects.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -18,17 +18,32 @@ use std::time::{Duration, SystemTime};
 use augment_local::key_path;
 use augment_pipeline::ObjectInfo;
 use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX, UPLOAD_PREFIX};
-use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_UPLOAD_BYTES};
+use augment_pipeline::limits::{MAX_OUTPUT_BYTES, MAX_TRANSFER_JOBS, MAX_UPLOAD_BYTES};
 use augment_pipeline::outputs::{BucketKey, Output};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::files::{Existing, write_atomically};
 use crate::pages::{NameFilter, Pages};
-use crate::{ClientError, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
+use crate::{ClientError, Concurrency, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
 
-/// Objects fetched at once by default: enough to hide a round trip's latency
-/// behind the others, few enough not to be throttled.
-pub const DOWNLOAD_JOBS: usize = 8;
+/// Objects fetched at once by default: `None`, adaptive as uploads are
+/// ([`Concurrency`]: [`augment_pipeline::limits::START_TRANSFER_JOBS`] to start,
+/// more while no fetch needs a retry, half after one, at most
+/// [`augment_pipeline::limits::MAX_TRANSFER_JOBS`]).
+pub const DOWNLOAD_JOBS: Option<usize> = None;
+
+/// Listing pages read ahead of the fetches: the next page is asked for while
+/// this one's objects are fetched, and memory stays flat (a page is at most
+/// [`crate::LIST_PAGE_KEYS`] objects).
+const PAGES_AHEAD: usize = 2;
+
+/// The download's first listing page: enough objects to fill the most
+/// transfers at once, so the fetches start while the first full page is listed.
+const FIRST_PAGE_KEYS: usize = MAX_TRANSFER_JOBS;
+
+/// A listing page of one area, filtered; or the error that ended the listing.
+type ListedPage = Result<(Area, Vec<ObjectInfo>), ClientError>;
 
 /// How much older than the object a file of the same size may look and still
 /// count as up to date: FAT keeps modification times to 2 s.
@@ -109,8 +124,9 @@ pub struct DownloadRequest {
     pub name_prefix: String,
     /// Only the uploads it lets through (the app's gallery filter).
     pub name_filter: NameFilter,
-    /// Objects fetched at once.
-    pub jobs: usize,
+    /// Objects fetched at once: `Some(n)` exactly `n`; `None` adaptive
+    /// ([`DOWNLOAD_JOBS`]).
+    pub jobs: Option<usize>,
 }
 
 /// What happened to one object, or to the listing, as it happens.
@@ -173,59 +189,90 @@ impl std::fmt::Display for DownloadSummary {
 
 impl Remote {
     /// Downloads the request's areas into its folder, calling `on_event` as each
-    /// object is done. A failed object is reported and the others go on; a
-    /// listing that fails (after its retries) ends the download with that error.
+    /// object is done. The listing runs ahead of the fetches (at most
+    /// [`PAGES_AHEAD`] pages), so no fetch waits on a listing's round trip; each
+    /// object is one `GetObject` (none when the folder is up to date), with at
+    /// most `jobs` in flight ([`Concurrency`]: adaptive as uploads are, unless
+    /// fixed). A failed object is reported and the others go on; a listing that
+    /// fails (after its retries) ends the download with that error.
     pub async fn download(
         &self,
         request: &DownloadRequest,
         mut on_event: impl FnMut(&DownloadEvent),
     ) -> Result<DownloadSummary, ClientError> {
-        let jobs = request.jobs.max(1);
+        let jobs = Concurrency::new(request.jobs);
+        let (pages_tx, mut pages) = mpsc::channel(PAGES_AHEAD);
+        // A JoinSet, so the listing stops with the download (dropped, it aborts).
+        let mut listing = JoinSet::new();
+        listing.spawn(self.clone().list_into(request.clone(), pages_tx));
         let mut summary = DownloadSummary::default();
-        let mut running = JoinSet::new();
-        let mut finish = |joined: Option<Result<DownloadEvent, tokio::task::JoinError>>| {
-            let event = match joined {
-                Some(Ok(event)) => event,
-                Some(Err(err)) => DownloadEvent::Failed {
-                    key: String::new(),
-                    error: ClientError::new(
-                        ErrorKind::Other,
-                        format!("a download task stopped: {err}"),
-                    ),
-                },
-                None => return,
-            };
+        let mut report = |event: DownloadEvent| {
             summary.count(&event);
             on_event(&event);
         };
-        for area in &request.areas {
+        let mut running = JoinSet::new();
+        while let Some(page) = pages.recv().await {
+            let (area, objects) = page?;
+            report(DownloadEvent::Listed {
+                objects: objects.len() as u64,
+                bytes: objects.iter().map(|info| info.size_bytes).sum(),
+            });
+            for info in objects {
+                // Events of the fetches that ended are reported while waiting.
+                let slot = loop {
+                    tokio::select! {
+                        biased;
+                        Some(joined) = running.join_next() => report(ended(joined)),
+                        slot = jobs.acquire() => break slot,
+                    }
+                };
+                let Some(slot) = slot else { break };
+                let (remote, dest) = (self.clone(), request.dest.clone());
+                running.spawn(async move {
+                    let retried = remote.retried();
+                    let event = remote.fetch_one(&dest, info, area.max_bytes()).await;
+                    // A retry on the way is the link's sign to fetch fewer at once.
+                    slot.finish(remote.retried() > retried);
+                    event
+                });
+            }
+        }
+        while let Some(joined) = running.join_next().await {
+            report(ended(joined));
+        }
+        Ok(summary)
+    }
+
+    /// Walks the request's areas page by page into `pages`, each page filtered;
+    /// stops at the first listing error (sent on) or when nobody listens.
+    async fn list_into(self, request: DownloadRequest, pages: mpsc::Sender<ListedPage>) {
+        let mut first = true;
+        for area in request.areas {
             for prefix in area.prefixes(&request.name_prefix) {
-                let mut pages = Pages::new(prefix);
-                while let Some(objects) = pages.next(self).await? {
-                    let objects: Vec<ObjectInfo> = objects
-                        .into_iter()
-                        .filter(|info| key_matches(&request.name_filter, &info.key))
-                        .collect();
-                    finish(Some(Ok(DownloadEvent::Listed {
-                        objects: objects.len() as u64,
-                        bytes: objects.iter().map(|info| info.size_bytes).sum(),
-                    })));
-                    for info in objects {
-                        while running.len() >= jobs {
-                            finish(running.join_next().await);
-                        }
-                        let (remote, dest, max_bytes) =
-                            (self.clone(), request.dest.clone(), area.max_bytes());
-                        running
-                            .spawn(async move { remote.fetch_one(&dest, info, max_bytes).await });
+                let mut walk = Pages::new(prefix);
+                if std::mem::take(&mut first) {
+                    // The first fetches start after a short page, not a full one.
+                    walk = walk.short_first(FIRST_PAGE_KEYS);
+                }
+                loop {
+                    let page = match walk.next(&self).await {
+                        Ok(Some(objects)) => Ok((
+                            area,
+                            objects
+                                .into_iter()
+                                .filter(|info| key_matches(&request.name_filter, &info.key))
+                                .collect(),
+                        )),
+                        Ok(None) => break,
+                        Err(err) => Err(err),
+                    };
+                    let failed = page.is_err();
+                    if pages.send(page).await.is_err() || failed {
+                        return;
                     }
                 }
             }
         }
-        while !running.is_empty() {
-            finish(running.join_next().await);
-        }
-        Ok(summary)
     }
 
     /// One object into `dest`, unless the folder already has it.
@@ -273,6 +320,14 @@ impl Remote {
             Err(error) => DownloadEvent::Failed { key, error },
         }
     }
+}
+
+/// A fetch's event, or the failure of a task that stopped without one.
+fn ended(joined: Result<DownloadEvent, tokio::task::JoinError>) -> DownloadEvent {
+    joined.unwrap_or_else(|err| DownloadEvent::Failed {
+        key: String::new(),
+        error: ClientError::new(ErrorKind::Other, format!("a download task stopped: {err}")),
+    })
 }
 
 /// Whether the filter takes the upload `key` belongs to (a key that names no

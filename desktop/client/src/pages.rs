@@ -23,18 +23,19 @@ pub(crate) struct Listed {
 }
 
 impl Remote {
-    /// The page of `prefix` after `cursor`; a transient error asks again with
-    /// backoff within [`RETRY_BUDGET`].
+    /// The page of `prefix` after `cursor`, at most `keys` long; a transient
+    /// error asks again with backoff within [`RETRY_BUDGET`].
     pub(crate) async fn page(
         &self,
         prefix: &str,
         cursor: Option<&str>,
+        keys: usize,
     ) -> Result<Listed, ClientError> {
         let deadline = tokio::time::Instant::now() + RETRY_BUDGET;
         let page = retry::until(deadline, &self.inner.retried, || async move {
             self.inner
                 .store
-                .list_page(ListRequest::new(prefix, cursor, LIST_PAGE_KEYS))
+                .list_page(ListRequest::new(prefix, cursor, keys))
                 .await
                 .map_err(|err| self.error(err))
         })
@@ -53,6 +54,8 @@ pub(crate) struct Pages {
     prefix: String,
     cursor: Option<String>,
     done: bool,
+    /// The next page's length: [`LIST_PAGE_KEYS`] but for a short first page.
+    keys: usize,
 }
 
 impl Pages {
@@ -61,7 +64,15 @@ impl Pages {
             prefix: prefix.into(),
             cursor: None,
             done: false,
+            keys: LIST_PAGE_KEYS,
         }
+    }
+
+    /// The same walk with a first page of at most `keys` objects (the pages
+    /// after it full): the first answer comes back sooner, so work on it can
+    /// start while the rest is listed.
+    pub(crate) fn short_first(self, keys: usize) -> Self {
+        Self { keys, ..self }
     }
 
     /// `processed/<name_prefix>`: one entry per image the pipeline made.
@@ -77,7 +88,10 @@ impl Pages {
         if self.done {
             return Ok(None);
         }
-        let page = remote.page(&self.prefix, self.cursor.as_deref()).await?;
+        let page = remote
+            .page(&self.prefix, self.cursor.as_deref(), self.keys)
+            .await?;
+        self.keys = LIST_PAGE_KEYS;
         self.done = page.next.is_none();
         self.cursor = page.next;
         Ok(Some(page.objects))

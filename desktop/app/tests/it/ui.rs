@@ -316,7 +316,7 @@ fn a_queued_upload_can_be_cancelled_and_retried() {
 }
 
 #[test]
-fn settings_switch_between_local_aws_and_a_custom_endpoint() {
+fn settings_switch_between_local_aws_and_a_custom_endpoint_and_fix_files_at_once() {
     let data = tempfile::tempdir().unwrap();
     let mut harness = app(local_settings(data.path()));
     click_until_shown(&mut harness, Role::Button, "Settings", "Data folder");
@@ -355,6 +355,16 @@ fn settings_switch_between_local_aws_and_a_custom_endpoint() {
         "Test connection",
         "Connected: Local",
     );
+
+    // Files at once: adaptive by default, or a fixed number.
+    assert!(shows(&harness, "Adapts to the link"));
+    click_until_shown(
+        &mut harness,
+        Role::CheckBox,
+        "Fixed number of files at once",
+        "Always this many",
+    );
+    harness.get_by_role_and_label(Role::SpinButton, "Fixed number of files at once");
 }
 
 #[test]

@@ -221,3 +221,42 @@ async fn names_taken_in_any_way_are_never_overwritten_and_copies_are_found() {
     assert_eq!(theirs, b"someone else's");
     assert_eq!(store.get(stored.as_str(), 1 << 20).await.unwrap(), photo);
 }
+
+#[tokio::test]
+async fn a_download_is_one_get_per_new_object_and_an_unchanged_run_only_lists() {
+    let counted = counted().await;
+    let photo = jpeg(24, 16);
+    for i in 0..70 {
+        put(
+            &counted.store,
+            &format!("original-uploads/trip/img_{i:03}.jpg"),
+            &photo,
+        )
+        .await;
+    }
+    let dest = tempfile::tempdir().unwrap();
+    let request = augment_client::DownloadRequest {
+        dest: dest.path().to_owned(),
+        areas: vec![augment_client::Area::Originals],
+        name_prefix: String::new(),
+        name_filter: augment_client::NameFilter::default(),
+        jobs: None,
+    };
+    let download = || async {
+        let before = counted.proxy.requests();
+        let summary = counted.remote.download(&request, |_| {}).await.unwrap();
+        (
+            summary.fetched,
+            summary.up_to_date,
+            counted.proxy.requests() - before,
+        )
+    };
+    // Two listing pages (a short first one), then one GET an object: no HEAD.
+    assert_eq!(download().await, (70, 0, 2 + 70));
+    let on_disk = dest.path().join("original-uploads/trip/img_007.jpg");
+    assert_eq!(std::fs::read(on_disk).unwrap(), photo);
+    // Nothing new: the listing alone.
+    assert_eq!(download().await, (0, 70, 2));
+    put(&counted.store, "original-uploads/trip/new.jpg", &photo).await;
+    assert_eq!(download().await, (1, 70, 2 + 1));
+}
