@@ -4,10 +4,12 @@
 //!
 //! Per file, as `desktop/app/src/worker` does it with the app's defaults
 //! (`Settings::default().transfer_jobs`: adaptive): the client's check and the
-//! content hash off the async threads, the same bytes earlier in the queue or
-//! already uploaded under the name (`Remote::uploaded_copy`), at most
-//! [`MAX_AWAITING_PIPELINE`] rows past that point, an upload slot
-//! ([`Concurrency`]), the name (`Remote::choose_upload_key`), the upload. Left
+//! content hash off the async threads ([`MAX_PARALLEL_CHECKS`] at once), the
+//! batch's plan made once when the first row needs it (`Remote::plan_uploads`),
+//! the same bytes earlier in the queue or already uploaded under the name
+//! (`UploadPlan::uploaded_copy`), at most [`MAX_AWAITING_PIPELINE`] rows past
+//! that point, an upload slot ([`Concurrency`]), the name
+//! (`UploadPlan::choose_upload_key`), the upload. Left
 //! out: the queue thumbnail's decode (the app's own code, a GUI crate) and the
 //! watch for the rotations (the bench's store runs no pipeline), so a row's
 //! place among the awaiting ones is given back as its upload ends.
@@ -17,19 +19,25 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use augment_client::inputs::{self, Input};
-use augment_client::{AwsSettings, ClientError, Concurrency, Mode, Remote, Settings};
+use augment_client::{AwsSettings, ClientError, Concurrency, Mode, Remote, Settings, UploadPlan};
 use augment_pipeline::contract::UPLOAD_PREFIX;
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 use tokio::task::JoinSet;
 
 /// The app's `worker::core::MAX_AWAITING_PIPELINE`.
 const MAX_AWAITING_PIPELINE: usize = 24;
+/// The app's `worker::core::MAX_PARALLEL_CHECKS`.
+const MAX_PARALLEL_CHECKS: usize = 4;
 
 /// What every row shares, as the worker's state does.
 struct Shared {
     remote: Remote,
     uploads: Concurrency,
     pipeline: Semaphore,
+    checks: Semaphore,
+    /// The batch's file names and its plan, made when the first row asks.
+    names: Vec<String>,
+    plan: OnceCell<Result<UploadPlan, ClientError>>,
     /// Content hash → the first row that had it.
     claims: Mutex<HashMap<String, usize>>,
 }
@@ -57,14 +65,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         ..Settings::default()
     };
+    let inputs = inputs::collect(&dirs, None)?;
     let shared = Arc::new(Shared {
         remote: Remote::connect(&settings).await?,
         uploads: Concurrency::new(settings.transfer_jobs.map(usize::from)),
         pipeline: Semaphore::new(MAX_AWAITING_PIPELINE),
+        checks: Semaphore::new(MAX_PARALLEL_CHECKS),
+        names: inputs
+            .iter()
+            .map(|input| file_name(input).to_owned())
+            .collect(),
+        plan: OnceCell::new(),
         claims: Mutex::default(),
     });
     let mut rows = JoinSet::new();
-    for (id, input) in inputs::collect(&dirs, None)?.into_iter().enumerate() {
+    for (id, input) in inputs.into_iter().enumerate() {
         let shared = Arc::clone(&shared);
         rows.spawn(async move { shared.row(id, input).await });
     }
@@ -86,17 +101,28 @@ impl Shared {
     /// the answer "Keep both").
     async fn row(&self, id: usize, input: Input) -> Result<(), ClientError> {
         let path = input.path.clone();
-        let sha256 = tokio::task::spawn_blocking(move || {
-            augment_client::check_file(&path)
-                .map(|checked| augment_client::sha256_hex(&checked.bytes))
+        let checking = self.checks.acquire().await;
+        let (sha256, size) = tokio::task::spawn_blocking(move || {
+            augment_client::check_file(&path).map(|checked| {
+                (
+                    augment_client::sha256_hex(&checked.bytes),
+                    checked.bytes.len() as u64,
+                )
+            })
         })
         .await
         .map_err(|err| ClientError::new(augment_client::ErrorKind::Other, err.to_string()))??;
-        let file_name = input
-            .upload
-            .as_str()
-            .strip_prefix(UPLOAD_PREFIX)
-            .unwrap_or(input.upload.as_str());
+        drop(checking);
+        let plan = self
+            .plan
+            .get_or_init(|| {
+                self.remote
+                    .plan_uploads(self.names.iter().map(String::as_str))
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let file_name = file_name(&input);
         let first = *self
             .claims
             .lock()
@@ -105,7 +131,7 @@ impl Shared {
             .or_insert(id);
         if first == id {
             // A failed look is no duplicate, as in the app.
-            let _copy = self.remote.uploaded_copy(file_name, &sha256).await;
+            let _copy = plan.uploaded_copy(file_name, &sha256, size).await;
         }
         let Ok(_awaiting) = self.pipeline.acquire().await else {
             return Ok(());
@@ -115,11 +141,20 @@ impl Shared {
         };
         let retried = self.remote.retried();
         let uploaded = async {
-            let key = self.remote.choose_upload_key(file_name).await?;
+            let key = plan.choose_upload_key(file_name).await?;
             self.remote.upload(&input.path, &key, |_| {}).await
         }
         .await;
         slot.finish(self.remote.retried() > retried);
         uploaded.map(drop)
     }
+}
+
+/// The row's upload name without the prefix, as the app's worker takes it.
+fn file_name(input: &Input) -> &str {
+    input
+        .upload
+        .as_str()
+        .strip_prefix(UPLOAD_PREFIX)
+        .unwrap_or(input.upload.as_str())
 }

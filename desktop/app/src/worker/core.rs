@@ -87,6 +87,8 @@ pub(super) struct Worker {
     pub(super) thumbnails: Arc<Semaphore>,
     /// [`MAX_PARALLEL_CHECKS`]: held while a row's file is read and checked.
     pub(super) checks: Arc<Semaphore>,
+    /// The recent batches' upload plans (one listing a batch, not a name).
+    pub(super) plans: Arc<super::plans::BatchPlans>,
     pub(super) next_id: Arc<Mutex<TransferId>>,
     /// What each row uploads (for retry) and the task doing it (for cancel).
     pub(super) transfers: Arc<Mutex<HashMap<TransferId, Transfer>>>,
@@ -138,6 +140,7 @@ impl Worker {
             pipeline: Arc::new(Semaphore::new(MAX_AWAITING_PIPELINE)),
             thumbnails: Arc::new(Semaphore::new(MAX_PARALLEL_THUMBNAILS)),
             checks: Arc::new(Semaphore::new(MAX_PARALLEL_CHECKS)),
+            plans: Arc::default(),
             next_id: Arc::new(Mutex::new(0)),
             transfers: Arc::new(Mutex::new(HashMap::new())),
             resumed: Arc::new(Mutex::new(Vec::new())),

@@ -11,6 +11,7 @@ mod core;
 mod dataset;
 mod dataset_jobs;
 mod jobs;
+mod plans;
 mod status;
 mod transfer;
 mod upload;

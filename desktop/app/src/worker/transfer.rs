@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use augment_client::inputs::{self, Input};
-use augment_client::{ClientError, ErrorKind, Remote};
+use augment_client::{ClientError, ErrorKind, Remote, UploadPlan};
 use augment_pipeline::UploadKey;
 use augment_pipeline::contract::UPLOAD_PREFIX;
 use egui::ColorImage;
@@ -140,21 +140,25 @@ impl Worker {
     /// name is the client's choice (it never overwrites). Blocking: runs on the blocking pool.
     pub(super) fn add(&self, paths: Vec<PathBuf>) {
         let batch = self.next_batch();
+        let mut batch_inputs = Vec::new();
         for path in paths {
-            let found = match inputs::collect(std::slice::from_ref(&path), None) {
-                Ok(found) => found,
-                Err(err) => {
-                    self.events
-                        .send(RowEvent::AddFailed(format!("Not added: {err}")));
-                    continue;
-                }
-            };
-            for input in found {
-                let id = self.next_id();
-                self.save_row(id, &input, None);
-                self.announce(id, batch, &input);
-                self.start(id, batch, input);
+            match inputs::collect(std::slice::from_ref(&path), None) {
+                Ok(found) => batch_inputs.extend(found),
+                Err(err) => self
+                    .events
+                    .send(RowEvent::AddFailed(format!("Not added: {err}"))),
             }
+        }
+        let names = batch_inputs
+            .iter()
+            .map(|input| file_name(input).to_owned())
+            .collect();
+        self.plans.register(batch, names);
+        for input in batch_inputs {
+            let id = self.next_id();
+            self.save_row(id, &input, None);
+            self.announce(id, batch, &input);
+            self.start(id, batch, input);
         }
     }
 
@@ -209,6 +213,11 @@ impl Worker {
         }
 
         let remote = self.connected().await;
+        let batch_plan = self.plans.get(batch);
+        let plan = match &batch_plan {
+            Some(batch_plan) => batch_plan.for_remote(&remote).await,
+            None => None,
+        };
         if let Some((key, uploaded)) = resumed
             && (uploaded || is_own_copy(&remote, &key, sha256.as_deref()).await)
         {
@@ -220,7 +229,7 @@ impl Worker {
             return;
         }
         if let Some(sha256) = sha256
-            && let Some(existing) = self.duplicate_of(id, &remote, &input, &sha256).await
+            && let Some(existing) = self.duplicate_of(id, &remote, plan, &input, &sha256).await
             && self.answer(id, batch, &existing).await == DuplicateAnswer::Skip
         {
             self.events.send(RowEvent::Skipped { id, existing });
@@ -234,7 +243,7 @@ impl Worker {
                 return;
             };
             let retried = remote.retried();
-            let uploaded = self.upload(id, &remote, &input).await;
+            let uploaded = self.upload(id, &remote, plan, &input).await;
             // A retry on the way is the link's sign to send fewer at once.
             slot.finish(remote.retried() > retried);
             match uploaded {
@@ -268,6 +277,7 @@ impl Worker {
         &self,
         id: TransferId,
         remote: &Remote,
+        plan: Option<&UploadPlan>,
         input: &Input,
         sha256: &str,
     ) -> Option<String> {
@@ -284,12 +294,15 @@ impl Worker {
                 None => "already in the queue".to_owned(),
             });
         }
-        let file_name = input
-            .upload
-            .as_str()
-            .strip_prefix(UPLOAD_PREFIX)
-            .unwrap_or(input.upload.as_str());
-        match remote.uploaded_copy(file_name, sha256).await {
+        let file_name = file_name(input);
+        let size = tokio::fs::metadata(&input.path)
+            .await
+            .map(|meta| meta.len());
+        let copy = match (plan, size) {
+            (Some(plan), Ok(size)) => plan.uploaded_copy(file_name, sha256, size).await,
+            _ => remote.uploaded_copy(file_name, sha256).await,
+        };
+        match copy {
             Ok(Some(key)) => Some(format!("already uploaded as {key}")),
             Ok(None) => None,
             Err(err) => {
@@ -344,4 +357,13 @@ async fn checked(input: &Input) -> (Result<(), ClientError>, Option<ColorImage>,
             None,
         ),
     }
+}
+
+/// The row's upload name without the prefix, as the client's name checks take it.
+pub(super) fn file_name(input: &Input) -> &str {
+    input
+        .upload
+        .as_str()
+        .strip_prefix(UPLOAD_PREFIX)
+        .unwrap_or(input.upload.as_str())
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use augment_client::inputs::Input;
-use augment_client::{ClientError, ErrorKind, Progress, Remote, WatchEvent};
+use augment_client::{ClientError, ErrorKind, Progress, Remote, UploadPlan, WatchEvent};
 use augment_pipeline::contract::UPLOAD_PREFIX;
 use augment_pipeline::{Landed, Output, UploadKey};
 use egui::ColorImage;
@@ -69,14 +69,14 @@ impl Worker {
         &self,
         id: TransferId,
         remote: &Remote,
+        plan: Option<&UploadPlan>,
         input: &Input,
     ) -> Result<UploadKey, ClientError> {
-        let file_name = input
-            .upload
-            .as_str()
-            .strip_prefix(UPLOAD_PREFIX)
-            .unwrap_or(input.upload.as_str());
-        let key = remote.choose_upload_key(file_name).await?;
+        let file_name = super::transfer::file_name(input);
+        let key = match plan {
+            Some(plan) => plan.choose_upload_key(file_name).await?,
+            None => remote.choose_upload_key(file_name).await?,
+        };
         // Noted before the first byte goes: after a kill, the next start looks
         // for this very upload under this key.
         if let Some(journal) = self.journal() {
