@@ -479,6 +479,17 @@ impl<'a> Bits<'a> {
         self.count < self.padding
     }
 
+    /// Whether the data read so far is all there is: what is left of it is under
+    /// a byte of one bits (an encoder's padding), then the marker at `marker`.
+    pub(super) fn ends_with_padding_at(&mut self, marker: usize) -> bool {
+        self.refill();
+        if self.overran() || self.pos != marker {
+            return false;
+        }
+        let left = self.count - self.padding;
+        left == 0 || (left < 8 && self.peek(left) == (1 << left) - 1)
+    }
+
     /// Drops the rest of the byte-aligned data and reads the restart marker that
     /// must come next.
     pub(super) fn restart(&mut self, expected: u8) -> Result<(), Rejection> {
