@@ -16,7 +16,7 @@ use super::jpeg_header::{Frame, next_marker};
 use crate::reject::{Claimed, Rejection};
 
 /// Bits a table lookup resolves at once.
-const LOOKAHEAD: u32 = 12;
+pub(super) const LOOKAHEAD: u32 = 12;
 const SLOTS: usize = 1 << LOOKAHEAD;
 /// In a skip entry: the symbols end with an end-of-block.
 const SKIP_EOB: u16 = 1 << 15;
@@ -443,12 +443,12 @@ impl<'a> Bits<'a> {
 
     /// The next `n` bits (1..=16); the buffer holds them after a refill.
     #[inline]
-    fn peek(&self, n: u32) -> u32 {
+    pub(super) fn peek(&self, n: u32) -> u32 {
         (self.acc >> (64 - n)) as u32
     }
 
     #[inline]
-    fn consume(&mut self, n: u32) {
+    pub(super) fn consume(&mut self, n: u32) {
         self.acc <<= n;
         self.count -= n;
     }

@@ -20,7 +20,7 @@
 
 use std::sync::OnceLock;
 
-use super::jpeg_entropy::{Bits, Huffman};
+use super::jpeg_entropy::{Bits, Huffman, LOOKAHEAD};
 use crate::limits::CANVAS_SIDE_PX;
 
 /// MCUs in a processed image (16×16 pixels each).
@@ -35,7 +35,14 @@ struct Canonical {
     header: Vec<u8>,
     dc: [Huffman; 2],
     ac: [Huffman; 2],
+    /// For each AC table, indexed by the next [`LOOKAHEAD`] bits: the whole
+    /// symbols (code and extra bits) that start there, up to an end-of-block and
+    /// never a run of 16 zeros, as `bits | advance << 8 | WALK_EOB`; 0 where none.
+    walk: [Box<[u16]>; 2],
 }
+
+/// In a walk entry: its symbols end with an end-of-block.
+const WALK_EOB: u16 = 1 << 15;
 
 fn canonical() -> Option<&'static Canonical> {
     static CANONICAL: OnceLock<Option<Canonical>> = OnceLock::new();
@@ -54,6 +61,7 @@ fn canonical() -> Option<&'static Canonical> {
 /// The headers of `jpeg` up to the end of its scan header, and its tables.
 fn read_canonical(jpeg: &[u8]) -> Option<Canonical> {
     let mut tables: [Vec<Huffman>; 2] = [Vec::new(), Vec::new()];
+    let mut walk = Vec::with_capacity(2);
     let mut at = 2;
     loop {
         let &[0xFF, marker, high, low] = jpeg.get(at..at + 4)? else {
@@ -67,7 +75,11 @@ fn read_canonical(jpeg: &[u8]) -> Option<Canonical> {
                 let counts: &[u8; 16] = rest.first_chunk()?;
                 let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
                 let ac = class_id >> 4 == 1;
-                let table = Huffman::new(counts, rest.get(16..16 + total)?, ac).ok()?;
+                let values = rest.get(16..16 + total)?;
+                if ac {
+                    walk.push(walk_table(counts, values));
+                }
+                let table = Huffman::new(counts, values, ac).ok()?;
                 tables[usize::from(ac)].push(table);
                 body = rest.get(16 + total..)?;
             }
@@ -78,10 +90,50 @@ fn read_canonical(jpeg: &[u8]) -> Option<Canonical> {
                 header: jpeg[..end].to_vec(),
                 dc: dc?,
                 ac: ac?,
+                walk: walk.try_into().ok()?,
             });
         }
         at = end;
     }
+}
+
+/// The walk entries of an AC table (see [`Canonical::walk`]).
+fn walk_table(counts: &[u8; 16], values: &[u8]) -> Box<[u16]> {
+    // Each symbol's code, as (code, length, symbol), canonical order.
+    let mut codes = Vec::with_capacity(values.len());
+    let mut code = 0_u32;
+    let mut symbols = values.iter();
+    for (length, &count) in (1..=16_u32).zip(counts) {
+        for symbol in symbols.by_ref().take(usize::from(count)) {
+            codes.push((code, length, *symbol));
+            code += 1;
+        }
+        code <<= 1;
+    }
+    let symbol_at = |bits: u32, left: u32| {
+        codes
+            .iter()
+            .find(|&&(code, length, _)| length <= left && bits >> (LOOKAHEAD - length) == code)
+    };
+    (0..1_u32 << LOOKAHEAD)
+        .map(|bits| {
+            let (mut used, mut advance) = (0_u32, 0_u32);
+            while let Some(&(_, length, symbol)) =
+                symbol_at((bits << used) & ((1 << LOOKAHEAD) - 1), LOOKAHEAD - used)
+            {
+                let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+                if length + size > LOOKAHEAD - used || (size == 0 && run != 0) {
+                    break;
+                }
+                used += length + size;
+                if size == 0 {
+                    return (used | advance << 8) as u16 | WALK_EOB;
+                }
+                advance += run + 1;
+            }
+            (used | advance << 8) as u16
+        })
+        .collect()
 }
 
 /// Whether libjpeg-turbo's transform with no operation would give `bytes` back
@@ -102,7 +154,7 @@ pub(super) fn is_canonical(bytes: &[u8]) -> bool {
             };
             preds[slot] = preds[slot].saturating_add(difference);
             if i16::try_from(preds[slot]).is_err()
-                || !block_is_canonical(&canonical.ac[table], &mut bits)
+                || !block_is_canonical(&canonical.ac[table], &canonical.walk[table], &mut bits)
             {
                 return false;
             }
@@ -112,16 +164,29 @@ pub(super) fn is_canonical(bytes: &[u8]) -> bool {
 }
 
 /// Reads one block's AC symbols: whether they are coded as an encoder codes them.
-fn block_is_canonical(ac: &Huffman, bits: &mut Bits<'_>) -> bool {
+/// Several symbols at a time from the walk table where they fit; a run of 16
+/// zeros, and the symbol after it, one at a time.
+fn block_is_canonical(ac: &Huffman, walk: &[u16], bits: &mut Bits<'_>) -> bool {
     let mut k = 1_u32;
     let mut zero_runs = false;
     while k < 64 {
+        bits.refill();
+        let entry = walk[bits.peek(LOOKAHEAD) as usize];
+        let advance = u32::from(entry >> 8) & 0x7F;
+        if entry != 0 && !zero_runs && k + advance < 64 {
+            bits.consume(u32::from(entry) & 0xFF);
+            k += advance;
+            if entry & WALK_EOB != 0 {
+                return !bits.overran();
+            }
+            continue;
+        }
         let Ok(symbol) = ac.decode(bits) else {
             return false;
         };
         let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
         match (run, size) {
-            (0, 0) => return !zero_runs,
+            (0, 0) => return !zero_runs && !bits.overran(),
             (15, 0) => {
                 zero_runs = true;
                 k += 16;
