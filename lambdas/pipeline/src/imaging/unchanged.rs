@@ -99,30 +99,30 @@ fn read_canonical(jpeg: &[u8]) -> Option<Canonical> {
 
 /// The walk entries of an AC table (see [`Canonical::walk`]).
 fn walk_table(counts: &[u8; 16], values: &[u8]) -> Box<[u16]> {
-    // Each symbol's code, as (code, length, symbol), canonical order.
-    let mut codes = Vec::with_capacity(values.len());
+    // (code length, symbol) of the code each lookahead starts with; length 0
+    // where the code is longer than the lookahead.
+    let mut first = vec![(0_u32, 0_u8); 1 << LOOKAHEAD];
     let mut code = 0_u32;
     let mut symbols = values.iter();
-    for (length, &count) in (1..=16_u32).zip(counts) {
-        for symbol in symbols.by_ref().take(usize::from(count)) {
-            codes.push((code, length, *symbol));
+    for (length, &count) in (1..=LOOKAHEAD).zip(counts) {
+        for &symbol in symbols.by_ref().take(usize::from(count)) {
+            let shift = LOOKAHEAD - length;
+            let from = (code << shift) as usize;
+            if let Some(slots) = first.get_mut(from..from + (1 << shift)) {
+                slots.fill((length, symbol));
+            }
             code += 1;
         }
         code <<= 1;
     }
-    let symbol_at = |bits: u32, left: u32| {
-        codes
-            .iter()
-            .find(|&&(code, length, _)| length <= left && bits >> (LOOKAHEAD - length) == code)
-    };
     (0..1_u32 << LOOKAHEAD)
         .map(|bits| {
             let (mut used, mut advance) = (0_u32, 0_u32);
-            while let Some(&(_, length, symbol)) =
-                symbol_at((bits << used) & ((1 << LOOKAHEAD) - 1), LOOKAHEAD - used)
-            {
+            while used < LOOKAHEAD {
+                let (length, symbol) = first[((bits << used) & ((1 << LOOKAHEAD) - 1)) as usize];
                 let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
-                if length + size > LOOKAHEAD - used || (size == 0 && run != 0) {
+                let whole = length > 0 && length + size <= LOOKAHEAD - used;
+                if !whole || (size == 0 && run != 0) {
                     break;
                 }
                 used += length + size;
