@@ -70,14 +70,20 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// held more than [`PEAK_ALLOC_CEILING_BYTES`] at once, or returned anything but a
 /// [`Rejection`] or a JPEG. A panic anywhere, even one the pipeline's decoder guard
 /// would turn into a rejection, is a crash too (libFuzzer's panic hook aborts).
-pub fn check(what: &str, work: impl FnOnce() -> Result<Vec<u8>, Rejection>) {
-    if let Ok(jpeg) = within_ceiling(what, work) {
+/// Returns what `work` returned.
+pub fn check(
+    what: &str,
+    work: impl FnOnce() -> Result<Vec<u8>, Rejection>,
+) -> Result<Vec<u8>, Rejection> {
+    let result = within_ceiling(what, work);
+    if let Ok(jpeg) = &result {
         assert!(
             jpeg.starts_with(&[0xFF, 0xD8, 0xFF]) && jpeg.ends_with(&[0xFF, 0xD9]),
             "{what} returned {} bytes that are not a JPEG",
             jpeg.len()
         );
     }
+    result
 }
 
 /// Runs `work`, asserting its peak allocation stays within the ceiling.

@@ -1,7 +1,9 @@
 //! The first byte picks the angle, the rest is what lies under `processed/`:
 //! `rotate_jpeg_bytes` (the check that it is exactly what the processor writes,
 //! from its headers, then libjpeg-turbo's transform) returns a JPEG or a
-//! rejection, within the peak-allocation ceiling, and never panics.
+//! rejection, within the peak-allocation ceiling, and never panics. Where 360°
+//! gives the file back unchanged (a file exactly as the processor writes it is
+//! copied without the transform), libjpeg-turbo's transform must give it back too.
 
 #![no_main]
 
@@ -19,5 +21,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let angle = Angle::ALL[usize::from(selector) % Angle::ALL.len()];
-    common::check("rotate_jpeg_bytes", || rotate_jpeg_bytes(jpeg, angle));
+    let rotated = common::check("rotate_jpeg_bytes", || rotate_jpeg_bytes(jpeg, angle));
+    if angle == Angle::Deg360 && rotated.is_ok_and(|out| out == jpeg) {
+        let mut transform = turbojpeg::Transform::op(turbojpeg::TransformOp::None);
+        transform.perfect = true;
+        transform.copy_none = true;
+        let reference = turbojpeg::Transformer::new()
+            .and_then(|mut transformer| transformer.transform_to_vec(&transform, jpeg));
+        assert!(
+            reference.is_ok_and(|out| out == jpeg),
+            "360° copied a file libjpeg-turbo's transform changes or refuses"
+        );
+    }
 });

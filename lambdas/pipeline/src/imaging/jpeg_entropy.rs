@@ -16,7 +16,7 @@ use super::jpeg_header::{Frame, next_marker};
 use crate::reject::{Claimed, Rejection};
 
 /// Bits a table lookup resolves at once.
-const LOOKAHEAD: u32 = 12;
+pub(super) const LOOKAHEAD: u32 = 12;
 const SLOTS: usize = 1 << LOOKAHEAD;
 /// In a skip entry: the symbols end with an end-of-block.
 const SKIP_EOB: u16 = 1 << 15;
@@ -443,12 +443,12 @@ impl<'a> Bits<'a> {
 
     /// The next `n` bits (1..=16); the buffer holds them after a refill.
     #[inline]
-    fn peek(&self, n: u32) -> u32 {
+    pub(super) fn peek(&self, n: u32) -> u32 {
         (self.acc >> (64 - n)) as u32
     }
 
     #[inline]
-    fn consume(&mut self, n: u32) {
+    pub(super) fn consume(&mut self, n: u32) {
         self.acc <<= n;
         self.count -= n;
     }
@@ -477,6 +477,17 @@ impl<'a> Bits<'a> {
     #[inline]
     pub(super) fn overran(&self) -> bool {
         self.count < self.padding
+    }
+
+    /// Whether the data read so far is all there is: what is left of it is under
+    /// a byte of one bits (an encoder's padding), then the marker at `marker`.
+    pub(super) fn ends_with_padding_at(&mut self, marker: usize) -> bool {
+        self.refill();
+        if self.overran() || self.pos != marker {
+            return false;
+        }
+        let left = self.count - self.padding;
+        left == 0 || (left < 8 && self.peek(left) == (1 << left) - 1)
     }
 
     /// Drops the rest of the byte-aligned data and reads the restart marker that

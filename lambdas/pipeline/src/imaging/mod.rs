@@ -24,10 +24,12 @@ mod jpeg_header;
 mod jpeg_rules;
 pub(crate) mod png;
 mod processed;
+mod unchanged;
 
 pub use png::flatten_onto_white;
 
-const WHITE: [u8; 3] = [255, 255, 255];
+/// Each sample of the canvas's white.
+const WHITE: u8 = u8::MAX;
 
 /// The version of libjpeg-turbo built into this binary (`3.1.0`), as its
 /// `jconfig.h` says (read at build time; "unknown" if it could not be): the C
@@ -51,6 +53,8 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 ///
 /// The rotation is exact: the DCT coefficients are moved (libjpeg-turbo's lossless
 /// transform), nothing is decoded or encoded again, and 360° copies the coefficients as they are (the same pass refuses a damaged file).
+/// For 360° of a file exactly as the processor writes it, that copy is the file
+/// itself: it is read through once and returned ([`unchanged`]), not transformed.
 /// Only what the processor writes is turned (see [`processed::check_processed`]:
 /// a baseline 256×256 YCbCr 4:2:0 JPEG of one scan, at most [`crate::limits::MAX_OUTPUT_BYTES`],
 /// checked from its headers before the transform runs); anything else under
@@ -59,6 +63,9 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
     guard(|| {
         processed::check_processed(bytes)?;
+        if angle == Angle::Deg360 && unchanged::is_canonical(bytes) {
+            return Ok(bytes.to_vec());
+        }
         // libjpeg-turbo's ROT90 turns clockwise; our angles are counter-clockwise.
         let op = match angle {
             Angle::Deg90 => turbojpeg::TransformOp::Rot270,
@@ -147,11 +154,25 @@ pub fn fit_size(width: u32, height: u32, side: u32) -> (u32, u32) {
 pub fn fit_onto_canvas(image: &RgbImage) -> RgbImage {
     let (fit_w, fit_h) = fit_size(image.width(), image.height(), CANVAS_SIDE_PX);
     let resized = resize(image, fit_w, fit_h);
-    let mut canvas = RgbImage::from_pixel(CANVAS_SIDE_PX, CANVAS_SIDE_PX, image::Rgb(WHITE));
-    let x = (CANVAS_SIDE_PX - fit_w) / 2;
-    let y = (CANVAS_SIDE_PX - fit_h) / 2;
-    image::imageops::replace(&mut canvas, &resized, i64::from(x), i64::from(y));
-    canvas
+    place_on_white(resized.as_raw(), fit_w, fit_h)
+}
+
+/// A white canvas with `pixels` (`width`×`height` RGB, at most the canvas) centred
+/// on it: rows copied whole, no per-pixel work.
+fn place_on_white(pixels: &[u8], width: u32, height: u32) -> RgbImage {
+    let side = CANVAS_SIDE_PX as usize;
+    let (width, height) = (width as usize, height as usize);
+    let (x, y) = ((side - width) / 2, (side - height) / 2);
+    let mut canvas = vec![WHITE; side * side * 3];
+    for (row, from) in canvas
+        .chunks_exact_mut(side * 3)
+        .skip(y)
+        .zip(pixels.chunks_exact(width * 3))
+    {
+        row[x * 3..(x + width) * 3].copy_from_slice(from);
+    }
+    RgbImage::from_raw(CANVAS_SIDE_PX, CANVAS_SIDE_PX, canvas)
+        .unwrap_or_else(|| unreachable!("the canvas is side × side RGB by construction"))
 }
 
 fn resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {

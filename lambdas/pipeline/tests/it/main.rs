@@ -20,3 +20,4 @@ mod png_budget;
 mod rotation_exact;
 mod steps;
 mod support;
+mod unchanged_exact;
