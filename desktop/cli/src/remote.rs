@@ -140,14 +140,14 @@ where
         }
         let remote = match Remote::connect(&settings).await {
             Ok(remote) => remote,
-            Err(err) => return upload::connect_failed(&err),
+            Err(err) => return failed(&err),
         };
         let working = body(remote.clone());
         tokio::pin!(working);
         tokio::select! {
             checked = remote.check() => match checked {
                 Ok(()) => working.await,
-                Err(err) => upload::connect_failed(&err),
+                Err(err) => failed(&err),
             },
             // Done before the check answered: the body's own requests worked.
             code = &mut working => code,
