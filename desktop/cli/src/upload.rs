@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::remote::{self, RemoteArgs};
 pub use crate::upload_file::OnDuplicate;
-use crate::upload_file::{Batch, Ended, one_file, style, waiting};
+use crate::upload_file::{Batch, Ended, Options, one_file, style, waiting};
 use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 /// Most files with a task at once, uploading or waiting for the pipeline: well
@@ -66,17 +66,6 @@ pub struct Args {
     /// No progress bars and no summary line; rejections are still reported.
     #[arg(long, short)]
     quiet: bool,
-}
-
-#[derive(Debug)]
-pub struct Options {
-    pub wait: bool,
-    pub out: Option<PathBuf>,
-    /// `--jobs`; `None`: adapt to the link (`Concurrency`).
-    pub jobs: Option<usize>,
-    pub on_duplicate: OnDuplicate,
-    pub timeout: Duration,
-    pub quiet: bool,
 }
 
 impl Args {

@@ -14,7 +14,18 @@ use augment_pipeline::UploadKey;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::remote::{self, Flags};
-use crate::upload::Options;
+
+/// How `augment upload` was asked to run (its flags, read).
+#[derive(Debug)]
+pub struct Options {
+    pub wait: bool,
+    pub out: Option<PathBuf>,
+    /// `--jobs`; `None`: adapt to the link (`Concurrency`).
+    pub jobs: Option<usize>,
+    pub on_duplicate: OnDuplicate,
+    pub timeout: Duration,
+    pub quiet: bool,
+}
 
 /// What `--on-duplicate` does with a file whose bytes are already uploaded
 /// under its name.

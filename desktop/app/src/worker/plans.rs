@@ -6,12 +6,11 @@
 //! listing failed or the connection changed since the plan was made.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use augment_client::{Remote, UploadPlan};
 use tokio::sync::OnceCell;
 
-use super::core::lock;
 use crate::command::BatchId;
 
 /// Batches whose plans are kept (each holds its listing's names).
@@ -55,7 +54,7 @@ pub(super) struct BatchPlans(Mutex<VecDeque<(BatchId, Arc<BatchPlan>)>>);
 impl BatchPlans {
     /// A new batch of files named `names` (upload names, without the prefix).
     pub(super) fn register(&self, batch: BatchId, names: Vec<String>) {
-        let mut plans = lock(&self.0);
+        let mut plans = self.plans();
         plans.push_back((
             batch,
             Arc::new(BatchPlan {
@@ -69,9 +68,16 @@ impl BatchPlans {
     }
 
     pub(super) fn get(&self, batch: BatchId) -> Option<Arc<BatchPlan>> {
-        lock(&self.0)
+        self.plans()
             .iter()
             .find(|(id, _)| *id == batch)
             .map(|(_, plan)| Arc::clone(plan))
+    }
+}
+
+impl BatchPlans {
+    /// A panic elsewhere leaves the list as it was: still usable.
+    fn plans(&self) -> MutexGuard<'_, VecDeque<(BatchId, Arc<BatchPlan>)>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

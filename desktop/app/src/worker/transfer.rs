@@ -6,11 +6,10 @@ use std::path::PathBuf;
 use augment_client::inputs::{self, Input};
 use augment_client::{ClientError, ErrorKind, Remote, UploadPlan};
 use augment_pipeline::UploadKey;
-use augment_pipeline::contract::UPLOAD_PREFIX;
 use egui::ColorImage;
 use tokio::sync::watch;
 
-use super::core::{Transfer, Worker, lock};
+use super::core::{Transfer, Worker, file_name, lock};
 use super::jobs::dialog_extensions;
 use super::upload::{check_file, is_own_copy};
 use crate::command::{
@@ -151,7 +150,7 @@ impl Worker {
         }
         let names = batch_inputs
             .iter()
-            .map(|input| file_name(input).to_owned())
+            .map(|input| file_name(&input.upload).to_owned())
             .collect();
         self.plans.register(batch, names);
         for input in batch_inputs {
@@ -294,7 +293,7 @@ impl Worker {
                 None => "already in the queue".to_owned(),
             });
         }
-        let file_name = file_name(input);
+        let file_name = file_name(&input.upload);
         let size = tokio::fs::metadata(&input.path)
             .await
             .map(|meta| meta.len());
@@ -357,13 +356,4 @@ async fn checked(input: &Input) -> (Result<(), ClientError>, Option<ColorImage>,
             None,
         ),
     }
-}
-
-/// The row's upload name without the prefix, as the client's name checks take it.
-pub(super) fn file_name(input: &Input) -> &str {
-    input
-        .upload
-        .as_str()
-        .strip_prefix(UPLOAD_PREFIX)
-        .unwrap_or(input.upload.as_str())
 }

@@ -72,7 +72,7 @@ impl Worker {
         plan: Option<&UploadPlan>,
         input: &Input,
     ) -> Result<UploadKey, ClientError> {
-        let file_name = super::transfer::file_name(input);
+        let file_name = file_name(&input.upload);
         let key = match plan {
             Some(plan) => plan.choose_upload_key(file_name).await?,
             None => remote.choose_upload_key(file_name).await?,
