@@ -4,8 +4,8 @@
 use augment_pipeline::Output;
 use egui::{RichText, Ui};
 
+use super::model::Thumb;
 use super::model::{Dialog, Gallery};
-use super::textures::Thumb;
 use super::ui::{card_state, picture_ui};
 use crate::command::{Command, GalleryCommand};
 use crate::style::Palette;

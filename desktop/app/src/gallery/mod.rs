@@ -14,6 +14,7 @@ mod textures;
 mod ui;
 
 pub use self::dialogs::{SHORTCUTS, dialogs_ui};
+pub use self::model::Thumb;
 pub use self::model::{Dialog, Gallery, Sort, View, card_id};
-pub use self::textures::{MAX_TEXTURE_UPLOADS_PER_FRAME, MAX_TEXTURES, Thumb};
+pub use self::textures::{MAX_TEXTURE_UPLOADS_PER_FRAME, MAX_TEXTURES};
 pub use self::ui::{NOT_PROCESSED, count_text, gallery_ui};

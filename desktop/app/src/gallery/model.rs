@@ -31,7 +31,6 @@ impl Dialog {
     }
 }
 
-use super::textures::Thumb;
 use crate::format::fold;
 
 /// The order of the cards. The order never changes by itself: images that
@@ -335,6 +334,15 @@ fn next_cursor(loading: bool, next: Option<&str>) -> Option<Option<String>> {
 /// can be sent back to it.
 pub fn card_id(name: &str) -> egui::Id {
     egui::Id::unique(("gallery-card", name))
+}
+
+/// A thumbnail in the gallery's texture cache ([`super::textures`]).
+pub enum Thumb {
+    /// Asked of the worker, or decoded and waiting for its upload.
+    Loading,
+    Ready(egui::TextureHandle),
+    /// No picture, and why: a placeholder stays.
+    Missing(crate::thumbs::NoImage),
 }
 
 #[cfg(test)]

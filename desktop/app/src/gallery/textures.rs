@@ -4,9 +4,8 @@
 
 use egui::{ColorImage, TextureHandle, TextureOptions};
 
-use super::model::Gallery;
+use super::model::{Gallery, Thumb};
 use crate::command::{Command, GalleryCommand};
-use crate::thumbs::NoImage;
 
 /// Textures kept once they are off screen (cards, detail images, the queue's
 /// rotations): at most 256 KiB each, so about 64 MiB. More than a 4K screen
@@ -18,15 +17,6 @@ pub const MAX_TEXTURES: usize = 256;
 /// ready at once, and uploading them all in one frame stalls it. The rest
 /// wait, shown as loading, and go in the next frames (the app asks for them).
 pub const MAX_TEXTURE_UPLOADS_PER_FRAME: usize = 8;
-
-/// A thumbnail in the cache.
-pub enum Thumb {
-    /// Asked of the worker, or decoded and waiting for its upload.
-    Loading,
-    Ready(TextureHandle),
-    /// No picture, and why: a placeholder stays.
-    Missing(NoImage),
-}
 
 impl Gallery {
     /// A decoded image for `key`: uploaded as a texture by

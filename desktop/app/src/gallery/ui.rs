@@ -3,9 +3,9 @@
 
 use egui::{RichText, TextureHandle, Ui, Vec2};
 
+use super::model::Thumb;
 use super::model::{Dialog, Gallery, Sort, View, card_id};
 use super::rejected::rejected_ui;
-use super::textures::Thumb;
 use crate::command::Command;
 use crate::style::{Palette, empty_state_ui, thumb_ui};
 use crate::thumbs::{GALLERY_THUMB_PX, NoImage};
