@@ -10,7 +10,22 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::bench_transfer::{Bench, CREDENTIALS};
+/// What the bench's store takes (moto accepts any).
+pub const CREDENTIALS: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "bench"),
+    ("AWS_SECRET_ACCESS_KEY", "bench"),
+    ("AWS_DEFAULT_REGION", "us-east-1"),
+];
+
+/// The store the rows run against, behind the bench's delaying proxy.
+pub trait Store {
+    /// Where the tools connect (the proxy).
+    fn endpoint(&self) -> &str;
+    /// A fresh, empty bucket.
+    fn new_bucket(&self) -> Result<String>;
+    /// The round trip the proxy adds now.
+    fn round_trip_ms(&self) -> u64;
+}
 
 /// Which way a row's files go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +68,7 @@ pub const RCLONE_16: &str = "rclone copy --transfers 16";
 
 /// Where the peers look: the bench's link, its work folder, the AWS CLI.
 pub struct Place<'a> {
-    pub bench: &'a Bench,
+    pub bench: &'a dyn Store,
     pub work: &'a Path,
     pub aws: &'a Path,
 }
@@ -64,7 +79,7 @@ impl Place<'_> {
     /// The build before runs at 0 ms only (at 4 at once it takes minutes at 150).
     pub fn uploads(&self, ours: &Ours, dir: &Path) -> Result<(Vec<Tool>, String)> {
         std::fs::create_dir_all(self.work.join("home"))?;
-        let endpoint = &self.bench.proxy_endpoint;
+        let endpoint = self.bench.endpoint();
         let our_bucket = self.bench.new_bucket()?;
         let before = ours
             .before
@@ -115,7 +130,7 @@ impl Place<'_> {
             tools.push(tool);
         }
         let source = format!("bench:{bucket}/original-uploads");
-        let endpoint = &self.bench.proxy_endpoint;
+        let endpoint = self.bench.endpoint();
         for (n, transfers) in [None, Some(16)].into_iter().enumerate() {
             let dest = folder(1 + n);
             tools.push(rclone(
@@ -158,7 +173,7 @@ impl Place<'_> {
                 way.name(),
                 "--quiet",
                 "--endpoint-url",
-                &self.bench.proxy_endpoint,
+                self.bench.endpoint(),
                 "--bucket",
                 bucket,
             ])
@@ -192,7 +207,7 @@ impl Place<'_> {
             .env("AWS_CONFIG_FILE", &config)
             .args([
                 "--endpoint-url",
-                &self.bench.proxy_endpoint,
+                self.bench.endpoint(),
                 "s3",
                 "cp",
                 "--recursive",

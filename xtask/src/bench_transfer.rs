@@ -17,33 +17,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::bench_peers::{Ours, Place, Tool, Way};
+use crate::bench_peers::{CREDENTIALS, Ours, Place, Store, Tool};
+use crate::bench_transfer_report::Row;
 
 /// The peers' pins (the moto server, the AWS CLI) and Pillow for the files.
 const PINS: &[&str] = &["moto[server]==5.2.5", "awscli==1.45.11", "pillow==13.0.0"];
 /// Round trips measured (0: loopback as it is; 50: a nearby AWS region; 150: another continent).
 const ROUND_TRIPS_MS: [u64; 3] = [0, 50, 150];
 /// The two batches: photo-sized (640×480) and small (64×64) JPEGs.
-pub const BATCHES: [(&str, usize, (u32, u32)); 2] =
+const BATCHES: [(&str, usize, (u32, u32)); 2] =
     [("photos", 300, (640, 480)), ("small", 1000, (64, 64))];
-pub const CREDENTIALS: [(&str, &str); 3] = [
-    ("AWS_ACCESS_KEY_ID", "bench"),
-    ("AWS_SECRET_ACCESS_KEY", "bench"),
-    ("AWS_DEFAULT_REGION", "us-east-1"),
-];
-
-/// One measured run.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub batch: String,
-    pub way: Way,
-    pub round_trip_ms: u64,
-    pub tool: String,
-    pub files: usize,
-    pub seconds: f64,
-    pub requests: u64,
-    pub peak_rss_kib: u64,
-}
 
 /// The link and the store the runs share.
 pub struct Bench {
@@ -183,12 +166,12 @@ impl Bench {
             .store(round_trip_ms * 500, Ordering::Relaxed);
     }
 
-    pub fn round_trip_ms(&self) -> u64 {
+    fn round_trip_ms_now(&self) -> u64 {
         self.link.one_way_us.load(Ordering::Relaxed) / 500
     }
 
     /// A fresh bucket on moto (made straight, not through the link).
-    pub fn new_bucket(&self) -> Result<String> {
+    fn make_bucket(&self) -> Result<String> {
         let n = self.next_bucket.fetch_add(1, Ordering::Relaxed);
         let bucket = format!("transfer-bench-{n}");
         let status = Command::new(&self.aws)
@@ -242,7 +225,7 @@ impl Bench {
         Ok(Row {
             batch: batch.to_owned(),
             way: tool.way,
-            round_trip_ms: self.round_trip_ms(),
+            round_trip_ms: self.round_trip_ms_now(),
             tool: tool.label.clone(),
             files,
             seconds,
@@ -345,6 +328,20 @@ fn wait_for_port(port: u16) -> Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
+}
+
+impl Store for Bench {
+    fn endpoint(&self) -> &str {
+        &self.proxy_endpoint
+    }
+
+    fn new_bucket(&self) -> Result<String> {
+        self.make_bucket()
+    }
+
+    fn round_trip_ms(&self) -> u64 {
+        self.round_trip_ms_now()
+    }
 }
 
 #[cfg(test)]

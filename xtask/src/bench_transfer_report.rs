@@ -9,7 +9,19 @@ use anyhow::Result;
 use crate::bench_peers::{
     APP_UPLOAD, BEFORE_UPLOAD, OURS_DOWNLOAD, OURS_DOWNLOAD_AGAIN, OURS_UPLOAD, RCLONE_16, Way,
 };
-use crate::bench_transfer::{BATCHES, Row};
+
+/// One measured run.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub batch: String,
+    pub way: Way,
+    pub round_trip_ms: u64,
+    pub tool: String,
+    pub files: usize,
+    pub seconds: f64,
+    pub requests: u64,
+    pub peak_rss_kib: u64,
+}
 
 /// Where the section starts and ends in docs/BENCHMARKS.md.
 const BEGIN: &str = "<!-- transfer bench: begin -->";
@@ -97,7 +109,7 @@ fn verdicts(rows: &[Row]) -> String {
     let mut out = String::from("Verdicts:\n");
     for ratio in &RATIOS {
         let mut each = Vec::new();
-        for (batch, _, _) in BATCHES {
+        for batch in batches(rows) {
             let (Some(ours), Some(peer)) = (
                 find(batch, ratio.way, ratio.round_trip_ms, ratio.ours),
                 find(batch, ratio.way, ratio.round_trip_ms, ratio.peer),
@@ -160,6 +172,17 @@ pub fn write_section(doc: &Path, section: &str) -> Result<()> {
     };
     std::fs::write(doc, new)?;
     Ok(())
+}
+
+/// The batches the rows ran, in the order they first ran.
+fn batches(rows: &[Row]) -> Vec<&str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for row in rows {
+        if !seen.contains(&row.batch.as_str()) {
+            seen.push(&row.batch);
+        }
+    }
+    seen
 }
 
 #[cfg(test)]
