@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::core::{Transfer, Worker, file_name, lock};
 use super::jobs::dialog_extensions;
-use super::upload::{check_file, is_own_copy};
+use super::upload::{Content, check_file, is_own_copy};
 use crate::command::{
     BatchId, DuplicateAnswer, RowEvent, TransferCommand, TransferId, UploadEvent,
 };
@@ -197,7 +197,7 @@ impl Worker {
         input: Input,
         resumed: Option<(UploadKey, bool)>,
     ) {
-        let (result, thumb, sha256) = {
+        let (result, thumb, content) = {
             // Never closed; without a permit the check still runs.
             let _permit = self.checks.acquire().await.ok();
             checked(&input).await
@@ -212,13 +212,9 @@ impl Worker {
         }
 
         let remote = self.connected().await;
-        let batch_plan = self.plans.get(batch);
-        let plan = match &batch_plan {
-            Some(batch_plan) => batch_plan.for_remote(&remote).await,
-            None => None,
-        };
+        let sha256 = content.as_ref().map(|content| content.sha256.as_str());
         if let Some((key, uploaded)) = resumed
-            && (uploaded || is_own_copy(&remote, &key, sha256.as_deref()).await)
+            && (uploaded || is_own_copy(&remote, &key, sha256).await)
         {
             let Ok(_in_pipeline) = self.pipeline.acquire().await else {
                 return;
@@ -227,8 +223,13 @@ impl Worker {
             self.watch(id, &remote, &key).await;
             return;
         }
-        if let Some(sha256) = sha256
-            && let Some(existing) = self.duplicate_of(id, &remote, plan, &input, &sha256).await
+        let batch_plan = self.plans.get(batch);
+        let plan = match &batch_plan {
+            Some(batch_plan) => batch_plan.for_remote(&remote).await,
+            None => None,
+        };
+        if let Some(content) = &content
+            && let Some(existing) = self.duplicate_of(id, &remote, plan, &input, content).await
             && self.answer(id, batch, &existing).await == DuplicateAnswer::Skip
         {
             self.events.send(RowEvent::Skipped { id, existing });
@@ -278,8 +279,9 @@ impl Worker {
         remote: &Remote,
         plan: Option<&UploadPlan>,
         input: &Input,
-        sha256: &str,
+        content: &Content,
     ) -> Option<String> {
+        let sha256 = content.sha256.as_str();
         let first = *lock(&self.claims).entry(sha256.to_owned()).or_insert(id);
         if first != id {
             let transfers = lock(&self.transfers);
@@ -294,12 +296,12 @@ impl Worker {
             });
         }
         let file_name = file_name(&input.upload);
-        let size = tokio::fs::metadata(&input.path)
-            .await
-            .map(|meta| meta.len());
-        let copy = match (plan, size) {
-            (Some(plan), Ok(size)) => plan.uploaded_copy(file_name, sha256, size).await,
-            _ => remote.uploaded_copy(file_name, sha256).await,
+        let copy = match plan {
+            Some(plan) => {
+                plan.uploaded_copy(file_name, sha256, content.size_bytes)
+                    .await
+            }
+            None => remote.uploaded_copy(file_name, sha256).await,
         };
         match copy {
             Ok(Some(key)) => Some(format!("already uploaded as {key}")),
@@ -340,12 +342,12 @@ impl Worker {
 }
 
 /// The client's checks of a row's file, off the async threads: the outcome,
-/// the queue thumbnail and the content hash.
-async fn checked(input: &Input) -> (Result<(), ClientError>, Option<ColorImage>, Option<String>) {
+/// the queue thumbnail and the content's hash and size.
+async fn checked(input: &Input) -> (Result<(), ClientError>, Option<ColorImage>, Option<Content>) {
     let path = input.path.clone();
     let upload = input.upload.clone();
     match tokio::task::spawn_blocking(move || check_file(&path, &upload)).await {
-        Ok(Ok((thumb, sha256))) => (Ok(()), thumb, Some(sha256)),
+        Ok(Ok((thumb, content))) => (Ok(()), thumb, Some(content)),
         Ok(Err(message)) => (Err(message), None, None),
         Err(join) => (
             Err(

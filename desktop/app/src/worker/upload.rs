@@ -31,18 +31,27 @@ pub(super) async fn is_own_copy(remote: &Remote, key: &UploadKey, sha256: Option
     }
 }
 
+/// What the check learned of a file's bytes, for the duplicate question.
+pub(super) struct Content {
+    pub(super) sha256: String,
+    pub(super) size_bytes: u64,
+}
+
 /// The client's check before upload (size, then type by content), then the
-/// name. `Ok` carries the queue thumbnail and the content hash.
+/// name. `Ok` carries the queue thumbnail and the content's hash and size.
 pub(super) fn check_file(
     path: &Path,
     upload: &UploadKey,
-) -> Result<(Option<ColorImage>, String), ClientError> {
+) -> Result<(Option<ColorImage>, Content), ClientError> {
     let checked = augment_client::check_file(path)?;
     upload.check_extension().map_err(ClientError::rejected)?;
-    let sha256 = augment_client::sha256_hex(&checked.bytes);
+    let content = Content {
+        sha256: augment_client::sha256_hex(&checked.bytes),
+        size_bytes: checked.bytes.len() as u64,
+    };
     Ok((
         thumbs::decode_thumbnail(&checked.bytes, QUEUE_THUMB_PX),
-        sha256,
+        content,
     ))
 }
 
