@@ -40,18 +40,22 @@ impl Left {
             JobKind::Download => "The download",
             JobKind::Export => "The export",
         });
-        match (files, job) {
-            (Some(files), None) => format!(
+        let files = files.map(|files| {
+            format!(
                 "{files} They are kept, and finish the next time you open Augment; nothing already uploaded is sent again."
-            ),
-            (Some(files), Some(job)) => format!(
-                "{files} They are kept, and finish the next time you open Augment; nothing already uploaded is sent again. {job} continues where it stopped."
-            ),
-            (None, Some(job)) => format!(
+            )
+        });
+        let job = job.map(|job| match files {
+            Some(_) => format!("{job} continues where it stopped."),
+            None => format!(
                 "{job} continues where it stopped the next time you open Augment; nothing already written is fetched again."
             ),
-            (None, None) => String::new(),
-        }
+        });
+        [files, job]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
