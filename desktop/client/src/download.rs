@@ -23,7 +23,7 @@ use augment_pipeline::outputs::{BucketKey, Output};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::files::{Existing, write_atomically};
+use crate::files::{Existing, FolderLock, write_atomically};
 use crate::pages::{NameFilter, Pages};
 use crate::{ClientError, Concurrency, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
 
@@ -200,6 +200,7 @@ impl Remote {
         request: &DownloadRequest,
         mut on_event: impl FnMut(&DownloadEvent),
     ) -> Result<DownloadSummary, ClientError> {
+        let _held = self.take_folder(request).await?;
         let jobs = Concurrency::new(request.jobs);
         let (pages_tx, mut pages) = mpsc::channel(PAGES_AHEAD);
         // A JoinSet, so the listing stops with the download (dropped, it aborts).
@@ -241,6 +242,33 @@ impl Remote {
             report(ended(joined));
         }
         Ok(summary)
+    }
+
+    /// The request's folder, held for this download ([`FolderLock`]: a killed
+    /// run's temporary files in its areas' folders removed), or the error that
+    /// another download is writing there.
+    async fn take_folder(&self, request: &DownloadRequest) -> Result<FolderLock, ClientError> {
+        let dest = request.dest.clone();
+        let folders: Vec<PathBuf> = request
+            .areas
+            .iter()
+            .flat_map(|area| area.prefixes(""))
+            .filter_map(|prefix| key_path(&dest, prefix.trim_end_matches('/')).ok())
+            .collect();
+        let taken = tokio::task::spawn_blocking(move || {
+            FolderLock::take(&dest, &folders)
+                .map_err(|err| ClientError::io("Cannot prepare the download folder", &dest, err))
+        })
+        .await
+        .map_err(|err| {
+            ClientError::new(ErrorKind::Other, format!("a download stopped: {err}"))
+        })??;
+        taken.ok_or_else(|| {
+            ClientError::invalid_settings(format!(
+                "Another download is writing into this folder. Wait for it to end, or choose another folder: {}",
+                request.dest.display()
+            ))
+        })
     }
 
     /// Walks the request's areas page by page into `pages`, each page filtered;

@@ -3,8 +3,9 @@
 //! name (a download or an export killed mid-file leaves only a hidden temporary
 //! file, which the folder store's listing never shows).
 
+use std::fs::File;
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// Temporary files start with this: the folder store's own prefix, so a folder
@@ -42,6 +43,63 @@ pub(crate) fn write_atomically(
     .map_err(|err| err.error)
 }
 
+/// The lock file a download holds in its folder while it writes there: hidden
+/// by the folder store's own prefix, left in place (removing it would let a
+/// second download lock a new file while a first still holds the old one).
+pub(crate) const DOWNLOAD_LOCK: &str = ".augment-download.lock";
+
+/// A folder one download writes into, held until dropped: a second download
+/// into it is refused, and the temporary files found in it when it was taken
+/// were a killed run's, so they are removed.
+pub(crate) struct FolderLock {
+    _lock: File,
+}
+
+impl FolderLock {
+    /// Takes `dest` (made as needed) and removes the temporary files below each
+    /// of `folders` (the parts of `dest` the download writes). `Ok(None)` when
+    /// another download holds it.
+    pub(crate) fn take(dest: &Path, folders: &[PathBuf]) -> io::Result<Option<Self>> {
+        std::fs::create_dir_all(dest)?;
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dest.join(DOWNLOAD_LOCK))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(err)) => return Err(err),
+        }
+        for folder in folders {
+            remove_temporary_files(folder)?;
+        }
+        Ok(Some(Self { _lock: lock }))
+    }
+}
+
+/// What a killed run left half-written below `dir` (never under a final name);
+/// nothing when `dir` is not there.
+pub(crate) fn remove_temporary_files(dir: &Path) -> io::Result<()> {
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) if err.io_error().map(io::Error::kind) == Some(io::ErrorKind::NotFound) => {
+                continue;
+            }
+            Err(err) => return Err(io::Error::other(err)),
+        };
+        let temporary = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(TEMP_PREFIX));
+        if temporary && entry.file_type().is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether `path` is a file holding exactly `bytes` (by size first, then by
 /// SHA-256): a file an interrupted export already wrote, kept as it is.
 pub(crate) fn holds(path: &Path, bytes: &[u8], sha256: &str) -> bool {
@@ -73,5 +131,34 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["c.jpg"]);
+    }
+
+    #[test]
+    fn a_folder_taken_loses_a_killed_runs_temporary_files_and_refuses_a_second_taker() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("results");
+        let processed = dest.join("processed");
+        std::fs::create_dir_all(processed.join("cats")).unwrap();
+        let left = processed.join("cats").join(format!("{TEMP_PREFIX}x1"));
+        std::fs::write(&left, b"half").unwrap();
+        std::fs::write(processed.join("cats/a.jpg"), b"whole").unwrap();
+        let elsewhere = dest.join("mine").join(format!("{TEMP_PREFIX}keep"));
+        std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+        std::fs::write(&elsewhere, b"not ours").unwrap();
+
+        let folders = [processed.clone(), dest.join("failed")];
+        let held = FolderLock::take(&dest, &folders).unwrap();
+        assert!(held.is_some());
+        assert!(!left.exists(), "the killed run's temporary file stays");
+        assert!(processed.join("cats/a.jpg").exists());
+        assert!(elsewhere.exists(), "only the download's folders are tidied");
+
+        // A second download's temporary file, while the first holds the folder.
+        std::fs::write(&left, b"live").unwrap();
+        assert!(FolderLock::take(&dest, &folders).unwrap().is_none());
+        assert!(left.exists(), "a live download's file was removed");
+        drop(held);
+        assert!(FolderLock::take(&dest, &folders).unwrap().is_some());
+        assert!(!left.exists());
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::ExportRequest;
-use crate::files::{Existing, TEMP_PREFIX, write_atomically};
+use crate::files::{Existing, remove_temporary_files, write_atomically};
 use crate::{ClientError, ErrorKind};
 
 /// The marker of an unfinished export, at its root.
@@ -151,22 +151,6 @@ fn refuse_unless_empty(dest: &Path) -> Result<(), ClientError> {
                 dest.display()
             ),
         ));
-    }
-    Ok(())
-}
-
-/// What a killed run left half-written (never under a final name).
-fn remove_temporary_files(dest: &Path) -> io::Result<()> {
-    for entry in walkdir::WalkDir::new(dest).follow_links(false) {
-        let entry = entry.map_err(io::Error::other)?;
-        if entry.file_type().is_file()
-            && entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| name.starts_with(TEMP_PREFIX))
-        {
-            std::fs::remove_file(entry.path())?;
-        }
     }
     Ok(())
 }
