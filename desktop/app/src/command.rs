@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use augment_client::dataset::ExportSummary;
 use augment_client::ops::{PipelineStatus, RedriveReport};
 use augment_client::{
-    AwsSettings, ClientError, DownloadSummary, ImageEntry, RejectedEntry, Settings,
+    AwsSettings, ClientError, DownloadSummary, ImageEntry, Page, RejectedEntry, Settings,
 };
 use augment_pipeline::Output;
 use egui::ColorImage;
@@ -112,13 +112,9 @@ pub enum TransferCommand {
 /// Listing, thumbnails, deleting and saving.
 #[derive(Debug)]
 pub enum GalleryCommand {
-    /// A page of the gallery; `generation` ties the answer to one connection.
-    ListImages {
-        cursor: Option<String>,
-        generation: u64,
-    },
-    /// A page of the rejected uploads (`failed/`), like [`Command::ListImages`].
-    ListRejected {
+    /// A page of one listing; `generation` ties the answer to one connection.
+    List {
+        listing: Listing,
         cursor: Option<String>,
         generation: u64,
     },
@@ -133,6 +129,34 @@ pub enum GalleryCommand {
     SaveRotations {
         keys: Vec<String>,
     },
+}
+
+/// A page of one of the gallery's listings.
+#[derive(Debug)]
+pub enum ListedPage {
+    Images(Page<ImageEntry>),
+    Rejected(Page<RejectedEntry>),
+}
+
+/// The gallery's two listings, each read page by page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// The processed images (`processed/`).
+    Images,
+    /// The uploads the pipeline rejected (`failed/`).
+    Rejected,
+}
+
+impl Listing {
+    pub const ALL: [Self; 2] = [Self::Images, Self::Rejected];
+
+    /// What a failed page was doing, for the log.
+    pub fn doing(self) -> &'static str {
+        match self {
+            Self::Images => "listing the gallery",
+            Self::Rejected => "listing the rejected uploads",
+        }
+    }
 }
 
 /// The desktop's parts: a report file, a notification, the file manager.
@@ -202,12 +226,9 @@ pub enum SettingsEvent {
 #[derive(Debug)]
 pub enum GalleryEvent {
     Page {
+        listing: Listing,
         generation: u64,
-        result: Result<(Vec<ImageEntry>, Option<String>), ClientError>,
-    },
-    RejectedPage {
-        generation: u64,
-        result: Result<(Vec<RejectedEntry>, Option<String>), ClientError>,
+        result: Result<ListedPage, ClientError>,
     },
     Thumbnail {
         key: String,

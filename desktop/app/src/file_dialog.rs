@@ -6,6 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
+/// Shows a dialog (it blocks: call it off the async threads) and tells a
+/// cancel (`Ok(None)`) from no dialog at all (`Err`: what to tell the person).
+pub fn ask<T>(dialog: impl FnOnce() -> Option<T>) -> Result<Option<T>, String> {
+    match dialog() {
+        Some(chosen) => Ok(Some(chosen)),
+        None => unavailable().map_or(Ok(None), Err),
+    }
+}
+
 /// What to tell a person when no file dialog can open; `None` when one can
 /// (the empty answer was a cancel).
 pub fn unavailable() -> Option<String> {

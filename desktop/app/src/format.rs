@@ -1,5 +1,5 @@
-//! Numbers as people read them in the queue: sizes, rates, time left; and
-//! where an error's advice sends a person in the app.
+//! Numbers as people read them in the queue: sizes, rates (bytes and files),
+//! time left; and where an error's advice sends a person in the app.
 
 use std::time::Duration;
 
@@ -20,6 +20,16 @@ pub fn format_rate(bytes_per_sec: f64) -> String {
     )]
     let whole = bytes_per_sec.round() as u64;
     format!("{}/s", format_bytes(whole))
+}
+
+/// "3.2 files/s", or per minute when fewer than one every ten seconds (a slow
+/// link never reads "0.0 files/s").
+pub fn format_files_rate(per_sec: f64) -> String {
+    if per_sec >= 0.1 {
+        format!("{per_sec:.1} files/s")
+    } else {
+        format!("{:.1} files/min", per_sec * 60.0)
+    }
 }
 
 /// `5 s left`, `2 min left`, `1 h 3 min left`.
@@ -104,14 +114,23 @@ mod tests {
 
     #[test]
     fn rates_and_times_read_naturally() {
-        assert_eq!(format_rate(1536.0), "1.5 KiB/s");
-        assert_eq!(format_rate(0.0), "–");
-        assert_eq!(format_eta(Duration::from_millis(300)), "1 s left");
-        assert_eq!(format_eta(Duration::from_secs(61)), "2 min left");
-        assert_eq!(format_eta(Duration::from_secs(3720)), "1 h 2 min left");
-        assert_eq!(percent(999, 1000), 99);
-        assert_eq!(percent(1000, 1000), 100);
-        assert_eq!(percent(0, 0), 100);
+        let read = [
+            (format_rate(1536.0), "1.5 KiB/s"),
+            (format_rate(0.0), "–"),
+            (format_files_rate(3.21), "3.2 files/s"),
+            // A slow link reads per minute, never "0.0 files/s".
+            (format_files_rate(0.02), "1.2 files/min"),
+            (format_eta(Duration::from_millis(300)), "1 s left"),
+            (format_eta(Duration::from_secs(61)), "2 min left"),
+            (format_eta(Duration::from_secs(3720)), "1 h 2 min left"),
+        ];
+        for (got, want) in read {
+            assert_eq!(got, want);
+        }
+        assert_eq!(
+            [percent(999, 1000), percent(1000, 1000), percent(0, 0)],
+            [99, 100, 100]
+        );
     }
 
     #[test]

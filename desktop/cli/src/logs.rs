@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use augment_client::ops::{LogFilter, Operator, parse_since};
 
+use crate::exit;
 use crate::remote::{RemoteArgs, failed};
 use crate::status::{prepare, print_denied};
-use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 /// How often `--follow` asks for new lines.
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
@@ -52,7 +52,7 @@ pub fn run(args: &Args) -> ExitCode {
             Ok(Some(operator)) => operator,
             Ok(None) => {
                 eprintln!("error: local mode has no function logs: the pipeline runs inside augment itself (use --verbose)");
-                return ExitCode::from(EXIT_USAGE);
+                return exit::usage();
             }
             Err(err) => return failed(&err),
         };
@@ -88,7 +88,7 @@ async fn follow(operator: &Operator, args: &Args) -> ExitCode {
             return if denied.is_empty() {
                 ExitCode::SUCCESS
             } else {
-                ExitCode::from(EXIT_SOME_FAILED)
+                exit::some_failed()
             };
         }
         // Ask again from a little before the newest line; ids already shown are

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 mod download;
+mod exit;
 mod export;
 mod logs;
 mod process;
@@ -14,11 +15,6 @@ mod status;
 mod upload;
 mod upload_file;
 mod verify;
-
-/// Exit code when any input was rejected or failed.
-const EXIT_SOME_FAILED: u8 = 1;
-/// Exit code for a usage error (clap uses it too).
-const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -140,7 +136,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let Some(command) = cli.command else {
         // `arg_required_else_help` has shown the help for a bare `augment`.
-        return ExitCode::from(EXIT_USAGE);
+        return exit::usage();
     };
     match command {
         Command::Process(args) => process::run(&args),
@@ -162,7 +158,7 @@ fn print_and_exit(cli: &Cli) -> Option<ExitCode> {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: cannot write the man page: {err}");
-                ExitCode::from(EXIT_SOME_FAILED)
+                exit::some_failed()
             }
         });
     }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use augment_client::batch::{self, FileResult, Summary};
 use augment_client::inputs::{self, Input};
 
-use crate::{EXIT_SOME_FAILED, EXIT_USAGE, remote};
+use crate::{exit, remote};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,7 +32,7 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(inputs) => inputs,
         Err(err) => {
             eprintln!("error: {err}");
-            return ExitCode::from(EXIT_USAGE);
+            return exit::usage();
         }
     };
     let jobs = args.jobs.map_or_else(
@@ -57,7 +57,7 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(summary) => summary,
         Err(err) => {
             eprintln!("error: could not start the pipeline: {err}");
-            return ExitCode::from(EXIT_SOME_FAILED);
+            return exit::some_failed();
         }
     };
     if !args.quiet {
@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> ExitCode {
     if summary.all_done() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_SOME_FAILED)
+        exit::some_failed()
     }
 }
 

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use augment_client::ops::{StatusOptions, parse_since};
 
+use crate::exit;
 use crate::remote::{RemoteArgs, failed};
 use crate::status::{on_backend, print_denied};
-use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -35,7 +35,7 @@ pub fn run(args: &Args) -> ExitCode {
             eprintln!(
                 "error: local mode re-drives by itself: every start of augment or the app finishes what a stopped run left"
             );
-            return Err(ExitCode::from(EXIT_USAGE));
+            return Err(exit::usage());
         };
         remote
             .redrive(&operator, options, args.dry_run)
@@ -77,6 +77,6 @@ pub fn run(args: &Args) -> ExitCode {
     if report.denied.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_SOME_FAILED)
+        exit::some_failed()
     }
 }

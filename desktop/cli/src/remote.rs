@@ -10,7 +10,7 @@ use augment_client::settings::DATA_DIR_ENV;
 use augment_client::{ClientError, Mode, Remote, Setting, Settings, Surface};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
+use crate::exit;
 
 /// The flags that choose the backend for this run (as `augment upload`'s).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -54,7 +54,7 @@ impl RemoteArgs {
             .map(|settings| self.over(settings))
             .map_err(|err| {
                 eprintln!("error: {}", words(&err));
-                ExitCode::from(EXIT_USAGE)
+                exit::usage()
             })
     }
 
@@ -94,7 +94,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .build()
         .map_err(|err| {
             eprintln!("error: cannot start the async runtime: {err}");
-            ExitCode::from(EXIT_SOME_FAILED)
+            exit::some_failed()
         })
 }
 
@@ -197,7 +197,7 @@ pub fn finish<S: std::fmt::Display>(
         );
     }
     if some_failed(&summary) {
-        ExitCode::from(EXIT_SOME_FAILED)
+        exit::some_failed()
     } else {
         ExitCode::SUCCESS
     }
@@ -257,8 +257,8 @@ pub fn words(err: &ClientError) -> String {
 /// cannot work (or a folder that cannot be used), else 1.
 pub fn exit_code_of(err: &ClientError) -> ExitCode {
     if err.kind == augment_client::ErrorKind::InvalidSettings {
-        ExitCode::from(EXIT_USAGE)
+        exit::usage()
     } else {
-        ExitCode::from(EXIT_SOME_FAILED)
+        exit::some_failed()
     }
 }

@@ -9,8 +9,8 @@ use augment_client::ops::{
 };
 use augment_client::{Remote, Settings};
 
+use crate::exit;
 use crate::remote::{self, RemoteArgs, failed};
-use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> ExitCode {
             Ok(json) => println!("{json}"),
             Err(err) => {
                 eprintln!("error: cannot write the status as JSON: {err}");
-                return ExitCode::from(EXIT_USAGE);
+                return exit::usage();
             }
         }
     } else {
@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> ExitCode {
     if status.is_healthy() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_SOME_FAILED)
+        exit::some_failed()
     }
 }
 

@@ -14,10 +14,10 @@ use augment_client::{Mode, Settings};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use tokio::task::JoinSet;
 
+use crate::exit;
 use crate::remote::{self, RemoteArgs};
 pub use crate::upload_file::OnDuplicate;
 use crate::upload_file::{Batch, Ended, Options, one_file, style, waiting};
-use crate::{EXIT_SOME_FAILED, EXIT_USAGE};
 
 /// Most files with a task at once, uploading or waiting for the pipeline: well
 /// above the most transfers at once (`limits::MAX_TRANSFER_JOBS`), so waiting
@@ -91,13 +91,13 @@ pub fn run(args: &Args) -> ExitCode {
         eprintln!(
             "error: --out downloads each file's rotations, so it waits for them: give --timeout-secs more than 0 (0 means do not wait)"
         );
-        return ExitCode::from(EXIT_USAGE);
+        return exit::usage();
     }
     let inputs = match inputs::collect(&args.paths, options.out.as_deref()) {
         Ok(inputs) => inputs,
         Err(err) => {
             eprintln!("error: {err}");
-            return ExitCode::from(EXIT_USAGE);
+            return exit::usage();
         }
     };
     match remote::runtime() {
@@ -133,7 +133,7 @@ async fn run_async(settings: &Settings, inputs: Vec<Input>, options: &Options) -
     if tally.rejected == 0 && tally.failed == 0 {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_SOME_FAILED)
+        exit::some_failed()
     }
 }
 

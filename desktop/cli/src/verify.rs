@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use augment_client::ClientError;
 use augment_client::dataset::{VerifyReport, verify_folder};
 
-use crate::EXIT_SOME_FAILED;
+use crate::exit;
 use crate::remote::{self, RemoteArgs};
 
 /// Images checked at once in the bucket by default.
@@ -76,6 +76,6 @@ fn print(report: &VerifyReport) -> ExitCode {
     if report.is_clean() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_SOME_FAILED)
+        exit::some_failed()
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use augment_pipeline::limits::{MAX_TRANSFER_JOBS, START_TRANSFER_JOBS};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::lock;
+use crate::lock::lock;
 
 /// A concurrency limit shared by the transfers of one run. Cheap to clone.
 #[derive(Debug, Clone)]

@@ -13,7 +13,8 @@ use crate::advice::{PLACE, Setting};
 use crate::error::{ClientError, ErrorKind};
 use crate::settings::{Mode, Settings};
 
-use crate::{Inner, Remote, local, s3};
+use crate::remote::{Inner, Remote};
+use crate::{local, s3};
 
 /// The endpoint of custom mode (`None` in AWS and local mode); custom mode
 /// without one is a settings mistake.

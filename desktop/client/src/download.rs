@@ -25,7 +25,9 @@ use tokio::task::JoinSet;
 
 use crate::files::{Existing, FolderLock, write_atomically};
 use crate::pages::{NameFilter, Pages};
-use crate::{ClientError, Concurrency, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
+use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
+
+use crate::{ClientError, Concurrency, ErrorKind, Remote};
 
 /// Objects fetched at once by default: `None`, adaptive as uploads are
 /// ([`Concurrency`]: [`augment_pipeline::limits::START_TRANSFER_JOBS`] to start,

@@ -3,14 +3,51 @@
 use std::time::SystemTime;
 
 use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX};
+use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 use augment_pipeline::{ListPage, ListRequest, UploadKey, Verdict};
 
+use crate::Remote;
 use crate::error::{ClientError, ErrorKind};
 
-use crate::{
-    ImageEntry, MAX_FAILED_RECORD_BYTES, PAGE_SIZE, PARALLEL_RECORD_READS, Page, RejectedEntry,
-    Remote,
-};
+/// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at
+/// most 1,000; a gallery screen shows far fewer).
+pub const PAGE_SIZE: usize = 200;
+/// Failed records [`Remote::list_rejected`] reads at once (each is its own GET).
+const PARALLEL_RECORD_READS: usize = 16;
+
+/// One processed image in the bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageEntry {
+    /// `<name>` of the bucket contract (may hold `/`).
+    pub name: String,
+    /// `processed/<name>_256x256.jpg`
+    pub processed_key: String,
+    pub size_bytes: u64,
+    pub last_modified: Option<SystemTime>,
+}
+
+/// One page of a listing ([`Remote::list_images`], [`Remote::list_rejected`]);
+/// pass `next` back for the following page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// One upload the pipeline rejected, read from its `failed/` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedEntry {
+    /// `<name>` of the bucket contract, as for [`ImageEntry::name`]:
+    /// [`Remote::delete_image`] of it removes the original and the record.
+    pub name: String,
+    /// `failed/<name>.json` (or its short form for a long name).
+    pub failed_key: String,
+    /// `too_large`, `corrupt`…: the record's code.
+    pub code: String,
+    /// Why, for people.
+    pub message: String,
+    pub last_modified: Option<SystemTime>,
+}
 
 impl Remote {
     /// One page of [`PAGE_SIZE`] keys under `prefix`, from `cursor` on.

@@ -14,7 +14,7 @@ use augment_pipeline::{ObjectStore as _, Output, PutObject, Rejection, UploadKey
 
 use super::{ClientError, ErrorKind};
 use crate::advice::{PLACE, Setting};
-use crate::lock;
+use crate::lock::lock;
 
 /// How one upload ended in the local pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,11 @@ use augment_pipeline::{Rejection, UploadKey};
 use crate::error::{ClientError, ErrorKind};
 use crate::retry::RETRY_BUDGET;
 
-use crate::{MAX_NAME_SUFFIX, Remote, inputs, lock, retry};
+use crate::lock::lock;
+use crate::{Remote, inputs, retry};
+
+/// Most `-2`, `-3`… suffixes [`Remote::choose_upload_key`] tries before giving up.
+const MAX_NAME_SUFFIX: u32 = 1000;
 
 impl Remote {
     /// An upload key for a file called `file_name` (a name, or a relative path

@@ -66,13 +66,11 @@ pub struct AwsSettings {
     /// The person has confirmed a custom endpoint over plain `http://` to another
     /// machine ([`is_insecure_endpoint`]): signed requests and images cross the
     /// network unencrypted. Without it such an endpoint is refused.
-    #[serde(default)]
     pub allow_insecure_http: bool,
     /// What the operator's tools (`augment status`, `logs`, `redrive`, the app's
     /// pipeline line) reach beside the bucket: filled by the Terraform import.
     /// Boxed: most settings are local or a plain bucket, and the app's
     /// commands carry the settings by value.
-    #[serde(default)]
     pub ops: Box<OpsSettings>,
 }
 

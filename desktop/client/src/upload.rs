@@ -12,8 +12,18 @@ use crate::dedupe::{SHA256_METADATA, sha256_hex};
 use crate::error::{ClientError, ErrorKind};
 use crate::retry::RETRY_BUDGET;
 
+use crate::lock::lock;
 use crate::names::file_name_of;
-use crate::{Progress, Remote, lock, retry};
+use crate::{Remote, retry};
+
+/// Bytes of one upload actually handed to the network (or copied, in local mode).
+/// On an SDK retry the count starts again from 0: `sent_bytes` can go down once,
+/// to 0, and then rises again to `total_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub sent_bytes: u64,
+    pub total_bytes: u64,
+}
 
 /// A progress callback shared by the tries of one upload.
 type OnProgress = Arc<dyn Fn(Progress) + Send + Sync>;

@@ -2,11 +2,34 @@
 
 use std::time::Duration;
 
+use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 use augment_pipeline::{Landed, Output, UploadKey, Verdict};
 
 use crate::error::{ClientError, ErrorKind};
+use crate::{Remote, WatchEvent};
 
-use crate::{MAX_FAILED_RECORD_BYTES, OutputsState, Remote, WatchEvent};
+/// First pause of [`Remote::watch`]: the processor usually answers within a second.
+pub const WATCH_FIRST_DELAY: Duration = Duration::from_millis(250);
+/// Longest pause of [`Remote::watch`]: fast enough to feel live, slow enough that
+/// a gallery of pending uploads does not hammer the bucket.
+pub const WATCH_MAX_DELAY: Duration = Duration::from_secs(2);
+/// What [`Remote::watch`] waits by default before saying the pipeline has not
+/// answered (a cold Lambda start plus four rotations is a few seconds).
+pub const WATCH_DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which outputs of an upload exist now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutputsState {
+    pub landed: Landed,
+    pub failed: Option<Verdict>,
+}
+
+impl OutputsState {
+    /// Every output is there ([`Landed::is_complete`]).
+    pub fn is_complete(&self) -> bool {
+        self.landed.is_complete()
+    }
+}
 
 impl Remote {
     /// Which of the upload's outputs exist now.

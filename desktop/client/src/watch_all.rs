@@ -7,7 +7,7 @@
 //! asking per upload ([`WATCH_PAGES_PER_UPLOAD`]), the round asks per upload,
 //! as before.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use augment_pipeline::contract::FAILED_PREFIX;
 use augment_pipeline::limits::FAILED_KEY_NAME_BYTES;
@@ -15,31 +15,14 @@ use augment_pipeline::{Landed, Output, UploadKey};
 use tokio::sync::mpsc;
 
 use crate::error::ClientError;
+use crate::lock::lock;
 use crate::plan::{Pages, common_prefix, floor_char_boundary};
-use crate::{Remote, WATCH_FIRST_DELAY, WATCH_MAX_DELAY, WatchEvent, lock};
+use crate::watched::{Entry, Heard};
+use crate::{Remote, WATCH_FIRST_DELAY, WATCH_MAX_DELAY, WatchEvent};
 
 /// Listing pages one poll may read per watched upload before that round asks
 /// per upload instead (2 requests an upload while nothing has landed).
 pub const WATCH_PAGES_PER_UPLOAD: usize = 2;
-
-/// What one watched upload hears from the poll: an event, or `None` after each
-/// round that looked at it (a watch times out only after one look).
-pub(crate) type Heard = Result<Option<WatchEvent>, ClientError>;
-
-/// The uploads being watched, and whether a poll task is running for them.
-#[derive(Debug, Default)]
-pub(crate) struct Watching {
-    entries: HashMap<u64, Entry>,
-    next_id: u64,
-    polling: bool,
-}
-
-#[derive(Debug)]
-struct Entry {
-    key: UploadKey,
-    seen: Landed,
-    heard: mpsc::UnboundedSender<Heard>,
-}
 
 /// Stops watching an upload when its watch ends or is dropped.
 pub(crate) struct Registration {

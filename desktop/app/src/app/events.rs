@@ -139,24 +139,13 @@ impl DesktopApp {
     pub(super) fn apply_gallery_event(&mut self, event: GalleryEvent) {
         let gallery = &mut self.gallery;
         match event {
-            GalleryEvent::Page { generation, result } => {
-                if generation != gallery.generation {
-                    return;
-                }
-                gallery.loading = false;
-                match result {
-                    Ok((items, next)) => gallery.add_page(items, next),
-                    Err(err) => gallery.error = Some(shown("listing the gallery", &err)),
-                }
-            }
-            GalleryEvent::RejectedPage { generation, result } => {
-                if generation != gallery.generation {
-                    return;
-                }
-                gallery.rejected_loading = false;
-                match result {
-                    Ok((items, next)) => gallery.add_rejected_page(items, next),
-                    Err(err) => gallery.error = Some(shown("listing the rejected uploads", &err)),
+            GalleryEvent::Page {
+                listing,
+                generation,
+                result,
+            } => {
+                if let Err(err) = gallery.page_arrived(listing, generation, result) {
+                    gallery.error = Some(shown(listing.doing(), &err));
                 }
             }
             GalleryEvent::Thumbnail { key, image } => match image {
@@ -425,8 +414,7 @@ impl DesktopApp {
             .transfers
             .iter()
             .all(|t| !t.state.is_active() && (t.state != State::Done || t.landed.is_complete()));
-        let gallery_done = !self.gallery.loading
-            && self.gallery.next.is_none()
+        let gallery_done = self.gallery.image_pages.is_done()
             && !self
                 .gallery
                 .thumbs

@@ -12,7 +12,7 @@ use super::desktop::{
     SETTINGS_PANEL_MIN_PT, SETTINGS_PANEL_PT,
 };
 use crate::command::{
-    Command, DesktopCommand, GalleryCommand, SettingsCommand, StatusCommand, TransferCommand,
+    Command, DesktopCommand, Listing, SettingsCommand, StatusCommand, TransferCommand,
 };
 use crate::dataset::{self, DatasetAction, JobKind};
 use crate::gallery;
@@ -147,15 +147,9 @@ impl DesktopApp {
     /// After drawing: the unattended runs' whole listing and their figures.
     fn after_frame(&mut self, ctx: &egui::Context, build_started: Instant) {
         if self.harness.wants_whole_gallery()
-            && !self.gallery.loading
-            && let Some(cursor) = self.gallery.next.clone()
+            && let Some(next) = self.gallery.next_page(Listing::Images)
         {
-            self.gallery.loading = true;
-            self.worker
-                .send(Command::Gallery(GalleryCommand::ListImages {
-                    cursor: Some(cursor),
-                    generation: self.gallery.generation,
-                }));
+            self.worker.send(next);
         }
         // Only the unattended runs ask (a loop over every row).
         let settled = self.harness.unattended() && self.settled();

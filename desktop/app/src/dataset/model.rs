@@ -1,102 +1,15 @@
 //! The dataset room's state: the dialog's draft, the job running, the report
-//! of the last one; and the job as the worker runs and saves it.
+//! of the last one.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use augment_client::DownloadSummary;
-use augment_client::dataset::{ExportSummary, Format, SplitSpec};
-use serde::{Deserialize, Serialize};
+use augment_client::dataset::{ExportSummary, SplitSpec};
 
+use super::job::{DatasetJob, ExportChoices, JobKind};
 use crate::command::DatasetEvent;
 use crate::format::error_words;
-
-/// Which of the two.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum JobKind {
-    /// The bucket's layout into a folder (*Download all…*).
-    Download,
-    /// A training-ready dataset (*Export dataset…*).
-    Export,
-}
-
-impl JobKind {
-    /// The dialog's title and the menu's item.
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Download => "Download all",
-            Self::Export => "Export dataset",
-        }
-    }
-}
-
-/// An export's layout, as the dialog offers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FormatChoice {
-    ImageFolder,
-    WebDataset,
-    Manifest,
-}
-
-impl FormatChoice {
-    pub const ALL: [Self; 3] = [Self::ImageFolder, Self::WebDataset, Self::Manifest];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::ImageFolder => "Image folders (torchvision, Hugging Face)",
-            Self::WebDataset => "WebDataset tar shards",
-            Self::Manifest => "Manifest only (CSV and JSONL)",
-        }
-    }
-
-    pub fn format(self) -> Format {
-        match self {
-            Self::ImageFolder => Format::ImageFolder,
-            Self::WebDataset => Format::WebDataset,
-            Self::Manifest => Format::Manifest,
-        }
-    }
-}
-
-/// The choices that decide an export.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExportChoices {
-    pub format: FormatChoice,
-    /// `train=0.8,val=0.1,test=0.1`, as `augment export --split` takes it.
-    pub splits: String,
-    pub seed: u64,
-    /// Folders that make the label: 1 the class folder, 0 none.
-    pub label_depth: usize,
-    /// Every split gets every angle (by default only training gets rotations).
-    pub all_angles: bool,
-}
-
-impl Default for ExportChoices {
-    fn default() -> Self {
-        Self {
-            format: FormatChoice::ImageFolder,
-            splits: "train=0.8,val=0.1,test=0.1".to_owned(),
-            seed: 0,
-            label_depth: 1,
-            all_angles: false,
-        }
-    }
-}
-
-/// A job as the worker runs it and keeps it on disk until it ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DatasetJob {
-    pub kind: JobKind,
-    pub dest: PathBuf,
-    /// The gallery's filter when it started (empty: every image).
-    pub filter: String,
-    /// Download: the originals and the rejection records too.
-    #[serde(default)]
-    pub everything: bool,
-    /// Export: its choices.
-    #[serde(default)]
-    pub export: ExportChoices,
-}
 
 /// The dialog being filled in.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,8 @@ use augment_client::dataset::MANIFEST_CSV;
 use augment_client::download::Area;
 use egui::{RichText, Ui};
 
-use super::model::{Dataset, Draft, FormatChoice, JobKind, Running};
+use super::job::{FormatChoice, JobKind};
+use super::model::{Dataset, Draft, Running};
 use crate::command::{Command, DatasetCommand, DesktopCommand};
 use crate::format::format_eta;
 use crate::style::Palette;

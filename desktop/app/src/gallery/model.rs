@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use augment_client::{ImageEntry, RejectedEntry};
+use augment_client::{ClientError, ImageEntry, Page, RejectedEntry};
 use augment_pipeline::Output;
 
-use crate::command::{Command, GalleryCommand};
+use crate::command::{Command, GalleryCommand, ListedPage, Listing};
 /// A dialog over the window. Several can be open, one over the other (the
 /// delete confirmation over the detail view); they live in [`Gallery::dialogs`],
 /// bottom first, and that list is the only record of what is open.
@@ -91,12 +91,10 @@ pub struct Gallery {
     /// The uploads the pipeline rejected, by name: listed from `failed/`, and
     /// joined by the rejections of this session's batches.
     pub rejected: Vec<RejectedEntry>,
-    /// Where the next page of `failed/` starts; `None` when all are listed.
-    pub rejected_next: Option<String>,
-    pub rejected_loading: bool,
-    /// Where the next page starts; `None` when everything is listed.
-    pub next: Option<String>,
-    pub loading: bool,
+    /// Where the listing of `processed/` stands.
+    pub image_pages: Paging,
+    /// Where the listing of `failed/` stands.
+    pub rejected_pages: Paging,
     /// The listing failed: the message, until a retry.
     pub error: Option<String>,
     /// Bumped on every reconnect, so a page from the old connection is dropped.
@@ -140,19 +138,8 @@ impl Gallery {
     /// The first pages of both listings, images and rejections (after a reset
     /// or a retry).
     pub fn first_page(&mut self) -> [Command; 2] {
-        self.loading = true;
-        self.rejected_loading = true;
         self.error = None;
-        [
-            Command::Gallery(GalleryCommand::ListImages {
-                cursor: None,
-                generation: self.generation,
-            }),
-            Command::Gallery(GalleryCommand::ListRejected {
-                cursor: None,
-                generation: self.generation,
-            }),
-        ]
+        Listing::ALL.map(|listing| self.ask(listing, None))
     }
 
     /// The next pages of both listings, once the last ones are in (and none
@@ -161,29 +148,65 @@ impl Gallery {
         if self.error.is_some() {
             return Vec::new();
         }
-        let generation = self.generation;
-        let images = next_cursor(self.loading, self.next.as_deref()).map(|cursor| {
-            self.loading = true;
-            GalleryCommand::ListImages { cursor, generation }
-        });
-        let rejected =
-            next_cursor(self.rejected_loading, self.rejected_next.as_deref()).map(|cursor| {
-                self.rejected_loading = true;
-                GalleryCommand::ListRejected { cursor, generation }
-            });
-        images
+        Listing::ALL
             .into_iter()
-            .chain(rejected)
-            .map(Command::Gallery)
+            .filter_map(|listing| self.next_page(listing))
             .collect()
     }
 
+    /// The next page of `listing`, unless one is on its way or all are listed.
+    pub fn next_page(&mut self, listing: Listing) -> Option<Command> {
+        let pages = self.pages(listing);
+        if pages.loading {
+            return None;
+        }
+        let cursor = pages.next.clone()?;
+        Some(self.ask(listing, Some(cursor)))
+    }
+
+    fn ask(&mut self, listing: Listing, cursor: Option<String>) -> Command {
+        self.pages(listing).loading = true;
+        let generation = self.generation;
+        GalleryCommand::List {
+            listing,
+            cursor,
+            generation,
+        }
+        .into()
+    }
+
+    fn pages(&mut self, listing: Listing) -> &mut Paging {
+        match listing {
+            Listing::Images => &mut self.image_pages,
+            Listing::Rejected => &mut self.rejected_pages,
+        }
+    }
+
+    /// A page of `listing` arrived: its entries join (one of an older
+    /// connection is dropped). A failed page's error is the caller's to show.
+    pub fn page_arrived(
+        &mut self,
+        listing: Listing,
+        generation: u64,
+        result: Result<ListedPage, ClientError>,
+    ) -> Result<(), ClientError> {
+        if generation != self.generation {
+            return Ok(());
+        }
+        self.pages(listing).loading = false;
+        match result? {
+            ListedPage::Images(page) => self.add_page(page),
+            ListedPage::Rejected(page) => self.add_rejected_page(page),
+        }
+        Ok(())
+    }
+
     /// A page of `failed/`: each entry joins by name, as [`Gallery::add_rejected`].
-    pub fn add_rejected_page(&mut self, items: Vec<RejectedEntry>, next: Option<String>) {
-        for item in items {
+    pub fn add_rejected_page(&mut self, page: Page<RejectedEntry>) {
+        for item in page.items {
             self.add_rejected(item);
         }
-        self.rejected_next = next;
+        self.rejected_pages.next = page.next;
     }
 
     /// A rejection joins the list, kept by name, in place of an earlier one of
@@ -210,14 +233,14 @@ impl Gallery {
     }
 
     /// A page of the listing: entries not seen yet join, in the current order.
-    pub fn add_page(&mut self, items: Vec<ImageEntry>, next: Option<String>) {
-        for item in items {
+    pub fn add_page(&mut self, page: Page<ImageEntry>) {
+        for item in page.items {
             if !self.entries.iter().any(|e| e.name == item.name) {
                 self.pending.retain(|e| e.name != item.name);
                 self.entries.push(item);
             }
         }
-        self.next = next;
+        self.image_pages.next = page.next;
         self.sort_entries();
     }
 
@@ -322,12 +345,20 @@ impl Gallery {
     }
 }
 
-/// Where a listing's next page starts, unless one is loading or it is done.
-fn next_cursor(loading: bool, next: Option<&str>) -> Option<Option<String>> {
-    (!loading)
-        .then_some(next)
-        .flatten()
-        .map(|cursor| Some(cursor.to_owned()))
+/// Where a listing stands: where its next page starts, and whether a page is
+/// on its way.
+#[derive(Debug, Default)]
+pub struct Paging {
+    /// `None` when everything is listed.
+    pub next: Option<String>,
+    pub loading: bool,
+}
+
+impl Paging {
+    /// Nothing on its way and nothing left to list.
+    pub fn is_done(&self) -> bool {
+        !self.loading && self.next.is_none()
+    }
 }
 
 /// The id of the card of `name`: the same wherever the card is drawn, so focus
@@ -362,10 +393,10 @@ mod tests {
     #[test]
     fn a_rejection_is_listed_once_by_name_and_goes_when_the_name_succeeds() {
         let mut gallery = Gallery::default();
-        gallery.add_rejected_page(
-            vec![rejected("b", "corrupt"), rejected("a", "too_large")],
-            None,
-        );
+        gallery.add_rejected_page(Page {
+            items: vec![rejected("b", "corrupt"), rejected("a", "too_large")],
+            next: None,
+        });
         // This session's rejection of a name listed already replaces it.
         gallery.add_rejected(rejected("b", "name_too_long"));
         gallery.add_rejected(rejected("c", "corrupt"));
@@ -379,7 +410,10 @@ mod tests {
             [("a", "too_large"), ("b", "name_too_long"), ("c", "corrupt")]
         );
         // A later page of the listing does not bring it back twice.
-        gallery.add_rejected_page(vec![rejected("c", "corrupt")], None);
+        gallery.add_rejected_page(Page {
+            items: vec![rejected("c", "corrupt")],
+            next: None,
+        });
         assert_eq!(gallery.rejected.len(), 3);
 
         gallery.filter = "C".to_owned();

@@ -60,7 +60,7 @@ pub fn gallery_ui(
 /// Why there is no card: listing, an error (said above), nothing yet, or
 /// nothing the filter lets through.
 fn no_cards_ui(ui: &mut Ui, gallery: &Gallery, palette: &Palette) {
-    if gallery.loading {
+    if gallery.image_pages.loading {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label("Listing the images…");
@@ -93,7 +93,7 @@ pub(super) fn header_ui(ui: &mut Ui, gallery: &mut Gallery, palette: &Palette) {
         // Always there (greyed out at 0), so the header does not reflow when
         // the first rejection arrives.
         let rejected = gallery.rejected.len();
-        let so_far = if gallery.rejected_next.is_some() {
+        let so_far = if gallery.rejected_pages.next.is_some() {
             "+"
         } else {
             ""
@@ -223,7 +223,7 @@ pub fn count_text(gallery: &Gallery) -> String {
     if total == 0 {
         return String::new();
     }
-    let so_far = if gallery.next.is_some() {
+    let so_far = if gallery.image_pages.next.is_some() {
         " so far"
     } else {
         ""

@@ -11,7 +11,7 @@ use super::clock::BatchClock;
 use egui::{RichText, Ui};
 
 use super::model::{State, Transfer};
-use crate::format::format_eta;
+use crate::format::{format_eta, format_files_rate};
 use crate::launch::APP_NAME;
 use crate::style::Palette;
 
@@ -128,7 +128,11 @@ pub fn summary_ui(
     let fraction = fraction(transfers, run, counts.total);
     let mut text = format!("{}/{} files", counts.finished(), counts.total);
     if let Some((rate, left)) = clock.estimate(counts.finished(), counts.left) {
-        text.push_str(&format!(" · {} · {}", files_rate(rate), format_eta(left)));
+        text.push_str(&format!(
+            " · {} · {}",
+            format_files_rate(rate),
+            format_eta(left)
+        ));
     }
     ui.add(
         egui::ProgressBar::new(fraction)
@@ -137,25 +141,9 @@ pub fn summary_ui(
     );
 }
 
-/// "3.2 files/s", or per minute when fewer than one every ten seconds (a slow
-/// link never reads "0.0 files/s").
-pub(super) fn files_rate(per_sec: f64) -> String {
-    if per_sec >= 0.1 {
-        format!("{per_sec:.1} files/s")
-    } else {
-        format!("{:.1} files/min", per_sec * 60.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_slow_rate_reads_per_minute_never_zero() {
-        assert_eq!(files_rate(3.21), "3.2 files/s");
-        assert_eq!(files_rate(0.02), "1.2 files/min");
-    }
 
     #[test]
     fn the_counts_read_as_a_sentence_and_a_title() {

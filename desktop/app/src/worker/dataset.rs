@@ -47,16 +47,15 @@ impl Worker {
     fn pick_dataset_folder(&self) {
         let events = self.events.clone();
         tokio::task::spawn_blocking(move || {
-            match rfd::FileDialog::new()
-                .set_title("Choose a folder")
-                .pick_folder()
-            {
-                Some(folder) => events.send(DatasetEvent::FolderChosen(folder)),
-                None => {
-                    if let Some(why) = crate::file_dialog::unavailable() {
-                        events.send(DatasetEvent::NoFolderDialog(why));
-                    }
-                }
+            let chosen = crate::file_dialog::ask(|| {
+                rfd::FileDialog::new()
+                    .set_title("Choose a folder")
+                    .pick_folder()
+            });
+            match chosen {
+                Ok(Some(folder)) => events.send(DatasetEvent::FolderChosen(folder)),
+                Ok(None) => {}
+                Err(why) => events.send(DatasetEvent::NoFolderDialog(why)),
             }
         });
     }

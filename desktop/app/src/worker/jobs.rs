@@ -11,7 +11,8 @@ use egui::ColorImage;
 
 use super::core::{Worker, lock};
 use crate::command::{
-    DesktopCommand, DesktopEvent, GalleryCommand, GalleryEvent, SettingsCommand, SettingsEvent,
+    DesktopCommand, DesktopEvent, GalleryCommand, GalleryEvent, ListedPage, Listing,
+    SettingsCommand, SettingsEvent,
 };
 use crate::launch::APP_NAME;
 use crate::thumbs;
@@ -232,25 +233,25 @@ impl Worker {
     pub(super) fn handle_gallery(&self, command: GalleryCommand) {
         let this = self.clone();
         match command {
-            GalleryCommand::ListImages { cursor, generation } => {
+            GalleryCommand::List {
+                listing,
+                cursor,
+                generation,
+            } => {
                 tokio::spawn(async move {
                     let remote = this.connected().await;
-                    let result = remote
-                        .list_images(cursor)
-                        .await
-                        .map(|page| (page.items, page.next));
-                    this.events.send(GalleryEvent::Page { generation, result });
-                });
-            }
-            GalleryCommand::ListRejected { cursor, generation } => {
-                tokio::spawn(async move {
-                    let remote = this.connected().await;
-                    let result = remote
-                        .list_rejected(cursor)
-                        .await
-                        .map(|page| (page.items, page.next));
-                    this.events
-                        .send(GalleryEvent::RejectedPage { generation, result });
+                    let result = match listing {
+                        Listing::Images => remote.list_images(cursor).await.map(ListedPage::Images),
+                        Listing::Rejected => {
+                            remote.list_rejected(cursor).await.map(ListedPage::Rejected)
+                        }
+                    };
+                    let page = GalleryEvent::Page {
+                        listing,
+                        generation,
+                        result,
+                    };
+                    this.events.send(page);
                 });
             }
             GalleryCommand::Thumbnail { key, side } => {

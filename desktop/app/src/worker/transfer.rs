@@ -15,6 +15,7 @@ use super::upload::{Content, check_file, is_own_copy};
 use crate::command::{
     BatchId, DuplicateAnswer, RowEvent, TransferCommand, TransferId, UploadEvent,
 };
+use crate::file_dialog;
 use crate::journal::SavedRow;
 
 impl Worker {
@@ -22,31 +23,17 @@ impl Worker {
     pub(super) fn handle_transfer(&self, command: TransferCommand) {
         let this = self.clone();
         match command {
-            TransferCommand::PickFiles => {
-                tokio::task::spawn_blocking(move || {
-                    if let Some(files) = rfd::FileDialog::new()
-                        .set_title("Add images")
-                        .add_filter("JPEG or PNG images", &dialog_extensions())
-                        .pick_files()
-                    {
-                        this.add(files);
-                    } else if let Some(why) = crate::file_dialog::unavailable() {
-                        this.events.send(RowEvent::AddFailed(why));
-                    }
-                });
-            }
-            TransferCommand::PickFolder => {
-                tokio::task::spawn_blocking(move || {
-                    if let Some(folders) = rfd::FileDialog::new()
-                        .set_title("Add a folder of images")
-                        .pick_folders()
-                    {
-                        this.add(folders);
-                    } else if let Some(why) = crate::file_dialog::unavailable() {
-                        this.events.send(RowEvent::AddFailed(why));
-                    }
-                });
-            }
+            TransferCommand::PickFiles => this.pick_and_add(|| {
+                rfd::FileDialog::new()
+                    .set_title("Add images")
+                    .add_filter("JPEG or PNG images", &dialog_extensions())
+                    .pick_files()
+            }),
+            TransferCommand::PickFolder => this.pick_and_add(|| {
+                rfd::FileDialog::new()
+                    .set_title("Add a folder of images")
+                    .pick_folders()
+            }),
             TransferCommand::Add(paths) => {
                 tokio::task::spawn_blocking(move || this.add(paths));
             }
@@ -137,6 +124,15 @@ impl Worker {
 
     /// Expands folders, adds a row for each file and starts it. The final upload
     /// name is the client's choice (it never overwrites). Blocking: runs on the blocking pool.
+    /// Adds what a file dialog picks; says why when no dialog can open.
+    fn pick_and_add(self, dialog: impl FnOnce() -> Option<Vec<PathBuf>> + Send + 'static) {
+        tokio::task::spawn_blocking(move || match file_dialog::ask(dialog) {
+            Ok(Some(paths)) => self.add(paths),
+            Ok(None) => {}
+            Err(why) => self.events.send(RowEvent::AddFailed(why)),
+        });
+    }
+
     pub(super) fn add(&self, paths: Vec<PathBuf>) {
         let batch = self.next_batch();
         let mut batch_inputs = Vec::new();
@@ -238,24 +234,34 @@ impl Worker {
         let Ok(_in_pipeline) = self.pipeline.acquire().await else {
             return;
         };
-        let upload_key = {
-            let Some(slot) = self.upload_slot().await else {
-                return;
-            };
-            let retried = remote.retried();
-            let uploaded = self.upload(id, &remote, plan, &input).await;
-            // A retry on the way is the link's sign to send fewer at once.
-            slot.finish(remote.retried() > retried);
-            match uploaded {
-                Ok(key) => key,
-                Err(err) => {
-                    self.events.send(UploadEvent::Failed { id, error: err });
-                    return;
-                }
-            }
+        let Some(upload_key) = self.upload_in_slot(id, &remote, plan, &input).await else {
+            return;
         };
         self.uploaded(id, &upload_key);
         self.watch(id, &remote, &upload_key).await;
+    }
+
+    /// The upload, once a slot is free (and the queue not paused): its key;
+    /// `None` when it failed (the row is told) or the worker stops.
+    async fn upload_in_slot(
+        &self,
+        id: TransferId,
+        remote: &Remote,
+        plan: Option<&UploadPlan>,
+        input: &Input,
+    ) -> Option<UploadKey> {
+        let slot = self.upload_slot().await?;
+        let retried = remote.retried();
+        let uploaded = self.upload(id, remote, plan, input).await;
+        // A retry on the way is the link's sign to send fewer at once.
+        slot.finish(remote.retried() > retried);
+        match uploaded {
+            Ok(key) => Some(key),
+            Err(error) => {
+                self.events.send(UploadEvent::Failed { id, error });
+                None
+            }
+        }
     }
 
     /// An upload slot, once the queue is not paused.

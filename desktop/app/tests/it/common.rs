@@ -64,6 +64,11 @@ pub fn wait_until(
     wait_until_with(harness, what, |_| {}, done);
 }
 
+/// Steps until the window shows `text` (anywhere in a label).
+pub fn wait_for(harness: &mut Harness<'_, DesktopApp>, text: &str) {
+    wait_until(harness, &format!("{text:?}"), |h| shows(h, text));
+}
+
 /// [`wait_until`], doing `each` (answering a question, say) after every step.
 pub fn wait_until_with(
     harness: &mut Harness<'_, DesktopApp>,

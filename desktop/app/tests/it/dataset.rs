@@ -16,7 +16,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
-use super::common::{cancel_quit, click, local_settings, shows, wait_until};
+use super::common::{cancel_quit, click, local_settings, shows, wait_for, wait_until};
 use super::layout::{FULL_HD_AT_200, SMALL, app_at, assert_inside, button};
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
@@ -87,7 +87,7 @@ fn manifest_names(dest: &Path) -> Vec<String> {
 fn ctrl_e_exports_what_the_gallery_filter_shows_and_reports_where() {
     let (_home, data, dest) = home_with_data("dataset");
     let mut harness = app_with(&data, Launch::default());
-    wait_until(&mut harness, "the gallery", |h| shows(h, "felix"));
+    wait_for(&mut harness, "felix");
     type_into(&mut harness, "Filter", "CAT");
 
     harness.key_press_modifiers(Modifiers::COMMAND, Key::E);
@@ -110,9 +110,7 @@ fn ctrl_e_exports_what_the_gallery_filter_shows_and_reports_where() {
         .click();
     harness.step();
     click(&mut harness, "Export");
-    wait_until(&mut harness, "the export's report", |h| {
-        shows(h, "Exported 2 images")
-    });
+    wait_for(&mut harness, "Exported 2 images");
     assert!(shows(&harness, &dest.display().to_string()));
     harness.get_by_role_and_label(Role::Button, "Open folder");
     assert_eq!(manifest_names(&dest), ["cats/felix", "cats/tom"]);
@@ -134,7 +132,7 @@ fn ctrl_e_exports_what_the_gallery_filter_shows_and_reports_where() {
 fn download_all_from_the_menu_then_again_fetches_only_what_is_new() {
     let (_home, data, dest) = home_with_data("results");
     let mut harness = app_with(&data, Launch::default());
-    wait_until(&mut harness, "the gallery", |h| shows(h, "felix"));
+    wait_for(&mut harness, "felix");
     for round in 0..2 {
         click(&mut harness, "Dataset");
         harness.run_steps(2);
@@ -232,9 +230,7 @@ fn an_export_a_quit_left_continues_at_the_next_start() {
 
     let launch = launch();
     let mut harness = app_with(&data, launch);
-    wait_until(&mut harness, "the resumed export's report", |h| {
-        shows(h, "continued an interrupted export")
-    });
+    wait_for(&mut harness, "continued an interrupted export");
     assert!(shows(&harness, "Exported 4 images"));
     assert_eq!(
         manifest_names(&dest),
@@ -291,7 +287,7 @@ fn a_running_export_is_kept_until_cancelled_and_a_quit_asks_first() {
     assert!(!harness.state().quitting());
     cancel_quit(&mut harness, "An export is still running");
     click(&mut harness, "Cancel export");
-    wait_until(&mut harness, "the report", |h| shows(h, "Cancelled"));
+    wait_for(&mut harness, "Cancelled");
     assert!(shows(&harness, "unfinished"));
     assert!(
         !state.join(DATASET_JOB_FILE).exists(),

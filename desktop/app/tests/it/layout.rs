@@ -38,6 +38,11 @@ fn wait_until(
     );
 }
 
+/// [`wait_until`] the window shows `text`.
+fn wait_for(harness: &mut Harness<'_, DesktopApp>, text: &str) {
+    wait_until(harness, &format!("{text:?}"), |h| shows(h, text));
+}
+
 pub(super) fn app_at(
     data_dir: &Path,
     size: Vec2,
@@ -196,9 +201,7 @@ fn the_header_wraps_at_800x500_and_200_percent_and_the_gallery_stays_with_settin
     harness
         .get_by_role_and_label(Role::Button, "Settings")
         .click();
-    wait_until(&mut harness, "the Settings panel", |h| {
-        shows(h, "Where images go")
-    });
+    wait_for(&mut harness, "Where images go");
     harness.step();
     assert_header_holds(&harness, "with Settings open");
     // The gallery keeps a column of whole cards between the two panels.
@@ -319,9 +322,7 @@ fn new_images_during_a_batch_are_announced_not_slid_under_the_pointer() {
     let alpha = other.path().join("alpha.jpg");
     std::fs::copy(SAMPLE.replace("landscape.jpg", "tall.jpeg"), &alpha).unwrap();
     drop_files(&mut harness, &[alpha]);
-    wait_until(&mut harness, "the announcement", |h| {
-        shows(h, "1 new image")
-    });
+    wait_for(&mut harness, "1 new image");
     assert!(
         harness
             .query_by_role_and_label(Role::Button, "alpha")
@@ -441,24 +442,18 @@ fn a_settings_test_result_is_about_the_mode_shown_and_keeps_the_focus() {
     harness
         .get_by_role_and_label(Role::Button, "Settings")
         .click();
-    wait_until(&mut harness, "the Settings panel", |h| {
-        shows(h, "Data folder")
-    });
+    wait_for(&mut harness, "Data folder");
     harness
         .get_by_role_and_label(Role::RadioButton, "Custom S3-compatible endpoint")
         .click();
-    wait_until(&mut harness, "the endpoint field", |h| {
-        shows(h, "Endpoint URL")
-    });
+    wait_for(&mut harness, "Endpoint URL");
     // From the keyboard: the button keeps the focus while and after it tests.
     harness
         .get_by_role_and_label(Role::Button, "Test connection")
         .focus();
     harness.step();
     press(&mut harness, Key::Enter);
-    wait_until(&mut harness, "the test result", |h| {
-        shows(h, "A custom endpoint needs its URL")
-    });
+    wait_for(&mut harness, "A custom endpoint needs its URL");
     assert!(
         harness
             .get_by_role_and_label(Role::Button, "Test connection")

@@ -13,7 +13,9 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
-use super::common::{cancel_quit, click, drop_files, local_settings, originals, shows, wait_until};
+use super::common::{
+    cancel_quit, click, drop_files, local_settings, originals, shows, wait_for, wait_until,
+};
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
     let settings = local_settings(data_dir);
@@ -221,9 +223,7 @@ fn a_first_batch_into_an_empty_gallery_shows_every_card() {
     let data = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();
     let mut harness = app_with(data.path(), Launch::default());
-    wait_until(&mut harness, "the empty gallery", |h| {
-        shows(h, "No processed images yet")
-    });
+    wait_for(&mut harness, "No processed images yet");
     // The pointer rests on the gallery, where the cards will come.
     let empty = harness.get_by_label("No processed images yet").rect();
     harness.hover_at(empty.center());
@@ -249,9 +249,7 @@ fn the_gallery_heading_is_never_drawn_over_rejected() {
     let mut harness = app_with(data.path(), Launch::default());
     for when in ["loading", "empty"] {
         if when == "empty" {
-            wait_until(&mut harness, "the empty gallery", |h| {
-                shows(h, "No processed images yet")
-            });
+            wait_for(&mut harness, "No processed images yet");
         } else {
             harness.step();
         }

@@ -14,7 +14,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::common::{SAMPLE, click, drop_files, local_settings, shows, wait_until};
+use super::common::{SAMPLE, click, drop_files, local_settings, shows, wait_for, wait_until};
 
 fn app(settings: Settings) -> Harness<'static, DesktopApp> {
     Harness::builder()
@@ -26,19 +26,15 @@ fn app(settings: Settings) -> Harness<'static, DesktopApp> {
 fn the_line_counts_local_uploads_and_its_panel_shows_the_stages() {
     let data = tempfile::tempdir().unwrap();
     let mut harness = app(local_settings(data.path()));
-    wait_until(&mut harness, "the first status", |h| {
-        shows(h, "Pipeline: 0 complete · 0 stuck")
-    });
+    wait_for(&mut harness, "Pipeline: 0 complete · 0 stuck");
     drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
     wait_until(&mut harness, "the upload done", |h| {
         h.state().transfers().iter().all(|t| t.state == State::Done)
     });
     click(&mut harness, "Pipeline: 0 complete · 0 stuck");
-    wait_until(&mut harness, "the panel", |h| shows(h, "Pipeline status"));
+    wait_for(&mut harness, "Pipeline status");
     click(&mut harness, "Refresh");
-    wait_until(&mut harness, "the status after the upload", |h| {
-        shows(h, "Pipeline: 1 complete · 0 stuck")
-    });
+    wait_for(&mut harness, "Pipeline: 1 complete · 0 stuck");
     for stage in ["Uploads", "Processed", "Complete", "Rejected", "Stuck"] {
         harness.get_by_label(stage);
     }
@@ -122,11 +118,9 @@ fn without_permission_the_line_says_so_and_the_panel_gives_the_statement() {
     }
     let endpoint = refusing_endpoint();
     let mut harness = app(custom_settings(&endpoint));
-    wait_until(&mut harness, "the refused status", |h| {
-        shows(h, "Pipeline: not allowed to list the bucket")
-    });
+    wait_for(&mut harness, "Pipeline: not allowed to list the bucket");
     click(&mut harness, "Pipeline: not allowed to list the bucket");
-    wait_until(&mut harness, "the panel", |h| shows(h, "Pipeline status"));
+    wait_for(&mut harness, "Pipeline status");
     assert!(shows(&harness, "? (not allowed to list)"));
     assert!(shows(
         &harness,

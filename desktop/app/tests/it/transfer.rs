@@ -12,7 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 use super::common::{
-    SAMPLE, WAIT, click, drop_files, local_settings, originals, shows, wait_until,
+    SAMPLE, WAIT, click, drop_files, local_settings, originals, shows, wait_for, wait_until,
 };
 
 fn app_with(data_dir: &Path, launch: Launch) -> Harness<'static, DesktopApp> {
@@ -192,9 +192,7 @@ fn retry_after_a_watch_timeout_watches_the_same_key_and_uploads_nothing_again() 
     };
     let mut harness = app_with(data.path(), launch);
     drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
-    wait_until(&mut harness, "the time-out", |h| {
-        shows(h, "no rotations appeared within")
-    });
+    wait_for(&mut harness, "no rotations appeared within");
     let advice = harness
         .query_all_by_label_contains("no rotations appeared within")
         .next()
@@ -213,9 +211,7 @@ fn retry_after_a_watch_timeout_watches_the_same_key_and_uploads_nothing_again() 
             .exists()
     });
     click(&mut harness, "Retry");
-    wait_until(&mut harness, "the row done", |h| {
-        shows(h, "1 done · 0 failed · 0 left")
-    });
+    wait_for(&mut harness, "1 done · 0 failed · 0 left");
     assert_eq!(originals(data.path()), vec!["landscape.jpg"]);
 }
 
@@ -234,9 +230,7 @@ fn duplicates_ask_skip_or_keep_both_once_per_batch() {
     let copy = files.path().join("copy-of-landscape.jpg");
     std::fs::copy(SAMPLE, &copy).unwrap();
     drop_files(&mut harness, &[again.clone(), copy.clone()]);
-    wait_until(&mut harness, "the question", |h| {
-        shows(h, "Already uploaded or queued")
-    });
+    wait_for(&mut harness, "Already uploaded or queued");
     click(&mut harness, "Skip");
     wait_until(&mut harness, "the question to go", |h| {
         !shows(h, "Already uploaded or queued")
@@ -264,9 +258,7 @@ fn duplicates_ask_skip_or_keep_both_once_per_batch() {
 
     // A new batch asks again; Keep both uploads each under a new name.
     drop_files(&mut harness, &[again, copy]);
-    wait_until(&mut harness, "the question again", |h| {
-        shows(h, "Already uploaded or queued")
-    });
+    wait_for(&mut harness, "Already uploaded or queued");
     click(&mut harness, "Keep both");
     wait_until(&mut harness, "both kept", |h| all_finished(h, 5));
     assert_eq!(
@@ -390,9 +382,7 @@ fn pause_holds_the_queue_and_cancel_all_stops_every_row() {
 
     pause(&mut harness);
     drop_files(&mut harness, &dropped[2..]);
-    wait_until(&mut harness, "a paused row", |h| {
-        shows(h, "Queued (paused)")
-    });
+    wait_for(&mut harness, "Queued (paused)");
     click(&mut harness, "Cancel all");
     wait_until(&mut harness, "the row cancelled", |h| all_finished(h, 4));
     // This batch alone: the one row it had.

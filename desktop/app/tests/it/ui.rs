@@ -2,7 +2,7 @@
 //! found by their role and label, messages read off the screen. Local mode runs
 //! the real pipeline in a temporary folder.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use augment_client::Settings;
 use augment_desktop::{DesktopApp, Launch};
@@ -10,7 +10,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::common::{SAMPLE, click, drop_files, local_settings, shows, wait_until};
+use super::common::{SAMPLE, click, drop_files, local_settings, shows, wait_for, wait_until};
 
 fn app(settings: Settings) -> Harness<'static, DesktopApp> {
     Harness::builder()
@@ -38,9 +38,7 @@ fn the_empty_window_invites_a_drop() {
     harness.step();
     harness.get_by_label("Drop images here");
     harness.get_by_role_and_label(Role::Button, "Add images…");
-    wait_until(&mut harness, "the empty gallery", |h| {
-        shows(h, "No processed images yet")
-    });
+    wait_for(&mut harness, "No processed images yet");
 }
 
 #[test]
@@ -53,9 +51,7 @@ fn hovering_files_show_a_drop_target() {
             mime: String::new(),
         });
     }
-    wait_until(&mut harness, "the drop target", |h| {
-        shows(h, "Drop to upload 2 items")
-    });
+    wait_for(&mut harness, "Drop to upload 2 items");
     // The files leave without being dropped: nothing is queued.
     harness.input_mut().hovered_files.clear();
     wait_until(&mut harness, "the drop target to go", |h| {
@@ -94,12 +90,10 @@ fn each_file_is_checked_before_upload_and_a_bad_one_says_why() {
 
 #[test]
 fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = app(local_settings(data.path()));
-    drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
+    let (data, mut harness) = the_sample_dropped();
 
     // Rows are compact: the rotations show on demand.
-    wait_until(&mut harness, "the row done", |h| shows(h, "Done"));
+    wait_for(&mut harness, "Done");
     click(&mut harness, "Rotations");
     wait_until(&mut harness, "four rotation thumbnails in the queue", |h| {
         h.query_all_by_label_contains("landscape.jpg rotated")
@@ -131,25 +125,31 @@ fn a_local_upload_ends_with_four_rotations_in_the_gallery() {
     wait_for_card(&mut harness, "landscape");
 }
 
-/// Opens the detail view of the sample (uploaded first) and returns the harness.
-fn detail_of_the_sample(data: &Path) -> Harness<'static, DesktopApp> {
-    let mut harness = app(local_settings(data));
+/// The app on a new data folder, with the sample dropped on it; the folder and
+/// the harness.
+fn the_sample_dropped() -> (tempfile::TempDir, Harness<'static, DesktopApp>) {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app(local_settings(data.path()));
     drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
+    (data, harness)
+}
+
+/// Opens the detail view of the sample (uploaded first, [`the_sample_dropped`]).
+fn detail_of_the_sample() -> (tempfile::TempDir, Harness<'static, DesktopApp>) {
+    let (data, mut harness) = the_sample_dropped();
     wait_for_card(&mut harness, "landscape");
     click(&mut harness, "landscape");
     wait_until(&mut harness, "the detail view", |h| {
         h.query_by_role_and_label(Role::Button, "Delete…").is_some()
     });
-    harness
+    (data, harness)
 }
 
 /// Clicks "Delete…" in the detail view; the confirmation must show on top: its
 /// "Keep it" takes a real pointer click (a dialog hidden under another would not).
 fn ask_to_delete(harness: &mut Harness<'_, DesktopApp>) {
     click(harness, "Delete…");
-    wait_until(harness, "the confirmation", |h| {
-        shows(h, "It cannot be undone")
-    });
+    wait_for(harness, "It cannot be undone");
 }
 
 /// The confirmation is gone and the detail view under it takes clicks again.
@@ -162,8 +162,7 @@ fn back_in_the_detail_view(harness: &mut Harness<'_, DesktopApp>) {
 
 #[test]
 fn deleting_an_image_asks_first() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = detail_of_the_sample(data.path());
+    let (data, mut harness) = detail_of_the_sample();
     ask_to_delete(&mut harness);
     click(&mut harness, "Delete");
     wait_until(&mut harness, "the card to go", |h| {
@@ -180,15 +179,12 @@ fn deleting_an_image_asks_first() {
             .exists()
     );
     // Its row in the queue says so, not "Done".
-    wait_until(&mut harness, "the row to say it is deleted", |h| {
-        shows(h, "Deleted from the bucket")
-    });
+    wait_for(&mut harness, "Deleted from the bucket");
 }
 
 #[test]
 fn every_way_out_of_the_delete_confirmation_leaves_a_usable_window() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = detail_of_the_sample(data.path());
+    let (data, mut harness) = detail_of_the_sample();
 
     // "Keep it", clicked with the pointer where the confirmation is drawn.
     ask_to_delete(&mut harness);
@@ -253,9 +249,7 @@ fn a_file_the_pipeline_rejects_shows_the_reason() {
 
     let mut harness = app(local_settings(data.path()));
     drop_files(&mut harness, &[broken]);
-    wait_until(&mut harness, "the failed record's message", |h| {
-        shows(h, "The pipeline rejected it:")
-    });
+    wait_for(&mut harness, "The pipeline rejected it:");
     assert!(data.path().join("failed/broken.json").exists());
     // Bad input is final: no retry offered.
     assert!(
@@ -284,9 +278,7 @@ fn a_file_the_pipeline_rejects_shows_the_reason() {
     harness
         .get_by_role_and_label(Role::Button, "Delete")
         .click();
-    wait_until(&mut harness, "the rejected upload deleted", |h| {
-        shows(h, "No rejected uploads.")
-    });
+    wait_for(&mut harness, "No rejected uploads.");
     assert!(!data.path().join("original-uploads/broken.jpg").exists());
     assert!(!data.path().join("failed/broken.json").exists());
 }
@@ -300,9 +292,7 @@ fn a_queued_upload_can_be_cancelled_and_retried() {
     std::fs::write(&blocker, "not a folder").unwrap();
     let mut harness = app(local_settings(&blocker.join("data")));
     drop_files(&mut harness, &[PathBuf::from(SAMPLE)]);
-    wait_until(&mut harness, "the queued row", |h| {
-        shows(h, "Queued: not connected")
-    });
+    wait_for(&mut harness, "Queued: not connected");
 
     click_until_shown(&mut harness, Role::Button, "Cancel", "Cancelled");
     click_until_shown(&mut harness, Role::Button, "Retry", "Queued");
@@ -377,9 +367,7 @@ fn a_plain_http_endpoint_to_another_machine_asks_for_consent_first() {
     settings.aws.endpoint_url = Some("http://192.0.2.1:9000".into());
     let mut harness = app(settings);
     click_until_shown(&mut harness, Role::Button, "Settings", "Endpoint URL");
-    wait_until(&mut harness, "the plain-HTTP warning", |h| {
-        shows(h, "Plain HTTP to another machine")
-    });
+    wait_for(&mut harness, "Plain HTTP to another machine");
     harness.get_by_role_and_label(Role::CheckBox, "Allow plain HTTP to this endpoint");
     click_until_shown(
         &mut harness,

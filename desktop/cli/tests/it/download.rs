@@ -10,9 +10,7 @@ use augment_aws::S3Store;
 use augment_aws::testing::{self, Moto};
 use augment_pipeline::ObjectStore as _;
 
-use super::export::processed;
-use super::upload::{augment, files, run};
-use super::{jpeg, jpeg_object};
+use super::{augment, files, jpeg_object, run, says, two_photos_and_a_rejection};
 
 const BUCKET: &str = "augment-download-test";
 
@@ -145,13 +143,7 @@ async fn a_killed_download_resumes_and_a_second_run_fetches_only_what_changed() 
 #[test]
 fn local_mode_downloads_the_layout_asked_for_and_verify_checks_it() {
     let home = tempfile::tempdir().unwrap();
-    let photos = [
-        ("cats/tom.jpg", jpeg(300, 200)),
-        ("dogs/rex.jpg", jpeg(200, 300)),
-        ("notes.jpg", b"not an image".to_vec()),
-    ];
-    // One file is rejected.
-    let data = processed(home.path(), &photos, 1);
+    let data = two_photos_and_a_rejection(home.path());
 
     // The original guide's step: the rotations alone.
     let only = home.path().join("only");
@@ -194,10 +186,12 @@ fn local_mode_downloads_the_layout_asked_for_and_verify_checks_it() {
     std::fs::remove_file(rotation(270)).unwrap();
     let (code, stdout, _) = run(augment(home.path()).arg("verify").arg(&all));
     assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.contains("not the exact rotation: augmented-images/90-degree/cats/tom_90.jpg")
-            && stdout.contains("missing: augmented-images/270-degree/cats/tom_270.jpg")
-            && stdout.ends_with("2 problems\n"),
-        "{stdout}"
+    says(
+        &stdout,
+        &[
+            "not the exact rotation: augmented-images/90-degree/cats/tom_90.jpg",
+            "missing: augmented-images/270-degree/cats/tom_270.jpg",
+        ],
     );
+    assert!(stdout.ends_with("2 problems\n"), "{stdout}");
 }

@@ -7,28 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::upload::{augment, run, write};
-use super::{jpeg, jpeg_object};
+use super::{augment, jpeg, jpeg_object, processed, run};
 
 /// Photos (distinct bytes unless copied) processed into a data folder.
 fn data_folder(home: &Path, photos: &[(&str, Vec<u8>)]) -> PathBuf {
     processed(home, photos, 0)
-}
-
-/// [`data_folder`], where `augment process` exits with `code` (1: some
-/// photos are rejected).
-pub(super) fn processed(home: &Path, photos: &[(&str, Vec<u8>)], code: i32) -> PathBuf {
-    let dir = home.join("photos");
-    for (name, bytes) in photos {
-        write(&dir.join(name), bytes);
-    }
-    let data = home.join("data");
-    let (exit, _, stderr) = run(augment(home)
-        .args(["process", "--quiet", "--out"])
-        .arg(&data)
-        .arg(&dir));
-    assert_eq!(exit, Some(code), "{stderr}");
-    data
 }
 
 fn export(home: &Path, data: &Path, dest: &Path, args: &[&str]) -> String {

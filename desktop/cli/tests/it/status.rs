@@ -2,32 +2,16 @@
 //! planted stuck upload named with what it lacks, `--json`, and `logs`/`redrive`
 //! saying plainly that local mode has no functions or queues.
 
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::jpeg;
-use super::upload::{augment, run};
-
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
+use super::{augment, jpeg, run, two_photos_and_a_rejection, write};
 
 #[test]
 fn status_in_local_mode_counts_each_stage_and_names_the_stuck_upload() {
     let home = tempfile::tempdir().unwrap();
-    let inputs = home.path().join("in");
-    write(&inputs.join("a.jpg"), &jpeg(64, 48));
-    write(&inputs.join("b.jpg"), &jpeg(48, 64));
-    write(&inputs.join("notes.jpg"), b"text, not a photo");
-    let data = home.path().join("data");
-    let (code, _, stderr) = run(augment(home.path())
-        .args(["process", "--quiet", "--out"])
-        .arg(&data)
-        .arg(&inputs));
-    assert_eq!(code, Some(1), "notes.jpg is rejected: {stderr}");
+    let data = two_photos_and_a_rejection(home.path());
     // An upload an hour old that nothing ever processed.
     let stuck = data.join("original-uploads/stuck.jpg");
     write(&stuck, &jpeg(32, 32));

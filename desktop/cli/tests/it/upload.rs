@@ -2,8 +2,8 @@
 //! backend; files are checked, uploaded, waited for and downloaded.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use augment_aws::testing::{self, Moto};
@@ -12,52 +12,9 @@ use augment_pipeline::steps::{make_rotation, process_upload};
 use augment_pipeline::{ObjectStore as _, RotationTask, UploadKey};
 use image::{ImageFormat, Rgb, RgbImage};
 
-use super::jpeg;
+use super::{augment, files, folder, jpeg, run, says, write};
 
 const BUCKET: &str = "augment-cli-test";
-
-/// `augment` with a private config folder and data folder, and no AWS
-/// environment from the machine running the tests.
-pub(crate) fn augment(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_augment"));
-    testing::isolated_from_machine(&mut command, home).stdin(Stdio::null());
-    command
-}
-
-pub(crate) fn run(command: &mut Command) -> (Option<i32>, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command.output().unwrap();
-    (
-        status.code(),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
-
-pub(crate) fn write(path: &Path, bytes: &[u8]) -> PathBuf {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-    path.to_owned()
-}
-
-/// Every file under `root`, relative, with `/`.
-pub(crate) fn files(root: &Path) -> BTreeSet<String> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            e.path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/")
-        })
-        .collect()
-}
 
 /// The keys of every output of an upload named `name`, by the one model.
 fn outputs(name: &str) -> Vec<String> {
@@ -95,12 +52,17 @@ fn timeout_zero_never_leaves_a_local_upload_unprocessed() {
 #[test]
 fn local_mode_uploads_waits_and_downloads_the_bucket_layout() {
     let home = tempfile::tempdir().unwrap();
-    let photos = home.path().join("photos");
-    write(&photos.join("wide.jpg"), &jpeg(900, 300));
-    write(&photos.join("trip/beach day.JPG"), &jpeg(300, 500));
-    write(&photos.join("notes.jpg"), b"this is not an image");
-    let whole = jpeg(400, 300);
-    write(&photos.join("cut.jpg"), &whole[..whole.len() / 3]);
+    let mut cut = jpeg(400, 300);
+    cut.truncate(cut.len() / 3);
+    let photos = folder(
+        &home.path().join("photos"),
+        &[
+            ("wide.jpg", jpeg(900, 300)),
+            ("trip/beach day.JPG", jpeg(300, 500)),
+            ("notes.jpg", b"this is not an image".to_vec()),
+            ("cut.jpg", cut),
+        ],
+    );
     let out = home.path().join("out");
 
     // No settings file: local mode.
@@ -109,13 +71,15 @@ fn local_mode_uploads_waits_and_downloads_the_bucket_layout() {
         .arg(&out)
         .arg(&photos));
     assert_eq!(code, Some(1), "two files are rejected\n{stderr}");
+    // A line a rejected file: its code, its name and why.
+    let said = |code: &str, file: &str| {
+        stderr
+            .lines()
+            .any(|line| line.contains(code) && line.contains(file))
+    };
     assert!(
-        stderr.contains("rejected unsupported_type:")
-            && stderr.contains("notes.jpg: The file is text"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("rejected corrupt:") && stderr.contains("cut.jpg"),
+        said("rejected unsupported_type:", "notes.jpg: The file is text")
+            && said("rejected corrupt:", "cut.jpg"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
@@ -448,10 +412,12 @@ async fn s3_upload_waits_for_the_pipeline_and_downloads_its_outputs() {
         .args(["--wait", "--timeout-secs", "1"])
         .arg(&photo));
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        stderr.contains("skipped cat.png")
-            && stderr.contains("cat.png: no rotations within 1 s")
-            && stderr.contains("runs the pipeline"),
-        "{stderr}"
+    says(
+        &stderr,
+        &[
+            "skipped cat.png",
+            "cat.png: no rotations within 1 s",
+            "runs the pipeline",
+        ],
     );
 }

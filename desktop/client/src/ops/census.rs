@@ -11,13 +11,13 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use augment_pipeline::contract::{FAILED_PREFIX, UPLOAD_PREFIX};
+use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 use augment_pipeline::{BucketKey, FailedRecord, Landed, ObjectInfo, Output, UploadKey};
 
 use super::{Denied, StatusOptions};
 use crate::pages::Pages;
-use crate::{ClientError, ErrorKind, MAX_FAILED_RECORD_BYTES, Remote};
+use crate::{ClientError, ErrorKind, Remote};
 
-/// What the outputs and records say of one name.
 /// Counts per stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stages {
@@ -75,6 +75,7 @@ impl Timing {
     }
 }
 
+/// What the outputs and records say of one name.
 #[derive(Debug, Clone, Copy, Default)]
 struct Seen {
     landed: Landed,

@@ -4,6 +4,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use augment_aws::Clients;
+use augment_aws::testing::{self, Moto};
 use augment_client::{Progress, Remote};
 use augment_pipeline::UploadKey;
 use image::{ImageFormat, Rgb, RgbImage};
@@ -53,4 +55,29 @@ pub async fn local(data: &Path) -> Remote {
         ..augment_client::Settings::default()
     };
     Remote::connect(&settings).await.unwrap()
+}
+
+/// A fresh moto with a bucket and a rotation queue, and the client on it.
+pub struct Stack {
+    pub moto: Moto,
+    pub clients: Clients,
+    pub queue_url: String,
+    /// Straight to moto.
+    pub remote: Remote,
+}
+
+/// [`Stack`] with the bucket `bucket`.
+pub async fn stack(bucket: &str) -> Stack {
+    let moto = Moto::start().unwrap();
+    let clients = moto.clients();
+    let queue_url = testing::create_bucket_and_queue(&clients, bucket, "rotations")
+        .await
+        .unwrap();
+    let remote = Remote::with_sdk_config(&moto.sdk_config(), bucket).unwrap();
+    Stack {
+        moto,
+        clients,
+        queue_url,
+        remote,
+    }
 }

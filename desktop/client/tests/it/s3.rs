@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use augment_aws::testing::{self, Moto};
-use augment_aws::{Clients, S3Store, SqsQueue};
+use augment_aws::{S3Store, SqsQueue};
 use augment_client::{
     AwsSettings, ErrorKind, Mode, PAGE_SIZE, Progress, Remote, Settings, WatchEvent,
 };
@@ -18,32 +18,10 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use image::{Rgb, RgbImage};
 
-use super::common::{cancel_after_first_bytes, jpeg, recorder};
+use super::common::{Stack, cancel_after_first_bytes, jpeg, recorder, stack};
 
 const BUCKET: &str = "augment-client-test";
 const WATCH_TIMEOUT: Duration = Duration::from_secs(30);
-
-struct Stack {
-    moto: Moto,
-    clients: Clients,
-    queue_url: String,
-    remote: Remote,
-}
-
-async fn stack() -> Stack {
-    let moto = Moto::start().unwrap();
-    let clients = moto.clients();
-    let queue_url = testing::create_bucket_and_queue(&clients, BUCKET, "rotations")
-        .await
-        .unwrap();
-    let remote = Remote::with_sdk_config(&moto.sdk_config(), BUCKET).unwrap();
-    Stack {
-        moto,
-        clients,
-        queue_url,
-        remote,
-    }
-}
 
 async fn all_keys(stack: &Stack) -> Vec<String> {
     let listed = stack
@@ -98,7 +76,7 @@ fn largest_upload(dir: &std::path::Path, fill: u8) -> (std::path::PathBuf, Vec<u
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn progress_rises_monotonically_to_exactly_the_file_size() {
-    let stack = stack().await;
+    let stack = stack(BUCKET).await;
     stack.remote.check().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (path, bytes) = largest_upload(dir.path(), 0x5A);
@@ -141,24 +119,24 @@ async fn progress_rises_monotonically_to_exactly_the_file_size() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
-    let stack = stack().await;
+    let stack = stack(BUCKET).await;
+    let remote = &stack.remote;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("beach day.png");
     let image = RgbImage::from_fn(300, 200, |x, _| Rgb([(x % 256) as u8, 90, 200]));
     image.save(&path).unwrap();
 
-    let key = stack
-        .remote
+    let key = remote
         .choose_upload_key("trip/beach day.png")
         .await
         .unwrap();
     assert_eq!(key.as_str(), "original-uploads/trip/beach day.png");
-    stack.remote.upload(&path, &key, |_| {}).await.unwrap();
+    remote.upload(&path, &key, |_| {}).await.unwrap();
 
     // The watch runs while the "Lambdas" work, as in the app.
     let (events, on_event) = recorder::<WatchEvent>();
     let watcher = {
-        let remote = stack.remote.clone();
+        let remote = remote.clone();
         let key = key.clone();
         tokio::spawn(async move { remote.watch(&key, on_event, WATCH_TIMEOUT).await })
     };
@@ -180,7 +158,7 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
     landed.sort();
     assert_eq!(landed, Output::ALL, "{events:?}");
 
-    let state = stack.remote.outputs(&key).await.unwrap();
+    let state = remote.outputs(&key).await.unwrap();
     assert!(state.is_complete() && state.failed.is_none());
     assert!(
         stack
@@ -192,8 +170,7 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
             .await
             .is_ok()
     );
-    let thumbnail = stack
-        .remote
+    let thumbnail = remote
         .get("processed/trip/beach day_256x256.jpg", 1 << 20)
         .await
         .unwrap();
@@ -202,14 +179,13 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
         256,
         "the processed image"
     );
-    let missing = stack
-        .remote
+    let missing = remote
         .get("processed/nope_256x256.jpg", 1 << 20)
         .await
         .unwrap_err();
     assert_eq!(missing.kind, ErrorKind::NotFound);
 
-    let page = stack.remote.list_images(None).await.unwrap();
+    let page = remote.list_images(None).await.unwrap();
     assert_eq!(page.next, None);
     assert_eq!(page.items.len(), 1);
     let entry = &page.items[0];
@@ -219,12 +195,11 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
     assert!(entry.last_modified.is_some());
 
     // The same name again, by another extension: not an overwrite.
-    let again = stack
-        .remote
-        .choose_upload_key("trip/beach day.jpg")
-        .await
-        .unwrap();
-    assert_eq!(again.as_str(), "original-uploads/trip/beach day-2.jpg");
+    let again = remote.choose_upload_key("trip/beach day.jpg").await;
+    assert_eq!(
+        again.unwrap().as_str(),
+        "original-uploads/trip/beach day-2.jpg"
+    );
 
     // An unrelated object that only starts like the name stays.
     testing::put_object(
@@ -235,7 +210,7 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
     )
     .await
     .unwrap();
-    stack.remote.delete_image("trip/beach day").await.unwrap();
+    remote.delete_image("trip/beach day").await.unwrap();
     assert_eq!(
         all_keys(&stack).await,
         ["original-uploads/trip/beach day.x.jpg"]
@@ -244,7 +219,7 @@ async fn what_the_pipeline_made_is_listed_watched_and_deleted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rejection_by_the_pipeline_is_watched_and_deleted_with_its_record() {
-    let stack = stack().await;
+    let stack = stack(BUCKET).await;
     // A JPEG by its first bytes that is cut short: it passes the client's cheap
     // check and the processor rejects it.
     let whole = jpeg(400, 300);
@@ -282,7 +257,7 @@ async fn a_rejection_by_the_pipeline_is_watched_and_deleted_with_its_record() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gallery_is_paginated() {
-    let stack = stack().await;
+    let stack = stack(BUCKET).await;
     let count = PAGE_SIZE + 3;
     for i in 0..count {
         let key = format!("processed/img{i:04}_256x256.jpg");
@@ -301,7 +276,7 @@ async fn the_gallery_is_paginated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_bucket_says_so_and_what_to_do() {
-    let stack = stack().await;
+    let stack = stack(BUCKET).await;
     let remote = Remote::with_sdk_config(&stack.moto.sdk_config(), "no-such-bucket").unwrap();
     let err = remote.check().await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::NoSuchBucket, "{}", err.detail());
@@ -360,7 +335,7 @@ impl ProvideCredentials for EmptyChain {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_credentials_say_how_to_get_some() {
-    let stack = stack().await;
+    let stack = stack(BUCKET).await;
     let config = stack
         .moto
         .sdk_config()
@@ -525,7 +500,7 @@ async fn an_sdk_retry_restarts_the_progress_from_zero() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cancelled_upload_leaves_nothing_in_the_bucket() {
-    let stack = stack().await;
+    let stack = stack(BUCKET).await;
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = largest_upload(dir.path(), 1);
     let key = stack.remote.choose_upload_key("big.jpg").await.unwrap();

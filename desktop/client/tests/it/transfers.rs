@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use augment_aws::testing::{self, Moto};
+use augment_aws::testing;
 use augment_aws::{S3Store, SqsQueue};
 use augment_client::{Remote, WatchEvent};
 use augment_pipeline::steps::{make_rotation, process_upload};
@@ -14,14 +14,14 @@ use augment_pipeline::{ObjectStore, PutObject, RotationTask, UploadKey};
 use lambda_e2e::proxy::FaultProxy;
 use tokio::task::JoinSet;
 
-use super::common::jpeg;
+use super::common::{Stack, jpeg, stack};
 
 const BUCKET: &str = "augment-transfers-test";
 
+/// A [`Stack`] whose client goes through a proxy that counts its requests.
 struct Counted {
-    moto: Moto,
+    stack: Stack,
     proxy: FaultProxy,
-    queue_url: String,
     /// Through the proxy.
     remote: Remote,
     /// Straight to moto, for the test's own reads and writes.
@@ -29,22 +29,19 @@ struct Counted {
 }
 
 async fn counted() -> Counted {
-    let moto = Moto::start().unwrap();
-    let queue_url = testing::create_bucket_and_queue(&moto.clients(), BUCKET, "rotations")
-        .await
-        .unwrap();
-    let proxy = FaultProxy::start(&moto.endpoint, 0, 0);
-    let config = moto
+    let stack = stack(BUCKET).await;
+    let proxy = FaultProxy::start(&stack.moto.endpoint, 0, 0);
+    let config = stack
+        .moto
         .sdk_config()
         .to_builder()
         .endpoint_url(&proxy.endpoint)
         .build();
     let remote = Remote::with_sdk_config(&config, BUCKET).unwrap();
-    let store = S3Store::new(moto.clients().s3.clone(), BUCKET);
+    let store = S3Store::new(stack.clients.s3.clone(), BUCKET);
     Counted {
-        moto,
+        stack,
         proxy,
-        queue_url,
         remote,
         store,
     }
@@ -120,17 +117,16 @@ async fn watch_all(counted: &Counted, keys: &[UploadKey]) -> u64 {
 
 /// The pipeline's two steps on every key, straight on moto.
 async fn run_pipeline(counted: &Counted, keys: &[UploadKey]) {
-    let clients = counted.moto.clients();
-    let queue = SqsQueue::new(clients.sqs.clone(), &counted.queue_url);
+    let Stack {
+        clients, queue_url, ..
+    } = &counted.stack;
+    let queue = SqsQueue::new(clients.sqs.clone(), queue_url);
     for key in keys {
         process_upload(&counted.store, &queue, BUCKET, key.as_str())
             .await
             .unwrap();
     }
-    for message in testing::receive_all(&clients, &counted.queue_url)
-        .await
-        .unwrap()
-    {
+    for message in testing::receive_all(clients, queue_url).await.unwrap() {
         let task = RotationTask::from_json(message.body().unwrap()).unwrap();
         make_rotation(&counted.store, &task).await.unwrap();
     }
