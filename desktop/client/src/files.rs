@@ -43,14 +43,11 @@ pub(crate) fn write_atomically(
     .map_err(|err| err.error)
 }
 
-/// The lock file a download holds in its folder while it writes there: hidden
-/// by the folder store's own prefix, left in place (removing it would let a
-/// second download lock a new file while a first still holds the old one).
-pub(crate) const DOWNLOAD_LOCK: &str = ".augment-download.lock";
-
 /// A folder one download writes into, held until dropped: a second download
 /// into it is refused, and the temporary files found in it when it was taken
-/// were a killed run's, so they are removed.
+/// were a killed run's, so they are removed. The lock is a file in the system's
+/// temporary folder named by the folder's canonical path (the user's folder
+/// gets nothing of ours); the OS releases it when the holder exits or is killed.
 pub(crate) struct FolderLock {
     _lock: File,
 }
@@ -61,11 +58,13 @@ impl FolderLock {
     /// another download holds it.
     pub(crate) fn take(dest: &Path, folders: &[PathBuf]) -> io::Result<Option<Self>> {
         std::fs::create_dir_all(dest)?;
+        let canonical = dest.canonicalize()?;
+        let id = augment_pipeline::provenance::sha256_hex(canonical.as_os_str().as_encoded_bytes());
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dest.join(DOWNLOAD_LOCK))?;
+            .open(std::env::temp_dir().join(format!("augment-download-{}.lock", &id[..16])))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Ok(None),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use augment_aws::S3Store;
 use augment_aws::testing::{self, Moto};
+use augment_local::TEMP_PREFIX;
 use augment_pipeline::ObjectStore as _;
 
 use super::{augment, files, jpeg_object, run, says, two_photos_and_a_rejection};
@@ -108,10 +109,18 @@ async fn a_killed_download_resumes_and_a_second_run_fetches_only_what_changed() 
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let before = all_whole(&dest, &objects);
+    // What a kill leaves half-written is a temporary file (one is planted, as
+    // the kill may have fallen between two files).
+    let half = dest.join(format!("augmented-images/90-degree/{TEMP_PREFIX}killed"));
+    std::fs::write(&half, b"half").unwrap();
+    let before = files(&dest)
+        .iter()
+        .filter(|file| !file.contains(TEMP_PREFIX))
+        .count();
     assert!(before < objects.len(), "the download was not interrupted");
 
-    // The rerun fetches the rest and keeps what is there.
+    // The rerun fetches the rest, keeps what is there and removes what the
+    // killed run left half-written (every file is an object's, whole).
     let (code, stdout, stderr) = run(&mut download(home.path(), &moto, &dest));
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(all_whole(&dest, &objects), objects.len());
