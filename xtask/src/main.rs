@@ -2,7 +2,10 @@
 
 mod apt;
 mod bench;
+mod bench_goals;
 mod bench_peers;
+mod bench_report;
+mod bench_results;
 mod bench_transfer;
 mod bench_transfer_report;
 mod deny;
