@@ -16,10 +16,6 @@ use crate::bench_report::{PYTHON_PINS, render};
 use crate::bench_results::{CorpusImage, Floor, Machine, Measured, Options, Peer, PerPeer, Report};
 use crate::flags;
 
-/// Baseline RSS is read this many times per peer; the median is used.
-const BASELINE_SAMPLES: usize = 3;
-const CANVAS_SIDE_PX: u64 = 256;
-
 /// Where each peer's program is.
 struct Peers {
     bench_one: PathBuf,
@@ -93,13 +89,18 @@ pub fn run(options: &flags::Bench) -> Result<()> {
 /// The peers' programs: the venv with Pillow and pyvips, and our release examples.
 fn build_peers(sh: &Shell, root: &Path, bench_dir: &Path) -> Result<Peers> {
     let python = ensure_venv(sh, &bench_dir.join("venv"))?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    cmd!(
+    let release = crate::build_release(
         sh,
-        "{cargo} build --release -p augment-pipeline --example bench_one --example jpeg_floor"
-    )
-    .run()?;
-    let examples = crate::target_dir().join("release/examples");
+        &[
+            "-p",
+            "augment-pipeline",
+            "--example",
+            "bench_one",
+            "--example",
+            "jpeg_floor",
+        ],
+    )?;
+    let examples = release.join("examples");
     let example = |name: &str| {
         let exe = if cfg!(windows) {
             format!("{name}.exe")
@@ -237,6 +238,9 @@ fn read_corpus(corpus_dir: &Path) -> Result<Vec<CorpusImage>> {
         .collect()
 }
 
+/// Baseline RSS is read this many times per peer; the median is used.
+const BASELINE_SAMPLES: usize = 3;
+
 fn baseline_rss_kib(sh: &Shell, peers: &Peers, peer: Peer) -> Result<u64> {
     let mut samples = (0..BASELINE_SAMPLES)
         .map(|_| {
@@ -339,6 +343,9 @@ fn is_jpeg(file: &str) -> bool {
     let lower = file.to_ascii_lowercase();
     lower.ends_with(".jpg") || lower.ends_with(".jpeg")
 }
+
+/// The side of the square outputs every peer must make.
+const CANVAS_SIDE_PX: u64 = 256;
 
 fn record(measured: &mut Measured, json: &Value, repeat: usize) -> Result<()> {
     let ms = json["ms"].as_array().context("no `ms` list")?;

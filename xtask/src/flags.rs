@@ -12,16 +12,20 @@ pub const DEFAULT_ROUNDS: usize = 5;
 pub const DEFAULT_REPEAT: usize = 3;
 /// `cargo xtask deploy`/`destroy`: the environment when `--environment` is not given.
 pub const DEFAULT_ENVIRONMENT: &str = "dev";
-/// The fuzz targets, as `lambdas/pipeline/fuzz/fuzz_targets/<name>.rs`: the image
-/// core's two, then the parsers of what arrives from outside (S3 events, rotation
-/// task bodies, event keys). Here, below `fuzz`, because `--target` accepts only these.
-pub const FUZZ_TARGETS: &[&str] = &[
+/// The fuzz targets, as `lambdas/pipeline/fuzz/fuzz_targets/<name>.rs`. Here,
+/// below `fuzz`, because `--target` accepts only these.
+pub const FUZZ_TARGETS: [&str; 5] = [
+    // The image core's two.
     "process_upload",
     "rotate",
+    // The parsers of what arrives from outside: S3 events, rotation task bodies,
+    // event keys.
     "s3_event",
     "rotation_task",
     "event_key",
 ];
+/// How many of [`FUZZ_TARGETS`], from the first, decode images (the rest parse).
+pub const FUZZ_IMAGE_TARGETS: usize = 2;
 
 /// The project's tasks, in Rust so they run on every OS.
 #[derive(Debug, Parser)]

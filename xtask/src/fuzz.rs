@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use crate::flags::{self, FUZZ_TARGETS};
+use crate::flags::{self, FUZZ_IMAGE_TARGETS, FUZZ_TARGETS};
 use crate::{project_root, target_dir, tools};
 
 /// The fuzz crate (its own workspace), relative to the project root.
@@ -31,13 +31,12 @@ pub fn ci_seconds(target: &str) -> usize {
     if PARSER_TARGETS.contains(&target) {
         CI_PARSER_SECONDS
     } else {
-        (CI_SECONDS - PARSER_TARGETS.len() * CI_PARSER_SECONDS)
-            / (FUZZ_TARGETS.len() - PARSER_TARGETS.len())
+        (CI_SECONDS - PARSER_TARGETS.len() * CI_PARSER_SECONDS) / FUZZ_IMAGE_TARGETS
     }
 }
 
 /// The targets on parsers (the rest decode images).
-const PARSER_TARGETS: [&str; 3] = ["s3_event", "rotation_task", "event_key"];
+const PARSER_TARGETS: &[&str] = FUZZ_TARGETS.split_at(FUZZ_IMAGE_TARGETS).1;
 /// CI's time for each parser target.
 const CI_PARSER_SECONDS: usize = 10;
 /// One input running longer than this is a crash (libFuzzer's `-timeout`). The

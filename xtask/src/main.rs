@@ -239,6 +239,14 @@ fn step(name: &str, run: impl FnOnce() -> xshell::Result<()>) -> Result<()> {
     Ok(())
 }
 
+/// Builds `args` (packages, binaries, examples) in release mode with the cargo
+/// that runs this task; returns the release folder.
+pub fn build_release(sh: &Shell, args: &[&str]) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    cmd!(sh, "{cargo} build --release {args...}").run()?;
+    Ok(target_dir().join("release"))
+}
+
 /// The workspace root, wherever `cargo xtask` is run from. `cargo run` names
 /// the manifest folder at run time; the compile-time one is only the fallback.
 /// Two checkouts sharing one target dir (`.ci/run`'s default) share the xtask
