@@ -102,6 +102,25 @@ pub struct BuildImages {
     pub measure: Vec<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Needs: Terraform >= 1.5, the AWS CLI v2 with credentials (env, profile, SSO), and Docker (or buildah on Linux)."
+)]
+pub struct Deploy {
+    #[command(flatten)]
+    pub stack: Stack,
+    /// Image tag (default: the git commit; a dirty tree adds -dirty-<time>).
+    #[arg(long)]
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Needs: Terraform >= 1.5 and the AWS CLI v2 with credentials.")]
+pub struct Destroy {
+    #[command(flatten)]
+    pub stack: Stack,
+}
+
 /// Where the stack is: what `deploy` and `destroy` share.
 #[derive(Debug, Args)]
 pub struct Stack {
@@ -120,25 +139,6 @@ pub struct Stack {
     /// AWS CLI is needed (the Terraform part only).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Needs: Terraform >= 1.5, the AWS CLI v2 with credentials (env, profile, SSO), and Docker (or buildah on Linux)."
-)]
-pub struct Deploy {
-    #[command(flatten)]
-    pub stack: Stack,
-    /// Image tag (default: the git commit; a dirty tree adds -dirty-<time>).
-    #[arg(long)]
-    pub tag: Option<String>,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Needs: Terraform >= 1.5 and the AWS CLI v2 with credentials.")]
-pub struct Destroy {
-    #[command(flatten)]
-    pub stack: Stack,
 }
 
 #[derive(Debug, Args)]
