@@ -57,16 +57,21 @@ impl FolderStore {
         .await
     }
 
-    /// Every object under `prefix`, sorted: the walk behind `list` and `list_page`.
-    async fn find(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+    /// The objects under the request's prefix after its cursor, in key order, at
+    /// most `max_keys + 1` of them (one more than a page, so the caller knows
+    /// whether there is a next page): the walk behind `list` and `list_page`.
+    /// Folders are read in key order and a folder whose keys all sort at or
+    /// before the cursor is not entered, so a page costs about its own size
+    /// (plus one read of each folder on its path), not the whole prefix again.
+    async fn find(&self, request: ListRequest<'_>) -> Result<Vec<ObjectInfo>, StoreError> {
         let root = self.root.clone();
-        let prefix_owned = prefix.to_owned();
-        blocking("list", prefix, move || {
+        let prefix = request.prefix.to_owned();
+        let cursor = request.cursor.map(str::to_owned);
+        let wanted = request.max_keys.saturating_add(1);
+        blocking("list", request.prefix, move || {
             // Walk only the deepest folder the prefix names (`processed/` of
             // `processed/ca`): listing one prefix must not read the whole bucket.
-            let folder = prefix_owned
-                .rfind('/')
-                .map_or("", |slash| &prefix_owned[..=slash]);
+            let folder = prefix.rfind('/').map_or("", |slash| &prefix[..=slash]);
             let segments = folder.split('/').filter(|segment| !segment.is_empty());
             // No key has such a segment (`path_of` refuses them), and they could
             // leave the root.
@@ -76,13 +81,16 @@ impl FolderStore {
             let start = segments.fold(root, |path, segment| {
                 path.join(folder_names::escape(segment).as_ref())
             });
-            let mut found = Vec::new();
+            let mut walk = Walk {
+                prefix: &prefix,
+                cursor: cursor.as_deref(),
+                wanted,
+                found: Vec::new(),
+            };
             if !escapes && start.is_dir() {
-                walk(&start, folder, &mut found)?;
+                walk.folder(&start, folder)?;
             }
-            found.retain(|info| info.key.starts_with(&prefix_owned));
-            found.sort_by(|a, b| a.key.cmp(&b.key));
-            Ok(found)
+            Ok(walk.found)
         })
         .await
     }
@@ -204,11 +212,11 @@ impl ObjectStore for FolderStore {
     }
 
     fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
-        Box::pin(async move { Ok(request.page_of(self.find(request.prefix).await?)) })
+        Box::pin(async move { Ok(request.page_of(self.find(request).await?)) })
     }
 
     fn list<'a>(&'a self, prefix: &'a str) -> StoreFuture<'a, Vec<ObjectInfo>> {
-        Box::pin(self.find(prefix))
+        Box::pin(self.find(ListRequest::new(prefix, None, usize::MAX)))
     }
 
     /// File-name components of at most 255 bytes; local mode keeps no order
@@ -309,27 +317,74 @@ fn write_atomically(
     Ok(())
 }
 
-fn walk(dir: &Path, key_prefix: &str, found: &mut Vec<ObjectInfo>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        // Only names the store makes are keys: not the store's own temporary
-        // and metadata files (`.augment-…`, which a key's part never names
-        // unescaped), nor a file `key_path` would not find again.
-        let Some(name) = entry.file_name().to_str().and_then(folder_names::unescape) else {
-            continue;
-        };
-        let key = format!("{key_prefix}{name}");
-        let file_type = entry.file_type()?;
-        if file_type.is_dir() {
-            walk(&entry.path(), &format!("{key}/"), found)?;
-        } else if file_type.is_file() {
+/// One listing's walk: the keys under `prefix` after `cursor`, in key order,
+/// until `wanted` are found.
+struct Walk<'a> {
+    prefix: &'a str,
+    cursor: Option<&'a str>,
+    wanted: usize,
+    found: Vec<ObjectInfo>,
+}
+
+impl Walk<'_> {
+    /// Reads `dir` (whose keys start with `key_prefix`) in key order; `false`
+    /// once enough keys are found.
+    fn folder(&mut self, dir: &Path, key_prefix: &str) -> io::Result<bool> {
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            // Only names the store makes are keys: not the store's own temporary
+            // and metadata files (`.augment-…`, which a key's part never names
+            // unescaped), nor a file `key_path` would not find again.
+            let Some(name) = entry.file_name().to_str().and_then(folder_names::unescape) else {
+                continue;
+            };
+            let file_type = entry.file_type()?;
+            // A folder's keys are `name/…`: it sorts as `name/` among the files.
+            let key = if file_type.is_dir() {
+                format!("{key_prefix}{name}/")
+            } else if file_type.is_file() {
+                format!("{key_prefix}{name}")
+            } else {
+                continue;
+            };
+            entries.push((key, entry));
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (key, entry) in entries {
+            let more = if key.ends_with('/') {
+                self.skips_folder(&key) || self.folder(&entry.path(), &key)?
+            } else {
+                self.file(key, &entry)?
+            };
+            if !more {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Keeps the file when it is listed; `false` once enough keys are found.
+    fn file(&mut self, key: String, entry: &std::fs::DirEntry) -> io::Result<bool> {
+        let after_cursor = self.cursor.is_none_or(|cursor| key.as_str() > cursor);
+        if key.starts_with(self.prefix) && after_cursor {
             let meta = entry.metadata()?;
-            found.push(ObjectInfo {
+            self.found.push(ObjectInfo {
                 key,
                 size_bytes: meta.len(),
                 last_modified: meta.modified().ok(),
             });
         }
+        Ok(self.found.len() < self.wanted)
     }
-    Ok(())
+
+    /// Whether no key under the folder `folder_key` (ending in `/`) can be listed:
+    /// none can start with the prefix, or all sort at or before the cursor.
+    fn skips_folder(&self, folder_key: &str) -> bool {
+        let outside = !folder_key.starts_with(self.prefix) && !self.prefix.starts_with(folder_key);
+        let passed = self
+            .cursor
+            .is_some_and(|cursor| cursor > folder_key && !cursor.starts_with(folder_key));
+        outside || passed
+    }
 }

@@ -126,6 +126,43 @@ async fn keys_a_folder_cannot_hold_as_they_are_are_escaped_and_listed_back() {
 
 /// A file the store did not write under a name it never makes is no key (it
 /// could not be read back by its name): not listed.
+/// Pages of every size hand out each key once, in the order a whole listing
+/// gives, wherever the cursor falls: between folders, inside a deep one, on
+/// names that sort around `/` (`a-b` < `a/…` < `a0`) and escaped names.
+#[tokio::test]
+async fn pages_of_every_size_follow_the_cursor_through_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FolderStore::new(dir.path());
+    let names = [
+        "a-b.jpg",
+        "a/b/c.jpg",
+        "a/b/d.jpg",
+        "a/b0.jpg",
+        "a/c/d/e.jpg",
+        "a.jpg",
+        "a0.jpg",
+        "trip./x.jpg",
+        "trip/x.",
+        "what?.jpg",
+        "z/empty-after/q.jpg",
+    ];
+    for key in names {
+        store.put(PutObject::new(key, vec![1], "x")).await.unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("a/empty")).unwrap();
+    let mut expected = names.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys(&store, "").await.unwrap(), expected);
+    for prefix in ["", "a", "a/", "a/b", "trip"] {
+        let whole = keys(&store, prefix).await.unwrap();
+        for max_keys in 1..=names.len() + 1 {
+            let pages = keys_by_page(&store, prefix, max_keys).await.unwrap();
+            assert!(pages.iter().all(|page| page.len() <= max_keys));
+            assert_eq!(pages.concat(), whole, "{prefix:?} by {max_keys}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn files_under_names_the_store_never_makes_are_not_listed() {
     let dir = tempfile::tempdir().unwrap();
