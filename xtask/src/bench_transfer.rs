@@ -55,13 +55,19 @@ pub fn run() -> Result<()> {
     )?;
     let work = crate::target_dir().join("bench/transfer");
     let bin = crate::venv::ensure(&sh, &work.join("venv"), PINS)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    cmd!(
-        sh,
-        "{cargo} build --release -p augment-cli --bin augment -p augment-client --example app_batch"
-    )
-    .run()?;
-    let release = crate::target_dir().join("release");
+    let release = crate::build_release(
+        &sh,
+        &[
+            "-p",
+            "augment-cli",
+            "--bin",
+            "augment",
+            "-p",
+            "augment-client",
+            "--example",
+            "app_batch",
+        ],
+    )?;
     let ours = Ours {
         augment: release.join("augment"),
         app_batch: release.join("examples/app_batch"),

@@ -190,17 +190,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_section_is_replaced_in_place() {
-        let dir = tempfile::tempdir().unwrap();
-        let doc = dir.path().join("B.md");
-        std::fs::write(&doc, "# Bench\n\nimages\n").unwrap();
-        write_section(&doc, &format!("{BEGIN}\none\n{END}\n")).unwrap();
-        write_section(&doc, &format!("{BEGIN}\ntwo\n{END}\n")).unwrap();
-        let text = std::fs::read_to_string(&doc).unwrap();
-        assert_eq!(text, format!("# Bench\n\nimages\n\n{BEGIN}\ntwo\n{END}\n"));
-    }
-
-    #[test]
     fn each_verdict_compares_rows_of_one_round_trip_and_way() {
         let row = |way, round_trip_ms, tool: &str, seconds| Row {
             batch: "photos".to_owned(),
@@ -226,5 +215,16 @@ mod tests {
             !text.contains("before this work"),
             "no row, no verdict: {text}"
         );
+    }
+
+    #[test]
+    fn the_section_is_replaced_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = dir.path().join("B.md");
+        std::fs::write(&doc, "# Bench\n\nimages\n").unwrap();
+        write_section(&doc, &format!("{BEGIN}\none\n{END}\n")).unwrap();
+        write_section(&doc, &format!("{BEGIN}\ntwo\n{END}\n")).unwrap();
+        let text = std::fs::read_to_string(&doc).unwrap();
+        assert_eq!(text, format!("# Bench\n\nimages\n\n{BEGIN}\ntwo\n{END}\n"));
     }
 }

@@ -12,6 +12,20 @@ pub const DEFAULT_ROUNDS: usize = 5;
 pub const DEFAULT_REPEAT: usize = 3;
 /// `cargo xtask deploy`/`destroy`: the environment when `--environment` is not given.
 pub const DEFAULT_ENVIRONMENT: &str = "dev";
+/// The fuzz targets, as `lambdas/pipeline/fuzz/fuzz_targets/<name>.rs`. Here,
+/// below `fuzz`, because `--target` accepts only these.
+pub const FUZZ_TARGETS: [&str; 5] = [
+    // The image core's two.
+    "process_upload",
+    "rotate",
+    // The parsers of what arrives from outside: S3 events, rotation task bodies,
+    // event keys.
+    "s3_event",
+    "rotation_task",
+    "event_key",
+];
+/// How many of [`FUZZ_TARGETS`], from the first, decode images (the rest parse).
+pub const FUZZ_IMAGE_TARGETS: usize = 2;
 
 /// The project's tasks, in Rust so they run on every OS.
 #[derive(Debug, Parser)]
@@ -88,6 +102,25 @@ pub struct BuildImages {
     pub measure: Vec<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Needs: Terraform >= 1.5, the AWS CLI v2 with credentials (env, profile, SSO), and Docker (or buildah on Linux)."
+)]
+pub struct Deploy {
+    #[command(flatten)]
+    pub stack: Stack,
+    /// Image tag (default: the git commit; a dirty tree adds -dirty-<time>).
+    #[arg(long)]
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Needs: Terraform >= 1.5 and the AWS CLI v2 with credentials.")]
+pub struct Destroy {
+    #[command(flatten)]
+    pub stack: Stack,
+}
+
 /// Where the stack is: what `deploy` and `destroy` share.
 #[derive(Debug, Args)]
 pub struct Stack {
@@ -106,25 +139,6 @@ pub struct Stack {
     /// AWS CLI is needed (the Terraform part only).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Needs: Terraform >= 1.5, the AWS CLI v2 with credentials (env, profile, SSO), and Docker (or buildah on Linux)."
-)]
-pub struct Deploy {
-    #[command(flatten)]
-    pub stack: Stack,
-    /// Image tag (default: the git commit; a dirty tree adds -dirty-<time>).
-    #[arg(long)]
-    pub tag: Option<String>,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Needs: Terraform >= 1.5 and the AWS CLI v2 with credentials.")]
-pub struct Destroy {
-    #[command(flatten)]
-    pub stack: Stack,
 }
 
 #[derive(Debug, Args)]
@@ -172,7 +186,7 @@ pub struct Fuzz {
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub seconds: usize,
     /// Only this target (default: every one).
-    #[arg(long, value_name = "T", value_parser = clap::builder::PossibleValuesParser::new(crate::fuzz::TARGETS))]
+    #[arg(long, value_name = "T", value_parser = clap::builder::PossibleValuesParser::new(FUZZ_TARGETS))]
     pub target: Option<String>,
 }
 

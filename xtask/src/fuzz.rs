@@ -10,19 +10,11 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{flags, project_root, target_dir, tools};
+use crate::flags::{self, FUZZ_IMAGE_TARGETS, FUZZ_TARGETS};
+use crate::{project_root, target_dir, tools};
 
 /// The fuzz crate (its own workspace), relative to the project root.
 const FUZZ_DIR: &str = "lambdas/pipeline/fuzz";
-/// The targets, as `fuzz_targets/<name>.rs`: the image core's two, then the parsers
-/// of what arrives from outside (S3 events, rotation task bodies, event keys).
-pub const TARGETS: &[&str] = &[
-    "process_upload",
-    "rotate",
-    "s3_event",
-    "rotation_task",
-    "event_key",
-];
 /// cargo-fuzz, pinned.
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
 /// The toolchain cargo-fuzz needs (`-Z sanitizer`, sancov passes).
@@ -39,13 +31,12 @@ pub fn ci_seconds(target: &str) -> usize {
     if PARSER_TARGETS.contains(&target) {
         CI_PARSER_SECONDS
     } else {
-        (CI_SECONDS - PARSER_TARGETS.len() * CI_PARSER_SECONDS)
-            / (TARGETS.len() - PARSER_TARGETS.len())
+        (CI_SECONDS - PARSER_TARGETS.len() * CI_PARSER_SECONDS) / FUZZ_IMAGE_TARGETS
     }
 }
 
 /// The targets on parsers (the rest decode images).
-const PARSER_TARGETS: [&str; 3] = ["s3_event", "rotation_task", "event_key"];
+const PARSER_TARGETS: &[&str] = FUZZ_TARGETS.split_at(FUZZ_IMAGE_TARGETS).1;
 /// CI's time for each parser target.
 const CI_PARSER_SECONDS: usize = 10;
 /// One input running longer than this is a crash (libFuzzer's `-timeout`). The
@@ -66,7 +57,7 @@ pub fn run(flags: &flags::Fuzz) -> Result<()> {
     sh.change_dir(project_root());
     let targets: Vec<&str> = match &flags.target {
         Some(target) => vec![target.as_str()],
-        None => TARGETS.to_vec(),
+        None => FUZZ_TARGETS.to_vec(),
     };
     let plan: Vec<(&str, usize)> = targets.iter().map(|t| (*t, flags.seconds)).collect();
     fuzz(&sh, &plan)
@@ -84,7 +75,7 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     cmd!(sh, "cargo fmt --manifest-path {manifest} --check")
         .run()
         .context("the fuzz crate is not formatted: cargo fmt --manifest-path lambdas/pipeline/fuzz/Cargo.toml")?;
-    let plan: Vec<(&str, usize)> = TARGETS.iter().map(|t| (*t, ci_seconds(t))).collect();
+    let plan: Vec<(&str, usize)> = FUZZ_TARGETS.iter().map(|t| (*t, ci_seconds(t))).collect();
     fuzz(sh, &plan)
 }
 
@@ -286,16 +277,16 @@ mod tests {
     #[test]
     fn ci_splits_the_same_fuzzing_time_between_all_targets() {
         assert_eq!(
-            TARGETS.iter().map(|t| ci_seconds(t)).sum::<usize>(),
+            FUZZ_TARGETS.iter().map(|t| ci_seconds(t)).sum::<usize>(),
             CI_SECONDS
         );
-        assert!(TARGETS.iter().all(|t| ci_seconds(t) >= 10));
+        assert!(FUZZ_TARGETS.iter().all(|t| ci_seconds(t) >= 10));
     }
 
     #[test]
     fn every_target_has_its_source_and_saved_corpus() {
         let fuzz = project_root().join(FUZZ_DIR);
-        for target in TARGETS {
+        for target in FUZZ_TARGETS {
             let source = fuzz.join("fuzz_targets").join(format!("{target}.rs"));
             assert!(source.is_file(), "{}", source.display());
             let corpus = fuzz.join("corpus").join(target);

@@ -2,7 +2,10 @@
 
 mod apt;
 mod bench;
+mod bench_goals;
 mod bench_peers;
+mod bench_report;
+mod bench_results;
 mod bench_transfer;
 mod bench_transfer_report;
 mod deny;
@@ -234,6 +237,14 @@ fn step(name: &str, run: impl FnOnce() -> xshell::Result<()>) -> Result<()> {
     run().with_context(|| format!("xtask ci: {name} failed"))?;
     println!("==> {name}: ok in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Builds `args` (packages, binaries, examples) in release mode with the cargo
+/// that runs this task; returns the release folder.
+pub fn build_release(sh: &Shell, args: &[&str]) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    cmd!(sh, "{cargo} build --release {args...}").run()?;
+    Ok(target_dir().join("release"))
 }
 
 /// The workspace root, wherever `cargo xtask` is run from. `cargo run` names

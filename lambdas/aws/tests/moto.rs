@@ -34,25 +34,34 @@ async fn stack() -> Stack {
     }
 }
 
+impl Stack {
+    /// The processor's step on `key`, as the upload's S3 event starts it.
+    async fn process(&self, key: &str) -> UploadOutcome {
+        process_upload(&self.store, &self.queue, BUCKET, key)
+            .await
+            .unwrap()
+    }
+
+    /// Writes `object` through the S3 store.
+    async fn put(&self, object: PutObject) {
+        self.store.put(object).await.unwrap();
+    }
+
+    /// The rotation tasks on the queue (received, not deleted).
+    async fn tasks(&self) -> Vec<RotationTask> {
+        testing::receive_all(&self.clients, &self.queue_url)
+            .await
+            .unwrap()
+            .iter()
+            .map(|message| RotationTask::from_json(message.body().unwrap()).unwrap())
+            .collect()
+    }
+}
+
 async fn upload(stack: &Stack, key: &str, body: Vec<u8>) {
     testing::put_object(&stack.clients, BUCKET, key, body)
         .await
         .unwrap();
-}
-
-async fn receive_all(stack: &Stack) -> Vec<(String, String)> {
-    let messages = testing::receive_all(&stack.clients, &stack.queue_url)
-        .await
-        .unwrap();
-    messages
-        .iter()
-        .map(|m| {
-            (
-                m.message_id().unwrap().to_owned(),
-                m.body().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -60,17 +69,11 @@ async fn the_s3_store_keeps_awkward_keys_metadata_and_limits() {
     let stack = stack().await;
     let key = "dir/sub folder/ünï côde+100%.jpg";
     stack
-        .store
         .put(PutObject {
-            key: key.into(),
-            body: b"12345".to_vec(),
-            content_type: "image/jpeg",
             metadata: vec![("source-key", "original-uploads/x y.jpg".into())],
-            tags: Vec::new(),
-            on_sent: None,
+            ..PutObject::new(key, b"12345", "image/jpeg")
         })
-        .await
-        .unwrap();
+        .await;
 
     let head = stack
         .clients
@@ -150,11 +153,7 @@ async fn the_sqs_queue_sends_one_batch_of_four() {
         .unwrap()
         .tasks(BUCKET);
     stack.queue.send_batch(&tasks).await.unwrap();
-    let mut received: Vec<RotationTask> = receive_all(&stack)
-        .await
-        .iter()
-        .map(|(_, body)| RotationTask::from_json(body).unwrap())
-        .collect();
+    let mut received = stack.tasks().await;
     received.sort_by_key(|t| t.angle);
     assert_eq!(received, tasks);
 }
@@ -179,19 +178,15 @@ async fn both_steps_run_end_to_end_on_s3_and_sqs() {
     let key = "original-uploads/trip 2024/beach+sun ☀.JPG";
     upload(&stack, key, red_corner_photo()).await;
 
-    let outcome = process_upload(&stack.store, &stack.queue, BUCKET, key)
-        .await
-        .unwrap();
+    let outcome = stack.process(key).await;
     assert!(
         matches!(outcome, UploadOutcome::Processed { .. }),
         "{outcome:?}"
     );
-    let messages = receive_all(&stack).await;
-    assert_eq!(messages.len(), 4);
-    for (_, body) in &messages {
-        make_rotation(&stack.store, &RotationTask::from_json(body).unwrap())
-            .await
-            .unwrap();
+    let tasks = stack.tasks().await;
+    assert_eq!(tasks.len(), 4);
+    for task in &tasks {
+        make_rotation(&stack.store, task).await.unwrap();
     }
 
     for angle in Angle::ALL {
@@ -222,9 +217,7 @@ async fn bad_uploads_leave_failed_records_in_the_bucket() {
         ),
         ("original-uploads/huge.png", "huge", RejectCode::TooLarge),
     ] {
-        let outcome = process_upload(&stack.store, &stack.queue, BUCKET, key)
-            .await
-            .unwrap();
+        let outcome = stack.process(key).await;
         assert!(
             matches!(outcome, UploadOutcome::Rejected { .. }),
             "{outcome:?}"
@@ -237,10 +230,8 @@ async fn bad_uploads_leave_failed_records_in_the_bucket() {
         let record: FailedRecord = serde_json::from_slice(&record).unwrap();
         assert_eq!(record.code, code);
     }
-    assert!(
-        receive_all(&stack).await.is_empty(),
-        "no tasks for rejected uploads"
-    );
+    let tasks = stack.tasks().await;
+    assert!(tasks.is_empty(), "no tasks for rejected uploads: {tasks:?}");
 }
 
 /// The order rule on S3 itself: outputs record the event's sequencer in their
@@ -311,11 +302,8 @@ async fn on_s3_outputs_record_their_order_and_a_success_clears_the_failed_record
         Some(SkipReason::Superseded),
         "{outcome:?}"
     );
-    assert_eq!(
-        receive_all(&stack).await.len(),
-        4,
-        "the newer upload's tasks only"
-    );
+    let tasks = stack.tasks().await;
+    assert_eq!(tasks.len(), 4, "the newer upload's tasks only: {tasks:?}");
 }
 
 /// Tags ride on the upload's own `PutObject` (the app's hash for the duplicate
@@ -325,18 +313,11 @@ async fn on_s3_outputs_record_their_order_and_a_success_clears_the_failed_record
 async fn the_s3_store_writes_tags_with_the_object_and_reads_them_back() {
     let stack = stack().await;
     let key = "original-uploads/dir/ünï côde+100%.jpg";
-    stack
-        .store
-        .put(PutObject {
-            key: key.into(),
-            body: b"12345".to_vec(),
-            content_type: "image/jpeg",
-            metadata: vec![],
-            tags: vec![("sha256", "ab12".into()), ("note", "a b+c=d/x:y@z".into())],
-            on_sent: None,
-        })
-        .await
-        .unwrap();
+    let tagged = PutObject {
+        tags: vec![("sha256", "ab12".into()), ("note", "a b+c=d/x:y@z".into())],
+        ..PutObject::new(key, b"12345", "image/jpeg")
+    };
+    stack.put(tagged).await;
 
     let mut tags = stack.store.object_tags(key).await.unwrap().unwrap();
     tags.sort();
@@ -366,14 +347,8 @@ async fn on_s3_a_task_of_a_deleted_image_is_gone_not_failed() {
     let stack = stack().await;
     let key = "original-uploads/deleted/cat.jpg";
     upload(&stack, key, red_corner_photo()).await;
-    process_upload(&stack.store, &stack.queue, BUCKET, key)
-        .await
-        .unwrap();
-    let tasks: Vec<RotationTask> = receive_all(&stack)
-        .await
-        .iter()
-        .map(|(_, body)| RotationTask::from_json(body).unwrap())
-        .collect();
+    stack.process(key).await;
+    let tasks = stack.tasks().await;
     stack.store.delete(&tasks[0].processed_key).await.unwrap();
 
     for task in &tasks {

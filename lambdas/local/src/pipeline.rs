@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use augment_pipeline::Output;
 use augment_pipeline::contract::{RotationTask, UPLOAD_PREFIX, UploadKey};
@@ -109,22 +109,23 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
                 let Ok(permit) = worker.permits.clone().acquire_owned().await else {
                     break;
                 };
-                let worker = worker.clone();
-                tokio::spawn(async move {
-                    // Local tasks carry no sequencer: always written.
-                    let result = worker
-                        .with_retries(permit, || {
-                            steps::make_rotation(worker.store.as_ref(), &task)
-                        })
-                        .await
-                        .map(drop);
-                    worker.backlog.add_permits(1);
-                    // The receiver is gone only when nobody waits for results.
-                    let _ = worker.events.send(PipelineEvent::Rotation { task, result });
-                });
+                tokio::spawn(worker.clone().rotate(permit, task));
             }
         });
         (this, event_receiver)
+    }
+
+    /// One rotation task in its slot, reported as it ends; its place in the
+    /// backlog given back.
+    async fn rotate(self, permit: OwnedSemaphorePermit, task: RotationTask) {
+        // Local tasks carry no sequencer: always written.
+        let result = self
+            .with_retries(permit, || steps::make_rotation(self.store.as_ref(), &task))
+            .await
+            .map(drop);
+        self.backlog.add_permits(1);
+        // The receiver is gone only when nobody waits for results.
+        let _ = self.events.send(PipelineEvent::Rotation { task, result });
     }
 
     pub fn store(&self) -> &S {
@@ -149,25 +150,28 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
         let Ok(permit) = self.permits.clone().acquire_owned().await else {
             return;
         };
-        let this = self.clone();
-        tokio::spawn(async move {
-            let result = this
-                .with_retries(permit, || {
-                    steps::process_upload(this.store.as_ref(), &this.queue, LOCAL_BUCKET, &key)
-                })
-                .await;
-            // What a person is shown is the rejection's plain message; the decoder's
-            // own words are for the log only.
-            if let Ok(UploadOutcome::Rejected { rejection, .. }) = &result
-                && let Some(detail) = &rejection.detail
-            {
-                tracing::info!(key, code = %rejection.code, detail, "upload rejected");
-            }
-            if !matches!(result, Ok(UploadOutcome::Processed { .. })) {
-                this.backlog.add_permits(rotations);
-            }
-            let _ = this.events.send(PipelineEvent::Upload { key, result });
-        });
+        tokio::spawn(self.clone().process(permit, key));
+    }
+
+    /// One upload in its slot, reported as it ends; the backlog's room it took
+    /// given back unless its rotations were queued.
+    async fn process(self, permit: OwnedSemaphorePermit, key: String) {
+        let result = self
+            .with_retries(permit, || {
+                steps::process_upload(self.store.as_ref(), &self.queue, LOCAL_BUCKET, &key)
+            })
+            .await;
+        // What a person is shown is the rejection's plain message; the decoder's
+        // own words are for the log only.
+        if let Ok(UploadOutcome::Rejected { rejection, .. }) = &result
+            && let Some(detail) = &rejection.detail
+        {
+            tracing::info!(key, code = %rejection.code, detail, "upload rejected");
+        }
+        if !matches!(result, Ok(UploadOutcome::Processed { .. })) {
+            self.backlog.add_permits(Output::ROTATIONS.len());
+        }
+        let _ = self.events.send(PipelineEvent::Upload { key, result });
     }
 
     /// Announces again every upload in the store whose work is not finished (no
@@ -206,7 +210,7 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
     /// [`STEP_ATTEMPTS`]; the slot is given back while it waits.
     async fn with_retries<T, F, Fut>(
         &self,
-        permit: tokio::sync::OwnedSemaphorePermit,
+        permit: OwnedSemaphorePermit,
         mut step: F,
     ) -> Result<T, StepError>
     where

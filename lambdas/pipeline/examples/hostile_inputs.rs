@@ -26,9 +26,9 @@ use augment_pipeline::Angle;
 use augment_pipeline::imaging::{process_upload_bytes, rotate_jpeg_bytes};
 use augment_pipeline::limits::MAX_UPLOAD_BYTES;
 use augment_pipeline::makers::{
-    arithmetic_bomb, arithmetic_without_data, flat_jpeg, hand_made_jpeg, huffman_table_flood,
-    lossless_scan_flood, many_idat_png, paeth_png, photo_jpeg, refinement_flood,
-    restart_every_block, restart_every_mcu, solid_png, with_segments,
+    Coding, Colours, arithmetic_bomb, arithmetic_without_data, flat_jpeg, hand_made_jpeg,
+    huffman_table_flood, lossless_scan_flood, many_idat_png, paeth_png, photo_jpeg,
+    refinement_flood, restart_every_block, restart_every_mcu, solid_png, with_segments,
 };
 use turbojpeg::{Colorspace, Compressor, Image, PixelFormat};
 
@@ -47,12 +47,14 @@ const ACCEPTED: &[Kind] = &[
     ("progressive_48mp_photo.jpg", || {
         photo_jpeg(8000, 6000, true)
     }),
-    ("progressive_64mp_ycbcr.jpg", || progressive_flat_64mp(None)),
+    ("progressive_64mp_ycbcr.jpg", || {
+        progressive_flat_64mp(Colours::Ycc420)
+    }),
     ("progressive_64mp_cmyk.jpg", || {
-        progressive_flat_64mp(Some(Colorspace::CMYK))
+        progressive_flat_64mp(Colours::Cmyk)
     }),
     ("progressive_64mp_ycck.jpg", || {
-        progressive_flat_64mp(Some(Colorspace::YCCK))
+        progressive_flat_64mp(Colours::Ycck)
     }),
     ("restart_every_mcu_64mp.jpg", restart_every_mcu),
     ("lossless_biggest.jpg", biggest_lossless),
@@ -106,7 +108,7 @@ const REFUSED: &[Kind] = &[
         arithmetic_without_data((8000, 8000), 4)
     }),
     ("arithmetic_baseline_16mp.jpg", || {
-        flat_jpeg((4000, 4000), PixelFormat::RGB, None, false, true)
+        flat_jpeg((4000, 4000), Colours::Ycc420, Coding::Arithmetic)
     }),
     ("lossless_1000_42_scans.jpg", || {
         lossless_scan_flood(1000, 42)
@@ -131,10 +133,10 @@ const PLANTED: &[Kind] = &[
         arithmetic_bomb(4160, 100)
     }),
     ("planted_baseline_3712.jpg", || {
-        flat_jpeg((3712, 3712), PixelFormat::RGB, None, false, false)
+        flat_jpeg((3712, 3712), Colours::Ycc420, Coding::Baseline)
     }),
     ("planted_progressive_256.jpg", || {
-        flat_jpeg((256, 256), PixelFormat::RGB, None, true, false)
+        flat_jpeg((256, 256), Colours::Ycc420, Coding::Progressive)
     }),
 ];
 
@@ -294,7 +296,34 @@ fn reap(pid: u32) -> Result<u64> {
 
 /// The fuzz targets' hostile seeds: small versions of every kind above.
 fn seeds(corpus: &Path) -> Result<()> {
-    let uploads: [(&str, Vec<u8>); 9] = [
+    let uploads = upload_seeds();
+    let planted = planted_seeds()?;
+    let uploads_dir = corpus.join("process_upload");
+    for (name, bytes) in &uploads {
+        std::fs::write(uploads_dir.join(name), bytes)?;
+    }
+    // As the rotate target reads them: the first byte picks the angle (0: 90°,
+    // 1: 180°, 2: 270°, 3: 360°), the rest is what lies under `processed/`.
+    let rotate_dir = corpus.join("rotate");
+    let all = planted
+        .iter()
+        .map(|(name, bytes)| ((*name).to_owned(), bytes))
+        .chain(uploads.iter().map(|(name, bytes)| {
+            let stem = name.trim_start_matches("hostile-");
+            let stem = stem.rsplit_once('.').map_or(stem, |(stem, _)| stem);
+            (format!("planted-{stem}.bin"), bytes)
+        }));
+    for (selector, (name, bytes)) in (0_u8..).zip(all) {
+        let mut seed = vec![selector % 4];
+        seed.extend_from_slice(bytes);
+        std::fs::write(rotate_dir.join(name), seed)?;
+    }
+    Ok(())
+}
+
+/// Uploads for the `process_upload` target (and, as planted, for `rotate`).
+fn upload_seeds() -> [(&'static str, Vec<u8>); 9] {
+    [
         (
             "hostile-arithmetic-64-100-scans.jpg",
             arithmetic_bomb(64, 100),
@@ -323,11 +352,15 @@ fn seeds(corpus: &Path) -> Result<()> {
         ("hostile-idat-8-byte-chunks.png", many_idat_png(40, 8)),
         (
             "hostile-arithmetic-256.jpg",
-            flat_jpeg((256, 256), PixelFormat::RGB, None, false, true),
+            flat_jpeg((256, 256), Colours::Ycc420, Coding::Arithmetic),
         ),
-    ];
+    ]
+}
+
+/// What may lie under `processed/`, for the `rotate` target.
+fn planted_seeds() -> Result<[(&'static str, Vec<u8>); 4]> {
     let processed = process_upload_bytes(&photo_jpeg(320, 240, false))?;
-    let planted: [(&str, Vec<u8>); 4] = [
+    Ok([
         ("processed-photo-256-rot90.bin", processed),
         (
             "planted-arithmetic-64-100-scans-rot180.bin",
@@ -335,51 +368,18 @@ fn seeds(corpus: &Path) -> Result<()> {
         ),
         (
             "planted-progressive-256-rot270.bin",
-            flat_jpeg((256, 256), PixelFormat::RGB, None, true, false),
+            flat_jpeg((256, 256), Colours::Ycc420, Coding::Progressive),
         ),
         (
             "planted-444-256-rot360.bin",
-            flat_jpeg(
-                (256, 256),
-                PixelFormat::RGB,
-                Some(Colorspace::YCbCr),
-                false,
-                false,
-            ),
+            flat_jpeg((256, 256), Colours::Ycc444, Coding::Baseline),
         ),
-    ];
-    let uploads_dir = corpus.join("process_upload");
-    for (name, bytes) in &uploads {
-        std::fs::write(uploads_dir.join(name), bytes)?;
-    }
-    // As the rotate target reads them: the first byte picks the angle (0: 90°,
-    // 1: 180°, 2: 270°, 3: 360°), the rest is what lies under `processed/`.
-    let rotate_dir = corpus.join("rotate");
-    let all = planted
-        .iter()
-        .map(|(name, bytes)| ((*name).to_owned(), bytes))
-        .chain(uploads.iter().map(|(name, bytes)| {
-            let stem = name.trim_start_matches("hostile-");
-            let stem = stem.rsplit_once('.').map_or(stem, |(stem, _)| stem);
-            (format!("planted-{stem}.bin"), bytes)
-        }));
-    for (selector, (name, bytes)) in (0_u8..).zip(all) {
-        let mut seed = vec![selector % 4];
-        seed.extend_from_slice(bytes);
-        std::fs::write(rotate_dir.join(name), seed)?;
-    }
-    Ok(())
+    ])
 }
 
-/// A smooth 8000×8000 progressive JPEG: YCbCr 4:2:0 from RGB, or four channels
-/// written as `colorspace` (CMYK or YCCK).
-fn progressive_flat_64mp(colorspace: Option<Colorspace>) -> Vec<u8> {
-    let format = if colorspace.is_some() {
-        PixelFormat::CMYK
-    } else {
-        PixelFormat::RGB
-    };
-    flat_jpeg((8000, 8000), format, colorspace, true, false)
+/// A smooth 8000×8000 progressive JPEG in `colours`.
+fn progressive_flat_64mp(colours: Colours) -> Vec<u8> {
+    flat_jpeg((8000, 8000), colours, Coding::Progressive)
 }
 
 /// The biggest square lossless RGB JPEG the pipeline accepts, to 50 px (empty if

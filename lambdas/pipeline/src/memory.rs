@@ -252,6 +252,67 @@ impl ObjectStore for MemoryStore {
     }
 }
 
+/// What a [`Hooked`] store does before it hands a `get` or a `put` to its
+/// [`MemoryStore`]: a test's way to make something happen at that moment (a
+/// delete racing a write, a read that takes its time). Each does nothing unless
+/// overridden; an error ends the call with it.
+pub trait Hook: Send + Sync {
+    fn before_get<'a>(&'a self, _inner: &'a MemoryStore, _key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn before_put<'a>(&'a self, _inner: &'a MemoryStore, _key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// A [`MemoryStore`] whose reads and writes run a [`Hook`] first; every other
+/// call goes straight to the store.
+pub struct Hooked<H> {
+    pub inner: MemoryStore,
+    pub hook: H,
+}
+
+impl<H: Hook> ObjectStore for Hooked<H> {
+    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
+        self.inner.head(key)
+    }
+
+    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            self.hook.before_get(&self.inner, key).await?;
+            self.inner.get(key, max_bytes).await
+        })
+    }
+
+    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.hook.before_put(&self.inner, &object.key).await?;
+            self.inner.put(object).await
+        })
+    }
+
+    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
+        self.inner.list_page(request)
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.delete(key)
+    }
+
+    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        self.inner.head_metadata(key)
+    }
+
+    fn object_tags<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
+        self.inner.object_tags(key)
+    }
+
+    fn key_rules(&self) -> KeyRules {
+        self.inner.key_rules()
+    }
+}
+
 /// Every key under `prefix`, in the store's order ([`ObjectStore::list`]).
 pub async fn keys(store: &dyn ObjectStore, prefix: &str) -> Result<Vec<String>, StoreError> {
     Ok(store

@@ -185,16 +185,12 @@ where
             return skipped(SkipReason::NotAnUpload);
         }
     };
-    // A verdict on the name alone: every event of this key gets it, so no order
-    // to check (and `processed/` could not even be looked up).
+    // A verdict on the name alone: every event of this key gets it, so the
+    // record carries no order to check (and `processed/` could not even be
+    // looked up).
     if let Err(rejection) = upload.check_key_length(store.key_rules()) {
-        return write_failed(
-            store,
-            upload,
-            rejection,
-            &UploadEvent::key(event.bucket, key),
-        )
-        .await;
+        let unordered = UploadEvent::key(event.bucket, key);
+        return reject_event(store, upload, rejection, &unordered).await;
     }
 
     let read = match event.size_bytes {
@@ -264,8 +260,8 @@ pub async fn reject<S: ObjectStore>(
     reject_event(store, upload, rejection, &UploadEvent::key("", &key)).await
 }
 
-/// [`reject`] for an event with an order: nothing is written when the outputs
-/// record a newer upload.
+/// [`reject`] for an event: nothing is written when the outputs record a newer
+/// upload than an event with an order (one without, never: no look).
 async fn reject_event<S: ObjectStore>(
     store: &S,
     upload: UploadKey,
@@ -278,15 +274,6 @@ async fn reject_event<S: ObjectStore>(
             reason: SkipReason::Superseded,
         });
     }
-    write_failed(store, upload, rejection, event).await
-}
-
-async fn write_failed<S: ObjectStore>(
-    store: &S,
-    upload: UploadKey,
-    rejection: Rejection,
-    event: &UploadEvent<'_>,
-) -> Result<UploadOutcome, StepError> {
     let record = FailedRecord::new(&upload, &rejection);
     store
         .put(PutObject {

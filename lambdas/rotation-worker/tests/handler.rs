@@ -6,8 +6,8 @@ use augment_pipeline::contract::SEQUENCER_METADATA;
 use std::time::Duration;
 
 use augment_pipeline::limits::{WORKER_MIN_MESSAGE_TIME, WORKER_REPLY_RESERVE};
-use augment_pipeline::memory::MemoryStore;
-use augment_pipeline::ports::{ListPage, ListRequest, ObjectInfo, StoreFuture};
+use augment_pipeline::memory::{Hook, Hooked, MemoryStore};
+use augment_pipeline::ports::StoreFuture;
 use augment_pipeline::{Angle, ObjectStore, PutObject, UploadKey, imaging};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use image::{Rgb, RgbImage};
@@ -221,38 +221,29 @@ async fn a_task_of_an_older_upload_succeeds_and_writes_nothing() {
     );
 }
 
-/// A store whose reads of the processed image take `read` each (on tokio's
+/// Reads of the processed image (the only object) take `read` each (on tokio's
 /// clock: the tests below pause it, so time passes only as tasks wait), or never
 /// end when `None`.
 struct Slow {
-    inner: MemoryStore,
     read: Option<Duration>,
 }
 
-impl ObjectStore for Slow {
-    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
-        self.inner.head(key)
+fn slow_store(read: Option<Duration>) -> Hooked<Slow> {
+    Hooked {
+        inner: processed_store(),
+        hook: Slow { read },
     }
-    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
+}
+
+impl Hook for Slow {
+    fn before_get<'a>(&'a self, _inner: &'a MemoryStore, _key: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             match self.read {
                 Some(read) => tokio::time::sleep(read).await,
                 None => std::future::pending().await,
             }
-            self.inner.get(key, max_bytes).await
+            Ok(())
         })
-    }
-    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
-        self.inner.put(object)
-    }
-    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
-        self.inner.list_page(request)
-    }
-    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        self.inner.delete(key)
-    }
-    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
-        self.inner.head_metadata(key)
     }
 }
 
@@ -271,10 +262,7 @@ fn four_tasks() -> SqsEvent {
 /// instead of the invocation timing out and failing all four.
 #[tokio::test(start_paused = true)]
 async fn messages_past_the_deadline_are_reported_not_started() {
-    let store = Slow {
-        inner: processed_store(),
-        read: Some(Duration::from_secs(1)),
-    };
+    let store = slow_store(Some(Duration::from_secs(1)));
     let started = Instant::now();
     let deadline =
         started + WORKER_REPLY_RESERVE + WORKER_MIN_MESSAGE_TIME + Duration::from_millis(500);
@@ -301,10 +289,7 @@ async fn messages_past_the_deadline_are_reported_not_started() {
 /// the ones after it; the invocation still answers in time.
 #[tokio::test(start_paused = true)]
 async fn a_hung_message_is_stopped_in_time_and_fails_alone_with_the_unreached() {
-    let store = Slow {
-        inner: processed_store(),
-        read: None,
-    };
+    let store = slow_store(None);
     let deadline = Instant::now() + Duration::from_secs(30);
 
     let response = handle(four_tasks(), "req", deadline, |_| &store, None).await;

@@ -30,7 +30,8 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_e2e::proxy::FaultProxy;
 use lambda_e2e::{RuntimeApi, build_cli, build_lambdas};
 
-use crate::operate::Augment;
+use crate::operate::{Augment, receive_batch};
+use crate::terraform_stack::MAX_RECEIVE_COUNT;
 use serde_json::{Value, json};
 
 const BUCKET: &str = "augment-chaos";
@@ -39,11 +40,9 @@ const ACCOUNT: &str = "123456789012";
 const UPLOADS: usize = 200;
 const FAULT_PERCENT: u32 = 20;
 const SEED: u64 = 14;
-/// terraform/variables.tf's defaults: `processor_retry_attempts`,
-/// `max_receive_count`, `worker_batch_size`.
+/// terraform/variables.tf's default `processor_retry_attempts` (its
+/// `max_receive_count` and `worker_batch_size`: `terraform_stack`'s).
 const ASYNC_RETRIES: usize = 2;
-const MAX_RECEIVE_COUNT: usize = 5;
-const BATCH_SIZE: i32 = 5;
 /// Short, so a failed task comes back in seconds (AWS's is 6 x the worker timeout),
 /// and longer than a batch usually takes with the SDK's backoff.
 const VISIBILITY_TIMEOUT_SECS: i32 = 5;
@@ -254,8 +253,9 @@ struct Deliveries {
 }
 
 /// The SQS event source mapping until the queue is empty: [`INSTANCES`] pollers,
-/// batches of [`BATCH_SIZE`] (with the real receive count), the messages the worker
-/// did not name in `batchItemFailures` deleted, the rest left to come back.
+/// batches as [`receive_batch`] takes them (with the real receive count), the
+/// messages the worker did not name in `batchItemFailures` deleted, the rest left
+/// to come back.
 async fn event_source_mapping(
     api: &Arc<RuntimeApi>,
     clients: &Clients,
@@ -269,17 +269,7 @@ async fn event_source_mapping(
             let (queue_url, queue_arn) = (queues.rotations.clone(), queues.rotations_arn.clone());
             tokio::spawn(async move {
                 loop {
-                    let received = clients
-                        .sqs
-                        .receive_message()
-                        .queue_url(&queue_url)
-                        .max_number_of_messages(BATCH_SIZE)
-                        .message_system_attribute_names(MessageSystemAttributeName::All)
-                        .wait_time_seconds(1)
-                        .send()
-                        .await
-                        .unwrap();
-                    let messages = received.messages();
+                    let messages = receive_batch(&clients.sqs, &queue_url, 1).await;
                     if messages.is_empty() {
                         if queue_depth(&clients, &queue_url).await == (0, 0) {
                             return;
@@ -322,7 +312,7 @@ async fn event_source_mapping(
                     {
                         let mut d = deliveries.lock().unwrap();
                         d.batches += 1;
-                        for m in messages {
+                        for m in &messages {
                             let id = m.message_id().unwrap().to_owned();
                             *d.delivered.entry(id.clone()).or_default() += 1;
                             if failed.contains(&id) {
@@ -330,7 +320,7 @@ async fn event_source_mapping(
                             }
                         }
                     }
-                    for m in messages {
+                    for m in &messages {
                         if !failed.contains(m.message_id().unwrap()) {
                             let deleted = clients
                                 .sqs

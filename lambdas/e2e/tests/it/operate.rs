@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use augment_aws::testing::{self, Moto};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use lambda_e2e::{
     Running, RuntimeApi, build_cli, build_lambdas, log_lines, red_corner_photo, s3_record,
     sqs_record,
@@ -127,6 +127,25 @@ pub(crate) fn invoke_worker(api: &RuntimeApi, queue_arn: &str, messages: &[Messa
     assert_eq!(response["batchItemFailures"], json!([]), "{response}");
 }
 
+/// One batch as the SQS event source mapping receives it: at most [`BATCH_SIZE`]
+/// messages with their receive counts, after waiting up to `wait_secs` for one.
+pub(crate) async fn receive_batch(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    wait_secs: i32,
+) -> Vec<Message> {
+    sqs.receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(i32::try_from(BATCH_SIZE).unwrap())
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .wait_time_seconds(wait_secs)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default()
+}
+
 /// The event source mapping, emulated: the queue's messages to the worker in
 /// batches, what succeeded deleted. How many messages it handed over.
 pub(crate) async fn run_worker(
@@ -137,19 +156,11 @@ pub(crate) async fn run_worker(
 ) -> usize {
     let mut handed = 0;
     loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(BATCH_SIZE as i32)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .unwrap();
-        let batch = received.messages();
+        let batch = receive_batch(sqs, queue_url, 0).await;
         if batch.is_empty() {
             return handed;
         }
-        invoke_worker(api, queue_arn, batch);
+        invoke_worker(api, queue_arn, &batch);
         let entries: Vec<DeleteMessageBatchRequestEntry> = batch
             .iter()
             .enumerate()

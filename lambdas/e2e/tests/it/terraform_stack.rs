@@ -40,7 +40,7 @@ const IMAGE_TAG: &str = "e2e";
 pub(crate) const REGION: &str = "us-east-1";
 /// The defaults terraform/variables.tf documents, checked on the applied stack.
 const WORKER_TIMEOUT_SECS: u64 = 30;
-const MAX_RECEIVE_COUNT: u64 = 5;
+pub(crate) const MAX_RECEIVE_COUNT: usize = 5;
 pub(crate) const BATCH_SIZE: usize = 5;
 const MAX_CONCURRENCY: u64 = 10;
 const RETENTION_SECS: &str = "1209600";

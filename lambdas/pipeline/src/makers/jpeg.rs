@@ -55,15 +55,39 @@ pub fn photo_jpeg(width: usize, height: usize, progressive: bool) -> Vec<u8> {
     jpeg
 }
 
-/// A smooth picture (so the file is small), in any colour space: `format`'s
-/// channels, written as `colorspace` without subsampling, or as YCbCr 4:2:0.
-pub fn flat_jpeg(
-    (width, height): (usize, usize),
-    format: PixelFormat,
-    colorspace: Option<Colorspace>,
-    progressive: bool,
-    arithmetic: bool,
-) -> Vec<u8> {
+/// The colours [`flat_jpeg`] writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Colours {
+    /// YCbCr 4:2:0 from RGB: what the processor writes.
+    Ycc420,
+    /// YCbCr from RGB without subsampling.
+    Ycc444,
+    /// Four channels written as CMYK.
+    Cmyk,
+    /// Four channels written as YCCK.
+    Ycck,
+}
+
+/// How [`flat_jpeg`] codes its picture.
+#[derive(Debug, Clone, Copy)]
+pub enum Coding {
+    Baseline,
+    Progressive,
+    /// Baseline with arithmetic coding.
+    Arithmetic,
+    ProgressiveArithmetic,
+}
+
+/// A smooth picture (so the file is small), in `colours`, coded as `coding`.
+pub fn flat_jpeg((width, height): (usize, usize), colours: Colours, coding: Coding) -> Vec<u8> {
+    let (format, colorspace) = match colours {
+        Colours::Ycc420 => (PixelFormat::RGB, None),
+        Colours::Ycc444 => (PixelFormat::RGB, Some(Colorspace::YCbCr)),
+        Colours::Cmyk => (PixelFormat::CMYK, Some(Colorspace::CMYK)),
+        Colours::Ycck => (PixelFormat::CMYK, Some(Colorspace::YCCK)),
+    };
+    let progressive = matches!(coding, Coding::Progressive | Coding::ProgressiveArithmetic);
+    let arithmetic = matches!(coding, Coding::Arithmetic | Coding::ProgressiveArithmetic);
     let channels = format.size();
     let mut pixels = vec![0_u8; width * height * channels];
     for (y, row) in pixels.chunks_exact_mut(width * channels).enumerate() {

@@ -22,7 +22,9 @@ pub use hostile::{
     jpeg_scan_header, last_coefficient_jpeg, lossless_scan_flood, many_idat_png, paeth_png,
     refinement_flood, restart_every_block,
 };
-pub use jpeg::{flat_jpeg, photo_jpeg, photo_pixels, restart_every_mcu, segment, with_segments};
+pub use jpeg::{
+    Coding, Colours, flat_jpeg, photo_jpeg, photo_pixels, restart_every_mcu, segment, with_segments,
+};
 pub use png::{
     Pass, crc32, fix_png_crcs, ihdr, passes, png_chunk, png_of_chunks, png_of_zeros, png_with,
     solid_png, zlib_of_runs,

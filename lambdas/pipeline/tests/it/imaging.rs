@@ -55,6 +55,25 @@ fn reject(input: &[u8]) -> Rejection {
     }
 }
 
+/// The input is rejected with `code`, and its message says `says`.
+fn assert_rejected_saying(input: &[u8], code: RejectCode, says: &str) {
+    let rejection = reject(input);
+    assert_eq!(rejection.code, code, "{says}");
+    assert!(
+        rejection.message.contains(says),
+        "{says}: {}",
+        rejection.message
+    );
+}
+
+/// A JPEG cut after `len` bytes, closed with an end-of-image marker as a
+/// careless writer would.
+fn cut_short(whole: &[u8], len: usize) -> Vec<u8> {
+    let mut input = whole[..len].to_vec();
+    input.extend_from_slice(&[0xFF, 0xD9]);
+    input
+}
+
 /// Mean colour of the square of side `2 * radius + 1` around `(x, y)`.
 fn mean(image: &RgbImage, (x, y): (u32, u32), radius: u32) -> Rgb {
     let (mut sum, mut n) = ([0_u32; 3], 0_u32);
@@ -1003,13 +1022,7 @@ fn what_is_not_a_jpeg_or_png_is_unsupported_whatever_its_name() {
         ("a WebP image", webp),
         ("empty", b""),
     ] {
-        let rejection = reject(bytes);
-        assert_eq!(rejection.code, RejectCode::UnsupportedType, "{what}");
-        assert!(
-            rejection.message.contains(what),
-            "{what}: {}",
-            rejection.message
-        );
+        assert_rejected_saying(bytes, RejectCode::UnsupportedType, what);
     }
 }
 
@@ -1022,13 +1035,7 @@ fn more_than_10_mib_is_too_large_and_exactly_10_mib_is_fine() {
     let out = process(&input);
     assert_colour(&out, (112, 128), RED, "10 MiB JPEG");
     input.push(0);
-    let rejection = reject(&input);
-    assert_eq!(rejection.code, RejectCode::TooLarge);
-    assert!(
-        rejection.message.contains("10 MiB"),
-        "{}",
-        rejection.message
-    );
+    assert_rejected_saying(&input, RejectCode::TooLarge, "10 MiB");
 }
 
 #[test]
@@ -1101,9 +1108,7 @@ fn truncated_jpegs_ending_in_a_marker_are_corrupt() {
             whole.len() * 3 / 4,
             whole.len() - 20,
         ] {
-            let mut input = whole[..cut].to_vec();
-            input.extend_from_slice(&[0xFF, 0xD9]);
-            let rejection = reject(&input);
+            let rejection = reject(&cut_short(&whole, cut));
             assert_eq!(
                 rejection.code,
                 RejectCode::Corrupt,
@@ -1122,9 +1127,7 @@ fn a_progressive_jpeg_cut_between_scans_is_corrupt() {
         .collect();
     assert!(scans.len() > 2, "the progressive JPEG has several scans");
     for &next_scan in &scans[1..] {
-        let mut input = whole[..next_scan].to_vec();
-        input.extend_from_slice(&[0xFF, 0xD9]);
-        let rejection = reject(&input);
+        let rejection = reject(&cut_short(&whole, next_scan));
         assert_eq!(
             rejection.code,
             RejectCode::Corrupt,

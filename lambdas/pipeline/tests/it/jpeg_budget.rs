@@ -8,11 +8,10 @@
 use augment_pipeline::RejectCode;
 use augment_pipeline::imaging::process_upload_bytes;
 use augment_pipeline::makers::{
-    arithmetic_bomb, arithmetic_without_data, flat_jpeg, hand_made_jpeg, huffman_table_flood,
-    jpeg_headers, jpeg_scan_header, lossless_scan_flood, photo_jpeg, refinement_flood,
-    restart_every_block, restart_every_mcu, segment, with_segments,
+    Coding, Colours, arithmetic_bomb, arithmetic_without_data, flat_jpeg, hand_made_jpeg,
+    huffman_table_flood, jpeg_headers, jpeg_scan_header, lossless_scan_flood, photo_jpeg,
+    refinement_flood, restart_every_block, restart_every_mcu, segment, with_segments,
 };
-use turbojpeg::{Colorspace, PixelFormat};
 
 use crate::budget::{Case, Expect, check_cases, check_rotations, run_child_if_asked};
 
@@ -29,43 +28,27 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "progressive 64 MP YCbCr, flat",
-        make: || flat_jpeg((8000, 8000), PixelFormat::RGB, None, true, false),
+        make: || flat_jpeg((8000, 8000), Colours::Ycc420, Coding::Progressive),
         expect: Expect::Processed,
     },
     Case {
         name: "progressive 64 MP CMYK",
-        make: || {
-            flat_jpeg(
-                (8000, 8000),
-                PixelFormat::CMYK,
-                Some(Colorspace::CMYK),
-                true,
-                false,
-            )
-        },
+        make: || flat_jpeg((8000, 8000), Colours::Cmyk, Coding::Progressive),
         expect: Expect::Processed,
     },
     Case {
         name: "progressive 64 MP YCCK",
-        make: || {
-            flat_jpeg(
-                (8000, 8000),
-                PixelFormat::CMYK,
-                Some(Colorspace::YCCK),
-                true,
-                false,
-            )
-        },
+        make: || flat_jpeg((8000, 8000), Colours::Ycck, Coding::Progressive),
         expect: Expect::Processed,
     },
     Case {
         name: "progressive arithmetic 16 MP",
-        make: || flat_jpeg((4000, 4000), PixelFormat::RGB, None, true, true),
+        make: || flat_jpeg((4000, 4000), Colours::Ycc420, Coding::ProgressiveArithmetic),
         expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
         name: "baseline arithmetic 16 MP",
-        make: || flat_jpeg((4000, 4000), PixelFormat::RGB, None, false, true),
+        make: || flat_jpeg((4000, 4000), Colours::Ycc420, Coding::Arithmetic),
         expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
@@ -193,43 +176,27 @@ const PLANTED: &[Case] = &[
     },
     Case {
         name: "baseline 3712x3712",
-        make: || flat_jpeg((3712, 3712), PixelFormat::RGB, None, false, false),
+        make: || flat_jpeg((3712, 3712), Colours::Ycc420, Coding::Baseline),
         expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
         name: "256x256 arithmetic",
-        make: || flat_jpeg((256, 256), PixelFormat::RGB, None, false, true),
+        make: || flat_jpeg((256, 256), Colours::Ycc420, Coding::Arithmetic),
         expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
         name: "256x256 progressive",
-        make: || flat_jpeg((256, 256), PixelFormat::RGB, None, true, false),
+        make: || flat_jpeg((256, 256), Colours::Ycc420, Coding::Progressive),
         expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
         name: "256x256 4:4:4",
-        make: || {
-            flat_jpeg(
-                (256, 256),
-                PixelFormat::RGB,
-                Some(Colorspace::YCbCr),
-                false,
-                false,
-            )
-        },
+        make: || flat_jpeg((256, 256), Colours::Ycc444, Coding::Baseline),
         expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
         name: "256x256 CMYK",
-        make: || {
-            flat_jpeg(
-                (256, 256),
-                PixelFormat::CMYK,
-                Some(Colorspace::CMYK),
-                false,
-                false,
-            )
-        },
+        make: || flat_jpeg((256, 256), Colours::Cmyk, Coding::Baseline),
         expect: Expect::Rejected(RejectCode::UnsupportedType),
     },
     Case {
@@ -272,7 +239,7 @@ fn lossless_gradient(side: usize) -> Vec<u8> {
 /// A small progressive JPEG whose last AC scan is repeated `times` times: each
 /// copy is a pass over the image for a full decoder.
 fn scan_flood(times: usize) -> Vec<u8> {
-    let jpeg = flat_jpeg((64, 64), PixelFormat::RGB, None, true, false);
+    let jpeg = flat_jpeg((64, 64), Colours::Ycc420, Coding::Progressive);
     let sos: Vec<usize> = (0..jpeg.len() - 1)
         .filter(|&i| jpeg[i..i + 2] == [0xFF, 0xDA])
         .collect();

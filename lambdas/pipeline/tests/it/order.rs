@@ -33,6 +33,21 @@ async fn process(store: &MemoryStore, queue: &MemoryQueue, sequencer: &str) -> U
     process_upload_event(store, queue, event).await.unwrap()
 }
 
+fn assert_processed(outcome: &UploadOutcome) {
+    assert!(
+        matches!(outcome, UploadOutcome::Processed { .. }),
+        "{outcome:?}"
+    );
+}
+
+/// What an event of `key` older than the outputs' upload ends as.
+fn superseded(key: &str) -> UploadOutcome {
+    UploadOutcome::Skipped {
+        key: key.into(),
+        reason: SkipReason::Superseded,
+    }
+}
+
 fn failed_record(store: &MemoryStore, key: &str) -> FailedRecord {
     serde_json::from_slice(&store.object(key).expect("a failed record").body).unwrap()
 }
@@ -113,10 +128,7 @@ async fn a_later_success_deletes_the_stale_failed_record() {
     store.insert(KEY, photo([10, 200, 10]));
     let outcome = process_upload(&store, &queue, "b", KEY).await.unwrap();
 
-    assert!(
-        matches!(outcome, UploadOutcome::Processed { .. }),
-        "{outcome:?}"
-    );
+    assert_processed(&outcome);
     assert_eq!(store.keys(), [KEY, PROCESSED], "the failed record is gone");
 }
 
@@ -125,10 +137,7 @@ async fn a_late_older_event_never_overwrites_a_newer_upload() {
     let store = MemoryStore::with(KEY, photo([200, 10, 10]));
     let queue = MemoryQueue::default();
     let outcome = process(&store, &queue, NEWER).await;
-    assert!(
-        matches!(outcome, UploadOutcome::Processed { .. }),
-        "{outcome:?}"
-    );
+    assert_processed(&outcome);
     let newer_output = store.object(PROCESSED).unwrap().body;
     assert_eq!(
         store.metadata(PROCESSED, SEQUENCER_METADATA).as_deref(),
@@ -141,22 +150,13 @@ async fn a_late_older_event_never_overwrites_a_newer_upload() {
     store.insert(KEY, photo([10, 10, 200]));
     let outcome = process(&store, &queue, OLDER).await;
 
-    assert_eq!(
-        outcome,
-        UploadOutcome::Skipped {
-            key: KEY.into(),
-            reason: SkipReason::Superseded
-        }
-    );
+    assert_eq!(outcome, superseded(KEY));
     assert_eq!(store.object(PROCESSED).unwrap().body, newer_output);
     assert_eq!(queue.batches().len(), 1, "no tasks for the older event");
 
     // The same event again (at-least-once delivery) is not older: it runs again.
     let outcome = process(&store, &queue, NEWER).await;
-    assert!(
-        matches!(outcome, UploadOutcome::Processed { .. }),
-        "{outcome:?}"
-    );
+    assert_processed(&outcome);
 }
 
 #[tokio::test]
@@ -244,10 +244,7 @@ async fn outputs_without_a_recorded_order_are_written_over() {
         .await
         .unwrap();
     let outcome = process(&store, &MemoryQueue::default(), OLDER).await;
-    assert!(
-        matches!(outcome, UploadOutcome::Processed { .. }),
-        "{outcome:?}"
-    );
+    assert_processed(&outcome);
     assert_eq!(
         store.metadata(PROCESSED, SEQUENCER_METADATA).as_deref(),
         Some(OLDER)
@@ -286,17 +283,11 @@ async fn uploads_of_two_extensions_are_ordered_by_event_time_not_by_sequencer() 
     let queue = MemoryQueue::default();
 
     let outcome = process_at(&store, &queue, JPG, NEWER, EARLIER).await;
-    assert!(
-        matches!(outcome, UploadOutcome::Processed { .. }),
-        "{outcome:?}"
-    );
+    assert_processed(&outcome);
     let jpg_tasks = queue.batches()[0].clone();
     // The newer cat.png, whose sequencer is smaller than cat.jpg's: processed.
     let outcome = process_at(&store, &queue, PNG, OLDER, LATER).await;
-    assert!(
-        matches!(outcome, UploadOutcome::Processed { .. }),
-        "{outcome:?}"
-    );
+    assert_processed(&outcome);
     assert_eq!(
         store.metadata(PROCESSED, "source-key").as_deref(),
         Some(PNG)
@@ -306,13 +297,7 @@ async fn uploads_of_two_extensions_are_ordered_by_event_time_not_by_sequencer() 
 
     // A late, older event of cat.jpg (redelivered) does not overwrite it.
     let outcome = process_at(&store, &queue, JPG, NEWER, EARLIER).await;
-    assert_eq!(
-        outcome,
-        UploadOutcome::Skipped {
-            key: JPG.into(),
-            reason: SkipReason::Superseded
-        }
-    );
+    assert_eq!(outcome, superseded(JPG));
     assert_eq!(store.object(PROCESSED).unwrap().body, png_output);
     assert_eq!(queue.batches().len(), 2, "no tasks for the older upload");
 

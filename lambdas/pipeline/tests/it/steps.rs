@@ -4,10 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
-use augment_pipeline::memory::{MemoryQueue, MemoryStore};
-use augment_pipeline::ports::{
-    ListPage, ListRequest, ObjectInfo, ObjectStore, PutObject, StoreFuture,
-};
+use augment_pipeline::memory::{Hook, Hooked, MemoryQueue, MemoryStore};
+use augment_pipeline::ports::{ObjectStore, StoreFuture};
 use augment_pipeline::provenance;
 use augment_pipeline::steps::{
     RotationOutcome, SkipReason, UploadOutcome, make_rotation, process_upload,
@@ -278,34 +276,18 @@ async fn a_rotation_whose_processed_image_is_gone_ends_quietly() {
 /// Delete… does, then the rotations) while a rotation of it is being written:
 /// the delete lands just before the rotation's `put`.
 struct DeletedDuringWrite {
-    inner: MemoryStore,
     task: RotationTask,
 }
 
-impl ObjectStore for DeletedDuringWrite {
-    fn head<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<ObjectInfo>> {
-        self.inner.head(key)
-    }
-    fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> StoreFuture<'a, Vec<u8>> {
-        self.inner.get(key, max_bytes)
-    }
-    fn put(&self, object: PutObject) -> StoreFuture<'_, ()> {
+impl Hook for DeletedDuringWrite {
+    fn before_put<'a>(&'a self, inner: &'a MemoryStore, key: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            if object.key == self.task.output_key {
-                self.inner.delete(&self.task.processed_key).await?;
-                self.inner.delete(&self.task.output_key).await?;
+            if key == self.task.output_key {
+                inner.delete(&self.task.processed_key).await?;
+                inner.delete(&self.task.output_key).await?;
             }
-            self.inner.put(object).await
+            Ok(())
         })
-    }
-    fn list_page<'a>(&'a self, request: ListRequest<'a>) -> StoreFuture<'a, ListPage> {
-        self.inner.list_page(request)
-    }
-    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        self.inner.delete(key)
-    }
-    fn head_metadata<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<(String, String)>>> {
-        self.inner.head_metadata(key)
     }
 }
 
@@ -315,9 +297,9 @@ async fn a_rotation_never_leaves_an_output_after_its_image_was_deleted() {
     let queue = MemoryQueue::default();
     process_upload(&store, &queue, "b", KEY).await.unwrap();
     let task = queue.batches()[0][2].clone();
-    let racing = DeletedDuringWrite {
+    let racing = Hooked {
         inner: store,
-        task: task.clone(),
+        hook: DeletedDuringWrite { task: task.clone() },
     };
 
     assert_eq!(
