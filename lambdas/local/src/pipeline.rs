@@ -105,23 +105,12 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
 
         let worker = this.clone();
         tokio::spawn(async move {
-            while let Some(task) = tasks.recv().await {
+            let mut images = ImageTasks::default();
+            while let Some(group) = images.next(&mut tasks).await {
                 let Ok(permit) = worker.permits.clone().acquire_owned().await else {
                     break;
                 };
-                let worker = worker.clone();
-                tokio::spawn(async move {
-                    // Local tasks carry no sequencer: always written.
-                    let result = worker
-                        .with_retries(permit, || {
-                            steps::make_rotation(worker.store.as_ref(), &task)
-                        })
-                        .await
-                        .map(drop);
-                    worker.backlog.add_permits(1);
-                    // The receiver is gone only when nobody waits for results.
-                    let _ = worker.events.send(PipelineEvent::Rotation { task, result });
-                });
+                tokio::spawn(worker.clone().rotate(permit, group));
             }
         });
         (this, event_receiver)
@@ -233,5 +222,71 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
                 result => return result,
             }
         }
+    }
+}
+
+impl<S: ObjectStore + 'static> LocalPipeline<S> {
+    /// Runs the tasks of one processed image together (one read of it, see
+    /// [`steps::make_rotations`]) and reports each; should they fail, each is run
+    /// again alone, so each reports its own error.
+    async fn rotate(self, permit: tokio::sync::OwnedSemaphorePermit, group: Vec<RotationTask>) {
+        // Local tasks carry no sequencer: always written.
+        let together = self
+            .with_retries(permit, || {
+                steps::make_rotations(self.store.as_ref(), &group)
+            })
+            .await;
+        for task in group {
+            let result = match &together {
+                Ok(_) => Ok(()),
+                Err(_) => {
+                    // No slot only once the pipeline is closing: the task is
+                    // left unreported, as a task never started is.
+                    let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                        return;
+                    };
+                    self.with_retries(permit, || steps::make_rotation(self.store.as_ref(), &task))
+                        .await
+                        .map(drop)
+                }
+            };
+            self.backlog.add_permits(1);
+            // The receiver is gone only when nobody waits for results.
+            let _ = self.events.send(PipelineEvent::Rotation { task, result });
+        }
+    }
+}
+
+/// Takes rotation tasks off the queue a processed image at a time: an upload's
+/// tasks are sent as one batch, so they come one after the other.
+#[derive(Debug, Default)]
+struct ImageTasks {
+    /// A task already taken that names the next image.
+    next: Option<RotationTask>,
+}
+
+impl ImageTasks {
+    /// The next image's tasks that are queued (at most an upload's worth), or
+    /// `None` when the queue is closed and empty.
+    async fn next(
+        &mut self,
+        tasks: &mut mpsc::UnboundedReceiver<RotationTask>,
+    ) -> Option<Vec<RotationTask>> {
+        let first = match self.next.take() {
+            Some(task) => task,
+            None => tasks.recv().await?,
+        };
+        let mut group = vec![first];
+        while group.len() < Output::ROTATIONS.len() {
+            match tasks.try_recv() {
+                Ok(task) if task.processed_key == group[0].processed_key => group.push(task),
+                Ok(task) => {
+                    self.next = Some(task);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        Some(group)
     }
 }
