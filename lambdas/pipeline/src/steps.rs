@@ -441,17 +441,13 @@ async fn rotations_of_one_image<S: ObjectStore>(
         Err(err) if gone(store, key, &err).await? => return all_gone(),
         Err(err) => return Err(err.into()),
     };
-    let rotated = tasks
-        .iter()
-        .map(|task| {
-            imaging::rotate_jpeg_bytes(&bytes, task.angle).map_err(|rejection| {
-                StepError::BadProcessedImage {
-                    key: key.clone(),
-                    rejection,
-                }
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let angles: Vec<_> = tasks.iter().map(|task| task.angle).collect();
+    let rotated = imaging::rotate_jpeg_bytes_all(&bytes, &angles).map_err(|rejection| {
+        StepError::BadProcessedImage {
+            key: key.clone(),
+            rejection,
+        }
+    })?;
     let Some(recorded) = processed_metadata(store, key).await? else {
         return all_gone();
     };

@@ -67,26 +67,54 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 /// `processed/` is refused at once (`unsupported_type`). 256 is a multiple of the
 /// 16-px MCU of 4:2:0, so the transform is exact.
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
+    let mut turned = rotate_jpeg_bytes_all(bytes, &[angle])?;
+    turned
+        .pop()
+        .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "the transform gave no image"))
+}
+
+/// [`rotate_jpeg_bytes`] for each of `angles`, in their order, from one entropy
+/// decode of the image for all its transforms (libjpeg-turbo's transform takes
+/// several at once): how local mode makes an upload's rotations together. The
+/// same bytes as one call each.
+pub fn rotate_jpeg_bytes_all(bytes: &[u8], angles: &[Angle]) -> Result<Vec<Vec<u8>>, Rejection> {
     guard(|| {
         processed::check_processed(bytes)?;
-        if angle == Angle::Deg360 && unchanged::is_canonical(bytes) {
-            return Ok(bytes.to_vec());
-        }
+        let copied = angles.contains(&Angle::Deg360) && unchanged::is_canonical(bytes);
+        let transformed = |&angle: &Angle| !(copied && angle == Angle::Deg360);
         // libjpeg-turbo's ROT90 turns clockwise; our angles are counter-clockwise.
-        let op = match angle {
-            Angle::Deg90 => turbojpeg::TransformOp::Rot270,
-            Angle::Deg180 => turbojpeg::TransformOp::Rot180,
-            Angle::Deg270 => turbojpeg::TransformOp::Rot90,
-            // The processed image's coefficients copied as they are: exact, and the
-            // same pass proves the file whole, so a damaged or padded file under
-            // `processed/` is refused or comes out as a clean JPEG, never passed on.
-            Angle::Deg360 => turbojpeg::TransformOp::None,
-        };
-        let mut transform = turbojpeg::Transform::op(op);
-        transform.perfect = true;
-        transform.copy_none = true;
-        turbo::with_transformer(|transformer| transformer.transform_to_vec(&transform, bytes))
-            .map_err(|err| Rejection::corrupt(Claimed::Jpeg, err))
+        let ops: Vec<_> = angles
+            .iter()
+            .filter(|angle| transformed(angle))
+            .map(|angle| match angle {
+                Angle::Deg90 => turbojpeg::TransformOp::Rot270,
+                Angle::Deg180 => turbojpeg::TransformOp::Rot180,
+                Angle::Deg270 => turbojpeg::TransformOp::Rot90,
+                // The processed image's coefficients copied as they are: exact, and
+                // the same pass proves the file whole, so a damaged or padded file
+                // under `processed/` is refused or comes out as a clean JPEG.
+                Angle::Deg360 => turbojpeg::TransformOp::None,
+            })
+            .collect();
+        let turned = turbo::transform_many(bytes, &ops)
+            .map_err(|err| Rejection::corrupt(Claimed::Jpeg, err))?;
+        if turned.len() != ops.len() {
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "the transform gave too few images",
+            ));
+        }
+        let mut turned = turned.into_iter();
+        Ok(angles
+            .iter()
+            .map(|angle| {
+                if transformed(angle) {
+                    turned.next().unwrap_or_default()
+                } else {
+                    bytes.to_vec()
+                }
+            })
+            .collect())
     })
 }
 

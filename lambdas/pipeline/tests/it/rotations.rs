@@ -19,8 +19,11 @@ async fn processed() -> (MemoryStore, Vec<RotationTask>) {
     (store, queue.batches().concat())
 }
 
+/// An output: its key, body and metadata.
+type Written = (String, Vec<u8>, Vec<(&'static str, String)>);
+
 /// Each output key with its body and metadata.
-fn outputs(store: &MemoryStore) -> Vec<(String, Vec<u8>, Vec<(&'static str, String)>)> {
+fn outputs(store: &MemoryStore) -> Vec<Written> {
     store
         .keys()
         .into_iter()
@@ -55,8 +58,11 @@ async fn tasks_of_a_deleted_image_write_nothing() {
     let (store, tasks) = processed().await;
     store.delete(&tasks[0].processed_key).await.unwrap();
     let outcomes = make_rotations(&store, &tasks).await.unwrap();
-    let gone = vec![RotationOutcome::Gone; 4];
-    assert_eq!(outcomes[..4], gone[..], "the deleted image's");
+    assert_eq!(
+        outcomes[..4],
+        [RotationOutcome::Gone; 4],
+        "the deleted image's"
+    );
     assert_eq!(outcomes[4..], [RotationOutcome::Written; 4], "the other's");
     assert!(
         outputs(&store)
