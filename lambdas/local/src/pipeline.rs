@@ -105,27 +105,15 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
 
         let worker = this.clone();
         tokio::spawn(async move {
-            while let Some(task) = tasks.recv().await {
+            let mut images = ImageTasks::default();
+            while let Some(group) = images.next(&mut tasks).await {
                 let Ok(permit) = worker.permits.clone().acquire_owned().await else {
                     break;
                 };
-                tokio::spawn(worker.clone().rotate(permit, task));
+                tokio::spawn(worker.clone().rotate(permit, group));
             }
         });
         (this, event_receiver)
-    }
-
-    /// One rotation task in its slot, reported as it ends; its place in the
-    /// backlog given back.
-    async fn rotate(self, permit: OwnedSemaphorePermit, task: RotationTask) {
-        // Local tasks carry no sequencer: always written.
-        let result = self
-            .with_retries(permit, || steps::make_rotation(self.store.as_ref(), &task))
-            .await
-            .map(drop);
-        self.backlog.add_permits(1);
-        // The receiver is gone only when nobody waits for results.
-        let _ = self.events.send(PipelineEvent::Rotation { task, result });
     }
 
     pub fn store(&self) -> &S {
@@ -237,5 +225,71 @@ impl<S: ObjectStore + 'static> LocalPipeline<S> {
                 result => return result,
             }
         }
+    }
+}
+
+impl<S: ObjectStore + 'static> LocalPipeline<S> {
+    /// Runs the tasks of one processed image together (one read of it, see
+    /// [`steps::make_rotations`]) and reports each; should they fail, each is run
+    /// again alone, so each reports its own error.
+    async fn rotate(self, permit: OwnedSemaphorePermit, group: Vec<RotationTask>) {
+        // Local tasks carry no sequencer: always written.
+        let together = self
+            .with_retries(permit, || {
+                steps::make_rotations(self.store.as_ref(), &group)
+            })
+            .await;
+        for task in group {
+            let result = match &together {
+                Ok(_) => Ok(()),
+                Err(_) => {
+                    // No slot only once the pipeline is closing: the task is
+                    // left unreported, as a task never started is.
+                    let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                        return;
+                    };
+                    self.with_retries(permit, || steps::make_rotation(self.store.as_ref(), &task))
+                        .await
+                        .map(drop)
+                }
+            };
+            self.backlog.add_permits(1);
+            // The receiver is gone only when nobody waits for results.
+            let _ = self.events.send(PipelineEvent::Rotation { task, result });
+        }
+    }
+}
+
+/// Takes rotation tasks off the queue a processed image at a time: an upload's
+/// tasks are sent as one batch, so they come one after the other.
+#[derive(Debug, Default)]
+struct ImageTasks {
+    /// A task already taken that names the next image.
+    next: Option<RotationTask>,
+}
+
+impl ImageTasks {
+    /// The next image's tasks that are queued (at most an upload's worth), or
+    /// `None` when the queue is closed and empty.
+    async fn next(
+        &mut self,
+        tasks: &mut mpsc::UnboundedReceiver<RotationTask>,
+    ) -> Option<Vec<RotationTask>> {
+        let first = match self.next.take() {
+            Some(task) => task,
+            None => tasks.recv().await?,
+        };
+        let mut group = vec![first];
+        while group.len() < Output::ROTATIONS.len() {
+            match tasks.try_recv() {
+                Ok(task) if task.processed_key == group[0].processed_key => group.push(task),
+                Ok(task) => {
+                    self.next = Some(task);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        Some(group)
     }
 }

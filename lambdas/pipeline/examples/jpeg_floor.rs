@@ -5,14 +5,17 @@
 //!
 //! `jpeg_floor <file> <repeat>` prints one JSON line of median milliseconds:
 //! `{"floor_ms": N, "decode_ms": N, "process_ms": N, "job_ms": N}`.
-//! `jpeg_floor <file> <repeat> floor|decode|job` runs only that part, for an
-//! instruction count (`valgrind --tool=callgrind`) of each on its own.
+//! `jpeg_floor <file> <repeat> floor|decode|job|local` runs only that part, for an
+//! instruction count (`valgrind --tool=callgrind`) of each on its own; `local` is
+//! the job as local mode does it (the four rotations from one entropy decode).
 
 use std::error::Error;
 use std::time::Instant;
 
 use augment_pipeline::Angle;
-use augment_pipeline::imaging::{decode, process_upload_bytes, rotate_jpeg_bytes};
+use augment_pipeline::imaging::{
+    decode, process_upload_bytes, rotate_jpeg_bytes, rotate_jpeg_bytes_all,
+};
 use augment_pipeline::limits::CANVAS_SIDE_PX;
 use augment_pipeline::sniff::ImageFormat;
 use serde_json::json;
@@ -22,7 +25,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (file, repeat, only) = match args.as_slice() {
         [file, repeat] => (file, repeat, None),
         [file, repeat, only] => (file, repeat, Some(only.as_str())),
-        _ => return Err("usage: jpeg_floor <file> <repeat> [floor|decode|job]".into()),
+        _ => return Err("usage: jpeg_floor <file> <repeat> [floor|decode|job|local]".into()),
     };
     let bytes = std::fs::read(file)?;
     let repeat: usize = repeat.parse()?;
@@ -41,7 +44,13 @@ fn main() -> Result<(), Box<dyn Error>> {
                         std::hint::black_box(rotate_jpeg_bytes(&processed, angle)?);
                     }
                 }
-                other => return Err(format!("no part `{other}`: floor, decode or job").into()),
+                "local" => {
+                    let processed = process_upload_bytes(&bytes)?;
+                    std::hint::black_box(rotate_jpeg_bytes_all(&processed, &Angle::ALL)?);
+                }
+                other => {
+                    return Err(format!("no part `{other}`: floor, decode, job or local").into());
+                }
             }
         }
         return Ok(());

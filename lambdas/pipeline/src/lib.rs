@@ -43,8 +43,8 @@ pub use ports::{
 pub use provenance::Provenance;
 pub use reject::{RejectCode, Rejection};
 pub use steps::{
-    RotationOutcome, StepError, UploadEvent, UploadOutcome, make_rotation, process_upload,
-    process_upload_event,
+    RotationOutcome, StepError, UploadEvent, UploadOutcome, make_rotation, make_rotations,
+    process_upload, process_upload_event,
 };
 
 /// An error and its causes on one line: "a: b: c".

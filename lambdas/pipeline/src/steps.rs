@@ -395,33 +395,83 @@ pub async fn make_rotation<S: ObjectStore>(
     store: &S,
     task: &RotationTask,
 ) -> Result<RotationOutcome, StepError> {
-    let bytes = match store.get(&task.processed_key, MAX_OUTPUT_BYTES).await {
+    let outcomes = make_rotations(store, std::slice::from_ref(task)).await?;
+    Ok(outcomes.first().copied().unwrap_or(RotationOutcome::Gone))
+}
+
+/// [`make_rotation`] for several tasks of one processed image (local mode runs
+/// an upload's four together): the image is read once and looked at once before
+/// and once after the writes, instead of once each. Outcomes in the tasks' order.
+/// Tasks of different images are made one image at a time.
+pub async fn make_rotations<S: ObjectStore>(
+    store: &S,
+    tasks: &[RotationTask],
+) -> Result<Vec<RotationOutcome>, StepError> {
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for image in tasks.chunk_by(|a, b| a.processed_key == b.processed_key) {
+        outcomes.extend(rotations_of_one_image(store, image).await?);
+    }
+    Ok(outcomes)
+}
+
+/// [`make_rotations`] for tasks that all name the same processed image.
+async fn rotations_of_one_image<S: ObjectStore>(
+    store: &S,
+    tasks: &[RotationTask],
+) -> Result<Vec<RotationOutcome>, StepError> {
+    let Some(key) = tasks.first().map(|task| &task.processed_key) else {
+        return Ok(Vec::new());
+    };
+    let all_gone = || Ok(vec![RotationOutcome::Gone; tasks.len()]);
+    let bytes = match store.get(key, MAX_OUTPUT_BYTES).await {
         Ok(bytes) => bytes,
-        Err(err) if gone(store, &task.processed_key, &err).await? => {
-            return Ok(RotationOutcome::Gone);
-        }
+        Err(err) if gone(store, key, &err).await? => return all_gone(),
         Err(err) => return Err(err.into()),
     };
-    let rotated = imaging::rotate_jpeg_bytes(&bytes, task.angle).map_err(|rejection| {
+    let angles: Vec<_> = tasks.iter().map(|task| task.angle).collect();
+    let rotated = imaging::rotate_jpeg_bytes_all(&bytes, &angles).map_err(|rejection| {
         StepError::BadProcessedImage {
-            key: task.processed_key.clone(),
+            key: key.clone(),
             rejection,
         }
     })?;
-    let Some(recorded) = processed_metadata(store, &task.processed_key).await? else {
-        return Ok(RotationOutcome::Gone);
+    let Some(recorded) = processed_metadata(store, key).await? else {
+        return all_gone();
     };
-    let sequencer = task.sequencer.as_deref().and_then(Sequencer::parse);
-    let ours = UploadOrder {
-        key: task.source_key.clone(),
-        sequencer: sequencer.clone(),
-        time: None,
-    };
-    if UploadOrder::recorded_in(&recorded)
-        .is_some_and(|theirs| theirs.key != ours.key || ours.is_older_than(&theirs))
-    {
-        return Ok(RotationOutcome::Superseded);
+    let recorded = UploadOrder::recorded_in(&recorded);
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for (task, body) in tasks.iter().zip(rotated) {
+        let sequencer = task.sequencer.as_deref().and_then(Sequencer::parse);
+        let ours = UploadOrder {
+            key: task.source_key.clone(),
+            sequencer: sequencer.clone(),
+            time: None,
+        };
+        if recorded
+            .as_ref()
+            .is_some_and(|theirs| theirs.key != ours.key || ours.is_older_than(theirs))
+        {
+            outcomes.push(RotationOutcome::Superseded);
+            continue;
+        }
+        store.put(rotation_put(task, sequencer, body)).await?;
+        outcomes.push(RotationOutcome::Written);
     }
+    let written = tasks.iter().zip(&mut outcomes);
+    let written: Vec<_> = written
+        .filter(|(_, outcome)| **outcome == RotationOutcome::Written)
+        .collect();
+    if !written.is_empty() && processed_metadata(store, key).await?.is_none() {
+        for (task, outcome) in written {
+            store.delete(&task.output_key).await?;
+            *outcome = RotationOutcome::Gone;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// A rotation's output as written: what it records of its upload.
+fn rotation_put(task: &RotationTask, sequencer: Option<Sequencer>, body: Vec<u8>) -> PutObject {
     let mut metadata = vec![(SOURCE_KEY_METADATA, task.source_key.clone())];
     if let Some(sequencer) = sequencer {
         metadata.push((SEQUENCER_METADATA, sequencer.as_str().to_owned()));
@@ -429,24 +479,14 @@ pub async fn make_rotation<S: ObjectStore>(
     if let Some(provenance) = &task.provenance {
         metadata.extend(provenance.metadata());
     }
-    store
-        .put(PutObject {
-            key: task.output_key.clone(),
-            body: rotated,
-            content_type: JPEG,
-            metadata,
-            tags: Vec::new(),
-            on_sent: None,
-        })
-        .await?;
-    if processed_metadata(store, &task.processed_key)
-        .await?
-        .is_none()
-    {
-        store.delete(&task.output_key).await?;
-        return Ok(RotationOutcome::Gone);
+    PutObject {
+        key: task.output_key.clone(),
+        body,
+        content_type: JPEG,
+        metadata,
+        tags: Vec::new(),
+        on_sent: None,
     }
-    Ok(RotationOutcome::Written)
 }
 
 /// The processed image's metadata, or `None` when it is gone.

@@ -8,9 +8,11 @@ use image::RgbImage;
 use image::metadata::Orientation;
 
 use super::jpeg_dc::{self, ColourKind, colour_kind, inverted_cmyk_to_rgb};
-use super::jpeg_header::{Coding, JpegHeader, essential_segments, read_header};
+use super::jpeg_frame::Coding;
+use super::jpeg_header::{JpegHeader, essential_segments, read_header};
 use super::jpeg_rules::check_data_amount;
-use super::{check_dimensions, fit_size};
+use super::size::{check_dimensions, fit_size};
+use super::turbo::with_decompressor;
 use crate::limits::{
     MAX_DECODE_ALLOC_BYTES, MAX_JPEG_BLOCK_VISITS, MAX_JPEG_LOSSLESS_SAMPLES, MAX_JPEG_SCANS,
 };
@@ -169,13 +171,6 @@ fn decode_turbo(
 ) -> Result<RgbImage, Rejection> {
     let kind = colour_kind(header);
     let cmyk = matches!(kind, ColourKind::Cmyk | ColourKind::Ycck);
-    let mut decompressor = turbojpeg::Decompressor::new().map_err(turbo_rejection)?;
-    decompressor
-        .set_scaling_factor(turbojpeg::ScalingFactor::new(eighths as usize, 8))
-        .map_err(turbo_rejection)?;
-    decompressor
-        .set_scan_limit(MAX_JPEG_SCANS as u32)
-        .map_err(turbo_rejection)?;
     let frame = &header.frame;
     let width = (frame.width * eighths).div_ceil(8) as usize;
     let height = (frame.height * eighths).div_ceil(8) as usize;
@@ -203,9 +198,12 @@ fn decode_turbo(
     // libjpeg-turbo reports a warning (data ending early, a missing restart
     // marker, a scan of the wrong length) as an error once it is done: every one
     // is a rejection, so a truncated file never comes out partly grey.
-    decompressor
-        .decompress(input, image)
-        .map_err(turbo_rejection)?;
+    with_decompressor(|decompressor| {
+        decompressor.set_scaling_factor(turbojpeg::ScalingFactor::new(eighths as usize, 8))?;
+        decompressor.set_scan_limit(MAX_JPEG_SCANS as u32)?;
+        decompressor.decompress(input, image)
+    })
+    .map_err(turbo_rejection)?;
     if cmyk {
         pixels = pixels
             .chunks_exact(4)

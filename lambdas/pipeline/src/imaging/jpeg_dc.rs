@@ -16,7 +16,8 @@
 use image::RgbImage;
 
 use super::jpeg_entropy::{Bits, Coder, Huffman, Restarts, scan_places, sequential_scan};
-use super::jpeg_header::{Coding, Frame, JpegHeader, Scan, next_marker};
+use super::jpeg_frame::{Coding, Frame, Scan};
+use super::jpeg_header::{JpegHeader, next_marker};
 use crate::reject::{Claimed, Rejection};
 
 /// Decodes the image at 1/8 scale (`⌈w/8⌉ × ⌈h/8⌉`, as libjpeg's 1/8). The

@@ -12,7 +12,8 @@
 //! what does not fit (long codes, large values, the block's last coefficients)
 //! takes the symbol-at-a-time path.
 
-use super::jpeg_header::{Frame, next_marker};
+use super::jpeg_frame::Frame;
+use super::jpeg_header::next_marker;
 use crate::reject::{Claimed, Rejection};
 
 /// Bits a table lookup resolves at once.

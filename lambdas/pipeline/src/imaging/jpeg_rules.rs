@@ -4,7 +4,7 @@
 //! enough for the blocks it claims. Each rule refuses, from the headers alone, a
 //! file that would otherwise cost a decoder passes or made-up rows.
 
-use super::jpeg_header::{Coding, Frame, Scan};
+use super::jpeg_frame::{Coding, Frame, Scan};
 use crate::reject::{Claimed, Rejection};
 
 /// Every component must get all 64 coefficients (sequential and lossless scans

@@ -13,20 +13,26 @@ use fast_image_resize as fr;
 use image::{DynamicImage, RgbImage};
 
 use crate::contract::Angle;
-use crate::limits::{CANVAS_SIDE_PX, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE_PX};
-use crate::reject::{Claimed, RejectCode, Rejection};
+use crate::limits::CANVAS_SIDE_PX;
+use crate::reject::{Claimed, Rejection};
 use crate::sniff::{ImageFormat, check_upload};
 
+mod encode;
 mod jpeg;
 mod jpeg_dc;
 mod jpeg_entropy;
+mod jpeg_frame;
 mod jpeg_header;
 mod jpeg_rules;
 pub(crate) mod png;
 mod processed;
+mod size;
+mod turbo;
 mod unchanged;
 
+pub use encode::encode_jpeg;
 pub use png::flatten_onto_white;
+pub use size::fit_size;
 
 /// Each sample of the canvas's white.
 const WHITE: u8 = u8::MAX;
@@ -61,27 +67,54 @@ pub fn process_upload_bytes(bytes: &[u8]) -> Result<Vec<u8>, Rejection> {
 /// `processed/` is refused at once (`unsupported_type`). 256 is a multiple of the
 /// 16-px MCU of 4:2:0, so the transform is exact.
 pub fn rotate_jpeg_bytes(bytes: &[u8], angle: Angle) -> Result<Vec<u8>, Rejection> {
+    let mut turned = rotate_jpeg_bytes_all(bytes, &[angle])?;
+    turned
+        .pop()
+        .ok_or_else(|| Rejection::corrupt(Claimed::Jpeg, "the transform gave no image"))
+}
+
+/// [`rotate_jpeg_bytes`] for each of `angles`, in their order, from one entropy
+/// decode of the image for all its transforms (libjpeg-turbo's transform takes
+/// several at once): how local mode makes an upload's rotations together. The
+/// same bytes as one call each.
+pub fn rotate_jpeg_bytes_all(bytes: &[u8], angles: &[Angle]) -> Result<Vec<Vec<u8>>, Rejection> {
     guard(|| {
         processed::check_processed(bytes)?;
-        if angle == Angle::Deg360 && unchanged::is_canonical(bytes) {
-            return Ok(bytes.to_vec());
-        }
+        let copied = angles.contains(&Angle::Deg360) && unchanged::is_canonical(bytes);
+        let transformed = |&angle: &Angle| !(copied && angle == Angle::Deg360);
         // libjpeg-turbo's ROT90 turns clockwise; our angles are counter-clockwise.
-        let op = match angle {
-            Angle::Deg90 => turbojpeg::TransformOp::Rot270,
-            Angle::Deg180 => turbojpeg::TransformOp::Rot180,
-            Angle::Deg270 => turbojpeg::TransformOp::Rot90,
-            // The processed image's coefficients copied as they are: exact, and the
-            // same pass proves the file whole, so a damaged or padded file under
-            // `processed/` is refused or comes out as a clean JPEG, never passed on.
-            Angle::Deg360 => turbojpeg::TransformOp::None,
-        };
-        let mut transform = turbojpeg::Transform::op(op);
-        transform.perfect = true;
-        transform.copy_none = true;
-        turbojpeg::Transformer::new()
-            .and_then(|mut transformer| transformer.transform_to_vec(&transform, bytes))
-            .map_err(|err| Rejection::corrupt(Claimed::Jpeg, err))
+        let ops: Vec<_> = angles
+            .iter()
+            .filter(|angle| transformed(angle))
+            .map(|angle| match angle {
+                Angle::Deg90 => turbojpeg::TransformOp::Rot270,
+                Angle::Deg180 => turbojpeg::TransformOp::Rot180,
+                Angle::Deg270 => turbojpeg::TransformOp::Rot90,
+                // The processed image's coefficients copied as they are: exact, and
+                // the same pass proves the file whole, so a damaged or padded file
+                // under `processed/` is refused or comes out as a clean JPEG.
+                Angle::Deg360 => turbojpeg::TransformOp::None,
+            })
+            .collect();
+        let turned = turbo::transform_many(bytes, &ops)
+            .map_err(|err| Rejection::corrupt(Claimed::Jpeg, err))?;
+        if turned.len() != ops.len() {
+            return Err(Rejection::corrupt(
+                Claimed::Jpeg,
+                "the transform gave too few images",
+            ));
+        }
+        let mut turned = turned.into_iter();
+        Ok(angles
+            .iter()
+            .map(|angle| {
+                if transformed(angle) {
+                    turned.next().unwrap_or_default()
+                } else {
+                    bytes.to_vec()
+                }
+            })
+            .collect())
     })
 }
 
@@ -131,22 +164,6 @@ fn decode_unguarded(
     let mut image = DynamicImage::ImageRgb8(image);
     image.apply_orientation(orientation);
     Ok(image.into_rgb8())
-}
-
-/// Size of `width`×`height` scaled to fit inside `side`² keeping the aspect ratio,
-/// never enlarged, each side at least one pixel.
-pub fn fit_size(width: u32, height: u32, side: u32) -> (u32, u32) {
-    if width <= side && height <= side {
-        return (width, height);
-    }
-    let (w, h, s) = (u64::from(width), u64::from(height), u64::from(side));
-    // Round to nearest; the long side is exactly `side`.
-    let short = |long: u64, short: u64| ((short * s + long / 2) / long).clamp(1, s) as u32;
-    if width >= height {
-        (side, short(w, h))
-    } else {
-        (short(h, w), side)
-    }
 }
 
 /// Scales `image` to fit inside the canvas (Lanczos3; never enlarges) and centres it
@@ -212,47 +229,4 @@ pub fn rotate(image: &RgbImage, angle: Angle) -> RgbImage {
         Angle::Deg270 => image::imageops::rotate90(image),
         Angle::Deg360 => image.clone(),
     }
-}
-
-/// Baseline JPEG, 4:2:0 chroma (box-averaged), quality [`JPEG_QUALITY`], by
-/// libjpeg-turbo.
-pub fn encode_jpeg(image: &RgbImage) -> Vec<u8> {
-    let encoded = turbojpeg::Compressor::new().and_then(|mut compressor| {
-        compressor.set_quality(i32::from(JPEG_QUALITY))?;
-        compressor.set_subsamp(turbojpeg::Subsamp::Sub2x2)?;
-        compressor.compress_to_vec(turbojpeg::Image {
-            pixels: image.as_raw().as_slice(),
-            width: image.width() as usize,
-            pitch: image.width() as usize * 3,
-            height: image.height() as usize,
-            format: turbojpeg::PixelFormat::RGB,
-        })
-    });
-    // The buffer matches its size by construction and libjpeg-turbo takes any
-    // size up to 65,535 a side (ours are at most the canvas): only running out of
-    // memory could fail, and that aborts anyway.
-    match encoded {
-        Ok(jpeg) => jpeg,
-        Err(err) => unreachable!("JPEG encoding of a valid RGB buffer failed: {err}"),
-    }
-}
-
-pub(super) fn check_dimensions(width: u32, height: u32) -> Result<(), Rejection> {
-    let pixels = u64::from(width) * u64::from(height);
-    if width == 0 || height == 0 {
-        return Err(Rejection::corrupt(
-            Claimed::Image,
-            "the image has no pixels",
-        ));
-    }
-    if width > MAX_SIDE_PX || height > MAX_SIDE_PX || pixels > MAX_PIXELS {
-        return Err(Rejection::new(
-            RejectCode::TooManyPixels,
-            format!(
-                "The image is {width}×{height} pixels; the limit is {MAX_SIDE_PX} pixels a side and {} megapixels. Scale it down, then upload it again.",
-                MAX_PIXELS / 1_000_000
-            ),
-        ));
-    }
-    Ok(())
 }

@@ -14,7 +14,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage, RgbaImage};
 use png::{Adam7Info, ColorType, DecodingError, InterlaceInfo, Transformations};
 
-use super::{check_dimensions, fit_size};
+use super::size::{check_dimensions, fit_size};
 use crate::limits::{MAX_PNG_DECODE_BYTES, MAX_PNG_EXIF_BYTES, MAX_PNG_IMAGE_DATA_BYTES};
 use crate::reject::{Claimed, RejectCode, Rejection};
 

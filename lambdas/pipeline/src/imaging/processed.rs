@@ -4,7 +4,8 @@
 //! anyone who can write to the bucket can put anything there, and a worker that
 //! trusts it can be made to spend seconds of CPU or a hundred MiB on one task.
 
-use super::jpeg_header::{Coding, JpegHeader, read_header};
+use super::jpeg_frame::Coding;
+use super::jpeg_header::{JpegHeader, read_header};
 use super::jpeg_rules::check_data_amount;
 use crate::limits::{CANVAS_SIDE_PX, MAX_OUTPUT_BYTES};
 use crate::reject::{RejectCode, Rejection};

@@ -10,6 +10,7 @@
 mod budget;
 mod dc_skip;
 mod fuzz_corpus;
+mod handles;
 mod imaging;
 #[cfg(target_os = "linux")]
 mod jpeg_budget;
@@ -18,6 +19,7 @@ mod order;
 mod parser_corpus;
 mod png_budget;
 mod rotation_exact;
+mod rotations;
 mod steps;
 mod support;
 mod unchanged_exact;
