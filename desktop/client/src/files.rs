@@ -60,11 +60,18 @@ impl FolderLock {
         std::fs::create_dir_all(dest)?;
         let canonical = dest.canonicalize()?;
         let id = augment_pipeline::provenance::sha256_hex(canonical.as_os_str().as_encoded_bytes());
-        let lock = File::options()
+        let path = std::env::temp_dir().join(format!("augment-download-{}.lock", &id[..16]));
+        let lock = match File::options()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(std::env::temp_dir().join(format!("augment-download-{}.lock", &id[..16])))?;
+            .open(&path)
+        {
+            // Another user's lock file (a shared temporary folder): a lock
+            // needs only a handle, so a read-only one still takes it.
+            Err(err) if err.kind() == io::ErrorKind::PermissionDenied => File::open(&path)?,
+            opened => opened?,
+        };
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
