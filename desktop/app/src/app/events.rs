@@ -133,6 +133,7 @@ impl DesktopApp {
             }
             SettingsEvent::Profiles(profiles) => panel.profiles = profiles,
             SettingsEvent::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
+            SettingsEvent::NoFileDialog(why) => panel.status = Some(Err(why)),
         }
     }
 

@@ -1,0 +1,68 @@
+//! The keyboard focus given back: a dialog or panel remembers what had the
+//! focus when it opened and hands it back when it closes, so a person on the
+//! keyboard goes on from where they were, not from the window's first button.
+//!
+//! One place asks: the app tells [`FocusReturns`] at the start and the end of
+//! each frame which dialogs and panels are open; nothing else keeps a focus.
+
+/// The dialogs and panels open over the window, bottom first, each with what
+/// had the focus when it opened.
+#[derive(Debug, Default)]
+pub struct FocusReturns {
+    open: Vec<(egui::Id, Option<egui::Id>)>,
+    /// What had the focus as this frame began, before its input opened
+    /// anything (Enter on a button, Ctrl+E, F1).
+    before: Option<egui::Id>,
+    /// The focus to give back at the end of this frame.
+    due: Option<egui::Id>,
+}
+
+impl FocusReturns {
+    /// At the start of a frame, before anything is drawn.
+    pub fn begin_frame(&mut self, ctx: &egui::Context) {
+        self.before = ctx.memory(egui::Memory::focused);
+    }
+
+    /// At the end of a frame, after everything is drawn: `open` is what is
+    /// open now, bottom first. `placed` says a room put the focus somewhere
+    /// itself this frame (the gallery's card after the detail view moved to
+    /// another image): then nothing is given back.
+    ///
+    /// What closed gives its focus back at the end of the *next* frame: until
+    /// then egui still counts a closed modal as on top and drops the focus of
+    /// every widget under it as it is drawn; a request made after drawing
+    /// holds (egui keeps a focus requested in the frame it was requested).
+    pub fn end_frame(&mut self, ctx: &egui::Context, open: &[egui::Id], placed: bool) {
+        let opened = open
+            .iter()
+            .any(|id| !self.open.iter().any(|(was, _)| was == id));
+        if let Some(id) = self.due.take()
+            && !opened
+            && !placed
+        {
+            ctx.memory_mut(|memory| memory.request_focus(id));
+        }
+        // The lowest that closed gives back: when a dialog and the one over it
+        // close together, the focus goes where it was before both.
+        let closed = self.open.iter().find(|(id, _)| !open.contains(id));
+        if let Some(&(_, back)) = closed
+            && !placed
+        {
+            self.due = back;
+        }
+        self.open.retain(|(id, _)| open.contains(id));
+        for id in open {
+            if !self.open.iter().any(|(was, _)| was == id) {
+                self.open.push((*id, self.before));
+            }
+        }
+    }
+}
+
+/// Whether a widget of `ui` may show its tooltip: not while a modal dialog
+/// is over it (egui keeps a tooltip open while the pointer rests on its
+/// widget, so one opened before the dialog would stay on top of it).
+pub fn tooltips_allowed(ui: &egui::Ui) -> bool {
+    ui.ctx()
+        .memory(|memory| memory.is_above_modal_layer(ui.layer_id()))
+}
