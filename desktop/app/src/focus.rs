@@ -18,9 +18,24 @@ pub struct FocusReturns {
 }
 
 impl FocusReturns {
-    /// At the start of a frame, before anything is drawn.
+    /// At the start of a frame, before anything is drawn. While a menu is
+    /// open what it opens gives the focus back to what had it before the
+    /// menu (its button), not to the menu's item, gone with the menu.
     pub fn begin_frame(&mut self, ctx: &egui::Context) {
-        self.before = ctx.memory(egui::Memory::focused);
+        if !egui::Popup::is_any_open(ctx) {
+            self.before = ctx.memory(egui::Memory::focused);
+        }
+    }
+
+    /// Whether `id` has the keyboard focus or is about to get it back; if so
+    /// the caller places the focus from now on (a deleted card's neighbour),
+    /// and nothing is given back to `id`.
+    pub fn hand_over(&mut self, ctx: &egui::Context, id: egui::Id) -> bool {
+        if self.due == Some(id) {
+            self.due = None;
+            return true;
+        }
+        ctx.memory(egui::Memory::focused) == Some(id)
     }
 
     /// At the end of a frame, after everything is drawn: `open` is what is

@@ -320,6 +320,19 @@ impl Gallery {
     }
 
     /// Forgets one entry (it was deleted), image or rejection.
+    /// Removes a deleted image. When its card had the keyboard focus, the
+    /// focus goes on to the next card (the previous one at the end), as in a
+    /// list, rather than to nowhere.
+    pub fn remove_deleted(&mut self, name: &str, had_focus: bool) {
+        if had_focus {
+            self.focus_request = [1, -1]
+                .into_iter()
+                .filter_map(|step| self.neighbour(name, step))
+                .find(|next| next != name);
+        }
+        self.remove(name);
+    }
+
     pub fn remove(&mut self, name: &str) {
         self.entries.retain(|e| e.name != name);
         self.pending.retain(|e| e.name != name);

@@ -144,7 +144,7 @@ fn choosing_the_data_folder_says_when_no_file_dialog_can_open() {
 fn focus_label(harness: &Harness<'_, DesktopApp>) -> Option<String> {
     harness
         .query_all_by_label_contains("")
-        .find(|node| node.is_focused())
+        .find(egui_kittest::Node::is_focused)
         .and_then(|node| node.accesskit_node().label())
 }
 
@@ -205,4 +205,70 @@ fn a_cards_tooltip_never_shows_over_its_detail_view() {
     // Closed, the card under the pointer may show it again.
     press(&mut harness, Modifiers::NONE, Key::Escape);
     assert!(focused(&harness, Role::Button, "alpha"));
+}
+
+/// Presses Tab until the button `label` has the focus (at most `most` times).
+fn tab_to(harness: &mut Harness<'_, DesktopApp>, label: &str, most: usize) {
+    let mut seen = Vec::new();
+    for _ in 0..most {
+        press(harness, Modifiers::NONE, Key::Tab);
+        if focused(harness, Role::Button, label) {
+            return;
+        }
+        seen.push(focus_label(harness));
+    }
+    panic!("Tab never reached {label:?}; it went through {seen:?}");
+}
+
+#[test]
+fn the_dataset_menu_opens_its_dialog_from_the_keyboard_and_gets_the_focus_back() {
+    let home = tempfile::tempdir().unwrap();
+    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    wait_for(&mut harness, "Pipeline: 0 complete");
+    harness
+        .get_by_role_and_label(Role::Button, "Dataset")
+        .focus();
+    harness.run_steps(2);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(
+        shows(&harness, "Export dataset…"),
+        "Enter did not open the menu"
+    );
+    tab_to(&mut harness, "Export dataset…", 3);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(
+        shows(&harness, "Splits"),
+        "the menu's item did not open the dialog"
+    );
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    assert!(!shows(&harness, "Splits"));
+    assert!(
+        focused(&harness, Role::Button, "Dataset"),
+        "the focus did not come back to the menu's button; it is on {:?}",
+        focus_label(&harness)
+    );
+}
+
+#[test]
+fn deleting_a_card_from_the_keyboard_moves_the_focus_to_the_next_card() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
+    let (_dir, files) = super::layout::samples(&["alpha.jpg", "bravo.jpg"]);
+    super::layout::upload(&mut harness, &files, &["alpha", "bravo"]);
+    harness.get_by_role_and_label(Role::Button, "alpha").focus();
+    harness.run_steps(2);
+    press(&mut harness, Modifiers::NONE, Key::Delete);
+    assert!(shows(&harness, "Delete “alpha”?"));
+    tab_to(&mut harness, "Delete", 3);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    super::common::wait_until(&mut harness, "alpha's card to go", |h| {
+        h.query_by_role_and_label(Role::Button, "alpha").is_none()
+    });
+    harness.run_steps(2);
+    assert!(!data.path().join("processed/alpha_256x256.jpg").exists());
+    assert!(
+        focused(&harness, Role::Button, "bravo"),
+        "the focus went to {:?}, not to the next card",
+        focus_label(&harness)
+    );
 }
