@@ -81,3 +81,30 @@ pub fn tooltips_allowed(ui: &egui::Ui) -> bool {
     ui.ctx()
         .memory(|memory| memory.is_above_modal_layer(ui.layer_id()))
 }
+
+/// `response`'s context menu: a secondary click opens it at the pointer, as
+/// egui's own does; with the focus on the widget, Shift+F10 or the Menu key
+/// opens it under the widget (a keyboard has no pointer to open it at).
+pub fn context_menu(response: &egui::Response, add_contents: impl FnOnce(&mut egui::Ui)) {
+    let ctx = &response.ctx;
+    let popup_id = egui::Popup::default_response_id(response);
+    let by_key_id = popup_id.with("by-key");
+    let by_key = response.has_focus()
+        && ctx.input_mut(|i| {
+            i.consume_key(egui::Modifiers::SHIFT, egui::Key::F10)
+                || i.consume_key(egui::Modifiers::NONE, egui::Key::Menu)
+        });
+    if by_key || response.secondary_clicked() {
+        ctx.data_mut(|data| data.insert_temp(by_key_id, by_key));
+    }
+    let opened_by_key = by_key
+        || (egui::Popup::is_id_open(ctx, popup_id)
+            && ctx.data(|data| data.get_temp::<bool>(by_key_id).unwrap_or(false)));
+    let popup = if opened_by_key {
+        let open = by_key.then_some(egui::SetOpenCommand::Bool(true));
+        egui::Popup::menu(response).open_memory(open)
+    } else {
+        egui::Popup::context_menu(response)
+    };
+    popup.show(add_contents);
+}

@@ -202,9 +202,10 @@ impl DesktopApp {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
             self.open_help();
         }
-        // Esc closes the dialog on top (each dialog's own); with none open,
-        // the status panel (drawn over the rest), else Settings.
+        // Esc closes the dialog or menu on top (each its own); with none
+        // open, the status panel (drawn over the rest), else Settings.
         if !self.modal_open()
+            && !egui::Popup::is_any_open(ctx)
             && (self.pipeline.panel_open || self.settings_panel.open)
             && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
         {

@@ -40,6 +40,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ),
     ("Left / Right", "Previous / next image in the detail view"),
     ("Delete", "Delete the image with the focus (asks first)"),
+    (
+        "Shift+F10 or Menu",
+        "A queue row's menu, from its picture or name",
+    ),
     ("Esc", "Close the dialog, the status panel or Settings"),
     ("Ctrl+O", "Add images…"),
     ("Ctrl+D", "Download all…"),

@@ -272,3 +272,58 @@ fn deleting_a_card_from_the_keyboard_moves_the_focus_to_the_next_card() {
         focus_label(&harness)
     );
 }
+
+#[test]
+fn a_rows_menu_opens_from_the_keyboard_and_what_it_opens_gives_the_focus_back() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
+    let (_dir, files) = super::layout::samples(&["alpha.jpg"]);
+    super::layout::upload(&mut harness, &files, &["alpha"]);
+    let thumb_focused = |harness: &Harness<'_, DesktopApp>| {
+        harness
+            .query_all_by_label("alpha.jpg")
+            .any(|node| node.accesskit_node().role() == Role::Image && node.is_focused())
+    };
+    harness
+        .query_all_by_label("alpha.jpg")
+        .find(|node| node.accesskit_node().role() == Role::Image)
+        .unwrap()
+        .focus();
+    harness.run_steps(2);
+    assert!(thumb_focused(&harness));
+    press(&mut harness, Modifiers::SHIFT, Key::F10);
+    assert!(
+        harness
+            .query_by_role_and_label(Role::Button, "Copy key")
+            .is_some(),
+        "Shift+F10 did not open the row's menu"
+    );
+    tab_to(&mut harness, "Delete…", 10);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(shows(&harness, "Delete “alpha”?"));
+    assert!(
+        harness
+            .query_by_role_and_label(Role::Button, "Copy key")
+            .is_none()
+    );
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    assert!(!shows(&harness, "Delete “alpha”?"));
+    assert!(
+        thumb_focused(&harness),
+        "the focus did not come back to the row's picture; it is on {:?}",
+        focus_label(&harness)
+    );
+    // The Menu key opens it too, and Esc closes it.
+    press(&mut harness, Modifiers::NONE, Key::Menu);
+    assert!(
+        harness
+            .query_by_role_and_label(Role::Button, "Copy key")
+            .is_some()
+    );
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    assert!(
+        harness
+            .query_by_role_and_label(Role::Button, "Copy key")
+            .is_none()
+    );
+}
