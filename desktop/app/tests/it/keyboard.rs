@@ -327,3 +327,34 @@ fn a_rows_menu_opens_from_the_keyboard_and_what_it_opens_gives_the_focus_back() 
             .is_none()
     );
 }
+
+#[test]
+fn the_detail_views_delete_question_gives_the_focus_back_to_its_button() {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
+    let (_dir, files) = super::layout::samples(&["alpha.jpg"]);
+    super::layout::upload(&mut harness, &files, &["alpha"]);
+    harness.get_by_role_and_label(Role::Button, "alpha").focus();
+    harness.run_steps(2);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    wait_for(&mut harness, "alpha rotated 90°");
+    // Tab stays inside the view: it reaches its buttons, not the window's.
+    tab_to(&mut harness, "Delete…", 3);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(shows(&harness, "Delete “alpha”?"));
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    assert!(!shows(&harness, "Delete “alpha”?"));
+    assert!(
+        shows(&harness, "alpha rotated 90°"),
+        "Esc closed both dialogs"
+    );
+    assert!(
+        focused(&harness, Role::Button, "Delete…"),
+        "the focus did not come back to Delete…; it is on {:?}",
+        focus_label(&harness)
+    );
+    tab_to(&mut harness, "Close", 2);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(!shows(&harness, "alpha rotated 90°"));
+    assert!(focused(&harness, Role::Button, "alpha"));
+}
