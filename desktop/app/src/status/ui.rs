@@ -43,6 +43,9 @@ pub fn status_panel_ui(
         .resizable(true)
         .default_pos(room.left_top() + egui::vec2(PANEL_INSET_PT, PANEL_INSET_PT))
         .constrain_to(room)
+        // Held under the line, it may be shorter than its facts (800×500):
+        // they scroll rather than being cut off.
+        .vscroll(true)
         .show(ctx, |ui| {
             match &line.status {
                 None => {
