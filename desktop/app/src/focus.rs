@@ -3,7 +3,8 @@
 //! keyboard goes on from where they were, not from the window's first button.
 //!
 //! One place asks: the app tells [`FocusReturns`] at the start and the end of
-//! each frame which dialogs and panels are open; nothing else keeps a focus.
+//! each frame which dialogs, panels and menus are open; nothing else keeps a
+//! focus.
 
 /// The dialogs and panels open over the window, bottom first, each with what
 /// had the focus when it opened.
@@ -11,8 +12,11 @@
 pub struct FocusReturns {
     open: Vec<(egui::Id, Option<egui::Id>)>,
     /// What had the focus as this frame began, before its input opened
-    /// anything (Enter on a button, Ctrl+E, F1).
+    /// anything (Enter on a button, Ctrl+E, F1); while a menu is open, what
+    /// had it before the menu.
     before: Option<egui::Id>,
+    /// What had the focus as this frame began, menu or not.
+    at_begin: Option<egui::Id>,
     /// The focus to give back at the end of this frame.
     due: Option<egui::Id>,
 }
@@ -22,8 +26,9 @@ impl FocusReturns {
     /// open what it opens gives the focus back to what had it before the
     /// menu (its button), not to the menu's item, gone with the menu.
     pub fn begin_frame(&mut self, ctx: &egui::Context) {
+        self.at_begin = ctx.memory(egui::Memory::focused);
         if !egui::Popup::is_any_open(ctx) {
-            self.before = ctx.memory(egui::Memory::focused);
+            self.before = self.at_begin;
         }
     }
 
@@ -39,9 +44,11 @@ impl FocusReturns {
     }
 
     /// At the end of a frame, after everything is drawn: `open` is what is
-    /// open now, bottom first. `placed` says a room put the focus somewhere
-    /// itself this frame (the gallery's card after the detail view moved to
-    /// another image): then nothing is given back.
+    /// open now, bottom first. Nothing is given back when something else
+    /// takes the focus's place: `placed`, a room put the focus somewhere
+    /// itself (the gallery's card after the detail view moved to another
+    /// image); a dialog opened as another closed (a menu's item); the focus
+    /// moved as it closed (a click into a field closed a menu).
     ///
     /// What closed gives its focus back at the end of the *next* frame: until
     /// then egui still counts a closed modal as on top and drops the focus of
@@ -60,8 +67,11 @@ impl FocusReturns {
         // The lowest that closed gives back: when a dialog and the one over it
         // close together, the focus goes where it was before both.
         let closed = self.open.iter().find(|(id, _)| !open.contains(id));
+        let moved = ctx.memory(egui::Memory::focused) != self.at_begin;
         if let Some(&(_, back)) = closed
             && !placed
+            && !opened
+            && !moved
         {
             self.due = back;
         }

@@ -133,9 +133,10 @@ impl DesktopApp {
         })
     }
 
-    /// The dialogs and panels open over the window, bottom first: the side
-    /// panel and the status panel, then the modal dialogs in the order drawn.
-    pub(super) fn overlays(&self) -> Vec<egui::Id> {
+    /// The dialogs, panels and menus open over the window, bottom first: the
+    /// side panel and the status panel, the modal dialogs in the order drawn,
+    /// then a menu (or a combo box's list).
+    pub(super) fn overlays(&self, ctx: &egui::Context) -> Vec<egui::Id> {
         let panels = [
             (self.settings_panel.open, egui::Id::unique("settings")),
             (self.pipeline.panel_open, status::panel_id()),
@@ -150,6 +151,7 @@ impl DesktopApp {
                 egui::Id::unique("duplicates"),
             ),
             (self.quit.asking(), egui::Id::unique("quit")),
+            (egui::Popup::is_any_open(ctx), egui::Id::unique("menu")),
         ];
         let shown = |(open, id): (bool, egui::Id)| open.then_some(id);
         let dialogs = self.gallery.dialogs.iter().map(gallery::Dialog::id);

@@ -150,7 +150,7 @@ impl DesktopApp {
     /// After drawing: the focus given back by whatever closed (wherever it
     /// was closed), the unattended runs' whole listing and their figures.
     fn after_frame(&mut self, ctx: &egui::Context, build_started: Instant) {
-        let open = self.overlays();
+        let open = self.overlays(ctx);
         self.focus
             .end_frame(ctx, &open, self.gallery.places_focus());
         if self.harness.wants_whole_gallery()

@@ -170,7 +170,13 @@ fn sort_ui(ui: &mut Ui, gallery: &mut Gallery) {
             .selected_text(gallery.sort.label())
             .show_ui(ui, |ui| {
                 for sort in [Sort::Name, Sort::Newest] {
-                    ui.selectable_value(&mut gallery.sort, sort, sort.label());
+                    // Enter chooses and closes, as a click does.
+                    if ui
+                        .selectable_value(&mut gallery.sort, sort, sort.label())
+                        .clicked()
+                    {
+                        ui.close();
+                    }
                 }
             })
             .response

@@ -358,3 +358,35 @@ fn the_detail_views_delete_question_gives_the_focus_back_to_its_button() {
     assert!(!shows(&harness, "alpha rotated 90°"));
     assert!(focused(&harness, Role::Button, "alpha"));
 }
+
+#[test]
+fn choosing_a_sort_from_the_keyboard_leaves_the_focus_on_its_box() {
+    let home = tempfile::tempdir().unwrap();
+    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    wait_for(&mut harness, "Pipeline: 0 complete");
+    let list_open = |harness: &Harness<'_, DesktopApp>| harness.query_by_label("Name").is_some();
+    harness.get_by_label("Sort").focus();
+    harness.run_steps(2);
+    assert_eq!(focus_label(&harness).as_deref(), Some("Sort"));
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(list_open(&harness), "Enter did not open the list");
+    for _ in 0..2 {
+        press(&mut harness, Modifiers::NONE, Key::Tab);
+    }
+    assert_eq!(focus_label(&harness).as_deref(), Some("Newest"));
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(!list_open(&harness), "the list did not close");
+    assert_eq!(
+        focus_label(&harness).as_deref(),
+        Some("Sort"),
+        "the focus did not come back to the box"
+    );
+    let chosen = harness.get_by_label("Sort").accesskit_node().value();
+    assert_eq!(chosen.as_deref(), Some("Newest"), "Newest was not chosen");
+    // Esc closes the list and leaves the focus on the box too.
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(list_open(&harness));
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    assert!(!list_open(&harness));
+    assert_eq!(focus_label(&harness).as_deref(), Some("Sort"));
+}
