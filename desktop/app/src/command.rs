@@ -220,6 +220,8 @@ pub enum SettingsEvent {
     Imported(Result<AwsSettings, ClientError>),
     Profiles(Vec<String>),
     DataDirChosen(PathBuf),
+    /// No file dialog can open here: why, and what to install.
+    NoFileDialog(String),
 }
 
 /// Pages, thumbnails, deletions and saves.

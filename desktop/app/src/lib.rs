@@ -11,6 +11,7 @@ pub mod app;
 pub mod command;
 pub mod dataset;
 pub mod file_dialog;
+pub mod focus;
 pub mod fonts;
 pub mod format;
 pub mod gallery;

@@ -124,6 +124,11 @@ impl Quit {
         }
     }
 
+    /// The question is on screen.
+    pub fn asking(&self) -> bool {
+        self.asking
+    }
+
     /// The person said to quit (tests: the window is about to close).
     pub fn confirmed(&self) -> bool {
         self.confirmed

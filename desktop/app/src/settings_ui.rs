@@ -204,9 +204,17 @@ fn profile_ui(ui: &mut Ui, profile: &mut Option<String>, profiles: &[String]) {
             &current
         })
         .show_ui(ui, |ui| {
-            ui.selectable_value(profile, None, "default chain");
+            // Enter chooses and closes, as a click does.
+            let mut chosen = ui
+                .selectable_value(profile, None, "default chain")
+                .clicked();
             for name in profiles {
-                ui.selectable_value(profile, Some(name.clone()), name);
+                chosen |= ui
+                    .selectable_value(profile, Some(name.clone()), name)
+                    .clicked();
+            }
+            if chosen {
+                ui.close();
             }
         })
         .response

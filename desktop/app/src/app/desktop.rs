@@ -8,13 +8,14 @@ use egui::Ui;
 
 use crate::command::{Command, SettingsCommand, TransferCommand};
 use crate::dataset::Dataset;
-use crate::gallery::Gallery;
+use crate::focus::FocusReturns;
+use crate::gallery::{self, Gallery};
 use crate::harness::{Harness, Outcome};
 use crate::launch::{APP_NAME, Launch};
 use crate::queue::{QueueView, Transfer};
 use crate::quit;
 use crate::settings_ui::SettingsPanel;
-use crate::status::PipelineLine;
+use crate::status::{self, PipelineLine};
 use crate::style::apply_style;
 use crate::worker::{self, WorkerHandle};
 use crate::{fonts, window};
@@ -59,6 +60,8 @@ pub struct DesktopApp {
     pub(super) quit: quit::Quit,
     /// The pipeline's status line and panel.
     pub(super) pipeline: PipelineLine,
+    /// What had the focus when each open dialog or panel opened.
+    pub(super) focus: FocusReturns,
 }
 
 impl eframe::App for DesktopApp {
@@ -126,7 +129,44 @@ impl DesktopApp {
             window_fit: window::WindowFit::default(),
             quit: quit::Quit::default(),
             pipeline: PipelineLine::default(),
+            focus: FocusReturns::default(),
         })
+    }
+
+    /// The dialogs, panels and menus open over the window, bottom first: the
+    /// side panel and the status panel, the modal dialogs in the order drawn,
+    /// then a menu (or a combo box's list).
+    pub(super) fn overlays(&self, ctx: &egui::Context) -> Vec<egui::Id> {
+        let panels = [
+            (self.settings_panel.open, egui::Id::unique("settings")),
+            (self.pipeline.panel_open, status::panel_id()),
+        ];
+        let modals = [
+            (
+                self.dataset.draft.is_some(),
+                egui::Id::unique("dataset-dialog"),
+            ),
+            (
+                !self.queue_view.questions.is_empty(),
+                egui::Id::unique("duplicates"),
+            ),
+            (self.quit.asking(), egui::Id::unique("quit")),
+            (egui::Popup::is_any_open(ctx), egui::Id::unique("menu")),
+        ];
+        let shown = |(open, id): (bool, egui::Id)| open.then_some(id);
+        let dialogs = self.gallery.dialogs.iter().map(gallery::Dialog::id);
+        (panels.into_iter().filter_map(shown))
+            .chain(dialogs)
+            .chain(modals.into_iter().filter_map(shown))
+            .collect()
+    }
+
+    /// A modal dialog is open: it alone takes Esc.
+    pub(super) fn modal_open(&self) -> bool {
+        !self.gallery.dialogs.is_empty()
+            || self.dataset.draft.is_some()
+            || !self.queue_view.questions.is_empty()
+            || self.quit.asking()
     }
 
     /// What `--screenshot` / `--measure` found, readable after the window closed.

@@ -13,7 +13,7 @@ use crate::command::{
     StatusEvent, TransferId, UploadEvent,
 };
 use crate::format::InApp;
-use crate::gallery::Thumb;
+use crate::gallery::{self, Thumb};
 use crate::queue::{self, FailureCode, State, Transfer};
 
 /// The words a person reads for a worker's error; what the app was doing
@@ -51,7 +51,7 @@ impl DesktopApp {
     pub(super) fn apply_event(&mut self, ctx: &egui::Context, event: Event) {
         match event {
             Event::Settings(event) => self.apply_settings_event(event),
-            Event::Gallery(event) => self.apply_gallery_event(event),
+            Event::Gallery(event) => self.apply_gallery_event(ctx, event),
             Event::Row(event) => self.apply_row_event(ctx, event),
             Event::Upload(event) => self.apply_upload_event(event),
             Event::Pipeline(event) => self.apply_pipeline_event(event),
@@ -133,10 +133,11 @@ impl DesktopApp {
             }
             SettingsEvent::Profiles(profiles) => panel.profiles = profiles,
             SettingsEvent::DataDirChosen(dir) => panel.draft.local.data_dir = Some(dir),
+            SettingsEvent::NoFileDialog(why) => panel.status = Some(Err(why)),
         }
     }
 
-    pub(super) fn apply_gallery_event(&mut self, event: GalleryEvent) {
+    pub(super) fn apply_gallery_event(&mut self, ctx: &egui::Context, event: GalleryEvent) {
         let gallery = &mut self.gallery;
         match event {
             GalleryEvent::Page {
@@ -156,7 +157,8 @@ impl DesktopApp {
             },
             GalleryEvent::Deleted { name, result } => match result {
                 Ok(()) => {
-                    gallery.remove(&name);
+                    let had_focus = self.focus.hand_over(ctx, gallery::card_id(&name));
+                    gallery.remove_deleted(&name, had_focus);
                     for transfer in &mut self.transfers {
                         if transfer.state == State::Done
                             && transfer.image_name().as_deref() == Some(name.as_str())

@@ -30,6 +30,7 @@ impl DesktopApp {
     pub fn show(&mut self, ui: &mut Ui) {
         let build_started = Instant::now();
         let ctx = ui.ctx().clone();
+        self.focus.begin_frame(&ctx);
         self.drain_events(&ctx);
         self.upload_textures(&ctx);
         let palette = Palette::for_visuals(ui.visuals());
@@ -124,16 +125,18 @@ impl DesktopApp {
     /// is asked again every `REFRESH_EVERY`.
     fn pipeline_ui(&mut self, ui: &mut Ui, palette: &Palette, commands: &mut Vec<Command>) {
         let ctx = ui.ctx().clone();
-        egui::Panel::top("pipeline")
+        let line = egui::Panel::top("pipeline")
             .frame(
                 egui::Frame::side_top_panel(ui.style())
                     .inner_margin(egui::Margin::symmetric(12, 2)),
             )
             .show(ui, |ui| {
                 status::status_line_ui(ui, &mut self.pipeline, palette);
-            });
+            })
+            .response
+            .rect;
         let can_redrive = self.settings.mode != Mode::Local;
-        if status::status_panel_ui(&ctx, &mut self.pipeline, can_redrive) {
+        if status::status_panel_ui(&ctx, &mut self.pipeline, can_redrive, line.bottom()) {
             commands.push(StatusCommand::Redrive(Box::new(self.settings.clone())).into());
         }
         let now = ctx.input(|i| i.time);
@@ -144,8 +147,12 @@ impl DesktopApp {
         ctx.request_repaint_after(status::REFRESH_EVERY);
     }
 
-    /// After drawing: the unattended runs' whole listing and their figures.
+    /// After drawing: the focus given back by whatever closed (wherever it
+    /// was closed), the unattended runs' whole listing and their figures.
     fn after_frame(&mut self, ctx: &egui::Context, build_started: Instant) {
+        let open = self.overlays(ctx);
+        self.focus
+            .end_frame(ctx, &open, self.gallery.places_focus());
         if self.harness.wants_whole_gallery()
             && let Some(next) = self.gallery.next_page(Listing::Images)
         {
@@ -195,13 +202,18 @@ impl DesktopApp {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
             self.open_help();
         }
-        // Esc closes the dialog on top (`dialogs_ui`); with none open, Settings.
-        if self.gallery.dialogs.is_empty()
-            && self.dataset.draft.is_none()
-            && self.settings_panel.open
+        // Esc closes the dialog or menu on top (each its own); with none
+        // open, the status panel (drawn over the rest), else Settings.
+        if !self.modal_open()
+            && !egui::Popup::is_any_open(ctx)
+            && (self.pipeline.panel_open || self.settings_panel.open)
             && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
         {
-            self.settings_panel.open = false;
+            if self.pipeline.panel_open {
+                self.pipeline.panel_open = false;
+            } else {
+                self.settings_panel.open = false;
+            }
         }
     }
 

@@ -40,7 +40,11 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ),
     ("Left / Right", "Previous / next image in the detail view"),
     ("Delete", "Delete the image with the focus (asks first)"),
-    ("Esc", "Close the dialog or the Settings panel"),
+    (
+        "Shift+F10 or Menu",
+        "A queue row's menu, from its picture or name",
+    ),
+    ("Esc", "Close the dialog, the status panel or Settings"),
     ("Ctrl+O", "Add images…"),
     ("Ctrl+D", "Download all…"),
     ("Ctrl+E", "Export dataset…"),
@@ -104,8 +108,11 @@ pub fn dialogs_ui(
 fn apply(gallery: &mut Gallery, action: DialogAction, commands: &mut Vec<Command>) {
     match action {
         DialogAction::Close => {
-            if let Some(Dialog::Detail { name }) = gallery.dialogs.pop() {
-                // Back to the card that was open, not to the first button.
+            if let Some(Dialog::Detail { name }) = gallery.dialogs.pop()
+                && std::mem::take(&mut gallery.detail_moved)
+            {
+                // Back to the card last shown, not to the one that opened the
+                // view (else the app's focus returns give it back).
                 gallery.focus_request = Some(name);
             }
         }
@@ -114,12 +121,14 @@ fn apply(gallery: &mut Gallery, action: DialogAction, commands: &mut Vec<Command
             if let Some(Dialog::Detail { name: open }) = gallery.dialogs.last_mut() {
                 *open = name;
                 gallery.save_status = None;
+                gallery.detail_moved = true;
             }
         }
         DialogAction::Delete(name) => {
             commands.push(Command::Gallery(GalleryCommand::Delete {
                 name: name.clone(),
             }));
+            gallery.detail_moved = false;
             gallery.dialogs.retain(|dialog| match dialog {
                 Dialog::Detail { name: open } | Dialog::ConfirmDelete { name: open } => {
                     *open != name

@@ -22,7 +22,8 @@ pub enum Dialog {
 }
 
 impl Dialog {
-    pub(super) fn id(&self) -> egui::Id {
+    /// The dialog's modal layer, also what the app's focus returns know it by.
+    pub fn id(&self) -> egui::Id {
         match self {
             Self::Detail { .. } => egui::Id::unique("detail"),
             Self::ConfirmDelete { .. } => egui::Id::unique("confirm-delete"),
@@ -118,6 +119,9 @@ pub struct Gallery {
     /// The card to give keyboard focus to when it is next drawn (arrow keys,
     /// closing the detail view), scrolled into view.
     pub(super) focus_request: Option<String>,
+    /// The detail view showed another image (←/→) since it opened: closing
+    /// it focuses that image's card rather than what opened it.
+    pub(super) detail_moved: bool,
     /// Rows of cards drawn last frame, to know when a focus request must scroll.
     pub(super) rows_shown: std::ops::Range<usize>,
 }
@@ -316,6 +320,19 @@ impl Gallery {
     }
 
     /// Forgets one entry (it was deleted), image or rejection.
+    /// Removes a deleted image. When its card had the keyboard focus, the
+    /// focus goes on to the next card (the previous one at the end), as in a
+    /// list, rather than to nowhere.
+    pub fn remove_deleted(&mut self, name: &str, had_focus: bool) {
+        if had_focus {
+            self.focus_request = [1, -1]
+                .into_iter()
+                .filter_map(|step| self.neighbour(name, step))
+                .find(|next| next != name);
+        }
+        self.remove(name);
+    }
+
     pub fn remove(&mut self, name: &str) {
         self.entries.retain(|e| e.name != name);
         self.pending.retain(|e| e.name != name);
@@ -332,6 +349,12 @@ impl Gallery {
         (0..self.entries.len())
             .filter(|&i| matches(&self.entries[i].name))
             .collect()
+    }
+
+    /// Whether the gallery puts the keyboard focus on a card itself at its
+    /// next drawing (arrow keys, the detail view closed on another image).
+    pub fn places_focus(&self) -> bool {
+        self.focus_request.is_some()
     }
 
     /// The visible entry `step` places from `name` (clamped at the ends).

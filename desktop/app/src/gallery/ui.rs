@@ -7,6 +7,7 @@ use super::model::Thumb;
 use super::model::{Dialog, Gallery, Sort, View, card_id};
 use super::rejected::rejected_ui;
 use crate::command::Command;
+use crate::focus::tooltips_allowed;
 use crate::style::{Palette, empty_state_ui, thumb_ui};
 use crate::thumbs::{GALLERY_THUMB_PX, NoImage};
 
@@ -169,7 +170,13 @@ fn sort_ui(ui: &mut Ui, gallery: &mut Gallery) {
             .selected_text(gallery.sort.label())
             .show_ui(ui, |ui| {
                 for sort in [Sort::Name, Sort::Newest] {
-                    ui.selectable_value(&mut gallery.sort, sort, sort.label());
+                    // Enter chooses and closes, as a click does.
+                    if ui
+                        .selectable_value(&mut gallery.sort, sort, sort.label())
+                        .clicked()
+                    {
+                        ui.close();
+                    }
                 }
             })
             .response
@@ -335,9 +342,10 @@ pub(super) fn card_ui(
         })
         .response;
     let id = card_id(&name);
-    let response = ui
-        .interact(response.rect, id, egui::Sense::click())
-        .on_hover_text(format!("{name}: open the four rotations (Enter)"));
+    let mut response = ui.interact(response.rect, id, egui::Sense::click());
+    if tooltips_allowed(ui) {
+        response = response.on_hover_text(format!("{name}: open the four rotations (Enter)"));
+    }
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
     ui.ctx()
         .accesskit_node_builder(id, |node| node.set_description(state));

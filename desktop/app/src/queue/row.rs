@@ -8,6 +8,7 @@ use egui::{RichText, TextureHandle, Ui};
 
 use super::model::{State, Transfer};
 use crate::command::{Command, DesktopCommand, GalleryCommand, TransferCommand, TransferId};
+use crate::focus::context_menu;
 use crate::format::format_bytes;
 use crate::style::{Palette, thumb_ui, thumb_with_sense};
 
@@ -79,7 +80,9 @@ pub(super) fn row_ui(
             {
                 actions.push(RowAction::Open(name.clone()));
             }
-            thumb.context_menu(|ui| row_menu_ui(ui, transfer, ctx.local_root, actions));
+            context_menu(&thumb, |ui| {
+                row_menu_ui(ui, transfer, ctx.local_root, actions);
+            });
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             row_buttons_ui(ui, transfer, actions);
@@ -126,7 +129,9 @@ fn row_text_ui(
             .sense(egui::Sense::click()),
     );
     let name = name.on_hover_text(&transfer.name);
-    name.context_menu(|ui| row_menu_ui(ui, transfer, ctx.local_root, actions));
+    context_menu(&name, |ui| {
+        row_menu_ui(ui, transfer, ctx.local_root, actions);
+    });
     let color = match &transfer.state {
         State::Failed { .. } => palette.error,
         State::Done => palette.success,

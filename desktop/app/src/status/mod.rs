@@ -7,4 +7,4 @@ mod model;
 mod ui;
 
 pub use model::{PipelineLine, REFRESH_EVERY};
-pub use ui::{status_line_ui, status_panel_ui};
+pub use ui::{panel_id, status_line_ui, status_panel_ui};

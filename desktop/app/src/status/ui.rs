@@ -21,17 +21,31 @@ pub fn status_line_ui(ui: &mut Ui, line: &mut PipelineLine, palette: &Palette) {
 }
 
 /// The panel (a window) with the same facts as `augment status`, and
-/// *Re-drive…*; `true` when the person confirmed a re-drive.
-pub fn status_panel_ui(ctx: &egui::Context, line: &mut PipelineLine, can_redrive: bool) -> bool {
+/// *Re-drive…*; `true` when the person confirmed a re-drive. It opens under
+/// its line (`below`: the line's bottom edge) and never goes over the header.
+pub fn status_panel_ui(
+    ctx: &egui::Context,
+    line: &mut PipelineLine,
+    can_redrive: bool,
+    below: f32,
+) -> bool {
     if !line.panel_open {
         return false;
     }
     let mut open = true;
     let mut redrive = false;
+    let window = ctx.content_rect();
+    let room = egui::Rect::from_min_max(egui::pos2(window.left(), below), window.max);
     egui::Window::new("Pipeline status")
+        .id(panel_id())
         .open(&mut open)
         .collapsible(false)
         .resizable(true)
+        .default_pos(room.left_top() + egui::vec2(PANEL_INSET_PT, PANEL_INSET_PT))
+        .constrain_to(room)
+        // Held under the line, it may be shorter than its facts (800×500):
+        // they scroll rather than being cut off.
+        .vscroll(true)
         .show(ctx, |ui| {
             match &line.status {
                 None => {
@@ -47,6 +61,14 @@ pub fn status_panel_ui(ctx: &egui::Context, line: &mut PipelineLine, can_redrive
         });
     line.panel_open = open && line.panel_open;
     redrive
+}
+
+/// The panel's place from the window's left and from its line, in points.
+const PANEL_INSET_PT: f32 = 8.0;
+
+/// The panel's window, also what the app's focus returns know it by.
+pub fn panel_id() -> egui::Id {
+    egui::Id::unique("pipeline-status")
 }
 
 fn count(n: Option<u64>) -> String {

@@ -14,6 +14,7 @@ use crate::command::{
     DesktopCommand, DesktopEvent, GalleryCommand, GalleryEvent, ListedPage, Listing,
     SettingsCommand, SettingsEvent,
 };
+use crate::file_dialog;
 use crate::launch::APP_NAME;
 use crate::thumbs;
 
@@ -111,12 +112,16 @@ impl Worker {
             }
             SettingsCommand::ImportTerraform => {
                 tokio::task::spawn_blocking(move || {
-                    let Some(path) = rfd::FileDialog::new()
-                        .set_title("Import Terraform outputs")
-                        .add_filter("terraform output -json", &["json"])
-                        .pick_file()
-                    else {
-                        return;
+                    let dialog = || {
+                        rfd::FileDialog::new()
+                            .set_title("Import Terraform outputs")
+                            .add_filter("terraform output -json", &["json"])
+                            .pick_file()
+                    };
+                    let path = match file_dialog::ask(dialog) {
+                        Ok(Some(path)) => path,
+                        Ok(None) => return,
+                        Err(why) => return this.events.send(SettingsEvent::NoFileDialog(why)),
                     };
                     let result = std::fs::read_to_string(&path)
                         .map_err(|err| ClientError::io("Cannot read the file", &path, err))
@@ -132,11 +137,15 @@ impl Worker {
             }
             SettingsCommand::ChooseDataDir => {
                 tokio::task::spawn_blocking(move || {
-                    if let Some(dir) = rfd::FileDialog::new()
-                        .set_title("Local data folder")
-                        .pick_folder()
-                    {
-                        this.events.send(SettingsEvent::DataDirChosen(dir));
+                    let dialog = || {
+                        rfd::FileDialog::new()
+                            .set_title("Local data folder")
+                            .pick_folder()
+                    };
+                    match file_dialog::ask(dialog) {
+                        Ok(Some(dir)) => this.events.send(SettingsEvent::DataDirChosen(dir)),
+                        Ok(None) => {}
+                        Err(why) => this.events.send(SettingsEvent::NoFileDialog(why)),
                     }
                 });
             }
@@ -157,7 +166,7 @@ impl Worker {
             .flatten();
             let Some(folder) = folder else {
                 // No dialog could open: say so, not nothing.
-                let why = crate::file_dialog::unavailable()
+                let why = file_dialog::unavailable()
                     .map(|why| Err(ClientError::new(ErrorKind::Other, why)));
                 this.events.send(GalleryEvent::Saved(why));
                 return;

@@ -72,7 +72,7 @@ pub(super) fn assert_inside(harness: &Harness<'_, DesktopApp>, what: &str, rect:
 }
 
 /// Copies of the sample under these names, in a folder of their own.
-fn samples(names: &[&str]) -> (tempfile::TempDir, Vec<PathBuf>) {
+pub(super) fn samples(names: &[&str]) -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
     let files = names
         .iter()
@@ -87,7 +87,7 @@ fn samples(names: &[&str]) -> (tempfile::TempDir, Vec<PathBuf>) {
 
 /// Uploads the files and waits for each one's card (showing the new ones
 /// announced meanwhile).
-fn upload(harness: &mut Harness<'_, DesktopApp>, files: &[PathBuf], cards: &[&str]) {
+pub(super) fn upload(harness: &mut Harness<'_, DesktopApp>, files: &[PathBuf], cards: &[&str]) {
     drop_files(harness, files);
     wait_until(harness, "every upload to finish", |h| {
         h.state().transfers().len() >= files.len()

@@ -7,6 +7,7 @@
 
 mod common;
 mod dataset;
+mod keyboard;
 mod layout;
 mod retest;
 mod status;
