@@ -10,13 +10,37 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::common::{shows, wait_for};
+use super::common::{click, shows, wait_for};
 use super::layout::{SMALL, app_at};
 
 fn focused(harness: &Harness<'_, DesktopApp>, role: Role, label: &str) -> bool {
     harness
         .query_by_role_and_label(role, label)
         .is_some_and(|node| node.is_focused())
+}
+
+/// An app at full HD and 200 % whose gallery shows the cards of the samples
+/// `names` (uploaded, `.jpg` each), with its data folder and the samples'.
+fn with_cards(
+    names: &[&str],
+) -> (
+    Harness<'static, DesktopApp>,
+    tempfile::TempDir,
+    tempfile::TempDir,
+) {
+    let data = tempfile::tempdir().unwrap();
+    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
+    let files: Vec<String> = names.iter().map(|name| format!("{name}.jpg")).collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (samples, files) = super::layout::samples(&files);
+    super::layout::upload(&mut harness, &files, names);
+    (harness, data, samples)
+}
+
+/// Gives the button `label` the focus, then lets two frames pass.
+fn focus(harness: &mut Harness<'_, DesktopApp>, label: &str) {
+    harness.get_by_role_and_label(Role::Button, label).focus();
+    harness.run_steps(2);
 }
 
 /// Presses `key` with `modifiers`, then lets two frames pass.
@@ -34,8 +58,7 @@ fn comes_back(
     close: (Modifiers, Key),
     opened: &str,
 ) {
-    harness.get_by_role_and_label(Role::Button, label).focus();
-    harness.run_steps(2);
+    focus(harness, label);
     press(harness, open.0, open.1);
     assert!(
         shows(harness, opened),
@@ -75,13 +98,9 @@ fn every_dialog_and_panel_gives_the_focus_back_where_it_was() {
     );
     comes_back(&mut harness, "Settings", enter, esc, "Where images go");
     // Settings' own Close, from the keyboard, gives it back too.
-    harness
-        .get_by_role_and_label(Role::Button, "Settings")
-        .focus();
-    harness.run_steps(2);
+    focus(&mut harness, "Settings");
     press(&mut harness, Modifiers::NONE, Key::Enter);
-    harness.get_by_role_and_label(Role::Button, "Close").focus();
-    harness.run_steps(2);
+    focus(&mut harness, "Close");
     press(&mut harness, Modifiers::NONE, Key::Enter);
     assert!(!shows(&harness, "Where images go"));
     assert!(focused(&harness, Role::Button, "Settings"));
@@ -129,13 +148,9 @@ fn choosing_the_data_folder_says_when_no_file_dialog_can_open() {
     let home = tempfile::tempdir().unwrap();
     let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
     harness.run_steps(3);
-    harness
-        .get_by_role_and_label(Role::Button, "Settings")
-        .click();
+    click(&mut harness, "Settings");
     wait_for(&mut harness, "Data folder");
-    harness
-        .get_by_role_and_label(Role::Button, "Choose…")
-        .click();
+    click(&mut harness, "Choose…");
     wait_for(&mut harness, "No file dialog can open");
     assert!(shows(&harness, "zenity"));
 }
@@ -185,16 +200,12 @@ fn tab_goes_through_the_window_in_reading_order_and_wraps() {
 
 #[test]
 fn a_cards_tooltip_never_shows_over_its_detail_view() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
-    let (_dir, files) = super::layout::samples(&["alpha.jpg"]);
-    super::layout::upload(&mut harness, &files, &["alpha"]);
+    let (mut harness, _data, _samples) = with_cards(&["alpha"]);
     let tooltip = "alpha: open the four rotations";
     harness.get_by_role_and_label(Role::Button, "alpha").hover();
     wait_for(&mut harness, tooltip);
     // Enter with the pointer still resting on the card.
-    harness.get_by_role_and_label(Role::Button, "alpha").focus();
-    harness.run_steps(2);
+    focus(&mut harness, "alpha");
     press(&mut harness, Modifiers::NONE, Key::Enter);
     wait_for(&mut harness, "alpha rotated 90°");
     harness.run_steps(3);
@@ -225,10 +236,7 @@ fn the_dataset_menu_opens_its_dialog_from_the_keyboard_and_gets_the_focus_back()
     let home = tempfile::tempdir().unwrap();
     let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
     wait_for(&mut harness, "Pipeline: 0 complete");
-    harness
-        .get_by_role_and_label(Role::Button, "Dataset")
-        .focus();
-    harness.run_steps(2);
+    focus(&mut harness, "Dataset");
     press(&mut harness, Modifiers::NONE, Key::Enter);
     assert!(
         shows(&harness, "Export dataset…"),
@@ -251,12 +259,8 @@ fn the_dataset_menu_opens_its_dialog_from_the_keyboard_and_gets_the_focus_back()
 
 #[test]
 fn deleting_a_card_from_the_keyboard_moves_the_focus_to_the_next_card() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
-    let (_dir, files) = super::layout::samples(&["alpha.jpg", "bravo.jpg"]);
-    super::layout::upload(&mut harness, &files, &["alpha", "bravo"]);
-    harness.get_by_role_and_label(Role::Button, "alpha").focus();
-    harness.run_steps(2);
+    let (mut harness, data, _samples) = with_cards(&["alpha", "bravo"]);
+    focus(&mut harness, "alpha");
     press(&mut harness, Modifiers::NONE, Key::Delete);
     assert!(shows(&harness, "Delete “alpha”?"));
     tab_to(&mut harness, "Delete", 3);
@@ -275,10 +279,7 @@ fn deleting_a_card_from_the_keyboard_moves_the_focus_to_the_next_card() {
 
 #[test]
 fn a_rows_menu_opens_from_the_keyboard_and_what_it_opens_gives_the_focus_back() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
-    let (_dir, files) = super::layout::samples(&["alpha.jpg"]);
-    super::layout::upload(&mut harness, &files, &["alpha"]);
+    let (mut harness, _data, _samples) = with_cards(&["alpha"]);
     let thumb_focused = |harness: &Harness<'_, DesktopApp>| {
         harness
             .query_all_by_label("alpha.jpg")
@@ -330,12 +331,8 @@ fn a_rows_menu_opens_from_the_keyboard_and_what_it_opens_gives_the_focus_back() 
 
 #[test]
 fn the_detail_views_delete_question_gives_the_focus_back_to_its_button() {
-    let data = tempfile::tempdir().unwrap();
-    let mut harness = app_at(data.path(), super::layout::FULL_HD_AT_200, 1.0);
-    let (_dir, files) = super::layout::samples(&["alpha.jpg"]);
-    super::layout::upload(&mut harness, &files, &["alpha"]);
-    harness.get_by_role_and_label(Role::Button, "alpha").focus();
-    harness.run_steps(2);
+    let (mut harness, _data, _samples) = with_cards(&["alpha"]);
+    focus(&mut harness, "alpha");
     press(&mut harness, Modifiers::NONE, Key::Enter);
     wait_for(&mut harness, "alpha rotated 90°");
     // Tab stays inside the view: it reaches its buttons, not the window's.

@@ -11,7 +11,7 @@ use egui::{Key, Rect, Vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::common::{SAMPLE, drop_files, local_settings, shows, wait_until_with};
+use super::common::{SAMPLE, click, drop_files, local_settings, shows, wait_until_with};
 
 /// 1920×1080 pixels at 200 %, in points.
 pub(super) const FULL_HD_AT_200: Vec2 = Vec2::new(960.0, 540.0);
@@ -439,9 +439,7 @@ fn bucket_content_the_pipeline_did_not_write_is_not_decoded() {
 fn a_settings_test_result_is_about_the_mode_shown_and_keeps_the_focus() {
     let data = tempfile::tempdir().unwrap();
     let mut harness = app_at(data.path(), SMALL, 1.0);
-    harness
-        .get_by_role_and_label(Role::Button, "Settings")
-        .click();
+    click(&mut harness, "Settings");
     wait_for(&mut harness, "Data folder");
     harness
         .get_by_role_and_label(Role::RadioButton, "Custom S3-compatible endpoint")
