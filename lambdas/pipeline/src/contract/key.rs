@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FAILED_PREFIX, KeyRules, RotationTask, UPLOAD_PREFIX, is_upload_extension};
+use super::layout::{FAILED_PREFIX, KeyRules, UPLOAD_PREFIX, is_upload_extension};
 use crate::limits::FAILED_KEY_NAME_BYTES;
 use crate::outputs::Output;
 use crate::reject::{RejectCode, Rejection};
@@ -234,20 +234,6 @@ impl UploadKey {
                 self.name().len()
             ),
         ))
-    }
-
-    /// The rotation tasks for this upload, one per [`Output::ROTATIONS`], in angle order.
-    pub fn tasks(&self, bucket: &str) -> [RotationTask; 4] {
-        Angle::ALL.map(|angle| RotationTask {
-            v: RotationTask::VERSION,
-            bucket: bucket.to_owned(),
-            source_key: self.key.clone(),
-            processed_key: self.processed_key(),
-            angle,
-            output_key: self.rotation_key(angle),
-            sequencer: None,
-            provenance: None,
-        })
     }
 }
 
