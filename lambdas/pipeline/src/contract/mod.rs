@@ -24,9 +24,10 @@
 //!   within one key, by event time across keys).
 //!
 //! One room a document: [`layout`] (the prefixes, the upload extensions, which keys a
-//! store can hold), [`key`] (an upload's key and every key derived from it),
-//! [`order`] (where an event stands among those that write the same outputs),
-//! [`task`] (the rotation task SQS carries), [`record`] (the failed record).
+//! store can hold), [`key`] (an upload's key; the output keys derived from it are
+//! [`crate::outputs`]'s), [`order`] (where an event stands among those that write
+//! the same outputs), [`task`] (the rotation task SQS carries), [`record`] (the
+//! failed record).
 
 mod key;
 mod layout;
@@ -39,6 +40,8 @@ pub use layout::{
     AUGMENTED_PREFIX, FAILED_PREFIX, KeyRules, PROCESSED_PREFIX, UPLOAD_EXTENSIONS, UPLOAD_PREFIX,
     is_upload_extension,
 };
-pub use order::{EVENT_TIME_METADATA, EventTime, SEQUENCER_METADATA, Sequencer, UploadOrder};
+pub use order::{
+    EVENT_TIME_METADATA, EventTime, SEQUENCER_METADATA, SOURCE_KEY_METADATA, Sequencer, UploadOrder,
+};
 pub use record::{FailedRecord, Verdict};
 pub use task::{RotationTask, TaskError};
