@@ -74,10 +74,10 @@ pub fn run(options: &flags::Bench) -> Result<()> {
         rounds: options.rounds,
         repeat: options.repeat,
     };
-    let root = crate::project_root();
+    let root = crate::paths::project_root();
     let sh = Shell::new()?;
     sh.change_dir(&root);
-    let bench_dir = crate::target_dir().join("bench");
+    let bench_dir = crate::paths::target_dir().join("bench");
     // Keep Python's bytecode caches out of the source tree.
     sh.set_var("PYTHONPYCACHEPREFIX", bench_dir.join("pycache"));
     let peers = build_peers(&sh, &root, &bench_dir)?;
@@ -89,7 +89,7 @@ pub fn run(options: &flags::Bench) -> Result<()> {
 /// The peers' programs: the venv with Pillow and pyvips, and our release examples.
 fn build_peers(sh: &Shell, root: &Path, bench_dir: &Path) -> Result<Peers> {
     let python = ensure_venv(sh, &bench_dir.join("venv"))?;
-    let release = crate::build_release(
+    let release = crate::paths::build_release(
         sh,
         &[
             "-p",

@@ -45,7 +45,7 @@ struct Link {
 }
 
 pub fn run() -> Result<()> {
-    let root = crate::project_root();
+    let root = crate::paths::project_root();
     let sh = Shell::new()?;
     sh.change_dir(&root);
     crate::apt::ensure_installed(
@@ -53,9 +53,9 @@ pub fn run() -> Result<()> {
         "the transfer bench",
         &[("rclone", "/usr/bin/rclone"), ("time", "/usr/bin/time")],
     )?;
-    let work = crate::target_dir().join("bench/transfer");
+    let work = crate::paths::target_dir().join("bench/transfer");
     let bin = crate::venv::ensure(&sh, &work.join("venv"), PINS)?;
-    let release = crate::build_release(
+    let release = crate::paths::build_release(
         &sh,
         &[
             "-p",

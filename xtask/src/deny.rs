@@ -18,7 +18,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context as _, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::{project_root, target_dir, tools};
+use crate::paths::{project_root, target_dir};
+use crate::tools;
 
 /// cargo-deny, pinned (installed into the tools folder under the target dir).
 const CARGO_DENY_VERSION: &str = "0.20.2";

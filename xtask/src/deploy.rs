@@ -11,9 +11,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
+use crate::flags;
 use crate::images::{self, Engine};
+use crate::paths::{project_root, target_dir};
 use crate::terraform::{self, WorkDir};
-use crate::{flags, project_root, target_dir};
 
 /// When neither --region, the environment nor the AWS CLI's configuration names one.
 const DEFAULT_REGION: &str = "us-east-1";

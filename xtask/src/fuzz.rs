@@ -11,7 +11,8 @@ use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
 use crate::flags::{self, FUZZ_IMAGE_TARGETS, FUZZ_TARGETS};
-use crate::{project_root, target_dir, tools};
+use crate::paths::{project_root, target_dir};
+use crate::tools;
 
 /// The fuzz crate (its own workspace), relative to the project root.
 const FUZZ_DIR: &str = "lambdas/pipeline/fuzz";

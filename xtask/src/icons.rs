@@ -52,8 +52,8 @@ pub fn run(flags: &crate::flags::Icons) -> Result<()> {
     let out = flags
         .out
         .clone()
-        .unwrap_or_else(|| crate::target_dir().join("dist").join("icons"));
-    let icons = generate(&crate::project_root().join(SOURCE), &out)?;
+        .unwrap_or_else(|| crate::paths::target_dir().join("dist").join("icons"));
+    let icons = generate(&crate::paths::project_root().join(SOURCE), &out)?;
     println!(
         "icons: {} PNGs, {} and {} in {}",
         icons.pngs.len(),

@@ -16,13 +16,13 @@ mod fuzz;
 mod gui_free;
 mod icons;
 mod images;
+mod paths;
 mod screenshot;
 mod terraform;
 mod tools;
 mod venv;
 mod workflows;
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -30,6 +30,7 @@ use clap::Parser as _;
 use xshell::{Shell, cmd};
 
 use crate::flags::Task;
+use crate::paths::{project_root, target_dir};
 
 fn main() -> Result<()> {
     let flags::Xtask { task } = flags::Xtask::parse();
@@ -216,12 +217,6 @@ const CI_PYTHON_PINS: &[&str] = &[
     "pillow==13.0.0",
 ];
 
-/// Cargo's target directory: `CARGO_TARGET_DIR` (CI shares one) or `target/`.
-pub fn target_dir() -> PathBuf {
-    let root = project_root();
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
-}
-
 /// A CI step whose errors are already `anyhow` (the task modules' checks).
 fn step_with(name: &str, run: impl FnOnce() -> Result<()>) -> Result<()> {
     println!("==> {name}");
@@ -237,25 +232,4 @@ fn step(name: &str, run: impl FnOnce() -> xshell::Result<()>) -> Result<()> {
     run().with_context(|| format!("xtask ci: {name} failed"))?;
     println!("==> {name}: ok in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
-}
-
-/// Builds `args` (packages, binaries, examples) in release mode with the cargo
-/// that runs this task; returns the release folder.
-pub fn build_release(sh: &Shell, args: &[&str]) -> Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    cmd!(sh, "{cargo} build --release {args...}").run()?;
-    Ok(target_dir().join("release"))
-}
-
-/// The workspace root, wherever `cargo xtask` is run from. `cargo run` names
-/// the manifest folder at run time; the compile-time one is only the fallback.
-/// Two checkouts sharing one target dir (`.ci/run`'s default) share the xtask
-/// binary too, as cargo's fingerprints do not tell their sources apart: built in
-/// one, it drove the other's build and wrote into it.
-pub fn project_root() -> PathBuf {
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
-    manifest_dir
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }

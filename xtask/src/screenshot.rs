@@ -11,7 +11,8 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{apt, flags, project_root, target_dir};
+use crate::paths::{project_root, target_dir};
+use crate::{apt, flags};
 
 /// The image CI's screenshot shows being processed (one: the check is quick).
 pub const SAMPLE: &str = "assets/samples/landscape.jpg";

@@ -10,7 +10,8 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{project_root, target_dir, venv};
+use crate::paths::{project_root, target_dir};
+use crate::venv;
 
 /// The stack's folder in the repository.
 pub const TERRAFORM_DIR: &str = "terraform";

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use xshell::{Shell, cmd};
 
-use crate::target_dir;
+use crate::paths::target_dir;
 
 /// The `name` binary at `version`, installed with `cargo install --locked` when
 /// missing or another version (a few minutes, once). `name --version` must print
@@ -83,7 +83,7 @@ pub fn ensure_iam_simulator(sh: &Shell) -> Result<PathBuf> {
         "the IAM policy simulator",
         &[("nodejs", "/usr/bin/node"), ("npm", "/usr/bin/npm")],
     )?;
-    let source = crate::project_root().join(IAM_SIMULATOR_SOURCE);
+    let source = crate::paths::project_root().join(IAM_SIMULATOR_SOURCE);
     let dir = target_dir().join("iam-simulator");
     std::fs::create_dir_all(&dir)?;
     let lock = std::fs::read(source.join("package-lock.json"))?;

@@ -5,7 +5,8 @@
 use anyhow::{Context as _, Result, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{apt, project_root, target_dir};
+use crate::apt;
+use crate::paths::{project_root, target_dir};
 
 /// action-validator and its WebAssembly core, pinned.
 const VALIDATOR: &[&str] = &[

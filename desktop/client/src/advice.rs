@@ -115,7 +115,7 @@ pub(crate) fn worded(message: &str, place: Option<Place>, surface: &dyn Surface)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ClientError;
+    use crate::error::ClientError;
 
     /// A front end that names the settings by their variant.
     struct Named;

@@ -14,9 +14,10 @@
 //! cannot carry a hash: `ListObjectsV2` gives the `ETag`, the MD5 of the bytes
 //! only without SSE-KMS.)
 
+use crate::error::ClientError;
 use crate::names::split_file_name;
+use crate::remote::Remote;
 use crate::retry::{self, RETRY_BUDGET};
-use crate::{ClientError, Remote};
 
 /// The name of an upload's content hash (lowercase hex SHA-256), as its tag and
 /// in its user metadata.

@@ -27,7 +27,9 @@ use crate::files::{Existing, FolderLock, write_atomically};
 use crate::pages::{NameFilter, Pages};
 use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 
-use crate::{ClientError, Concurrency, ErrorKind, Remote};
+use crate::adaptive::Concurrency;
+use crate::error::{ClientError, ErrorKind};
+use crate::remote::Remote;
 
 /// Objects fetched at once by default: `None`, adaptive as uploads are
 /// ([`Concurrency`]: [`augment_pipeline::limits::START_TRANSFER_JOBS`] to start,

@@ -526,8 +526,8 @@ mod tests {
     fn errors_are_cloneable_and_sendable_for_the_ui() {
         fn handle<T: Clone + Send + Sync + 'static>() {}
         handle::<ClientError>();
-        handle::<super::super::Remote>();
-        handle::<super::super::WatchEvent>();
-        handle::<super::super::Page<super::super::ImageEntry>>();
+        handle::<crate::remote::Remote>();
+        handle::<crate::watched::WatchEvent>();
+        handle::<crate::listing::Page<crate::listing::ImageEntry>>();
     }
 }

@@ -6,8 +6,8 @@ use augment_pipeline::contract::{FAILED_PREFIX, PROCESSED_PREFIX};
 use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 use augment_pipeline::{ListPage, ListRequest, UploadKey, Verdict};
 
-use crate::Remote;
 use crate::error::{ClientError, ErrorKind};
+use crate::remote::Remote;
 
 /// Images per page of [`Remote::list_images`] (S3's `ListObjectsV2` returns at
 /// most 1,000; a gallery screen shows far fewer).

@@ -12,8 +12,8 @@ use augment_local::{FolderStore, LocalPipeline, PipelineEvent};
 use augment_pipeline::steps::UploadOutcome;
 use augment_pipeline::{ObjectStore as _, Output, PutObject, Rejection, UploadKey, error_chain};
 
-use super::{ClientError, ErrorKind};
 use crate::advice::{PLACE, Setting};
+use crate::error::{ClientError, ErrorKind};
 use crate::lock::lock;
 
 /// How one upload ended in the local pipeline.

@@ -7,7 +7,8 @@ use crate::error::{ClientError, ErrorKind};
 use crate::retry::RETRY_BUDGET;
 
 use crate::lock::lock;
-use crate::{Remote, inputs, retry};
+use crate::remote::Remote;
+use crate::{inputs, retry};
 
 /// Most `-2`, `-3`… suffixes [`Remote::choose_upload_key`] tries before giving up.
 const MAX_NAME_SUFFIX: u32 = 1000;

@@ -10,7 +10,8 @@ use crate::error::ClientError;
 use crate::retry::RETRY_BUDGET;
 
 use crate::names::upload_key_for;
-use crate::{Remote, retry};
+use crate::remote::Remote;
+use crate::retry;
 
 impl Remote {
     /// The object at `key`, refusing to read more than `max_bytes`. A transient

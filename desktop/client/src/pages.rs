@@ -9,8 +9,9 @@ use augment_pipeline::contract::PROCESSED_PREFIX;
 use augment_pipeline::outputs::{BucketKey, Output};
 use augment_pipeline::{ListRequest, ObjectInfo};
 
+use crate::error::ClientError;
+use crate::remote::Remote;
 use crate::retry::{self, RETRY_BUDGET};
-use crate::{ClientError, Remote};
 
 /// Objects per listing page (S3's `ListObjectsV2` returns at most 1,000).
 pub const LIST_PAGE_KEYS: usize = 1000;

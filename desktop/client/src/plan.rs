@@ -21,10 +21,12 @@ use augment_pipeline::limits::FAILED_KEY_NAME_BYTES;
 use augment_pipeline::{BucketKey, ListRequest, ObjectInfo, Output, UploadKey};
 
 use crate::dedupe::SHA256_METADATA;
+use crate::error::ClientError;
 use crate::lock::lock;
 use crate::names::{split_file_name, upload_key_for};
+use crate::pages::LIST_PAGE_KEYS;
+use crate::remote::Remote;
 use crate::retry::{self, RETRY_BUDGET};
-use crate::{ClientError, LIST_PAGE_KEYS, Remote};
 
 /// Listing pages a plan may read per file of its batch before it gives up and
 /// asks per name (3 requests a file): never more than the old way cost.

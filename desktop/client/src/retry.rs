@@ -12,7 +12,7 @@ use std::time::Duration;
 // Tokio's clock, so that tests with paused time see the pauses pass.
 use tokio::time::Instant;
 
-use super::ClientError;
+use crate::error::ClientError;
 
 /// How long one file's upload may spend retrying transient errors, from the start
 /// of its name check to the end of its PUT (the name check's list and `HEAD`s,
@@ -74,7 +74,7 @@ fn jittered(delay: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
+    use crate::error::ErrorKind;
 
     #[test]
     fn pauses_stay_between_half_and_whole() {

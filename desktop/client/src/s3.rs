@@ -5,9 +5,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_types::sdk_config::{RequestChecksumCalculation, ResponseChecksumValidation};
 
-use super::ClientError;
-use super::settings::{AwsSettings, is_insecure_endpoint};
 use crate::advice::{PLACE, Setting};
+use crate::error::ClientError;
+use crate::settings::{AwsSettings, is_insecure_endpoint};
 
 /// Attempts per request (the SDK's standard retry mode: exponential backoff with
 /// jitter, only for throttling, 5xx, timeouts and connection errors).
@@ -42,7 +42,7 @@ pub(super) async fn sdk_config(
     if let Some(profile) = nonempty(aws.profile.as_deref()) {
         // The SDK would only say "no credentials" later; a name that is not in
         // the files is a settings mistake to name now.
-        if !super::settings::aws_profiles()
+        if !crate::settings::aws_profiles()
             .await
             .iter()
             .any(|p| p == profile)

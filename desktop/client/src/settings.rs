@@ -8,7 +8,7 @@ use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_types::os_shim_internal::{Env, Fs};
 use serde::{Deserialize, Serialize};
 
-use super::error::ClientError;
+use crate::error::ClientError;
 
 /// Overrides the folder the settings file lives in (tests, portable installs).
 pub const CONFIG_DIR_ENV: &str = "AUGMENT_CONFIG_DIR";
@@ -330,7 +330,7 @@ mod tests {
     fn wrong_terraform_outputs_say_what_to_run() {
         for json in ["", "{}", r#"{"desktop_config": {"value": {"bucket": ""}}}"#] {
             let err = AwsSettings::from_terraform_outputs(json).unwrap_err();
-            assert_eq!(err.kind, super::super::ErrorKind::InvalidSettings);
+            assert_eq!(err.kind, crate::error::ErrorKind::InvalidSettings);
             assert!(err.message.contains("terraform"), "{}", err.message);
         }
     }
@@ -372,7 +372,7 @@ mod tests {
         std::fs::write(&path, "{not json").unwrap();
         assert_eq!(
             Settings::load_from(&path).unwrap_err().kind,
-            super::super::ErrorKind::InvalidSettings
+            crate::error::ErrorKind::InvalidSettings
         );
     }
 

@@ -14,7 +14,8 @@ use crate::retry::RETRY_BUDGET;
 
 use crate::lock::lock;
 use crate::names::file_name_of;
-use crate::{Remote, retry};
+use crate::remote::Remote;
+use crate::retry;
 
 /// Bytes of one upload actually handed to the network (or copied, in local mode).
 /// On an SDK retry the count starts again from 0: `sent_bytes` can go down once,

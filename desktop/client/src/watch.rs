@@ -6,7 +6,8 @@ use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 use augment_pipeline::{Landed, Output, UploadKey, Verdict};
 
 use crate::error::{ClientError, ErrorKind};
-use crate::{Remote, WatchEvent};
+use crate::remote::Remote;
+use crate::watched::WatchEvent;
 
 /// First pause of [`Remote::watch`]: the processor usually answers within a second.
 pub const WATCH_FIRST_DELAY: Duration = Duration::from_millis(250);

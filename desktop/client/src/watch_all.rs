@@ -17,8 +17,10 @@ use tokio::sync::mpsc;
 use crate::error::ClientError;
 use crate::lock::lock;
 use crate::plan::{Pages, common_prefix, floor_char_boundary};
+use crate::remote::Remote;
+use crate::watch::{WATCH_FIRST_DELAY, WATCH_MAX_DELAY};
+use crate::watched::WatchEvent;
 use crate::watched::{Entry, Heard};
-use crate::{Remote, WATCH_FIRST_DELAY, WATCH_MAX_DELAY, WatchEvent};
 
 /// Listing pages one poll may read per watched upload before that round asks
 /// per upload instead (2 requests an upload while nothing has landed).

@@ -3,99 +3,21 @@
 //! place clients are built ([`Clients`]). Any endpoint works: AWS, moto,
 //! LocalStack, MinIO (`AWS_ENDPOINT_URL`, read by the SDK).
 
+mod clients;
 mod logging;
 mod s3;
 mod sqs;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transient;
 
+pub use clients::Clients;
 pub use logging::init_lambda_logging;
-
 pub use s3::{CONNECT_TIMEOUT, S3Store, s3_client, store_error};
 pub use sqs::SqsQueue;
+pub use transient::sdk_error_is_transient;
 
 use augment_pipeline::ports::{ObjectStore, TaskQueue};
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-
-/// The SDK clients, built once per process and cloned cheaply (they share one
-/// connection pool).
-#[derive(Debug, Clone)]
-pub struct Clients {
-    pub s3: aws_sdk_s3::Client,
-    pub sqs: aws_sdk_sqs::Client,
-}
-
-impl Clients {
-    /// From the standard environment: region, credentials chain (env, profiles,
-    /// SSO, the Lambda role) and `AWS_ENDPOINT_URL`.
-    pub async fn from_env() -> Self {
-        let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        Self::new(&config)
-    }
-
-    /// S3 by [`s3_client`] (path-style with an endpoint).
-    pub fn new(config: &SdkConfig) -> Self {
-        Self {
-            s3: s3_client(config),
-            sqs: aws_sdk_sqs::Client::new(config),
-        }
-    }
-}
-
-/// Whether a failed SDK call is worth retrying: no response, a timeout, a
-/// throttle or a server error. (The SDK has already retried these a few times
-/// with backoff; what is left goes back to Lambda, which retries again.)
-fn is_transient(kind: ErrorKind, status: Option<u16>, code: Option<&str>) -> bool {
-    match kind {
-        ErrorKind::NoResponse => true,
-        ErrorKind::Service => {
-            status.is_some_and(|s| s >= 500 || s == 429)
-                || code.is_some_and(|c| {
-                    matches!(
-                        c,
-                        "SlowDown"
-                            | "Throttling"
-                            | "ThrottlingException"
-                            | "RequestThrottled"
-                            | "RequestTimeout"
-                            | "InternalError"
-                            | "ServiceUnavailable"
-                    )
-                })
-        }
-        ErrorKind::Construction => false,
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum ErrorKind {
-    /// Timeout, dispatch failure, unparseable response.
-    NoResponse,
-    /// An error response from the service.
-    Service,
-    /// The request could not be built.
-    Construction,
-}
-
-/// [`is_transient`] for any SDK error (S3 and SQS share the error types).
-pub fn sdk_error_is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
-where
-    E: ProvideErrorMetadata,
-{
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    let code = match err {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    };
-    let kind = match err {
-        SdkError::ServiceError(_) => ErrorKind::Service,
-        SdkError::ConstructionFailure(_) => ErrorKind::Construction,
-        _ => ErrorKind::NoResponse,
-    };
-    is_transient(kind, status, code)
-}
 
 // The adapters must keep implementing the ports.
 const _: () = {
@@ -104,35 +26,3 @@ const _: () = {
     store::<S3Store>();
     queue::<SqsQueue>();
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn throttles_and_server_errors_are_transient_client_errors_are_not() {
-        assert!(is_transient(ErrorKind::NoResponse, None, None));
-        assert!(is_transient(
-            ErrorKind::Service,
-            Some(503),
-            Some("SlowDown")
-        ));
-        assert!(is_transient(ErrorKind::Service, Some(500), None));
-        assert!(is_transient(
-            ErrorKind::Service,
-            Some(400),
-            Some("ThrottlingException")
-        ));
-        assert!(!is_transient(
-            ErrorKind::Service,
-            Some(403),
-            Some("AccessDenied")
-        ));
-        assert!(!is_transient(
-            ErrorKind::Service,
-            Some(404),
-            Some("NoSuchBucket")
-        ));
-        assert!(!is_transient(ErrorKind::Construction, None, None));
-    }
-}

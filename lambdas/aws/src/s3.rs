@@ -17,7 +17,7 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime, SdkBody};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 
-use crate::sdk_error_is_transient;
+use crate::transient::sdk_error_is_transient;
 
 /// Most keys one `ListObjectsV2` returns (S3's own ceiling).
 const MAX_KEYS_PER_LIST: usize = 1000;

@@ -7,7 +7,7 @@ use augment_pipeline::ports::{QueueError, TaskQueue};
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use crate::sdk_error_is_transient;
+use crate::transient::sdk_error_is_transient;
 
 /// How often entries that SQS failed for its own reasons are sent again
 /// (the SDK retries whole requests, not single entries of a batch).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 
-use crate::Clients;
+use crate::clients::Clients;
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 // moto accepts any credentials; these only have to look like keys.

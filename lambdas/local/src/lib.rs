@@ -11,11 +11,8 @@ mod store;
 
 pub use key_path::key_path;
 pub use pipeline::{
-    LocalPipeline, MAX_QUEUED_ROTATIONS, PipelineEvent, STEP_ATTEMPTS, STEP_FIRST_DELAY,
-    STEP_MAX_DELAY,
+    LOCAL_BUCKET, LocalPipeline, MAX_QUEUED_ROTATIONS, PipelineEvent, STEP_ATTEMPTS,
+    STEP_FIRST_DELAY, STEP_MAX_DELAY,
 };
 pub use queue::ChannelQueue;
 pub use store::{FolderStore, TEMP_PREFIX, temp_file_beside};
-
-/// The bucket name local tasks carry.
-pub const LOCAL_BUCKET: &str = "local";

@@ -13,7 +13,11 @@ use augment_pipeline::contract::{RotationTask, UPLOAD_PREFIX, UploadKey};
 use augment_pipeline::ports::{ObjectStore, StoreError};
 use augment_pipeline::steps::{self, StepError, UploadOutcome};
 
-use crate::{ChannelQueue, FolderStore, LOCAL_BUCKET};
+use crate::queue::ChannelQueue;
+use crate::store::FolderStore;
+
+/// The bucket name local tasks carry.
+pub const LOCAL_BUCKET: &str = "local";
 
 /// What local mode reports as work finishes, in completion order.
 #[derive(Debug)]

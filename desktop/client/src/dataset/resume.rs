@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::ExportRequest;
+use super::request::ExportRequest;
+use crate::error::{ClientError, ErrorKind};
 use crate::files::{Existing, remove_temporary_files, write_atomically};
-use crate::{ClientError, ErrorKind};
 
 /// The marker of an unfinished export, at its root.
 pub const EXPORT_MARKER: &str = ".augment-export.json";

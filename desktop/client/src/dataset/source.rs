@@ -14,9 +14,11 @@ use augment_pipeline::{Angle, UploadKey};
 
 use super::label::split_label;
 use super::split::SplitSpec;
+use crate::dedupe::SHA256_METADATA;
+use crate::error::{ClientError, ErrorKind};
 use crate::names::upload_key_for;
+use crate::remote::Remote;
 use crate::retry::{self, RETRY_BUDGET};
-use crate::{ClientError, ErrorKind, Remote, SHA256_METADATA};
 
 /// The choices of an export that decide what each upload becomes.
 #[derive(Debug, Clone)]

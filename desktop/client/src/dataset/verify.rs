@@ -19,9 +19,10 @@ use augment_pipeline::{Angle, UploadKey};
 use tokio::task::JoinSet;
 
 use super::manifest::{MANIFEST_JSONL, ManifestRow, read_rows};
+use crate::error::{ClientError, ErrorKind};
 use crate::names::upload_key_for;
 use crate::pages::{Pages, processed_name};
-use crate::{ClientError, ErrorKind, Remote};
+use crate::remote::Remote;
 
 /// What is wrong with one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

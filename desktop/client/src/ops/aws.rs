@@ -7,10 +7,11 @@ use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Serialize;
 
-use super::Denied;
+use super::denied::Denied;
 use crate::connect::custom_endpoint;
+use crate::error::{ClientError, ErrorKind};
+use crate::s3;
 use crate::settings::{Mode, OpsSettings, Settings};
-use crate::{ClientError, ErrorKind, s3};
 
 /// The HTTP response every SDK's errors carry (one smithy runtime for all).
 type HttpResponse = aws_sdk_sqs::config::http::HttpResponse;

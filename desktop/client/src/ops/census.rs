@@ -14,9 +14,11 @@ use augment_pipeline::contract::{FAILED_PREFIX, UPLOAD_PREFIX};
 use augment_pipeline::limits::MAX_FAILED_RECORD_BYTES;
 use augment_pipeline::{BucketKey, FailedRecord, Landed, ObjectInfo, Output, UploadKey};
 
-use super::{Denied, StatusOptions};
+use super::denied::Denied;
+use super::options::StatusOptions;
+use crate::error::{ClientError, ErrorKind};
 use crate::pages::Pages;
-use crate::{ClientError, ErrorKind, Remote};
+use crate::remote::Remote;
 
 /// Counts per stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

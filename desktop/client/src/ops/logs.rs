@@ -10,9 +10,10 @@ use aws_sdk_sqs::primitives::{DateTime, DateTimeFormat};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::aws::Operator;
 use super::aws::{CallError, classify};
-use super::{Denied, Operator};
-use crate::ClientError;
+use super::denied::Denied;
+use crate::error::ClientError;
 
 /// Most lines one `logs` call returns (the newest are kept): a `--since` that
 /// reaches far back is bounded, and says so.

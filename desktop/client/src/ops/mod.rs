@@ -24,12 +24,16 @@ pub use options::{
 pub use redrive::RedriveReport;
 pub use status::{PipelineStatus, thousands};
 
-impl crate::Remote {
+use crate::error::ClientError;
+use crate::remote::Remote;
+use crate::settings::{Mode, Settings};
+
+impl Remote {
     /// The backend for looking only: as [`crate::Remote::connect`], except that
     /// local mode opens the data folder without starting the pipeline (which
     /// would resume unfinished uploads while they are being counted).
-    pub async fn connect_to_look(settings: &crate::Settings) -> Result<Self, crate::ClientError> {
-        if settings.mode != crate::Mode::Local {
+    pub async fn connect_to_look(settings: &Settings) -> Result<Self, ClientError> {
+        if settings.mode != Mode::Local {
             return Self::connect(settings).await;
         }
         let root = settings.data_dir()?;

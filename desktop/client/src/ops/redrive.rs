@@ -17,10 +17,14 @@ use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, SendMessageBat
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::aws::Operator;
 use super::aws::{CallError, QueueRole, classify, queue_arn};
 use super::census::Census;
-use super::{Denied, Operator, REDRIVE_STUCK_MAX, StatusOptions, StuckUpload};
-use crate::{ClientError, Remote};
+use super::census::StuckUpload;
+use super::denied::Denied;
+use super::options::{REDRIVE_STUCK_MAX, StatusOptions};
+use crate::error::ClientError;
+use crate::remote::Remote;
 
 /// Most messages one `ReceiveMessage` returns (SQS's ceiling).
 const RECEIVE_BATCH: i32 = 10;
@@ -191,7 +195,7 @@ impl Operator {
     async fn invoke_processor(&self, event: &Value) -> Result<(), CallError> {
         let Some(name) = self.ops.processor_function_name.as_deref() else {
             return Err(CallError::Failed(ClientError::new(
-                crate::ErrorKind::InvalidSettings,
+                crate::error::ErrorKind::InvalidSettings,
                 "The settings name no processor function: import the Terraform outputs again (Settings → Import Terraform outputs…).",
             )));
         };
@@ -262,7 +266,7 @@ fn batch_failed(failed: usize, what: &str, url: &str) -> Result<(), CallError> {
         return Ok(());
     }
     Err(CallError::Failed(ClientError::new(
-        crate::ErrorKind::Other,
+        crate::error::ErrorKind::Other,
         format!("{failed} messages could not be {what}; run redrive again: {url}"),
     )))
 }

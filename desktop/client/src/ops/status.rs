@@ -5,9 +5,12 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::aws::{Operator, QueueDepth, QueueRole};
 use super::census::{Census, Stages, StuckUpload, Timing};
-use super::{Denied, Operator, QueueDepth, StatusOptions};
-use crate::{ClientError, Remote};
+use super::denied::Denied;
+use super::options::StatusOptions;
+use crate::error::ClientError;
+use crate::remote::Remote;
 
 /// Everything `status` found. A stage is `None` where the credentials could not
 /// list it (see [`PipelineStatus::denied`]).
@@ -35,7 +38,7 @@ impl PipelineStatus {
             count(self.stages.complete),
             count(self.stages.stuck)
         );
-        if let Some(dlq) = self.queue(super::QueueRole::DeadLetters) {
+        if let Some(dlq) = self.queue(QueueRole::DeadLetters) {
             line.push_str(&format!(
                 " · {} dead letters",
                 thousands(dlq.waiting + dlq.in_flight)
@@ -45,7 +48,7 @@ impl PipelineStatus {
     }
 
     /// The count of one queue, where it could be read.
-    pub fn queue(&self, role: super::QueueRole) -> Option<&QueueDepth> {
+    pub fn queue(&self, role: QueueRole) -> Option<&QueueDepth> {
         self.queues.iter().find(|q| q.role == role)
     }
 
@@ -55,7 +58,7 @@ impl PipelineStatus {
             && self
                 .queues
                 .iter()
-                .filter(|q| q.role != super::QueueRole::Rotations)
+                .filter(|q| q.role != QueueRole::Rotations)
                 .all(|q| q.waiting + q.in_flight == 0)
     }
 }
@@ -112,7 +115,7 @@ mod tests {
         status.stages.stuck = Some(3);
         assert_eq!(status.headline(), "1,204 complete · 3 stuck");
         status.queues.push(QueueDepth {
-            role: super::super::QueueRole::DeadLetters,
+            role: QueueRole::DeadLetters,
             url: "u".into(),
             waiting: 0,
             in_flight: 0,

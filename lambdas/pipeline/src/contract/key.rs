@@ -1,12 +1,12 @@
-//! An upload's key, and every key the contract derives from it.
+//! An upload's key: parsed and checked, its failed record's key, and the S3
+//! event form of keys. The output keys derive from it in `outputs.rs`.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FAILED_PREFIX, KeyRules, RotationTask, UPLOAD_PREFIX, is_upload_extension};
+use super::layout::{FAILED_PREFIX, KeyRules, UPLOAD_PREFIX, is_upload_extension};
 use crate::limits::FAILED_KEY_NAME_BYTES;
-use crate::outputs::Output;
 use crate::reject::{RejectCode, Rejection};
 
 /// FNV-1a, 64 bits: a hash fixed by its definition (unlike std's), so a failed
@@ -146,26 +146,6 @@ impl UploadKey {
         }
     }
 
-    /// [`Output::Processed`]'s key.
-    pub fn processed_key(&self) -> String {
-        Output::Processed.key(self)
-    }
-
-    /// The inverse of [`UploadKey::processed_key`]: an upload key whose outputs
-    /// include `key` (`<name>.jpg`: every output key depends on the name only),
-    /// or `None` for anything else under `processed/`.
-    pub fn from_processed_key(key: &str) -> Option<Self> {
-        match Output::parse_key(key)? {
-            (name, Output::Processed) => Self::from_name(name, "jpg").ok(),
-            _ => None,
-        }
-    }
-
-    /// [`Output::Rotation`]'s key.
-    pub fn rotation_key(&self, angle: Angle) -> String {
-        Output::Rotation(angle).key(self)
-    }
-
     /// `failed/<name>.json`; for a name so long that this would not fit every
     /// store ([`KeyRules::FOLDER`]), `failed/<first 100 bytes>~<hash>.json`, so the
     /// record of any upload can be written (see the module's rules).
@@ -185,69 +165,6 @@ impl UploadKey {
             }
             kept = truncated(kept, kept.len() - 1);
         }
-    }
-
-    /// The keys of every [`Output`], in [`Output::ALL`] order.
-    pub fn output_keys(&self) -> [String; 5] {
-        Output::ALL.map(|output| output.key(self))
-    }
-
-    /// Refuses (`name_too_long`) an upload whose outputs `rules` cannot hold, before
-    /// any work: otherwise its rotations would fail at the store after the
-    /// processed image was written, and never be made.
-    pub fn check_key_length(&self, rules: KeyRules) -> Result<(), Rejection> {
-        if self.output_keys().iter().all(|key| rules.fits(key)) {
-            return Ok(());
-        }
-        // The longest key's overhead over the name (36 bytes: the 360 rotation's),
-        // and the longest file name's over the name's last part (12: the processed).
-        let longest = Output::ALL
-            .map(|output| output.key_of_name("").len())
-            .into_iter()
-            .max()
-            .unwrap_or(0);
-        let longest_file = Output::ALL
-            .map(|output| {
-                output
-                    .key_of_name("")
-                    .rsplit('/')
-                    .next()
-                    .map_or(0, str::len)
-            })
-            .into_iter()
-            .max()
-            .unwrap_or(0);
-        let mut limit = format!(
-            "at most {} bytes in all",
-            rules.max_key_bytes.saturating_sub(longest)
-        );
-        if let Some(max) = rules.max_file_name_bytes {
-            limit.push_str(&format!(
-                ", and at most {} bytes for each folder or file name, where each of \\ : * ? \" < > | counts 3",
-                max.saturating_sub(longest_file)
-            ));
-        }
-        Err(Rejection::new(
-            RejectCode::NameTooLong,
-            format!(
-                "The file name is too long for the pipeline's output names ({} bytes; the name without its extension may be {limit}). Rename it shorter, then upload it again.",
-                self.name().len()
-            ),
-        ))
-    }
-
-    /// The rotation tasks for this upload, one per [`Output::ROTATIONS`], in angle order.
-    pub fn tasks(&self, bucket: &str) -> [RotationTask; 4] {
-        Angle::ALL.map(|angle| RotationTask {
-            v: RotationTask::VERSION,
-            bucket: bucket.to_owned(),
-            source_key: self.key.clone(),
-            processed_key: self.processed_key(),
-            angle,
-            output_key: self.rotation_key(angle),
-            sequencer: None,
-            provenance: None,
-        })
     }
 }
 

@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::limits::MAX_SEQUENCER_CHARS;
 
+/// User metadata on every output: the key of the upload it came from.
+pub const SOURCE_KEY_METADATA: &str = "source-key";
 /// User metadata on `processed/`, rotation and `failed/` objects: the S3 event
 /// sequencer of the upload they were made from.
 pub const SEQUENCER_METADATA: &str = "source-sequencer";
@@ -123,7 +125,7 @@ impl UploadOrder {
                 .map(|(_, value)| value.as_str())
         };
         Some(Self {
-            key: value(crate::steps::SOURCE_KEY_METADATA)?.to_owned(),
+            key: value(SOURCE_KEY_METADATA)?.to_owned(),
             sequencer: value(SEQUENCER_METADATA).and_then(Sequencer::parse),
             time: value(EVENT_TIME_METADATA).and_then(EventTime::parse),
         })

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::UploadKey;
+use super::key::UploadKey;
 use crate::reject::{RejectCode, Rejection};
 
 /// What `failed/<name>.json` holds: why the upload was rejected.

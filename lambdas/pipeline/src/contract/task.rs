@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Angle, Sequencer, UploadKey};
+use super::key::{Angle, UploadKey};
+use super::order::Sequencer;
 use crate::limits::MAX_SEQUENCER_CHARS;
 use crate::provenance::Provenance;
 
@@ -41,6 +42,25 @@ pub enum TaskError {
     Sequencer(String),
     #[error("the task's provenance is not well-formed (a SHA-256 in hex, short printable values)")]
     Provenance,
+}
+
+// Here, not in key.rs: a task is made of an upload's keys, so this file stands
+// above key.rs, and the key knows nothing of tasks.
+impl UploadKey {
+    /// The rotation tasks for this upload, one per
+    /// [`Output::ROTATIONS`](crate::outputs::Output::ROTATIONS), in angle order.
+    pub fn tasks(&self, bucket: &str) -> [RotationTask; 4] {
+        Angle::ALL.map(|angle| RotationTask {
+            v: RotationTask::VERSION,
+            bucket: bucket.to_owned(),
+            source_key: self.as_str().to_owned(),
+            processed_key: self.processed_key(),
+            angle,
+            output_key: self.rotation_key(angle),
+            sequencer: None,
+            provenance: None,
+        })
+    }
 }
 
 impl RotationTask {

@@ -83,48 +83,7 @@ fn choose_path(header: &JpegHeader<'_>, target_side: u32) -> Path {
 /// Memory and work of decoding `header` along `path`, against the limits.
 fn check_budget(header: &JpegHeader<'_>, path: Path) -> Result<(), Rejection> {
     let frame = &header.frame;
-    let (width, height) = (u64::from(frame.width), u64::from(frame.height));
-    let components = frame.components.len() as u64;
-    let (bytes, visits) = match path {
-        Path::DcOnly => {
-            // DC planes (2 bytes a block), then one sample a block per component
-            // and the RGB output.
-            let out = width.div_ceil(8) * height.div_ceil(8);
-            let bytes = frame.total_blocks() * 2 + out * (components + 3);
-            (bytes, header.dc_block_visits())
-        }
-        Path::Turbo { eighths } => {
-            let (out_w, out_h) = (
-                (width * u64::from(eighths)).div_ceil(8),
-                (height * u64::from(eighths)).div_ceil(8),
-            );
-            // The output (CMYK is converted to RGB after, so both are held), and
-            // libjpeg's row buffers: each component's MCU row at the output scale,
-            // three times over (context rows and upsampling).
-            let out_channels = if components == 4 { 4 + 3 } else { 3 };
-            let mcu_rows = u64::from(frame.max_v()) * u64::from(eighths);
-            let rows = 3 * mcu_rows * out_w.div_ceil(8) * 8 * (components + 4);
-            let coefficients = if header.multi_scan() {
-                frame.total_blocks() * 128
-            } else {
-                0
-            };
-            // Plus the copy of the essential segments handed to it, if cleaned.
-            let bytes = out_w * out_h * out_channels
-                + rows
-                + coefficients
-                + header.file_bytes
-                + LIBJPEG_FIXED_BYTES;
-            (bytes, header.block_visits())
-        }
-        Path::Lossless => {
-            // jpeg-decoder's sample planes and interleaved output, the RGB image
-            // and the prepared copy of the file: measured 20 bytes a pixel for
-            // 8-bit RGB (a 2000×2000 one peaked at 79 MB), budgeted at 8 a sample.
-            let pixels = width * height;
-            (pixels * components * 8 + pixels * 3 + header.file_bytes, 0)
-        }
-    };
+    let (bytes, visits) = decode_cost(header, path);
     if visits > MAX_JPEG_BLOCK_VISITS {
         return Err(Rejection::new(
             RejectCode::TooComplex,
@@ -161,6 +120,55 @@ fn check_budget(header: &JpegHeader<'_>, path: Path) -> Result<(), Rejection> {
         ));
     }
     Ok(())
+}
+
+/// What decoding `header` along `path` costs: peak bytes allocated, and blocks
+/// visited by the entropy decoder.
+fn decode_cost(header: &JpegHeader<'_>, path: Path) -> (u64, u64) {
+    let frame = &header.frame;
+    let (width, height) = (u64::from(frame.width), u64::from(frame.height));
+    let components = frame.components.len() as u64;
+    match path {
+        Path::DcOnly => {
+            // DC planes (2 bytes a block), then one sample a block per component
+            // and the RGB output.
+            let out = width.div_ceil(8) * height.div_ceil(8);
+            let bytes = frame.total_blocks() * 2 + out * (components + 3);
+            (bytes, header.dc_block_visits())
+        }
+        Path::Turbo { eighths } => (turbo_bytes(header, eighths), header.block_visits()),
+        Path::Lossless => {
+            // jpeg-decoder's sample planes and interleaved output, the RGB image
+            // and the prepared copy of the file: measured 20 bytes a pixel for
+            // 8-bit RGB (a 2000×2000 one peaked at 79 MB), budgeted at 8 a sample.
+            let pixels = width * height;
+            (pixels * components * 8 + pixels * 3 + header.file_bytes, 0)
+        }
+    }
+}
+
+/// Peak bytes of libjpeg-turbo's decode of `header` at `eighths`/8.
+fn turbo_bytes(header: &JpegHeader<'_>, eighths: u32) -> u64 {
+    let frame = &header.frame;
+    let (width, height) = (u64::from(frame.width), u64::from(frame.height));
+    let components = frame.components.len() as u64;
+    let (out_w, out_h) = (
+        (width * u64::from(eighths)).div_ceil(8),
+        (height * u64::from(eighths)).div_ceil(8),
+    );
+    // The output (CMYK is converted to RGB after, so both are held), and
+    // libjpeg's row buffers: each component's MCU row at the output scale,
+    // three times over (context rows and upsampling).
+    let out_channels = if components == 4 { 4 + 3 } else { 3 };
+    let mcu_rows = u64::from(frame.max_v()) * u64::from(eighths);
+    let rows = 3 * mcu_rows * out_w.div_ceil(8) * 8 * (components + 4);
+    let coefficients = if header.multi_scan() {
+        frame.total_blocks() * 128
+    } else {
+        0
+    };
+    // Plus the copy of the essential segments handed to it, if cleaned.
+    out_w * out_h * out_channels + rows + coefficients + header.file_bytes + LIBJPEG_FIXED_BYTES
 }
 
 /// libjpeg-turbo at `eighths`/8, to RGB (CMYK and YCCK through CMYK).
@@ -318,10 +326,11 @@ const ONES_BEFORE_MARKER: [u8; 12] = [
 /// there; the decoder stops at the marker).
 fn prepare_jpeg(bytes: &[u8]) -> Result<PreparedJpeg, Rejection> {
     let mut out = Vec::with_capacity(bytes.len() + 16 * ONES_BEFORE_MARKER.len());
-    let mut precision = 8;
-    let mut progressive = false;
-    // (component id, coefficients 0..64 sent so far as bits)
-    let mut coverage: Vec<(u8, u64)> = Vec::new();
+    let mut seen = Seen {
+        precision: 8,
+        progressive: false,
+        coverage: Vec::new(),
+    };
     let mut in_scan = false;
     let mut at = 0;
     while at < bytes.len() {
@@ -354,37 +363,16 @@ fn prepare_jpeg(bytes: &[u8]) -> Result<PreparedJpeg, Rejection> {
             // Markers without a length: SOI, TEM, RSTn.
             0xD8 | 0x01 | 0xD0..=0xD7 => code_at + 1,
             0xD9 => {
-                check_coverage(&coverage, progressive)?;
+                check_coverage(&seen.coverage, seen.progressive)?;
                 out.extend_from_slice(&bytes[at..]);
                 break;
             }
             _ => {
-                let Some(&[high, low]) = bytes.get(code_at + 1..code_at + 3) else {
+                let Some(end) = segment_end(bytes, code_at) else {
                     out.extend_from_slice(&bytes[at..]);
                     break;
                 };
-                let body_start = code_at + 3;
-                let end =
-                    (code_at + 1 + usize::from(u16::from_be_bytes([high, low]))).min(bytes.len());
-                let body = bytes.get(body_start..end).unwrap_or_default();
-                match code {
-                    // Frame headers (SOF0..SOF15 but DHT, JPG and DAC).
-                    0xC0..=0xCF if !matches!(code, 0xC4 | 0xC8 | 0xCC) => {
-                        precision = body.first().copied().unwrap_or(8);
-                        progressive = matches!(code, 0xC2 | 0xC6 | 0xCA | 0xCE);
-                        coverage = body
-                            .get(6..)
-                            .unwrap_or_default()
-                            .chunks_exact(3)
-                            .map(|component| (component[0], 0))
-                            .collect();
-                    }
-                    0xDA => {
-                        note_scan(&mut coverage, body, progressive);
-                        in_scan = true;
-                    }
-                    _ => {}
-                }
+                in_scan = seen.note_segment(code, bytes.get(code_at + 3..end).unwrap_or_default());
                 end
             }
         };
@@ -393,8 +381,53 @@ fn prepare_jpeg(bytes: &[u8]) -> Result<PreparedJpeg, Rejection> {
     }
     Ok(PreparedJpeg {
         bytes: out,
-        precision,
+        precision: seen.precision,
     })
+}
+
+/// Where the segment whose marker code is at `code_at` ends (its length counts
+/// from the byte after the code; cut at the end of the file), or `None` when the
+/// file ends inside its length.
+fn segment_end(bytes: &[u8], code_at: usize) -> Option<usize> {
+    let Some(&[high, low]) = bytes.get(code_at + 1..code_at + 3) else {
+        return None;
+    };
+    Some((code_at + 1 + usize::from(u16::from_be_bytes([high, low]))).min(bytes.len()))
+}
+
+/// What [`prepare_jpeg`] has read of the headers so far: the frame's precision
+/// and coding, and which coefficients each component has been sent.
+struct Seen {
+    precision: u8,
+    progressive: bool,
+    /// (component id, coefficients 0..64 sent so far as bits)
+    coverage: Vec<(u8, u64)>,
+}
+
+impl Seen {
+    /// Notes a segment with a length (marker `code`, `body` after the length);
+    /// returns whether entropy-coded data follows it (a scan header).
+    fn note_segment(&mut self, code: u8, body: &[u8]) -> bool {
+        match code {
+            // Frame headers (SOF0..SOF15 but DHT, JPG and DAC).
+            0xC0..=0xCF if !matches!(code, 0xC4 | 0xC8 | 0xCC) => {
+                self.precision = body.first().copied().unwrap_or(8);
+                self.progressive = matches!(code, 0xC2 | 0xC6 | 0xCA | 0xCE);
+                self.coverage = body
+                    .get(6..)
+                    .unwrap_or_default()
+                    .chunks_exact(3)
+                    .map(|component| (component[0], 0))
+                    .collect();
+                false
+            }
+            0xDA => {
+                note_scan(&mut self.coverage, body, self.progressive);
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Records which coefficients of which components a scan header says it sends.

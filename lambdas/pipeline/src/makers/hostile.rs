@@ -246,7 +246,7 @@ pub fn restart_every_block((width, height): (u16, u16)) -> Vec<u8> {
 pub fn paeth_png((width, height): (u32, u32), depth: u8, interlaced: bool) -> Vec<u8> {
     let bytes_per_pixel = u64::from(depth / 8) * 4;
     let mut runs: Vec<(&[u8], u64)> = Vec::new();
-    for pass in super::passes(width, height, interlaced) {
+    for pass in crate::imaging::png::passes(width, height, interlaced) {
         for _ in 0..pass.lines {
             runs.push((&[4], 1));
             runs.push((&[0], u64::from(pass.samples) * bytes_per_pixel));

@@ -4,8 +4,6 @@
 
 use turbojpeg::{Colorspace, Compressor, Image, PixelFormat, Subsamp};
 
-use super::assert_uploadable;
-
 /// A photo-like picture: smooth gradients, soft blotches and sensor noise, so
 /// the file weighs what a camera's would (a few bits a pixel at most). RGB.
 pub fn photo_pixels(width: usize, height: usize) -> Vec<u8> {
@@ -162,4 +160,13 @@ pub fn with_segments(marker: u8, signature: &[u8], count: usize) -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     assert_uploadable(&out);
     out
+}
+
+/// Panics unless `bytes` fits an upload: a maker of an accepted input must make one.
+fn assert_uploadable(bytes: &[u8]) {
+    assert!(
+        bytes.len() as u64 <= crate::limits::MAX_UPLOAD_BYTES,
+        "{} bytes is over the upload limit",
+        bytes.len()
+    );
 }

@@ -95,12 +95,3 @@ pub fn exif_tiff(orientation: u16, big_endian: bool) -> Vec<u8> {
     tiff.extend_from_slice(&u32b(0)); // no next IFD
     tiff
 }
-
-/// Panics unless `bytes` fits an upload: a maker of an accepted input must make one.
-fn assert_uploadable(bytes: &[u8]) {
-    assert!(
-        bytes.len() as u64 <= crate::limits::MAX_UPLOAD_BYTES,
-        "{} bytes is over the upload limit",
-        bytes.len()
-    );
-}
