@@ -11,7 +11,7 @@ use augment_client::{
 use augment_pipeline::Output;
 use egui::ColorImage;
 
-use crate::dataset::DatasetJob;
+use crate::dataset_job::DatasetJob;
 use crate::thumbs::NoImage;
 
 /// One row of the transfer queue, numbered by the worker.

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod command;
 pub mod dataset;
+pub mod dataset_job;
 pub mod file_dialog;
 pub mod focus;
 pub mod fonts;

@@ -5,7 +5,7 @@
 
 use egui::RichText;
 
-use crate::dataset::JobKind;
+use crate::dataset_job::JobKind;
 
 /// What is still moving when the person quits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -14,7 +14,8 @@ use super::desktop::{
 use crate::command::{
     Command, DesktopCommand, Listing, SettingsCommand, StatusCommand, TransferCommand,
 };
-use crate::dataset::{self, DatasetAction, JobKind};
+use crate::dataset::{self, DatasetAction};
+use crate::dataset_job::JobKind;
 use crate::gallery;
 use crate::launch::APP_NAME;
 use crate::queue::summary;

@@ -7,8 +7,8 @@ use std::time::Instant;
 use augment_client::DownloadSummary;
 use augment_client::dataset::{ExportSummary, SplitSpec};
 
-use super::job::{DatasetJob, ExportChoices, JobKind};
 use crate::command::DatasetEvent;
+use crate::dataset_job::{DatasetJob, ExportChoices, JobKind};
 use crate::format::error_words;
 
 /// The dialog being filled in.

@@ -6,9 +6,9 @@ use augment_client::dataset::MANIFEST_CSV;
 use augment_client::download::Area;
 use egui::{RichText, Ui};
 
-use super::job::{FormatChoice, JobKind};
 use super::model::{Dataset, Draft, Running};
 use crate::command::{Command, DatasetCommand, DesktopCommand};
+use crate::dataset_job::{FormatChoice, JobKind};
 use crate::format::format_eta;
 use crate::style::Palette;
 

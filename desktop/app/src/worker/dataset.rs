@@ -12,7 +12,7 @@ use augment_client::{Area, DownloadEvent, DownloadRequest, NameFilter, Remote};
 
 use super::core::{Sender, Worker, lock};
 use crate::command::{DatasetCommand, DatasetEvent};
-use crate::dataset::{DatasetJob, JobKind};
+use crate::dataset_job::{DatasetJob, JobKind};
 use crate::format::fold;
 
 /// Uploads an export reads at once.

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tokio::task::AbortHandle;
 
-use crate::dataset::DatasetJob;
+use crate::dataset_job::DatasetJob;
 
 /// The saved job's file name, beside the saved queue.
 pub const DATASET_JOB_FILE: &str = "dataset-job.json";

@@ -55,7 +55,7 @@ impl WorkerHandle {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("augment-worker")
-            .on_thread_start(below_the_ui)
+            .on_thread_start(below(niceness_of_this_thread()))
             .enable_all()
             .build()?;
         let (commands, mut command_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -113,20 +113,43 @@ impl Worker {
     }
 }
 
-/// How much lower than the UI thread the worker's threads run (a nice value:
-/// 0 is normal, 19 the lowest).
+/// How much lower than the UI thread the worker's threads run: added to the
+/// nice value they start with (the UI's; 0 is normal), up to [`LOWEST_NICENESS`].
 pub const WORKER_NICENESS: i32 = 10;
 
-/// Runs the calling worker thread (the runtime's, and its blocking pool's: the
-/// local pipeline, thumbnail decoding, file checks) at a lower OS priority than
-/// the UI thread, so a batch on every core never keeps the window from
-/// repainting: the scheduler hands the UI thread a core as soon as it wakes. On
-/// Linux the nice value is per thread; elsewhere the threads keep the normal
-/// priority.
-fn below_the_ui() {
+/// The lowest priority there is (the highest nice value).
+const LOWEST_NICENESS: i32 = 19;
+
+/// The calling thread's nice value (0 where there is none to read).
+fn niceness_of_this_thread() -> i32 {
     #[cfg(target_os = "linux")]
-    if let Err(err) = rustix::process::setpriority_process(None, WORKER_NICENESS) {
-        tracing::debug!("worker thread priority unchanged: {err}");
+    {
+        rustix::process::getpriority_process(None).unwrap_or(0)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
+}
+
+/// What each worker thread runs as it starts (the runtime's, and its blocking
+/// pool's: the local pipeline, thumbnail decoding, file checks): it goes below
+/// `ui`, the nice value of the UI thread that built the runtime, by
+/// [`WORKER_NICENESS`], so a batch on every core never keeps the window from
+/// repainting: the scheduler hands the UI thread a core as soon as it wakes. An
+/// app started with `nice` keeps its worker below its window, never above it.
+/// Set whole, not added to what a thread has: a thread spawned by a worker
+/// thread starts at the worker's level. On Linux the nice value is per thread;
+/// elsewhere the threads keep the normal priority.
+fn below(ui: i32) -> impl Fn() + Send + Sync + 'static {
+    let level = (ui + WORKER_NICENESS).min(LOWEST_NICENESS);
+    move || {
+        #[cfg(target_os = "linux")]
+        if let Err(err) = rustix::process::setpriority_process(None, level) {
+            tracing::debug!("worker thread priority unchanged: {err}");
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = level;
     }
 }
 
@@ -136,14 +159,21 @@ mod tests {
 
     #[test]
     fn a_worker_thread_runs_below_the_ui_thread() {
-        let ui = rustix::process::getpriority_process(None).unwrap();
-        let worker = std::thread::spawn(|| {
-            below_the_ui();
-            rustix::process::getpriority_process(None).unwrap()
+        let ui = niceness_of_this_thread();
+        let start = below(ui);
+        let (worker, spawned_by_worker) = std::thread::spawn(move || {
+            start();
+            // A blocking-pool thread a worker thread spawns starts there too.
+            let again = std::thread::spawn(move || {
+                start();
+                niceness_of_this_thread()
+            });
+            (niceness_of_this_thread(), again.join().unwrap())
         })
         .join()
         .unwrap();
-        assert_eq!(worker, ui.max(WORKER_NICENESS));
+        assert_eq!(spawned_by_worker, worker);
+        assert_eq!(worker, (ui + WORKER_NICENESS).min(LOWEST_NICENESS));
         // The thread that asked keeps its own priority.
         assert_eq!(rustix::process::getpriority_process(None).unwrap(), ui);
     }

@@ -19,6 +19,13 @@ fn focused(harness: &Harness<'_, DesktopApp>, role: Role, label: &str) -> bool {
         .is_some_and(|node| node.is_focused())
 }
 
+/// An app at the small window size, its data folder in a new home.
+fn small_app() -> (tempfile::TempDir, Harness<'static, DesktopApp>) {
+    let home = tempfile::tempdir().unwrap();
+    let harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    (home, harness)
+}
+
 /// An app at full HD and 200 % whose gallery shows the cards of the samples
 /// `names` (uploaded, `.jpg` each), with its data folder and the samples'.
 fn with_cards(
@@ -41,6 +48,26 @@ fn with_cards(
 fn focus(harness: &mut Harness<'_, DesktopApp>, label: &str) {
     harness.get_by_role_and_label(Role::Button, label).focus();
     harness.run_steps(2);
+}
+
+/// Enter on the focused Close: what showed `gone` closes and the button
+/// `back_to` has the focus again.
+fn enter_closes(harness: &mut Harness<'_, DesktopApp>, gone: &str, back_to: &str) {
+    press(harness, Modifiers::NONE, Key::Enter);
+    assert!(!shows(harness, gone), "{gone:?} did not close");
+    assert!(
+        focused(harness, Role::Button, back_to),
+        "the focus did not come back to {back_to}"
+    );
+}
+
+/// The button `label` has the keyboard focus (or the message says what has).
+fn assert_focus_on(harness: &Harness<'_, DesktopApp>, label: &str) {
+    assert!(
+        focused(harness, Role::Button, label),
+        "the focus is not on {label}: it is on {:?}",
+        focus_label(harness)
+    );
 }
 
 /// Presses `key` with `modifiers`, then lets two frames pass.
@@ -74,8 +101,7 @@ fn comes_back(
 
 #[test]
 fn every_dialog_and_panel_gives_the_focus_back_where_it_was() {
-    let home = tempfile::tempdir().unwrap();
-    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    let (_home, mut harness) = small_app();
     harness.run_steps(3);
     let esc = (Modifiers::NONE, Key::Escape);
     let enter = (Modifiers::NONE, Key::Enter);
@@ -101,15 +127,12 @@ fn every_dialog_and_panel_gives_the_focus_back_where_it_was() {
     focus(&mut harness, "Settings");
     press(&mut harness, Modifiers::NONE, Key::Enter);
     focus(&mut harness, "Close");
-    press(&mut harness, Modifiers::NONE, Key::Enter);
-    assert!(!shows(&harness, "Where images go"));
-    assert!(focused(&harness, Role::Button, "Settings"));
+    enter_closes(&mut harness, "Where images go", "Settings");
 }
 
 #[test]
 fn the_status_panel_opens_under_its_line_and_esc_closes_it() {
-    let home = tempfile::tempdir().unwrap();
-    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    let (_home, mut harness) = small_app();
     wait_for(&mut harness, "Pipeline: 0 complete");
     let line = "Pipeline: 0 complete · 0 stuck";
     let line_rect = harness.get_by_role_and_label(Role::Button, line).rect();
@@ -145,8 +168,7 @@ fn choosing_the_data_folder_says_when_no_file_dialog_can_open() {
         eprintln!("a file dialog can open on this machine: nothing to check");
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    let (_home, mut harness) = small_app();
     harness.run_steps(3);
     click(&mut harness, "Settings");
     wait_for(&mut harness, "Data folder");
@@ -165,8 +187,7 @@ fn focus_label(harness: &Harness<'_, DesktopApp>) -> Option<String> {
 
 #[test]
 fn tab_goes_through_the_window_in_reading_order_and_wraps() {
-    let home = tempfile::tempdir().unwrap();
-    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    let (_home, mut harness) = small_app();
     wait_for(&mut harness, "Pipeline: 0 complete");
     let mut reached = Vec::new();
     for _ in 0..10 {
@@ -233,8 +254,7 @@ fn tab_to(harness: &mut Harness<'_, DesktopApp>, label: &str, most: usize) {
 
 #[test]
 fn the_dataset_menu_opens_its_dialog_from_the_keyboard_and_gets_the_focus_back() {
-    let home = tempfile::tempdir().unwrap();
-    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    let (_home, mut harness) = small_app();
     wait_for(&mut harness, "Pipeline: 0 complete");
     focus(&mut harness, "Dataset");
     press(&mut harness, Modifiers::NONE, Key::Enter);
@@ -250,11 +270,7 @@ fn the_dataset_menu_opens_its_dialog_from_the_keyboard_and_gets_the_focus_back()
     );
     press(&mut harness, Modifiers::NONE, Key::Escape);
     assert!(!shows(&harness, "Splits"));
-    assert!(
-        focused(&harness, Role::Button, "Dataset"),
-        "the focus did not come back to the menu's button; it is on {:?}",
-        focus_label(&harness)
-    );
+    assert_focus_on(&harness, "Dataset");
 }
 
 #[test]
@@ -270,11 +286,7 @@ fn deleting_a_card_from_the_keyboard_moves_the_focus_to_the_next_card() {
     });
     harness.run_steps(2);
     assert!(!data.path().join("processed/alpha_256x256.jpg").exists());
-    assert!(
-        focused(&harness, Role::Button, "bravo"),
-        "the focus went to {:?}, not to the next card",
-        focus_label(&harness)
-    );
+    assert_focus_on(&harness, "bravo");
 }
 
 #[test]
@@ -345,21 +357,14 @@ fn the_detail_views_delete_question_gives_the_focus_back_to_its_button() {
         shows(&harness, "alpha rotated 90°"),
         "Esc closed both dialogs"
     );
-    assert!(
-        focused(&harness, Role::Button, "Delete…"),
-        "the focus did not come back to Delete…; it is on {:?}",
-        focus_label(&harness)
-    );
+    assert_focus_on(&harness, "Delete…");
     tab_to(&mut harness, "Close", 2);
-    press(&mut harness, Modifiers::NONE, Key::Enter);
-    assert!(!shows(&harness, "alpha rotated 90°"));
-    assert!(focused(&harness, Role::Button, "alpha"));
+    enter_closes(&mut harness, "alpha rotated 90°", "alpha");
 }
 
 #[test]
 fn choosing_a_sort_from_the_keyboard_leaves_the_focus_on_its_box() {
-    let home = tempfile::tempdir().unwrap();
-    let mut harness = app_at(&home.path().join("data"), SMALL, 1.0);
+    let (_home, mut harness) = small_app();
     wait_for(&mut harness, "Pipeline: 0 complete");
     let list_open = |harness: &Harness<'_, DesktopApp>| harness.query_by_label("Name").is_some();
     harness.get_by_label("Sort").focus();
