@@ -111,23 +111,20 @@ impl Worker {
                 });
             }
             SettingsCommand::ImportTerraform => {
-                tokio::task::spawn_blocking(move || {
-                    let dialog = || {
+                this.ask_then(
+                    || {
                         rfd::FileDialog::new()
                             .set_title("Import Terraform outputs")
                             .add_filter("terraform output -json", &["json"])
                             .pick_file()
-                    };
-                    let path = match file_dialog::ask(dialog) {
-                        Ok(Some(path)) => path,
-                        Ok(None) => return,
-                        Err(why) => return this.events.send(SettingsEvent::NoFileDialog(why)),
-                    };
-                    let result = std::fs::read_to_string(&path)
-                        .map_err(|err| ClientError::io("Cannot read the file", &path, err))
-                        .and_then(|json| AwsSettings::from_terraform_outputs(&json));
-                    this.events.send(SettingsEvent::Imported(result));
-                });
+                    },
+                    |this, path| {
+                        let result = std::fs::read_to_string(&path)
+                            .map_err(|err| ClientError::io("Cannot read the file", &path, err))
+                            .and_then(|json| AwsSettings::from_terraform_outputs(&json));
+                        this.events.send(SettingsEvent::Imported(result));
+                    },
+                );
             }
             SettingsCommand::LoadProfiles => {
                 tokio::spawn(async move {
@@ -136,20 +133,31 @@ impl Worker {
                 });
             }
             SettingsCommand::ChooseDataDir => {
-                tokio::task::spawn_blocking(move || {
-                    let dialog = || {
+                this.ask_then(
+                    || {
                         rfd::FileDialog::new()
                             .set_title("Local data folder")
                             .pick_folder()
-                    };
-                    match file_dialog::ask(dialog) {
-                        Ok(Some(dir)) => this.events.send(SettingsEvent::DataDirChosen(dir)),
-                        Ok(None) => {}
-                        Err(why) => this.events.send(SettingsEvent::NoFileDialog(why)),
-                    }
-                });
+                    },
+                    |this, dir| this.events.send(SettingsEvent::DataDirChosen(dir)),
+                );
             }
         }
+    }
+
+    /// Shows a Settings file dialog on a blocking thread: what the person
+    /// chose goes to `then`, a cancel to nothing, and a machine where no file
+    /// dialog can open is told so.
+    fn ask_then(
+        self,
+        dialog: impl FnOnce() -> Option<std::path::PathBuf> + Send + 'static,
+        then: impl FnOnce(&Self, std::path::PathBuf) + Send + 'static,
+    ) {
+        tokio::task::spawn_blocking(move || match file_dialog::ask(dialog) {
+            Ok(Some(path)) => then(&self, path),
+            Ok(None) => {}
+            Err(why) => self.events.send(SettingsEvent::NoFileDialog(why)),
+        });
     }
 
     /// Shows a folder dialog, then downloads `keys` into it.
